@@ -1,0 +1,59 @@
+"""chainrule: automatic differentiation on NumPy with PyTorch's API.
+
+>>> import chainrule as torch
+>>> x = torch.arange(4.0, requires_grad=True)
+>>> y = 2 * torch.dot(x, x)
+>>> y
+tensor(28., grad_fn=<MulBackward0>)
+>>> y.backward()
+>>> x.grad
+tensor([ 0.,  4.,  8., 12.])
+"""
+__version__ = "0.1.0"
+
+from ._dtypes import (bool, double, dtype, float, float16, float32, float64,  # noqa: A004
+                      get_default_dtype, half, int, int8, int16, int32, int64, long,
+                      promote_types, set_default_dtype, short, uint8)
+from ._tensor import Size, Tensor, device, is_tensor
+from . import ops as _ops
+from . import _methods  # noqa: F401  (attaches Tensor methods)
+from ._creation import (Generator, arange, as_tensor, asarray, bernoulli, default_generator,
+                        empty, empty_like, eye, from_numpy, full, full_like, initial_seed,
+                        linspace, logspace, manual_seed, multinomial, normal, ones, ones_like,
+                        rand, rand_like, randint, randint_like, randn, randn_like, randperm,
+                        seed, tensor, zeros, zeros_like)
+from ._printing import set_printoptions
+from .ops.elementwise import (abs, add, allclose, bitwise_and, bitwise_not, bitwise_or,
+                              bitwise_xor, ceil, clamp, clip, cos, div, eq, equal, exp, floor,
+                              ge, greater, greater_equal, gt, isclose, isfinite, isinf, isnan,
+                              le, less, less_equal, log, logical_and, logical_not, logical_or,
+                              logical_xor, lt, maximum, minimum, mul, ne, neg, negative,
+                              not_equal, pow, relu, sigmoid, sign, sin, sqrt, sub, tanh,
+                              true_divide, trunc, where)
+from .ops.index import gather, masked_select, nonzero
+from .ops.linalg import bmm, dot, inner, matmul, mm, mv, norm
+from .ops.reduce import (all, any, argmax, argmin, broadcast_to, count_nonzero, max, mean,
+                         min, sum)
+from .ops.shape import (cat, clone, concat, concatenate, flatten, permute, ravel, reshape,
+                        squeeze, stack, swapaxes, swapdims, t, transpose, unsqueeze)
+from . import autograd
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+
+multiply, subtract, divide = mul, sub, div
+
+
+def numel(input):
+    """Number of elements of ``input``."""
+    return input.numel()
+
+
+def is_floating_point(input):
+    return input.is_floating_point()
+
+
+def get_num_threads():
+    return 1
+
+
+def set_num_threads(n):
+    pass

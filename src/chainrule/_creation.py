@@ -1,0 +1,432 @@
+"""Tensor factories: ``tensor``, ``arange``, ``zeros``, ``rand`` ...  Defaults follow PyTorch:
+Python floats become the default float dtype (float32), ints int64, bools bool."""
+import builtins
+import math
+
+import numpy as np
+
+from . import _dtypes
+from ._dtypes import DEFAULTS, to_dtype
+from ._tensor import Tensor, wrap
+
+__all__ = ["tensor", "as_tensor", "from_numpy", "asarray", "arange", "range", "linspace",
+           "logspace", "zeros", "ones", "full", "eye", "empty", "zeros_like", "ones_like",
+           "full_like", "empty_like", "rand", "randn", "randint", "normal", "rand_like",
+           "randn_like", "randint_like", "randperm", "manual_seed", "seed", "initial_seed",
+           "Generator", "default_generator", "bernoulli", "multinomial"]
+
+
+def _finish(arr, requires_grad):
+    t = wrap(arr)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _infer_np(data):
+    """NumPy array for Python data, with PyTorch's default dtypes."""
+    if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flat(data)):
+        arr = np.array([_to_nested(x) for x in data])
+    else:
+        arr = np.array(data)
+    if arr.dtype == np.float64 and not _has_np_float64(data):
+        arr = arr.astype(DEFAULTS.float.np)
+    elif arr.dtype.kind in "iu" and arr.dtype != np.int64 and not isinstance(data, np.generic):
+        arr = arr.astype(np.int64)
+    elif arr.dtype.kind in "US" or arr.dtype == object:
+        raise TypeError(f"tensor(): could not infer dtype of {type(_first(data)).__name__}; "
+                        f"pass numbers, bools, nested lists of them, or NumPy arrays")
+    return arr
+
+
+def _flat(data):
+    for x in data:
+        if isinstance(x, (list, tuple)):
+            yield from _flat(x)
+        else:
+            yield x
+
+
+def _first(data):
+    for x in _flat(data if isinstance(data, (list, tuple)) else [data]):
+        if not isinstance(x, (int, float, bool)):
+            return x
+    return data
+
+
+def _to_nested(x):
+    if isinstance(x, Tensor):
+        return x._data
+    if isinstance(x, (list, tuple)):
+        return [_to_nested(y) for y in x]
+    return x
+
+
+def _has_np_float64(data):
+    if isinstance(data, np.generic):
+        return data.dtype == np.float64
+    return False
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False):
+    """A new tensor holding a copy of ``data`` (number, nested list, NumPy array or Tensor).
+
+    >>> import chainrule as torch
+    >>> torch.tensor([1.0, 2.0])
+    tensor([1., 2.])
+    >>> torch.tensor([1, 2]).dtype, torch.tensor(True).dtype
+    (torch.int64, torch.bool)
+    """
+    _check_device(device)
+    if isinstance(data, Tensor):
+        arr = np.array(data._data, copy=True)
+    elif isinstance(data, np.ndarray):
+        arr = np.array(data, copy=True)
+        if arr.dtype not in _dtypes._FROM_NP:
+            _dtypes.from_np(arr.dtype)
+    else:
+        arr = _infer_np(data)
+    if dtype is not None:
+        arr = arr.astype(to_dtype(dtype).np, copy=False)
+    return _finish(arr, requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None):
+    """Like ``tensor`` but shares memory with a NumPy array or Tensor when the dtype
+    already matches."""
+    if isinstance(data, Tensor):
+        return data if dtype is None or data.dtype is to_dtype(dtype) else data.to(dtype)
+    if isinstance(data, np.ndarray) and (dtype is None or data.dtype == to_dtype(dtype).np):
+        return from_numpy(data)
+    return tensor(data, dtype=dtype)
+
+
+asarray = as_tensor
+
+
+def from_numpy(ndarray):
+    """A tensor sharing memory with ``ndarray`` (changes to one show in the other).
+
+    >>> import chainrule as torch, numpy as np
+    >>> a = np.zeros(2); t = torch.from_numpy(a); a[0] = 5; t
+    tensor([5., 0.], dtype=torch.float64)
+    """
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+    _dtypes.from_np(ndarray.dtype)
+    return wrap(ndarray)
+
+
+def _check_device(device):
+    if device is not None and str(device) != "cpu":
+        raise RuntimeError(f"chainrule runs on the CPU only; device {device!r} is not available")
+
+
+def _size(size):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    if len(size) == 1 and isinstance(size[0], Tensor):
+        size = tuple(size[0].tolist())
+    out = []
+    for s in size:
+        if isinstance(s, Tensor):
+            s = s.item()
+        if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
+            raise TypeError(f"size must be a sequence of ints, but got an element of type "
+                            f"{type(s).__name__}")
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: "
+                               f"{list(size)}")
+        out.append(int(s))
+    return tuple(out)
+
+
+def _float_dtype(dtype):
+    return (to_dtype(dtype) if dtype is not None else DEFAULTS.float).np
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False, out=None):
+    """A tensor of zeros; ``size`` as varargs or a tuple.
+
+    >>> import chainrule as torch
+    >>> torch.zeros(2, 3).shape
+    torch.Size([2, 3])
+    """
+    _check_device(device)
+    return _finish(np.zeros(_size(size), _float_dtype(dtype)), requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False, out=None):
+    """A tensor of ones."""
+    _check_device(device)
+    return _finish(np.ones(_size(size), _float_dtype(dtype)), requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False, out=None, memory_format=None):
+    """An uninitialised tensor (chainrule fills it with zeros)."""
+    _check_device(device)
+    return _finish(np.zeros(_size(size), _float_dtype(dtype)), requires_grad)
+
+
+def _scalar_dtype(value):
+    if isinstance(value, bool):
+        return np.dtype(np.bool_)
+    if isinstance(value, (int, np.integer)):
+        return np.dtype(np.int64)
+    return DEFAULTS.float.np
+
+
+def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
+    """A tensor of ``size`` filled with ``fill_value`` (dtype inferred from it).
+
+    >>> import chainrule as torch
+    >>> torch.full((2,), 7)
+    tensor([7, 7])
+    """
+    _check_device(device)
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    d = to_dtype(dtype).np if dtype is not None else _scalar_dtype(fill_value)
+    return _finish(np.full(_size((size,) if isinstance(size, int) else (size,)), fill_value, d),
+                   requires_grad)
+
+
+def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
+    """The identity matrix (``n`` x ``m``)."""
+    _check_device(device)
+    return _finish(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
+
+
+def _like(x, dtype):
+    return to_dtype(dtype).np if dtype is not None else x._data.dtype
+
+
+def zeros_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+    """Zeros with the shape and dtype of ``input``."""
+    return _finish(np.zeros(input._data.shape, _like(input, dtype)), requires_grad)
+
+
+def ones_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+    """Ones with the shape and dtype of ``input``.
+
+    >>> import chainrule as torch
+    >>> torch.ones_like(torch.zeros(2))
+    tensor([1., 1.])
+    """
+    return _finish(np.ones(input._data.shape, _like(input, dtype)), requires_grad)
+
+
+def empty_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+    return zeros_like(input, dtype=dtype, requires_grad=requires_grad)
+
+
+def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False,
+              memory_format=None):
+    """``fill_value`` with the shape and dtype of ``input``."""
+    return _finish(np.full(input._data.shape, fill_value, _like(input, dtype)), requires_grad)
+
+
+def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
+    """Values from ``start`` to ``end`` (exclusive) in steps of ``step``; integer arguments
+    give int64, any float argument the default float dtype.
+
+    >>> import chainrule as torch
+    >>> torch.arange(4.0)
+    tensor([0., 1., 2., 3.])
+    """
+    _check_device(device)
+    if end is None:
+        start, end = 0, start
+    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    start, end, step = vals
+    if step == 0:
+        raise RuntimeError("arange: step must be nonzero")
+    if dtype is not None:
+        d = to_dtype(dtype).np
+    elif builtins.all(isinstance(v, (int, np.integer)) for v in vals):
+        d = np.dtype(np.int64)
+    else:
+        d = DEFAULTS.float.np
+    n = builtins.max(0, math.ceil((end - start) / step))
+    arr = (start + step * np.arange(n, dtype=np.float64 if d.kind == "f" else np.int64))
+    return _finish(arr.astype(d), requires_grad)
+
+
+def range(start=0, end=None, step=1, *, dtype=None, requires_grad=False):   # noqa: A001
+    """Deprecated in PyTorch: like arange but includes ``end``; floats by default."""
+    if end is None:
+        start, end = 0, start
+    n = int(math.floor((end - start) / step)) + 1
+    arr = start + step * np.arange(n, dtype=np.float64)
+    return _finish(arr.astype(_float_dtype(dtype)), requires_grad)
+
+
+def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive.
+
+    >>> import chainrule as torch
+    >>> torch.linspace(0, 1, 5)
+    tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000])
+    """
+    _check_device(device)
+    return _finish(np.linspace(float(start), float(end), int(steps)).astype(_float_dtype(dtype)),
+                   requires_grad)
+
+
+def logspace(start, end, steps, base=10.0, *, dtype=None, requires_grad=False):
+    return _finish(np.logspace(float(start), float(end), int(steps), base=base)
+                   .astype(_float_dtype(dtype)), requires_grad)
+
+
+# --- random numbers -------------------------------------------------------------------
+# chainrule's generator is NumPy's PCG64: seeded runs repeat exactly, but the numbers
+# differ from PyTorch's (its Mersenne Twister / Philox streams are not reproduced).
+
+
+class Generator:
+    """A random-number generator (``manual_seed`` re-seeds it).
+
+    >>> import chainrule as torch
+    >>> g = torch.Generator().manual_seed(0)
+    >>> torch.rand(2, generator=g).shape
+    torch.Size([2])
+    """
+
+    def __init__(self, device="cpu"):
+        self._seed = 67280421310721
+        self._rng = np.random.default_rng(self._seed)
+
+    def manual_seed(self, seed):
+        self._seed = int(seed)
+        self._rng = np.random.default_rng(self._seed)
+        return self
+
+    def initial_seed(self):
+        return self._seed
+
+    def seed(self):
+        import secrets
+        return self.manual_seed(secrets.randbits(63))._seed
+
+    def get_state(self):
+        from ._tensor import wrap as _w
+        import pickle
+        return _w(np.frombuffer(pickle.dumps(self._rng.bit_generator.state), dtype=np.uint8).copy())
+
+    def set_state(self, state):
+        import pickle
+        self._rng.bit_generator.state = pickle.loads(state._data.tobytes())
+
+
+default_generator = Generator()
+
+
+def manual_seed(seed):
+    """Seed chainrule's default random generator; returns it.
+
+    >>> import chainrule as torch
+    >>> _ = torch.manual_seed(0); a = torch.rand(2)
+    >>> _ = torch.manual_seed(0); bool((a == torch.rand(2)).all())
+    True
+    """
+    return default_generator.manual_seed(seed)
+
+
+def seed():
+    return default_generator.seed()
+
+
+def initial_seed():
+    return default_generator.initial_seed()
+
+
+def _rng(generator):
+    return (generator or default_generator)._rng
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    """Uniform random numbers in [0, 1)."""
+    arr = _rng(generator).random(_size(size)).astype(_float_dtype(dtype))
+    return _finish(arr, requires_grad)
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    """Standard normal random numbers."""
+    arr = _rng(generator).standard_normal(_size(size)).astype(_float_dtype(dtype))
+    return _finish(arr, requires_grad)
+
+
+def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None,
+            requires_grad=False):
+    """Random integers in ``[low, high)``; ``randint(high, size)`` also works.
+
+    >>> import chainrule as torch
+    >>> torch.randint(0, 10, (3,)).dtype
+    torch.int64
+    """
+    if size is None:
+        low, high, size = 0, low, high
+    if high is None or size is None:
+        raise TypeError("randint() needs high and size, e.g. torch.randint(0, 10, (3,))")
+    d = to_dtype(dtype).np if dtype is not None else np.dtype(np.int64)
+    arr = _rng(generator).integers(low, high, _size((size,) if isinstance(size, int) else (size,)))
+    return _finish(arr.astype(d), requires_grad)
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, requires_grad=False):
+    """Normal random numbers with the given ``mean`` and ``std`` (numbers or tensors).
+
+    >>> import chainrule as torch
+    >>> torch.normal(0, 1, size=(2, 3)).shape
+    torch.Size([2, 3])
+    """
+    m = mean._data if isinstance(mean, Tensor) else mean
+    s = std._data if isinstance(std, Tensor) else std
+    if size is None:
+        size = np.broadcast_shapes(np.shape(m), np.shape(s))
+    if isinstance(size, int):
+        size = (size,)
+    d = _float_dtype(dtype)
+    if isinstance(mean, Tensor):
+        d = mean._data.dtype
+    elif isinstance(std, Tensor):
+        d = std._data.dtype
+    arr = _rng(generator).normal(m, s, tuple(size)).astype(d)
+    return _finish(arr, requires_grad)
+
+
+def rand_like(input, *, dtype=None, requires_grad=False):
+    return _finish(_rng(None).random(input._data.shape).astype(_like(input, dtype)), requires_grad)
+
+
+def randn_like(input, *, dtype=None, requires_grad=False):
+    return _finish(_rng(None).standard_normal(input._data.shape).astype(_like(input, dtype)),
+                   requires_grad)
+
+
+def randint_like(input, low=0, high=None, *, dtype=None):
+    if high is None:
+        low, high = 0, low
+    return _finish(_rng(None).integers(low, high, input._data.shape).astype(_like(input, dtype)),
+                   False)
+
+
+def randperm(n, *, generator=None, dtype=None, requires_grad=False):
+    """A random permutation of ``0 .. n-1`` (int64)."""
+    d = to_dtype(dtype).np if dtype is not None else np.dtype(np.int64)
+    return _finish(_rng(generator).permutation(n).astype(d), requires_grad)
+
+
+def bernoulli(input, p=None, *, generator=None):
+    """0/1 samples with probabilities ``input``."""
+    probs = input._data if p is None else np.full(input._data.shape, p)
+    return wrap((_rng(generator).random(input._data.shape) < probs).astype(input._data.dtype))
+
+
+def multinomial(input, num_samples, replacement=False, *, generator=None):
+    p = input._data / input._data.sum(-1, keepdims=True)
+    rng = _rng(generator)
+    if p.ndim == 1:
+        return wrap(rng.choice(p.shape[0], num_samples, replace=replacement, p=p).astype(np.int64))
+    return wrap(np.stack([rng.choice(p.shape[1], num_samples, replace=replacement, p=row)
+                          for row in p]).astype(np.int64))

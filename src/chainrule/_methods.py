@@ -1,0 +1,388 @@
+"""Tensor methods and operators, attached to ``Tensor`` from the op functions.
+
+In-place forms (``add_``, ``x += y``, ``x[i] = v``) keep the tensor object and its memory,
+bump its version counter, and -- when a graph is being recorded -- re-point its
+``grad_fn`` at a node that computes the new value from a copy of the old one.
+"""
+import numpy as np
+
+from . import _dtypes
+from ._dtypes import to_dtype
+from ._tensor import Tensor, wrap
+from .autograd.grad_mode import STATE
+from .ops import elementwise as E
+from .ops import index as I
+from .ops import linalg as L
+from .ops import reduce as R
+from .ops import shape as S
+from .ops._core import apply
+
+
+def _method(name, fn):
+    setattr(Tensor, name, fn)
+
+
+# --- operators -----------------------------------------------------------------------------
+
+def _r(fn):
+    return lambda self, other: fn(other, self)
+
+
+Tensor.__add__ = lambda self, other: E.add(self, other)
+Tensor.__radd__ = _r(E.add)
+Tensor.__sub__ = lambda self, other: E.sub(self, other)
+Tensor.__rsub__ = _r(E.sub)
+Tensor.__mul__ = lambda self, other: E.mul(self, other)
+Tensor.__rmul__ = _r(E.mul)
+Tensor.__truediv__ = lambda self, other: E.div(self, other)
+Tensor.__rtruediv__ = _r(E.div)
+Tensor.__floordiv__ = lambda self, other: E.div(self, other, rounding_mode="floor")
+Tensor.__rfloordiv__ = lambda self, other: E.div(other, self, rounding_mode="floor")
+Tensor.__pow__ = lambda self, other: E.pow(self, other)
+Tensor.__rpow__ = _r(E.pow)
+Tensor.__matmul__ = lambda self, other: L.matmul(self, other)
+Tensor.__rmatmul__ = _r(L.matmul)
+Tensor.__neg__ = E.neg
+Tensor.__pos__ = lambda self: self
+Tensor.__abs__ = E.abs
+Tensor.__eq__ = E.eq
+Tensor.__ne__ = E.ne
+Tensor.__lt__ = E.lt
+Tensor.__le__ = E.le
+Tensor.__gt__ = E.gt
+Tensor.__ge__ = E.ge
+Tensor.__and__ = E.bitwise_and
+Tensor.__or__ = E.bitwise_or
+Tensor.__xor__ = E.bitwise_xor
+Tensor.__rand__ = _r(E.bitwise_and)
+Tensor.__ror__ = _r(E.bitwise_or)
+Tensor.__invert__ = E.bitwise_not
+Tensor.__hash__ = object.__hash__
+
+
+def _mod(a, b):
+    return a - E.div(a, b, rounding_mode="floor") * b
+
+
+Tensor.__mod__ = _mod
+Tensor.__rmod__ = _r(_mod)
+Tensor.__getitem__ = I.getitem
+
+# --- plain methods -----------------------------------------------------------------------
+
+for _name in ("exp", "log", "sin", "cos", "tanh", "sqrt", "sigmoid", "relu", "abs", "sign",
+              "floor", "ceil", "trunc", "neg", "negative", "add", "sub", "mul", "div",
+              "true_divide", "pow", "maximum", "minimum", "clamp", "clip", "eq", "ne", "lt",
+              "le", "gt", "ge", "greater", "less", "greater_equal", "less_equal", "not_equal",
+              "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_not",
+              "isnan", "isinf", "isfinite", "allclose", "isclose", "equal"):
+    _method(_name, getattr(E, _name))
+for _name in ("sum", "mean", "max", "min", "argmax", "argmin", "all", "any", "expand",
+              "expand_as", "broadcast_to", "count_nonzero"):
+    _method(_name, getattr(R, _name))
+for _name in ("reshape", "view", "view_as", "reshape_as", "unsqueeze", "squeeze", "flatten",
+              "ravel", "permute", "transpose", "swapaxes", "swapdims", "t", "clone",
+              "contiguous"):
+    _method(_name, getattr(S, _name))
+for _name in ("matmul", "dot", "mv", "mm", "bmm", "norm", "inner"):
+    _method(_name, getattr(L, _name))
+for _name in ("gather", "nonzero", "masked_select"):
+    _method(_name, getattr(I, _name))
+
+Tensor.where = lambda self, condition, other: E.where(condition, self, other)
+Tensor.T = property(lambda self: S.permute(self, tuple(reversed(range(self._data.ndim)))))
+Tensor.mT = property(lambda self: S.transpose(self, -2, -1))
+Tensor.H = Tensor.T
+
+
+# --- dtype conversion ----------------------------------------------------------------------
+
+def to(self, *args, **kwargs):
+    """Convert to a dtype (``x.to(torch.float64)``, ``x.to(other)``, ``x.to("cpu")``);
+    returns ``self`` when nothing changes.  The gradient flows back through the cast.
+
+    >>> import chainrule as torch
+    >>> torch.tensor([1, 2]).to(torch.float32)
+    tensor([1., 2.])
+    """
+    dtype = kwargs.get("dtype")
+    copy = kwargs.get("copy", False)
+    for a in args:
+        if isinstance(a, Tensor):
+            dtype = a.dtype
+        elif isinstance(a, _dtypes.dtype) or isinstance(a, np.dtype) or a in (float, int, bool):
+            dtype = a
+        elif isinstance(a, str) and a.startswith("torch."):
+            dtype = a
+        else:
+            from ._tensor import device
+            device(a)           # only "cpu" is accepted
+    if dtype is None:
+        return self.clone() if copy else self
+    d = to_dtype(dtype).np if not isinstance(dtype, np.dtype) else dtype
+    if d == self._data.dtype:
+        return self.clone() if copy else self
+    return E.cast(self, d)
+
+
+Tensor.to = to
+Tensor.float = lambda self: E.cast(self, np.dtype(np.float32))
+Tensor.double = lambda self: E.cast(self, np.dtype(np.float64))
+Tensor.half = lambda self: E.cast(self, np.dtype(np.float16))
+Tensor.long = lambda self: E.cast(self, np.dtype(np.int64))
+Tensor.int = lambda self: E.cast(self, np.dtype(np.int32))
+Tensor.short = lambda self: E.cast(self, np.dtype(np.int16))
+Tensor.bool = lambda self: E.cast(self, np.dtype(np.bool_))
+Tensor.byte = lambda self: E.cast(self, np.dtype(np.uint8))
+
+_LEGACY = {"float32": "torch.FloatTensor", "float64": "torch.DoubleTensor",
+           "float16": "torch.HalfTensor", "int64": "torch.LongTensor",
+           "int32": "torch.IntTensor", "int16": "torch.ShortTensor", "int8": "torch.CharTensor",
+           "uint8": "torch.ByteTensor", "bool": "torch.BoolTensor"}
+_FROM_LEGACY = {v: k for k, v in _LEGACY.items()}
+
+
+def type_(self, dtype=None, non_blocking=False, **kwargs):
+    """With no argument, the legacy type name (``'torch.FloatTensor'``); with a dtype, the
+    converted tensor."""
+    if dtype is None:
+        return _LEGACY[self._data.dtype.name]
+    if isinstance(dtype, str) and dtype in _FROM_LEGACY:
+        dtype = _FROM_LEGACY[dtype]
+    return self.to(dtype)
+
+
+Tensor.type = type_
+Tensor.type_as = lambda self, other: self.to(other.dtype)
+Tensor.new_zeros = lambda self, *size, dtype=None, requires_grad=False: _new(np.zeros, self, size, dtype, requires_grad)
+Tensor.new_ones = lambda self, *size, dtype=None, requires_grad=False: _new(np.ones, self, size, dtype, requires_grad)
+Tensor.new_empty = Tensor.new_zeros
+
+
+def _new(fn, self, size, dtype, rg):
+    from ._creation import _size
+    d = to_dtype(dtype).np if dtype is not None else self._data.dtype
+    t = wrap(fn(_size(size), d))
+    return t.requires_grad_(rg) if rg else t
+
+
+def new_tensor(self, data, dtype=None, requires_grad=False):
+    from ._creation import tensor
+    return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+
+def new_full(self, size, fill_value, dtype=None, requires_grad=False):
+    from ._creation import full
+    return full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+
+Tensor.new_tensor = new_tensor
+Tensor.new_full = new_full
+
+
+# --- in-place ops ----------------------------------------------------------------------
+
+def _check_inplace(self, name, graph=False):
+    if self._node is None and self._rg and STATE.enabled:
+        raise RuntimeError(
+            f"a leaf Variable that requires grad is being used in an in-place operation "
+            f"({name}). Wrap the update in `with torch.no_grad():` (as optimisers do) or use "
+            f"the out-of-place form.")
+    if self._base is not None and (graph or STATE.enabled and self._base._rg):
+        raise RuntimeError(
+            f"{name}: in-place modification of a view of a tensor that requires grad is not "
+            f"supported by chainrule. Index the base tensor directly (x[0, 1] = v rather than "
+            f"x[0][1] = v) or work on a clone().")
+
+
+def _needs_graph(self, others):
+    if STATE.enabled:
+        if self._rg or any(isinstance(o, Tensor) and o._rg for o in others):
+            return True
+    if STATE.fw_level and (self._fw or any(isinstance(o, Tensor) and o._fw for o in others)):
+        return True
+    return False
+
+
+def _shadow(self):
+    """The current value of ``self`` as a separate tensor in the same place in the graph."""
+    old = wrap(np.array(self._data, copy=True))
+    old._node = self._node
+    old._rg = self._rg
+    old._fw = self._fw
+    return old
+
+
+def _commit(self, result, name):
+    """Write ``result`` into ``self``'s memory and make ``self`` stand for it in the graph."""
+    r = result._data
+    if r.dtype != self._data.dtype:
+        if not np.can_cast(r.dtype, self._data.dtype, "same_kind"):
+            raise RuntimeError(
+                f"{name}: result type {_dtypes._FROM_NP[r.dtype].name.capitalize()} can't be "
+                f"cast to the desired output type "
+                f"{_dtypes._FROM_NP[self._data.dtype].name.capitalize()}. Use the out-of-place "
+                f"form, or convert the tensor first.")
+        result = result.to(self.dtype) if result._rg else wrap(r.astype(self._data.dtype))
+        r = result._data
+    if r.shape != self._data.shape:
+        raise RuntimeError(f"{name}: output with shape {list(self._data.shape)} doesn't match "
+                           f"the broadcast shape {list(r.shape)}")
+    if r is not self._data:
+        self._data[...] = r
+    self._version[0] += 1
+    if result._node is not None:
+        self._node = result._node
+        self._rg = True
+        self._retains = False
+    if result._fw is not None:
+        self._fw = result._fw
+
+
+def inplace(name, fn):
+    """An in-place method ``x.name(*args)`` from an out-of-place function ``fn(x, *args)``."""
+    def method(self, *args, **kwargs):
+        graph = _needs_graph(self, args)
+        _check_inplace(self, name, graph)
+        if graph:
+            result = fn(_shadow(self), *args, **kwargs)
+        else:
+            prev = STATE.enabled
+            STATE.enabled = False
+            try:
+                result = fn(self, *args, **kwargs)
+            finally:
+                STATE.enabled = prev
+        _commit(self, result, name)
+        return self
+    method.__name__ = name
+    method.__doc__ = f"In-place version of ``{name[:-1]}`` (returns ``self``)."
+    return method
+
+
+for _name, _fn in (("add_", E.add), ("sub_", E.sub), ("mul_", E.mul), ("div_", E.div),
+                   ("pow_", E.pow), ("clamp_", E.clamp), ("clip_", E.clamp), ("neg_", E.neg),
+                   ("exp_", E.exp), ("log_", E.log), ("sin_", E.sin), ("cos_", E.cos),
+                   ("tanh_", E.tanh), ("sqrt_", E.sqrt), ("sigmoid_", E.sigmoid),
+                   ("relu_", E.relu), ("abs_", E.abs), ("floor_", E.floor),
+                   ("ceil_", E.ceil), ("sign_", E.sign)):
+    _method(_name, inplace(_name, _fn))
+
+Tensor.__iadd__ = Tensor.add_
+Tensor.__isub__ = Tensor.sub_
+Tensor.__imul__ = Tensor.mul_
+Tensor.__itruediv__ = Tensor.div_
+Tensor.__ipow__ = Tensor.pow_
+
+
+def _imatmul(self, other):
+    return inplace("__imatmul__", L.matmul)(self, other)
+
+
+Tensor.__imatmul__ = _imatmul
+
+
+def zero_(self):
+    """Fill with zeros in place (e.g. ``x.grad.zero_()`` between backward passes).
+
+    >>> import chainrule as torch
+    >>> torch.ones(2).zero_()
+    tensor([0., 0.])
+    """
+    return fill_(self, 0)
+
+
+def fill_(self, value):
+    """Fill with ``value`` in place."""
+    if isinstance(value, Tensor):
+        if value._data.ndim:
+            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor "
+                               f"with {value._data.ndim} dimensions.")
+        if _needs_graph(self, (value,)):
+            _check_inplace(self, "fill_")
+            from .ops.reduce import broadcast_to
+            _commit(self, broadcast_to(value.to(self.dtype), self._data.shape) + 0, "fill_")
+            return self
+        value = value.item()
+    _check_inplace(self, "fill_")
+    if _needs_graph(self, ()):
+        from ._creation import full_like
+        _commit(self, E.mul(_shadow(self), 0) + full_like(self, value), "fill_")
+        return self
+    self._data.fill(value)
+    self._version[0] += 1
+    return self
+
+
+def copy_(self, src, non_blocking=False):
+    """Copy ``src`` (broadcast, cast to this dtype) into this tensor in place."""
+    _check_inplace(self, "copy_")
+    if not isinstance(src, Tensor):
+        from ._creation import tensor
+        src = tensor(src)
+    if _needs_graph(self, (src,)):
+        from .ops.reduce import broadcast_to
+        s = src.to(self.dtype) if src._data.dtype != self._data.dtype else src
+        s = broadcast_to(s, self._data.shape) if s._data.shape != self._data.shape else s
+        _commit(self, E.mul(_shadow(self), 0) + s, "copy_")
+        return self
+    self._data[...] = src._data
+    self._version[0] += 1
+    return self
+
+
+def masked_fill(self, mask, value):
+    """Elements where ``mask`` is true replaced by ``value``."""
+    v = value if isinstance(value, Tensor) else value
+    return E.where(mask, v if isinstance(v, Tensor) else _scalar_like(self, v), self)
+
+
+def _scalar_like(self, v):
+    return wrap(np.asarray(v, dtype=self._data.dtype))
+
+
+Tensor.zero_ = zero_
+Tensor.fill_ = fill_
+Tensor.copy_ = copy_
+Tensor.masked_fill = masked_fill
+Tensor.masked_fill_ = inplace("masked_fill_", masked_fill)
+
+
+def _rng_fill(name, sample):
+    def method(self, *args, generator=None, **kwargs):
+        from ._creation import _rng
+        _check_inplace(self, name)
+        self._data[...] = sample(_rng(generator), self._data.shape, *args, **kwargs)
+        self._version[0] += 1
+        return self
+    method.__name__ = name
+    return method
+
+
+Tensor.uniform_ = _rng_fill("uniform_", lambda rng, shape, a=0.0, b=1.0: rng.uniform(a, b, shape))
+Tensor.normal_ = _rng_fill("normal_", lambda rng, shape, mean=0.0, std=1.0: rng.normal(mean, std, shape))
+Tensor.bernoulli_ = _rng_fill("bernoulli_", lambda rng, shape, p=0.5: rng.random(shape) < p)
+
+
+def __setitem__(self, idx, value):
+    idx = I.normalize_index(idx)
+    if not isinstance(value, Tensor):
+        if isinstance(value, (int, float, bool)):
+            value = value
+        else:
+            from ._creation import tensor
+            value = tensor(value)
+    if isinstance(value, Tensor) and value._data.dtype != self._data.dtype:
+        value = value.to(self.dtype)
+    if _needs_graph(self, (value,)):
+        _check_inplace(self, "setitem", True)
+        vshape = value._data.shape if isinstance(value, Tensor) else ()
+        result = apply(I.SETITEM, (_shadow(self), value), {"idx": idx, "vshape": vshape})
+        _commit(self, result, "setitem")
+        return
+    _check_inplace(self, "setitem")
+    self._data[idx] = value._data if isinstance(value, Tensor) else value
+    self._version[0] += 1
+
+
+Tensor.__setitem__ = __setitem__

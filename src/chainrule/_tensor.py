@@ -1,0 +1,501 @@
+"""The Tensor: a NumPy array plus what reverse and forward mode need.
+
+Slots:
+  ``_data``      the ndarray (dtype is always one of chainrule's dtypes)
+  ``_rg``        requires_grad
+  ``_node``      grad_fn (``None`` for leaves)
+  ``_grad``      accumulated gradient of a leaf (or of a non-leaf after ``retain_grad``)
+  ``_version``   one-element list, shared with views/``detach()``: bumped by in-place ops
+  ``_accum``     weak reference to the leaf's ``AccumulateGrad`` node, created on first use
+  ``_hooks``     gradient hooks of a leaf
+  ``_fw``        forward-mode tangents, ``{level: Tensor}``
+  ``_base``      the tensor this one is a view of
+  ``_retains``   retain_grad() was called on this non-leaf
+
+Most methods (``exp``, ``sum``, ``__add__`` ...) are attached by ``chainrule.ops``.
+"""
+import weakref
+
+import numpy as np
+
+from . import _dtypes
+from .autograd.grad_mode import STATE
+
+__all__ = ["Tensor", "wrap", "is_tensor", "Size"]
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple that prints as ``torch.Size([2, 3])``."""
+    __slots__ = ()
+
+    def __repr__(self):
+        return f"torch.Size([{', '.join(str(s) for s in self)}])"
+
+    def numel(self):
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+
+class Tensor:
+    """A multi-dimensional array that can record operations for automatic differentiation.
+
+    Create tensors with ``chainrule.tensor``, ``arange``, ``zeros`` etc.
+
+    >>> import chainrule as torch
+    >>> x = torch.arange(4.0, requires_grad=True)
+    >>> y = 2 * torch.dot(x, x)
+    >>> y.backward()
+    >>> x.grad
+    tensor([ 0.,  4.,  8., 12.])
+    """
+    __slots__ = ("_data", "_rg", "_node", "_grad", "_version", "_accum", "_hooks", "_fw",
+                 "_base", "_retains", "__weakref__")
+    __array_priority__ = 1000  # so ndarray (op) Tensor defers to Tensor's reflected op
+
+    def __init__(self, data=None, *args, **kwargs):
+        # torch.Tensor(data) behaves like torch.tensor(data) with the default float dtype
+        from ._creation import tensor, empty
+        if data is None:
+            t = empty(0)
+        elif isinstance(data, (list, tuple, np.ndarray, Tensor)) or args:
+            if args or isinstance(data, int) and not isinstance(data, bool):
+                t = empty(data, *args)
+            else:
+                t = tensor(data, dtype=_dtypes.DEFAULTS.float)
+        else:
+            t = empty(data)
+        _init_from(self, t._data, None)
+
+    # --- core attributes ---------------------------------------------------------------
+    @property
+    def requires_grad(self):
+        """Whether gradients flow to this tensor.  Settable on leaves only."""
+        return self._rg
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        self.requires_grad_(value)
+
+    def requires_grad_(self, requires_grad=True):
+        """Set ``requires_grad`` in place on a leaf and return ``self``.
+
+        >>> import chainrule as torch
+        >>> torch.zeros(2).requires_grad_()
+        tensor([0., 0.], requires_grad=True)
+        """
+        requires_grad = bool(requires_grad)
+        if self._node is not None:
+            if requires_grad:
+                return self
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use "
+                "a computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach().")
+        if requires_grad and self._data.dtype.kind not in "fc":
+            raise RuntimeError(
+                f"only Tensors of floating point and complex dtype can require gradients "
+                f"(got {self.dtype}). Convert first, e.g. x.float().requires_grad_().")
+        self._rg = requires_grad
+        return self
+
+    @property
+    def grad_fn(self):
+        """The graph node that produced this tensor (``None`` for leaves)."""
+        return self._node
+
+    @property
+    def is_leaf(self):
+        """True for tensors not produced by a recorded op (all tensors that don't require
+        grad are leaves)."""
+        return self._node is None
+
+    @property
+    def grad(self):
+        """The gradient accumulated by ``backward()`` (``None`` until then)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got "
+                                f"grad of type {type(value).__name__}")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(f"assigned grad has data of a different size: expected "
+                                   f"{list(self._data.shape)}, got {list(value._data.shape)}")
+        self._grad = value
+
+    @grad.deleter
+    def grad(self):
+        self._grad = None
+
+    @property
+    def _version_counter(self):
+        return self._version[0]
+
+    @property
+    def data(self):
+        """A tensor sharing this one's memory, outside the graph (like ``detach()``)."""
+        return self.detach()
+
+    @data.setter
+    def data(self, value):
+        if not isinstance(value, Tensor):
+            raise TypeError("Tensor.data must be set to a Tensor")
+        self._data = value._data
+
+    @property
+    def retains_grad(self):
+        return bool(self._retains)
+
+    def _grad_accumulator(self):
+        acc = self._accum() if self._accum is not None else None
+        if acc is None:
+            from .autograd.graph import AccumulateGrad
+            acc = AccumulateGrad(self)
+            self._accum = weakref.ref(acc)
+        return acc
+
+    # --- shape and type ----------------------------------------------------------------
+    @property
+    def shape(self):
+        return Size(self._data.shape)
+
+    def size(self, dim=None):
+        """The shape as ``torch.Size``, or one dimension's length.
+
+        >>> import chainrule as torch
+        >>> torch.zeros(2, 3).size()
+        torch.Size([2, 3])
+        """
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_dim(dim, self._data.ndim, "size")]
+
+    def dim(self):
+        return self._data.ndim
+
+    ndimension = dim
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    def numel(self):
+        return self._data.size
+
+    nelement = numel
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    @property
+    def dtype(self):
+        return _dtypes._FROM_NP[self._data.dtype]
+
+    @property
+    def device(self):
+        return device("cpu")
+
+    @property
+    def is_cuda(self):
+        return False
+
+    def is_floating_point(self):
+        return self._data.dtype.kind == "f"
+
+    def is_complex(self):
+        return False
+
+    def element_size(self):
+        return self._data.itemsize
+
+    @property
+    def itemsize(self):
+        return self._data.itemsize
+
+    @property
+    def nbytes(self):
+        return self._data.nbytes
+
+    def is_contiguous(self, memory_format=None):
+        return bool(self._data.flags.c_contiguous)
+
+    def stride(self, dim=None):
+        st = tuple(s // self._data.itemsize for s in self._data.strides)
+        return st if dim is None else st[_dim(dim, self._data.ndim, "stride")]
+
+    def data_ptr(self):
+        return self._data.__array_interface__["data"][0]
+
+    def cpu(self):
+        return self
+
+    def cuda(self, *a, **k):
+        raise RuntimeError("chainrule runs on the CPU only (NumPy); there is no CUDA device")
+
+    # --- conversion to Python / NumPy --------------------------------------------------
+    def item(self):
+        """The value of a one-element tensor as a Python number.
+
+        >>> import chainrule as torch
+        >>> torch.tensor([2.5]).item()
+        2.5
+        """
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted "
+                               f"to Scalar. Use .tolist() for all values, or index one "
+                               f"element first (e.g. x[0].item()).")
+        return self._data.reshape(()).item()
+
+    def tolist(self):
+        """The values as (nested) Python lists; a 0-d tensor gives a number."""
+        return self._data.tolist()
+
+    def numpy(self, *, force=False):
+        """The NumPy array behind this tensor (shares memory).
+
+        >>> import chainrule as torch
+        >>> torch.ones(2).numpy()
+        array([1., 1.], dtype=float32)
+        """
+        if self._rg and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
+                               "Use tensor.detach().numpy() instead.")
+        return self._data.copy() if force and self._rg else self._data
+
+    def __array__(self, dtype=None, copy=None):
+        if dtype is not None:
+            return self._data.astype(dtype, copy=False)
+        return self._data
+
+    def __float__(self):
+        return float(self._scalar("float"))
+
+    def __int__(self):
+        return int(self._scalar("int"))
+
+    def __index__(self):
+        if self._data.dtype.kind not in "iub":
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self._scalar("index"))
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous. "
+                               f"Reduce it first, e.g. with .any() or .all() "
+                               f"(this tensor has {self._data.size} elements).")
+        return bool(self._data.reshape(()))
+
+    def _scalar(self, what):
+        if self._data.size != 1:
+            raise RuntimeError(f"only one element tensors can be converted to Python scalars "
+                               f"(this tensor has {self._data.size} elements; {what}() needs 1)")
+        return self._data.reshape(()).item()
+
+    def __complex__(self):
+        return complex(self._scalar("complex"))
+
+    def __format__(self, spec):
+        if self._data.ndim == 0:
+            return self.item().__format__(spec)
+        return object.__format__(self, spec) if spec else repr(self)
+
+    def __repr__(self, *, tensor_contents=None):
+        from ._printing import tensor_repr
+        return tensor_repr(self)
+
+    __str__ = __repr__
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    def __hash__(self):
+        return id(self)
+
+    def __reduce_ex__(self, proto):
+        return (_rebuild, (self._data.copy(), self._rg))
+
+    def __deepcopy__(self, memo):
+        if self._node is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) "
+                               "support the deepcopy protocol at the moment")
+        t = _rebuild(self._data.copy(), self._rg)
+        if self._grad is not None:
+            t._grad = _rebuild(self._grad._data.copy(), False)
+        memo[id(self)] = t
+        return t
+
+    # --- graph ---------------------------------------------------------------------------
+    def detach(self):
+        """A new tensor sharing this one's memory and version counter, outside the graph.
+
+        >>> import chainrule as torch
+        >>> x = torch.ones(2, requires_grad=True)
+        >>> (x * 2).detach()
+        tensor([2., 2.])
+        """
+        t = wrap(self._data)
+        t._version = self._version
+        return t
+
+    def detach_(self):
+        """Detach this tensor from the graph in place (it becomes a leaf)."""
+        if self._base is not None and self._base._rg:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        self._node = None
+        self._rg = False
+        self._fw = None
+        return self
+
+    def retain_grad(self):
+        """Keep ``.grad`` for this non-leaf tensor after ``backward()``.
+
+        >>> import chainrule as torch
+        >>> x = torch.ones(2, requires_grad=True)
+        >>> y = x * 3; y.retain_grad(); y.sum().backward(); y.grad
+        tensor([1., 1.])
+        """
+        if not self._rg:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self._node is None or self._retains:
+            return
+        self._retains = True
+        ref = weakref.ref(self)
+        self._node.register_prehook(_RetainGrad(ref))
+
+    def register_hook(self, hook):
+        """Register ``hook(grad)`` to run when this tensor's gradient is computed; it may
+        return a replacement.  Returns a handle with ``.remove()``.
+
+        >>> import chainrule as torch
+        >>> x = torch.ones(2, requires_grad=True)
+        >>> h = x.register_hook(lambda g: g * 10)
+        >>> (x * 2).sum().backward(); x.grad
+        tensor([20., 20.])
+        """
+        if not self._rg:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        from .autograd.graph import RemovableHandle
+        if self._node is not None:
+            return self._node.register_prehook(hook)
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return RemovableHandle(self._hooks, hook)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Compute the gradient of this tensor w.r.t. graph leaves, accumulating into ``.grad``.
+
+        A non-scalar tensor needs ``gradient`` (the vector of the vector-Jacobian product).
+
+        >>> import chainrule as torch
+        >>> x = torch.arange(3.0, requires_grad=True)
+        >>> (x * x).backward(torch.ones(3)); x.grad
+        tensor([0., 2., 4.])
+        """
+        from .autograd.engine import backward
+        backward((self,), None if gradient is None else (gradient,), retain_graph, create_graph,
+                 inputs=inputs)
+
+
+class _RetainGrad:
+    """Pre-hook that stores a non-leaf's gradient in its ``.grad`` (runs after user hooks)."""
+    __slots__ = ("ref",)
+    retain = True
+
+    def __init__(self, ref):
+        self.ref = ref
+
+    def __call__(self, grad):
+        t = self.ref()
+        if t is not None:
+            if t._grad is None:
+                t._grad = grad if STATE.enabled and grad._node is not None else grad.detach()
+            else:
+                t._grad = t._grad + grad
+        return None
+
+
+class device:
+    """Only ``cpu`` exists in chainrule."""
+    __slots__ = ("type",)
+
+    def __init__(self, type="cpu", index=None):
+        if str(type) != "cpu":
+            raise RuntimeError(f"chainrule runs on the CPU only; device {type!r} is not available")
+        self.type = "cpu"
+
+    def __repr__(self):
+        return "device(type='cpu')"
+
+    def __str__(self):
+        return "cpu"
+
+    def __eq__(self, other):
+        return str(other) == "cpu"
+
+    def __hash__(self):
+        return hash("cpu")
+
+
+_new = object.__new__
+
+
+def wrap(data):
+    """A new leaf Tensor around ``data`` (an ndarray of a supported dtype).  Hot path."""
+    t = _new(Tensor)
+    t._data = data
+    t._rg = False
+    t._node = None
+    t._grad = None
+    t._version = [0]
+    t._accum = None
+    t._hooks = None
+    t._fw = None
+    t._base = None
+    t._retains = False
+    return t
+
+
+def _init_from(t, data, node):
+    t._data = data
+    t._rg = False
+    t._node = node
+    t._grad = None
+    t._version = [0]
+    t._accum = None
+    t._hooks = None
+    t._fw = None
+    t._base = None
+    t._retains = False
+
+
+def _rebuild(data, rg):
+    t = wrap(data)
+    t._rg = rg
+    return t
+
+
+def is_tensor(obj):
+    """True if ``obj`` is a chainrule Tensor.
+
+    >>> import chainrule as torch
+    >>> torch.is_tensor(torch.zeros(1)), torch.is_tensor([0.0])
+    (True, False)
+    """
+    return isinstance(obj, Tensor)
+
+
+def _dim(d, ndim, opname):
+    n = max(ndim, 1)
+    if not -n <= d < n:
+        raise IndexError(f"{opname}: Dimension out of range (expected to be in range of "
+                         f"[{-n}, {n - 1}], but got {d})")
+    return d % n if ndim else 0

@@ -1,0 +1,348 @@
+"""The reverse-mode engine: ``backward`` and ``grad``.
+
+1. Discover the graph below the outputs and sort it topologically (Kahn's algorithm on
+   dependency counts -- no recursion, so a 100,000-op chain is fine).
+2. Seed each output's node with its output gradient.
+3. Walk the nodes in order.  At each node: pop its gradient (so memory follows the
+   frontier), run pre-hooks, call each input's VJP rule, undo broadcasting, release the
+   saved values (unless ``retain_graph``), and add the results into the input nodes'
+   buffers.  Leaf nodes (``AccumulateGrad``) add into ``leaf.grad``.
+
+Rules run on raw NumPy arrays (namespace ``NF``) unless a graph of the backward pass is
+wanted (``create_graph=True``) or forward mode is active, in which case they run on
+Tensors (namespace ``TF``) so their results are themselves differentiable.
+"""
+import numpy as np
+
+from .grad_mode import STATE
+from .graph import AccumulateGrad
+
+__all__ = ["backward", "grad"]
+
+
+def _tensor_mod():
+    from .. import _tensor
+    return _tensor
+
+
+def _check_output(i, t):
+    if not t._rg:
+        raise RuntimeError(
+            f"element {i} of tensors does not require grad and does not have a grad_fn. "
+            f"Set requires_grad=True on the inputs you want gradients for (e.g. "
+            f"torch.tensor(..., requires_grad=True) or x.requires_grad_()) before computing it.")
+
+
+def _seed(outputs, grad_outputs, create_graph):
+    """The initial gradient for each output, validated like PyTorch."""
+    from .._tensor import Tensor, wrap
+    seeds = []
+    for i, t in enumerate(outputs):
+        g = None if grad_outputs is None else grad_outputs[i]
+        if g is None:
+            if t._data.size != 1:
+                raise RuntimeError(
+                    f"grad can be implicitly created only for scalar outputs. Output {i} has "
+                    f"shape {list(t._data.shape)}: pass gradient= (e.g. "
+                    f"y.backward(torch.ones_like(y))) or reduce the output to a scalar first "
+                    f"(y.sum().backward()).")
+            g = np.ones_like(t._data)
+            seeds.append(wrap(g) if create_graph else g)
+            continue
+        if not isinstance(g, Tensor):
+            from .._creation import tensor
+            g = tensor(g, dtype=t.dtype)
+        if g._data.shape != t._data.shape:
+            raise RuntimeError(
+                f"Mismatch in shape: grad_output[{i}] has a shape of torch.Size("
+                f"{list(g._data.shape)}) and output[{i}] has a shape of torch.Size("
+                f"{list(t._data.shape)}). The gradient passed to backward must have the "
+                f"output's shape.")
+        if g._data.dtype != t._data.dtype:
+            g = g.to(t.dtype)
+        seeds.append(g if create_graph else g._data)
+    return seeds
+
+
+def _topo_order(roots):
+    """Nodes reachable from ``roots`` in an order where every node precedes its inputs."""
+    deps = {}
+    stack = list(roots)
+    seen = set(roots)
+    while stack:
+        node = stack.pop()
+        for nxt in node._next:
+            if nxt is None:
+                continue
+            deps[nxt] = deps.get(nxt, 0) + 1
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    order = []
+    ready = [r for r in dict.fromkeys(roots) if r not in deps]
+    while ready:
+        node = ready.pop()
+        order.append(node)
+        for nxt in node._next:
+            if nxt is None:
+                continue
+            d = deps[nxt] - 1
+            deps[nxt] = d
+            if d == 0:
+                ready.append(nxt)
+    return order
+
+
+def undo_broadcast(F, g, shape):
+    """Sum a gradient back to an input's shape -- the one place broadcasting is undone."""
+    return F.sum_to(g, shape)
+
+
+def apply_node(node, g, tensor_mode):
+    """Input gradients of ``node`` for output gradient ``g`` (arrays, or Tensors in
+    tensor mode); ``None`` where an input gets no gradient."""
+    from ..ops._core import NF, TF
+    from .._tensor import wrap
+    node._check_saved()
+    op = node.op
+    params = node._params or {}
+    inputs = node._inputs
+    if tensor_mode:
+        F = TF
+        out = node._out
+        if out is not None:
+            out = wrap(out)                  # the output, re-attached to this node
+            out._node = node
+            out._rg = True
+            out._fw = node._out_fw
+        if inputs is None:
+            inputs = (None,) * len(node._next)
+    else:
+        F = NF
+        out = node._out
+        if inputs is None:
+            inputs = (None,) * len(node._next)
+        else:
+            inputs = [getattr(x, "_data", x) for x in inputs]
+    grads = []
+    shapes = node._shapes
+    every = op.vjp_all(F, g, out, *inputs, **params) if op.vjp_all is not None else None
+    for i, nxt in enumerate(node._next):
+        if nxt is None:
+            grads.append(None)
+            continue
+        gi = every[i] if every is not None else op.vjps[i](F, g, out, *inputs, **params)
+        if shapes is not None and gi is not None and shapes[i] is not None \
+                and gi.shape != shapes[i]:
+            gi = undo_broadcast(F, gi, shapes[i])
+        grads.append(gi)
+    return grads
+
+
+def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
+                 accumulate=True, allow_unused=False):
+    """Shared by ``backward`` (accumulate into leaves) and ``grad`` (return gradients)."""
+    from .._tensor import Tensor, wrap
+    if retain_graph is None:
+        retain_graph = create_graph
+    for i, t in enumerate(outputs):
+        _check_output(i, t)
+    seeds = _seed(outputs, grad_outputs, create_graph)
+    tensor_mode = bool(create_graph or STATE.fw_level)
+    if tensor_mode and not isinstance(seeds[0], Tensor):
+        seeds = [wrap(s) for s in seeds]
+    elif not tensor_mode:
+        seeds = [s._data if isinstance(s, Tensor) else s for s in seeds]
+
+    root_nodes = [t._node or t._grad_accumulator() for t in outputs]
+    order = _topo_order(root_nodes)
+
+    # which nodes' incoming gradient is captured (autograd.grad / backward(inputs=...))
+    targets = None
+    if inputs is not None:
+        targets = {}
+        for t in inputs:
+            if not isinstance(t, Tensor):
+                raise TypeError("inputs must be Tensors")
+            if not t._rg:
+                raise RuntimeError("One of the differentiated Tensors does not require grad")
+            targets.setdefault(t._node or t._grad_accumulator(), []).append(t)
+        # prune: only run nodes from which a target is reachable
+        needed = set()
+        for node in reversed(order):
+            if node in targets or any(n in needed for n in node._next if n is not None):
+                needed.add(node)
+    else:
+        needed = None
+
+    buffers = {}
+    for node, s in zip(root_nodes, seeds):
+        buffers[node] = s if node not in buffers else buffers[node] + s
+    captured = {}
+
+    prev = STATE.enabled
+    STATE.enabled = bool(create_graph)
+    try:
+        for node in order:
+            g = buffers.pop(node, None)
+            if g is None or (needed is not None and node not in needed):
+                continue
+            if node._pre_hooks:
+                g = _run_hooks(node._pre_hooks, g, tensor_mode)
+            if targets is not None and node in targets:
+                captured[node] = g
+                if not accumulate:
+                    # autograd.grad stops at its inputs unless they lead to other inputs
+                    if not any(n in needed for n in node._next if n is not None):
+                        continue
+                elif node.__class__ is AccumulateGrad:
+                    _accumulate(node, g, create_graph)
+                    continue
+            if node.__class__ is AccumulateGrad:
+                if accumulate and targets is None:
+                    _accumulate(node, g, create_graph)
+                continue
+            if STATE.anomaly:
+                from .anomaly import checked_apply
+                grads = checked_apply(node, g, tensor_mode)
+            else:
+                grads = apply_node(node, g, tensor_mode)
+            if not retain_graph:
+                node.release()
+            for nxt, gi in zip(node._next, grads):
+                if nxt is None or gi is None:
+                    continue
+                if needed is not None and nxt not in needed:
+                    continue
+                old = buffers.get(nxt)
+                buffers[nxt] = gi if old is None else old + gi
+    finally:
+        STATE.enabled = prev
+
+    if targets is None:
+        return None
+    result = []
+    for t in inputs:
+        node = t._node or t._grad_accumulator()
+        g = captured.get(node)
+        if g is None:
+            if not allow_unused and not accumulate:
+                raise RuntimeError(
+                    "One of the differentiated Tensors appears to not have been used in the "
+                    "graph. Set allow_unused=True if this is the desired behavior.")
+            result.append(None)
+            continue
+        if not isinstance(g, Tensor):
+            g = wrap(g)
+        result.append(g)
+    return result
+
+
+def _run_hooks(hooks, g, tensor_mode):
+    from .._tensor import Tensor, wrap
+    gt = g if isinstance(g, Tensor) else wrap(g)
+    retain = []
+    for h in list(hooks):
+        if getattr(h, "retain", False):
+            retain.append(h)        # retain_grad stores the gradient after user hooks
+            continue
+        r = h(gt)
+        if r is not None:
+            if not isinstance(r, Tensor) or r._data.shape != gt._data.shape:
+                raise RuntimeError(f"hook {getattr(h, '__name__', h)!r} returned a value that "
+                                   f"is not a Tensor of shape {list(gt._data.shape)}")
+            gt = r
+    for h in retain:
+        h(gt)
+    return gt if tensor_mode else gt._data
+
+
+def _accumulate(node, g, create_graph):
+    """Add ``g`` into the leaf's ``.grad`` (PyTorch's AccumulateGrad)."""
+    from .._tensor import Tensor, wrap
+    leaf = node.variable
+    if leaf._hooks:
+        g = _run_hooks(leaf._hooks, g, isinstance(g, Tensor))
+    if isinstance(g, Tensor):
+        if g._data.dtype != leaf._data.dtype:
+            g = g.to(leaf.dtype)
+        if not create_graph:
+            g = g.detach()
+        if leaf._grad is None:
+            leaf._grad = g if create_graph else wrap(np.array(g._data, copy=True))
+        else:
+            leaf._grad = leaf._grad + g if create_graph or leaf._grad._rg else _inplace_add(leaf._grad, g._data)
+        return
+    if g.dtype != leaf._data.dtype:
+        g = g.astype(leaf._data.dtype)
+    if g.shape != leaf._data.shape:
+        g = np.broadcast_to(g, leaf._data.shape)
+    if leaf._grad is None:
+        leaf._grad = wrap(np.array(g, copy=True))
+    else:
+        leaf._grad = _inplace_add(leaf._grad, g)
+
+
+def _inplace_add(grad, g):
+    grad._data += g
+    grad._version[0] += 1
+    return grad
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate the gradients of ``tensors`` w.r.t. graph leaves into their ``.grad``.
+
+    >>> import chainrule as torch
+    >>> x = torch.tensor([1.0, 2.0], requires_grad=True)
+    >>> torch.autograd.backward([(x * x).sum()]); x.grad
+    tensor([2., 4.])
+    """
+    from .._tensor import Tensor
+    if isinstance(tensors, Tensor):
+        tensors = (tensors,)
+    tensors = tuple(tensors)
+    if grad_tensors is not None:
+        if isinstance(grad_tensors, Tensor):
+            grad_tensors = (grad_tensors,)
+        grad_tensors = tuple(grad_tensors)
+        if len(grad_tensors) != len(tensors):
+            raise RuntimeError(f"backward: got {len(grad_tensors)} gradients for "
+                               f"{len(tensors)} tensors; pass one gradient per tensor")
+    if inputs is not None:
+        if isinstance(inputs, Tensor):
+            inputs = (inputs,)
+        inputs = tuple(inputs)
+        if not inputs:
+            raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+    run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=inputs,
+                 accumulate=True)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """Gradients of ``outputs`` w.r.t. ``inputs``, returned (not accumulated into ``.grad``).
+
+    >>> import chainrule as torch
+    >>> x = torch.tensor(3.0, requires_grad=True)
+    >>> (dx,) = torch.autograd.grad(x ** 3, x, create_graph=True)
+    >>> dx, torch.autograd.grad(dx, x)[0]
+    (tensor(27., grad_fn=<MulBackward0>), tensor(18.))
+    """
+    from .._tensor import Tensor
+    from .. import _creation
+    single_out = isinstance(outputs, Tensor)
+    outputs = (outputs,) if single_out else tuple(outputs)
+    single_in = isinstance(inputs, Tensor)
+    inputs = (inputs,) if single_in else tuple(inputs)
+    if grad_outputs is not None:
+        grad_outputs = (grad_outputs,) if isinstance(grad_outputs, Tensor) else tuple(grad_outputs)
+        if len(grad_outputs) != len(outputs):
+            raise RuntimeError(f"grad requires one grad_output per output: got "
+                               f"{len(grad_outputs)} grad_outputs and {len(outputs)} outputs")
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    res = run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=inputs,
+                       accumulate=False, allow_unused=allow_unused)
+    if materialize_grads:
+        res = [(_creation.zeros_like(t) if g is None else g) for g, t in zip(res, inputs)]
+    return tuple(res)

@@ -1,0 +1,123 @@
+"""Forward-mode AD, as ``torch.autograd.forward_ad``.
+
+Inside ``dual_level()``, ``make_dual(primal, tangent)`` gives a tensor that carries a
+tangent; every op propagates it through its JVP rule, and ``unpack_dual`` reads it back.
+Levels nest (each ``dual_level`` opens a new one), which ``chainrule.func.jacfwd`` uses.
+
+>>> import chainrule as torch
+>>> import chainrule.autograd.forward_ad as fwAD
+>>> with fwAD.dual_level():
+...     x = fwAD.make_dual(torch.tensor([1., 2.]), torch.tensor([1., 0.]))
+...     fwAD.unpack_dual(x * x).tangent
+tensor([2., 0.])
+"""
+import collections
+
+from .grad_mode import STATE
+
+__all__ = ["dual_level", "make_dual", "unpack_dual", "UnpackedDualTensor", "enter_dual_level",
+           "exit_dual_level"]
+
+UnpackedDualTensor = collections.namedtuple("UnpackedDualTensor", ["primal", "tangent"])
+
+import itertools
+
+_open_levels = []          # ids of open levels, innermost last
+OPEN = set()               # the same, for membership tests in the op hot path
+_ids = itertools.count(1)  # never reused, so tangents of closed levels stay dead
+
+
+def enter_dual_level():
+    """Open a new forward-AD level and return its id."""
+    level = next(_ids)
+    _open_levels.append(level)
+    OPEN.add(level)
+    STATE.fw_level = len(_open_levels)
+    return level
+
+
+def exit_dual_level(*, level=None):
+    """Close the innermost level; its tangents are dropped."""
+    if not _open_levels:
+        raise RuntimeError("exit_dual_level: no forward AD level is open")
+    lv = _open_levels[-1]
+    if level is not None and level != lv:
+        raise RuntimeError(f"exit_dual_level: trying to exit level {level} but the innermost "
+                           f"open level is {lv}")
+    _open_levels.pop()
+    OPEN.discard(lv)
+    STATE.fw_level = len(_open_levels)
+
+
+class dual_level:
+    """Context manager that opens a forward-AD level (see the module docstring)."""
+
+    def __enter__(self):
+        self.level = enter_dual_level()
+        return self.level
+
+    def __exit__(self, *exc):
+        exit_dual_level(level=self.level)
+        return False
+
+
+def _current(level):
+    if level is None:
+        if not _open_levels:
+            raise RuntimeError("make_dual/unpack_dual: no forward AD level is open. Use "
+                               "`with forward_ad.dual_level():` around the computation.")
+        return _open_levels[-1]
+    return level
+
+
+def make_dual(tensor, tangent, *, level=None):
+    """A view of ``tensor`` carrying ``tangent`` at the current level (same shape)."""
+    from .._tensor import Tensor, wrap
+    level = _current(level)
+    if not isinstance(tangent, Tensor) or not isinstance(tensor, Tensor):
+        raise TypeError("make_dual expects Tensors for both primal and tangent")
+    if tangent._data.shape != tensor._data.shape:
+        raise RuntimeError(f"make_dual: Trying to set a forward gradient that has a different "
+                           f"size than that of the original Tensor, this is not supported. "
+                           f"Tensor is of size {list(tensor._data.shape)} while the given "
+                           f"forward gradient is of size {list(tangent._data.shape)}.")
+    if tensor._data.dtype.kind != "f":
+        raise ValueError(f"make_dual: expected a floating-point primal, got {tensor.dtype}")
+    from ..ops.shape import VIEW
+    from ..ops._core import apply
+    s = tensor._data.shape
+    prev = STATE.fw_limit
+    STATE.fw_limit = level       # the view must not pick up this level's old tangent
+    try:
+        dual = apply(VIEW, (tensor,), {"shape": s, "src": s})
+    finally:
+        STATE.fw_limit = prev
+    if tangent._data.dtype != tensor._data.dtype:
+        tangent = tangent.to(tensor.dtype)
+    if dual._fw is None:
+        dual._fw = {}
+    else:
+        dual._fw = dict(dual._fw)
+    dual._fw[level] = tangent
+    return dual
+
+
+def unpack_dual(tensor, *, level=None):
+    """``(primal, tangent)`` of a dual tensor; the tangent is ``None`` if it has none."""
+    from .._tensor import Tensor
+    level = _current(level) if _open_levels or level is not None else None
+    if not isinstance(tensor, Tensor):
+        return UnpackedDualTensor(tensor, None)
+    tangent = tensor._fw.get(level) if tensor._fw and level is not None else None
+    if tangent is None:
+        return UnpackedDualTensor(tensor, None)
+    from ..ops.shape import VIEW
+    from ..ops._core import apply
+    s = tensor._data.shape
+    prev = STATE.fw_limit
+    STATE.fw_limit = level
+    try:
+        primal = apply(VIEW, (tensor,), {"shape": s, "src": s})
+    finally:
+        STATE.fw_limit = prev
+    return UnpackedDualTensor(primal, tangent)

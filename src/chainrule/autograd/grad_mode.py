@@ -1,0 +1,120 @@
+"""Grad mode: whether ops record a graph.  ``no_grad``, ``enable_grad``, ``set_grad_enabled``.
+
+The flag lives in the module-level object ``STATE`` so the op hot path reads one attribute.
+"""
+import functools
+
+__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode"]
+
+
+class _State:
+    __slots__ = ("enabled", "fw_level", "fw_limit", "anomaly")
+
+    def __init__(self):
+        self.enabled = True      # record graphs?
+        self.fw_level = 0        # number of open forward-AD levels (0: forward mode off)
+        self.fw_limit = 1 << 30  # tangents of levels >= this are not propagated (nesting)
+        self.anomaly = False     # detect_anomaly
+
+
+STATE = _State()
+
+
+def is_grad_enabled():
+    """True when ops record a graph for reverse mode.
+
+    >>> import chainrule as torch
+    >>> torch.is_grad_enabled()
+    True
+    """
+    return STATE.enabled
+
+
+class _GradModeContext:
+    """Base for the grad-mode context managers; each also works as a decorator."""
+    _mode = True
+
+    def __enter__(self):
+        self._prev = STATE.enabled
+        STATE.enabled = self._mode
+
+    def __exit__(self, *exc):
+        STATE.enabled = self._prev
+        return False
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with self.__class__():
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+class no_grad(_GradModeContext):
+    """Context manager / decorator: ops inside record no graph.
+
+    >>> import chainrule as torch
+    >>> x = torch.ones(2, requires_grad=True)
+    >>> with torch.no_grad():
+    ...     y = x * 2
+    >>> y.requires_grad
+    False
+    """
+    _mode = False
+
+
+class enable_grad(_GradModeContext):
+    """Context manager / decorator: turn graph recording back on inside ``no_grad``.
+
+    >>> import chainrule as torch
+    >>> x = torch.ones(2, requires_grad=True)
+    >>> with torch.no_grad():
+    ...     with torch.enable_grad():
+    ...         y = x * 2
+    >>> y.requires_grad
+    True
+    """
+    _mode = True
+
+
+class inference_mode(no_grad):
+    """Like ``no_grad`` (chainrule has no separate inference tensors)."""
+
+    def __init__(self, mode=True):
+        self._mode = not mode
+
+
+class set_grad_enabled(_GradModeContext):
+    """Set grad mode on or off; usable as a function, context manager or decorator.
+
+    >>> import chainrule as torch
+    >>> with torch.set_grad_enabled(False):
+    ...     torch.is_grad_enabled()
+    False
+    """
+
+    def __init__(self, mode):
+        self._prev = STATE.enabled
+        self._mode = bool(mode)
+        STATE.enabled = self._mode
+
+    def __enter__(self):
+        pass
+
+    def __exit__(self, *exc):
+        STATE.enabled = self._prev
+        return False
+
+    def __call__(self, fn):
+        STATE.enabled = self._prev
+        mode = self._mode
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            prev = STATE.enabled
+            STATE.enabled = mode
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                STATE.enabled = prev
+        return wrapper

@@ -1,0 +1,152 @@
+"""Graph nodes: what PyTorch calls ``grad_fn``.
+
+A ``Node`` is recorded when an op runs in grad mode on an input that requires grad.  It
+holds the op (whose rules compute the input gradients), the nodes of its inputs
+(``next_functions``), and the values its rules need: the saved inputs and/or the output
+array, plus the version of each saved tensor so that a later in-place change is caught.
+
+References only point from outputs to inputs (tensor -> node -> input nodes / saved
+inputs), never back, so reference counting alone frees a graph.  Every op gets its own
+``Node`` subclass named like PyTorch's (``MulBackward0``) so ``type(y.grad_fn).__name__``
+and ``repr`` read as in PyTorch.
+"""
+import numpy as np
+
+__all__ = ["Node", "AccumulateGrad", "RemovableHandle"]
+
+FREED_MSG = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time or if you need to access saved tensors after "
+    "calling backward.")
+
+
+class RemovableHandle:
+    """Returned by ``register_hook``; ``handle.remove()`` unregisters the hook."""
+    __slots__ = ("_list", "_fn")
+
+    def __init__(self, hooks, fn):
+        self._list, self._fn = hooks, fn
+
+    def remove(self):
+        if self._fn in self._list:
+            self._list.remove(self._fn)
+
+
+class Node:
+    """A recorded op in the graph (PyTorch's ``grad_fn``).
+
+    Attributes: ``op`` (class attribute, the rule-table entry), ``_next`` (the input
+    nodes, ``None`` for inputs that need no gradient), ``_inputs`` (saved inputs: tensors
+    or Python scalars, or ``None`` when the op saves none), ``_out`` (saved output array
+    or ``None``), ``_versions`` (version of each saved tensor at save time), ``_params``
+    (non-tensor arguments such as ``dim``), ``_shapes`` (input shapes when broadcasting
+    must be undone).
+    """
+    __slots__ = ("_next", "_inputs", "_out", "_out_fw", "_versions", "_params", "_shapes",
+                 "_pre_hooks", "_freed", "_trace", "__weakref__")
+    op = None
+
+    def name(self):
+        return type(self).__name__
+
+    def __repr__(self):
+        return f"<{type(self).__name__} object at {hex(id(self))}>"
+
+    @property
+    def next_functions(self):
+        """((node, 0), ...) for each input, ``(None, 0)`` where no gradient flows."""
+        return tuple((n, 0) for n in self._next)
+
+    @property
+    def metadata(self):
+        return {}
+
+    def register_hook(self, fn):
+        raise NotImplementedError("Node.register_hook is not supported; use Tensor.register_hook")
+
+    def register_prehook(self, fn):
+        """Call ``fn(grad)`` with the gradient flowing into this node; it may return a
+        replacement gradient."""
+        if self._pre_hooks is None:
+            self._pre_hooks = []
+        self._pre_hooks.append(fn)
+        return RemovableHandle(self._pre_hooks, fn)
+
+    def _check_saved(self):
+        """Raise PyTorch's errors if the saved values were freed or modified in place."""
+        if self._freed:
+            raise RuntimeError(FREED_MSG)
+        if self._versions is None:
+            return
+        for box, version, idx in self._versions:
+            if box[0] != version:
+                arr = self._out if idx < 0 else self._inputs[idx]._data
+                what = (f"output 0 of {self.name()}" if idx < 0
+                        else f"input {idx} of {self.name()}")
+                raise RuntimeError(
+                    f"one of the variables needed for gradient computation has been modified by "
+                    f"an inplace operation: [{_type_str(arr)}], which is {what}, is at version "
+                    f"{box[0]}; expected version {version} instead. Hint: compute on a copy "
+                    f"(tensor.clone()) or use the out-of-place form of the op (x = x + 1 rather "
+                    f"than x += 1).")
+
+    def release(self):
+        """Drop the saved values (done by backward unless ``retain_graph=True``)."""
+        if self._inputs is not None or self._out is not None:
+            self._inputs = None
+            self._out = None
+            self._out_fw = None
+            self._freed = True
+
+    def __call__(self, *grads):
+        """Apply this node's VJP to an output gradient (for inspection and teaching)."""
+        from .engine import apply_node
+        from .._tensor import Tensor, wrap
+        g = grads[0]
+        res = apply_node(self, g._data if isinstance(g, Tensor) else np.asarray(g), False)
+        return tuple(None if r is None else wrap(r) for r in res)
+
+    @property
+    def saved_tensors(self):
+        """The tensors this node keeps for its backward (inputs and/or output)."""
+        from .._tensor import Tensor
+        if self._freed:
+            raise RuntimeError(FREED_MSG)
+        from .._tensor import wrap
+        out = [x for x in (self._inputs or ()) if isinstance(x, Tensor)]
+        if self._out is not None:
+            out.append(wrap(self._out))
+        return tuple(out)
+
+
+def _type_str(arr):
+    names = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+             "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
+             "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
+    shape = ", ".join(str(s) for s in arr.shape)
+    return f"torch.{names.get(arr.dtype.name, 'Tensor')} [{shape}]"
+
+
+class AccumulateGrad(Node):
+    """The node of a leaf that requires grad: adds incoming gradients into ``leaf.grad``."""
+    __slots__ = ("variable",)
+
+    def __init__(self, variable):
+        self.variable = variable
+        self._next = ()
+        self._inputs = None
+        self._out = None
+        self._pre_hooks = None
+        self._freed = False
+        self._params = None
+        self._shapes = None
+        self._versions = None
+        self._trace = None
+        self._out_fw = None
+
+
+def make_node_class(backward_name, op):
+    """A ``Node`` subclass for one op, named like PyTorch's (``MulBackward0``)."""
+    return type(backward_name, (Node,), {"__slots__": (), "op": op})

@@ -1,0 +1,275 @@
+"""The op machinery: how an op is defined once and run in both modes.
+
+An op is one ``Op`` object holding
+  * ``forward(*arrays, **params)`` -- NumPy computation of the value,
+  * ``vjps`` -- one VJP rule per input, ``rule(F, g, out, *inputs, **params) -> grad``,
+    ``None`` for an input that never gets a gradient,
+  * ``jvp`` -- ``rule(F, tangents, out, *inputs, **params) -> tangent`` where
+    ``tangents`` has ``None`` for inputs without a tangent.
+
+Rules are written against a namespace ``F`` of array functions.  The engine passes
+``NF`` (NumPy, raw arrays: the fast path) when no graph of the backward pass is needed,
+and ``TF`` (chainrule ops on Tensors) under ``create_graph=True`` or forward mode, so the
+same formula gives first-order gradients fast and higher-order gradients exactly.
+Broadcasting is undone centrally (``undo_broadcast`` in the engine), never in a rule.
+
+``defop`` builds an ``Op``; ``unary``/``binary`` cover elementwise ops from their local
+derivative, ``linear`` marks ops whose JVP is the op itself.
+"""
+import numpy as np
+
+from .._dtypes import DEFAULTS, result_np_dtype
+from .._tensor import Tensor, wrap
+from ..autograd.grad_mode import STATE
+from ..autograd.graph import make_node_class
+
+__all__ = ["Op", "defop", "apply", "NF", "TF", "unary_op", "binary_op"]
+
+_ndarray = np.ndarray
+_asarray = np.asarray
+
+
+class _Namespace:
+    """Array functions for rules; ``NF`` holds NumPy versions, ``TF`` chainrule ones."""
+
+    def __init__(self, name):
+        self._name = name
+
+    def __repr__(self):
+        return f"<rule namespace {self._name}>"
+
+
+NF = _Namespace("numpy")
+TF = _Namespace("chainrule")
+
+
+class Op:
+    """One differentiable (or not) operation: forward, VJP per input and JVP together."""
+    __slots__ = ("name", "forward", "vjps", "vjp_all", "jvp", "save_inputs", "save_out",
+                 "node_cls", "broadcasts", "is_view", "__weakref__")
+
+    def __init__(self, name, forward, vjps=None, jvp=None, save_inputs=True, save_out=False,
+                 broadcasts=False, is_view=False, backward_name=None):
+        self.name = name
+        self.forward = forward
+        if callable(vjps):
+            # one rule for all inputs (variadic ops such as cat): returns a gradient per input
+            self.vjp_all = vjps
+            self.vjps = _EVERY_INPUT
+        else:
+            self.vjp_all = None
+            self.vjps = tuple(vjps) if vjps is not None else None
+        self.jvp = jvp
+        self.save_inputs = save_inputs
+        self.save_out = save_out
+        self.broadcasts = broadcasts
+        self.is_view = is_view
+        bname = backward_name or (name[:1].upper() + name[1:] + "Backward0")
+        self.node_cls = make_node_class(bname, self)
+
+    def __repr__(self):
+        return f"<chainrule op {self.name}>"
+
+    def __call__(self, *args, **params):
+        return apply(self, args, params)
+
+
+class _EveryInput:
+    """``vjps`` of an op with a single all-inputs rule: every input is differentiable."""
+    __slots__ = ()
+
+    def __getitem__(self, i):
+        return True
+
+
+_EVERY_INPUT = _EveryInput()
+
+#: every registered op by name (the rule table; tests iterate over it)
+OPS = {}
+
+
+def defop(name, forward, vjps=None, jvp=None, **kw):
+    """Register an op and return it.
+
+    ``vjps``: sequence of rules ``(F, g, out, *inputs, **params) -> grad`` (``None`` entries
+    for non-differentiable inputs), or one callable returning a gradient per input (for
+    variadic ops like ``cat``).  ``jvp``: ``(F, tangents, out, *inputs, **params)``.
+    Keyword options: ``save_inputs`` (rules read the inputs), ``save_out`` (rules read the
+    output), ``broadcasts`` (inputs may broadcast, gradients are summed back), ``is_view``,
+    ``backward_name`` (PyTorch's node name, default ``<Name>Backward0``).
+    """
+    op = Op(name, forward, vjps, jvp, **kw)
+    OPS[name] = op
+    return op
+
+
+def unary_op(name, forward, deriv, save_inputs=True, save_out=False, **kw):
+    """An elementwise op ``y = f(x)`` from its derivative ``deriv(F, out, x) -> f'(x)``:
+    VJP is ``g * f'(x)`` and JVP ``t * f'(x)``."""
+    def vjp(F, g, out, x, **p):
+        return g * deriv(F, out, x, **p)
+
+    def jvp(F, tangents, out, x, **p):
+        return tangents[0] * deriv(F, out, x, **p)
+    return defop(name, forward, (vjp,), jvp, save_inputs=save_inputs, save_out=save_out, **kw)
+
+
+def binary_op(name, forward, da, db, save_inputs=True, save_out=False, **kw):
+    """A broadcasting elementwise op ``y = f(a, b)`` from its partial derivatives
+    ``da(F, out, a, b)`` and ``db(F, out, a, b)``."""
+    def vjp_a(F, g, out, a, b):
+        return g * da(F, out, a, b)
+
+    def vjp_b(F, g, out, a, b):
+        return g * db(F, out, a, b)
+
+    def jvp(F, tangents, out, a, b):
+        ta, tb = tangents
+        r = None if ta is None else ta * da(F, out, a, b)
+        if tb is not None:
+            r2 = tb * db(F, out, a, b)
+            r = r2 if r is None else r + r2
+        return r
+    return defop(name, forward, (vjp_a, vjp_b), jvp, save_inputs=save_inputs,
+                 save_out=save_out, broadcasts=True, **kw)
+
+
+def linear_jvp(fn):
+    """JVP of an op that is linear in its (single) tensor input: apply the op to the
+    tangent.  ``fn(F, t, **params)``."""
+    def jvp(F, tangents, out, x, **p):
+        return fn(F, tangents[0], **p)
+    return jvp
+
+
+# --- running an op ------------------------------------------------------------------------
+
+def apply(op, args, params=None):
+    """Run ``op`` on ``args`` (Tensors and constants) and record a graph node if needed."""
+    data = [a._data if isinstance(a, Tensor) else a for a in args]
+    out = op.forward(*data, **params) if params else op.forward(*data)
+    if out.__class__ is not _ndarray:
+        out = _asarray(out)
+    t = wrap(out)
+    if op.is_view and out.base is not None:
+        src = args[0]
+        t._version = src._version
+        t._base = src if src._base is None else src._base
+    if STATE.enabled and op.vjps is not None:
+        for a in args:
+            if isinstance(a, Tensor) and a._rg:
+                _record(op, args, params, out, t)
+                break
+    if STATE.fw_level:
+        _forward_tangents(op, args, params, t)
+        if t._fw and t._node is not None and op.save_out:
+            t._node._out_fw = t._fw       # the saved output keeps its tangents
+    return t
+
+
+def _record(op, args, params, out, t):
+    node = op.node_cls.__new__(op.node_cls)
+    nxt = []
+    versions = None
+    shapes = None
+    for i, a in enumerate(args):
+        if isinstance(a, Tensor):
+            if a._rg and op.vjps[i] is not None:
+                nxt.append(a._node or a._grad_accumulator())
+            else:
+                nxt.append(None)
+            if op.save_inputs:
+                if versions is None:
+                    versions = []
+                versions.append((a._version, a._version[0], i))
+        else:
+            nxt.append(None)
+    if op.broadcasts:
+        oshape = out.shape
+        for a in args:
+            if isinstance(a, Tensor) and a._data.shape != oshape:
+                shapes = tuple(a._data.shape if isinstance(a, Tensor) else None for a in args)
+                break
+    node._next = tuple(nxt)
+    node._inputs = args if op.save_inputs else None
+    if op.save_out:
+        node._out = out
+        if versions is None:
+            versions = []
+        versions.append((t._version, 0, -1))
+    else:
+        node._out = None
+    node._versions = versions
+    node._params = params
+    node._shapes = shapes
+    node._pre_hooks = None
+    node._freed = False
+    node._trace = _capture_trace() if STATE.anomaly else None
+    node._out_fw = None
+    t._node = node
+    t._rg = True
+
+
+def _capture_trace():
+    import traceback
+    return traceback.format_stack()[:-3]
+
+
+def _forward_tangents(op, args, params, t):
+    """Forward mode: compute ``t``'s tangent at every open dual level its inputs carry."""
+    from ..autograd.forward_ad import OPEN
+    limit = STATE.fw_limit
+    levels = set()
+    for a in args:
+        if isinstance(a, Tensor) and a._fw:
+            levels.update(lv for lv in a._fw if lv < limit and lv in OPEN)
+    if not levels:
+        return
+    if op.jvp is None:
+        raise NotImplementedError(f"{op.name}: forward-mode AD (JVP) is not implemented for this op")
+    for level in sorted(levels):
+        tangents = tuple(a._fw.get(level) if isinstance(a, Tensor) and a._fw else None
+                         for a in args)
+        if all(x is None for x in tangents):
+            continue
+        STATE.fw_limit = level          # lower levels still propagate through the rule
+        try:
+            tan = op.jvp(TF, tangents, t, *args, **(params or {}))
+        finally:
+            STATE.fw_limit = limit
+        if tan is None:
+            continue
+        if not isinstance(tan, Tensor):
+            tan = wrap(_asarray(tan, dtype=t._data.dtype))
+        if tan._data.shape != t._data.shape:
+            tan = TF.broadcast_to(tan, t._data.shape)
+        if tan._data.dtype != t._data.dtype:
+            tan = tan.to(t.dtype)
+        if t._fw is None:
+            t._fw = {}
+        t._fw[level] = tan
+
+
+# --- argument normalisation shared by op front-ends -------------------------------------
+
+def as_operand(x):
+    """Python scalars stay as they are (NumPy treats them as weak); lists/arrays become
+    constant Tensors."""
+    if isinstance(x, (Tensor, int, float, bool)):
+        return x
+    from .._creation import tensor
+    return tensor(x)
+
+
+def promote(*xs):
+    """Cast Tensor operands to PyTorch's result dtype (recorded, so gradients come back in
+    each input's own dtype).  Python scalars are left alone."""
+    arrays = [x._data if isinstance(x, Tensor) else x for x in xs]
+    dt = result_np_dtype(arrays)
+    return tuple(x.to(dt) if isinstance(x, Tensor) and x._data.dtype != dt else x for x in xs), dt
+
+
+def float_dtype_of(x):
+    """The floating dtype an integer tensor turns into for ops like sin (the default)."""
+    d = x._data.dtype
+    return d if d.kind == "f" else DEFAULTS.float.np

@@ -1,0 +1,609 @@
+"""Elementwise ops: arithmetic, unary math, comparisons, where/clamp, dtype casts.
+
+Each op is one ``unary_op``/``binary_op``/``defop`` call holding its forward, VJP and JVP.
+The public functions below only normalise arguments (dtype promotion, Python scalars) and
+call ``apply``.
+"""
+import numpy as np
+
+from .._dtypes import DEFAULTS, result_np_dtype, to_dtype
+from .._tensor import Tensor, wrap
+from ._core import NF, TF, apply, binary_op, defop, unary_op
+
+_np = np
+
+# --- argument normalisation -------------------------------------------------------------
+
+_SCALARS = (int, float, bool)
+
+
+def _tensorize(x, like=None):
+    from .._creation import tensor
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, _SCALARS):
+        return x
+    if isinstance(x, np.generic):
+        return x.item()
+    return tensor(x)
+
+
+def _broadcast_error(opname, sa, sb):
+    # find the first mismatching dim from the right, as PyTorch reports it
+    for i in range(1, min(len(sa), len(sb)) + 1):
+        x, y = sa[-i], sb[-i]
+        if x != y and x != 1 and y != 1:
+            dim = max(len(sa), len(sb)) - i
+            return RuntimeError(
+                f"{opname}: The size of tensor a ({x}) must match the size of tensor b ({y}) at "
+                f"non-singleton dimension {dim} (shapes {list(sa)} and {list(sb)} don't "
+                f"broadcast). Reshape or unsqueeze one operand so the shapes line up.")
+    return RuntimeError(f"{opname}: shapes {list(sa)} and {list(sb)} don't broadcast")
+
+
+def binary_args(opname, a, b, floating=False):
+    """Promote two operands to PyTorch's common dtype; Tensors of that dtype pass through.
+
+    ``floating``: integer results become the default float dtype (true division)."""
+    ta = a.__class__ is Tensor or isinstance(a, Tensor)
+    tb = b.__class__ is Tensor or isinstance(b, Tensor)
+    if not ta:
+        a = _tensorize(a)
+        ta = isinstance(a, Tensor)
+    if not tb:
+        b = _tensorize(b)
+        tb = isinstance(b, Tensor)
+    da = a._data if ta else a
+    db = b._data if tb else b
+    if ta and tb:
+        if da.shape != db.shape:
+            try:
+                np.broadcast_shapes(da.shape, db.shape)
+            except ValueError:
+                raise _broadcast_error(opname, da.shape, db.shape) from None
+        if da.dtype is db.dtype and (not floating or da.dtype.kind == "f"):
+            return a, b
+    dt = result_np_dtype((da, db))
+    if floating and dt.kind != "f":
+        dt = DEFAULTS.float.np
+    if ta and da.dtype != dt:
+        a = a.to(dt)
+    if tb and db.dtype != dt:
+        b = b.to(dt)
+    if not ta and not isinstance(a, Tensor) and dt.kind != "f" and isinstance(a, float):
+        pass
+    return a, b
+
+
+def _floating(x):
+    """Integer/bool tensors become the default float dtype before float ops (like sin)."""
+    if not isinstance(x, Tensor):
+        x = _tensorize(x)
+        if not isinstance(x, Tensor):
+            from .._creation import tensor
+            x = tensor(x)
+    if x._data.dtype.kind != "f":
+        return x.to(DEFAULTS.float.np)
+    return x
+
+
+# --- arithmetic ---------------------------------------------------------------------------
+
+ADD = defop("add", np.add,
+            vjps=(lambda F, g, out, a, b: g, lambda F, g, out, a, b: g),
+            jvp=lambda F, t, out, a, b: t[0] if t[1] is None else (t[1] if t[0] is None else t[0] + t[1]),
+            save_inputs=False, broadcasts=True)
+SUB = defop("sub", np.subtract,
+            vjps=(lambda F, g, out, a, b: g, lambda F, g, out, a, b: -g),
+            jvp=lambda F, t, out, a, b: -t[1] if t[0] is None else (t[0] if t[1] is None else t[0] - t[1]),
+            save_inputs=False, broadcasts=True)
+MUL = binary_op("mul", np.multiply, lambda F, out, a, b: b, lambda F, out, a, b: a)
+DIV = defop("div", np.true_divide,
+            vjps=(lambda F, g, out, a, b: g / b,
+                  lambda F, g, out, a, b: -g * a / (b * b)),
+            jvp=lambda F, t, out, a, b: _div_jvp(t, a, b),
+            broadcasts=True)
+
+
+def _div_jvp(t, a, b):
+    ta, tb = t
+    r = None if ta is None else ta / b
+    if tb is not None:
+        r2 = -tb * a / (b * b)
+        r = r2 if r is None else r + r2
+    return r
+
+
+NEG = defop("neg", np.negative, vjps=(lambda F, g, out, x: -g,),
+            jvp=lambda F, t, out, x: -t[0], save_inputs=False)
+
+
+def _pow_base_deriv(F, out, x, p):
+    if p == 0:
+        return F.zeros_like(x)
+    if p == 1:
+        return F.ones_like(x)
+    if p == 2:
+        return 2 * x
+    return p * x ** (p - 1)
+
+
+POW_SCALAR = unary_op("pow", lambda x, p: np.power(x, p), _pow_base_deriv,
+                      backward_name="PowBackward0")
+
+
+def _pow_exp_deriv(F, out, a, b):
+    # d(a**b)/db = a**b * log(a); PyTorch makes it 0 where a == 0 and b >= 0
+    if not isinstance(a, Tensor) and not hasattr(a, "shape"):
+        return out * float(np.log(a)) if a != 0 else F.zeros_like(out)
+    safe = F.where(a == 0, 1, a)
+    return F.where((a == 0) & (b >= 0), 0, out * F.log(safe))
+
+
+POW = binary_op("pow_tensor", np.power,
+                lambda F, out, a, b: b * a ** (b - 1),
+                _pow_exp_deriv, backward_name="PowBackward1")
+
+
+def add(input, other, *, alpha=1):
+    """``input + alpha * other`` with broadcasting.
+
+    >>> import chainrule as torch
+    >>> torch.add(torch.tensor([1., 2.]), 1)
+    tensor([2., 3.])
+    """
+    if alpha != 1:
+        other = mul(other, alpha)
+    a, b = binary_args("add", input, other)
+    return apply(ADD, (a, b))
+
+
+def sub(input, other, *, alpha=1):
+    """``input - alpha * other`` with broadcasting."""
+    if alpha != 1:
+        other = mul(other, alpha)
+    a, b = binary_args("sub", input, other)
+    if a.__class__ is not Tensor and b.__class__ is not Tensor and not isinstance(a, Tensor) \
+            and not isinstance(b, Tensor):
+        from .._creation import tensor
+        a = tensor(a)
+    return apply(SUB, (a, b))
+
+
+def mul(input, other):
+    """Elementwise product with broadcasting.
+
+    >>> import chainrule as torch
+    >>> torch.mul(torch.tensor([1., 2.]), torch.tensor([3., 4.]))
+    tensor([3., 8.])
+    """
+    a, b = binary_args("mul", input, other)
+    return apply(MUL, (a, b))
+
+
+def div(input, other, *, rounding_mode=None):
+    """Elementwise true division (integers give the default float dtype).
+
+    ``rounding_mode="floor"``/``"trunc"`` give rounded results with zero gradient."""
+    if rounding_mode is not None:
+        q = div(input, other)
+        r = floor(q) if rounding_mode == "floor" else trunc(q)
+        if not (isinstance(input, Tensor) and input._data.dtype.kind == "f") and \
+                not (isinstance(other, Tensor) and other._data.dtype.kind == "f") and \
+                not isinstance(input, float) and not isinstance(other, float):
+            r = r.to(result_np_dtype(tuple(x._data if isinstance(x, Tensor) else x
+                                           for x in (input, other))))
+        return r
+    a, b = binary_args("div", input, other, floating=True)
+    return apply(DIV, (a, b))
+
+
+def true_divide(input, other):
+    return div(input, other)
+
+
+def neg(input):
+    """``-input``."""
+    return apply(NEG, (input,))
+
+
+negative = neg
+
+
+def pow(input, exponent):
+    """``input ** exponent`` (either may be a Tensor or a Python number).
+
+    >>> import chainrule as torch
+    >>> torch.pow(torch.tensor([1., 2., 3.]), 2)
+    tensor([1., 4., 9.])
+    """
+    if isinstance(exponent, (int, float)) and not isinstance(exponent, bool) \
+            and isinstance(input, Tensor):
+        if isinstance(exponent, float) and input._data.dtype.kind != "f":
+            input = input.to(DEFAULTS.float.np)
+        elif input._data.dtype.kind != "f" and exponent < 0:
+            raise RuntimeError("pow: Integers to negative integer powers are not allowed. "
+                               "Convert the base to float first (x.float() ** -1).")
+        return apply(POW_SCALAR, (input,), {"p": exponent})
+    a, b = binary_args("pow", input, exponent)
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        from .._creation import tensor
+        a = tensor(a)
+    return apply(POW, (a, b))
+
+
+# --- unary math ---------------------------------------------------------------------------
+
+EXP = unary_op("exp", np.exp, lambda F, out, x: out, save_inputs=False, save_out=True)
+LOG = unary_op("log", np.log, lambda F, out, x: 1 / x)
+SIN = unary_op("sin", np.sin, lambda F, out, x: F.cos(x))
+COS = unary_op("cos", np.cos, lambda F, out, x: -F.sin(x))
+TANH = unary_op("tanh", np.tanh, lambda F, out, x: 1 - out * out, save_inputs=False,
+                save_out=True)
+SQRT = unary_op("sqrt", np.sqrt, lambda F, out, x: 0.5 / out, save_inputs=False, save_out=True)
+ABS = unary_op("abs", np.abs, lambda F, out, x: F.sign(x))
+
+
+def _sigmoid_np(x):
+    # stable for large |x|: exp of a non-positive number only
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+SIGMOID = unary_op("sigmoid", _sigmoid_np, lambda F, out, x: out * (1 - out),
+                   save_inputs=False, save_out=True)
+RELU = unary_op("relu", lambda x: np.maximum(x, 0), lambda F, out, x: out > 0,
+                save_inputs=False, save_out=True)
+# zero-gradient elementwise ops: their derivative is 0 almost everywhere
+SIGN = unary_op("sign", np.sign, lambda F, out, x: F.zeros_like(out), save_inputs=False,
+                save_out=True)
+FLOOR = unary_op("floor", np.floor, lambda F, out, x: F.zeros_like(out), save_inputs=False,
+                 save_out=True)
+CEIL = unary_op("ceil", np.ceil, lambda F, out, x: F.zeros_like(out), save_inputs=False,
+                save_out=True)
+TRUNC = unary_op("trunc", np.trunc, lambda F, out, x: F.zeros_like(out), save_inputs=False,
+                 save_out=True)
+
+
+def _unary(op, x):
+    return apply(op, (_floating(x),))
+
+
+def exp(input):
+    """Elementwise ``e ** input``."""
+    return apply(EXP, (_floating(input),))
+
+
+def log(input):
+    """Elementwise natural logarithm."""
+    return apply(LOG, (_floating(input),))
+
+
+def sin(input):
+    """Elementwise sine."""
+    return apply(SIN, (_floating(input),))
+
+
+def cos(input):
+    """Elementwise cosine."""
+    return apply(COS, (_floating(input),))
+
+
+def tanh(input):
+    """Elementwise hyperbolic tangent."""
+    return apply(TANH, (_floating(input),))
+
+
+def sqrt(input):
+    """Elementwise square root."""
+    return apply(SQRT, (_floating(input),))
+
+
+def sigmoid(input):
+    """Elementwise logistic sigmoid ``1 / (1 + exp(-x))``, stable for large ``|x|``.
+
+    >>> import chainrule as torch
+    >>> torch.sigmoid(torch.tensor([0.0]))
+    tensor([0.5000])
+    """
+    return apply(SIGMOID, (_floating(input),))
+
+
+def relu(input):
+    """Elementwise ``max(x, 0)``; the gradient at 0 is 0, as in PyTorch."""
+    return apply(RELU, (_tensorize(input),))
+
+
+def abs(input):
+    """Elementwise absolute value; the gradient at 0 is 0."""
+    return apply(ABS, (_tensorize(input),))
+
+
+def sign(input):
+    """Elementwise sign (-1, 0 or 1); zero gradient."""
+    return apply(SIGN, (_tensorize(input),))
+
+
+def floor(input):
+    """Round down; zero gradient."""
+    return apply(FLOOR, (_tensorize(input),))
+
+
+def ceil(input):
+    """Round up; zero gradient."""
+    return apply(CEIL, (_tensorize(input),))
+
+
+def trunc(input):
+    """Round toward zero; zero gradient."""
+    return apply(TRUNC, (_tensorize(input),))
+
+
+# --- maximum / minimum / where / clamp ------------------------------------------------------
+
+def _tie_split(F, g, win, tie):
+    # gradient of max/min: all to the winner, split evenly at ties (PyTorch's choice)
+    return F.where(win, g, F.where(tie, g * 0.5, 0))
+
+
+MAXIMUM = defop("maximum", np.maximum,
+                vjps=(lambda F, g, out, a, b: _tie_split(F, g, a > b, a == b),
+                      lambda F, g, out, a, b: _tie_split(F, g, b > a, a == b)),
+                jvp=lambda F, t, out, a, b: _tie_jvp(F, t, a > b, a == b),
+                broadcasts=True)
+MINIMUM = defop("minimum", np.minimum,
+                vjps=(lambda F, g, out, a, b: _tie_split(F, g, a < b, a == b),
+                      lambda F, g, out, a, b: _tie_split(F, g, b < a, a == b)),
+                jvp=lambda F, t, out, a, b: _tie_jvp(F, t, a < b, a == b),
+                broadcasts=True)
+
+
+def _tie_jvp(F, t, a_wins, tie):
+    ta, tb = t
+    ta = 0 if ta is None else ta
+    tb = 0 if tb is None else tb
+    return F.where(a_wins, ta, F.where(tie, (ta + tb) * 0.5, tb))
+
+
+def maximum(input, other):
+    """Elementwise maximum of two tensors (gradient split evenly at ties).
+
+    >>> import chainrule as torch
+    >>> torch.maximum(torch.tensor([1., 5.]), torch.tensor([3., 2.]))
+    tensor([3., 5.])
+    """
+    a, b = binary_args("maximum", input, other)
+    _require_tensors("maximum", a, b)
+    return apply(MAXIMUM, (a, b))
+
+
+def minimum(input, other):
+    """Elementwise minimum of two tensors (gradient split evenly at ties)."""
+    a, b = binary_args("minimum", input, other)
+    _require_tensors("minimum", a, b)
+    return apply(MINIMUM, (a, b))
+
+
+def _require_tensors(name, a, b):
+    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
+        raise TypeError(f"{name}(): argument 'other' must be Tensor, not "
+                        f"{type(b if isinstance(a, Tensor) else a).__name__}. "
+                        f"Use torch.clamp for a Python number bound.")
+
+
+def _where_fwd(c, a, b):
+    return np.where(c, a, b)
+
+
+WHERE = defop("where", _where_fwd,
+              vjps=(None,
+                    lambda F, g, out, c, a, b: F.where(c, g, 0),
+                    lambda F, g, out, c, a, b: F.where(c, 0, g)),
+              jvp=lambda F, t, out, c, a, b: F.where(c, 0 if t[1] is None else t[1],
+                                                     0 if t[2] is None else t[2]),
+              broadcasts=True)
+
+
+def where(condition, input=None, other=None):
+    """Elementwise ``input if condition else other`` (broadcasting); the gradient flows to
+    the chosen branch only.  ``where(condition)`` returns the indices of true elements.
+
+    >>> import chainrule as torch
+    >>> x = torch.tensor([-1., 2.])
+    >>> torch.where(x > 0, x, 0.)
+    tensor([0., 2.])
+    """
+    from .._creation import tensor
+    if input is None and other is None:
+        from .index import nonzero
+        return nonzero(condition, as_tuple=True)
+    if not isinstance(condition, Tensor):
+        condition = tensor(condition)
+    if condition._data.dtype != np.bool_:
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
+                           f"with dtype {condition.dtype}. Compare first (e.g. x > 0).")
+    a, b = binary_args("where", input, other)
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        a = tensor(a)
+    return apply(WHERE, (condition, a, b))
+
+
+def _clamp_fwd(x, lo, hi):
+    if lo is not None:
+        x = np.maximum(x, lo)
+    if hi is not None:
+        x = np.minimum(x, hi)
+    return x
+
+
+def _clamp_mask(F, x, lo, hi):
+    if lo is None:
+        return x <= hi
+    if hi is None:
+        return x >= lo
+    return (x >= lo) & (x <= hi)
+
+
+CLAMP = defop("clamp", _clamp_fwd,
+              vjps=(lambda F, g, out, x, lo, hi: F.where(_clamp_mask(F, x, lo, hi), g, 0),),
+              jvp=lambda F, t, out, x, lo, hi: F.where(_clamp_mask(F, x, lo, hi), t[0], 0))
+
+
+def clamp(input, min=None, max=None):
+    """Clamp every element into ``[min, max]``; the gradient is passed where the input was
+    inside the range (boundaries included) and is 0 elsewhere.
+
+    >>> import chainrule as torch
+    >>> torch.clamp(torch.tensor([-2., 0.5, 3.]), min=0, max=1)
+    tensor([0.0000, 0.5000, 1.0000])
+    """
+    if min is None and max is None:
+        raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        r = input
+        if min is not None:
+            r = maximum(r, min if isinstance(min, Tensor) else _full_like(r, min))
+        if max is not None:
+            r = minimum(r, max if isinstance(max, Tensor) else _full_like(r, max))
+        return r
+    x = _tensorize(input)
+    if x._data.dtype.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
+        x = x.to(DEFAULTS.float.np)
+    return apply(CLAMP, (x,), {"lo": min, "hi": max})
+
+
+def _full_like(t, v):
+    return wrap(np.full_like(t._data, v))
+
+
+clip = clamp
+
+# --- dtype cast -----------------------------------------------------------------------------
+
+CAST = defop("to", lambda x, dtype, src: x.astype(dtype),
+             vjps=(lambda F, g, out, x, dtype, src: F.cast(g, src),),
+             jvp=lambda F, t, out, x, dtype, src: F.cast(t[0], dtype),
+             save_inputs=False, backward_name="ToCopyBackward0")
+
+
+def cast(x, np_dtype):
+    """``x`` converted to NumPy dtype ``np_dtype`` (recorded; the gradient is cast back)."""
+    src = x._data.dtype
+    if src == np_dtype:
+        return x
+    if np_dtype.kind != "f":
+        return wrap(x._data.astype(np_dtype))   # integer/bool results carry no gradient
+    if src.kind != "f":
+        out = wrap(x._data.astype(np_dtype))
+        return out
+    return apply(CAST, (x,), {"dtype": np_dtype, "src": src})
+
+
+# --- comparisons and logical ops: no gradient ----------------------------------------------
+
+def _cmp(name, fn):
+    op = defop(name, fn)
+
+    def compare(input, other):
+        a, b = binary_args(name, input, other)
+        if not isinstance(a, Tensor):
+            a, b = wrap(np.asarray(a)), b
+        return apply(op, (a, b))
+    compare.__name__ = name
+    compare.__doc__ = f"Elementwise ``{name}`` comparison; returns a bool tensor."
+    return compare
+
+
+eq = _cmp("eq", np.equal)
+ne = _cmp("ne", np.not_equal)
+lt = _cmp("lt", np.less)
+le = _cmp("le", np.less_equal)
+gt = _cmp("gt", np.greater)
+ge = _cmp("ge", np.greater_equal)
+logical_and = _cmp("logical_and", np.logical_and)
+logical_or = _cmp("logical_or", np.logical_or)
+logical_xor = _cmp("logical_xor", np.logical_xor)
+greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+
+
+def _bitwise(name, fn):
+    op = defop(name, fn)
+
+    def bitwise(input, other):
+        a, b = binary_args(name, input, other)
+        kinds = {x._data.dtype.kind for x in (a, b) if isinstance(x, Tensor)}
+        if "f" in kinds:
+            raise TypeError(f"{name}: bitwise ops need integer or bool tensors, got a floating "
+                            f"tensor. Compare first (x > 0) to get a bool tensor.")
+        return apply(op, (a, b))
+    return bitwise
+
+
+bitwise_and = _bitwise("bitwise_and", np.bitwise_and)
+bitwise_or = _bitwise("bitwise_or", np.bitwise_or)
+bitwise_xor = _bitwise("bitwise_xor", np.bitwise_xor)
+
+LOGICAL_NOT = defop("logical_not", np.logical_not)
+BITWISE_NOT = defop("bitwise_not", np.invert)
+
+
+def logical_not(input):
+    return apply(LOGICAL_NOT, (_tensorize(input),))
+
+
+def bitwise_not(input):
+    if input._data.dtype.kind == "f":
+        raise TypeError("~ (bitwise_not) is only supported for integer and bool tensors")
+    return apply(BITWISE_NOT, (input,))
+
+
+def isnan(input):
+    return wrap(np.isnan(input._data))
+
+
+def isinf(input):
+    return wrap(np.isinf(input._data))
+
+
+def isfinite(input):
+    return wrap(np.isfinite(input._data))
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """True if all elements are close (``|a - b| <= atol + rtol * |b|``)."""
+    return bool(np.allclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return wrap(np.isclose(input._data, getattr(other, "_data", other), rtol=rtol, atol=atol,
+                           equal_nan=equal_nan))
+
+
+def equal(input, other):
+    """True if both tensors have the same shape and elements."""
+    return input._data.shape == other._data.shape and bool(np.all(input._data == other._data))
+
+
+# --- the rule namespaces --------------------------------------------------------------------
+
+NF.exp, NF.log, NF.sin, NF.cos, NF.tanh, NF.sqrt, NF.sign = (
+    np.exp, np.log, np.sin, np.cos, np.tanh, np.sqrt, np.sign)
+NF.abs, NF.where, NF.maximum, NF.minimum = np.abs, np.where, np.maximum, np.minimum
+NF.sigmoid = _sigmoid_np
+NF.zeros_like, NF.ones_like = np.zeros_like, np.ones_like
+NF.cast = lambda a, d: a.astype(d, copy=False)
+NF.ge = np.greater_equal
+NF.floor = np.floor
+
+TF.exp, TF.log, TF.sin, TF.cos, TF.tanh, TF.sqrt, TF.sign = exp, log, sin, cos, tanh, sqrt, sign
+TF.abs, TF.maximum, TF.minimum, TF.sigmoid = abs, maximum, minimum, sigmoid
+TF.floor = floor
+TF.ge = ge
+
+
+def _tf_where(c, a, b):
+    return where(c, a, b)
+
+
+TF.where = _tf_where
+TF.cast = cast

@@ -1,0 +1,227 @@
+"""Indexing: ``x[idx]``, item/slice assignment, and gather / scatter-add along a dim.
+
+Reading ``x[idx]`` is linear; its VJP scatters the gradient into zeros (adding at repeated
+integer indices), and that scatter's VJP is the read again, so any order works.
+"""
+import numpy as np
+
+from .._tensor import Tensor, _dim, wrap
+from ._core import NF, TF, apply, defop
+
+# --- index normalisation ------------------------------------------------------------------
+
+
+def _is_basic(idx):
+    return all(i is None or i is Ellipsis or isinstance(i, (int, slice)) for i in idx)
+
+
+def normalize_index(idx, ndim=None):
+    """An index as a tuple NumPy understands: Tensors/lists/ranges become int64 arrays,
+    boolean masks become their ``nonzero()`` arrays (so scatter-add handles them)."""
+    if not isinstance(idx, tuple):
+        idx = (idx,)
+    out = []
+    for i in idx:
+        if isinstance(i, Tensor):
+            i = i._data
+            if i.ndim == 0 and i.dtype.kind in "iu":
+                out.append(int(i))
+                continue
+        elif isinstance(i, (list, range)):
+            i = np.asarray(list(i))
+            if i.dtype == np.float64 and i.size == 0:
+                i = i.astype(np.int64)
+        elif isinstance(i, np.integer):
+            out.append(int(i))
+            continue
+        elif isinstance(i, bool):
+            i = np.asarray(i)
+        if isinstance(i, np.ndarray):
+            if i.dtype == np.bool_:
+                out.extend(i.nonzero() if i.ndim else (i,))
+                continue
+            if i.dtype.kind not in "iu":
+                raise IndexError("tensors used as indices must be long, int, byte or bool "
+                                 "tensors")
+            out.append(i.astype(np.intp, copy=False))
+            continue
+        if not (i is None or i is Ellipsis or isinstance(i, (int, slice))):
+            raise IndexError(f"only integers, slices (`:`), ellipsis (`...`), None and long "
+                             f"or byte Variables are valid indices (got {type(i).__name__})")
+        out.append(i)
+    return tuple(out)
+
+
+def _check_bounds(shape, idx):
+    # NumPy's IndexError text differs from PyTorch's; give PyTorch's for plain ints
+    d = 0
+    for i in idx:
+        if i is None:
+            continue
+        if i is Ellipsis:
+            d = len(shape) - sum(1 for j in idx if j is not None and j is not Ellipsis) + d
+            continue
+        if isinstance(i, int):
+            if d >= len(shape):
+                raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
+            if not -shape[d] <= i < shape[d]:
+                raise IndexError(f"index {i} is out of bounds for dimension {d} with size "
+                                 f"{shape[d]}")
+        d += 1
+
+
+def _scatter_zeros(g, idx, shape):
+    z = np.zeros(shape, dtype=g.dtype)
+    if _is_basic(idx):
+        z[idx] = g
+    else:
+        np.add.at(z, idx, g)          # repeated indices accumulate
+    return z
+
+
+def _zero_at(g, idx):
+    r = np.array(g, copy=True)
+    r[idx] = 0
+    return r
+
+
+def _getitem_op(name, bname):
+    return defop(name, lambda x, idx, shape: x[idx],
+                 vjps=(lambda F, g, out, x, idx, shape: F.index_scatter(g, idx, shape),),
+                 jvp=lambda F, t, out, x, idx, shape: F.index(t[0], idx),
+                 save_inputs=False, is_view=True, backward_name=bname)
+
+
+# one rule set; PyTorch names the node by the kind of index
+GETITEM = _getitem_op("getitem", "IndexBackward0")          # integer arrays / masks
+SELECT = _getitem_op("select", "SelectBackward0")           # x[i]
+SLICE = _getitem_op("slice", "SliceBackward0")              # x[a:b], x[:, None] ...
+INDEX_SCATTER = defop("index_scatter", lambda g, idx, shape: _scatter_zeros(g, idx, shape),
+                      vjps=(lambda F, g, out, x, idx, shape: F.index(g, idx),),
+                      jvp=lambda F, t, out, x, idx, shape: F.index_scatter(t[0], idx, shape),
+                      save_inputs=False, backward_name="IndexPutBackward0")
+ZERO_AT = defop("zero_at", lambda g, idx: _zero_at(g, idx),
+                vjps=(lambda F, g, out, x, idx: F.zero_at(g, idx),),
+                jvp=lambda F, t, out, x, idx: F.zero_at(t[0], idx), save_inputs=False,
+                backward_name="MaskedFillBackward0")
+
+
+def getitem(x, idx):
+    """``x[idx]`` with ints, slices, None, ``...``, integer tensors/lists/ranges and boolean
+    masks (gradients of repeated indices add up)."""
+    idx = normalize_index(idx)
+    _check_bounds(x._data.shape, idx)
+    if not _is_basic(idx):
+        op = GETITEM
+    elif len(idx) == 1 and isinstance(idx[0], int):
+        op = SELECT
+    else:
+        op = SLICE
+    try:
+        return apply(op, (x,), {"idx": idx, "shape": x._data.shape})
+    except IndexError as e:
+        raise IndexError(f"index: {e}") from None
+
+
+def index_scatter(g, idx, shape):
+    return apply(INDEX_SCATTER, (g,), {"idx": idx, "shape": shape})
+
+
+def zero_at(g, idx):
+    return apply(ZERO_AT, (g,), {"idx": idx})
+
+
+def _setitem_fwd(x, v, idx, vshape):
+    out = np.array(x, copy=True)
+    out[idx] = v
+    return out
+
+
+SETITEM = defop("setitem", _setitem_fwd,
+                vjps=(lambda F, g, out, x, v, idx, vshape: F.zero_at(g, idx),
+                      lambda F, g, out, x, v, idx, vshape: F.sum_to(F.index(g, idx), vshape)),
+                jvp=lambda F, t, out, x, v, idx, vshape: _setitem_jvp(F, t, x, v, idx),
+                save_inputs=False, backward_name="CopySlices")
+
+
+def _setitem_jvp(F, t, x, v, idx):
+    tx, tv = t
+    base = F.zeros_like(x) if tx is None else tx
+    base = F.zero_at(base, idx)
+    if tv is None:
+        return base
+    return base + F.index_scatter(F.broadcast_to(tv, x._data[idx].shape), idx, x._data.shape)
+
+
+# --- gather / scatter_add along one dim ---------------------------------------------------
+
+
+def _along(idx, dim):
+    """Full fancy index that addresses ``idx`` along ``dim`` (take_along_axis style)."""
+    grids = np.ogrid[tuple(slice(0, n) for n in idx.shape)]
+    grids[dim] = idx
+    return tuple(grids)
+
+
+def _scatter_add_zeros_np(g, idx, dim, shape):
+    z = np.zeros(shape, dtype=g.dtype)
+    np.add.at(z, _along(idx, dim), g)
+    return z
+
+
+GATHER = defop("gather", lambda x, dim, idx: np.take_along_axis(x, idx, axis=dim),
+               vjps=(lambda F, g, out, x, dim, idx: F.scatter_add_zeros(g, idx, dim, x.shape),),
+               jvp=lambda F, t, out, x, dim, idx: F.gather(t[0], dim, idx))
+SCATTER_ADD_ZEROS = defop(
+    "scatter_add_zeros", lambda g, idx, dim, shape: _scatter_add_zeros_np(g, idx, dim, shape),
+    vjps=(lambda F, g, out, x, idx, dim, shape: F.gather(g, dim, idx),),
+    jvp=lambda F, t, out, x, idx, dim, shape: F.scatter_add_zeros(t[0], idx, dim, shape),
+    save_inputs=False, backward_name="ScatterAddBackward0")
+
+
+def gather(input, dim, index):
+    """Values of ``input`` at ``index`` along ``dim`` (``out[i][j] = input[i][index[i][j]]``
+    for dim=1).
+
+    >>> import chainrule as torch
+    >>> torch.gather(torch.tensor([[1., 2.], [3., 4.]]), 1, torch.tensor([[1], [0]]))
+    tensor([[2.],
+            [3.]])
+    """
+    d = _dim(dim, input._data.ndim, "gather")
+    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(f"gather(): Expected dtype int64 for index, got {idx.dtype}")
+    if idx.ndim != input._data.ndim:
+        raise RuntimeError("Index tensor must have the same number of dimensions as input "
+                           "tensor")
+    return apply(GATHER, (input,), {"dim": d, "idx": idx})
+
+
+def scatter_add_zeros(g, idx, dim, shape):
+    return apply(SCATTER_ADD_ZEROS, (g,), {"idx": idx, "dim": dim, "shape": tuple(shape)})
+
+
+def nonzero(input, *, as_tuple=False):
+    """Indices of non-zero elements: an ``(n, ndim)`` int64 tensor, or a tuple of 1-D index
+    tensors with ``as_tuple=True``."""
+    nz = np.nonzero(input._data)
+    if as_tuple:
+        return tuple(wrap(a.astype(np.int64)) for a in nz)
+    return wrap(np.stack(nz, axis=1).astype(np.int64) if nz else np.zeros((0, 0), np.int64))
+
+
+def masked_select(input, mask):
+    return getitem(input, mask)
+
+
+NF.index = lambda x, idx: x[idx]
+NF.index_scatter = _scatter_zeros
+NF.zero_at = _zero_at
+NF.gather = lambda x, dim, idx: np.take_along_axis(x, idx, axis=dim)
+NF.scatter_add_zeros = _scatter_add_zeros_np
+TF.index = lambda x, idx: apply(GETITEM, (x,), {"idx": idx, "shape": x._data.shape})
+TF.index_scatter = index_scatter
+TF.zero_at = zero_at
+TF.gather = lambda x, dim, idx: apply(GATHER, (x,), {"dim": dim, "idx": idx})
+TF.scatter_add_zeros = scatter_add_zeros

@@ -1,0 +1,241 @@
+"""Matrix products (matmul, dot, mv, mm, bmm) and norms."""
+import numpy as np
+
+from .._tensor import Tensor, wrap
+from ._core import NF, TF, apply, defop
+from .elementwise import _floating, _tensorize
+from .reduce import kept_shape, norm_dims
+
+
+def _mm_vjp_a(F, g, out, a, b):
+    if a.ndim == 1 and b.ndim == 1:
+        return g * b
+    if b.ndim == 1:                               # (..., n, k) @ (k,) -> (..., n)
+        return F.expand_dims(g, -1) * b
+    if a.ndim == 1:                               # (k,) @ (..., k, m) -> (..., m)
+        return F.sum_to(F.squeeze(F.matmul(b, F.expand_dims(g, -1)), -1), a.shape)
+    return F.matmul(g, F.swapaxes(b, -1, -2))
+
+
+def _mm_vjp_b(F, g, out, a, b):
+    if a.ndim == 1 and b.ndim == 1:
+        return g * a
+    if a.ndim == 1:                               # (k,) @ (..., k, m) -> (..., m)
+        return F.expand_dims(a, -1) * F.expand_dims(g, -2)
+    if b.ndim == 1:                               # (..., n, k) @ (k,) -> (..., n)
+        return F.sum_to(F.squeeze(F.matmul(F.swapaxes(a, -1, -2), F.expand_dims(g, -1)), -1),
+                        b.shape)
+    return F.matmul(F.swapaxes(a, -1, -2), g)
+
+
+def _mm_jvp(F, t, out, a, b):
+    ta, tb = t
+    r = None if ta is None else F.matmul(ta, b)
+    if tb is not None:
+        r2 = F.matmul(a, tb)
+        r = r2 if r is None else r + r2
+    return r
+
+
+def _matmul_op(name, bname):
+    # matmul and its 1-D/2-D/batched special cases share one rule set; names follow PyTorch
+    return defop(name, np.matmul, vjps=(_mm_vjp_a, _mm_vjp_b), jvp=_mm_jvp, broadcasts=True,
+                 backward_name=bname)
+
+
+MATMUL = _matmul_op("matmul", "MmBackward0")
+DOT = _matmul_op("dot", "DotBackward0")
+MV = _matmul_op("mv", "MvBackward0")
+MM = _matmul_op("mm", "MmBackward0")
+BMM = _matmul_op("bmm", "BmmBackward0")
+UNSAFE_MATMUL = _matmul_op("matmul_batched", "UnsafeViewBackward0")
+
+
+def _mm_args(name, a, b):
+    from .elementwise import binary_args
+    a, b = _tensorize(a), _tensorize(b)
+    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
+        raise TypeError(f"{name}(): arguments must be Tensors, got {type(a).__name__} and "
+                        f"{type(b).__name__}")
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError(f"{name}: expected both operands to have the same dtype, but got "
+                           f"{a.dtype} and {b.dtype}. Convert one, e.g. b.to(a.dtype).")
+    return a, b
+
+
+def _shape_error(name, sa, sb):
+    if len(sa) == 1 and len(sb) == 1:
+        return RuntimeError(f"{name}: inconsistent tensor size, expected tensor [{sa[0]}] and "
+                            f"src [{sb[0]}] to have the same number of elements, but got "
+                            f"{sa[0]} and {sb[0]} elements respectively")
+    fa = "x".join(str(s) for s in (sa if len(sa) > 1 else (1,) + sa))
+    fb = "x".join(str(s) for s in (sb if len(sb) > 1 else sb + (1,)))
+    return RuntimeError(f"{name}: mat1 and mat2 shapes cannot be multiplied ({fa} and {fb}). "
+                        f"The last dimension of the first operand must equal the "
+                        f"{'first' if len(sb) < 2 else 'second-to-last'} dimension of the second.")
+
+
+def matmul(input, other):
+    """Matrix product with NumPy/PyTorch semantics: vector·vector, matrix·vector,
+    matrix·matrix and batched (broadcast) products.
+
+    >>> import chainrule as torch
+    >>> torch.matmul(torch.ones(2, 3), torch.ones(3))
+    tensor([3., 3.])
+    """
+    a, b = _mm_args("matmul", input, other)
+    sa, sb = a._data.shape, b._data.shape
+    if not sa or not sb:
+        raise RuntimeError(f"matmul: both arguments need at least 1 dimension, but got "
+                           f"{len(sa)}D and {len(sb)}D tensors. Use * for scalar products.")
+    ka = sa[-1]
+    kb = sb[0] if len(sb) == 1 else sb[-2]
+    if ka != kb:
+        raise _shape_error("matmul", sa, sb)
+    if len(sa) > 2 or len(sb) > 2:
+        try:
+            np.broadcast_shapes(sa[:-2], sb[:-2])
+        except ValueError:
+            raise RuntimeError(f"matmul: batch dimensions {list(sa[:-2])} and {list(sb[:-2])} "
+                               f"don't broadcast") from None
+    if len(sa) == 1 and len(sb) == 1:
+        op = DOT
+    elif len(sb) == 1 and len(sa) == 2:
+        op = MV
+    elif len(sa) <= 2 and len(sb) <= 2:
+        op = MM
+    else:
+        op = UNSAFE_MATMUL
+    return apply(op, (a, b))
+
+
+def dot(input, other):
+    """Inner product of two 1-D tensors.
+
+    >>> import chainrule as torch
+    >>> torch.dot(torch.tensor([1., 2.]), torch.tensor([3., 4.]))
+    tensor(11.)
+    """
+    a, b = _mm_args("dot", input, other)
+    if a._data.ndim != 1 or b._data.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {a._data.ndim}D and {b._data.ndim}D "
+                           f"tensors")
+    if a._data.shape != b._data.shape:
+        raise _shape_error("dot", a._data.shape, b._data.shape)
+    return apply(DOT, (a, b))
+
+
+inner = dot
+
+
+def mv(input, vec):
+    """Matrix-vector product."""
+    a, b = _mm_args("mv", input, vec)
+    if a._data.ndim != 2 or b._data.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got {a._data.ndim}, "
+                           f"{b._data.ndim} dims (mv needs a 2-D matrix and a 1-D vector)")
+    if a._data.shape[1] != b._data.shape[0]:
+        raise RuntimeError(f"size mismatch, got input ({a._data.shape[0]}), mat "
+                           f"({a._data.shape[0]}x{a._data.shape[1]}), vec ({b._data.shape[0]})")
+    return apply(MV, (a, b))
+
+
+def mm(input, mat2):
+    """Product of two 2-D matrices."""
+    a, b = _mm_args("mm", input, mat2)
+    if a._data.ndim != 2 or b._data.ndim != 2:
+        raise RuntimeError(f"mm: self must be a matrix (got {a._data.ndim}-D) and mat2 must be "
+                           f"a matrix (got {b._data.ndim}-D)")
+    if a._data.shape[1] != b._data.shape[0]:
+        raise _shape_error("mm", a._data.shape, b._data.shape)
+    return apply(MM, (a, b))
+
+
+def bmm(input, mat2):
+    """Batched product of two 3-D tensors ``(b, n, k) @ (b, k, m)``."""
+    a, b = _mm_args("bmm", input, mat2)
+    if a._data.ndim != 3 or b._data.ndim != 3:
+        raise RuntimeError(f"batch1 must be a 3D tensor (got {a._data.ndim}D and "
+                           f"{b._data.ndim}D)")
+    if a._data.shape[0] != b._data.shape[0] or a._data.shape[2] != b._data.shape[1]:
+        raise RuntimeError(f"bmm: Expected size for first two dimensions of batch2 tensor to "
+                           f"be: [{a._data.shape[0]}, {a._data.shape[2]}] but got: "
+                           f"[{b._data.shape[0]}, {b._data.shape[1]}].")
+    return apply(BMM, (a, b))
+
+
+# --- norms -------------------------------------------------------------------------------
+
+
+def _safe_div(F, a, b):
+    # a / b, and 0 where b == 0 (the norm's gradient at 0 is 0, not NaN)
+    return F.where(b == 0, 0, a / F.where(b == 0, 1, b))
+
+
+def _norm_vjp(F, g, out, x, p, dim, keepdim):
+    shape = x.shape
+    if not keepdim:
+        g = F.reshape(g, kept_shape(shape, dim))
+        out = F.reshape(out, kept_shape(shape, dim))
+    if p == 2:
+        return g * _safe_div(F, x, out)
+    if p == 1:
+        return g * F.sign(x)
+    if p == float("inf") or p == -float("inf"):
+        a = F.abs(x)
+        mask = a == out
+        cnt = F.sum(mask * 1, dim, True)
+        return g * F.sign(x) * _safe_div(F, mask * 1, cnt)
+    a = F.abs(x)
+    return g * F.sign(x) * _safe_div(F, a ** (p - 1), out ** (p - 1))
+
+
+def _norm_jvp(F, t, out, x, p, dim, keepdim):
+    # d||x|| = sum(grad-direction * t): reuse the VJP with g = 1 and contract with t
+    ones = F.ones_like(out)
+    return F.sum(_norm_vjp(F, ones, out, x, p, dim, keepdim) * t[0], dim, keepdim)
+
+
+def _norm_fwd(x, p, dim, keepdim):
+    a = np.abs(x)
+    if p == 2:
+        r = np.sqrt(np.sum(a * a, axis=dim, keepdims=keepdim))
+    elif p == 1:
+        r = np.sum(a, axis=dim, keepdims=keepdim)
+    elif p == float("inf"):
+        r = np.max(a, axis=dim, keepdims=keepdim)
+    elif p == -float("inf"):
+        r = np.min(a, axis=dim, keepdims=keepdim)
+    elif p == 0:
+        r = np.sum(a != 0, axis=dim, keepdims=keepdim).astype(x.dtype)
+    else:
+        r = np.sum(a ** p, axis=dim, keepdims=keepdim) ** (1.0 / p)
+    return np.asarray(r, dtype=x.dtype)
+
+
+NORM = defop("norm", _norm_fwd, vjps=(_norm_vjp,), jvp=_norm_jvp, save_out=True,
+             backward_name="NormBackward1")
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    """Vector p-norm over all elements or over ``dim`` (``p`` = 2 / ``"fro"`` by default,
+    1, ``inf``, ``-inf`` or any positive number).  At 0 the gradient is 0.
+
+    >>> import chainrule as torch
+    >>> torch.norm(torch.tensor([3., 4.]))
+    tensor(5.)
+    """
+    x = _floating(input)
+    if dtype is not None:
+        x = x.to(dtype)
+    if p == "fro" or p is None:
+        p = 2
+    if p == "nuc" or isinstance(p, str):
+        raise RuntimeError(f"norm: p={p!r} is not supported here; use chainrule.linalg.norm")
+    dims = norm_dims("norm", dim, x._data.ndim)
+    return apply(NORM, (x,), {"p": float(p) if not isinstance(p, int) else p, "dim": dims,
+                              "keepdim": bool(keepdim)})
+
+
+NF.matmul = np.matmul
+TF.matmul = matmul

@@ -1,0 +1,356 @@
+"""Reductions (sum, mean, max, min, argmax, argmin) and their transposes (broadcast_to,
+sum_to).  ``dim``/``keepdim`` and NumPy's ``axis``/``keepdims`` spellings are accepted.
+"""
+import collections
+
+import numpy as np
+
+from .._dtypes import to_dtype
+from .._tensor import Tensor, _dim, wrap
+from ._core import NF, TF, apply, defop
+from .elementwise import _tensorize
+
+# --- dim handling -------------------------------------------------------------------------
+
+
+def norm_dims(opname, dim, ndim):
+    """``dim`` (int, sequence or None) as a sorted tuple of non-negative axes, or None."""
+    if dim is None:
+        return None
+    if isinstance(dim, (int, np.integer)):
+        dim = (int(dim),)
+    dims = tuple(sorted({_dim(int(d), ndim, opname) for d in dim}))
+    return dims if ndim else ()
+
+
+def _aliases(dim, keepdim, axis, keepdims):
+    if axis is not None:
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    return dim, bool(keepdim)
+
+
+def kept_shape(shape, dims):
+    """Shape of a reduction over ``dims`` with keepdim=True."""
+    if dims is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in dims else s for i, s in enumerate(shape))
+
+
+def _expand_back(F, g, dims, keepdim, shape):
+    """Bring a reduced gradient back to the input's shape (reshape then broadcast)."""
+    if not keepdim:
+        g = F.reshape(g, kept_shape(shape, dims))
+    return F.broadcast_to(g, shape)
+
+
+# --- sum_to / broadcast_to: each other's transpose ---------------------------------------
+
+def _sum_to_np(x, shape):
+    shape = tuple(shape)
+    if x.shape == shape:
+        return x
+    lead = x.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape)
+                                      if s == 1 and x.shape[i + lead] != 1)
+    r = x.sum(axis=axes, keepdims=True) if axes else x
+    return r.reshape(shape)
+
+
+SUM_TO = defop("sum_to", lambda x, shape, src: _sum_to_np(x, shape),
+               vjps=(lambda F, g, out, x, shape, src: F.broadcast_to(g, src),),
+               jvp=lambda F, t, out, x, shape, src: F.sum_to(t[0], shape),
+               save_inputs=False, backward_name="SumBackward1")
+EXPAND = defop("expand", lambda x, shape, src: np.broadcast_to(x, shape),
+               vjps=(lambda F, g, out, x, shape, src: F.sum_to(g, src),),
+               jvp=lambda F, t, out, x, shape, src: F.broadcast_to(t[0], shape),
+               save_inputs=False, is_view=True)
+
+
+def sum_to(x, shape):
+    """Sum ``x`` down to ``shape`` (the transpose of broadcasting)."""
+    shape = tuple(shape)
+    if x._data.shape == shape:
+        return x
+    return apply(SUM_TO, (x,), {"shape": shape, "src": x._data.shape})
+
+
+def broadcast_to(x, shape):
+    """``x`` broadcast to ``shape`` (a read-only view; gradient sums back).
+
+    >>> import chainrule as torch
+    >>> torch.broadcast_to(torch.tensor([1., 2.]), (2, 2))
+    tensor([[1., 2.],
+            [1., 2.]])
+    """
+    shape = tuple(int(s) for s in shape)
+    if x._data.shape == shape:
+        return x
+    try:
+        np.broadcast_shapes(x._data.shape, shape)
+        if len(shape) < x._data.ndim:
+            raise ValueError
+    except ValueError:
+        raise RuntimeError(
+            f"expand: the expanded size of the tensor must match the existing size at each "
+            f"non-singleton dimension (cannot expand shape {list(x._data.shape)} to "
+            f"{list(shape)}). Only size-1 dimensions can be expanded.") from None
+    return apply(EXPAND, (x,), {"shape": shape, "src": x._data.shape})
+
+
+def expand(x, *sizes):
+    """Expand size-1 dimensions (``-1`` keeps a size).  Returns a view.
+
+    >>> import chainrule as torch
+    >>> torch.tensor([[1.], [2.]]).expand(2, 3)
+    tensor([[1., 1., 1.],
+            [2., 2., 2.]])
+    """
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    lead = len(sizes) - x._data.ndim
+    if lead < 0:
+        raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be "
+                           f"greater or equal to the number of dimensions in the tensor "
+                           f"({x._data.ndim})")
+    shape = tuple(x._data.shape[i - lead] if s == -1 else int(s) for i, s in enumerate(sizes))
+    return broadcast_to(x, shape)
+
+
+def expand_as(x, other):
+    return broadcast_to(x, other._data.shape)
+
+
+# --- sum / mean -------------------------------------------------------------------------
+
+def _sum_fwd(x, dim, keepdim, shape):
+    return np.sum(x, axis=dim, keepdims=keepdim)
+
+
+def _sum_op(name, bname):
+    return defop(name, _sum_fwd,
+                 vjps=(lambda F, g, out, x, dim, keepdim, shape:
+                       _expand_back(F, g, dim, keepdim, shape),),
+                 jvp=lambda F, t, out, x, dim, keepdim, shape: F.sum(t[0], dim, keepdim),
+                 save_inputs=False, backward_name=bname)
+
+
+SUM = _sum_op("sum", "SumBackward0")             # all elements
+SUM_DIM = _sum_op("sum_dim", "SumBackward1")     # over dims
+
+
+def _count(shape, dims):
+    n = 1
+    for i, s in enumerate(shape):
+        if dims is None or i in dims:
+            n *= s
+    return n
+
+
+def _mean_op(name, bname):
+    return defop(name, lambda x, dim, keepdim, shape: np.mean(x, axis=dim, keepdims=keepdim),
+                 vjps=(lambda F, g, out, x, dim, keepdim, shape:
+                       _expand_back(F, g / _count(shape, dim), dim, keepdim, shape),),
+                 jvp=lambda F, t, out, x, dim, keepdim, shape: F.mean(t[0], dim, keepdim),
+                 save_inputs=False, backward_name=bname)
+
+
+MEAN = _mean_op("mean", "MeanBackward0")
+MEAN_DIM = _mean_op("mean_dim", "MeanBackward1")
+
+
+def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+    """Sum of all elements, or over ``dim`` (int or tuple), keeping reduced dims if
+    ``keepdim``.  Integer and bool tensors sum to int64.
+
+    >>> import chainrule as torch
+    >>> torch.sum(torch.tensor([[1., 2.], [3., 4.]]), dim=0)
+    tensor([4., 6.])
+    """
+    dim, keepdim = _aliases(dim, keepdim, axis, keepdims)
+    x = _tensorize(input)
+    if dtype is not None:
+        x = x.to(dtype)
+    elif x._data.dtype.kind in "biu":
+        x = wrap(x._data.astype(np.int64))
+    dims = norm_dims("sum", dim, x._data.ndim)
+    return apply(SUM if dim is None else SUM_DIM, (x,),
+                 {"dim": dims, "keepdim": keepdim, "shape": x._data.shape})
+
+
+def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+    """Mean of all elements or over ``dim``.  Needs a floating tensor, as in PyTorch.
+
+    >>> import chainrule as torch
+    >>> torch.arange(4.).mean()
+    tensor(1.5000)
+    """
+    dim, keepdim = _aliases(dim, keepdim, axis, keepdims)
+    x = _tensorize(input)
+    if dtype is not None:
+        x = x.to(dtype)
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(
+            f"mean(): could not infer output dtype. Input dtype must be either a floating "
+            f"point or complex dtype. Got: {x.dtype}. Convert first, e.g. x.float().mean().")
+    dims = norm_dims("mean", dim, x._data.ndim)
+    return apply(MEAN if dim is None else MEAN_DIM, (x,),
+                 {"dim": dims, "keepdim": keepdim, "shape": x._data.shape})
+
+
+# --- max / min ----------------------------------------------------------------------------
+
+def _full_ext_vjp(F, g, out, x):
+    # full max/min: the gradient is shared evenly among all elements equal to the extreme
+    mask = x == out
+    return F.where(mask, g / F.count_true(mask), 0)
+
+
+def _full_ext_jvp(F, t, out, x):
+    mask = x == out
+    return F.sum(F.where(mask, t[0], 0), None, False) / F.count_true(mask)
+
+
+MAX_ALL = defop("max", np.max, vjps=(_full_ext_vjp,), jvp=_full_ext_jvp, save_out=True)
+MIN_ALL = defop("min", np.min, vjps=(_full_ext_vjp,), jvp=_full_ext_jvp, save_out=True)
+
+
+def _select_fwd(x, idx, dim, keepdim):
+    v = np.take_along_axis(x, idx, axis=dim)
+    return v if keepdim else np.squeeze(v, axis=dim)
+
+
+def _select_vjp(F, g, out, x, idx, dim, keepdim):
+    if not keepdim:
+        g = F.expand_dims(g, dim)
+    return F.scatter_add_zeros(g, idx, dim, x.shape)
+
+
+def _select_jvp(F, t, out, x, idx, dim, keepdim):
+    return F.squeeze(F.gather(t[0], dim, idx), dim) if not keepdim else F.gather(t[0], dim, idx)
+
+
+MAX_DIM = defop("max_dim", lambda x, idx, dim, keepdim: _select_fwd(x, idx, dim, keepdim),
+                vjps=(_select_vjp,), jvp=_select_jvp, backward_name="MaxBackward0")
+MIN_DIM = defop("min_dim", lambda x, idx, dim, keepdim: _select_fwd(x, idx, dim, keepdim),
+                vjps=(_select_vjp,), jvp=_select_jvp, backward_name="MinBackward0")
+
+MaxMin = collections.namedtuple("max", ["values", "indices"])
+_MinResult = collections.namedtuple("min", ["values", "indices"])
+
+
+def _extreme(name, input, dim, keepdim, other):
+    from .elementwise import maximum, minimum
+    if isinstance(dim, Tensor):            # torch.max(a, b)
+        other, dim = dim, None
+    if other is not None:
+        return maximum(input, other) if name == "max" else minimum(input, other)
+    x = _tensorize(input)
+    if dim is None:
+        if x._data.size == 0:
+            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for "
+                               f"input.numel() == 0. Specify the reduction dim with the 'dim' "
+                               f"argument.")
+        return apply(MAX_ALL if name == "max" else MIN_ALL, (x,))
+    d = _dim(int(dim), x._data.ndim, name)
+    if x._data.ndim == 0:
+        return (MaxMin if name == "max" else _MinResult)(x.clone(), wrap(np.array(0)))
+    arg = np.argmax if name == "max" else np.argmin
+    idx = np.expand_dims(arg(x._data, axis=d), d)
+    values = apply(MAX_DIM if name == "max" else MIN_DIM, (x,),
+                   {"idx": idx, "dim": d, "keepdim": bool(keepdim)})
+    indices = wrap(idx if keepdim else np.squeeze(idx, axis=d))
+    return (MaxMin if name == "max" else _MinResult)(values, indices)
+
+
+def max(input, dim=None, keepdim=False, *, other=None, axis=None, keepdims=None):
+    """``max(x)``: the largest element; ``max(x, dim)``: a named tuple ``(values,
+    indices)``; ``max(a, b)``: the elementwise maximum.
+
+    >>> import chainrule as torch
+    >>> torch.max(torch.tensor([[1., 5.], [7., 2.]]), dim=1)
+    torch.return_types.max(
+    values=tensor([5., 7.]),
+    indices=tensor([1, 0]))
+    """
+    dim, keepdim = _aliases(dim, keepdim, axis, keepdims)
+    return _extreme("max", input, dim, keepdim, other)
+
+
+def min(input, dim=None, keepdim=False, *, other=None, axis=None, keepdims=None):
+    """``min(x)``, ``min(x, dim)`` -> ``(values, indices)``, or ``min(a, b)``."""
+    dim, keepdim = _aliases(dim, keepdim, axis, keepdims)
+    return _extreme("min", input, dim, keepdim, other)
+
+
+def _return_types_repr(self):
+    return (f"torch.return_types.{type(self).__name__}(\nvalues={self.values!r},\n"
+            f"indices={self.indices!r})")
+
+
+MaxMin.__repr__ = _return_types_repr
+_MinResult.__repr__ = _return_types_repr
+
+
+def argmax(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Index of the largest element (of the flattened tensor if ``dim`` is None).
+
+    >>> import chainrule as torch
+    >>> torch.argmax(torch.tensor([1., 9., 3.]))
+    tensor(1)
+    """
+    dim, keepdim = _aliases(dim, keepdim, axis, keepdims)
+    return _arg(np.argmax, input, dim, keepdim)
+
+
+def argmin(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Index of the smallest element."""
+    dim, keepdim = _aliases(dim, keepdim, axis, keepdims)
+    return _arg(np.argmin, input, dim, keepdim)
+
+
+def _arg(fn, x, dim, keepdim):
+    x = _tensorize(x)
+    if dim is None:
+        r = np.asarray(fn(x._data))
+        if keepdim:
+            r = r.reshape((1,) * x._data.ndim)
+        return wrap(r.astype(np.int64))
+    d = _dim(int(dim), x._data.ndim, fn.__name__)
+    return wrap(np.asarray(fn(x._data, axis=d, keepdims=keepdim)).astype(np.int64))
+
+
+def all(input, dim=None, keepdim=False):
+    """True where all elements (over ``dim``) are non-zero."""
+    d = None if dim is None else _dim(dim, input._data.ndim, "all")
+    return wrap(np.asarray(np.all(input._data, axis=d, keepdims=keepdim)))
+
+
+def any(input, dim=None, keepdim=False):
+    """True where any element (over ``dim``) is non-zero."""
+    d = None if dim is None else _dim(dim, input._data.ndim, "any")
+    return wrap(np.asarray(np.any(input._data, axis=d, keepdims=keepdim)))
+
+
+def count_nonzero(input, dim=None):
+    d = None if dim is None else norm_dims("count_nonzero", dim, input._data.ndim)
+    return wrap(np.asarray(np.count_nonzero(input._data, axis=d)).astype(np.int64))
+
+
+# --- rule namespaces ---------------------------------------------------------------------
+
+def _np_reshape(x, shape):
+    return np.reshape(x, shape)
+
+
+NF.sum_to = _sum_to_np
+NF.broadcast_to = np.broadcast_to
+NF.sum = lambda x, dim=None, keepdim=False: np.sum(x, axis=dim, keepdims=keepdim)
+NF.mean = lambda x, dim=None, keepdim=False: np.mean(x, axis=dim, keepdims=keepdim)
+NF.count_true = lambda m: int(np.count_nonzero(m))
+TF.sum_to = sum_to
+TF.broadcast_to = broadcast_to
+TF.sum = lambda x, dim=None, keepdim=False: sum(x, dim, keepdim)
+TF.mean = lambda x, dim=None, keepdim=False: mean(x, dim, keepdim)
+TF.count_true = lambda m: int(np.count_nonzero(m._data))

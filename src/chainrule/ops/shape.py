@@ -1,0 +1,354 @@
+"""Shape ops: reshape/view, transpose/permute, (un)squeeze, flatten, cat, stack, clone.
+
+All are linear, so each JVP applies the op to the tangent and each VJP is the inverse
+rearrangement of the gradient.
+"""
+import numpy as np
+
+from .._tensor import Tensor, _dim, wrap
+from ._core import NF, TF, apply, defop
+
+# --- reshape family: one forward, PyTorch's node names ----------------------------------
+
+
+def _reshape_op(name, bname):
+    return defop(name, lambda x, shape, src: np.reshape(x, shape),
+                 vjps=(lambda F, g, out, x, shape, src: F.reshape(g, src),),
+                 jvp=lambda F, t, out, x, shape, src: F.reshape(t[0], shape),
+                 save_inputs=False, is_view=True, backward_name=bname)
+
+
+VIEW = _reshape_op("view", "ViewBackward0")
+RESHAPE = _reshape_op("reshape", "ReshapeAliasBackward0")
+UNSQUEEZE = _reshape_op("unsqueeze", "UnsqueezeBackward0")
+SQUEEZE = _reshape_op("squeeze", "SqueezeBackward0")
+
+
+def _sizes(args):
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        args = tuple(args[0])
+    return tuple(int(a) for a in args)
+
+
+def _target_shape(opname, x, shape):
+    n = x._data.size
+    if shape.count(-1) > 1:
+        raise RuntimeError(f"{opname}: only one dimension can be inferred (got shape "
+                           f"{list(shape)})")
+    known = 1
+    for s in shape:
+        if s != -1:
+            if s < 0:
+                raise RuntimeError(f"{opname}: invalid shape dimension {s}")
+            known *= s
+    if -1 in shape:
+        if known == 0 or n % known:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {n}")
+        shape = tuple(n // known if s == -1 else s for s in shape)
+    elif known != n:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {n}. "
+                           f"The new shape must have the same number of elements.")
+    return shape
+
+
+def reshape(input, *shape):
+    """The same elements in a new shape (a view when possible; one ``-1`` is inferred).
+
+    >>> import chainrule as torch
+    >>> torch.arange(6).reshape(2, 3)
+    tensor([[0, 1, 2],
+            [3, 4, 5]])
+    """
+    shape = _target_shape("reshape", input, _sizes(shape))
+    if shape == input._data.shape:
+        return apply(VIEW, (input,), {"shape": shape, "src": shape})
+    return apply(VIEW, (input,), {"shape": shape, "src": input._data.shape})
+
+
+def view(input, *shape):
+    """Like ``reshape`` but always a view; raises if the memory layout does not allow it."""
+    if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list, np.integer)):
+        from .._dtypes import to_dtype
+        d = to_dtype(shape[0])
+        return wrap(input._data.view(d.np))
+    shape = _target_shape("view", input, _sizes(shape))
+    probe = input._data.view()
+    try:
+        probe.shape = shape
+    except AttributeError:
+        raise RuntimeError(
+            "view size is not compatible with input tensor's size and stride (at least one "
+            "dimension spans across two contiguous subspaces). Use .reshape(...) instead.") from None
+    return apply(VIEW, (input,), {"shape": shape, "src": input._data.shape})
+
+
+def view_as(input, other):
+    return view(input, other._data.shape)
+
+
+def reshape_as(input, other):
+    return reshape(input, other._data.shape)
+
+
+def unsqueeze(input, dim):
+    """Insert a size-1 dimension at ``dim``.
+
+    >>> import chainrule as torch
+    >>> torch.tensor([1., 2.]).unsqueeze(0).shape
+    torch.Size([1, 2])
+    """
+    nd = input._data.ndim + 1
+    if not -nd <= dim < nd:
+        raise IndexError(f"unsqueeze: Dimension out of range (expected to be in range of "
+                         f"[{-nd}, {nd - 1}], but got {dim})")
+    d = dim % nd
+    shape = input._data.shape[:d] + (1,) + input._data.shape[d:]
+    return apply(UNSQUEEZE, (input,), {"shape": shape, "src": input._data.shape})
+
+
+def squeeze(input, dim=None):
+    """Remove size-1 dimensions (all, or only those in ``dim``)."""
+    s = input._data.shape
+    if dim is None:
+        dims = {i for i, n in enumerate(s) if n == 1}
+    else:
+        ds = (dim,) if isinstance(dim, int) else tuple(dim)
+        dims = {_dim(d, len(s), "squeeze") for d in ds}
+        dims = {d for d in dims if len(s) and s[d] == 1}
+    shape = tuple(n for i, n in enumerate(s) if i not in dims)
+    if shape == s:
+        return apply(SQUEEZE, (input,), {"shape": s, "src": s})
+    return apply(SQUEEZE, (input,), {"shape": shape, "src": s})
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    """Merge dimensions ``start_dim..end_dim`` into one.
+
+    >>> import chainrule as torch
+    >>> torch.zeros(2, 3, 4).flatten(1).shape
+    torch.Size([2, 12])
+    """
+    s = input._data.shape
+    if not s:
+        return reshape(input, (1,))
+    a = _dim(start_dim, len(s), "flatten")
+    b = _dim(end_dim, len(s), "flatten")
+    if a > b:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    n = 1
+    for k in s[a:b + 1]:
+        n *= k
+    return reshape(input, s[:a] + (n,) + s[b + 1:])
+
+
+def ravel(input):
+    return flatten(input)
+
+
+# --- transpose / permute ---------------------------------------------------------------
+
+
+def _inverse(perm):
+    inv = [0] * len(perm)
+    for i, p in enumerate(perm):
+        inv[p] = i
+    return tuple(inv)
+
+
+PERMUTE = defop("permute", lambda x, perm: np.transpose(x, perm),
+                vjps=(lambda F, g, out, x, perm: F.permute(g, _inverse(perm)),),
+                jvp=lambda F, t, out, x, perm: F.permute(t[0], perm),
+                save_inputs=False, is_view=True)
+TRANSPOSE = defop("transpose", lambda x, perm: np.transpose(x, perm),
+                  vjps=(lambda F, g, out, x, perm: F.permute(g, _inverse(perm)),),
+                  jvp=lambda F, t, out, x, perm: F.permute(t[0], perm),
+                  save_inputs=False, is_view=True)
+T_OP = defop("t", lambda x, perm: np.transpose(x, perm),
+             vjps=(lambda F, g, out, x, perm: F.permute(g, _inverse(perm)),),
+             jvp=lambda F, t, out, x, perm: F.permute(t[0], perm),
+             save_inputs=False, is_view=True, backward_name="TBackward0")
+
+
+def permute(input, *dims):
+    """Reorder dimensions.
+
+    >>> import chainrule as torch
+    >>> torch.zeros(2, 3, 4).permute(2, 0, 1).shape
+    torch.Size([4, 2, 3])
+    """
+    dims = _sizes(dims)
+    nd = input._data.ndim
+    if len(dims) != nd:
+        raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does "
+                           f"not match the length of the desired ordering of dimensions i.e. "
+                           f"input.dim() = {nd} is not equal to len(dims) = {len(dims)}")
+    perm = tuple(_dim(d, nd, "permute") for d in dims)
+    if len(set(perm)) != nd:
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    return apply(PERMUTE, (input,), {"perm": perm})
+
+
+def transpose(input, dim0, dim1):
+    """Swap two dimensions.
+
+    >>> import chainrule as torch
+    >>> torch.zeros(2, 3).transpose(0, 1).shape
+    torch.Size([3, 2])
+    """
+    nd = input._data.ndim
+    perm = list(range(nd))
+    if nd:
+        a, b = _dim(dim0, nd, "transpose"), _dim(dim1, nd, "transpose")
+        perm[a], perm[b] = perm[b], perm[a]
+    return apply(TRANSPOSE, (input,), {"perm": tuple(perm)})
+
+
+swapaxes = swapdims = transpose
+
+
+def t(input):
+    """Transpose a matrix (0-d and 1-d tensors are returned as they are)."""
+    if input._data.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
+                           f"{input._data.ndim}D. Use transpose(dim0, dim1) or .mT instead.")
+    return apply(T_OP, (input,), {"perm": tuple(reversed(range(input._data.ndim)))})
+
+
+# --- cat / stack ---------------------------------------------------------------------------
+
+
+def _cat_vjp(F, g, out, *xs, dim, sizes):
+    grads, start = [], 0
+    lead = (slice(None),) * dim
+    for n in sizes:
+        grads.append(g[lead + (slice(start, start + n),)])
+        start += n
+    return grads
+
+
+def _cat_jvp(F, t, out, *xs, dim, sizes):
+    parts = [ti if ti is not None else F.zeros_like(x) for ti, x in zip(t, xs)]
+    return F.cat(parts, dim)
+
+
+CAT = defop("cat", lambda *xs, dim, sizes: np.concatenate(xs, axis=dim), vjps=_cat_vjp,
+            jvp=_cat_jvp, save_inputs=False)
+
+
+def _stack_vjp(F, g, out, *xs, dim):
+    lead = (slice(None),) * dim
+    return [g[lead + (i,)] for i in range(len(xs))]
+
+
+def _stack_jvp(F, t, out, *xs, dim):
+    parts = [ti if ti is not None else F.zeros_like(x) for ti, x in zip(t, xs)]
+    return F.stack(parts, dim)
+
+
+STACK = defop("stack", lambda *xs, dim: np.stack(xs, axis=dim), vjps=_stack_vjp,
+              jvp=_stack_jvp, save_inputs=False)
+
+
+def _same_dtype(opname, tensors):
+    from .._creation import tensor as _t
+    ts = [x if isinstance(x, Tensor) else _t(x) for x in tensors]
+    if not ts:
+        raise RuntimeError(f"{opname}(): expected a non-empty list of Tensors")
+    dts = {x._data.dtype for x in ts}
+    if len(dts) > 1:
+        from .._dtypes import result_np_dtype
+        dt = result_np_dtype([x._data for x in ts])
+        ts = [x.to(dt) if x._data.dtype != dt else x for x in ts]
+    return ts
+
+
+def cat(tensors, dim=0, *, axis=None):
+    """Concatenate tensors along an existing dimension.
+
+    >>> import chainrule as torch
+    >>> torch.cat([torch.zeros(2), torch.ones(1)])
+    tensor([0., 0., 1.])
+    """
+    if axis is not None:
+        dim = axis
+    ts = _same_dtype("cat", tensors)
+    ts = [x for x in ts if not (x._data.ndim == 1 and x._data.size == 0)] or ts[:1]
+    nd = ts[0]._data.ndim
+    if nd == 0:
+        raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated. "
+                           "Use torch.stack, or unsqueeze the tensors first.")
+    d = _dim(dim, nd, "cat")
+    for i, x in enumerate(ts):
+        if x._data.ndim != nd:
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {nd} and "
+                               f"{x._data.ndim}")
+        for k in range(nd):
+            if k != d and x._data.shape[k] != ts[0]._data.shape[k]:
+                raise RuntimeError(
+                    f"Sizes of tensors must match except in dimension {d}. Expected size "
+                    f"{ts[0]._data.shape[k]} but got size {x._data.shape[k]} for tensor "
+                    f"number {i} in the list.")
+    return apply(CAT, tuple(ts), {"dim": d, "sizes": tuple(x._data.shape[d] for x in ts)})
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim=0):
+    """Join tensors of the same shape along a new dimension.
+
+    >>> import chainrule as torch
+    >>> torch.stack([torch.zeros(2), torch.ones(2)]).shape
+    torch.Size([2, 2])
+    """
+    ts = _same_dtype("stack", tensors)
+    s0 = ts[0]._data.shape
+    for i, x in enumerate(ts):
+        if x._data.shape != s0:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got "
+                               f"{list(s0)} at entry 0 and {list(x._data.shape)} at entry {i}")
+    nd = len(s0) + 1
+    if not -nd <= dim < nd:
+        raise IndexError(f"stack: Dimension out of range (expected to be in range of "
+                         f"[{-nd}, {nd - 1}], but got {dim})")
+    return apply(STACK, tuple(ts), {"dim": dim % nd})
+
+
+# --- copies -------------------------------------------------------------------------------
+
+CLONE = defop("clone", lambda x: np.array(x, copy=True), vjps=(lambda F, g, out, x: g,),
+              jvp=lambda F, t, out, x: t[0], save_inputs=False)
+
+
+def clone(input, *, memory_format=None):
+    """A copy with its own memory; gradients flow back to ``input``.
+
+    >>> import chainrule as torch
+    >>> torch.tensor([1., 2.]).clone()
+    tensor([1., 2.])
+    """
+    return apply(CLONE, (input,))
+
+
+def contiguous(input, memory_format=None):
+    if input._data.flags.c_contiguous:
+        return input
+    return clone(input)
+
+
+# --- rule namespaces ---------------------------------------------------------------------
+
+NF.reshape = np.reshape
+NF.permute = np.transpose
+NF.swapaxes = np.swapaxes
+NF.expand_dims = np.expand_dims
+NF.squeeze = lambda x, dim=None: np.squeeze(x, axis=dim)
+NF.cat = lambda xs, dim: np.concatenate(xs, axis=dim)
+NF.stack = lambda xs, dim: np.stack(xs, axis=dim)
+TF.reshape = reshape
+TF.permute = permute
+TF.swapaxes = transpose
+TF.expand_dims = unsqueeze
+TF.squeeze = squeeze
+TF.cat = cat
+TF.stack = stack
