@@ -223,7 +223,7 @@ def _forward_tangents(op, args, params, t):
     for a in args:
         if isinstance(a, Tensor) and a._fw:
             levels.update(lv for lv in a._fw if lv < limit and lv in OPEN)
-    if not levels:
+    if not levels or op.vjps is None:       # no levels, or a non-differentiable op
         return
     if op.jvp is None:
         raise NotImplementedError(f"{op.name}: forward-mode AD (JVP) is not implemented for this op")

@@ -142,7 +142,7 @@ def _pow_exp_deriv(F, out, a, b):
 
 POW = binary_op("pow_tensor", np.power,
                 lambda F, out, a, b: b * a ** (b - 1),
-                _pow_exp_deriv, backward_name="PowBackward1")
+                _pow_exp_deriv, save_out=True, backward_name="PowBackward1")
 
 
 def add(input, other, *, alpha=1):
@@ -591,6 +591,16 @@ NF.exp, NF.log, NF.sin, NF.cos, NF.tanh, NF.sqrt, NF.sign = (
 NF.abs, NF.where, NF.maximum, NF.minimum = np.abs, np.where, np.maximum, np.minimum
 NF.sigmoid = _sigmoid_np
 NF.zeros_like, NF.ones_like = np.zeros_like, np.ones_like
+
+
+def _tf_like(fn):
+    def like(x):
+        from .. import _creation
+        return getattr(_creation, fn)(x) if isinstance(x, Tensor) else wrap(getattr(np, fn)(x))
+    return like
+
+
+TF.zeros_like, TF.ones_like = _tf_like("zeros_like"), _tf_like("ones_like")
 NF.cast = lambda a, d: a.astype(d, copy=False)
 NF.ge = np.greater_equal
 NF.floor = np.floor

@@ -158,7 +158,7 @@ def _setitem_jvp(F, t, x, v, idx):
 
 def _along(idx, dim):
     """Full fancy index that addresses ``idx`` along ``dim`` (take_along_axis style)."""
-    grids = np.ogrid[tuple(slice(0, n) for n in idx.shape)]
+    grids = list(np.ogrid[tuple(slice(0, n) for n in idx.shape)])
     grids[dim] = idx
     return tuple(grids)
 

@@ -1,0 +1,18 @@
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))   # so tests can import the oplib helpers
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _restore_state():
+    """Each test starts with grad mode on, float32 default and no open forward levels."""
+    import chainrule
+    from chainrule.autograd.grad_mode import STATE
+    yield
+    chainrule.set_default_dtype(chainrule.float32)
+    STATE.enabled = True
+    assert STATE.fw_level == 0, "a test left a forward-AD level open"

@@ -1,0 +1,140 @@
+"""Every core op (issue: core) against PyTorch and finite differences: value, VJP, JVP and
+second order in float64, plus float32 dtype preservation.  Rows live in ``CASES``."""
+import pytest
+
+from oplib import OpCase, check_float32, check_jvp, check_second_order, check_value, check_vjp
+
+P = (0.3, 2.0)         # positive domain (log, sqrt, ...)
+
+CASES = [
+    # arithmetic, with broadcasting and 0-d inputs
+    OpCase("add", lambda m, a, b: a + b, [(3,), (3,)], op="add"),
+    OpCase("add_bcast", lambda m, a, b: a + b, [(2, 3), (3,)], op="add"),
+    OpCase("add_bcast2", lambda m, a, b: a + b, [(2, 1), (1, 3)], op="add"),
+    OpCase("add_0d", lambda m, a, b: a + b, [(), (2, 3)], op="add"),
+    OpCase("add_scalar", lambda m, a: 2.5 + a, [(3,)], op="add"),
+    OpCase("add_alpha", lambda m, a, b: m.add(a, b, alpha=2.0), [(3,), (3,)], op="add"),
+    OpCase("sub", lambda m, a, b: a - b, [(2, 3), (2, 1)], op="sub"),
+    OpCase("rsub", lambda m, a: 1.0 - a, [(3,)], op="sub"),
+    OpCase("mul", lambda m, a, b: a * b, [(2, 3), (3,)], op="mul"),
+    OpCase("mul_0d", lambda m, a, b: a * b, [(), ()], op="mul"),
+    OpCase("mul_scalar", lambda m, a: a * 3.0, [(4,)], op="mul"),
+    OpCase("div", lambda m, a, b: a / b, [(2, 3), (3,)], op="div",
+           make=lambda r: [r.uniform(-2, 2, (2, 3)), r.uniform(0.5, 2, (3,))]),
+    OpCase("rdiv", lambda m, a: 2.0 / a, [(3,)], domain=P, op="div"),
+    OpCase("neg", lambda m, a: -a, [(2, 2)], op="neg"),
+    OpCase("pow_scalar", lambda m, a: a ** 3, [(3,)], op="pow"),
+    OpCase("pow_frac", lambda m, a: a ** 2.5, [(3,)], domain=P, op="pow"),
+    OpCase("pow_neg", lambda m, a: a ** -1.5, [(3,)], domain=P, op="pow"),
+    OpCase("pow_fn", lambda m, a: m.pow(a, 2), [(2, 2)], op="pow"),
+    OpCase("pow_tensor", lambda m, a, b: a ** b, [(2, 3), (3,)], op="pow_tensor",
+           make=lambda r: [r.uniform(0.5, 2, (2, 3)), r.uniform(-2, 2, (3,))]),
+    OpCase("rpow", lambda m, a: 2.0 ** a, [(3,)], op="pow_tensor"),
+    # unary math
+    OpCase("exp", lambda m, a: m.exp(a), [(2, 3)], op="exp"),
+    OpCase("log", lambda m, a: m.log(a), [(2, 3)], domain=P, op="log"),
+    OpCase("sin", lambda m, a: m.sin(a), [(5,)], op="sin"),
+    OpCase("cos", lambda m, a: a.cos(), [(5,)], op="cos"),
+    OpCase("tanh", lambda m, a: m.tanh(a), [(2, 2)], op="tanh"),
+    OpCase("sigmoid", lambda m, a: m.sigmoid(a), [(4,)], domain=(-5, 5), op="sigmoid"),
+    OpCase("relu", lambda m, a: m.relu(a), [(6,)], op="relu"),
+    OpCase("abs", lambda m, a: m.abs(a), [(6,)], op="abs"),
+    OpCase("sqrt", lambda m, a: m.sqrt(a), [(4,)], domain=P, op="sqrt"),
+    OpCase("sign", lambda m, a: m.sign(a) * a, [(4,)], op="sign"),
+    OpCase("floor", lambda m, a: m.floor(a) + a, [(4,)], op="floor"),
+    OpCase("ceil", lambda m, a: m.ceil(a) * a, [(4,)], op="ceil"),
+    OpCase("trunc", lambda m, a: m.trunc(a) * a, [(4,)], op="trunc"),
+    OpCase("maximum", lambda m, a, b: m.maximum(a, b), [(2, 3), (3,)], op="maximum"),
+    OpCase("minimum", lambda m, a, b: m.minimum(a, b), [(3,), (3,)], op="minimum"),
+    OpCase("max_binary", lambda m, a, b: m.max(a, b), [(3,), (3,)], op="maximum"),
+    OpCase("where", lambda m, a, b: m.where(a > 0, a, b), [(2, 3), (3,)], op="where"),
+    OpCase("where_scalar", lambda m, a: m.where(a > 0, a, 0.0), [(5,)], op="where"),
+    OpCase("clamp", lambda m, a: m.clamp(a, -1.0, 1.0), [(6,)], op="clamp"),
+    OpCase("clamp_min", lambda m, a: a.clamp(min=0.5), [(6,)], op="clamp"),
+    OpCase("to64", lambda m, a: (a * 2).to(m.float32).to(m.float64), [(3,)], op="to",
+           atol=1e-5, rtol=1e-5, f32=False, fd_eps=1e-2),
+    # reductions
+    OpCase("sum", lambda m, a: a.sum(), [(2, 3)], op="sum"),
+    OpCase("sum_dim", lambda m, a: a.sum(dim=1), [(2, 3)], op="sum_dim"),
+    OpCase("sum_dims_keep", lambda m, a: m.sum(a, (0, 2), keepdim=True), [(2, 3, 2)],
+           op="sum_dim"),
+    OpCase("sum_0d", lambda m, a: a.sum(), [()], op="sum"),
+    OpCase("mean", lambda m, a: a.mean(), [(2, 3)], op="mean"),
+    OpCase("mean_dim", lambda m, a: a.mean(-1, keepdim=True), [(2, 3)], op="mean_dim"),
+    OpCase("max_all", lambda m, a: a.max(), [(2, 3)], op="max"),
+    OpCase("min_all", lambda m, a: m.min(a), [(2, 3)], op="min"),
+    OpCase("max_dim", lambda m, a: a.max(dim=1).values, [(3, 4)], op="max_dim"),
+    OpCase("max_dim_keep", lambda m, a: m.max(a, 0, keepdim=True)[0], [(3, 4)],
+           op="max_dim"),
+    OpCase("min_dim", lambda m, a: a.min(dim=0).values, [(3, 4)], op="min_dim"),
+    OpCase("expand", lambda m, a: a.expand(2, 3) * 1.0, [(1, 3)], op="expand"),
+    # products and norms
+    OpCase("dot", lambda m, a, b: m.dot(a, b), [(4,), (4,)], op="dot"),
+    OpCase("mv", lambda m, a, b: m.mv(a, b), [(3, 4), (4,)], op="mv"),
+    OpCase("mm", lambda m, a, b: m.mm(a, b), [(3, 4), (4, 2)], op="mm"),
+    OpCase("matmul_vv", lambda m, a, b: a @ b, [(4,), (4,)], op="dot"),
+    OpCase("matmul_vm", lambda m, a, b: a @ b, [(4,), (4, 3)], op="mm"),
+    OpCase("matmul_mv", lambda m, a, b: m.matmul(a, b), [(3, 4), (4,)], op="mv"),
+    OpCase("matmul_batched", lambda m, a, b: a @ b, [(2, 3, 4), (4, 5)],
+           op="matmul_batched"),
+    OpCase("matmul_bcast", lambda m, a, b: a @ b, [(2, 1, 3, 4), (3, 4, 2)],
+           op="matmul_batched"),
+    OpCase("matmul_vb", lambda m, a, b: a @ b, [(4,), (2, 4, 3)], op="matmul_batched"),
+    OpCase("matmul_bv", lambda m, a, b: a @ b, [(2, 3, 4), (4,)], op="matmul_batched"),
+    OpCase("bmm", lambda m, a, b: m.bmm(a, b), [(2, 3, 4), (2, 4, 2)], op="bmm"),
+    OpCase("norm", lambda m, a: a.norm(), [(3, 2)], op="norm"),
+    OpCase("norm_dim", lambda m, a: m.norm(a, dim=1), [(3, 2)], op="norm"),
+    OpCase("norm_p1", lambda m, a: m.norm(a, p=1), [(4,)], op="norm"),
+    OpCase("norm_p3", lambda m, a: m.norm(a, p=3, dim=0, keepdim=True), [(4, 2)], op="norm"),
+    # shape ops
+    OpCase("reshape", lambda m, a: a.reshape(3, 2), [(2, 3)], op="view"),
+    OpCase("view", lambda m, a: a.view(-1), [(2, 3)], op="view"),
+    OpCase("transpose", lambda m, a: a.transpose(0, 2), [(2, 3, 4)], op="transpose"),
+    OpCase("t", lambda m, a: a.t(), [(2, 3)], op="t"),
+    OpCase("T", lambda m, a: a.T, [(2, 3)], op="permute"),
+    OpCase("permute", lambda m, a: a.permute(2, 0, 1), [(2, 3, 4)], op="permute"),
+    OpCase("unsqueeze", lambda m, a: a.unsqueeze(1), [(2, 3)], op="unsqueeze"),
+    OpCase("squeeze", lambda m, a: a.squeeze(), [(2, 1, 3)], op="squeeze"),
+    OpCase("squeeze_dim", lambda m, a: a.squeeze(1), [(2, 1, 3)], op="squeeze"),
+    OpCase("flatten", lambda m, a: a.flatten(1), [(2, 3, 2)], op="view"),
+    OpCase("cat", lambda m, a, b: m.cat([a, b], dim=1), [(2, 3), (2, 2)], op="cat"),
+    OpCase("stack", lambda m, a, b: m.stack([a, b], dim=1), [(2, 3), (2, 3)], op="stack"),
+    OpCase("clone", lambda m, a: a.clone(), [(3,)], op="clone"),
+    # indexing
+    OpCase("index_int", lambda m, a: a[1], [(3, 4)], op="select"),
+    OpCase("index_slice", lambda m, a: a[:, 1:3], [(3, 4)], op="slice"),
+    OpCase("index_none", lambda m, a: a[None, ..., 0], [(3, 4)], op="slice"),
+    OpCase("index_step", lambda m, a: a[::2], [(5,)], op="slice"),
+    OpCase("index_list_repeat", lambda m, a: a[[0, 2, 0, 0]], [(3, 2)], op="getitem"),
+    OpCase("index_range", lambda m, a: a[range(1, 3)], [(4,)], op="getitem"),
+    OpCase("index_mask", lambda m, a: a[a > 0], [(3, 4)], op="getitem"),
+    OpCase("index_2d_adv", lambda m, a: a[m.tensor([0, 1, 1]), m.tensor([2, 0, 2])],
+           [(3, 4)], op="getitem"),
+    OpCase("gather", lambda m, a: m.gather(a, 1, m.tensor([[0, 0], [1, 0]])), [(2, 3)],
+           op="gather"),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_value(case):
+    check_value(case)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.grad], ids=str)
+def test_vjp(case):
+    check_vjp(case)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.fwd], ids=str)
+def test_jvp(case):
+    check_jvp(case)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.second], ids=str)
+def test_second_order(case):
+    check_second_order(case)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.f32], ids=str)
+def test_float32(case):
+    check_float32(case)
