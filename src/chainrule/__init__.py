@@ -36,7 +36,7 @@ from .ops.reduce import (all, any, argmax, argmin, broadcast_to, count_nonzero, 
                          min, sum)
 from .ops.shape import (cat, clone, concat, concatenate, flatten, permute, ravel, reshape,
                         squeeze, stack, swapaxes, swapdims, t, transpose, unsqueeze)
-from . import autograd
+from . import autograd, nn
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 
 multiply, subtract, divide = mul, sub, div
