@@ -52,6 +52,13 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
 
 
 class _Formatter:
+    """Chooses one layout for all printed values of a tensor, as PyTorch does: integers
+    as they are; floats in "int mode" (``1.``) when every non-zero finite value is whole,
+    else fixed point with ``precision`` decimals; scientific notation when the largest and
+    smallest non-zero finite magnitudes differ by more than 1000x, exceed 1e8, or (outside
+    int mode) fall below 1e-4.  The column width comes from the non-zero finite values
+    only, so ``inf``/``nan``/zeros never widen the columns."""
+
     def __init__(self, values, floating):
         self.floating = floating
         self.int_mode = True
@@ -65,34 +72,21 @@ class _Formatter:
         vals = values.astype(np.float64).ravel()
         finite = vals[np.isfinite(vals) & (vals != 0)]
         if finite.size == 0:
-            # only zeros / inf / nan: width of their int-mode forms
-            for v in vals.tolist():
-                self.max_width = max(self.max_width, len(self._int_str(v)))
-            if OPTS.sci_mode is not None:
-                self.sci_mode = OPTS.sci_mode
-            return
+            return                        # nothing to measure: width 1, fixed mode
         absv = np.abs(finite)
         vmin, vmax = absv.min(), absv.max()
-        if np.any(finite != np.ceil(finite)):
-            self.int_mode = False
-        if self.int_mode:
-            if vmax / vmin > 1000.0 or vmax > 1.0e8:
-                self.sci_mode = True
-                strs = [f"{v:.{p}e}" for v in finite.tolist()]
-            else:
-                strs = [f"{v:.0f}." for v in finite.tolist()]
+        self.int_mode = bool(np.all(finite == np.ceil(finite)))
+        if OPTS.sci_mode is None:
+            self.sci_mode = bool(vmax / vmin > 1000.0 or vmax > 1.0e8 or vmin < 1.0e-4)
         else:
-            if vmax / vmin > 1000.0 or vmax > 1.0e8 or vmin < 1.0e-4:
-                self.sci_mode = True
-                strs = [f"{v:.{p}e}" for v in finite.tolist()]
-            else:
-                strs = [f"{v:.{p}f}" for v in finite.tolist()]
+            self.sci_mode = bool(OPTS.sci_mode)
+        if self.sci_mode:
+            strs = [f"{v:.{p}e}" for v in finite.tolist()]
+        elif self.int_mode:
+            strs = [f"{v:.0f}." for v in finite.tolist()]
+        else:
+            strs = [f"{v:.{p}f}" for v in finite.tolist()]
         self.max_width = max(len(s) for s in strs)
-        # non-finite values and zeros also need room
-        for v in vals[~(np.isfinite(vals) & (vals != 0))].tolist():
-            self.max_width = max(self.max_width, len(self._fmt(v)))
-        if OPTS.sci_mode is not None:
-            self.sci_mode = OPTS.sci_mode
 
     @staticmethod
     def _int_str(v):
@@ -122,6 +116,8 @@ def _summarized(a):
     e = OPTS.edgeitems
     if a.ndim == 0:
         return a
+    if a.ndim > 1 and not e:
+        return a[(slice(0, 0),) * a.ndim]
     if a.shape[0] > 2 * e:
         parts = [_summarized(x) for x in list(a[:e]) + list(a[-e:])]
         return np.stack(parts) if parts else a
@@ -132,7 +128,9 @@ def _vector_str(a, indent, summarize, fmt):
     elem_len = fmt.width() + 2
     per_line = max(1, int(math.floor((OPTS.linewidth - indent) / elem_len)))
     e = OPTS.edgeitems
-    if summarize and a.shape[0] > 2 * e:
+    if summarize and not e:
+        data = ["..."]
+    elif summarize and a.shape[0] > 2 * e:
         data = [fmt.format(v) for v in a[:e].tolist()] + [" ..."] + \
                [fmt.format(v) for v in a[-e:].tolist()]
     else:
@@ -177,8 +175,6 @@ def format_values(a, indent):
     summarize = a.size > OPTS.threshold
     shown = _summarized(a) if summarize else a
     fmt = _Formatter(shown, a.dtype.kind == "f")
-    if a.dtype == np.bool_:
-        fmt.max_width = max(len(str(v)) for v in shown.ravel().tolist())
     return _tensor_str(a, indent, summarize, fmt)
 
 
@@ -194,6 +190,8 @@ def tensor_repr(t, prefix="tensor("):
             suffixes.append("dtype=" + repr(_dtypes._FROM_NP[a.dtype]))
         body = "[]"
     else:
+        if not OPTS.edgeitems:
+            suffixes.append("size=" + str(tuple(a.shape)))
         if a.dtype not in (default, np.dtype(np.int64), np.dtype(np.bool_)):
             suffixes.append("dtype=" + repr(_dtypes._FROM_NP[a.dtype]))
         body = format_values(a, indent)
