@@ -1,0 +1,1 @@
+"""chainrule's benchmarks: ``python -m benchmarks [--quick]`` (see README.md here)."""

@@ -1,0 +1,322 @@
+"""The benchmark workloads, one builder per (workload, library).
+
+Every builder returns a callable ``step()`` that runs one forward + backward pass (and,
+for the MLP, the SGD update) and returns the gradients as a list of NumPy arrays, so the
+same code is timed by ``run.py`` and checked for equal gradients by ``check_gradients``
+(and by ``tests/test_benchmarks_smoke.py`` at tiny sizes).
+
+Libraries: ``chainrule``, ``torch`` (PyTorch eager), ``hips`` (HIPS ``autograd``) and
+``numpy`` (a hand-written forward/backward, the speed floor for NumPy-based code).
+"""
+import numpy as np
+
+LIBS = ("chainrule", "torch", "hips", "numpy")
+
+# the elementwise chain: op k is CHAIN[k % 4]
+MUL_C, ADD_C = 0.9, 0.1
+CHAIN = ("mul", "add", "sin", "tanh")
+
+
+def available_libs():
+    """The libraries importable here (chainrule and numpy always are)."""
+    libs = ["chainrule"]
+    for name, mod in (("torch", "torch"), ("hips", "autograd")):
+        try:
+            __import__(mod)
+            libs.append(name)
+        except ImportError:
+            pass
+    libs.append("numpy")
+    return libs
+
+
+def _np_dtype(dtype):
+    return np.dtype(dtype)
+
+
+# --- overhead / deep: the elementwise chain -------------------------------------------------
+
+def chain_input(size, seed=0):
+    """Start vector of the chain (``size=()`` gives a 0-d scalar)."""
+    rng = np.random.default_rng(seed)
+    return rng.uniform(-1.0, 1.0, size=size).astype(np.float64)
+
+
+def chain(lib, x0, n_ops):
+    """``step()`` for a chain of ``n_ops`` elementwise ops on ``x0``, then ``sum`` and
+    backward; returns ``[d sum / d x0]``."""
+    kinds = [CHAIN[k % 4] for k in range(n_ops)]
+    if lib == "chainrule":
+        import chainrule as cr
+        x = cr.tensor(x0, requires_grad=True)
+        sin, tanh = cr.sin, cr.tanh
+
+        def step():
+            x.grad = None
+            h = x
+            for k in kinds:
+                if k == "mul":
+                    h = h * MUL_C
+                elif k == "add":
+                    h = h + ADD_C
+                elif k == "sin":
+                    h = sin(h)
+                else:
+                    h = tanh(h)
+            h.sum().backward()
+            return [x.grad.numpy()]
+        return step
+    if lib == "torch":
+        import torch
+        x = torch.tensor(x0, requires_grad=True)
+        sin, tanh = torch.sin, torch.tanh
+
+        def step():
+            x.grad = None
+            h = x
+            for k in kinds:
+                if k == "mul":
+                    h = h * MUL_C
+                elif k == "add":
+                    h = h + ADD_C
+                elif k == "sin":
+                    h = sin(h)
+                else:
+                    h = tanh(h)
+            h.sum().backward()
+            return [x.grad.numpy()]
+        return step
+    if lib == "hips":
+        import autograd
+        import autograd.numpy as anp
+        sin, tanh = anp.sin, anp.tanh
+
+        def f(h):
+            for k in kinds:
+                if k == "mul":
+                    h = h * MUL_C
+                elif k == "add":
+                    h = h + ADD_C
+                elif k == "sin":
+                    h = sin(h)
+                else:
+                    h = tanh(h)
+            return anp.sum(h)
+        df = autograd.grad(f)
+        x = np.array(x0)
+
+        def step():
+            return [np.asarray(df(x))]
+        return step
+    if lib == "numpy":
+        x = np.array(x0)
+        sin, cos, tanh = np.sin, np.cos, np.tanh
+
+        def step():
+            saved = []
+            h = x
+            for k in kinds:
+                if k == "mul":
+                    h = h * MUL_C
+                elif k == "add":
+                    h = h + ADD_C
+                elif k == "sin":
+                    saved.append(h)
+                    h = sin(h)
+                else:
+                    h = tanh(h)
+                    saved.append(h)
+            g = np.ones_like(h)
+            for k in reversed(kinds):
+                if k == "mul":
+                    g = g * MUL_C
+                elif k == "sin":
+                    g = g * cos(saved.pop())
+                elif k == "tanh":
+                    y = saved.pop()
+                    g = g * (1.0 - y * y)
+            return [g]
+        return step
+    raise ValueError(f"unknown library {lib!r}")
+
+
+# --- mlp: one SGD step of a 784 -> hidden -> 10 ReLU MLP -------------------------------------
+
+def mlp_data(batch=128, n_in=784, hidden=256, n_out=10, dtype="float64", seed=0):
+    """Inputs, labels and initial parameters ``[W1, b1, W2, b2]`` as NumPy arrays."""
+    rng = np.random.default_rng(seed)
+    dt = _np_dtype(dtype)
+    x = rng.standard_normal((batch, n_in)).astype(dt)
+    y = rng.integers(0, n_out, size=batch)
+    params = [
+        (rng.standard_normal((n_in, hidden)) / np.sqrt(n_in)).astype(dt),
+        (0.1 * rng.standard_normal(hidden)).astype(dt),
+        (rng.standard_normal((hidden, n_out)) / np.sqrt(hidden)).astype(dt),
+        (0.1 * rng.standard_normal(n_out)).astype(dt),
+    ]
+    return x, y, params
+
+
+def mlp(lib, x, y, params, lr=1e-3):
+    """``step()``: forward (softmax cross-entropy from exp/log/sum/max/indexing), backward,
+    SGD update; returns the gradients ``[dW1, db1, dW2, db2]`` of that step."""
+    batch = x.shape[0]
+    rows = np.arange(batch)
+    if lib in ("chainrule", "torch"):
+        if lib == "chainrule":
+            import chainrule as m
+            ps = [m.tensor(p.copy(), requires_grad=True) for p in params]
+            xt, rows_t, yt = m.tensor(x), m.tensor(rows), m.tensor(y)
+        else:
+            import torch as m
+            ps = [m.tensor(p.copy(), requires_grad=True) for p in params]
+            xt, rows_t, yt = m.tensor(x), m.tensor(rows), m.tensor(y)
+        W1, b1, W2, b2 = ps
+
+        def step():
+            h = m.relu(xt @ W1 + b1)
+            logits = h @ W2 + b2
+            z = logits - logits.max(dim=1, keepdim=True).values
+            logp = z - m.log(m.exp(z).sum(dim=1, keepdim=True))
+            loss = -logp[rows_t, yt].sum() / batch
+            loss.backward()
+            grads = [p.grad.numpy().copy() for p in ps]
+            with m.no_grad():
+                for p in ps:
+                    p -= lr * p.grad
+                    p.grad = None
+            return grads
+        return step
+    if lib == "hips":
+        import autograd
+        import autograd.numpy as anp
+        ps = [p.copy() for p in params]
+
+        def loss_fn(ps):
+            W1, b1, W2, b2 = ps
+            h = anp.maximum(anp.dot(x, W1) + b1, 0.0)
+            logits = anp.dot(h, W2) + b2
+            z = logits - anp.max(logits, axis=1, keepdims=True)
+            logp = z - anp.log(anp.sum(anp.exp(z), axis=1, keepdims=True))
+            return -anp.sum(logp[rows, y]) / batch
+        dloss = autograd.grad(loss_fn)
+
+        def step():
+            grads = dloss(ps)
+            for p, g in zip(ps, grads):
+                p -= lr * g
+            return [np.asarray(g) for g in grads]
+        return step
+    if lib == "numpy":
+        ps = [p.copy() for p in params]
+
+        def step():
+            W1, b1, W2, b2 = ps
+            h = x @ W1
+            h += b1
+            np.maximum(h, 0, out=h)
+            logits = h @ W2
+            logits += b2
+            z = logits - logits.max(axis=1, keepdims=True)
+            e = np.exp(z)
+            p = e / e.sum(axis=1, keepdims=True)
+            # loss = -mean(log p[rows, y]); d loss / d logits = (p - onehot) / batch
+            p[rows, y] -= 1
+            p /= batch
+            dW2 = h.T @ p
+            db2 = p.sum(axis=0)
+            dh = p @ W2.T
+            dh *= h > 0
+            dW1 = x.T @ dh
+            db1 = dh.sum(axis=0)
+            grads = [dW1, db1, dW2, db2]
+            for q, g in zip(ps, grads):
+                q -= lr * g
+            return grads
+        return step
+    raise ValueError(f"unknown library {lib!r}")
+
+
+# --- big: a matmul/tanh chain on large matrices ---------------------------------------------
+
+def big_data(n=2048, layers=3, dtype="float32", seed=0):
+    """Input ``x`` (n x n) and ``layers`` weight matrices (n x n)."""
+    rng = np.random.default_rng(seed)
+    dt = _np_dtype(dtype)
+    x = rng.standard_normal((n, n)).astype(dt)
+    ws = [(rng.standard_normal((n, n)) / np.sqrt(n)).astype(dt) for _ in range(layers)]
+    return x, ws
+
+
+def big(lib, x, ws):
+    """``step()``: ``h = tanh(h @ W)`` per layer, ``h.sum()``, backward; returns ``[dW...]``."""
+    if lib in ("chainrule", "torch"):
+        if lib == "chainrule":
+            import chainrule as m
+        else:
+            import torch as m
+        xt = m.tensor(x)
+        wt = [m.tensor(w, requires_grad=True) for w in ws]
+
+        def step():
+            h = xt
+            for w in wt:
+                h = m.tanh(h @ w)
+            h.sum().backward()
+            grads = [w.grad.numpy() for w in wt]
+            for w in wt:
+                w.grad = None
+            return grads
+        return step
+    if lib == "hips":
+        import autograd
+        import autograd.numpy as anp
+
+        def f(ws):
+            h = x
+            for w in ws:
+                h = anp.tanh(anp.dot(h, w))
+            return anp.sum(h)
+        df = autograd.grad(f)
+        wl = list(ws)
+
+        def step():
+            return [np.asarray(g) for g in df(wl)]
+        return step
+    if lib == "numpy":
+        def step():
+            hs = [x]
+            for w in ws:
+                hs.append(np.tanh(hs[-1] @ w))
+            g = np.ones_like(hs[-1])
+            grads = [None] * len(ws)
+            for i in range(len(ws) - 1, -1, -1):
+                y = hs[i + 1]
+                g *= 1 - y * y               # through tanh (g is ours to overwrite)
+                grads[i] = hs[i].T @ g
+                if i:
+                    g = g @ ws[i].T
+            return grads
+        return step
+    raise ValueError(f"unknown library {lib!r}")
+
+
+# --- gradient check ---------------------------------------------------------------------------
+
+def check_gradients(make, libs, rtol, atol, reference="torch"):
+    """Run one ``step()`` of each library (``make(lib)`` builds it) and assert that every
+    gradient equals the reference library's.  Returns the reference gradients."""
+    ref_lib = reference if reference in libs else "numpy"
+    ref = make(ref_lib)()
+    for lib in libs:
+        if lib == ref_lib:
+            continue
+        got = make(lib)()
+        assert len(got) == len(ref), (lib, len(got), len(ref))
+        for i, (a, b) in enumerate(zip(got, ref)):
+            a, b = np.asarray(a), np.asarray(b)
+            assert a.shape == b.shape, f"{lib}: gradient {i} has shape {a.shape}, {ref_lib} {b.shape}"
+            assert np.allclose(a, b, rtol=rtol, atol=atol), (
+                f"{lib}: gradient {i} differs from {ref_lib}'s "
+                f"(max abs diff {np.max(np.abs(a - b)):.3g})")
+    return ref
