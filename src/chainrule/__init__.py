@@ -36,7 +36,15 @@ from .ops.reduce import (all, any, argmax, argmin, broadcast_to, count_nonzero, 
                          min, sum)
 from .ops.shape import (cat, clone, concat, concatenate, flatten, permute, ravel, reshape,
                         squeeze, stack, swapaxes, swapdims, t, transpose, unsqueeze)
+from .ops.unary import (acos, arccos, arcsin, arcsinh, arctan, arctan2, arctanh, asin, asinh,
+                        atan, atan2, atanh, cosh, erf, exp2, expm1, log1p, log2, log10,
+                        reciprocal, round, rsqrt, sinh, square, tan)
+from .ops.activation import log_softmax, logsumexp, softmax
+from .ops.scan import cumprod, cumsum, prod
+from .ops.stats import amax, amin, std, std_mean, var, var_mean
+from .ops.sorting import argsort, msort, sort, topk
 from . import autograd, nn
+from . import func  # noqa: E402  (chainrule.func transforms)
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 
 multiply, subtract, divide = mul, sub, div

@@ -386,3 +386,31 @@ def __setitem__(self, idx, value):
 
 
 Tensor.__setitem__ = __setitem__
+
+
+# --- op-table families: unary math, activations, scans, statistics, sorting ----------------
+
+def _op_table_methods():
+    from .ops import activation as A, scan as SC, sorting as SO, stats as ST, unary as U
+    for name in ("tan", "asin", "acos", "atan", "atan2", "sinh", "cosh", "asinh", "atanh",
+                 "log1p", "expm1", "log2", "log10", "exp2", "rsqrt", "square", "reciprocal",
+                 "round", "erf", "arcsin", "arccos", "arctan", "arctan2", "arcsinh",
+                 "arctanh"):
+        _method(name, getattr(U, name))
+    for name in ("tan", "asin", "acos", "atan", "atan2", "sinh", "cosh", "asinh", "atanh",
+                 "log1p", "expm1", "log2", "log10", "exp2", "rsqrt", "square", "reciprocal",
+                 "round", "erf"):
+        _method(name + "_", inplace(name + "_", getattr(U, name)))
+    for name in ("softmax", "log_softmax", "logsumexp"):
+        _method(name, getattr(A, name))
+    for name in ("prod", "cumsum", "cumprod"):
+        _method(name, getattr(SC, name))
+    Tensor.cumsum_ = inplace("cumsum_", SC.cumsum)
+    Tensor.cumprod_ = inplace("cumprod_", SC.cumprod)
+    for name in ("var", "std", "amax", "amin"):
+        _method(name, getattr(ST, name))
+    for name in ("sort", "argsort", "msort", "topk"):
+        _method(name, getattr(SO, name))
+
+
+_op_table_methods()

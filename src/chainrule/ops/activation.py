@@ -1,0 +1,349 @@
+"""Activations and normalisers: ``softplus``, ``gelu``, ``silu``, ``leaky_relu``, ``elu``,
+``logsigmoid``, ``softmax``, ``log_softmax`` and ``logsumexp``.
+
+Numerical stability, as in PyTorch:
+  * ``softplus`` returns ``x`` where ``beta * x > threshold`` and otherwise evaluates
+    ``log1p(exp(-|z|)) + max(z, 0)``, which never overflows;
+  * ``logsigmoid(x) = min(x, 0) - log1p(exp(-|x|))``;
+  * ``softmax``/``log_softmax``/``logsumexp`` subtract the maximum before exponentiating
+    (``logsumexp`` ignores infinite maxima, so all ``-inf`` gives ``-inf``);
+  * ``elu`` exponentiates ``min(x, 0)`` only, so large inputs give no ``inf * 0``.
+
+``softmax``'s and ``log_softmax``'s VJPs are written in terms of the output alone (``y``):
+``y * (g - sum(g * y))`` and ``g - exp(y) * sum(g)``.
+
+Kinks follow PyTorch: ``leaky_relu``'s derivative at 0 is ``negative_slope`` and ``elu``'s is
+``alpha`` (the left branch is taken at 0).
+"""
+import math
+import warnings
+
+import numpy as np
+
+from .._tensor import Tensor, _dim
+from ._core import NF, TF, apply, defop, unary_op
+from .elementwise import _floating, _sigmoid_np, _tensorize
+from .reduce import kept_shape, norm_dims
+from .unary import _erf_np
+
+_INV_SQRT2 = 1.0 / math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_K_TANH = math.sqrt(2.0 / math.pi)
+_C_TANH = 0.044715
+
+_TORCH_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
+                "uint8": "Byte", "bool": "Bool"}
+
+
+def _float_only(opname, kernel, x):
+    """PyTorch's activations have no integer kernels: raise its NotImplementedError."""
+    x = _tensorize(x)
+    if not isinstance(x, Tensor):
+        return _floating(x)
+    if x._data.dtype.kind != "f":
+        name = _TORCH_NAMES.get(x._data.dtype.name, x._data.dtype.name)
+        raise NotImplementedError(
+            f"{opname}: \"{kernel}\" not implemented for '{name}' (the input is {x.dtype}). "
+            f"Convert to a floating dtype first, e.g. x.float().")
+    return x
+
+
+# --- elementwise activations ---------------------------------------------------------------
+
+def _softplus_np(x, beta, threshold):
+    z = x * beta
+    with np.errstate(over="ignore"):
+        soft = (np.log1p(np.exp(-np.abs(z))) + np.maximum(z, 0)) / beta
+    return np.where(z > threshold, x, soft).astype(x.dtype, copy=False)
+
+
+def _softplus_vjp(F, g, out, x, beta, threshold):
+    z = x * beta
+    return F.where(z > threshold, g, g * F.sigmoid(z))
+
+
+SOFTPLUS = defop("softplus", _softplus_np, vjps=(_softplus_vjp,),
+                 jvp=lambda F, t, out, x, beta, threshold: _softplus_vjp(F, t[0], out, x, beta,
+                                                                          threshold))
+
+
+def _logsigmoid_np(x):
+    return (np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))).astype(x.dtype, copy=False)
+
+
+LOGSIGMOID = unary_op("logsigmoid", _logsigmoid_np, lambda F, out, x: F.sigmoid(-x),
+                      backward_name="LogSigmoidBackward0")
+
+
+def _gelu_np(x, approximate):
+    if approximate == "tanh":
+        t = np.tanh(_K_TANH * (x + _C_TANH * x * x * x))
+        return 0.5 * x * (1 + t)
+    return x * (0.5 * (1 + _erf_np(x * _INV_SQRT2)))
+
+
+def _gelu_deriv(F, out, x, approximate):
+    if approximate == "tanh":
+        x2 = x * x
+        t = F.tanh(_K_TANH * (x + _C_TANH * x2 * x))
+        return 0.5 * (1 + t) + (0.5 * _K_TANH) * x * (1 - t * t) * (1 + (3 * _C_TANH) * x2)
+    cdf = 0.5 * (1 + F.erf(x * _INV_SQRT2))
+    return cdf + _INV_SQRT_2PI * x * F.exp(-0.5 * (x * x))
+
+
+GELU = unary_op("gelu", _gelu_np, _gelu_deriv)
+
+
+def _silu_deriv(F, out, x):
+    s = F.sigmoid(x)
+    return s * (1 + x * (1 - s))
+
+
+SILU = unary_op("silu", lambda x: x * _sigmoid_np(x), _silu_deriv)
+
+LEAKY_RELU = defop(
+    "leaky_relu", lambda x, slope: np.where(x > 0, x, x * slope),
+    vjps=(lambda F, g, out, x, slope: F.where(x > 0, g, g * slope),),
+    jvp=lambda F, t, out, x, slope: F.where(x > 0, t[0], t[0] * slope),
+    backward_name="LeakyReluBackward0")
+
+
+def _elu_np(x, alpha):
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))).astype(x.dtype, copy=False)
+
+
+def _elu_scale(F, x, alpha):
+    # derivative on the left branch; exp of min(x, 0) only, so no overflow
+    return alpha * F.exp(F.where(x > 0, 0, x))
+
+
+ELU = defop("elu", _elu_np,
+            vjps=(lambda F, g, out, x, alpha: F.where(x > 0, g, g * _elu_scale(F, x, alpha)),),
+            jvp=lambda F, t, out, x, alpha: F.where(x > 0, t[0], t[0] * _elu_scale(F, x, alpha)))
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """``log(1 + exp(beta * x)) / beta``, and ``x`` itself where ``beta * x > threshold``
+    (stable for any input).
+
+    >>> import chainrule as torch
+    >>> torch.nn.functional.softplus(torch.tensor([-1000.0, 0.0, 1000.0]))
+    tensor([   0.0000,    0.6931, 1000.0000])
+    """
+    x = _float_only("softplus", "softplus_cpu", input)
+    return apply(SOFTPLUS, (x,), {"beta": beta, "threshold": threshold})
+
+
+def logsigmoid(input):
+    """``log(sigmoid(x))``, stable for large ``|x|``.
+
+    >>> import chainrule as torch
+    >>> torch.nn.functional.logsigmoid(torch.tensor([-1000.0, 0.0]))
+    tensor([-1000.0000,    -0.6931])
+    """
+    return apply(LOGSIGMOID, (_float_only("logsigmoid", "log_sigmoid_cpu", input),))
+
+
+def gelu(input, approximate="none"):
+    """Gaussian error linear unit ``x * Phi(x)``; ``approximate="tanh"`` uses
+    ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``.
+
+    >>> import chainrule as torch
+    >>> torch.nn.functional.gelu(torch.tensor([-1.0, 0.0, 1.0]))
+    tensor([-0.1587,  0.0000,  0.8413])
+    """
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError(f"gelu: approximate argument must be either none or tanh, got "
+                           f"{approximate!r}.")
+    x = _float_only("gelu", "GeluKernelImpl", input)
+    return apply(GELU, (x,), {"approximate": approximate})
+
+
+def silu(input, inplace=False):
+    """``x * sigmoid(x)`` (also called swish).
+
+    >>> import chainrule as torch
+    >>> torch.nn.functional.silu(torch.tensor([0.0, 1.0]))
+    tensor([0.0000, 0.7311])
+    """
+    r = apply(SILU, (_float_only("silu", "silu_cpu", input),))
+    return _maybe_inplace(input, r, inplace)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """``x`` for ``x > 0``, ``negative_slope * x`` otherwise (derivative at 0:
+    ``negative_slope``, as in PyTorch).
+
+    >>> import chainrule as torch
+    >>> torch.nn.functional.leaky_relu(torch.tensor([-2.0, 3.0]), 0.1)
+    tensor([-0.2000,  3.0000])
+    """
+    x = _float_only("leaky_relu", "leaky_relu_cpu", input)
+    r = apply(LEAKY_RELU, (x,), {"slope": negative_slope})
+    return _maybe_inplace(input, r, inplace)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """``x`` for ``x > 0``, ``alpha * (exp(x) - 1)`` otherwise (derivative at 0: ``alpha``).
+
+    >>> import chainrule as torch
+    >>> torch.nn.functional.elu(torch.tensor([-1.0, 2.0]))
+    tensor([-0.6321,  2.0000])
+    """
+    x = _float_only("elu", "elu_cpu", input)
+    r = apply(ELU, (x,), {"alpha": alpha})
+    return _maybe_inplace(input, r, inplace)
+
+
+def _maybe_inplace(input, result, inplace):
+    if not inplace:
+        return result
+    from .._methods import _commit, _check_inplace, _needs_graph
+    _check_inplace(input, "inplace activation", _needs_graph(input, ()))
+    _commit(input, result, "inplace activation")
+    return input
+
+
+# --- softmax family ------------------------------------------------------------------------
+
+def _softmax_np(x, dim):
+    m = np.max(x, axis=dim, keepdims=True)
+    e = np.exp(x - m)
+    return e / np.sum(e, axis=dim, keepdims=True)
+
+
+def _log_softmax_np(x, dim):
+    m = np.max(x, axis=dim, keepdims=True)
+    s = x - m
+    return s - np.log(np.sum(np.exp(s), axis=dim, keepdims=True))
+
+
+def _softmax_vjp(F, g, out, x, dim):
+    return out * (g - F.sum(g * out, dim, True))
+
+
+def _log_softmax_vjp(F, g, out, x, dim):
+    return g - F.exp(out) * F.sum(g, dim, True)
+
+
+SOFTMAX = defop("softmax", _softmax_np, vjps=(_softmax_vjp,),
+                jvp=lambda F, t, out, x, dim: _softmax_vjp(F, t[0], out, x, dim),
+                save_inputs=False, save_out=True)
+LOG_SOFTMAX = defop("log_softmax", _log_softmax_np, vjps=(_log_softmax_vjp,),
+                    jvp=lambda F, t, out, x, dim: t[0] - F.sum(F.exp(out) * t[0], dim, True),
+                    save_inputs=False, save_out=True)
+
+
+def _logsumexp_np(x, dims, keepdim):
+    if x.size == 0:
+        return np.log(np.sum(np.exp(x), axis=dims, keepdims=keepdim))
+    m = np.max(x, axis=dims, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0).astype(x.dtype, copy=False)
+    with np.errstate(divide="ignore"):
+        r = np.log(np.sum(np.exp(x - m), axis=dims, keepdims=True)) + m
+    return r if keepdim else np.squeeze(r, axis=dims)
+
+
+def _lse_weights(F, out, x, dims, keepdim):
+    # d logsumexp / dx = exp(x - out) (softmax of x), out brought back to x's rank
+    if not keepdim:
+        out = F.reshape(out, kept_shape(x.shape, dims))
+    return F.exp(x - out)
+
+
+def _logsumexp_vjp(F, g, out, x, dims, keepdim):
+    if not keepdim:
+        g = F.reshape(g, kept_shape(x.shape, dims))
+    return g * _lse_weights(F, out, x, dims, keepdim)
+
+
+LOGSUMEXP = defop("logsumexp", _logsumexp_np, vjps=(_logsumexp_vjp,),
+                  jvp=lambda F, t, out, x, dims, keepdim:
+                  F.sum(t[0] * _lse_weights(F, out, x, dims, keepdim), dims, keepdim),
+                  save_out=True)
+
+
+def _softmax_args(opname, kernel, input, dim, dtype):
+    x = _tensorize(input)
+    if not isinstance(x, Tensor):
+        x = _floating(x)
+    if dtype is not None:
+        x = x.to(dtype)
+    if x._data.dtype.kind != "f":
+        name = _TORCH_NAMES.get(x._data.dtype.name, x._data.dtype.name)
+        raise NotImplementedError(
+            f"{opname}: \"{kernel}\" not implemented for '{name}' (the input is {x.dtype}). "
+            f"Pass dtype=torch.float32 or convert the input with x.float().")
+    if isinstance(dim, (tuple, list)) or dim is None:
+        raise TypeError(f"{opname}(): argument 'dim' must be int, not "
+                        f"{type(dim).__name__}. Name the dimension to normalise over, e.g. "
+                        f"{opname}(x, dim=-1).")
+    d = _dim(int(dim), x._data.ndim, opname)
+    return x, (d if x._data.ndim else None)
+
+
+def softmax(input, dim, dtype=None):
+    """``exp(x) / sum(exp(x))`` along ``dim`` (computed stably, after subtracting the
+    maximum).  ``dtype`` casts the input first.
+
+    >>> import chainrule as torch
+    >>> torch.softmax(torch.tensor([1.0, 2.0, 3.0]), dim=0)
+    tensor([0.0900, 0.2447, 0.6652])
+    """
+    x, d = _softmax_args("softmax", "softmax_lastdim_kernel_impl", input, dim, dtype)
+    return apply(SOFTMAX, (x,), {"dim": d})
+
+
+def log_softmax(input, dim, dtype=None):
+    """``x - logsumexp(x)`` along ``dim`` (stable for large inputs).
+
+    >>> import chainrule as torch
+    >>> torch.log_softmax(torch.tensor([0.0, 1000.0]), dim=0)
+    tensor([-1000.,     0.])
+    """
+    x, d = _softmax_args("log_softmax", "log_softmax_lastdim_kernel_impl", input, dim, dtype)
+    return apply(LOG_SOFTMAX, (x,), {"dim": d})
+
+
+def logsumexp(input, dim, keepdim=False):
+    """``log(sum(exp(x)))`` over ``dim`` (int or tuple), computed stably.  Integer tensors
+    give the default float dtype.
+
+    >>> import chainrule as torch
+    >>> torch.logsumexp(torch.tensor([1000.0, 1000.0]), dim=0)
+    tensor(1000.6931)
+    """
+    x = _floating(input)
+    if dim is None:
+        raise TypeError("logsumexp(): argument 'dim' must be int or tuple of ints, not "
+                        "NoneType. Pass the dims to reduce, e.g. dim=tuple(range(x.dim())) "
+                        "for all of them.")
+    dims = norm_dims("logsumexp", dim, x._data.ndim)
+    return apply(LOGSUMEXP, (x,), {"dims": dims, "keepdim": bool(keepdim)})
+
+
+def _implicit_softmax_dim(ndim, name):
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
+                  f"to include dim=X as an argument.", UserWarning, stacklevel=3)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def functional_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """``torch.nn.functional.softmax``: like ``softmax``; ``dim=None`` picks PyTorch's
+    deprecated implicit dim (0 for 0-, 1- and 3-d inputs, else 1) with a warning."""
+    if dim is None:
+        dim = _implicit_softmax_dim(input.dim(), "softmax")
+    return softmax(input, dim, dtype=dtype)
+
+
+def functional_log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """``torch.nn.functional.log_softmax`` (``dim=None``: implicit dim with a warning)."""
+    if dim is None:
+        dim = _implicit_softmax_dim(input.dim(), "log_softmax")
+    return log_softmax(input, dim, dtype=dtype)
+
+
+# --- rule namespaces -------------------------------------------------------------------------
+
+NF.softmax = lambda x, dim: _softmax_np(x, dim)
+TF.softmax = lambda x, dim: apply(SOFTMAX, (x,), {"dim": dim})

@@ -1,0 +1,207 @@
+"""Products and scans: ``prod`` (all elements or along a dim), ``cumsum`` and ``cumprod``.
+
+Zeros are handled exactly, like PyTorch:
+  * ``prod``: without zeros the gradient is ``g * out / x``.  With zeros it is ``g`` times
+    the product of all *other* elements, computed as (exclusive cumulative product from the
+    left) * (exclusive cumulative product from the right) -- no division, so a single zero
+    gets the product of the rest and everything else 0, two zeros give all 0.
+  * ``cumprod``: without zeros ``reverse_cumsum(g * out) / x``.  With zeros every
+    ``d out_i / d x_k = prod_{j <= i, j != k} x_j`` is formed explicitly: an ``n x n`` matrix
+    per slice (``x`` with the ``k``-th entry replaced by 1, cumulative product), so this path
+    costs ``O(n^2)`` memory along ``dim`` -- it only runs when the input has zeros.
+Both are written with ``F`` ops (``cumprod``, ``cat``, ``where``, slicing), so second
+derivatives are exact at zeros too.
+"""
+import numpy as np
+
+from .._tensor import Tensor, _dim, wrap
+from ._core import NF, TF, apply, defop
+from .elementwise import _floating, _tensorize
+from .reduce import kept_shape
+
+# --- helpers usable in both rule namespaces ------------------------------------------------
+
+
+def _sl(d, s):
+    """An index selecting ``s`` along dim ``d`` (non-negative)."""
+    return (slice(None),) * d + (s,)
+
+
+def _rev(x, d):
+    """``x`` reversed along dim ``d`` (plain slicing, so it works on arrays and Tensors)."""
+    if len(x.shape) == 0:
+        return x
+    return x[_sl(d, slice(None, None, -1))]
+
+
+def _reverse_cumsum(F, g, d):
+    return _rev(F.cumsum(_rev(g, d), d), d)
+
+
+def _prod_except(F, x, d):
+    """``prod_{j != k} x_j`` along dim ``d`` for every ``k``, without dividing."""
+    if d is None:                       # all elements: work on the flattened tensor
+        return F.reshape(_prod_except(F, F.reshape(x, (-1,)), 0), tuple(x.shape))
+    n = x.shape[d]
+    if n <= 1:
+        return F.ones_like(x)
+    ones = F.ones_like(x[_sl(d, slice(0, 1))])
+    left = F.cumprod(F.cat([ones, x[_sl(d, slice(0, n - 1))]], d), d)
+    xr = _rev(x, d)
+    right = _rev(F.cumprod(F.cat([ones, xr[_sl(d, slice(0, n - 1))]], d), d), d)
+    return left * right
+
+
+def _cumprod_partials(F, x, d):
+    """``C[..., k, i] = prod_{j <= i, j != k} x_j`` along dim ``d`` (moved last), and the mask
+    ``i >= k``.  ``O(n^2)``: only used when ``x`` has zeros."""
+    last = len(x.shape) - 1
+    xm = F.swapaxes(x, d, last) if d != last else x
+    n = xm.shape[-1]
+    eye = np.eye(n, dtype=bool)
+    rows = F.where(eye, 1, F.expand_dims(xm, last))           # (..., k, j): x_j, 1 at j == k
+    return F.cumprod(rows, last + 1), np.triu(np.ones((n, n), dtype=bool))
+
+
+# --- prod ----------------------------------------------------------------------------------
+
+def _prod_fwd(x, axis, keepdim):
+    return np.prod(x, axis=axis, keepdims=keepdim)
+
+
+def _prod_grad_factor(F, out, x, axis, keepdim):
+    """``d prod / d x`` (shape of ``x``)."""
+    if not F.has_zero(x):
+        if not keepdim and axis is not None:
+            out = F.reshape(out, kept_shape(x.shape, (axis,)))
+        return out / x
+    return _prod_except(F, x, axis)
+
+
+def _prod_vjp(F, g, out, x, axis, keepdim):
+    if not keepdim and axis is not None:
+        g = F.reshape(g, kept_shape(x.shape, (axis,)))
+    return g * _prod_grad_factor(F, out, x, axis, keepdim)
+
+
+def _prod_jvp(F, t, out, x, axis, keepdim):
+    return F.sum(t[0] * _prod_grad_factor(F, out, x, axis, keepdim), axis, keepdim)
+
+
+PROD = defop("prod", _prod_fwd, vjps=(_prod_vjp,), jvp=_prod_jvp, save_out=True,
+             backward_name="ProdBackward0")
+PROD_DIM = defop("prod_dim", _prod_fwd, vjps=(_prod_vjp,), jvp=_prod_jvp, save_out=True,
+                 backward_name="ProdBackward1")
+
+
+def _int_to_long(x, dtype):
+    if dtype is not None:
+        return x.to(dtype)
+    if x._data.dtype.kind in "biu" and x._data.dtype != np.int64:
+        return wrap(x._data.astype(np.int64))
+    return x
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    """Product of all elements, or along ``dim``.  Integer and bool tensors give int64.
+    The gradient is exact when the input has zeros (no division by zero).
+
+    >>> import chainrule as torch
+    >>> x = torch.tensor([2.0, 0.0, 3.0], requires_grad=True)
+    >>> x.prod().backward()
+    >>> x.grad
+    tensor([0., 6., 0.])
+    """
+    x = _int_to_long(_tensorize(input) if isinstance(input, Tensor) else _floating(input),
+                     dtype)
+    if dim is None:
+        return apply(PROD, (x,), {"axis": None, "keepdim": False})
+    if isinstance(dim, (tuple, list)):
+        raise TypeError(f"prod(): argument 'dim' must be int, not {type(dim).__name__}. "
+                        f"Reduce one dim at a time, e.g. x.prod(0).prod(0).")
+    d = _dim(int(dim), x._data.ndim, "prod")
+    if x._data.ndim == 0:
+        return apply(PROD_DIM, (x,), {"axis": None, "keepdim": False})
+    return apply(PROD_DIM, (x,), {"axis": d, "keepdim": bool(keepdim)})
+
+
+# --- cumsum / cumprod ----------------------------------------------------------------------
+
+def _cumsum_np(x, dim):
+    return np.array(x, copy=True) if x.ndim == 0 else np.cumsum(x, axis=dim)
+
+
+def _cumprod_np(x, dim):
+    return np.array(x, copy=True) if x.ndim == 0 else np.cumprod(x, axis=dim)
+
+
+CUMSUM = defop("cumsum", _cumsum_np,
+               vjps=(lambda F, g, out, x, dim: _reverse_cumsum(F, g, dim),),
+               jvp=lambda F, t, out, x, dim: F.cumsum(t[0], dim), save_inputs=False)
+
+
+def _cumprod_vjp(F, g, out, x, dim):
+    if len(x.shape) == 0:
+        return g
+    if not F.has_zero(x):
+        return _reverse_cumsum(F, g * out, dim) / x
+    last = len(x.shape) - 1
+    c, upper = _cumprod_partials(F, x, dim)
+    gm = F.swapaxes(g, dim, last) if dim != last else g
+    r = F.sum(F.where(upper, c * F.expand_dims(gm, last), 0), last + 1)   # sum over i >= k
+    return F.swapaxes(r, dim, last) if dim != last else r
+
+
+def _cumprod_jvp(F, t, out, x, dim):
+    t = t[0]
+    if len(x.shape) == 0:
+        return t
+    if not F.has_zero(x):
+        return out * F.cumsum(t / x, dim)
+    last = len(x.shape) - 1
+    c, upper = _cumprod_partials(F, x, dim)
+    tm = F.swapaxes(t, dim, last) if dim != last else t
+    r = F.sum(F.where(upper, c * F.expand_dims(tm, last + 1), 0), last)    # sum over k <= i
+    return F.swapaxes(r, dim, last) if dim != last else r
+
+
+CUMPROD = defop("cumprod", _cumprod_np, vjps=(_cumprod_vjp,), jvp=_cumprod_jvp,
+                save_out=True)
+
+
+def _scan_args(name, input, dim, dtype):
+    x = _tensorize(input) if isinstance(input, Tensor) else _floating(input)
+    x = _int_to_long(x, dtype)
+    return x, _dim(int(dim), x._data.ndim, name)
+
+
+def cumsum(input, dim, *, dtype=None):
+    """Cumulative sum along ``dim``.  Integer and bool tensors give int64.
+
+    >>> import chainrule as torch
+    >>> torch.cumsum(torch.tensor([1.0, 2.0, 3.0]), dim=0)
+    tensor([1., 3., 6.])
+    """
+    x, d = _scan_args("cumsum", input, dim, dtype)
+    return apply(CUMSUM, (x,), {"dim": d})
+
+
+def cumprod(input, dim, *, dtype=None):
+    """Cumulative product along ``dim`` (exact gradient with zeros in the input).
+
+    >>> import chainrule as torch
+    >>> torch.cumprod(torch.tensor([1.0, 2.0, 3.0]), dim=0)
+    tensor([1., 2., 6.])
+    """
+    x, d = _scan_args("cumprod", input, dim, dtype)
+    return apply(CUMPROD, (x,), {"dim": d})
+
+
+# --- rule namespaces -------------------------------------------------------------------------
+
+NF.cumsum = _cumsum_np
+NF.cumprod = _cumprod_np
+NF.has_zero = lambda x: bool((x == 0).any())
+TF.cumsum = lambda x, dim: apply(CUMSUM, (x,), {"dim": dim})
+TF.cumprod = lambda x, dim: apply(CUMPROD, (x,), {"dim": dim})
+TF.has_zero = lambda x: bool((x._data == 0).any())

@@ -1,0 +1,219 @@
+"""Statistics: ``var``/``std`` (with ``correction``/``unbiased``) and ``amax``/``amin``.
+
+* ``var = sum((x - mean)^2) / max(N - correction, 0)``; VJP ``g * 2 (x - mean) / (N - c)``.
+  The mean is recomputed inside the rule with ``F.mean``, so second derivatives are exact.
+* ``std = sqrt(var)``; at zero variance the gradient is 0 (PyTorch masks ``g / std``
+  where ``std == 0``), not NaN.
+* ``amax``/``amin``: the gradient is split evenly among all elements equal to the extreme
+  of their slice (PyTorch's choice; ``max(dim)`` instead picks one index).
+"""
+import warnings
+
+import numpy as np
+
+from .._tensor import Tensor
+from ._core import NF, TF, apply, defop
+from .elementwise import _floating, _tensorize
+from .reduce import _aliases, _count, kept_shape, norm_dims
+
+
+def _keep(F, y, x, dims, keepdim):
+    """A reduced value brought back to ``x``'s rank (size-1 reduced dims)."""
+    return y if keepdim else F.reshape(y, kept_shape(x.shape, dims))
+
+
+# --- var / std -----------------------------------------------------------------------------
+
+def _var_np(x, dims, keepdim, divisor):
+    d = x - np.mean(x, axis=dims, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.sum(d * d, axis=dims, keepdims=keepdim) / x.dtype.type(divisor)
+
+
+def _std_np(x, dims, keepdim, divisor):
+    return np.sqrt(_var_np(x, dims, keepdim, divisor))
+
+
+def _two_over(divisor):
+    return 2.0 / divisor if divisor else float("inf")
+
+
+def _var_vjp(F, g, out, x, dims, keepdim, divisor):
+    centred = x - F.mean(x, dims, True)
+    return _keep(F, g, x, dims, keepdim) * _two_over(divisor) * centred
+
+
+def _var_jvp(F, t, out, x, dims, keepdim, divisor):
+    centred = x - F.mean(x, dims, True)
+    return F.sum(t[0] * centred, dims, keepdim) * _two_over(divisor)
+
+
+def _masked_half_over(F, g, out):
+    # g / (2 std), and 0 where std == 0 (PyTorch's choice at zero variance)
+    zero = out == 0
+    return F.where(zero, 0, g / (2 * F.where(zero, 1, out)))
+
+
+def _std_vjp(F, g, out, x, dims, keepdim, divisor):
+    return _var_vjp(F, _masked_half_over(F, g, out), None, x, dims, keepdim, divisor)
+
+
+def _std_jvp(F, t, out, x, dims, keepdim, divisor):
+    return _masked_half_over(F, _var_jvp(F, t, out, x, dims, keepdim, divisor), out)
+
+
+VAR = defop("var", _var_np, vjps=(_var_vjp,), jvp=_var_jvp)
+STD = defop("std", _std_np, vjps=(_std_vjp,), jvp=_std_jvp, save_out=True)
+
+
+def _var_args(name, input, dim, unbiased, keepdim, correction):
+    x = _tensorize(input)
+    if not isinstance(x, Tensor):
+        x = _floating(x)
+    if isinstance(dim, bool):                   # var(x, unbiased)
+        if unbiased is not None:
+            raise TypeError(f"{name}(): got two values for 'unbiased'")
+        dim, unbiased = None, dim
+    if unbiased is not None and correction is not None:
+        raise TypeError(f"{name}() received an invalid combination of arguments: pass either "
+                        f"unbiased= or correction=, not both (unbiased=True is correction=1).")
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f"{name}(): std and var only support floating point and complex "
+                           f"dtypes, got {x.dtype}. Convert first, e.g. x.float().{name}().")
+    if isinstance(dim, (tuple, list)) and len(dim) == 0:
+        dim = None
+    dims = norm_dims(name, dim, x._data.ndim)
+    n = _count(x._data.shape, dims)
+    divisor = n - correction
+    if divisor <= 0:
+        warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly "
+                      f"less than the reduction factor (input numel divided by output numel).",
+                      UserWarning, stacklevel=3)
+        divisor = 0
+    return x, {"dims": dims, "keepdim": bool(keepdim), "divisor": divisor}
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
+        keepdims=None):
+    """Variance over all elements or over ``dim`` (int or tuple), divided by
+    ``N - correction`` (``correction=1`` by default: Bessel's correction; ``unbiased=False``
+    means ``correction=0``).  Needs a floating tensor.
+
+    >>> import chainrule as torch
+    >>> torch.var(torch.tensor([1.0, 2.0, 3.0, 4.0]))
+    tensor(1.6667)
+    >>> torch.tensor([1.0, 2.0, 3.0, 4.0]).var(correction=0)
+    tensor(1.2500)
+    """
+    dim, keepdim = _aliases(dim, keepdim, axis, keepdims)
+    x, params = _var_args("var", input, dim, unbiased, keepdim, correction)
+    return apply(VAR, (x,), params)
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
+        keepdims=None):
+    """Standard deviation (square root of ``var``; same arguments).  At zero variance the
+    gradient is 0, as in PyTorch.
+
+    >>> import chainrule as torch
+    >>> torch.std(torch.tensor([[1.0, 3.0], [2.0, 2.0]]), dim=1)
+    tensor([1.4142, 0.0000])
+    """
+    dim, keepdim = _aliases(dim, keepdim, axis, keepdims)
+    x, params = _var_args("std", input, dim, unbiased, keepdim, correction)
+    return apply(STD, (x,), params)
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """``(var, mean)`` over the same dims.
+
+    >>> import chainrule as torch
+    >>> torch.var_mean(torch.tensor([1.0, 3.0]))
+    (tensor(2.), tensor(2.))
+    """
+    from .reduce import mean
+    v = var(input, dim, unbiased, keepdim, correction=correction)
+    d = None if isinstance(dim, bool) else dim
+    return v, mean(input, d, keepdim)
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """``(std, mean)`` over the same dims.
+
+    >>> import chainrule as torch
+    >>> torch.std_mean(torch.tensor([1.0, 3.0]))
+    (tensor(1.4142), tensor(2.))
+    """
+    from .reduce import mean
+    s = std(input, dim, unbiased, keepdim, correction=correction)
+    d = None if isinstance(dim, bool) else dim
+    return s, mean(input, d, keepdim)
+
+
+# --- amax / amin ---------------------------------------------------------------------------
+
+def _ext_mask_count(F, out, x, dims, keepdim):
+    """Where ``x`` equals its slice's extreme, and how many such elements each slice has."""
+    mask = x == _keep(F, out, x, dims, keepdim)
+    count = F.sum(F.where(mask, F.ones_like(x), 0), dims, True)
+    return mask, count
+
+
+def _ext_vjp(F, g, out, x, dims, keepdim):
+    mask, count = _ext_mask_count(F, out, x, dims, keepdim)
+    return F.where(mask, _keep(F, g, x, dims, keepdim) / count, 0)
+
+
+def _ext_jvp(F, t, out, x, dims, keepdim):
+    mask, count = _ext_mask_count(F, out, x, dims, keepdim)
+    return F.sum(F.where(mask, t[0], 0) / count, dims, keepdim)
+
+
+AMAX = defop("amax", lambda x, dims, keepdim: np.max(x, axis=dims, keepdims=keepdim),
+             vjps=(_ext_vjp,), jvp=_ext_jvp, save_out=True)
+AMIN = defop("amin", lambda x, dims, keepdim: np.min(x, axis=dims, keepdims=keepdim),
+             vjps=(_ext_vjp,), jvp=_ext_jvp, save_out=True)
+
+
+def _amax_amin(name, op, input, dim, keepdim):
+    x = _tensorize(input)
+    if not isinstance(x, Tensor):
+        x = _floating(x)
+    if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
+        dims = None
+    else:
+        dims = norm_dims(name, dim, x._data.ndim)
+    if x._data.size == 0:
+        empty = [i for i, s in enumerate(x._data.shape) if s == 0 and (dims is None or i in dims)]
+        if dims is None or empty:
+            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for "
+                               f"input.numel() == 0. Specify the reduction dim with the 'dim' "
+                               f"argument (reducing over an empty dim has no {name[1:]}imum).")
+    return apply(op, (x,), {"dims": dims, "keepdim": bool(keepdim)})
+
+
+def amax(input, dim=(), keepdim=False):
+    """Largest value over ``dim`` (int or tuple; all dims by default).  The gradient is
+    split evenly among tied maxima.
+
+    >>> import chainrule as torch
+    >>> x = torch.tensor([1.0, 3.0, 3.0], requires_grad=True)
+    >>> x.amax().backward()
+    >>> x.grad
+    tensor([0.0000, 0.5000, 0.5000])
+    """
+    return _amax_amin("amax", AMAX, input, dim, keepdim)
+
+
+def amin(input, dim=(), keepdim=False):
+    """Smallest value over ``dim`` (int or tuple; all dims by default); ties split the
+    gradient evenly.
+
+    >>> import chainrule as torch
+    >>> torch.amin(torch.tensor([[1.0, 3.0], [0.0, 2.0]]), dim=1)
+    tensor([1., 0.])
+    """
+    return _amax_amin("amin", AMIN, input, dim, keepdim)
+
