@@ -46,6 +46,8 @@ from .ops.sorting import argsort, msort, sort, topk
 from . import autograd, nn
 from . import func  # noqa: E402  (chainrule.func transforms)
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from . import optim, utils  # noqa: E402  (chainrule.optim, chainrule.utils.data)
+from .serialization import load, save  # noqa: E402
 
 multiply, subtract, divide = mul, sub, div
 

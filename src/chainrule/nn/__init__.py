@@ -1,2 +1,18 @@
-"""``chainrule.nn``: layers, losses and parameters (PyTorch's names)."""
+"""``chainrule.nn``: layers, losses and parameters (PyTorch's names).
+
+>>> import chainrule as torch
+>>> from chainrule import nn
+>>> net = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 1))
+>>> loss = nn.MSELoss()(net(torch.ones(3, 2)), torch.zeros(3, 1))
+>>> loss.backward()
+>>> net[0].weight.grad.shape
+torch.Size([4, 2])
+"""
 from . import functional  # noqa: F401
+from . import init  # noqa: F401
+from .layers import (Dropout, Flatten, Identity, Linear, LogSoftmax, ModuleList,  # noqa: F401
+                     ReLU, Sequential, Sigmoid, Softmax, Tanh)
+from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss,  # noqa: F401
+                   MSELoss, NLLLoss)
+from .module import Module  # noqa: F401
+from .parameter import Parameter  # noqa: F401

@@ -1,0 +1,276 @@
+"""Layers: ``Linear``, containers (``Sequential``, ``ModuleList``) and activation /
+shape / dropout modules."""
+import math
+from collections import OrderedDict
+
+from .._creation import empty
+from ..ops import elementwise as E
+from . import init
+from .module import Module
+from .parameter import Parameter
+
+__all__ = ["Linear", "Identity", "Sequential", "ModuleList", "ReLU", "Sigmoid", "Tanh",
+           "Flatten", "Dropout", "Softmax", "LogSoftmax"]
+
+
+class Linear(Module):
+    """``y = x @ weight.T + bias`` with ``weight`` of shape (out_features, in_features).
+
+    Initialised like PyTorch: ``kaiming_uniform_(weight, a=sqrt(5))`` (i.e. U(-k, k) with
+    ``k = 1/sqrt(in_features)``) and ``bias`` from U(-k, k).
+
+    >>> import chainrule as torch
+    >>> from chainrule import nn
+    >>> layer = nn.Linear(3, 2)
+    >>> layer
+    Linear(in_features=3, out_features=2, bias=True)
+    >>> layer(torch.ones(5, 3)).shape
+    torch.Size([5, 2])
+    """
+
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
+        super().__init__()
+        self.in_features = in_features
+        self.out_features = out_features
+        self.weight = Parameter(empty(out_features, in_features, dtype=dtype, device=device))
+        if bias:
+            self.bias = Parameter(empty(out_features, dtype=dtype, device=device))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in = self.in_features
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input):
+        out = input @ self.weight.T
+        if self.bias is not None:
+            out = out + self.bias
+        return out
+
+    def extra_repr(self):
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
+
+
+class Identity(Module):
+    """Returns its input unchanged (arguments are accepted and ignored)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def forward(self, input):
+        return input
+
+
+class Sequential(Module):
+    """Modules applied one after another; index, slice, iterate and ``len()`` like a list.
+
+    >>> import chainrule as torch
+    >>> from chainrule import nn
+    >>> net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+    >>> len(net), net[1]
+    (3, ReLU())
+    >>> net(torch.ones(1, 4)).shape
+    torch.Size([1, 2])
+    """
+
+    def __init__(self, *args):
+        super().__init__()
+        if len(args) == 1 and isinstance(args[0], OrderedDict):
+            for key, module in args[0].items():
+                self.add_module(key, module)
+        else:
+            for i, module in enumerate(args):
+                self.add_module(str(i), module)
+
+    def _index(self, idx):
+        n = len(self._modules)
+        if not -n <= idx < n:
+            raise IndexError(f"index {idx} is out of range")
+        return idx % n
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return Sequential(OrderedDict(list(self._modules.items())[idx]))
+        return list(self._modules.values())[self._index(idx)]
+
+    def __setitem__(self, idx, module):
+        key = list(self._modules.keys())[self._index(idx)]
+        self.add_module(key, module)
+
+    def __delitem__(self, idx):
+        keys = list(self._modules.keys())
+        for key in (keys[idx] if isinstance(idx, slice) else [keys[self._index(idx)]]):
+            del self._modules[key]
+        items = list(self._modules.values())
+        self._modules.clear()
+        for i, m in enumerate(items):
+            self._modules[str(i)] = m
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module):
+        self.add_module(str(len(self)), module)
+        return self
+
+    def forward(self, input):
+        for module in self._modules.values():
+            input = module(input)
+        return input
+
+
+class ModuleList(Module):
+    """A list of modules whose parameters are registered.
+
+    >>> from chainrule import nn
+    >>> layers = nn.ModuleList([nn.Linear(2, 2) for _ in range(3)])
+    >>> len(list(layers.parameters()))
+    6
+    """
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.extend(modules)
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return ModuleList(list(self._modules.values())[idx])
+        return list(self._modules.values())[idx]
+
+    def __setitem__(self, idx, module):
+        self.add_module(str(idx % len(self)), module)
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module):
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules):
+        for m in modules:
+            self.append(m)
+        return self
+
+
+class ReLU(Module):
+    """Elementwise ``max(x, 0)``."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):
+        return input.relu_() if self.inplace else E.relu(input)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
+
+class Sigmoid(Module):
+    """Elementwise ``1 / (1 + exp(-x))``."""
+
+    def forward(self, input):
+        return E.sigmoid(input)
+
+
+class Tanh(Module):
+    """Elementwise ``tanh``."""
+
+    def forward(self, input):
+        return E.tanh(input)
+
+
+class Flatten(Module):
+    """Flatten dimensions ``start_dim`` .. ``end_dim`` (default: all but the batch one).
+
+    >>> import chainrule as torch
+    >>> torch.nn.Flatten()(torch.zeros(2, 8, 8)).shape
+    torch.Size([2, 64])
+    """
+
+    def __init__(self, start_dim=1, end_dim=-1):
+        super().__init__()
+        self.start_dim = start_dim
+        self.end_dim = end_dim
+
+    def forward(self, input):
+        return input.flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Dropout(Module):
+    """In training mode zero each element with probability ``p`` and scale the others by
+    ``1/(1-p)``; in eval mode the identity.
+
+    >>> import chainrule as torch
+    >>> drop = torch.nn.Dropout(0.5).eval()
+    >>> drop(torch.ones(3))
+    tensor([1., 1., 1.])
+    """
+
+    def __init__(self, p=0.5, inplace=False):
+        super().__init__()
+        if not isinstance(p, (int, float)) or not 0 <= p <= 1:
+            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        self.p = p
+        self.inplace = inplace
+
+    def forward(self, input):
+        from ._losses import dropout
+        return dropout(input, self.p, self.training, self.inplace)
+
+    def extra_repr(self):
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+def _functional(name):
+    from . import functional
+    fn = getattr(functional, name, None)
+    if fn is None:
+        raise NotImplementedError(f"nn.{name} is not available yet (nn.functional.{name} "
+                                  f"is missing)")
+    return fn
+
+
+class Softmax(Module):
+    """``softmax`` along ``dim`` (uses ``nn.functional.softmax``)."""
+
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):
+        return _functional("softmax")(input, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Module):
+    """``log_softmax`` along ``dim`` (uses ``nn.functional.log_softmax``)."""
+
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):
+        return _functional("log_softmax")(input, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"

@@ -1,0 +1,64 @@
+"""``Parameter``: a tensor that a ``Module`` registers as one of its trainable weights."""
+import copy
+
+from .._tensor import Tensor, _init_from
+
+__all__ = ["Parameter"]
+
+
+class Parameter(Tensor):
+    """A leaf tensor that requires grad and is registered by ``Module`` attribute
+    assignment.  ``Parameter(t)`` shares ``t``'s memory but is always a leaf, even when
+    ``t`` was computed by recorded ops.
+
+    >>> import chainrule as torch
+    >>> from chainrule import nn
+    >>> nn.Parameter(torch.ones(2) * 2)
+    Parameter containing:
+    tensor([2., 2.], requires_grad=True)
+    >>> w = torch.ones(2, requires_grad=True) * 3
+    >>> nn.Parameter(w).is_leaf
+    True
+    """
+    # no __slots__: a Parameter gets a __dict__, so optimisers and users may tag it
+
+    def __init__(self, data=None, requires_grad=True):
+        if data is None:
+            from .._creation import empty
+            data = empty(0)
+        if not isinstance(data, Tensor):
+            raise TypeError(f"Parameter(): data must be a Tensor, not {type(data).__name__}; "
+                            f"wrap numbers first, e.g. nn.Parameter(torch.tensor(...))")
+        _init_from(self, data._data, None)
+        self._version = data._version          # like detach(): same memory, same counter
+        if requires_grad:
+            if data._data.dtype.kind not in "fc":
+                raise RuntimeError(
+                    f"Only Tensors of floating point and complex dtype can require gradients "
+                    f"(Parameter got {data.dtype}). Convert first, e.g. "
+                    f"nn.Parameter(t.float()), or pass requires_grad=False.")
+            self._rg = True
+
+    def __repr__(self, *, tensor_contents=None):
+        return "Parameter containing:\n" + super().__repr__()
+
+    __str__ = __repr__
+
+    def __deepcopy__(self, memo):
+        if id(self) in memo:
+            return memo[id(self)]
+        from .._tensor import wrap
+        result = Parameter(wrap(self._data.copy()), self._rg)
+        if self._grad is not None:
+            result._grad = wrap(self._grad._data.copy())
+        result.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        memo[id(self)] = result
+        return result
+
+    def __reduce_ex__(self, proto):
+        return (_rebuild_parameter, (self._data.copy(), self._rg))
+
+
+def _rebuild_parameter(data, requires_grad):
+    from .._tensor import wrap
+    return Parameter(wrap(data), requires_grad)

@@ -1,0 +1,16 @@
+"""``chainrule.optim``: optimisers with PyTorch's names and update formulas.
+
+>>> import chainrule as torch
+>>> w = torch.tensor([3.0], requires_grad=True)
+>>> opt = torch.optim.SGD([w], lr=0.25)
+>>> for _ in range(3):
+...     opt.zero_grad()
+...     loss = (w ** 2).sum()
+...     loss.backward()
+...     opt.step()
+>>> w
+tensor([0.3750], requires_grad=True)
+"""
+from .adam import Adam, AdamW  # noqa: F401
+from .optimizer import Optimizer  # noqa: F401
+from .sgd import SGD  # noqa: F401
