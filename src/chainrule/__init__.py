@@ -43,6 +43,11 @@ from .ops.activation import log_softmax, logsumexp, softmax
 from .ops.scan import cumprod, cumsum, prod
 from .ops.stats import amax, amin, std, std_mean, var, var_mean
 from .ops.sorting import argsort, msort, sort, topk
+from .ops.linalg_more import (det, diag, diag_embed, diagonal, einsum, ger, inverse, outer,
+                              tensordot, trace, tril, triu)
+from .ops.index_more import (chunk, flip, fliplr, flipud, index_select, masked_fill, meshgrid,
+                             narrow, roll, scatter_add, split, tile, unbind)
+from . import linalg  # noqa: E402  (chainrule.linalg)
 from . import autograd, nn
 from . import func  # noqa: E402  (chainrule.func transforms)
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
