@@ -24,19 +24,63 @@ def _finish(arr, requires_grad):
 
 
 def _infer_np(data):
-    """NumPy array for Python data, with PyTorch's default dtypes."""
-    if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flat(data)):
-        arr = np.array([_to_nested(x) for x in data])
-    else:
-        arr = np.array(data)
-    if arr.dtype == np.float64 and not _has_np_float64(data):
-        arr = arr.astype(DEFAULTS.float.np)
-    elif arr.dtype.kind in "iu" and arr.dtype != np.int64 and not isinstance(data, np.generic):
-        arr = arr.astype(np.int64)
-    elif arr.dtype.kind in "US" or arr.dtype == object:
-        raise TypeError(f"tensor(): could not infer dtype of {type(_first(data)).__name__}; "
+    """NumPy array for Python data, with PyTorch's dtype inference: Python floats become the
+    default float dtype, ints int64, bools bool; NumPy scalars/arrays and Tensors inside the
+    data keep their dtype; mixed elements promote with ``promote_types``."""
+    if isinstance(data, np.generic):
+        _dtypes.from_np(data.dtype)
+        return np.array(data)
+    if isinstance(data, (list, tuple)):
+        d, has_tensor = _infer_dtype(data)
+        arr = np.array(_to_nested(data) if has_tensor else data)
+        if arr.dtype.kind in "USOV":
+            raise TypeError(f"tensor(): could not infer dtype of {type(_first(data)).__name__}; "
+                            f"pass numbers, bools, nested lists of them, or NumPy arrays")
+        return arr.astype((d or DEFAULTS.float).np, copy=False)
+    if isinstance(data, builtins.bool):
+        return np.array(data)
+    if isinstance(data, builtins.int):
+        return np.array(data, dtype=np.int64)
+    if isinstance(data, builtins.float):
+        return np.array(data, dtype=DEFAULTS.float.np)
+    arr = np.array(data)               # other sequences (range, array-likes)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"tensor(): could not infer dtype of {type(data).__name__}; "
                         f"pass numbers, bools, nested lists of them, or NumPy arrays")
+    if arr.dtype == np.float64:
+        arr = arr.astype(DEFAULTS.float.np)
+    elif arr.dtype.kind in "iu":
+        arr = arr.astype(np.int64)
     return arr
+
+
+_PY_DTYPES = {builtins.bool: _dtypes.bool, builtins.int: _dtypes.int64}
+
+
+def _infer_dtype(data):
+    """The promoted dtype of the elements of nested lists (``None`` if there are none), and
+    whether a Tensor is among them."""
+    result = None
+    has_tensor = False
+    for x in _flat(data):
+        d = _PY_DTYPES.get(x.__class__)
+        if d is None:
+            if isinstance(x, builtins.float):
+                d = DEFAULTS.float
+            elif isinstance(x, Tensor):
+                d = x.dtype
+                has_tensor = True
+            elif isinstance(x, (np.ndarray, np.generic)):
+                d = _dtypes.from_np(x.dtype)
+            elif isinstance(x, builtins.bool):
+                d = _dtypes.bool
+            elif isinstance(x, builtins.int):
+                d = _dtypes.int64
+            else:
+                raise TypeError(f"tensor(): could not infer dtype of {type(x).__name__}; "
+                                f"pass numbers, bools, nested lists of them, or NumPy arrays")
+        result = d if result is None or result is d else _dtypes.promote_types(result, d)
+    return result, has_tensor
 
 
 def _flat(data):
@@ -60,12 +104,6 @@ def _to_nested(x):
     if isinstance(x, (list, tuple)):
         return [_to_nested(y) for y in x]
     return x
-
-
-def _has_np_float64(data):
-    if isinstance(data, np.generic):
-        return data.dtype == np.float64
-    return False
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False):
@@ -143,6 +181,15 @@ def _size(size):
 
 def _float_dtype(dtype):
     return (to_dtype(dtype) if dtype is not None else DEFAULTS.float).np
+
+
+def _random_float_dtype(dtype, name):
+    d = _float_dtype(dtype)
+    if d.kind != "f":
+        raise NotImplementedError(f"{name}: random floats cannot be drawn with dtype "
+                                  f"{_dtypes.from_np(d)}; pass a floating dtype (or use "
+                                  f"randint for integers)")
+    return d
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False, out=None):
@@ -269,8 +316,22 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
     tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000])
     """
     _check_device(device)
-    return _finish(np.linspace(float(start), float(end), int(steps)).astype(_float_dtype(dtype)),
-                   requires_grad)
+    steps = int(steps)
+    if steps < 0:
+        raise RuntimeError(f"linspace: number of steps must be non-negative, got {steps}")
+    d = _float_dtype(dtype)
+    work = d.type if d.kind == "f" else np.float64
+    # PyTorch's formula, in the output's precision: the first half counts up from start,
+    # the second half down from end, so both endpoints are exact
+    start, end = work(start), work(end)
+    i = np.arange(steps, dtype=work)
+    step = (end - start) / work(steps - 1) if steps > 1 else work(0)
+    vals = np.where(i < steps // 2, start + i * step, end - (work(steps - 1) - i) * step)
+    if steps == 1:
+        vals[0] = start
+    if d.kind in "iu":
+        vals = np.trunc(vals)
+    return _finish(vals.astype(d), requires_grad)
 
 
 def logspace(start, end, steps, base=10.0, *, dtype=None, requires_grad=False):
@@ -346,13 +407,13 @@ def _rng(generator):
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Uniform random numbers in [0, 1)."""
-    arr = _rng(generator).random(_size(size)).astype(_float_dtype(dtype))
+    arr = _rng(generator).random(_size(size)).astype(_random_float_dtype(dtype, "rand"))
     return _finish(arr, requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Standard normal random numbers."""
-    arr = _rng(generator).standard_normal(_size(size)).astype(_float_dtype(dtype))
+    arr = _rng(generator).standard_normal(_size(size)).astype(_random_float_dtype(dtype, "randn"))
     return _finish(arr, requires_grad)
 
 
@@ -369,6 +430,9 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
     if high is None or size is None:
         raise TypeError("randint() needs high and size, e.g. torch.randint(0, 10, (3,))")
     d = to_dtype(dtype).np if dtype is not None else np.dtype(np.int64)
+    if low >= high:
+        raise RuntimeError(f"randint: expected low < high, but got low={low} >= high={high}. "
+                           f"The range is [low, high): e.g. torch.randint(0, 10, (3,)).")
     arr = _rng(generator).integers(low, high, _size((size,) if isinstance(size, int) else (size,)))
     return _finish(arr.astype(d), requires_grad)
 

@@ -149,7 +149,7 @@ def type_(self, dtype=None, non_blocking=False, **kwargs):
         return _LEGACY[self._data.dtype.name]
     if isinstance(dtype, str) and dtype in _FROM_LEGACY:
         dtype = _FROM_LEGACY[dtype]
-    return self.to(dtype)
+    return self.to(to_dtype(dtype))
 
 
 Tensor.type = type_

@@ -76,6 +76,10 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value):
+        if self._node is not None:
+            hint = ("" if value else " If you want to use a computed variable in a subgraph "
+                    "that doesn't require differentiation use var_no_grad = var.detach().")
+            raise RuntimeError("you can only change requires_grad flags of leaf variables." + hint)
         self.requires_grad_(value)
 
     def requires_grad_(self, requires_grad=True):
@@ -269,6 +273,9 @@ class Tensor:
         return self._data.copy() if force and self._rg else self._data
 
     def __array__(self, dtype=None, copy=None):
+        if self._rg:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
+                               "Use tensor.detach().numpy() instead.")
         if dtype is not None:
             return self._data.astype(dtype, copy=False)
         return self._data
@@ -280,20 +287,21 @@ class Tensor:
         return int(self._scalar("int"))
 
     def __index__(self):
-        if self._data.dtype.kind not in "iub":
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self._scalar("index"))
 
     def __bool__(self):
         if self._data.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous. "
+            what = "no values" if self._data.size == 0 else "more than one value"
+            raise RuntimeError(f"Boolean value of Tensor with {what} is ambiguous. "
                                f"Reduce it first, e.g. with .any() or .all() "
                                f"(this tensor has {self._data.size} elements).")
         return bool(self._data.reshape(()))
 
     def _scalar(self, what):
         if self._data.size != 1:
-            raise RuntimeError(f"only one element tensors can be converted to Python scalars "
+            raise ValueError(f"only one element tensors can be converted to Python scalars "
                                f"(this tensor has {self._data.size} elements; {what}() needs 1)")
         return self._data.reshape(()).item()
 

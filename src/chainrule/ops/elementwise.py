@@ -143,6 +143,10 @@ def _pow_exp_deriv(F, out, a, b):
 POW = binary_op("pow_tensor", np.power,
                 lambda F, out, a, b: b * a ** (b - 1),
                 _pow_exp_deriv, save_out=True, backward_name="PowBackward1")
+# a Python number raised to a tensor power: the same rules under PyTorch's node name
+POW_SCALAR_BASE = binary_op("pow_scalar_base", np.power,
+                            lambda F, out, a, b: b * a ** (b - 1),
+                            _pow_exp_deriv, save_out=True, backward_name="PowBackward2")
 
 
 def add(input, other, *, alpha=1):
@@ -229,6 +233,8 @@ def pow(input, exponent):
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         from .._creation import tensor
         a = tensor(a)
+    if not isinstance(a, Tensor):
+        return apply(POW_SCALAR_BASE, (a, b))
     return apply(POW, (a, b))
 
 
@@ -446,7 +452,8 @@ def _clamp_mask(F, x, lo, hi):
 
 CLAMP = defop("clamp", _clamp_fwd,
               vjps=(lambda F, g, out, x, lo, hi: F.where(_clamp_mask(F, x, lo, hi), g, 0),),
-              jvp=lambda F, t, out, x, lo, hi: F.where(_clamp_mask(F, x, lo, hi), t[0], 0))
+              jvp=lambda F, t, out, x, lo, hi: F.where(_clamp_mask(F, x, lo, hi), t[0], 0),
+              backward_name="ClampBackward1")
 
 
 def clamp(input, min=None, max=None):

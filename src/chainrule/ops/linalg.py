@@ -214,7 +214,7 @@ def _norm_fwd(x, p, dim, keepdim):
 
 
 NORM = defop("norm", _norm_fwd, vjps=(_norm_vjp,), jvp=_norm_jvp, save_out=True,
-             backward_name="NormBackward1")
+             backward_name="LinalgVectorNormBackward0")
 
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):

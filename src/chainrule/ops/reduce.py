@@ -212,8 +212,10 @@ def _full_ext_jvp(F, t, out, x):
     return F.sum(F.where(mask, t[0], 0), None, False) / F.count_true(mask)
 
 
-MAX_ALL = defop("max", np.max, vjps=(_full_ext_vjp,), jvp=_full_ext_jvp, save_out=True)
-MIN_ALL = defop("min", np.min, vjps=(_full_ext_vjp,), jvp=_full_ext_jvp, save_out=True)
+MAX_ALL = defop("max", np.max, vjps=(_full_ext_vjp,), jvp=_full_ext_jvp, save_out=True,
+                backward_name="MaxBackward1")
+MIN_ALL = defop("min", np.min, vjps=(_full_ext_vjp,), jvp=_full_ext_jvp, save_out=True,
+                backward_name="MinBackward1")
 
 
 def _select_fwd(x, idx, dim, keepdim):

@@ -21,7 +21,9 @@ def _reshape_op(name, bname):
 VIEW = _reshape_op("view", "ViewBackward0")
 RESHAPE = _reshape_op("reshape", "ReshapeAliasBackward0")
 UNSQUEEZE = _reshape_op("unsqueeze", "UnsqueezeBackward0")
-SQUEEZE = _reshape_op("squeeze", "SqueezeBackward0")
+SQUEEZE = _reshape_op("squeeze", "SqueezeBackward0")            # squeeze()
+SQUEEZE_DIM = _reshape_op("squeeze_dim", "SqueezeBackward1")    # squeeze(dim)
+SQUEEZE_DIMS = _reshape_op("squeeze_dims", "SqueezeBackward2")  # squeeze((d0, d1))
 
 
 def _sizes(args):
@@ -116,9 +118,8 @@ def squeeze(input, dim=None):
         dims = {_dim(d, len(s), "squeeze") for d in ds}
         dims = {d for d in dims if len(s) and s[d] == 1}
     shape = tuple(n for i, n in enumerate(s) if i not in dims)
-    if shape == s:
-        return apply(SQUEEZE, (input,), {"shape": s, "src": s})
-    return apply(SQUEEZE, (input,), {"shape": shape, "src": s})
+    op = SQUEEZE if dim is None else SQUEEZE_DIM if isinstance(dim, int) else SQUEEZE_DIMS
+    return apply(op, (input,), {"shape": shape, "src": s})
 
 
 def flatten(input, start_dim=0, end_dim=-1):
