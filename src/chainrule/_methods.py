@@ -332,13 +332,9 @@ def copy_(self, src, non_blocking=False):
 
 
 def masked_fill(self, mask, value):
-    """Elements where ``mask`` is true replaced by ``value``."""
-    v = value if isinstance(value, Tensor) else value
-    return E.where(mask, v if isinstance(v, Tensor) else _scalar_like(self, v), self)
-
-
-def _scalar_like(self, v):
-    return wrap(np.asarray(v, dtype=self._data.dtype))
+    """Elements where ``mask`` is true replaced by ``value`` (see ``ops.index_more``)."""
+    from .ops.index_more import masked_fill as _masked_fill
+    return _masked_fill(self, mask, value)
 
 
 Tensor.zero_ = zero_
@@ -414,3 +410,23 @@ def _op_table_methods():
 
 
 _op_table_methods()
+
+
+# --- op-table families: linear algebra, indexing and rearranging ----------------------------
+
+def _linalg_index_methods():
+    from .ops import index_more as IM, linalg_more as LM
+    for name in ("outer", "ger", "trace", "diag", "diagonal", "diag_embed", "tril", "triu",
+                 "inverse", "det"):
+        _method(name, getattr(LM, name))
+    Tensor.tril_ = inplace("tril_", LM.tril)
+    Tensor.triu_ = inplace("triu_", LM.triu)
+    for name in ("scatter_add", "index_select", "flip", "fliplr", "flipud", "roll", "repeat",
+                 "split", "chunk", "narrow", "unbind"):
+        _method(name, getattr(IM, name))
+    Tensor.scatter_add_ = inplace("scatter_add_", IM.scatter_add)
+    Tensor.tile = lambda self, *dims: IM.tile(self, dims[0] if len(dims) == 1 else dims)
+    Tensor.tile.__doc__ = IM.tile.__doc__
+
+
+_linalg_index_methods()

@@ -169,7 +169,8 @@ def _scatter_add_zeros_np(g, idx, dim, shape):
     return z
 
 
-GATHER = defop("gather", lambda x, dim, idx: np.take_along_axis(x, idx, axis=dim),
+# x[_along(idx, dim)] rather than take_along_axis: index may be smaller than x in other dims
+GATHER = defop("gather", lambda x, dim, idx: x[_along(idx, dim)],
                vjps=(lambda F, g, out, x, dim, idx: F.scatter_add_zeros(g, idx, dim, x.shape),),
                jvp=lambda F, t, out, x, dim, idx: F.gather(t[0], dim, idx))
 SCATTER_ADD_ZEROS = defop(
@@ -218,7 +219,7 @@ def masked_select(input, mask):
 NF.index = lambda x, idx: x[idx]
 NF.index_scatter = _scatter_zeros
 NF.zero_at = _zero_at
-NF.gather = lambda x, dim, idx: np.take_along_axis(x, idx, axis=dim)
+NF.gather = lambda x, dim, idx: x[_along(idx, dim)]
 NF.scatter_add_zeros = _scatter_add_zeros_np
 TF.index = lambda x, idx: apply(GETITEM, (x,), {"idx": idx, "shape": x._data.shape})
 TF.index_scatter = index_scatter

@@ -1,0 +1,27 @@
+"""``chainrule.linalg``: PyTorch's ``torch.linalg`` names (norms, inverse, determinant,
+solve).  The ops and their VJP/JVP rules live in ``chainrule.ops.linalg_more``.
+
+>>> import chainrule as torch
+>>> A = torch.tensor([[3., 1.], [1., 2.]], requires_grad=True)
+>>> torch.linalg.det(A)
+tensor(5.0000, grad_fn=<LinalgDetBackward0>)
+>>> torch.linalg.solve(A, torch.tensor([9., 8.]))
+tensor([2.0000, 3.0000], grad_fn=<LinalgSolveExBackward0>)
+"""
+from .ops.linalg import matmul
+from .ops.linalg_more import LinAlgError, det, inv, matrix_norm, solve, vector_norm
+from .ops.linalg_more import linalg_norm as norm
+from .ops.linalg_more import diagonal as _diagonal
+
+__all__ = ["LinAlgError", "det", "diagonal", "inv", "matmul", "matrix_norm", "norm", "solve",
+           "vector_norm"]
+
+
+def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
+    """The diagonals of the matrices in the last two dimensions (``torch.linalg.diagonal``).
+
+    >>> import chainrule as torch
+    >>> torch.linalg.diagonal(torch.eye(2))
+    tensor([1., 1.])
+    """
+    return _diagonal(A, offset, dim1, dim2)
