@@ -50,9 +50,13 @@ from .ops.index_more import (chunk, flip, fliplr, flipud, index_select, masked_f
 from . import linalg  # noqa: E402  (chainrule.linalg)
 from . import autograd, nn
 from . import func  # noqa: E402  (chainrule.func transforms)
+from .autograd import Function as _Function, gradcheck as _gradcheck  # noqa: F401,E402
+# (binds the lazily loaded autograd names now that Tensor exists)
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from . import optim, utils  # noqa: E402  (chainrule.optim, chainrule.utils.data)
 from .serialization import load, save  # noqa: E402
+from . import viz  # noqa: E402  (chainrule.viz: graph drawings, accumulation tables)
+from .viz import explain  # noqa: E402
 
 multiply, subtract, divide = mul, sub, div
 

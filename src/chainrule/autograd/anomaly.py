@@ -1,0 +1,132 @@
+"""Anomaly detection, as ``torch.autograd.detect_anomaly`` / ``set_detect_anomaly``.
+
+While it is on, every recorded node keeps the stack of the user code that created it
+(``node._trace``, captured in ``ops._core._record``), and the engine runs each node through
+:func:`checked_apply`: if the node's VJP produces NaN, or raises, the error names the node
+(``MulBackward0``) and shows where in user code the op was created.
+
+>>> import chainrule as torch
+>>> x = torch.tensor([0.0], requires_grad=True)
+>>> with torch.autograd.detect_anomaly():           # doctest: +SKIP
+...     torch.sqrt(x * 0.0).sum().backward()
+RuntimeError: Function 'SqrtBackward0' returned nan values in its 0th output. ...
+"""
+import os
+import warnings
+
+import numpy as np
+
+from .grad_mode import STATE
+
+__all__ = ["detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
+           "is_anomaly_check_nan_enabled", "checked_apply"]
+
+_CHECK_NAN = [True]
+_PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def is_anomaly_enabled():
+    """True while anomaly detection is on."""
+    return bool(STATE.anomaly)
+
+
+def is_anomaly_check_nan_enabled():
+    """True while anomaly detection also checks backward results for NaN."""
+    return bool(STATE.anomaly) and _CHECK_NAN[0]
+
+
+class detect_anomaly:
+    """Context manager that turns anomaly detection on (see the module docstring).
+
+    ``check_nan``: raise when a backward function returns NaN (default ``True``).
+
+    >>> import chainrule as torch
+    >>> with torch.autograd.detect_anomaly():
+    ...     torch.autograd.anomaly.is_anomaly_enabled()
+    True
+    """
+
+    def __init__(self, check_nan=True):
+        self.check_nan = check_nan
+        self.prev = STATE.anomaly
+        self.prev_nan = _CHECK_NAN[0]
+        warnings.warn("Anomaly Detection has been enabled. This mode will increase the runtime "
+                      "and should only be enabled for debugging.", stacklevel=2)
+
+    def __enter__(self):
+        STATE.anomaly = True
+        _CHECK_NAN[0] = self.check_nan
+
+    def __exit__(self, *exc):
+        STATE.anomaly = self.prev
+        _CHECK_NAN[0] = self.prev_nan
+        return False
+
+
+class set_detect_anomaly:
+    """Turn anomaly detection on or off; works as a function call or a context manager.
+
+    >>> import chainrule as torch
+    >>> with torch.autograd.set_detect_anomaly(False):
+    ...     torch.autograd.anomaly.is_anomaly_enabled()
+    False
+    """
+
+    def __init__(self, mode, check_nan=True):
+        self.prev = STATE.anomaly
+        self.prev_nan = _CHECK_NAN[0]
+        STATE.anomaly = bool(mode)
+        _CHECK_NAN[0] = check_nan
+
+    def __enter__(self):
+        pass
+
+    def __exit__(self, *exc):
+        STATE.anomaly = self.prev
+        _CHECK_NAN[0] = self.prev_nan
+        return False
+
+
+def user_trace(node):
+    """The creation stack of ``node`` with chainrule's own frames removed (a string)."""
+    trace = getattr(node, "_trace", None)
+    if not trace:
+        return ("  (no traceback: the op was created while anomaly detection was off; enable "
+                "it before the forward pass)\n")
+    kept = []
+    for frame in trace:
+        first = frame.lstrip().split("\n", 1)[0]          # '  File "...", line N, in f'
+        if first.startswith('File "'):
+            path = first[6:first.index('"', 6)]
+            if os.path.abspath(path).startswith(_PKG_DIR + os.sep):
+                continue
+        kept.append(frame)
+    return "".join(kept)
+
+
+def _has_nan(g):
+    data = getattr(g, "_data", g)
+    return isinstance(data, np.ndarray) and data.dtype.kind in "fc" and bool(np.isnan(data).any())
+
+
+def checked_apply(node, g, tensor_mode):
+    """``engine.apply_node`` with anomaly checks: raise if a gradient contains NaN, and show
+    the forward traceback of the node when its backward fails."""
+    from .engine import apply_node
+    name = node.name()
+    try:
+        grads = apply_node(node, g, tensor_mode)
+    except Exception:
+        warnings.warn(f"Error detected in {name}. Traceback of forward call that caused the "
+                      f"error:\n{user_trace(node)}", stacklevel=2)
+        raise
+    if _CHECK_NAN[0]:
+        for i, gi in enumerate(grads):
+            if gi is not None and _has_nan(gi):
+                raise RuntimeError(
+                    f"Function '{name}' returned nan values in its {i}th output.\n"
+                    f"The op was created here (most recent call last):\n{user_trace(node)}"
+                    f"Check the inputs of this op for values outside its domain (e.g. log or "
+                    f"sqrt of a negative number, 0/0) or for infinities earlier in the forward "
+                    f"pass.")
+    return grads
