@@ -1,0 +1,115 @@
+"""Recording which ops run: the trace behind ``explain`` and ``graph(..., trace=rec)``.
+
+A graph walk from an output only sees what reverse mode recorded.  Values of
+intermediates that no node saved, constants that were not saved, and work done under
+``no_grad`` leave no trace there.  ``record()`` fills that gap: while it is active every
+op call made through ``chainrule.ops._core.apply`` is noted as an ``Event`` -- the op's
+name, its arguments (Tensors and Python scalars, as passed), its result Tensor and
+whether grad mode was on.  Calls made *inside* an op (a JVP rule under forward mode) are
+not recorded: only the program's own steps are.
+
+Nothing in the engine changes; ``record()`` swaps the module-level name ``apply`` for a
+recording wrapper in the loaded ``chainrule`` modules and puts the original back on exit.
+"""
+import sys
+
+__all__ = ["record", "Event", "Recording"]
+
+
+class Event:
+    """One op call: ``name`` (rule-table name, e.g. ``"mul"``), ``args`` (as passed),
+    ``params`` (non-tensor arguments), ``result`` (the Tensor), ``grad_enabled``."""
+    __slots__ = ("name", "args", "params", "result", "grad_enabled")
+
+    def __init__(self, name, args, params, result, grad_enabled):
+        self.name, self.args, self.params = name, args, params
+        self.result, self.grad_enabled = result, grad_enabled
+
+    @property
+    def node(self):
+        """The recorded graph node (``grad_fn``) of the result, or ``None``."""
+        return self.result.grad_fn
+
+    def __repr__(self):
+        mode = "" if self.grad_enabled else ", no_grad"
+        return f"Event({self.name}{mode})"
+
+
+class Recording:
+    """The events of one ``record()`` block, in execution order."""
+
+    def __init__(self):
+        self.events = []
+
+    def __iter__(self):
+        return iter(self.events)
+
+    def __len__(self):
+        return len(self.events)
+
+    def producer(self, tensor):
+        """The event whose result is ``tensor`` (by identity), or ``None``."""
+        for ev in reversed(self.events):
+            if ev.result is tensor:
+                return ev
+        return None
+
+    def by_node(self):
+        """``{grad_fn node: event}`` for the events that recorded a node."""
+        return {ev.result._node: ev for ev in self.events if ev.result._node is not None}
+
+
+_ACTIVE = []
+
+
+class record:
+    """Context manager recording every op the enclosed code runs.
+
+    >>> import chainrule as torch
+    >>> from chainrule.viz import record
+    >>> x = torch.tensor([1.0, 2.0], requires_grad=True)
+    >>> with record() as rec:
+    ...     with torch.no_grad():
+    ...         c = x * 2
+    ...     y = (c * x).sum()
+    >>> [(e.name, e.grad_enabled) for e in rec]
+    [('mul', False), ('mul', True), ('sum', True)]
+    """
+
+    def __enter__(self):
+        from ..ops import _core
+        from ..autograd.grad_mode import STATE
+        self.recording = Recording()
+        original = _core.apply
+        if getattr(original, "_chainrule_recorder", False):    # nested: reuse the patch
+            _ACTIVE.append(self.recording)
+            self._patched = []
+            return self.recording
+        depth = [0]
+
+        def recording_apply(op, args, params=None):
+            depth[0] += 1
+            try:
+                out = original(op, args, params)
+            finally:
+                depth[0] -= 1
+            if depth[0] == 0:
+                ev = Event(op.name, tuple(args), dict(params or {}), out, STATE.enabled)
+                for rec in _ACTIVE:
+                    rec.events.append(ev)
+            return out
+        recording_apply._chainrule_recorder = True
+        self._patched = []
+        for name, mod in list(sys.modules.items()):
+            if (name == "chainrule" or name.startswith("chainrule.")) and mod is not None \
+                    and getattr(mod, "apply", None) is original:
+                self._patched.append((mod, original))
+                mod.apply = recording_apply
+        _ACTIVE.append(self.recording)
+        return self.recording
+
+    def __exit__(self, *exc):
+        _ACTIVE.remove(self.recording)
+        for mod, original in self._patched:
+            mod.apply = original
+        return False
