@@ -231,7 +231,7 @@ SOFTMAX = defop("softmax", _softmax_np, vjps=(_softmax_vjp,),
                 save_inputs=False, save_out=True)
 LOG_SOFTMAX = defop("log_softmax", _log_softmax_np, vjps=(_log_softmax_vjp,),
                     jvp=lambda F, t, out, x, dim: t[0] - F.sum(F.exp(out) * t[0], dim, True),
-                    save_inputs=False, save_out=True)
+                    save_inputs=False, save_out=True, backward_name="LogSoftmaxBackward0")
 
 
 def _logsumexp_np(x, dims, keepdim):

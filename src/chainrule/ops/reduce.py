@@ -219,17 +219,23 @@ MIN_ALL = defop("min", np.min, vjps=(_full_ext_vjp,), jvp=_full_ext_jvp, save_ou
 
 
 def _select_fwd(x, idx, dim, keepdim):
+    if x.ndim == 0:                       # max(0-d, dim=0): the element itself
+        return np.array(x, copy=True)
     v = np.take_along_axis(x, idx, axis=dim)
     return v if keepdim else np.squeeze(v, axis=dim)
 
 
 def _select_vjp(F, g, out, x, idx, dim, keepdim):
+    if len(x.shape) == 0:
+        return g
     if not keepdim:
         g = F.expand_dims(g, dim)
     return F.scatter_add_zeros(g, idx, dim, x.shape)
 
 
 def _select_jvp(F, t, out, x, idx, dim, keepdim):
+    if len(x.shape) == 0:
+        return t[0]
     return F.squeeze(F.gather(t[0], dim, idx), dim) if not keepdim else F.gather(t[0], dim, idx)
 
 
@@ -257,7 +263,9 @@ def _extreme(name, input, dim, keepdim, other):
         return apply(MAX_ALL if name == "max" else MIN_ALL, (x,))
     d = _dim(int(dim), x._data.ndim, name)
     if x._data.ndim == 0:
-        return (MaxMin if name == "max" else _MinResult)(x.clone(), wrap(np.array(0)))
+        values = apply(MAX_DIM if name == "max" else MIN_DIM, (x,),
+                       {"idx": np.zeros((), np.int64), "dim": 0, "keepdim": bool(keepdim)})
+        return (MaxMin if name == "max" else _MinResult)(values, wrap(np.array(0)))
     arg = np.argmax if name == "max" else np.argmin
     idx = np.expand_dims(arg(x._data, axis=d), d)
     values = apply(MAX_DIM if name == "max" else MIN_DIM, (x,),

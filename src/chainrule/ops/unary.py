@@ -44,8 +44,12 @@ def _rsqrt_np(x):
 
 
 def _round_np(x, decimals=0):
-    # NumPy rounds half to even, as PyTorch does
-    return np.round(x, decimals) if decimals else np.round(x)
+    # half to even (np.rint), as PyTorch does; with decimals, PyTorch's exact recipe
+    # rint(x * 10^d) / 10^d (or rint(x / 10^-d) * 10^-d), in the input's precision
+    if not decimals:
+        return np.round(x)
+    scale = x.dtype.type(10.0 ** abs(decimals))
+    return np.rint(x * scale) / scale if decimals > 0 else np.rint(x / scale) * scale
 
 
 # --- the rule table --------------------------------------------------------------------------
