@@ -98,45 +98,85 @@ def undo_broadcast(F, g, shape):
     return F.sum_to(g, shape)
 
 
+_NF = _TF = _Tensor = _wrap = None
+
+
+def _late_imports():
+    """Bind the op namespaces and Tensor once (they import this module, so not at import)."""
+    global _NF, _TF, _Tensor, _wrap
+    from ..ops._core import NF, TF
+    from .._tensor import Tensor, wrap
+    _NF, _TF, _Tensor, _wrap = NF, TF, Tensor, wrap
+
+
 def apply_node(node, g, tensor_mode):
     """Input gradients of ``node`` for output gradient ``g`` (arrays, or Tensors in
     tensor mode); ``None`` where an input gets no gradient."""
-    from ..ops._core import NF, TF
-    from .._tensor import wrap
-    node._check_saved()
+    if _NF is None:
+        _late_imports()
+    if node._freed or node._versions is not None:
+        node._check_saved()
     op = node.op
-    params = node._params or {}
-    inputs = node._inputs
+    params = node._params
+    nexts = node._next
     if tensor_mode:
-        F = TF
+        F = _TF
+        inputs = node._inputs
         out = node._out
         if out is not None:
-            out = wrap(out)                  # the output, re-attached to this node
+            out = _wrap(out)                 # the output, re-attached to this node
             out._node = node
             out._rg = True
             out._fw = node._out_fw
-        if inputs is None:
-            inputs = (None,) * len(node._next)
     else:
-        F = NF
+        F = _NF
         out = node._out
-        if inputs is None:
-            inputs = (None,) * len(node._next)
-        else:
-            inputs = [getattr(x, "_data", x) for x in inputs]
-    grads = []
+        inputs = node._arrays               # the saved inputs' arrays, unwrapped at record time
+    if inputs is None:
+        inputs = (None,) * len(nexts)
+    if op.vjp_all is not None:
+        every = op.vjp_all(F, g, out, *inputs, **params) if params else \
+            op.vjp_all(F, g, out, *inputs)
+    else:
+        every = None
+        vjps = op.vjps
     shapes = node._shapes
-    every = op.vjp_all(F, g, out, *inputs, **params) if op.vjp_all is not None else None
-    for i, nxt in enumerate(node._next):
+    grads = []
+    for i, nxt in enumerate(nexts):
         if nxt is None:
             grads.append(None)
             continue
-        gi = every[i] if every is not None else op.vjps[i](F, g, out, *inputs, **params)
+        if every is not None:
+            gi = every[i]
+        elif params:
+            gi = vjps[i](F, g, out, *inputs, **params)
+        else:
+            gi = vjps[i](F, g, out, *inputs)
         if shapes is not None and gi is not None and shapes[i] is not None \
                 and gi.shape != shapes[i]:
             gi = undo_broadcast(F, gi, shapes[i])
         grads.append(gi)
     return grads
+
+
+def _dependencies(roots):
+    """For every node below ``roots``: how many edges lead into it (no recursion)."""
+    deps = {}
+    rootset = set(roots)
+    stack = list(rootset)
+    get = deps.get
+    while stack:
+        for nxt in stack.pop()._next:
+            if nxt is None:
+                continue
+            d = get(nxt)
+            if d is None:
+                deps[nxt] = 1
+                if nxt not in rootset:
+                    stack.append(nxt)
+            else:
+                deps[nxt] = d + 1
+    return deps
 
 
 def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
@@ -155,11 +195,12 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
         seeds = [s._data if isinstance(s, Tensor) else s for s in seeds]
 
     root_nodes = [t._node or t._grad_accumulator() for t in outputs]
-    order = _topo_order(root_nodes)
 
     # which nodes' incoming gradient is captured (autograd.grad / backward(inputs=...))
     targets = None
+    order = None
     if inputs is not None:
+        order = _topo_order(root_nodes)
         targets = {}
         for t in inputs:
             if not isinstance(t, Tensor):
@@ -183,6 +224,12 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
     prev = STATE.enabled
     STATE.enabled = bool(create_graph)
     try:
+        if targets is None and not STATE.anomaly:
+            # plain backward(): the lean loop
+            _run_all(root_nodes, buffers, tensor_mode, retain_graph, accumulate, create_graph)
+            return None
+        if order is None:
+            order = _topo_order(root_nodes)
         for node in order:
             g = buffers.pop(node, None)
             if g is None or (needed is not None and node not in needed):
@@ -198,6 +245,12 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                 elif node.__class__ is AccumulateGrad:
                     _accumulate(node, g, create_graph)
                     continue
+                else:
+                    # backward(inputs=[y]) with y a non-leaf: y.grad gets the gradient
+                    for t in targets[node]:
+                        _accumulate_nonleaf(t, g, create_graph)
+                    if not any(n in needed for n in node._next if n is not None):
+                        continue
             if node.__class__ is AccumulateGrad:
                 if accumulate and targets is None:
                     _accumulate(node, g, create_graph)
@@ -222,20 +275,90 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
     if targets is None:
         return None
     result = []
-    for t in inputs:
+    for i, t in enumerate(inputs):
         node = t._node or t._grad_accumulator()
         g = captured.get(node)
         if g is None:
             if not allow_unused and not accumulate:
                 raise RuntimeError(
-                    "One of the differentiated Tensors appears to not have been used in the "
-                    "graph. Set allow_unused=True if this is the desired behavior.")
+                    f"The differentiated Tensor at index {i} appears to not have been used in "
+                    f"the graph. Set allow_unused=True if this is the desired behavior (its "
+                    f"gradient is then None), or check that the output depends on it.")
             result.append(None)
             continue
         if not isinstance(g, Tensor):
             g = wrap(g)
         result.append(g)
     return result
+
+
+def _run_all(roots, buffers, tensor_mode, retain_graph, accumulate, create_graph):
+    """Run every node below ``roots`` (Kahn's order, computed as it goes) -- the hot path
+    of ``backward()``.  In array mode the VJP rules are called directly here."""
+    if _NF is None:
+        _late_imports()
+    NF, Tensor = _NF, _Tensor
+    deps = _dependencies(roots)
+    ready = [r for r in dict.fromkeys(roots) if r not in deps]
+    pop = buffers.pop
+    get = buffers.get
+    while ready:
+        node = ready.pop()
+        nexts = node._next
+        for nxt in nexts:
+            if nxt is not None:
+                d = deps[nxt] - 1
+                if d:
+                    deps[nxt] = d
+                else:
+                    del deps[nxt]
+                    ready.append(nxt)
+        g = pop(node, None)
+        if g is None:
+            continue
+        if node._pre_hooks:
+            g = _run_hooks(node._pre_hooks, g, tensor_mode)
+        if node.__class__ is AccumulateGrad:
+            if accumulate:
+                _accumulate(node, g, create_graph)
+            continue
+        if tensor_mode or node.op.vjp_all is not None:
+            grads = apply_node(node, g, tensor_mode)
+        else:
+            # apply_node, inlined for the common case (arrays, one rule per input)
+            if node._freed or node._versions is not None:
+                node._check_saved()
+            vjps = node.op.vjps
+            params = node._params
+            out = node._out
+            inputs = node._arrays
+            if inputs is None:
+                inputs = (None,) * len(nexts)
+            shapes = node._shapes
+            grads = []
+            i = 0
+            for nxt in nexts:
+                if nxt is None:
+                    grads.append(None)
+                else:
+                    gi = vjps[i](NF, g, out, *inputs, **params) if params else \
+                        vjps[i](NF, g, out, *inputs)
+                    if shapes is not None and gi is not None and shapes[i] is not None \
+                            and gi.shape != shapes[i]:
+                        gi = NF.sum_to(gi, shapes[i])
+                    grads.append(gi)
+                i += 1
+        if not retain_graph and (node._inputs is not None or node._out is not None):
+            node._inputs = node._arrays = node._out = node._out_fw = None
+            node._freed = True
+        i = 0
+        for nxt in nexts:
+            if nxt is not None:
+                gi = grads[i]
+                if gi is not None:
+                    old = get(nxt)
+                    buffers[nxt] = gi if old is None else old + gi
+            i += 1
 
 
 def _run_hooks(hooks, g, tensor_mode):
@@ -281,6 +404,18 @@ def _accumulate(node, g, create_graph):
         leaf._grad = wrap(np.array(g, copy=True))
     else:
         leaf._grad = _inplace_add(leaf._grad, g)
+
+
+def _accumulate_nonleaf(t, g, create_graph):
+    """``backward(inputs=[t])`` for a non-leaf ``t``: add ``g`` into ``t.grad``."""
+    from .._tensor import Tensor, wrap
+    if t._retains:
+        return                      # retain_grad's hook has already stored it
+    if not isinstance(g, Tensor):
+        g = wrap(np.array(g, copy=True))
+    elif not create_graph:
+        g = wrap(np.array(g._data, copy=True))
+    t._grad = g if t._grad is None else t._grad + g
 
 
 def _inplace_add(grad, g):

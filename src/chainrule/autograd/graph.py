@@ -39,13 +39,13 @@ class Node:
 
     Attributes: ``op`` (class attribute, the rule-table entry), ``_next`` (the input
     nodes, ``None`` for inputs that need no gradient), ``_inputs`` (saved inputs: tensors
-    or Python scalars, or ``None`` when the op saves none), ``_out`` (saved output array
-    or ``None``), ``_versions`` (version of each saved tensor at save time), ``_params``
+    or Python scalars, or ``None`` when the op saves none; ``_arrays``: the same with
+    arrays, read by first-order backward), ``_out`` (saved output array or ``None``), ``_versions`` (version of each saved tensor at save time), ``_params``
     (non-tensor arguments such as ``dim``), ``_shapes`` (input shapes when broadcasting
     must be undone).
     """
-    __slots__ = ("_next", "_inputs", "_out", "_out_fw", "_versions", "_params", "_shapes",
-                 "_pre_hooks", "_freed", "_trace", "__weakref__")
+    __slots__ = ("_next", "_inputs", "_arrays", "_out", "_out_fw", "_versions", "_params",
+                 "_shapes", "_pre_hooks", "_freed", "_trace", "__weakref__")
     op = None
 
     def name(self):
@@ -96,6 +96,7 @@ class Node:
         """Drop the saved values (done by backward unless ``retain_graph=True``)."""
         if self._inputs is not None or self._out is not None:
             self._inputs = None
+            self._arrays = None
             self._out = None
             self._out_fw = None
             self._freed = True
@@ -137,6 +138,7 @@ class AccumulateGrad(Node):
         self.variable = variable
         self._next = ()
         self._inputs = None
+        self._arrays = None
         self._out = None
         self._pre_hooks = None
         self._freed = False

@@ -27,6 +27,7 @@ __all__ = ["Op", "defop", "apply", "NF", "TF", "unary_op", "binary_op"]
 
 _ndarray = np.ndarray
 _asarray = np.asarray
+_new = object.__new__
 
 
 class _Namespace:
@@ -146,7 +147,20 @@ def linear_jvp(fn):
 
 def apply(op, args, params=None):
     """Run ``op`` on ``args`` (Tensors and constants) and record a graph node if needed."""
-    data = [a._data if isinstance(a, Tensor) else a for a in args]
+    n = len(args)
+    if n == 1:
+        a = args[0]
+        data = (a._data if a.__class__ is Tensor or isinstance(a, Tensor) else a,)
+        rg = a._rg if a.__class__ is Tensor else isinstance(a, Tensor) and a._rg
+    elif n == 2:
+        a, b = args
+        data = (a._data if a.__class__ is Tensor or isinstance(a, Tensor) else a,
+                b._data if b.__class__ is Tensor or isinstance(b, Tensor) else b)
+        rg = (a._rg if a.__class__ is Tensor else isinstance(a, Tensor) and a._rg) or \
+            (b._rg if b.__class__ is Tensor else isinstance(b, Tensor) and b._rg)
+    else:
+        data = tuple([a._data if isinstance(a, Tensor) else a for a in args])
+        rg = any([a._rg for a in args if isinstance(a, Tensor)])
     out = op.forward(*data, **params) if params else op.forward(*data)
     if out.__class__ is not _ndarray:
         out = _asarray(out)
@@ -155,11 +169,8 @@ def apply(op, args, params=None):
         src = args[0]
         t._version = src._version
         t._base = src if src._base is None else src._base
-    if STATE.enabled and op.vjps is not None:
-        for a in args:
-            if isinstance(a, Tensor) and a._rg:
-                _record(op, args, params, out, t)
-                break
+    if rg and STATE.enabled and op.vjps is not None:
+        _record(op, args, data, params, out, t)
     if STATE.fw_level:
         _forward_tangents(op, args, params, t)
         if t._fw and t._node is not None and op.save_out:
@@ -167,23 +178,29 @@ def apply(op, args, params=None):
     return t
 
 
-def _record(op, args, params, out, t):
-    node = op.node_cls.__new__(op.node_cls)
+def _record(op, args, data, params, out, t):
+    node = _new(op.node_cls)
+    vjps = op.vjps
+    save = op.save_inputs
     nxt = []
     versions = None
-    shapes = None
-    for i, a in enumerate(args):
-        if isinstance(a, Tensor):
-            if a._rg and op.vjps[i] is not None:
+    i = 0
+    for a in args:
+        if a.__class__ is Tensor or isinstance(a, Tensor):
+            if a._rg and vjps[i] is not None:
                 nxt.append(a._node or a._grad_accumulator())
             else:
                 nxt.append(None)
-            if op.save_inputs:
+            if save:
+                v = a._version
                 if versions is None:
-                    versions = []
-                versions.append((a._version, a._version[0], i))
+                    versions = [(v, v[0], i)]
+                else:
+                    versions.append((v, v[0], i))
         else:
             nxt.append(None)
+        i += 1
+    shapes = None
     if op.broadcasts:
         oshape = out.shape
         for a in args:
@@ -191,12 +208,17 @@ def _record(op, args, params, out, t):
                 shapes = tuple(a._data.shape if isinstance(a, Tensor) else None for a in args)
                 break
     node._next = tuple(nxt)
-    node._inputs = args if op.save_inputs else None
+    if save:
+        node._inputs = args
+        node._arrays = data
+    else:
+        node._inputs = node._arrays = None
     if op.save_out:
         node._out = out
         if versions is None:
-            versions = []
-        versions.append((t._version, 0, -1))
+            versions = [(t._version, 0, -1)]
+        else:
+            versions.append((t._version, 0, -1))
     else:
         node._out = None
     node._versions = versions
