@@ -31,8 +31,19 @@ def is_grad_enabled():
 
 
 class _GradModeContext:
-    """Base for the grad-mode context managers; each also works as a decorator."""
+    """Base for the grad-mode context managers; each also works as a decorator, with or
+    without parentheses (``@no_grad()`` and ``@no_grad``)."""
     _mode = True
+
+    def __new__(cls, func=None):
+        self = super().__new__(cls)
+        if func is None:
+            return self
+        if not callable(func):
+            raise TypeError(f"{cls.__name__}() takes no arguments (got {func!r}); use "
+                            f"`with {cls.__name__}():` or decorate a function")
+        self.__init__()
+        return self(func)
 
     def __enter__(self):
         self._prev = STATE.enabled
@@ -80,8 +91,26 @@ class enable_grad(_GradModeContext):
 class inference_mode(no_grad):
     """Like ``no_grad`` (chainrule has no separate inference tensors)."""
 
+    def __new__(cls, mode=True):
+        if callable(mode):                  # @inference_mode without parentheses
+            return object.__new__(cls)(mode)
+        return object.__new__(cls)
+
     def __init__(self, mode=True):
         self._mode = not mode
+
+    def __call__(self, fn):
+        mode = self._mode
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            prev = STATE.enabled
+            STATE.enabled = mode
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                STATE.enabled = prev
+        return wrapper
 
 
 class set_grad_enabled(_GradModeContext):
@@ -92,6 +121,9 @@ class set_grad_enabled(_GradModeContext):
     ...     torch.is_grad_enabled()
     False
     """
+
+    def __new__(cls, mode):
+        return object.__new__(cls)
 
     def __init__(self, mode):
         self._prev = STATE.enabled
