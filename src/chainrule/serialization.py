@@ -30,7 +30,7 @@ def _encode(obj, arrays, seen):
         if key is None:
             key = f"t{len(arrays)}"
             seen[id(obj)] = key
-            arrays[key] = np.ascontiguousarray(obj._data)
+            arrays[key] = obj._data
         from .nn.parameter import Parameter
         return {"T": "tensor", "ref": key, "requires_grad": bool(obj.requires_grad),
                 "parameter": isinstance(obj, Parameter)}
@@ -51,7 +51,7 @@ def _encode(obj, arrays, seen):
             raise TypeError(f"chainrule.save: cannot save a NumPy array of dtype {obj.dtype} "
                             f"(numeric and bool arrays only)")
         key = f"t{len(arrays)}"
-        arrays[key] = np.ascontiguousarray(obj)
+        arrays[key] = obj
         return {"T": "ndarray", "ref": key}
     if isinstance(obj, (list, tuple)):
         return {"T": "tuple" if isinstance(obj, tuple) else "list",
