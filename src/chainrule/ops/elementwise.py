@@ -45,6 +45,19 @@ def binary_args(opname, a, b, floating=False):
     """Promote two operands to PyTorch's common dtype; Tensors of that dtype pass through.
 
     ``floating``: integer results become the default float dtype (true division)."""
+    # fast paths: same-dtype, same-shape Tensors; a float Tensor with a Python number
+    ca, cb = a.__class__, b.__class__
+    if ca is Tensor:
+        da = a._data
+        if cb is Tensor:
+            db = b._data
+            if da.dtype is db.dtype and da.shape == db.shape and \
+                    (not floating or da.dtype.kind == "f"):
+                return a, b
+        elif (cb is float or cb is int) and da.dtype.kind == "f":
+            return a, b
+    elif (ca is float or ca is int) and cb is Tensor and b._data.dtype.kind == "f":
+        return a, b
     ta = a.__class__ is Tensor or isinstance(a, Tensor)
     tb = b.__class__ is Tensor or isinstance(b, Tensor)
     if not ta:
