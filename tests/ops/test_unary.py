@@ -168,3 +168,21 @@ def test_second_derivative_of_tan_via_create_graph():
     (h,) = cr.autograd.grad(g, x)
     t = np.tan(0.7)
     np.testing.assert_allclose(h.item(), 2 * t * (1 + t * t), rtol=1e-12)
+
+
+# --- broadcasting shapes drawn by Hypothesis (the binary op of this family) -----------------
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+from hypothesis.extra.numpy import mutually_broadcastable_shapes  # noqa: E402
+
+
+@settings(max_examples=25, deadline=None)
+@given(shapes=mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, max_side=3),
+       seed=st.integers(0, 2 ** 16))
+def test_atan2_broadcasting_hypothesis(shapes, seed):
+    sa, sb = shapes.input_shapes
+    case = OpCase("atan2_hyp", lambda m, a, b: m.atan2(a, b), [sa, sb], op="atan2",
+                  make=lambda r: [r.uniform(-2, 2, sa), _away_from_zero(r, sb)])
+    check_value(case, seed)
+    check_vjp(case, seed)
+    check_jvp(case, seed)
