@@ -23,10 +23,12 @@ def _finish(arr, requires_grad):
     return t
 
 
-def _infer_np(data):
+def _infer_np(data, exact=False):
     """NumPy array for Python data, with PyTorch's dtype inference: Python floats become the
     default float dtype, ints int64, bools bool; NumPy scalars/arrays and Tensors inside the
-    data keep their dtype; mixed elements promote with ``promote_types``."""
+    data keep their dtype; mixed elements promote with ``promote_types``.  ``exact=True``
+    (an explicit dtype follows): keep Python floats in float64, so that
+    ``tensor(0.7, dtype=float64)`` is not rounded through float32."""
     if isinstance(data, np.generic):
         _dtypes.from_np(data.dtype)
         return np.array(data)
@@ -36,18 +38,20 @@ def _infer_np(data):
         if arr.dtype.kind in "USOV":
             raise TypeError(f"tensor(): could not infer dtype of {type(_first(data)).__name__}; "
                             f"pass numbers, bools, nested lists of them, or NumPy arrays")
+        if exact and arr.dtype.kind == "f":
+            return arr
         return arr.astype((d or DEFAULTS.float).np, copy=False)
     if isinstance(data, builtins.bool):
         return np.array(data)
     if isinstance(data, builtins.int):
         return np.array(data, dtype=np.int64)
     if isinstance(data, builtins.float):
-        return np.array(data, dtype=DEFAULTS.float.np)
+        return np.array(data, dtype=np.float64 if exact else DEFAULTS.float.np)
     arr = np.array(data)               # other sequences (range, array-likes)
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"tensor(): could not infer dtype of {type(data).__name__}; "
                         f"pass numbers, bools, nested lists of them, or NumPy arrays")
-    if arr.dtype == np.float64:
+    if arr.dtype == np.float64 and not exact:
         arr = arr.astype(DEFAULTS.float.np)
     elif arr.dtype.kind in "iu":
         arr = arr.astype(np.int64)
@@ -123,7 +127,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
         if arr.dtype not in _dtypes._FROM_NP:
             _dtypes.from_np(arr.dtype)
     else:
-        arr = _infer_np(data)
+        arr = _infer_np(data, exact=dtype is not None)
     if dtype is not None:
         arr = arr.astype(to_dtype(dtype).np, copy=False)
     return _finish(arr, requires_grad)

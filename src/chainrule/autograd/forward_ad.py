@@ -64,9 +64,13 @@ class dual_level:
 def _current(level):
     if level is None:
         if not _open_levels:
-            raise RuntimeError("make_dual/unpack_dual: no forward AD level is open. Use "
-                               "`with forward_ad.dual_level():` around the computation.")
+            raise RuntimeError("Trying to create a dual Tensor for forward AD but no level "
+                               "exists, make sure to enter_dual_level() first (e.g. `with "
+                               "forward_ad.dual_level():` around the computation).")
         return _open_levels[-1]
+    if level not in OPEN:
+        raise RuntimeError(f"Invalid level given: forward AD level {level} is not open (open "
+                           f"levels: {list(_open_levels)}).")
     return level
 
 
@@ -75,14 +79,23 @@ def make_dual(tensor, tangent, *, level=None):
     from .._tensor import Tensor, wrap
     level = _current(level)
     if not isinstance(tangent, Tensor) or not isinstance(tensor, Tensor):
-        raise TypeError("make_dual expects Tensors for both primal and tangent")
+        raise TypeError(f"make_dual expects Tensors for both primal and tangent, got "
+                        f"{type(tensor).__name__} and {type(tangent).__name__}")
     if tangent._data.shape != tensor._data.shape:
         raise RuntimeError(f"make_dual: Trying to set a forward gradient that has a different "
                            f"size than that of the original Tensor, this is not supported. "
                            f"Tensor is of size {list(tensor._data.shape)} while the given "
                            f"forward gradient is of size {list(tangent._data.shape)}.")
     if tensor._data.dtype.kind != "f":
-        raise ValueError(f"make_dual: expected a floating-point primal, got {tensor.dtype}")
+        raise ValueError(f"Expected primal to be floating point or complex, but got: "
+                         f"{tensor.dtype}")
+    if tangent._data.dtype.kind != "f":
+        raise ValueError(f"Expected tangent to be floating point or complex, but got: "
+                         f"{tangent.dtype}")
+    if tensor._fw and tensor._fw.get(level) is not None:
+        raise RuntimeError(f"Making a dual Tensor based on a Tensor that already has a forward "
+                           f"gradient at the same level {level} is not supported. Unpack it "
+                           f"first (unpack_dual(t).primal) to replace its tangent.")
     from ..ops.shape import VIEW
     from ..ops._core import apply
     s = tensor._data.shape
@@ -105,9 +118,10 @@ def make_dual(tensor, tangent, *, level=None):
 def unpack_dual(tensor, *, level=None):
     """``(primal, tangent)`` of a dual tensor; the tangent is ``None`` if it has none."""
     from .._tensor import Tensor
-    level = _current(level) if _open_levels or level is not None else None
     if not isinstance(tensor, Tensor):
-        return UnpackedDualTensor(tensor, None)
+        raise TypeError(f"unpack_dual(): argument 'dual' (position 1) must be Tensor, not "
+                        f"{type(tensor).__name__}")
+    level = _current(level) if _open_levels or level is not None else None
     tangent = tensor._fw.get(level) if tensor._fw and level is not None else None
     if tangent is None:
         return UnpackedDualTensor(tensor, None)
