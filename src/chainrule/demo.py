@@ -2,7 +2,9 @@
 
 ``run(torch)`` takes the tensor library as an argument, so the same program runs on
 chainrule and on PyTorch and the outputs can be compared line by line (the tests do).
+``main()`` then draws the chapter's first example with ``chainrule.viz``.
 """
+import shutil
 
 
 def run(torch, emit=print):
@@ -89,14 +91,45 @@ def run(torch, emit=print):
 def main(argv=None):
     import chainrule
     run(chainrule)
-    _graph_note()
+    show_graph()
 
 
-def _graph_note():
-    import shutil
+GRAPH_FILE = "chainrule_demo_graph.svg"
+
+
+def show_graph(directory=None):
+    """Draw the chapter's first example, y = 2 * dot(x, x), with values and gradients.
+
+    With Graphviz installed the drawing goes to ``chainrule_demo_graph.svg`` in
+    ``directory`` (default: the current directory; a temporary directory if that is not
+    writable) and the path is printed; without it, the DOT text is printed together with
+    how to install Graphviz.
+    """
+    import os
+    import tempfile
+    import chainrule
+    from chainrule import viz
     print()
-    if shutil.which("dot"):
-        print("Graphviz is installed: draw these graphs with chainrule.viz once available.")
-    else:
-        print("To draw computation graphs as pictures, install Graphviz "
-              "(Debian/Ubuntu: apt-get install -y graphviz).")
+    print("The computation graph of y = 2 * dot(x, x) at x = arange(4.0):")
+    x = chainrule.arange(4.0, requires_grad=True)
+    y = 2 * chainrule.dot(x, x)
+    g = viz.graph(y, params={"x": x, "y": y}, show_values=True, show_grads=True)
+    y.backward()            # the graph's hooks capture the gradient sent along each edge
+    if shutil.which("dot") is None:
+        print(g.to_dot(), end="")
+        print("To see it as a picture, install Graphviz (Debian/Ubuntu: "
+              "apt-get install -y graphviz) and run the demo again, or paste the DOT text "
+              "above into any Graphviz viewer.")
+        return None
+    for folder in (directory or os.getcwd(), tempfile.mkdtemp(prefix="chainrule-")):
+        path = os.path.abspath(os.path.join(folder, GRAPH_FILE))
+        try:
+            g.render(path)
+        except OSError:
+            continue
+        print(f"Drawn with Graphviz to {path} (open it in a web browser): the leaf x, "
+              f"DotBackward0 and MulBackward0 with their values, and the gradient sent "
+              f"backward along each edge.")
+        return path
+    print(g.to_dot(), end="")
+    return None

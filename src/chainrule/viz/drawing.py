@@ -293,7 +293,8 @@ class Graph:
             lines.append("shape ?")
         if n.note and n.kind != "output":
             lines.append(n.note)
-        if self.show_values and n.value is not None:
+        if self.show_values and n.value is not None and not (
+                n.kind == "const" and n.ref is None):       # a number: its name is its value
             v = np.asarray(n.value)
             if v.size <= self.max_values:
                 lines.append("= " + _fmt.array(v, self.max_values))

@@ -210,6 +210,10 @@ def explain(f, *inputs, mode="reverse", wrt=None, names=None):
     if mode in ("reverse", "both") and out.numel() != 1:
         raise ValueError(f"explain: reverse accumulation needs a scalar output, got shape "
                          f"{list(out.shape)}; reduce it (e.g. .sum()) or use mode='forward'")
+    if not out.requires_grad:
+        wrt_names = ", ".join(in_names[i] for i in wrt_idx)
+        raise ValueError(f"explain: the output does not depend on the inputs to differentiate "
+                         f"({wrt_names}), so every derivative is 0; use them in f or change wrt")
     steps = _relevant(rec.events, out)
     ex = _Explainer(xs, in_names, out_name or "out", wrt_idx, steps, out)
     ex.forward_table()
@@ -488,8 +492,12 @@ class _Explainer:
                     if an == src or tangents.get(an) is not None:
                         terms.append(f"{self._local_name(k, i)} · {_dot(an)}")
                         locs.append(f"{self._local_name(k, i)} = {self._jtext(k, i)}")
+                how = " + ".join(terms) or "(constant)"
+                if not terms and tan is not None:
+                    how = ("(not recorded for reverse mode, e.g. no_grad; forward mode still "
+                           "propagates its tangent, as PyTorch does)")
                 rows.append((_dot(name), "0 (no tangent)" if tan is None else _fmt.array(tan),
-                             " + ".join(terms) or "(constant)", "; ".join(locs)))
+                             how, "; ".join(locs)))
             self.report.tables.append(Table(
                 f"Forward accumulation, pass for {label} (tangents {_dot('v')} = dv/d{label})",
                 ["tangent", "value", "computed as", "local derivative used"], rows))

@@ -44,7 +44,7 @@ def parse(text, names):
     >>> parse("w.__class__", ["w"])
     Traceback (most recent call last):
     ...
-    chainrule.viz.formula.FormulaError: attribute access (w.__class__) is not allowed in a formula (at column 1); use only numbers, input names, + - * / **, parentheses and the functions dot, sum, mean, exp, log, sin, cos, tan, tanh, sigmoid, relu, sqrt, abs, norm, matmul, maximum, minimum, square, log1p, expm1, softplus, prod, max, min
+    chainrule.viz.formula.FormulaError: not allowed in a formula: attribute access (w.__class__) (at column 1); use only numbers, input names, + - * / **, parentheses and the functions dot, sum, mean, exp, log, sin, cos, tan, tanh, sigmoid, relu, sqrt, abs, norm, matmul, maximum, minimum, square, log1p, expm1, softplus, prod, max, min
     """
     if not isinstance(text, str):
         raise FormulaError("the formula must be a string")
@@ -76,7 +76,7 @@ def parse(text, names):
 
 
 def _refuse(what, node):
-    return FormulaError(f"{what} is not allowed in a formula{_where(node)}; use only numbers, "
+    return FormulaError(f"not allowed in a formula: {what}{_where(node)}; use only numbers, "
                         f"input names, + - * / **, parentheses and the functions "
                         f"{', '.join(FUNCTIONS)}")
 
