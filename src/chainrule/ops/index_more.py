@@ -74,7 +74,8 @@ def _scatter_add_jvp(F, t, out, x, src, idx, dim):
 SCATTER_ADD = defop("scatter_add", _scatter_add_np,
                     vjps=(lambda F, g, out, x, src, idx, dim: g,
                           lambda F, g, out, x, src, idx, dim: F.gather(g, dim, idx)),
-                    jvp=_scatter_add_jvp, save_inputs=False)
+                    jvp=_scatter_add_jvp, save_inputs=False,
+                    backward_name="ScatterAddBackward0")
 
 
 def scatter_add(input, dim, index, src):

@@ -43,7 +43,6 @@ def _matmul_op(name, bname):
                  backward_name=bname)
 
 
-MATMUL = _matmul_op("matmul", "MmBackward0")
 DOT = _matmul_op("dot", "DotBackward0")
 MV = _matmul_op("mv", "MvBackward0")
 MM = _matmul_op("mm", "MmBackward0")

@@ -19,7 +19,6 @@ def _reshape_op(name, bname):
 
 
 VIEW = _reshape_op("view", "ViewBackward0")
-RESHAPE = _reshape_op("reshape", "ReshapeAliasBackward0")
 UNSQUEEZE = _reshape_op("unsqueeze", "UnsqueezeBackward0")
 SQUEEZE = _reshape_op("squeeze", "SqueezeBackward0")            # squeeze()
 SQUEEZE_DIM = _reshape_op("squeeze_dim", "SqueezeBackward1")    # squeeze(dim)

@@ -1,0 +1,101 @@
+"""Property tests: every broadcasting binary op of the rule table, on shapes drawn by
+Hypothesis (mutually broadcastable, 0-d included), gives PyTorch's value and VJP in
+float64.  The ops are found through ``op.broadcasts``; a new broadcasting op must be added
+to ``BINARY`` (or to ``NOT_ELEMENTWISE`` with the reason)."""
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import mutually_broadcastable_shapes
+
+import chainrule as cr
+from chainrule.ops import OPS
+
+
+def _uniform(lo, hi):
+    return lambda r, s: r.uniform(lo, hi, s)
+
+
+def _away_from_zero(r, s):
+    return r.uniform(0.5, 2.0, s) * r.choice([-1.0, 1.0], s)
+
+
+def _mask(r, s):
+    return r.random(s) < 0.5
+
+
+# op name -> (function of (lib, *operands), input makers; a maker's output is a float
+# operand that gets a gradient, unless it is a bool mask)
+BINARY = {
+    "add": (lambda m, a, b: a + b, [_uniform(-2, 2)] * 2),
+    "sub": (lambda m, a, b: m.sub(a, b, alpha=2), [_uniform(-2, 2)] * 2),
+    "mul": (lambda m, a, b: a * b, [_uniform(-2, 2)] * 2),
+    "div": (lambda m, a, b: a / b, [_uniform(-2, 2), _away_from_zero]),
+    "pow_tensor": (lambda m, a, b: m.pow(a, b), [_uniform(0.5, 2), _uniform(-2, 2)]),
+    "maximum": (lambda m, a, b: m.maximum(a, b), [_uniform(-2, 2)] * 2),
+    "minimum": (lambda m, a, b: m.minimum(a, b), [_uniform(-2, 2)] * 2),
+    "where": (lambda m, c, a, b: m.where(c, a, b), [_mask, _uniform(-2, 2), _uniform(-2, 2)]),
+    "atan2": (lambda m, a, b: m.atan2(a, b), [_uniform(-2, 2), _away_from_zero]),
+    "masked_fill": (lambda m, a, c: a.masked_fill(c, 0.5), [_uniform(-2, 2), _mask]),
+    "masked_fill_tensor": (lambda m, a, c: a.masked_fill(c, a.sum() * 0.0 + 1.5),
+                           [_uniform(-2, 2), _mask]),
+}
+
+# broadcasting ops that are not elementwise binary ops: their batch broadcasting is covered
+# by rows of the op table
+NOT_ELEMENTWISE = {
+    "pow_scalar_base": "a Python number to a tensor power: only one tensor operand",
+    "matmul": "matrix product (batch dimensions broadcast)",
+    "dot": "1-D product, no broadcasting",
+    "mv": "matrix-vector product, no broadcasting",
+    "mm": "matrix product, no broadcasting",
+    "bmm": "batched matrix product, no broadcasting",
+    "matmul_batched": "batched matrix product (batch dimensions broadcast)",
+    "linalg_solve": "linear solve (batch dimensions broadcast)",
+}
+
+
+def test_every_broadcasting_op_is_drawn_here():
+    missing = sorted(name for name, op in OPS.items()
+                     if op.broadcasts and name not in BINARY and name not in NOT_ELEMENTWISE)
+    assert not missing, (f"broadcasting ops without a Hypothesis entry in "
+                         f"tests/ops/test_hypothesis_binary.py: {missing}")
+    assert all(name in OPS for name in BINARY)
+
+
+def _run(lib, fn, arrays, v):
+    xs = []
+    for a in arrays:
+        if a.dtype == np.bool_:
+            xs.append(lib.tensor(a))
+        else:
+            xs.append(lib.tensor(a, dtype=lib.float64).requires_grad_(True))
+    out = fn(lib, *xs)
+    diff = [x for x in xs if x.requires_grad]
+    gs = lib.autograd.grad(out, diff, lib.tensor(v), allow_unused=True)
+    return out.detach().numpy(), [None if g is None else g.numpy() for g in gs]
+
+
+@pytest.mark.parametrize("name", sorted(BINARY))
+@settings(max_examples=25, deadline=None, database=None)
+@given(data=st.data())
+def test_broadcast_value_and_vjp_match_torch(name, data):
+    fn, makers = BINARY[name]
+    shapes = data.draw(mutually_broadcastable_shapes(num_shapes=len(makers), min_dims=0,
+                                                     max_dims=3, max_side=3), label="shapes")
+    seed = data.draw(st.integers(0, 2 ** 31 - 1), label="seed")
+    rng = np.random.default_rng(seed)
+    arrays = [np.asarray(mk(rng, s)) for mk, s in zip(makers, shapes.input_shapes)]
+    v = np.random.default_rng(seed + 1).standard_normal(shapes.result_shape)
+    out_c, gc = _run(cr, fn, arrays, v)
+    out_t, gt = _run(torch, fn, arrays, v)
+    assert out_c.shape == out_t.shape == shapes.result_shape
+    np.testing.assert_allclose(out_c, out_t, rtol=1e-12, atol=1e-12)
+    diff_shapes = [a.shape for a in arrays if a.dtype != np.bool_]
+    for i, (a, b, s) in enumerate(zip(gc, gt, diff_shapes)):
+        a = np.zeros(s) if a is None else a
+        b = np.zeros(s) if b is None else b
+        assert a.shape == s, f"{name}: gradient {i} has shape {a.shape}, input {s}"
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12,
+                                   err_msg=f"{name}: VJP of input {i}")

@@ -1,0 +1,307 @@
+"""Linear algebra (ops/linalg_more.py, chainrule.linalg) against PyTorch and finite
+differences: value, VJP, JVP and second order in float64, float32 dtype preservation; plus
+einsum's equation handling, grad_fn names and error messages."""
+import numpy as np
+import pytest
+import torch
+
+import chainrule as cr
+from oplib import OpCase, check_float32, check_jvp, check_second_order, check_value, check_vjp
+
+INF = float("inf")
+
+
+def _well_conditioned(r, shape):
+    """Square matrices (batched) with a dominant diagonal: far from singular."""
+    n = shape[-1]
+    return r.uniform(-1, 1, shape) + n * np.eye(n)
+
+
+def _mats(*shapes):
+    return lambda r: [_well_conditioned(r, s) for s in shapes]
+
+
+def _away_from_zero(shape):
+    return lambda r: [r.uniform(0.5, 2.0, shape) * r.choice([-1.0, 1.0], shape)]
+
+
+CASES = [
+    # einsum: products, traces, diagonals, broadcasting, '...', implicit output
+    OpCase("einsum_mm", lambda m, a, b: m.einsum("ij,jk->ik", a, b), [(3, 4), (4, 2)],
+           op="einsum"),
+    OpCase("einsum_implicit", lambda m, a, b: m.einsum("bi,bj", a, b), [(2, 3), (2, 4)],
+           op="einsum"),
+    OpCase("einsum_trace", lambda m, a: m.einsum("ii", a), [(3, 3)], op="einsum"),
+    OpCase("einsum_diag", lambda m, a: m.einsum("ii->i", a), [(3, 3)], op="einsum"),
+    OpCase("einsum_repeat3", lambda m, a: m.einsum("iij->ji", a), [(2, 2, 3)], op="einsum"),
+    OpCase("einsum_sum", lambda m, a: m.einsum("ij->", a), [(2, 3)], op="einsum"),
+    OpCase("einsum_transpose", lambda m, a: m.einsum("ij->ji", a), [(2, 3)], op="einsum"),
+    OpCase("einsum_ellipsis_bcast", lambda m, a, b: m.einsum("...ij,...jk", a, b),
+           [(2, 1, 3, 4), (5, 4, 2)], op="einsum"),
+    OpCase("einsum_ellipsis_sum", lambda m, a: m.einsum("i...->...", a), [(2, 3, 2)],
+           op="einsum"),
+    OpCase("einsum_size1_bcast", lambda m, a, b: m.einsum("ij,ij->ij", a, b),
+           [(1, 3), (2, 3)], op="einsum"),
+    OpCase("einsum_three", lambda m, a, b, c: m.einsum("i,ij,j->", a, b, c),
+           [(3,), (3, 4), (4,)], op="einsum"),
+    OpCase("einsum_list", lambda m, a, b: m.einsum("i,j->ij", [a, b]), [(2,), (3,)],
+           op="einsum"),
+    OpCase("einsum_0d", lambda m, a, b: m.einsum(",i->i", a, b), [(), (3,)], op="einsum"),
+    OpCase("einsum_upper", lambda m, a, b: m.einsum("aB,Bc", a, b), [(2, 3), (3, 2)],
+           op="einsum"),
+    # products built on einsum / mul
+    OpCase("outer", lambda m, a, b: m.outer(a, b), [(3,), (4,)], op=("mul", "unsqueeze")),
+    OpCase("ger", lambda m, a, b: a.ger(b), [(2,), (3,)], op="mul"),
+    OpCase("tensordot_int", lambda m, a, b: m.tensordot(a, b, dims=2), [(2, 3, 4), (3, 4, 2)],
+           op="einsum"),
+    OpCase("tensordot_lists", lambda m, a, b: m.tensordot(a, b, dims=([1, 0], [0, 2])),
+           [(3, 2, 4), (2, 5, 3)], op="einsum"),
+    OpCase("tensordot_0", lambda m, a, b: m.tensordot(a, b, dims=0), [(2,), (3,)],
+           op="einsum"),
+    # diagonals and triangles
+    OpCase("trace", lambda m, a: m.trace(a), [(3, 3)], op="trace"),
+    OpCase("trace_rect", lambda m, a: a.trace(), [(3, 4)], op="trace"),
+    OpCase("diag_vec", lambda m, a: m.diag(a), [(3,)], op="diag_embed"),
+    OpCase("diag_vec_off", lambda m, a: m.diag(a, 1), [(3,)], op="diag_embed"),
+    OpCase("diag_vec_neg", lambda m, a: a.diag(-2), [(2,)], op="diag_embed"),
+    OpCase("diag_mat", lambda m, a: m.diag(a), [(3, 4)], op="diagonal"),
+    OpCase("diag_mat_off", lambda m, a: m.diag(a, -1), [(3, 4)], op="diagonal"),
+    OpCase("diagonal_dims", lambda m, a: m.diagonal(a, 1, 1, 2), [(2, 3, 4)], op="diagonal"),
+    OpCase("diagonal_swapped", lambda m, a: a.diagonal(0, 2, 0), [(3, 2, 4)],
+           op=("diagonal", "permute")),
+    OpCase("linalg_diagonal", lambda m, a: m.linalg.diagonal(a, offset=1), [(2, 3, 3)],
+           op="diagonal"),
+    OpCase("diag_embed", lambda m, a: m.diag_embed(a, -1), [(2, 3)], op="diag_embed"),
+    OpCase("diag_embed_dims", lambda m, a: m.diag_embed(a, 0, 0, 2), [(2, 3)],
+           op="diag_embed"),
+    OpCase("tril", lambda m, a: m.tril(a), [(3, 4)], op="tril"),
+    OpCase("tril_batched", lambda m, a: a.tril(-1), [(2, 3, 3)], op="tril"),
+    OpCase("triu", lambda m, a: m.triu(a, 1), [(4, 3)], op="triu"),
+    OpCase("triu_batched", lambda m, a: a.triu(), [(2, 3, 3)], op="triu"),
+    # vector norms
+    OpCase("vector_norm", lambda m, a: m.linalg.vector_norm(a), [(3, 4)],
+           op="linalg_vector_norm"),
+    OpCase("vector_norm_0d", lambda m, a: m.linalg.vector_norm(a), [()],
+           make=lambda r: [np.array(-1.3)], op="linalg_vector_norm"),
+    OpCase("vector_norm_1_dim", lambda m, a: m.linalg.vector_norm(a, 1, dim=1), [(3, 4)],
+           make=_away_from_zero((3, 4)), op="linalg_vector_norm"),
+    OpCase("vector_norm_inf", lambda m, a: m.linalg.vector_norm(a, INF, dim=0), [(3, 4)],
+           op="linalg_vector_norm"),
+    OpCase("vector_norm_-inf", lambda m, a: m.linalg.vector_norm(a, -INF), [(5,)],
+           make=_away_from_zero((5,)), op="linalg_vector_norm"),
+    OpCase("vector_norm_0", lambda m, a: m.linalg.vector_norm(a, 0, dim=-1) * a.sum(-1),
+           [(3, 4)], op="linalg_vector_norm"),
+    OpCase("vector_norm_3_keep", lambda m, a: m.linalg.vector_norm(a, 3, (0, 1), True),
+           [(2, 3, 2)], op="linalg_vector_norm"),
+    OpCase("vector_norm_half", lambda m, a: m.linalg.vector_norm(a, 0.5), [(4,)],
+           make=_away_from_zero((4,)), op="linalg_vector_norm"),
+    OpCase("vector_norm_-1", lambda m, a: m.linalg.vector_norm(a, -1, 0), [(3, 2)],
+           make=_away_from_zero((3, 2)), op="linalg_vector_norm"),
+    # linalg.norm: vector and matrix forms
+    OpCase("linalg_norm", lambda m, a: m.linalg.norm(a), [(3, 4)], op="linalg_vector_norm"),
+    OpCase("linalg_norm_fro", lambda m, a: m.linalg.norm(a, "fro"), [(3, 4)],
+           op="linalg_vector_norm"),
+    OpCase("linalg_norm_vec_dim", lambda m, a: m.linalg.norm(a, 3, dim=1, keepdim=True),
+           [(2, 3)], op="linalg_vector_norm"),
+    OpCase("linalg_norm_vec_1d", lambda m, a: m.linalg.norm(a, INF), [(4,)],
+           op="linalg_vector_norm"),
+    OpCase("matrix_norm_1", lambda m, a: m.linalg.norm(a, 1), [(3, 4)],
+           make=_away_from_zero((3, 4)), op=("linalg_vector_norm", "sum_dim", "abs")),
+    OpCase("matrix_norm_-1", lambda m, a: m.linalg.norm(a, -1), [(3, 4)],
+           make=_away_from_zero((3, 4)), op="linalg_vector_norm"),
+    OpCase("matrix_norm_inf", lambda m, a: m.linalg.norm(a, INF), [(3, 4)],
+           make=_away_from_zero((3, 4)), op="linalg_vector_norm"),
+    OpCase("matrix_norm_-inf", lambda m, a: m.linalg.norm(a, -INF), [(4, 3)],
+           make=_away_from_zero((4, 3)), op="linalg_vector_norm"),
+    OpCase("matrix_norm_batched", lambda m, a: m.linalg.matrix_norm(a, INF, dim=(2, 0)),
+           [(3, 2, 4)], make=_away_from_zero((3, 2, 4)), op="linalg_vector_norm"),
+    OpCase("matrix_norm_keep", lambda m, a: m.linalg.matrix_norm(a, 1, keepdim=True),
+           [(2, 3, 3)], make=_away_from_zero((2, 3, 3)), op="linalg_vector_norm"),
+    OpCase("matrix_norm_fro_dims", lambda m, a: m.linalg.norm(a, dim=(0, 2)), [(2, 3, 2)],
+           op="linalg_vector_norm"),
+    # inverse, determinant, solve (well-conditioned inputs)
+    OpCase("inv", lambda m, a: m.linalg.inv(a), [(3, 3)], make=_mats((3, 3)),
+           op="linalg_inv"),
+    OpCase("inv_batched", lambda m, a: m.inverse(a), [(2, 3, 3)], make=_mats((2, 3, 3)),
+           op="linalg_inv"),
+    OpCase("det", lambda m, a: m.linalg.det(a), [(3, 3)], make=_mats((3, 3)),
+           op="linalg_det"),
+    OpCase("det_batched", lambda m, a: m.det(a), [(2, 3, 3)], make=_mats((2, 3, 3)),
+           op="linalg_det"),
+    OpCase("det_1x1", lambda m, a: a.det(), [(1, 1)], make=_mats((1, 1)), op="linalg_det"),
+    OpCase("solve_vec", lambda m, a, b: m.linalg.solve(a, b), [(3, 3), (3,)],
+           make=lambda r: [_well_conditioned(r, (3, 3)), r.uniform(-2, 2, (3,))],
+           op="linalg_solve"),
+    OpCase("solve_mat", lambda m, a, b: m.linalg.solve(a, b), [(3, 3), (3, 2)],
+           make=lambda r: [_well_conditioned(r, (3, 3)), r.uniform(-2, 2, (3, 2))],
+           op="linalg_solve"),
+    OpCase("solve_batch_bcast", lambda m, a, b: m.linalg.solve(a, b), [(2, 3, 3), (3, 2)],
+           make=lambda r: [_well_conditioned(r, (2, 3, 3)), r.uniform(-2, 2, (3, 2))],
+           op="linalg_solve"),
+    OpCase("solve_batch_vec", lambda m, a, b: m.linalg.solve(a, b), [(2, 3, 3), (2, 3)],
+           make=lambda r: [_well_conditioned(r, (2, 3, 3)), r.uniform(-2, 2, (2, 3))],
+           op="linalg_solve"),
+    OpCase("solve_a_bcast", lambda m, a, b: m.linalg.solve(a, b), [(3, 3), (2, 3, 4)],
+           make=lambda r: [_well_conditioned(r, (3, 3)), r.uniform(-2, 2, (2, 3, 4))],
+           op="linalg_solve"),
+    OpCase("solve_right", lambda m, a, b: m.linalg.solve(a, b, left=False), [(3, 3), (2, 3)],
+           make=lambda r: [_well_conditioned(r, (3, 3)), r.uniform(-2, 2, (2, 3))],
+           op="linalg_solve"),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_value(case):
+    check_value(case)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.grad], ids=str)
+def test_vjp(case):
+    check_vjp(case)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.fwd], ids=str)
+def test_jvp(case):
+    check_jvp(case)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.second], ids=str)
+def test_second_order(case):
+    check_second_order(case)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.f32], ids=str)
+def test_float32(case):
+    check_float32(case)
+
+
+# --- beyond the table -----------------------------------------------------------------------
+
+def _both(fn):
+    return fn(cr), fn(torch)
+
+
+@pytest.mark.parametrize("make, name", [
+    (lambda m: m.trace(m.ones(2, 2, requires_grad=True)), "TraceBackward0"),
+    (lambda m: m.diagonal(m.ones(2, 2, requires_grad=True)), "DiagonalBackward0"),
+    (lambda m: m.diag_embed(m.ones(2, requires_grad=True)), "DiagEmbedBackward0"),
+    (lambda m: m.tril(m.ones(2, 2, requires_grad=True)), "TrilBackward0"),
+    (lambda m: m.triu(m.ones(2, 2, requires_grad=True)), "TriuBackward0"),
+    (lambda m: m.outer(m.ones(2, requires_grad=True), m.ones(2)), "MulBackward0"),
+    (lambda m: m.linalg.vector_norm(m.ones(2, requires_grad=True)),
+     "LinalgVectorNormBackward0"),
+    (lambda m: m.linalg.inv(m.eye(2, requires_grad=True)), "LinalgInvExBackward0"),
+    (lambda m: m.linalg.det(m.eye(2, requires_grad=True)), "LinalgDetBackward0"),
+    (lambda m: m.linalg.solve(m.eye(2, requires_grad=True), m.ones(2)),
+     "LinalgSolveExBackward0"),
+])
+def test_grad_fn_names(make, name):
+    c, t = _both(make)
+    assert type(t.grad_fn).__name__ == name
+    assert type(c.grad_fn).__name__ == name
+
+
+def test_einsum_implicit_order_and_int():
+    a = np.arange(6).reshape(2, 3)
+    for eq in ("ij", "ji", "ij->", "Ba,aC", "a,B"):
+        n_ops = eq.split("->")[0].count(",") + 1
+        if n_ops == 1:
+            args = [a]
+        elif eq == "a,B":
+            args = [np.arange(2), np.arange(3)]
+        else:
+            args = [a, a.T]
+        rc = cr.einsum(eq, *[cr.tensor(x) for x in args])
+        rt = torch.einsum(eq, *[torch.tensor(x) for x in args])
+        assert rc.dtype == cr.int64
+        np.testing.assert_array_equal(rc.numpy(), rt.numpy())
+
+
+@pytest.mark.parametrize("eq, shapes, msg", [
+    ("ij,jk", [(2, 3)], "fewer operands"),
+    ("ij->ii", [(2, 3)], "appears more than once in the output"),
+    ("ij->k", [(2, 3)], "does not appear in the equation"),
+    ("ii->i", [(2, 3)], "subscript i is repeated for operand 0 but the sizes don't match"),
+    ("ij,jk", [(2, 3), (4, 4)], "does not broadcast"),
+    ("ij1", [(2, 3)], "subscripts must be in [a-zA-Z]"),
+    ("ijk", [(2, 3)], "does not match the number of dimensions"),
+])
+def test_einsum_errors(eq, shapes, msg):
+    with pytest.raises(RuntimeError) as ec:
+        cr.einsum(eq, *[cr.ones(s) for s in shapes])
+    with pytest.raises(RuntimeError):
+        torch.einsum(eq, *[torch.ones(s) for s in shapes])
+    assert msg in str(ec.value)
+    assert "einsum()" in str(ec.value)
+
+
+def test_einsum_third_order():
+    # einsum's VJP is an einsum with constant ones/eye operands: derivatives of any order
+    a0 = np.array([[1.0, 2.0], [3.0, 5.0]])
+    fc = lambda m, a: m.einsum("ij,jk,ki->", a, a, a)   # trace(A^3): d3/dA3 is constant
+    xs = []
+    for m in (cr, torch):
+        a = m.tensor(a0, dtype=m.float64, requires_grad=True)
+        y = fc(m, a)
+        (g,) = m.autograd.grad(y, a, create_graph=True)
+        (h,) = m.autograd.grad((g * g).sum(), a, create_graph=True)
+        (k,) = m.autograd.grad(h.sum(), a)
+        xs.append([g.detach().numpy(), h.detach().numpy(), k.numpy()])
+    for u, v in zip(*xs):
+        np.testing.assert_allclose(u, v, rtol=1e-10)
+
+
+def test_inverse_of_singular_raises_linalg_error():
+    for fn in (lambda m, a: m.linalg.inv(a), lambda m, a: m.linalg.solve(a, m.ones(2))):
+        with pytest.raises(cr.linalg.LinAlgError) as ec:
+            fn(cr, cr.zeros(2, 2))
+        with pytest.raises(torch.linalg.LinAlgError):
+            fn(torch, torch.zeros(2, 2))
+        assert isinstance(ec.value, RuntimeError) and "singular" in str(ec.value)
+
+
+@pytest.mark.parametrize("fn, exc", [
+    (lambda m: m.linalg.inv(m.ones(2, 3)), RuntimeError),
+    (lambda m: m.linalg.det(m.tensor([[1, 2], [3, 4]])), RuntimeError),
+    (lambda m: m.linalg.solve(m.eye(3), m.ones(2, 3)), RuntimeError),
+    (lambda m: m.trace(m.ones(2, 2, 2)), RuntimeError),
+    (lambda m: m.diag(m.ones(2, 2, 2)), RuntimeError),
+    (lambda m: m.tril(m.ones(3)), RuntimeError),
+    (lambda m: m.outer(m.ones(2, 2), m.ones(2)), RuntimeError),
+    (lambda m: m.tensordot(m.ones(2, 3), m.ones(4, 2), dims=([1], [0])), RuntimeError),
+    (lambda m: m.linalg.vector_norm(m.tensor([1, 2])), RuntimeError),
+    (lambda m: m.linalg.norm(m.ones(2, 2, 2), 1), RuntimeError),
+    (lambda m: m.linalg.matrix_norm(m.ones(2, 2), 3), RuntimeError),
+])
+def test_errors_match_torch(fn, exc):
+    with pytest.raises(exc):
+        fn(torch)
+    with pytest.raises(exc):
+        fn(cr)
+
+
+def test_spectral_and_nuclear_norms_not_implemented():
+    for ord in ("nuc", 2, -2):
+        with pytest.raises(NotImplementedError, match="SVD"):
+            cr.linalg.matrix_norm(cr.eye(2), ord)
+
+
+def test_norm_gradient_at_zero_is_zero():
+    for ord in (2, 1, 3, INF):
+        x = cr.zeros(3, dtype=cr.float64, requires_grad=True)
+        cr.linalg.vector_norm(x, ord).backward()
+        np.testing.assert_array_equal(x.grad.numpy(), np.zeros(3))
+    x = cr.zeros(2, 2, requires_grad=True)
+    cr.linalg.norm(x).backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.zeros((2, 2)))
+
+
+def test_norm_inf_ties_split_evenly():
+    vals = np.array([3.0, -3.0, 1.0])
+    gs = []
+    for m in (cr, torch):
+        x = m.tensor(vals, dtype=m.float64, requires_grad=True)
+        m.linalg.vector_norm(x, INF).backward()
+        gs.append(x.grad.numpy())
+    np.testing.assert_allclose(gs[0], gs[1])
+    np.testing.assert_allclose(gs[0], [0.5, -0.5, 0.0])

@@ -1,0 +1,266 @@
+"""Indexing and rearranging ops (ops/index_more.py, nn.functional.pad) against PyTorch and
+finite differences: value, VJP, JVP and second order in float64, float32 dtype
+preservation; plus grad_fn names, the meshgrid warning and error messages."""
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule as cr
+from oplib import OpCase, check_float32, check_jvp, check_second_order, check_value, check_vjp
+
+IDX0 = [[0, 2, 0, 1], [2, 2, 1, 0]]          # scatter along dim 0 of a (3, 4), repeats
+MASK = [[True, False, True], [False, False, True]]
+
+
+def _pieces(m, parts):
+    # combine every piece with a different weight so each piece's gradient is checked
+    return m.cat([p.reshape(-1) * (i + 1) for i, p in enumerate(parts)])
+
+
+CASES = [
+    # scatter_add / index_select / gather
+    OpCase("scatter_add", lambda m, a, s: m.scatter_add(a, 0, m.tensor(IDX0), s),
+           [(3, 4), (2, 4)], op="scatter_add"),
+    OpCase("scatter_add_dim1_small_index",
+           lambda m, a, s: a.scatter_add(1, m.tensor([[1, 1], [0, 2]]), s),
+           [(3, 3), (2, 2)], op="scatter_add"),
+    OpCase("scatter_add_inplace",
+           lambda m, a, s: a.clone().scatter_add_(0, m.tensor([2, 0, 2]), s),
+           [(4,), (3,)], op="scatter_add"),
+    OpCase("gather_small_index", lambda m, a: m.gather(a, 1, m.tensor([[2, 0], [1, 1]])),
+           [(3, 3)], op="gather"),
+    OpCase("index_select", lambda m, a: m.index_select(a, 0, m.tensor([2, 0, 2])),
+           [(3, 2)], op="index_select"),
+    OpCase("index_select_dim1", lambda m, a: a.index_select(1, m.tensor([1, 1, 0])),
+           [(2, 3, 2)], op="index_select"),
+    OpCase("index_select_0d_index", lambda m, a: a.index_select(-1, m.tensor(1)), [(2, 3)],
+           op="index_select"),
+    # masked_fill: number or 0-d tensor value, broadcasting masks
+    OpCase("masked_fill", lambda m, a: a.masked_fill(m.tensor(MASK), 0.5), [(2, 3)],
+           op="masked_fill"),
+    OpCase("masked_fill_fn", lambda m, a: m.masked_fill(a, m.tensor([True, False, True]), -1.0),
+           [(2, 3)], op="masked_fill"),
+    OpCase("masked_fill_mask_bcast",
+           lambda m, a: a.masked_fill(m.tensor([[[True]], [[False]]]), 2.0), [(2, 3)],
+           op="masked_fill"),
+    OpCase("masked_fill_tensor", lambda m, a, v: a.masked_fill(m.tensor(MASK), v),
+           [(2, 3), ()], op="masked_fill_tensor"),
+    OpCase("masked_fill_tensor_bcast",
+           lambda m, a, v: a.masked_fill(m.tensor([[True], [False]]), v), [(3,), ()],
+           op="masked_fill_tensor"),
+    OpCase("masked_fill_inplace",
+           lambda m, a, v: a.clone().masked_fill_(m.tensor(MASK), v * 2), [(2, 3), ()],
+           op="masked_fill_tensor"),
+    OpCase("masked_fill_0d", lambda m, a: a.masked_fill(m.tensor(True), 3.0), [()],
+           op="masked_fill"),
+    # flip / roll
+    OpCase("flip", lambda m, a: m.flip(a, [0]), [(3, 2)], op="flip"),
+    OpCase("flip_dims", lambda m, a: a.flip(0, -1), [(2, 3, 2)], op="flip"),
+    OpCase("flip_0d", lambda m, a: m.flip(a, []), [()], op="flip"),
+    OpCase("fliplr", lambda m, a: m.fliplr(a), [(2, 3)], op="flip"),
+    OpCase("flipud", lambda m, a: a.flipud(), [(3, 2)], op="flip"),
+    OpCase("roll_flat", lambda m, a: m.roll(a, 2), [(2, 3)], op="roll"),
+    OpCase("roll_dims", lambda m, a: a.roll((1, -2), (0, 1)), [(3, 4)], op="roll"),
+    OpCase("roll_neg_dim", lambda m, a: a.roll(1, -1), [(2, 3)], op="roll"),
+    # repeat / tile
+    OpCase("repeat", lambda m, a: a.repeat(2, 1, 3), [(2, 3)], op="repeat"),
+    OpCase("repeat_same_rank", lambda m, a: a.repeat(2, 2), [(2, 3)], op="repeat"),
+    OpCase("repeat_0d", lambda m, a: a.repeat(3), [()], op="repeat"),
+    OpCase("tile", lambda m, a: m.tile(a, (2,)), [(2, 3)], op="repeat"),
+    OpCase("tile_method", lambda m, a: a.tile(2, 1, 1), [(2, 3)], op="repeat"),
+    # narrow / split / chunk / unbind (views: slices)
+    OpCase("narrow", lambda m, a: m.narrow(a, 1, 1, 2), [(2, 4)], op="slice"),
+    OpCase("narrow_neg", lambda m, a: a.narrow(0, -2, 2), [(3, 2)], op="slice"),
+    OpCase("split_int", lambda m, a: _pieces(m, m.split(a, 2)), [(5, 2)], op="slice"),
+    OpCase("split_sizes", lambda m, a: _pieces(m, a.split([1, 3], dim=1)), [(2, 4)],
+           op="slice"),
+    OpCase("chunk", lambda m, a: _pieces(m, m.chunk(a, 3, 1)), [(2, 5)], op="slice"),
+    OpCase("unbind", lambda m, a: _pieces(m, m.unbind(a, 1)), [(2, 3)], op="slice"),
+    # padding
+    OpCase("pad_constant", lambda m, a: m.nn.functional.pad(a, (1, 2)), [(2, 3)],
+           op="constant_pad_nd"),
+    OpCase("pad_value", lambda m, a: m.nn.functional.pad(a, (0, 1, 2, 0), value=1.5),
+           [(2, 3)], op="constant_pad_nd"),
+    OpCase("pad_negative", lambda m, a: m.nn.functional.pad(a, (-1, 2, 1, -1)), [(3, 4)],
+           op="constant_pad_nd"),
+    OpCase("pad_3dims", lambda m, a: m.nn.functional.pad(a, (1, 0, 0, 1, 1, 1)), [(2, 2, 2)],
+           op="constant_pad_nd"),
+    OpCase("pad_reflect1d", lambda m, a: m.nn.functional.pad(a, (2, 1), mode="reflect"),
+           [(2, 4)], op="reflect_pad1d"),
+    OpCase("pad_reflect2d", lambda m, a: m.nn.functional.pad(a, (1, 2, 2, 0), mode="reflect"),
+           [(1, 2, 3, 4)], op="reflect_pad2d"),
+    OpCase("pad_reflect3d",
+           lambda m, a: m.nn.functional.pad(a, (1, 1, 0, 1, 1, 0), mode="reflect"),
+           [(1, 2, 2, 3)], op="reflect_pad3d"),
+    OpCase("pad_replicate1d", lambda m, a: m.nn.functional.pad(a, (3, 1), mode="replicate"),
+           [(1, 2, 3)], op="replicate_pad1d"),
+    OpCase("pad_replicate2d",
+           lambda m, a: m.nn.functional.pad(a, (1, 1, 2, 1), mode="replicate"), [(2, 2, 3)],
+           op="replicate_pad2d"),
+    OpCase("pad_replicate3d",
+           lambda m, a: m.nn.functional.pad(a, (0, 1, 1, 0, 2, 1), mode="replicate"),
+           [(1, 1, 2, 2, 2)], op="replicate_pad3d"),
+    OpCase("pad_circular", lambda m, a: m.nn.functional.pad(a, (2, 3), mode="circular"),
+           [(1, 2, 3)], op="circular_pad"),
+    OpCase("pad_circular2d",
+           lambda m, a: m.nn.functional.pad(a, (1, 0, 1, 2), mode="circular"), [(1, 2, 3, 2)],
+           op="circular_pad"),
+    # meshgrid (reshape + expand views)
+    OpCase("meshgrid_ij", lambda m, a, b: m.stack(m.meshgrid(a, b, indexing="ij")),
+           [(2,), (3,)], op=("view", "expand")),
+    OpCase("meshgrid_xy", lambda m, a, b, c: m.cat([g.reshape(-1) for g in
+                                                    m.meshgrid(a, b, c, indexing="xy")]),
+           [(2,), (3,), (2,)], op="expand"),
+    OpCase("meshgrid_0d", lambda m, a, b: m.stack(m.meshgrid([a, b], indexing="xy")),
+           [(), (3,)], op="expand"),
+    # item assignment (core op, covered here with its transpose zero_at)
+    OpCase("setitem", lambda m, a, v: _setitem(a, v), [(3, 4), (4,)],
+           op=("setitem", "zero_at")),
+    # ops that only run as the VJP of another op (transposes): the row's function is that
+    # VJP as a function of the output gradient, built with create_graph=True
+    OpCase("index_scatter", lambda m, g: _vjp_of(m, lambda x: x[[0, 2, 0]], (3, 2), g),
+           [(3, 2)], op="index_scatter"),
+    OpCase("sum_to", lambda m, g: _vjp_of(m, lambda x: x.expand(2, 2, 3), (2, 1, 3), g),
+           [(2, 2, 3)], op="sum_to"),
+    OpCase("scatter_add_zeros",
+           lambda m, g: _vjp_of(m, lambda x: m.gather(x, 1, m.tensor([[1, 1], [0, 2]])),
+                                (2, 3), g),
+           [(2, 2)], op="scatter_add_zeros"),
+]
+
+
+def _vjp_of(m, fwd, shape, g):
+    with m.enable_grad():           # finite differences run the row under no_grad
+        x = m.ones(shape, dtype=g.dtype, requires_grad=True)
+        return m.autograd.grad(fwd(x), x, g, create_graph=True)[0]
+
+
+def _setitem(a, v):
+    y = a.clone()
+    y[1] = v
+    y[0, :2] = v[1:3] * 2
+    return y * 1.0
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_value(case):
+    check_value(case)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.grad], ids=str)
+def test_vjp(case):
+    check_vjp(case)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.fwd], ids=str)
+def test_jvp(case):
+    check_jvp(case)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.second], ids=str)
+def test_second_order(case):
+    check_second_order(case)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.f32], ids=str)
+def test_float32(case):
+    check_float32(case)
+
+
+# --- beyond the table -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("make, name", [
+    (lambda m, x: m.scatter_add(x, 0, m.tensor([0, 0]), x[:2]), "ScatterAddBackward0"),
+    (lambda m, x: m.index_select(x, 0, m.tensor([1])), "IndexSelectBackward0"),
+    (lambda m, x: x.masked_fill(x > 0, 1.0), "MaskedFillBackward0"),
+    (lambda m, x: x.masked_fill(x > 0, m.tensor(1.0)), "MaskedFillBackward1"),
+    (lambda m, x: x.flip(0), "FlipBackward0"),
+    (lambda m, x: x.roll(1), "RollBackward0"),
+    (lambda m, x: x.repeat(2), "RepeatBackward0"),
+    (lambda m, x: x.tile(2), "RepeatBackward0"),
+    (lambda m, x: x.narrow(0, 1, 2), "SliceBackward0"),
+    (lambda m, x: m.nn.functional.pad(x, (1, 1)), "ConstantPadNdBackward0"),
+    (lambda m, x: m.nn.functional.pad(x[None], (1, 1), mode="reflect"),
+     "ReflectionPad1DBackward0"),
+    (lambda m, x: m.nn.functional.pad(x[None, None], (1, 1, 1, 1), mode="replicate"),
+     "ReplicationPad2DBackward0"),
+])
+def test_grad_fn_names(make, name):
+    for m in (cr, torch):
+        x = m.arange(4.0, requires_grad=True)
+        assert type(make(m, x).grad_fn).__name__ == name
+
+
+def test_split_chunk_shapes_match_torch():
+    for n in range(0, 8):
+        for k in (1, 2, 3, 5):
+            xc, xt = cr.arange(float(n)), torch.arange(float(n))
+            if n:
+                assert [p.shape[0] for p in xc.chunk(k)] == [p.shape[0] for p in xt.chunk(k)]
+            assert [p.shape[0] for p in xc.split(k)] == [p.shape[0] for p in xt.split(k)]
+
+
+def test_meshgrid_warns_without_indexing_and_defaults_to_ij():
+    a, b = cr.arange(2.0), cr.arange(3.0)
+    with pytest.warns(UserWarning, match="indexing argument"):
+        gc = cr.meshgrid(a, b)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gt = torch.meshgrid(torch.arange(2.0), torch.arange(3.0))
+    for u, v in zip(gc, gt):
+        assert tuple(u.shape) == tuple(v.shape) == (2, 3)
+        np.testing.assert_array_equal(u.numpy(), v.numpy())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cr.meshgrid(a, b, indexing="xy")
+
+
+def test_masked_fill_inplace_and_dtypes():
+    for m in (cr, torch):
+        x = m.tensor([1.0, -2.0, 3.0], dtype=m.float64)
+        x.masked_fill_(x < 0, 0.0)
+        assert x.tolist() == [1.0, 0.0, 3.0]
+        y = m.tensor([1, 2, 3]).masked_fill(m.tensor([True, False, False]), 7)
+        assert y.tolist() == [7, 2, 3] and y.dtype == m.int64
+    # a float32 value tensor filled into float64: the gradient comes back as float32
+    v = cr.tensor(2.0, requires_grad=True)
+    x = cr.zeros(3, dtype=cr.float64)
+    x.masked_fill(cr.tensor([True, True, False]), v).sum().backward()
+    assert v.grad.dtype == cr.float32 and v.grad.item() == 2.0
+
+
+def test_index_ops_accumulate_repeats():
+    x = cr.zeros(3, requires_grad=True)
+    cr.index_select(x, 0, cr.tensor([1, 1, 1, 2])).sum().backward()
+    assert x.grad.tolist() == [0.0, 3.0, 1.0]
+    r = cr.scatter_add(cr.zeros(3), 0, cr.tensor([2, 2, 0]), cr.tensor([1.0, 2.0, 4.0]))
+    assert r.tolist() == [4.0, 0.0, 3.0]
+
+
+@pytest.mark.parametrize("fn, exc", [
+    (lambda m, x: m.index_select(x, 0, m.tensor([5])), IndexError),
+    (lambda m, x: m.index_select(x, 0, m.tensor([[1]])), IndexError),
+    (lambda m, x: x.masked_fill(m.ones(3, 3), 1.0), RuntimeError),
+    (lambda m, x: x.masked_fill(x > 0, m.ones(2)), RuntimeError),
+    (lambda m, x: x.narrow(0, 2, 3), RuntimeError),
+    (lambda m, x: x.flip(0, 0), RuntimeError),
+    (lambda m, x: x.roll((1, 2), 0), RuntimeError),
+    (lambda m, x: x.repeat(2), RuntimeError),
+    (lambda m, x: x.split([1, 1]), RuntimeError),
+    (lambda m, x: x.chunk(0), RuntimeError),
+    (lambda m, x: m.nn.functional.pad(x, (1,)), RuntimeError),
+    (lambda m, x: m.nn.functional.pad(x, (1, 1, 1, 1, 1, 1)), RuntimeError),
+    (lambda m, x: m.nn.functional.pad(x[None], (3, 3), mode="reflect"), RuntimeError),
+    (lambda m, x: m.nn.functional.pad(x[None], (1, 1, 1, 1, 1, 1), mode="reflect"),
+     NotImplementedError),
+    (lambda m, x: m.nn.functional.pad(x[None], (4, 4), mode="circular"), RuntimeError),
+    (lambda m, x: m.meshgrid(x, indexing="yx"), RuntimeError),
+    (lambda m, x: m.scatter_add(x, 0, m.tensor([[3]]), x), RuntimeError),
+])
+def test_errors_match_torch(fn, exc):
+    with pytest.raises(exc):
+        fn(torch, torch.ones(3, 3))
+    with pytest.raises(exc):
+        fn(cr, cr.ones(3, 3))
