@@ -192,8 +192,9 @@ def _check_inplace(self, name, graph=False):
     if self._base is not None and (graph or STATE.enabled and self._base._rg):
         raise RuntimeError(
             f"{name}: in-place modification of a view of a tensor that requires grad is not "
-            f"supported by chainrule. Index the base tensor directly (x[0, 1] = v rather than "
-            f"x[0][1] = v) or work on a clone().")
+            f"supported by chainrule. Assign through the base tensor instead: x[0, 1] = v "
+            f"rather than x[0][1] = v, and x[i] = x[i] + v rather than x[i] += v; or work on "
+            f"a clone() of the view.")
 
 
 def _needs_graph(self, others):

@@ -258,3 +258,17 @@ def test_inplace_activations():
         getattr(torch.nn.functional, name)(b, inplace=True, **kw)
         assert ra is a
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["relu", "leaky_relu", "elu", "silu"])
+def test_inplace_activation_on_graph_tensor_backpropagates_like_torch(name):
+    data = [-1.5, -0.2, 0.3, 2.0]
+    grads = []
+    for m in (cr, torch):
+        a = m.tensor(np.array(data), requires_grad=True)
+        x = a * 2
+        y = getattr(m.nn.functional, name)(x, inplace=True)
+        assert y is x
+        (x * x).sum().backward()
+        grads.append(a.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12)

@@ -166,8 +166,9 @@ def silu(input, inplace=False):
     >>> torch.nn.functional.silu(torch.tensor([0.0, 1.0]))
     tensor([0.0000, 0.7311])
     """
-    r = apply(SILU, (_float_only("silu", "silu_cpu", input),))
-    return _maybe_inplace(input, r, inplace)
+    if inplace:
+        return _inplace("silu_", silu, input)
+    return apply(SILU, (_float_only("silu", "silu_cpu", input),))
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
@@ -178,9 +179,10 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
     >>> torch.nn.functional.leaky_relu(torch.tensor([-2.0, 3.0]), 0.1)
     tensor([-0.2000,  3.0000])
     """
+    if inplace:
+        return _inplace("leaky_relu_", leaky_relu, input, negative_slope)
     x = _float_only("leaky_relu", "leaky_relu_cpu", input)
-    r = apply(LEAKY_RELU, (x,), {"slope": negative_slope})
-    return _maybe_inplace(input, r, inplace)
+    return apply(LEAKY_RELU, (x,), {"slope": negative_slope})
 
 
 def elu(input, alpha=1.0, inplace=False):
@@ -190,12 +192,21 @@ def elu(input, alpha=1.0, inplace=False):
     >>> torch.nn.functional.elu(torch.tensor([-1.0, 2.0]))
     tensor([-0.6321,  2.0000])
     """
+    if inplace:
+        return _inplace("elu_", elu, input, alpha)
     x = _float_only("elu", "elu_cpu", input)
-    r = apply(ELU, (x,), {"alpha": alpha})
-    return _maybe_inplace(input, r, inplace)
+    return apply(ELU, (x,), {"alpha": alpha})
+
+
+def _inplace(name, fn, input, *args):
+    """``fn(input, *args)`` written into ``input`` (the shared in-place machinery: the graph
+    sees a copy of the old value, so the backward pass still has it)."""
+    from .._methods import inplace
+    return inplace(name, fn)(input, *args)
 
 
 def _maybe_inplace(input, result, inplace):
+    """For activations defined elsewhere (``relu``): ``input`` overwritten by ``result``."""
     if not inplace:
         return result
     from .._methods import _commit, _check_inplace, _needs_graph
