@@ -324,41 +324,42 @@ def _run_all(roots, buffers, tensor_mode, retain_graph, accumulate, create_graph
             continue
         if tensor_mode or node.op.vjp_all is not None:
             grads = apply_node(node, g, tensor_mode)
-        else:
-            # apply_node, inlined for the common case (arrays, one rule per input)
-            if node._freed or node._versions is not None:
-                node._check_saved()
-            vjps = node.op.vjps
-            params = node._params
-            out = node._out
-            inputs = node._arrays
-            if inputs is None:
-                inputs = (None,) * len(nexts)
-            shapes = node._shapes
-            grads = []
-            i = 0
-            for nxt in nexts:
-                if nxt is None:
-                    grads.append(None)
-                else:
-                    gi = vjps[i](NF, g, out, *inputs, **params) if params else \
-                        vjps[i](NF, g, out, *inputs)
-                    if shapes is not None and gi is not None and shapes[i] is not None \
-                            and gi.shape != shapes[i]:
-                        gi = NF.sum_to(gi, shapes[i])
-                    grads.append(gi)
-                i += 1
-        if not retain_graph and (node._inputs is not None or node._out is not None):
-            node._inputs = node._arrays = node._out = node._out_fw = None
-            node._freed = True
+            if not retain_graph:
+                node.release()
+            for nxt, gi in zip(nexts, grads):
+                if nxt is not None and gi is not None:
+                    old = get(nxt)
+                    buffers[nxt] = gi if old is None else old + gi
+            continue
+        # apply_node, inlined for the common case (arrays, one rule per input)
+        if node._freed:
+            node._check_saved()
+        versions = node._versions
+        if versions is not None:
+            for box, version, _ in versions:
+                if box[0] != version:
+                    node._check_saved()         # raises PyTorch's in-place error
+        vjps = node.op.vjps
+        params = node._params
+        out = node._out
+        inputs = node._arrays
+        if inputs is None:
+            inputs = (None,) * len(nexts)
+        shapes = node._shapes
         i = 0
         for nxt in nexts:
             if nxt is not None:
-                gi = grads[i]
+                gi = vjps[i](NF, g, out, *inputs, **params) if params else \
+                    vjps[i](NF, g, out, *inputs)
                 if gi is not None:
+                    if shapes is not None and shapes[i] is not None and gi.shape != shapes[i]:
+                        gi = NF.sum_to(gi, shapes[i])
                     old = get(nxt)
                     buffers[nxt] = gi if old is None else old + gi
             i += 1
+        if not retain_graph and (node._inputs is not None or out is not None):
+            node._inputs = node._arrays = node._out = node._out_fw = None
+            node._freed = True
 
 
 def _run_hooks(hooks, g, tensor_mode):

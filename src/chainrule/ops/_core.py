@@ -182,24 +182,32 @@ def _record(op, args, data, params, out, t):
     node = _new(op.node_cls)
     vjps = op.vjps
     save = op.save_inputs
-    nxt = []
     versions = None
-    i = 0
-    for a in args:
-        if a.__class__ is Tensor or isinstance(a, Tensor):
-            if a._rg and vjps[i] is not None:
-                nxt.append(a._node or a._grad_accumulator())
+    if len(args) == 1:                  # one input, and apply() saw that it requires grad
+        a = args[0]
+        nxt = ((a._node or a._grad_accumulator()) if vjps[0] is not None else None,)
+        if save:
+            v = a._version
+            versions = [(v, v[0], 0)]
+    else:
+        nxt = []
+        i = 0
+        for a in args:
+            if a.__class__ is Tensor or isinstance(a, Tensor):
+                if a._rg and vjps[i] is not None:
+                    nxt.append(a._node or a._grad_accumulator())
+                else:
+                    nxt.append(None)
+                if save:
+                    v = a._version
+                    if versions is None:
+                        versions = [(v, v[0], i)]
+                    else:
+                        versions.append((v, v[0], i))
             else:
                 nxt.append(None)
-            if save:
-                v = a._version
-                if versions is None:
-                    versions = [(v, v[0], i)]
-                else:
-                    versions.append((v, v[0], i))
-        else:
-            nxt.append(None)
-        i += 1
+            i += 1
+        nxt = tuple(nxt)
     shapes = None
     if op.broadcasts:
         oshape = out.shape
@@ -207,7 +215,7 @@ def _record(op, args, data, params, out, t):
             if isinstance(a, Tensor) and a._data.shape != oshape:
                 shapes = tuple(a._data.shape if isinstance(a, Tensor) else None for a in args)
                 break
-    node._next = tuple(nxt)
+    node._next = nxt
     if save:
         node._inputs = args
         node._arrays = data
