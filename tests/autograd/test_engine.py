@@ -649,6 +649,9 @@ def test_inplace_on_view_of_grad_tensor_says_what_to_do():
     assert "view" in str(e.value) and "x[0, 1] = v" in str(e.value) and "clone()" in str(e.value)
     with pytest.raises(RuntimeError, match="view"):
         y[0:1].mul_(2)
+    with pytest.raises(RuntimeError) as e:
+        y[1:] += 1.0
+    assert "x[i] = x[i] + v" in str(e.value)
     # the suggested form works and matches torch
     def f(m):
         x = m.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
