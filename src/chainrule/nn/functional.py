@@ -16,5 +16,7 @@ def relu(input, inplace=False):
     tensor([0., 2.])
     """
     return _inplace("relu_", _relu, input) if inplace else _relu(input)
+
+
 from ._losses import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: F401
                       cross_entropy, dropout, l1_loss, mse_loss, nll_loss)

@@ -205,16 +205,6 @@ def _inplace(name, fn, input, *args):
     return inplace(name, fn)(input, *args)
 
 
-def _maybe_inplace(input, result, inplace):
-    """For activations defined elsewhere (``relu``): ``input`` overwritten by ``result``."""
-    if not inplace:
-        return result
-    from .._methods import _commit, _check_inplace, _needs_graph
-    _check_inplace(input, "inplace activation", _needs_graph(input, ()))
-    _commit(input, result, "inplace activation")
-    return input
-
-
 # --- softmax family ------------------------------------------------------------------------
 
 def _softmax_np(x, dim):

@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 
 from .._tensor import Tensor
-from ._core import NF, TF, apply, defop
+from ._core import apply, defop
 from .elementwise import _floating, _tensorize
 from .reduce import _aliases, _count, kept_shape, norm_dims
 
