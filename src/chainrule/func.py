@@ -32,6 +32,7 @@ tensor([[ 6.,  0.],
         [ 0., 12.]])
 """
 import functools
+import weakref
 
 import numpy as np
 
@@ -135,7 +136,7 @@ def _fresh(x, own):
     y._rg = True
     if x._fw:
         y._fw = {lv: t for lv, t in x._fw.items() if lv in _fw.OPEN}
-    own.add(id(y))
+    own[id(y)] = y
     return y
 
 
@@ -162,22 +163,43 @@ def _regroup(flat, specs, single):
     return out[0] if single else tuple(out)
 
 
+#: fresh leaves of transforms that have returned: {id: weakref}.  Graphs reaching only
+#: these (and the current transform's own leaves) are not needed outside.
+_RETIRED = {}
+
+
+def _retire(own):
+    for i, t in own.items():
+        def drop(r, i=i):
+            if _RETIRED.get(i) is r:
+                del _RETIRED[i]
+        _RETIRED[i] = weakref.ref(t, drop)
+
+
+def _internal(t, own):
+    i = id(t)
+    if i in own:
+        return True
+    r = _RETIRED.get(i)
+    return r is not None and r() is t
+
+
 def _depends_on_outside(tensors, own):
-    """True if the graph of any of ``tensors`` reaches a leaf requiring grad that is not one
-    of this transform's own fresh inputs (``own``: set of ids) -- i.e. an enclosing
-    transform or the user differentiates the result, so its graph must be kept."""
+    """True if the graph of any of ``tensors`` reaches a leaf requiring grad that is not a
+    fresh input of this transform (``own``: {id: tensor}) or of a finished one -- i.e. an
+    enclosing transform or the user differentiates the result, so its graph must be kept."""
     stack, seen = [], set()
     for t in tensors:
         if isinstance(t, Tensor) and t._rg:
             if t._node is None:
-                if id(t) not in own:
+                if not _internal(t, own):
                     return True
             else:
                 stack.append(t._node)
     while stack:
         node = stack.pop()
         if node.__class__ is AccumulateGrad:
-            if id(node.variable) not in own:
+            if not _internal(node.variable, own):
                 return True
             continue
         for n in node._next:
@@ -245,7 +267,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         nums = _check_argnums(argnums, len(args))
-        own = set()
+        own = {}
         with enable_grad():
             args2, flat, specs = _prepare(args, nums, own)
             out, aux = _split_aux(func(*args2, **kwargs), has_aux, api)
@@ -264,9 +286,9 @@ def grad_and_value(func, argnums=0, has_aux=False):
             gs = [_finalize(_zeros_like(x) if g is None else g, own) for g, x in zip(gs, flat)]
         g = _regroup(gs, specs, isinstance(argnums, int))
         out = _finalize(out, own)
-        if has_aux:
-            return g, (out, _finalize_tree(aux, own))
-        return g, out
+        aux = _finalize_tree(aux, own) if has_aux else None
+        _retire(own)
+        return (g, (out, aux)) if has_aux else (g, out)
     return wrapper
 
 
@@ -307,7 +329,7 @@ def vjp(func, *primals, has_aux=False):
     >>> vjp_fn(torch.tensor([1.0, 10.0]))
     (tensor([ 2., 40.]),)
     """
-    own = set()
+    own = {}
     with enable_grad():
         args2, flat, specs = _prepare(primals, tuple(range(len(primals))), own)
         out, aux = _split_aux(func(*args2), has_aux, "vjp(f, *primals)")
@@ -341,9 +363,9 @@ def vjp(func, *primals, has_aux=False):
         return _regroup(gs, specs, False)
 
     result = _finalize_tree(out, own)
-    if has_aux:
-        return result, vjp_fn, _finalize_tree(aux, own)
-    return result, vjp_fn
+    aux = _finalize_tree(aux, own) if has_aux else None
+    _retire(own)
+    return (result, vjp_fn, aux) if has_aux else (result, vjp_fn)
 
 
 def _onehot(shape, dtype, i):
@@ -368,7 +390,7 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         nums = _check_argnums(argnums, len(args))
-        own = set()
+        own = {}
         with enable_grad():
             args2, flat, specs = _prepare(args, nums, own)
             out, aux = _split_aux(func(*args2, **kwargs), has_aux, "jacrev(f, ...)(*args)")
@@ -395,9 +417,9 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
                 jacs.append(_regroup([_finalize(j, own) for j in jac], specs,
                                      isinstance(argnums, int)))
         result = tree_unflatten(out_spec, jacs)
-        if has_aux:
-            return result, _finalize_tree(aux, own)
-        return result
+        aux = _finalize_tree(aux, own) if has_aux else None
+        _retire(own)
+        return (result, aux) if has_aux else result
     return wrapper
 
 
@@ -448,7 +470,7 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
                                    f"unsupported type {type(o)}")
             t = o._fw.get(level) if o._fw else None
             tans.append(_zeros_like(o) if t is None else t)
-    own = set()
+    own = {}
     result = (tree_unflatten(o_spec, [_finalize(o, own) for o in o_leaves]),
               tree_unflatten(o_spec, [_finalize(t, own) for t in tans]))
     if has_aux:
@@ -513,7 +535,7 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
             if out is None:                        # no input elements at all
                 out, aux = run(None, None)
         o_leaves, o_spec = tree_flatten(out)
-        own = set()
+        own = {}
         jacs = []
         for oi, o in enumerate(o_leaves):
             per = []

@@ -339,7 +339,7 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
     def gradient(*ys):
         if outer_jacobian_strategy == "forward-mode":
             from ..func import _fresh       # a leaf that keeps the forward tangent
-            ys = tuple(y if y.requires_grad else _fresh(y, set()) for y in ys)
+            ys = tuple(y if y.requires_grad else _fresh(y, {}) for y in ys)
         with enable_grad():
             out = f(*ys)
             _check_outputs_rg((out,), strict)
