@@ -134,8 +134,9 @@ def mv(input, vec):
         raise RuntimeError(f"vector + matrix @ vector expected, got {a._data.ndim}, "
                            f"{b._data.ndim} dims (mv needs a 2-D matrix and a 1-D vector)")
     if a._data.shape[1] != b._data.shape[0]:
-        raise RuntimeError(f"size mismatch, got input ({a._data.shape[0]}), mat "
-                           f"({a._data.shape[0]}x{a._data.shape[1]}), vec ({b._data.shape[0]})")
+        raise RuntimeError(f"mv: size mismatch, got input ({a._data.shape[0]}), mat "
+                           f"({a._data.shape[0]}x{a._data.shape[1]}), vec ({b._data.shape[0]}). "
+                           f"The vector's length must equal the matrix's number of columns.")
     return apply(MV, (a, b))
 
 

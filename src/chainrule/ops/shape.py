@@ -44,10 +44,11 @@ def _target_shape(opname, x, shape):
             known *= s
     if -1 in shape:
         if known == 0 or n % known:
-            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {n}")
+            raise RuntimeError(f"{opname}: shape '{list(shape)}' is invalid for input of size "
+                               f"{n}. The known dimensions must divide the number of elements.")
         shape = tuple(n // known if s == -1 else s for s in shape)
     elif known != n:
-        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {n}. "
+        raise RuntimeError(f"{opname}: shape '{list(shape)}' is invalid for input of size {n}. "
                            f"The new shape must have the same number of elements.")
     return shape
 
@@ -285,9 +286,10 @@ def cat(tensors, dim=0, *, axis=None):
         for k in range(nd):
             if k != d and x._data.shape[k] != ts[0]._data.shape[k]:
                 raise RuntimeError(
-                    f"Sizes of tensors must match except in dimension {d}. Expected size "
+                    f"cat: Sizes of tensors must match except in dimension {d}. Expected size "
                     f"{ts[0]._data.shape[k]} but got size {x._data.shape[k]} for tensor "
-                    f"number {i} in the list.")
+                    f"number {i} in the list. Concatenate along the dimension that differs "
+                    f"(dim=) or reshape the tensors first.")
     return apply(CAT, tuple(ts), {"dim": d, "sizes": tuple(x._data.shape[d] for x in ts)})
 
 
