@@ -104,25 +104,30 @@ def defop(name, forward, vjps=None, jvp=None, **kw):
     return op
 
 
-def unary_op(name, forward, deriv, save_inputs=True, save_out=False, **kw):
+def unary_op(name, forward, deriv, save_inputs=True, save_out=False, vjp=None, **kw):
     """An elementwise op ``y = f(x)`` from its derivative ``deriv(F, out, x) -> f'(x)``:
-    VJP is ``g * f'(x)`` and JVP ``t * f'(x)``."""
-    def vjp(F, g, out, x, **p):
-        return g * deriv(F, out, x, **p)
+    VJP is ``g * f'(x)`` and JVP ``t * f'(x)``.  ``vjp``: the same VJP written out as
+    ``vjp(F, g, out, x)`` (saves a call per backward step on hot ops)."""
+    if vjp is None:
+        def vjp(F, g, out, x, **p):
+            return g * deriv(F, out, x, **p)
 
     def jvp(F, tangents, out, x, **p):
         return tangents[0] * deriv(F, out, x, **p)
     return defop(name, forward, (vjp,), jvp, save_inputs=save_inputs, save_out=save_out, **kw)
 
 
-def binary_op(name, forward, da, db, save_inputs=True, save_out=False, **kw):
+def binary_op(name, forward, da, db, save_inputs=True, save_out=False, vjps=None, **kw):
     """A broadcasting elementwise op ``y = f(a, b)`` from its partial derivatives
-    ``da(F, out, a, b)`` and ``db(F, out, a, b)``."""
+    ``da(F, out, a, b)`` and ``db(F, out, a, b)``.  ``vjps``: the two VJPs written out
+    (``g * da(...)``, ``g * db(...)``), to save a call per backward step on hot ops."""
     def vjp_a(F, g, out, a, b):
         return g * da(F, out, a, b)
 
     def vjp_b(F, g, out, a, b):
         return g * db(F, out, a, b)
+    if vjps is not None:
+        vjp_a, vjp_b = vjps
 
     def jvp(F, tangents, out, a, b):
         ta, tb = tangents

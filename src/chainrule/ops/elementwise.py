@@ -110,7 +110,8 @@ SUB = defop("sub", np.subtract,
             vjps=(lambda F, g, out, a, b: g, lambda F, g, out, a, b: -g),
             jvp=lambda F, t, out, a, b: -t[1] if t[0] is None else (t[0] if t[1] is None else t[0] - t[1]),
             save_inputs=False, broadcasts=True)
-MUL = binary_op("mul", np.multiply, lambda F, out, a, b: b, lambda F, out, a, b: a)
+MUL = binary_op("mul", np.multiply, lambda F, out, a, b: b, lambda F, out, a, b: a,
+                vjps=(lambda F, g, out, a, b: g * b, lambda F, g, out, a, b: g * a))
 DIV = defop("div", np.true_divide,
             vjps=(lambda F, g, out, a, b: g / b,
                   lambda F, g, out, a, b: -g * a / (b * b)),
@@ -253,12 +254,14 @@ def pow(input, exponent):
 
 # --- unary math ---------------------------------------------------------------------------
 
-EXP = unary_op("exp", np.exp, lambda F, out, x: out, save_inputs=False, save_out=True)
-LOG = unary_op("log", np.log, lambda F, out, x: 1 / x)
-SIN = unary_op("sin", np.sin, lambda F, out, x: F.cos(x))
+EXP = unary_op("exp", np.exp, lambda F, out, x: out, save_inputs=False, save_out=True,
+               vjp=lambda F, g, out, x: g * out)
+LOG = unary_op("log", np.log, lambda F, out, x: 1 / x, vjp=lambda F, g, out, x: g / x)
+SIN = unary_op("sin", np.sin, lambda F, out, x: F.cos(x),
+               vjp=lambda F, g, out, x: g * F.cos(x))
 COS = unary_op("cos", np.cos, lambda F, out, x: -F.sin(x))
 TANH = unary_op("tanh", np.tanh, lambda F, out, x: 1 - out * out, save_inputs=False,
-                save_out=True)
+                save_out=True, vjp=lambda F, g, out, x: g * (1 - out * out))
 SQRT = unary_op("sqrt", np.sqrt, lambda F, out, x: 0.5 / out, save_inputs=False, save_out=True)
 ABS = unary_op("abs", np.abs, lambda F, out, x: F.sign(x))
 
