@@ -157,6 +157,46 @@ def test_zeros_gradients_and_hessians_match_torch(name, data):
     np.testing.assert_allclose(hc.numpy(), ht.numpy(), rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("name", sorted(ZERO_FNS))
+def test_many_zeros_first_second_order_and_jvp_match_torch(name, seed):
+    # up to 4 zeros per slice, consecutive zeros, zeros at the ends
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0.5, 1.5, (3, 6)) * rng.choice([-1.0, 1.0], (3, 6))
+    x[rng.random((3, 6)) < 0.45] = 0.0
+    x[0, :2] = 0.0
+    f = ZERO_FNS[name]
+    xc, xt = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    yc, yt = f(cr, xc), f(torch, xt)
+    w = rng.standard_normal(tuple(yc.shape))
+    u = rng.standard_normal(x.shape)
+    (gc,) = cr.autograd.grad(yc, xc, cr.tensor(w), create_graph=True)
+    (gt,) = torch.autograd.grad(yt, xt, torch.tensor(w), create_graph=True)
+    np.testing.assert_allclose(gc.detach().numpy(), gt.detach().numpy(), rtol=1e-12, atol=1e-14)
+    (hc,) = cr.autograd.grad((gc * cr.tensor(u)).sum(), xc)
+    (ht,) = torch.autograd.grad((gt * torch.tensor(u)).sum(), xt)
+    np.testing.assert_allclose(hc.numpy(), ht.numpy(), rtol=1e-12, atol=1e-14)
+    import chainrule.autograd.forward_ad as fw
+    import torch.autograd.forward_ad as tfw
+    with fw.dual_level():
+        tc = fw.unpack_dual(f(cr, fw.make_dual(cr.tensor(x), cr.tensor(u)))).tangent
+    with tfw.dual_level():
+        tt = tfw.unpack_dual(f(torch, tfw.make_dual(torch.tensor(x), torch.tensor(u)))).tangent
+    np.testing.assert_allclose(tc.numpy(), tt.numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_cumprod_long_slice_with_zeros():
+    # the zero path is O(n) per zero: a long slice is fine
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0.99, 1.01, (2, 4000))
+    x[0, 100] = x[0, 3000] = x[1, 3999] = 0.0
+    xc, xt = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    w = rng.standard_normal(x.shape)
+    (gc,) = cr.autograd.grad(xc.cumprod(1), xc, cr.tensor(w))
+    (gt,) = torch.autograd.grad(xt.cumprod(1), xt, torch.tensor(w))
+    np.testing.assert_allclose(gc.numpy(), gt.numpy(), rtol=1e-9, atol=1e-9)
+
+
 def test_prod_zero_gradient_values():
     x = cr.tensor([2.0, 0.0, 3.0], requires_grad=True)
     x.prod().backward()

@@ -5,12 +5,16 @@ Zeros are handled exactly, like PyTorch:
     the product of all *other* elements, computed as (exclusive cumulative product from the
     left) * (exclusive cumulative product from the right) -- no division, so a single zero
     gets the product of the rest and everything else 0, two zeros give all 0.
-  * ``cumprod``: without zeros ``reverse_cumsum(g * out) / x``.  With zeros every
-    ``d out_i / d x_k = prod_{j <= i, j != k} x_j`` is formed explicitly: an ``n x n`` matrix
-    per slice (``x`` with the ``k``-th entry replaced by 1, cumulative product), so this path
-    costs ``O(n^2)`` memory along ``dim`` -- it only runs when the input has zeros.
-Both are written with ``F`` ops (``cumprod``, ``cat``, ``where``, slicing), so second
-derivatives are exact at zeros too.
+  * ``cumprod``: without zeros ``reverse_cumsum(g * out) / x``.  With zeros, take each
+    slice's first zero ``z``: positions before it use the same formula (their ``x`` is not
+    0); position ``z`` gets ``reverse_cumsum(g * cumprod(x'))`` where ``x'`` is ``x`` with
+    ``x_z`` set to 1; positions after it get ``x_z`` times the same gradient computed for
+    ``x'`` -- 0 in value, but with the right derivative in ``x_z``.  The last part repeats
+    once per further zero (only when a graph of the backward pass is built; in the plain
+    backward pass it is 0 and skipped), so everything stays ``O(n)`` per zero.  The JVP
+    uses the mirror-image decomposition with forward scans.
+Both are written with ``F`` ops (``cumprod``, ``cumsum``, ``cat``, ``where``, slicing), so
+second derivatives are exact at zeros too.
 """
 import numpy as np
 
@@ -52,15 +56,52 @@ def _prod_except(F, x, d):
     return left * right
 
 
-def _cumprod_partials(F, x, d):
-    """``C[..., k, i] = prod_{j <= i, j != k} x_j`` along dim ``d`` (moved last), and the mask
-    ``i >= k``.  ``O(n^2)``: only used when ``x`` has zeros."""
-    last = len(x.shape) - 1
-    xm = F.swapaxes(x, d, last) if d != last else x
-    n = xm.shape[-1]
-    eye = np.eye(n, dtype=bool)
-    rows = F.where(eye, 1, F.expand_dims(xm, last))           # (..., k, j): x_j, 1 at j == k
-    return F.cumprod(rows, last + 1), np.triu(np.ones((n, n), dtype=bool))
+def _zero_masks(xd, d):
+    """Data masks along dim ``d``: before each slice's first zero, and at that zero."""
+    zero = xd == 0
+    seen = np.cumsum(zero, axis=d)
+    return seen == 0, zero & (seen == 1)
+
+
+def _cumprod_vjp_zeros(F, g, x, d):
+    """Exact VJP of cumprod when ``x`` has zeros (see the module docstring)."""
+    total, coef = None, None
+    active = np.ones(tuple(x.shape), dtype=bool)      # positions not yet assigned
+    while True:
+        before, first = _zero_masks(F.data(x), d)
+        x1 = F.where(first, 1, x)
+        a = _reverse_cumsum(F, g * F.cumprod(x, d), d) / F.where(before, x, 1)
+        b = _reverse_cumsum(F, g * F.cumprod(x1, d), d)
+        part = F.where(active & before, a, F.where(active & first, b, 0))
+        total = part if coef is None else total + part * coef
+        active = active & ~before & ~first          # positions after the first zero
+        if F is NF or not active.any():
+            # the rest is multiplied by the zero x_z: only its derivatives matter, and only
+            # when the backward pass is itself differentiated (F is TF)
+            return total
+        xz = F.sum(F.where(first, x, 0), d, True)
+        coef = xz if coef is None else coef * xz
+        x = x1
+
+
+def _cumprod_jvp_zeros(F, t, x, d):
+    """Exact JVP of cumprod when ``x`` has zeros (forward-scan mirror of the VJP)."""
+    total, coef = None, None
+    active = np.ones(tuple(x.shape), dtype=bool)
+    while True:
+        before, first = _zero_masks(F.data(x), d)
+        x1 = F.where(first, 1, x)
+        a = F.cumprod(x, d) * F.cumsum(t / F.where(before, x, 1), d)
+        tz = F.sum(F.where(first, t, 0), d, True)
+        b = tz * F.cumprod(x1, d)
+        part = F.where(active & before, a, F.where(active, b, 0))   # b: at and after z
+        total = part if coef is None else total + part * coef
+        active = active & ~before                   # the first zero and after it
+        if not active.any():
+            return total
+        xz = F.sum(F.where(first, x, 0), d, True)
+        coef = xz if coef is None else coef * xz
+        x, t = x1, F.where(first, 0, t)
 
 
 # --- prod ----------------------------------------------------------------------------------
@@ -145,11 +186,7 @@ def _cumprod_vjp(F, g, out, x, dim):
         return g
     if not F.has_zero(x):
         return _reverse_cumsum(F, g * out, dim) / x
-    last = len(x.shape) - 1
-    c, upper = _cumprod_partials(F, x, dim)
-    gm = F.swapaxes(g, dim, last) if dim != last else g
-    r = F.sum(F.where(upper, c * F.expand_dims(gm, last), 0), last + 1)   # sum over i >= k
-    return F.swapaxes(r, dim, last) if dim != last else r
+    return _cumprod_vjp_zeros(F, g, x, dim)
 
 
 def _cumprod_jvp(F, t, out, x, dim):
@@ -158,11 +195,7 @@ def _cumprod_jvp(F, t, out, x, dim):
         return t
     if not F.has_zero(x):
         return out * F.cumsum(t / x, dim)
-    last = len(x.shape) - 1
-    c, upper = _cumprod_partials(F, x, dim)
-    tm = F.swapaxes(t, dim, last) if dim != last else t
-    r = F.sum(F.where(upper, c * F.expand_dims(tm, last + 1), 0), last)    # sum over k <= i
-    return F.swapaxes(r, dim, last) if dim != last else r
+    return _cumprod_jvp_zeros(F, t, x, dim)
 
 
 CUMPROD = defop("cumprod", _cumprod_np, vjps=(_cumprod_vjp,), jvp=_cumprod_jvp,
@@ -202,6 +235,8 @@ def cumprod(input, dim, *, dtype=None):
 NF.cumsum = _cumsum_np
 NF.cumprod = _cumprod_np
 NF.has_zero = lambda x: bool((x == 0).any())
+NF.data = lambda x: x
 TF.cumsum = lambda x, dim: apply(CUMSUM, (x,), {"dim": dim})
 TF.cumprod = lambda x, dim: apply(CUMPROD, (x,), {"dim": dim})
 TF.has_zero = lambda x: bool((x._data == 0).any())
+TF.data = lambda x: x._data
