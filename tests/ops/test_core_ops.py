@@ -6,6 +6,14 @@ from oplib import OpCase, check_float32, check_jvp, check_second_order, check_va
 
 P = (0.3, 2.0)         # positive domain (log, sqrt, ...)
 
+
+def _inplace(a, op):
+    """Apply an in-place op to a non-leaf copy of ``a`` and return the modified tensor."""
+    y = a * 1.0
+    r = op(y)
+    assert r is y
+    return y
+
 CASES = [
     # arithmetic, with broadcasting and 0-d inputs
     OpCase("add", lambda m, a, b: a + b, [(3,), (3,)], op="add"),
@@ -23,6 +31,23 @@ CASES = [
            make=lambda r: [r.uniform(-2, 2, (2, 3)), r.uniform(0.5, 2, (3,))]),
     OpCase("rdiv", lambda m, a: 2.0 / a, [(3,)], domain=P, op="div"),
     OpCase("neg", lambda m, a: -a, [(2, 2)], op="neg"),
+    OpCase("rmul", lambda m, a: 3.0 * a, [(2, 2)], op="mul"),
+    OpCase("radd_int", lambda m, a: 2 + a, [(3,)], op="add"),
+    OpCase("rsub_tensor", lambda m, a, b: b.sum() - a, [(3,), (2,)], op="sub"),
+    # in-place forms recorded in the graph (on a non-leaf copy)
+    OpCase("iadd", lambda m, a, b: _inplace(a, lambda y: y.__iadd__(b)), [(2, 3), (3,)],
+           op="add"),
+    OpCase("isub", lambda m, a, b: _inplace(a, lambda y: y.__isub__(b)), [(2, 3), (2, 1)],
+           op="sub"),
+    OpCase("imul", lambda m, a, b: _inplace(a, lambda y: y.__imul__(b)), [(2, 3), (3,)],
+           op="mul"),
+    OpCase("idiv", lambda m, a, b: _inplace(a, lambda y: y.__itruediv__(b)), [(3,), (3,)],
+           op="div", make=lambda r: [r.uniform(-2, 2, (3,)), r.uniform(0.5, 2, (3,))]),
+    OpCase("ipow", lambda m, a: _inplace(a, lambda y: y.__ipow__(3)), [(4,)], op="pow"),
+    OpCase("ipow_tensor", lambda m, a, b: _inplace(a, lambda y: y.__ipow__(b)), [(3,), (3,)],
+           op="pow_tensor", make=lambda r: [r.uniform(0.5, 2, (3,)), r.uniform(-1, 1, (3,))]),
+    OpCase("clamp_inplace", lambda m, a: _inplace(a, lambda y: y.clamp_(-1.0, 0.5)), [(6,)],
+           op="clamp"),
     OpCase("pow_scalar", lambda m, a: a ** 3, [(3,)], op="pow"),
     OpCase("pow_frac", lambda m, a: a ** 2.5, [(3,)], domain=P, op="pow"),
     OpCase("pow_neg", lambda m, a: a ** -1.5, [(3,)], domain=P, op="pow"),
@@ -69,6 +94,24 @@ CASES = [
            op="max_dim"),
     OpCase("min_dim", lambda m, a: a.min(dim=0).values, [(3, 4)], op="min_dim"),
     OpCase("expand", lambda m, a: a.expand(2, 3) * 1.0, [(1, 3)], op="expand"),
+    # NumPy-style aliases axis=/keepdims=
+    OpCase("sum_axis", lambda m, a: a.sum(axis=1, keepdims=True), [(2, 3)], op="sum_dim"),
+    OpCase("sum_axis_fn", lambda m, a: m.sum(a, axis=0), [(2, 3)], op="sum_dim"),
+    OpCase("mean_axis", lambda m, a: a.mean(axis=0, keepdims=True), [(2, 3)], op="mean_dim"),
+    OpCase("max_axis", lambda m, a: a.max(axis=1, keepdims=True).values, [(3, 4)],
+           op="max_dim"),
+    OpCase("min_axis", lambda m, a: m.min(a, axis=0)[0], [(3, 4)], op="min_dim"),
+    # argmax/argmin: integer results, no gradient
+    OpCase("argmax", lambda m, a: a.argmax(), [(3, 4)], grad=False, fwd=False, second=False,
+           f32=False, nondiff_output=True),
+    OpCase("argmax_dim", lambda m, a: m.argmax(a, dim=1, keepdim=True), [(3, 4)], grad=False,
+           fwd=False, second=False, f32=False, nondiff_output=True),
+    OpCase("argmax_axis", lambda m, a: a.argmax(axis=0), [(3, 4)], grad=False, fwd=False,
+           second=False, f32=False, nondiff_output=True),
+    OpCase("argmin_dim", lambda m, a: a.argmin(dim=0), [(3, 4)], grad=False, fwd=False,
+           second=False, f32=False, nondiff_output=True),
+    OpCase("argmax_select", lambda m, a: a[a.argmax(dim=0), m.arange(4)], [(3, 4)],
+           op="getitem"),
     # products and norms
     OpCase("dot", lambda m, a, b: m.dot(a, b), [(4,), (4,)], op="dot"),
     OpCase("mv", lambda m, a, b: m.mv(a, b), [(3, 4), (4,)], op="mv"),
