@@ -218,3 +218,16 @@ def test_edgeitems_zero(data):
     finally:
         cr.set_printoptions(profile="default")
         torch.set_printoptions(profile="default")
+
+
+def test_dual_tensors_show_their_tangent():
+    outs = []
+    for m in (cr, torch):
+        fw = m.autograd.forward_ad
+        with fw.dual_level():
+            x = fw.make_dual(m.tensor([1.0, 2.0]), m.tensor([3.0, 4.0]))
+            y = m.tensor([1.0, 2.5], requires_grad=True) * 1
+            outs.append((repr(x), repr(x * 2), repr(fw.make_dual(y, m.ones(2))),
+                         repr(fw.make_dual(m.linspace(0, 1, 9), m.linspace(0, 2, 9)))))
+        outs.append(repr(x))
+    assert outs[0] == outs[2] and outs[1] == outs[3]

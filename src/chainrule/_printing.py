@@ -199,4 +199,9 @@ def tensor_repr(t, prefix="tensor("):
         suffixes.append(f"grad_fn=<{type(t._node).__name__}>")
     elif t._rg:
         suffixes.append("requires_grad=True")
+    if t._fw:
+        from .autograd.forward_ad import unpack_dual
+        tangent = unpack_dual(t).tangent          # at the innermost open dual level
+        if tangent is not None:
+            suffixes.append(f"tangent={tangent!r}")
     return _add_suffixes(prefix + body, suffixes, indent)
