@@ -43,6 +43,7 @@ from .ops.activation import log_softmax, logsumexp, softmax
 from .ops.scan import cumprod, cumsum, prod
 from .ops.stats import amax, amin, std, std_mean, var, var_mean
 from .ops.sorting import argsort, msort, sort, topk
+from . import return_types
 from .ops.linalg_more import (det, diag, diag_embed, diagonal, einsum, ger, inverse, outer,
                               tensordot, trace, tril, triu)
 from .ops.index_more import (chunk, flip, fliplr, flipud, index_select, masked_fill, meshgrid,

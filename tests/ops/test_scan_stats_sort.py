@@ -363,6 +363,7 @@ def test_named_tuple_results_like_torch(f):
     rc, rt = f(cr, xc), f(torch, xt)
     assert repr(rc) == repr(rt)
     assert type(rc).__name__ == type(rt).__name__
+    assert isinstance(rc, getattr(cr.return_types, type(rt).__name__))
     assert isinstance(rc, tuple) and len(rc) == 2
     values, indices = rc
     assert values is rc.values and indices is rc.indices and rc[0] is values
