@@ -108,3 +108,12 @@ def test_random_split_and_subset():
     with pytest.raises(ValueError, match="Sum of input lengths"):
         random_split(_ds(10), [5, 4])
     assert [len(s) for s in random_split(range(10), [0.5, 0.5])] == [5, 5]
+
+
+def test_tensor_dataset_subclass_getitem_is_respected():
+    class Doubled(TensorDataset):
+        def __getitem__(self, i):
+            x, y = super().__getitem__(i)
+            return x * 2, y
+    (x, y), = list(DataLoader(Doubled(cr.ones(3, 2), cr.arange(3)), batch_size=3))
+    assert (x == 2).all() and y.tolist() == [0, 1, 2]

@@ -238,7 +238,8 @@ def test_sequential_container():
 def test_activation_and_shape_modules_vs_torch():
     x = np.random.default_rng(0).standard_normal((2, 3, 4))
     for name, args in (("ReLU", ()), ("Sigmoid", ()), ("Tanh", ()), ("Flatten", ()),
-                       ("Flatten", (0, 1)), ("Identity", ())):
+                       ("Flatten", (0, 1)), ("Identity", ()), ("Softmax", (1,)),
+                       ("LogSoftmax", (-1,))):
         c = getattr(nn, name)(*args)(cr.tensor(x))
         t = getattr(torch.nn, name)(*args)(torch.tensor(x))
         assert tuple(c.shape) == tuple(t.shape)

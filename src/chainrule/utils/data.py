@@ -319,7 +319,7 @@ class DataLoader:
             for i in self.sampler:
                 yield ds[i]
             return
-        fast = (isinstance(ds, TensorDataset) and self.collate_fn is default_collate
+        fast = (type(ds) is TensorDataset and self.collate_fn is default_collate
                 and isinstance(self.batch_sampler, BatchSampler))
         if fast:
             # one fancy-indexing read per tensor instead of stacking sample by sample
