@@ -12,6 +12,8 @@ Rules run on raw NumPy arrays (namespace ``NF``) unless a graph of the backward 
 wanted (``create_graph=True``) or forward mode is active, in which case they run on
 Tensors (namespace ``TF``) so their results are themselves differentiable.
 """
+import sys
+
 import numpy as np
 
 from .grad_mode import STATE
@@ -357,6 +359,7 @@ def _run_all(roots, buffers, tensor_mode, retain_graph, accumulate, create_graph
                     old = get(nxt)
                     buffers[nxt] = gi if old is None else old + gi
             i += 1
+        gi = old = None                 # no stale references (see _OWNED_REFS)
         if not retain_graph and (node._inputs is not None or out is not None):
             node._inputs = node._arrays = node._out = node._out_fw = None
             node._freed = True
@@ -402,9 +405,20 @@ def _accumulate(node, g, create_graph):
     if g.shape != leaf._data.shape:
         g = np.broadcast_to(g, leaf._data.shape)
     if leaf._grad is None:
-        leaf._grad = wrap(np.array(g, copy=True))
+        # adopt g as .grad without a copy when nothing else can see its memory: it owns
+        # its data (not a view), is writeable, and only this call chain refers to it
+        if g.base is None and g.flags.writeable and _refcount(g) <= _OWNED_REFS:
+            leaf._grad = wrap(g)
+        else:
+            leaf._grad = wrap(np.array(g, copy=True))
     else:
         leaf._grad = _inplace_add(leaf._grad, g)
+
+
+_refcount = sys.getrefcount
+#: references to a gradient held by the engine itself when ``_accumulate`` looks at it:
+#: the engine loop's local, ``_accumulate``'s argument and ``getrefcount``'s argument
+_OWNED_REFS = 3
 
 
 def _accumulate_nonleaf(t, g, create_graph):
