@@ -178,6 +178,11 @@ def add(input, other, *, alpha=1):
 
 def sub(input, other, *, alpha=1):
     """``input - alpha * other`` with broadcasting."""
+    if (isinstance(input, Tensor) and input._data.dtype.kind == "b") or \
+            (isinstance(other, Tensor) and other._data.dtype.kind == "b"):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not "
+                           "supported. If you are trying to invert a mask, use the `~` or "
+                           "`logical_not()` operator instead.")
     if alpha != 1:
         other = mul(other, alpha)
     a, b = binary_args("sub", input, other)
