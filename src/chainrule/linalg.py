@@ -2,11 +2,11 @@
 solve).  The ops and their VJP/JVP rules live in ``chainrule.ops.linalg_more``.
 
 >>> import chainrule as torch
->>> A = torch.tensor([[3., 1.], [1., 2.]], requires_grad=True)
+>>> A = torch.tensor([[2., 0.], [1., 1.]], requires_grad=True)
 >>> torch.linalg.det(A)
-tensor(5.0000, grad_fn=<LinalgDetBackward0>)
->>> torch.linalg.solve(A, torch.tensor([9., 8.]))
-tensor([2.0000, 3.0000], grad_fn=<LinalgSolveExBackward0>)
+tensor(2., grad_fn=<LinalgDetBackward0>)
+>>> torch.linalg.solve(A, torch.tensor([4., 5.]))
+tensor([2., 3.], grad_fn=<LinalgSolveExBackward0>)
 """
 from .ops.linalg import matmul
 from .ops.linalg_more import LinAlgError, det, inv, matrix_norm, solve, vector_norm

@@ -272,12 +272,29 @@ def test_inverse_of_singular_raises_linalg_error():
     (lambda m: m.linalg.vector_norm(m.tensor([1, 2])), RuntimeError),
     (lambda m: m.linalg.norm(m.ones(2, 2, 2), 1), RuntimeError),
     (lambda m: m.linalg.matrix_norm(m.ones(2, 2), 3), RuntimeError),
+    (lambda m: m.linalg.solve(m.eye(2, dtype=m.float64), m.ones(2)), RuntimeError),
+    (lambda m: m.tensordot(m.ones(2, 2), m.ones(2, 2, dtype=m.float64)), RuntimeError),
+    (lambda m: m.einsum("i,i", m.ones(2), m.arange(2)), RuntimeError),
 ])
 def test_errors_match_torch(fn, exc):
     with pytest.raises(exc):
         fn(torch)
     with pytest.raises(exc):
         fn(cr)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda m: m.linalg.inv(m.eye(2, dtype=m.int64)),
+    lambda m: m.linalg.det(m.eye(2, dtype=m.int32)),
+    lambda m: m.linalg.vector_norm(m.ones(2, dtype=m.bool)),
+    lambda m: m.linalg.solve(m.eye(2, dtype=m.float64), m.ones(2)),
+])
+def test_dtype_error_messages_name_torch_scalar_types(fn):
+    with pytest.raises(RuntimeError) as et:
+        fn(torch)
+    with pytest.raises(RuntimeError) as ec:
+        fn(cr)
+    assert str(ec.value).startswith(str(et.value))
 
 
 def test_spectral_and_nuclear_norms_not_implemented():

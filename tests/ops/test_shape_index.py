@@ -258,6 +258,7 @@ def test_index_ops_accumulate_repeats():
     (lambda m, x: m.nn.functional.pad(x[None], (4, 4), mode="circular"), RuntimeError),
     (lambda m, x: m.meshgrid(x, indexing="yx"), RuntimeError),
     (lambda m, x: m.scatter_add(x, 0, m.tensor([[3]]), x), RuntimeError),
+    (lambda m, x: m.index_select(x[0, 0], 0, m.tensor([0, 0])), RuntimeError),
 ])
 def test_errors_match_torch(fn, exc):
     with pytest.raises(exc):

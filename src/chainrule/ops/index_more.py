@@ -138,11 +138,14 @@ def index_select(input, dim, index):
         raise IndexError("index_select(): Index is supposed to be a vector (got a "
                          f"{idx.ndim}-D index). Flatten it first.")
     idx = idx.reshape(-1)
-    n = x._data.shape[d]
+    n = x._data.shape[d] if nd else 1
     if idx.size and (idx.min() < 0 or idx.max() >= n):
         raise IndexError(f"index out of range in self (index_select: indices must be in "
                          f"[0, {n - 1}] for dimension {d}, got {idx.tolist()})")
     if nd == 0:
+        if idx.size != 1:
+            raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got "
+                               f"{idx.size} value(s)")
         from .shape import reshape
         return reshape(apply(INDEX_SELECT, (reshape(x, (1,)),),
                              {"idx": (idx,), "shape": (1,)}), ())

@@ -302,8 +302,8 @@ def tensordot(a, b, dims=2, out=None):
     out_l = [c for k, c in enumerate(la) if k not in da] + \
             [c for k, c in enumerate(lb) if k not in db]
     if a._data.dtype != b._data.dtype:
-        from .elementwise import binary_args
-        a, b = binary_args("tensordot", a, b)
+        raise RuntimeError(f"tensordot: both inputs should have same dtype (got {a.dtype} and "
+                           f"{b.dtype}). Convert one, e.g. b.to(a.dtype).")
     eq = "".join(la) + "," + "".join(lb) + "->" + "".join(out_l)
     return apply(EINSUM, (a, b), {"eq": eq})
 
@@ -536,9 +536,19 @@ def _float_input(name, x, dtype=None):
         x = x.to(dtype)
     if x._data.dtype.kind != "f":
         raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. "
-                           f"Got {str(x.dtype).replace('torch.', '').capitalize()}. "
-                           f"Convert it first, e.g. x.double().")
+                           f"Got {_scalar_type(x)}. Convert it first, e.g. x.double().")
     return x
+
+
+_SCALAR_TYPES = {"float64": "Double", "float32": "Float", "float16": "Half", "int64": "Long",
+                 "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+                 "bool": "Bool"}
+
+
+def _scalar_type(x):
+    """PyTorch's ScalarType name of a tensor's dtype (``Long`` for int64 ...)."""
+    n = x._data.dtype.name
+    return _SCALAR_TYPES.get(n, n)
 
 
 def _ord_value(name, ord):
@@ -720,8 +730,8 @@ def det(A):
     ``det(A) * inv(A)^T``, so it needs ``A`` to be invertible.
 
     >>> import chainrule as torch
-    >>> torch.linalg.det(torch.tensor([[1., 2.], [3., 4.]]))
-    tensor(-2.0000)
+    >>> torch.linalg.det(torch.tensor([[2., 1.], [0., 3.]]))
+    tensor(6.)
     """
     x = _float_input("linalg.det", A)
     _square("linalg.det", x)
@@ -776,7 +786,6 @@ def solve(A, B, *, left=True):
     >>> torch.linalg.solve(A, torch.tensor([2., 2.]))
     tensor([1.0000, 0.5000])
     """
-    from .elementwise import binary_args
     a = _float_input("linalg.solve", A)
     b = _tensorize(B)
     if not isinstance(b, Tensor):
@@ -788,7 +797,9 @@ def solve(A, B, *, left=True):
         return transpose(solve(transpose(a, -1, -2), transpose(b, -1, -2)), -1, -2)
     _square("linalg.solve", a)
     if a._data.dtype != b._data.dtype:
-        a, b = binary_args("linalg.solve", a, b)
+        raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found "
+                           f"A of type {_scalar_type(a)} and B of type {_scalar_type(b)} "
+                           f"instead. Convert one, e.g. B.to(A.dtype).")
     sa, sb = a._data.shape, b._data.shape
     vec = len(sb) == 1 or (len(sb) == len(sa) - 1 and sb == sa[:-1])
     n = sa[-1]
@@ -809,7 +820,7 @@ def solve(A, B, *, left=True):
 NF.einsum = _einsum_np
 NF.tril = np.tril
 NF.triu = np.triu
-NF.inv = np.linalg.inv
+NF.inv = _inv_np
 NF.solve = np.linalg.solve
 TF.einsum = lambda eq, *xs: apply(EINSUM, xs, {"eq": eq})
 TF.tril = lambda x, k: apply(TRIL, (x,), {"k": k})
