@@ -99,6 +99,8 @@ CASES = [
            make=_away_from_zero((3, 2)), op="linalg_vector_norm"),
     # linalg.norm: vector and matrix forms
     OpCase("linalg_norm", lambda m, a: m.linalg.norm(a), [(3, 4)], op="linalg_vector_norm"),
+    OpCase("linalg_norm_0d", lambda m, a: m.linalg.norm(a) * a, [()],
+           make=lambda r: [np.array(0.7)], op="linalg_vector_norm"),
     OpCase("linalg_norm_fro", lambda m, a: m.linalg.norm(a, "fro"), [(3, 4)],
            op="linalg_vector_norm"),
     OpCase("linalg_norm_vec_dim", lambda m, a: m.linalg.norm(a, 3, dim=1, keepdim=True),

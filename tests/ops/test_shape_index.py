@@ -37,6 +37,14 @@ CASES = [
            [(2, 3, 2)], op="index_select"),
     OpCase("index_select_0d_index", lambda m, a: a.index_select(-1, m.tensor(1)), [(2, 3)],
            op="index_select"),
+    # 0-d inputs
+    OpCase("index_select_0d", lambda m, a: m.index_select(a, 0, m.tensor([0])), [()],
+           op="index_select"),
+    OpCase("scatter_add_0d", lambda m, a, s: m.scatter_add(a, 0, m.tensor(0), s), [(), ()],
+           op="scatter_add"),
+    OpCase("roll_0d", lambda m, a: m.roll(a, 1) * a, [()], op="roll"),
+    OpCase("tile_0d", lambda m, a: a.tile(2, 3), [()], op="repeat"),
+    OpCase("pad_0d", lambda m, a: m.nn.functional.pad(a, ()), [()], op="constant_pad_nd"),
     # masked_fill: number or 0-d tensor value, broadcasting masks
     OpCase("masked_fill", lambda m, a: a.masked_fill(m.tensor(MASK), 0.5), [(2, 3)],
            op="masked_fill"),
