@@ -181,6 +181,10 @@ def test_bad_arguments():
         chainrule.explain(lambda a: 3.0, 1.0)
     with pytest.raises(ValueError, match="names"):
         chainrule.explain(loss, W, B, X, Y, names=["w"])
+    outside = chainrule.ones(2, requires_grad=True)
+    pre = outside * 3                       # recorded before explain's trace began
+    with pytest.raises(RuntimeError, match="outside the traced call"):
+        chainrule.explain(lambda a: (a * pre).sum(), [1.0, 2.0])
 
 
 def test_graph_of_traced_formula_has_every_value():

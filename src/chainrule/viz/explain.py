@@ -27,6 +27,7 @@ from ._trace import record
 __all__ = ["explain", "Report"]
 
 MAX_ELEMENTS = 256      # explain is for small, readable examples
+_HIDDEN_PARAMS = {"shape", "src", "vshape", "shapes"}     # bookkeeping for the rules
 
 
 def _dot(name):
@@ -215,6 +216,7 @@ def explain(f, *inputs, mode="reverse", wrt=None, names=None):
         raise ValueError(f"explain: the output does not depend on the inputs to differentiate "
                          f"({wrt_names}), so every derivative is 0; use them in f or change wrt")
     steps = _relevant(rec.events, out)
+    _check_traced(steps, out)
     ex = _Explainer(xs, in_names, out_name or "out", wrt_idx, steps, out)
     ex.forward_table()
     ex.local_jacobians()
@@ -245,6 +247,24 @@ def _wrt_indices(wrt, in_names):
             raise ValueError(f"explain: wrt names an unknown input {w!r}; the inputs are "
                              f"{', '.join(in_names)}")
     return sorted(set(idx))
+
+
+def _check_traced(steps, out):
+    """Every op node behind ``out`` must be a recorded step (else the tables would skip
+    work): say so instead of printing incomplete tables."""
+    traced = {ev.result.grad_fn for ev in steps}
+    seen, stack = set(), [out.grad_fn]
+    while stack:
+        node = stack.pop()
+        if node is None or node in seen or hasattr(node, "variable"):
+            continue
+        seen.add(node)
+        if node not in traced:
+            raise RuntimeError(
+                f"explain: the graph node {type(node).__name__} was created outside the "
+                f"traced call of f (or by an op that bypasses chainrule.ops._core.apply); "
+                f"compute everything from f's own inputs inside f")
+        stack.extend(n for n, _ in node.next_functions)
 
 
 def _relevant(events, out):
@@ -301,7 +321,8 @@ class _Explainer:
         for k, (ev, name) in enumerate(zip(self.steps, self.step_names), 1):
             args = ", ".join(self.arg_text(a) for a in ev.args)
             params = ", ".join(f"{p}={v!r}" for p, v in ev.params.items()
-                               if not isinstance(v, np.ndarray))
+                               if not isinstance(v, np.ndarray) and v is not None
+                               and v is not False and p not in _HIDDEN_PARAMS)
             expr = f"{ev.name}({args}{', ' + params if params else ''})"
             node = ev.result.grad_fn
             op = type(node).__name__ if node is not None else "(constant)"

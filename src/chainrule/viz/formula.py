@@ -144,7 +144,8 @@ def _check(node, names, depth):
 def evaluate(tree, env):
     """Evaluate a tree returned by ``parse`` with ``env`` ``{name: Tensor}``."""
     import chainrule
-    funcs = {n: getattr(chainrule, n) for n in FUNCTIONS if hasattr(chainrule, n)}
+    import chainrule.nn.functional as F
+    funcs = {n: getattr(chainrule, n, None) or getattr(F, n, None) for n in FUNCTIONS}
 
     def ev(node):
         if isinstance(node, ast.Constant):
