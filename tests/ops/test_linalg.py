@@ -17,6 +17,11 @@ def _well_conditioned(r, shape):
     return r.uniform(-1, 1, shape) + n * np.eye(n)
 
 
+def _rank(r, n, k):
+    """An n x n matrix of rank k (singular for k < n): its det gradient is still finite."""
+    return r.uniform(-1, 1, (n, k)) @ r.uniform(-1, 1, (k, n))
+
+
 def _mats(*shapes):
     return lambda r: [_well_conditioned(r, s) for s in shapes]
 
@@ -129,6 +134,11 @@ CASES = [
     OpCase("det", lambda m, a: m.linalg.det(a), [(3, 3)], make=_mats((3, 3)),
            op="linalg_det"),
     OpCase("det_batched", lambda m, a: m.det(a), [(2, 3, 3)], make=_mats((2, 3, 3)),
+           op="linalg_det"),
+    OpCase("det_singular", lambda m, a: m.linalg.det(a), [(3, 3)],
+           make=lambda r: [_rank(r, 3, 2)], op="linalg_det"),
+    OpCase("det_singular_batched", lambda m, a: a.det(), [(2, 2, 2)],
+           make=lambda r: [np.stack([_rank(r, 2, 1), _well_conditioned(r, (2, 2))])],
            op="linalg_det"),
     OpCase("det_1x1", lambda m, a: a.det(), [(1, 1)], make=_mats((1, 1)), op="linalg_det"),
     OpCase("solve_vec", lambda m, a, b: m.linalg.solve(a, b), [(3, 3), (3,)],
@@ -297,6 +307,16 @@ def test_dtype_error_messages_name_torch_scalar_types(fn):
     with pytest.raises(RuntimeError) as ec:
         fn(cr)
     assert str(ec.value).startswith(str(et.value))
+
+
+def test_det_derivatives_at_the_zero_matrix():
+    # cofactors from the minors: the gradient and Hessian of det at 0 (3 x 3) are 0
+    # (PyTorch's SVD-based double backward gives NaN there)
+    x = cr.zeros(3, 3, dtype=cr.float64, requires_grad=True)
+    (g,) = cr.autograd.grad(cr.linalg.det(x), x, create_graph=True)
+    (h,) = cr.autograd.grad((g * cr.ones(3, 3, dtype=cr.float64)).sum(), x)
+    np.testing.assert_array_equal(g.detach().numpy(), np.zeros((3, 3)))
+    np.testing.assert_array_equal(h.numpy(), np.zeros((3, 3)))
 
 
 def test_spectral_and_nuclear_norms_not_implemented():

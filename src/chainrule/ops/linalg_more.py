@@ -711,14 +711,32 @@ def inv(A):
 inverse = inv
 
 
+_MINORS_MAX_N = 12        # above this size the minors' route costs too much (O(n^5))
+
+
+def _cofactors(F, out, x):
+    """The cofactor matrix of ``x`` (the gradient of det): ``det(X) * X^-T`` when every
+    matrix is well-conditioned, else the signed determinants of the minors, which is exact
+    for singular matrices too (PyTorch's gradient there is finite as well)."""
+    data = x._data if isinstance(x, Tensor) else np.asarray(x)
+    n = data.shape[-1]
+    if n > _MINORS_MAX_N or data.size == 0 or np.all(np.linalg.cond(data) < 1e8):
+        return F.expand_dims(F.expand_dims(out, -1), -1) * _mT(F, F.inv(x))
+    keep = np.array([[k for k in range(n) if k != i] for i in range(n)], dtype=np.intp)
+    rows = keep[:, None, :, None]           # minors M_ij as (..., n, n, n-1, n-1)
+    cols = keep[None, :, None, :]
+    signs = np.array([[(-1.0) ** (i + j) for j in range(n)] for i in range(n)],
+                     dtype=data.dtype)
+    return F.det(F.index(x, (Ellipsis, rows, cols))) * signs
+
+
 def _det_vjp(F, g, out, x):
-    # d det(X) = det(X) * tr(X^-1 dX)  ->  grad = g * det(X) * X^-T
-    ge = F.expand_dims(F.expand_dims(g * out, -1), -1)
-    return ge * _mT(F, F.inv(x))
+    # d det(X) = tr(cof(X)^T dX)  ->  grad = g * cof(X)
+    return F.expand_dims(F.expand_dims(g, -1), -1) * _cofactors(F, out, x)
 
 
 def _det_jvp(F, t, out, x):
-    return out * F.sum(_mT(F, F.inv(x)) * t[0], (-2, -1))
+    return F.sum(_cofactors(F, out, x) * t[0], (-2, -1))
 
 
 DET = defop("linalg_det", lambda x: np.asarray(np.linalg.det(x)), vjps=(_det_vjp,),
@@ -727,7 +745,9 @@ DET = defop("linalg_det", lambda x: np.asarray(np.linalg.det(x)), vjps=(_det_vjp
 
 def det(A):
     """Determinant of a square matrix (or of each matrix in a batch).  The gradient is
-    ``det(A) * inv(A)^T``, so it needs ``A`` to be invertible.
+    the cofactor matrix, ``det(A) * inv(A)^T``; for singular or ill-conditioned matrices up to
+    12 x 12 it is computed from the minors' determinants (finite, as in PyTorch); larger
+    singular matrices raise ``linalg.LinAlgError`` in backward.
 
     >>> import chainrule as torch
     >>> torch.linalg.det(torch.tensor([[2., 1.], [0., 3.]]))
@@ -822,8 +842,10 @@ NF.tril = np.tril
 NF.triu = np.triu
 NF.inv = _inv_np
 NF.solve = np.linalg.solve
+NF.det = lambda x: np.asarray(np.linalg.det(x))
 TF.einsum = lambda eq, *xs: apply(EINSUM, xs, {"eq": eq})
 TF.tril = lambda x, k: apply(TRIL, (x,), {"k": k})
 TF.triu = lambda x, k: apply(TRIU, (x,), {"k": k})
 TF.inv = lambda x: apply(INV, (x,))
 TF.solve = lambda a, b: apply(SOLVE, (a, b), {"vec": False})
+TF.det = lambda x: apply(DET, (x,))
