@@ -344,3 +344,11 @@ def test_norm_inf_ties_split_evenly():
         gs.append(x.grad.numpy())
     np.testing.assert_allclose(gs[0], gs[1])
     np.testing.assert_allclose(gs[0], [0.5, -0.5, 0.0])
+
+
+def test_inplace_triangles():
+    for m in (cr, torch):
+        x = m.ones(3, 3)
+        assert x.tril_(-1) is x
+        y = m.ones(2, 3).triu_(1)
+        assert x.sum().item() == 3.0 and y.tolist() == [[0.0, 1.0, 1.0], [0.0, 0.0, 1.0]]
