@@ -99,6 +99,10 @@ HOSTILE = [
     "import os",
     "",
     "dot",
+    "w * " + "9" * 400,                         # huge integer literal
+    "w + 1j",                                   # complex literal
+    "w(1)",                                     # calling an input
+    "...",
 ]
 
 

@@ -70,7 +70,7 @@ def explain_command(args, stdout=None, stderr=None):
     try:
         report = viz.explain(f, *values.values(), mode=args.mode, wrt=wrt,
                              names=names + ["out"])
-    except (ValueError, TypeError, RuntimeError) as e:
+    except (ValueError, TypeError, RuntimeError, ArithmeticError, IndexError) as e:
         print(f"chainrule explain: error: the formula could not be evaluated: {e}",
               file=stderr)
         return 1

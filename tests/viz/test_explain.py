@@ -197,3 +197,16 @@ def test_graph_of_traced_formula_has_every_value():
     g = viz.graph(L, params={"w": w, "b": b}, trace=rec, show_values=True)
     assert all(n.shape is not None for n in g.nodes if n.kind == "op")
     assert "= 7" in g.to_dot()
+
+
+def test_matrix_input_against_torch():
+    W0, x0 = [[1.0, 2.0], [0.5, -1.0]], [0.3, 0.2]
+    r = chainrule.explain(lambda W, x: chainrule.tanh(chainrule.matmul(W, x)).sum(), W0, x0,
+                          mode="both", wrt="W")
+    Wt = torch.tensor(W0, dtype=torch.float64, requires_grad=True)
+    torch.tanh(Wt @ torch.tensor(x0, dtype=torch.float64)).sum().backward()
+    np.testing.assert_allclose(r.gradients["W"], Wt.grad.numpy(), rtol=1e-14)
+    assert [label for label, _ in r.passes] == ["W[0, 0]", "W[0, 1]", "W[1, 0]", "W[1, 1]"]
+    np.testing.assert_allclose([float(t["out"]) for _, t in r.passes],
+                               Wt.grad.numpy().ravel(), rtol=1e-14)
+    assert r.cost["forward"]["passes"] == 4 and r.cost["reverse"]["passes"] == 1

@@ -470,9 +470,8 @@ class _Explainer:
                 seed = np.zeros(x.numel(), dtype=x._data.dtype)
                 seed[j] = 1
                 seed = seed.reshape(x._data.shape)
-                label = self.in_names[i] + (f"[{j}]" if x.ndim == 1 else
-                                            (str(list(np.unravel_index(j, x._data.shape)))
-                                             if x.ndim else ""))
+                where = ", ".join(str(int(d)) for d in np.unravel_index(j, x._data.shape))
+                label = self.in_names[i] + (f"[{where}]" if x.ndim else "")
                 with forward_ad.dual_level():
                     plain = [y.detach() for y in self.xs]
                     plain[i] = forward_ad.make_dual(plain[i], chainrule.tensor(seed))

@@ -88,6 +88,9 @@ def _check(node, names, depth):
         v = node.value
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             raise _refuse(f"the constant {v!r}" if not isinstance(v, str) else "a string", node)
+        if isinstance(v, int) and abs(v) > 2 ** 53:
+            raise FormulaError(f"the number {str(v)[:20]}... is too large{_where(node)}; write "
+                               f"it as a float (e.g. 1e30)")
         return
     if isinstance(node, ast.Name):
         if node.id not in names:
