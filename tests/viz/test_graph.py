@@ -257,3 +257,19 @@ def test_bad_arguments():
     g = viz.graph(chainrule.ones(2, requires_grad=True).sum())
     with pytest.raises(KeyError, match="no node named"):
         g.node("nope")
+
+
+def test_counts_match_the_recorded_program():
+    w = chainrule.tensor([1.0, -2.0], dtype=chainrule.float64, requires_grad=True)
+    with viz.record() as rec:
+        h = (w * w).tanh()
+        out = (h.exp() + h).sum() * 3.0
+    g = viz.graph(out, params={"w": w}, trace=rec)
+    recorded = [ev for ev in rec if ev.node is not None]
+    c = g.counts()
+    assert c["op"] == len(recorded) == 6
+    # one edge per argument of every recorded op, plus op -> output
+    assert c["edges"] == sum(len(ev.args) for ev in recorded) + 1
+    assert sorted(n.name for n in g.nodes if n.kind == "op") == sorted(
+        type(ev.node).__name__ for ev in recorded)
+    assert all(n.value is not None for n in g.nodes if n.kind == "op")
