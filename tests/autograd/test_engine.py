@@ -808,3 +808,38 @@ def test_graph_objects_die_with_their_tensors():
         assert acc() is None                    # AccumulateGrad is not kept alive by the leaf
     finally:
         gc.enable()
+
+
+def test_only_values_a_rule_reads_are_version_checked():
+    """Like PyTorch, x * 2 and x @ W (W constant) do not keep x, so changing x in place
+    afterwards is fine; a saved value that is read still raises."""
+    def f(m):
+        x = m.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        w = m.tensor([0.5, -1.0, 2.0], requires_grad=True)
+        y = x * w
+        z = y * 2                       # reads only the scalar
+        q = y / 4
+        c = m.ones(3, 3, dtype=m.float32)
+        h = m.matmul(c, y)               # reads only c for y's gradient
+        y.add_(y * 1)
+        y.add_(1)
+        (z.sum() + q.sum() + h.sum() + (y * y).sum()).backward()
+        return y, x.grad, w.grad
+    check(f)
+
+    def g(m):
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        a = x * 1
+        c = m.tensor([3.0, 4.0], requires_grad=True)
+        z = (c * a).sum()                # c's gradient reads a
+        a.mul_(2)
+        z.backward()
+    raises_like_torch(g, match=["modified by an inplace operation"])
+
+    def h(m):
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        a = x * 1
+        z = (a / x.detach()).sum() + (x / a).sum()   # x / a's gradient reads a
+        a.add_(1)
+        z.backward()
+    raises_like_torch(h, match=["modified by an inplace operation"])

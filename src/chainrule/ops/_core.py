@@ -47,11 +47,15 @@ TF = _Namespace("chainrule")
 class Op:
     """One differentiable (or not) operation: forward, VJP per input and JVP together."""
     __slots__ = ("name", "forward", "vjps", "vjp_all", "jvp", "save_inputs", "save_out",
-                 "node_cls", "broadcasts", "is_view", "__weakref__")
+                 "node_cls", "broadcasts", "is_view", "reads", "__weakref__")
 
     def __init__(self, name, forward, vjps=None, jvp=None, save_inputs=True, save_out=False,
-                 broadcasts=False, is_view=False, backward_name=None):
+                 broadcasts=False, is_view=False, backward_name=None, reads=None):
         self.name = name
+        # reads[i]: the inputs VJP rule i reads (None: all).  Only inputs read by the rules
+        # of inputs that need a gradient are version-checked, as PyTorch saves only those
+        # (x * 2 does not keep x, so changing x in place afterwards is fine)
+        self.reads = reads
         self.forward = forward
         if callable(vjps):
             # one rule for all inputs (variadic ops such as cat): returns a gradient per input
@@ -97,7 +101,8 @@ def defop(name, forward, vjps=None, jvp=None, **kw):
     variadic ops like ``cat``).  ``jvp``: ``(F, tangents, out, *inputs, **params)``.
     Keyword options: ``save_inputs`` (rules read the inputs), ``save_out`` (rules read the
     output), ``broadcasts`` (inputs may broadcast, gradients are summed back), ``is_view``,
-    ``backward_name`` (PyTorch's node name, default ``<Name>Backward0``).
+    ``backward_name`` (PyTorch's node name, default ``<Name>Backward0``), ``reads`` (per
+    input, the indices of the inputs its VJP rule reads; default: all).
     """
     op = Op(name, forward, vjps, jvp, **kw)
     OPS[name] = op
@@ -220,6 +225,12 @@ def _record(op, args, data, params, out, t):
             if isinstance(a, Tensor) and a._data.shape != oshape:
                 shapes = tuple(a._data.shape if isinstance(a, Tensor) else None for a in args)
                 break
+    if versions is not None and op.reads is not None:
+        keep = set()
+        for i, n in enumerate(nxt):
+            if n is not None:
+                keep.update(op.reads[i])
+        versions = [v for v in versions if v[2] in keep] or None
     node._next = nxt
     if save:
         node._inputs = args

@@ -111,10 +111,12 @@ SUB = defop("sub", np.subtract,
             jvp=lambda F, t, out, a, b: -t[1] if t[0] is None else (t[0] if t[1] is None else t[0] - t[1]),
             save_inputs=False, broadcasts=True)
 MUL = binary_op("mul", np.multiply, lambda F, out, a, b: b, lambda F, out, a, b: a,
-                vjps=(lambda F, g, out, a, b: g * b, lambda F, g, out, a, b: g * a))
+                vjps=(lambda F, g, out, a, b: g * b, lambda F, g, out, a, b: g * a),
+                reads=((1,), (0,)))
 DIV = defop("div", np.true_divide,
             vjps=(lambda F, g, out, a, b: g / b,
                   lambda F, g, out, a, b: -g * a / (b * b)),
+            reads=((1,), (0, 1)),
             jvp=lambda F, t, out, a, b: _div_jvp(t, a, b),
             broadcasts=True)
 

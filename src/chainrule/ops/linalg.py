@@ -39,8 +39,9 @@ def _mm_jvp(F, t, out, a, b):
 
 def _matmul_op(name, bname):
     # matmul and its 1-D/2-D/batched special cases share one rule set; names follow PyTorch
+    # each input's VJP reads only the other input's values (shapes don't change in place)
     return defop(name, np.matmul, vjps=(_mm_vjp_a, _mm_vjp_b), jvp=_mm_jvp, broadcasts=True,
-                 backward_name=bname)
+                 backward_name=bname, reads=((1,), (0,)))
 
 
 DOT = _matmul_op("dot", "DotBackward0")
