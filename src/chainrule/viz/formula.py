@@ -41,10 +41,10 @@ def parse(text, names):
 
     >>> parse("dot(w, x) + b", ["w", "x", "b"]).body.__class__.__name__
     'BinOp'
-    >>> parse("w.__class__", ["w"])
+    >>> parse("w.__class__", ["w"])  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    chainrule.viz.formula.FormulaError: not allowed in a formula: attribute access (w.__class__) (at column 1); use only numbers, input names, + - * / **, parentheses and the functions dot, sum, mean, exp, log, sin, cos, tan, tanh, sigmoid, relu, sqrt, abs, norm, matmul, maximum, minimum, square, log1p, expm1, softplus, prod, max, min
+    chainrule.viz.formula.FormulaError: not allowed in a formula: attribute access (w.__class__) ...
     """
     if not isinstance(text, str):
         raise FormulaError("the formula must be a string")
