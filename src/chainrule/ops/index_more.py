@@ -14,7 +14,7 @@ import numpy as np
 from .._tensor import Tensor, _dim
 from ._core import NF, TF, apply, defop
 from .elementwise import _tensorize
-from .index import _along, _scatter_zeros, getitem
+from .index import _along, _getitem_op, _scatter_zeros, getitem
 
 # --- rule sets shared by several ops ------------------------------------------------------
 
@@ -379,6 +379,17 @@ def narrow(input, dim, start, length):
     return getitem(x, (slice(None),) * d + (slice(start, start + length),))
 
 
+# the pieces of split/chunk/unbind are slices (views) of the input; one rule set (the
+# getitem one) under PyTorch's node names
+SPLIT = _getitem_op("split", "SplitBackward0")
+SPLIT_WITH_SIZES = _getitem_op("split_with_sizes", "SplitWithSizesBackward0")
+UNBIND = _getitem_op("unbind", "UnbindBackward0")
+
+
+def _piece(op, x, d, part):
+    return apply(op, (x,), {"idx": (slice(None),) * d + (part,), "shape": x._data.shape})
+
+
 def split(tensor, split_size_or_sections, dim=0):
     """Split into pieces along ``dim``: of ``split_size`` each (the last may be smaller), or
     of the listed sizes.  The pieces are views.
@@ -395,6 +406,7 @@ def split(tensor, split_size_or_sections, dim=0):
         raise RuntimeError("split expects at least a 1-dimensional tensor")
     d = _dim(dim, nd, "split")
     n = x._data.shape[d]
+    op = SPLIT
     if isinstance(split_size_or_sections, (int, np.integer)):
         size = int(split_size_or_sections)
         if size < 0:
@@ -410,13 +422,14 @@ def split(tensor, split_size_or_sections, dim=0):
             sizes = sizes or [0]
     else:
         sizes = [int(s) for s in split_size_or_sections]
+        op = SPLIT_WITH_SIZES
         if sum(sizes) != n or any(s < 0 for s in sizes):
             raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} "
                                f"(input tensor's size at dimension {d}), but got "
                                f"split_sizes={sizes}")
     out, start = [], 0
     for s in sizes:
-        out.append(narrow(x, d, start, s))
+        out.append(_piece(op, x, d, slice(start, start + s)))
         start += s
     return tuple(out)
 
@@ -452,7 +465,7 @@ def unbind(input, dim=0):
     if x._data.ndim == 0:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     d = _dim(dim, x._data.ndim, "unbind")
-    return tuple(getitem(x, (slice(None),) * d + (i,)) for i in range(x._data.shape[d]))
+    return tuple(_piece(UNBIND, x, d, i) for i in range(x._data.shape[d]))
 
 
 # --- padding (nn.functional.pad) ------------------------------------------------------------
