@@ -84,7 +84,7 @@ def render():
         "Generated from the rule table by `python -m chainrule.ops.table` (do not edit by hand).",
         f"{total} ops, {n_diff} of them differentiable; each family is the `chainrule.ops` "
         f"module that defines it.",
-        "Public functions built from these (for example `outer`, `tile`, `split`, "
+        "Public functions built from these (for example `outer`, `tile`, `narrow`, `meshgrid`, "
         "`linalg.matrix_norm`) inherit their rules and are not listed separately.",
     ]
     for fam, ops in fams.items():
