@@ -234,9 +234,16 @@ def _commit(self, result, name):
         self._data[...] = r
     self._version[0] += 1
     if result._node is not None:
+        old, retains = self._node, self._retains
         self._node = result._node
         self._rg = True
         self._retains = False
+        if retains:
+            # retain_grad() follows the tensor: .grad becomes the gradient of the new value
+            if old is not None and old._pre_hooks:
+                old._pre_hooks[:] = [h for h in old._pre_hooks
+                                     if not (getattr(h, "retain", False) and h.ref() is self)]
+            self.retain_grad()
     if result._fw is not None:
         self._fw = result._fw
 

@@ -843,3 +843,30 @@ def test_only_values_a_rule_reads_are_version_checked():
         a.add_(1)
         z.backward()
     raises_like_torch(h, match=["modified by an inplace operation"])
+
+
+def test_hooks_and_retain_grad_across_inplace_ops():
+    """Hooks registered before an in-place op see the old value's gradient; retain_grad()
+    follows the tensor, so .grad is the gradient of its new value (PyTorch's rules)."""
+    def f(m):
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 2
+        seen = []
+        y.register_hook(lambda g: seen.append(g.clone()))
+        y.retain_grad()
+        y.mul_(3)
+        y.register_hook(lambda g: seen.append(g.clone()))
+        y[0] = y[1] * 1.0
+        (y * y).sum().backward()
+        return seen, y.grad, x.grad, y.retains_grad
+    check(f)
+
+
+@pytest.mark.parametrize("bad", ["shape", "dtype"])
+def test_hook_must_keep_shape_and_dtype(bad):
+    def f(m):
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 2
+        y.register_hook((lambda g: m.ones(3)) if bad == "shape" else (lambda g: g.double()))
+        (y * 2).sum().backward()
+    raises_like_torch(f, match=["has changed the size" if bad == "shape" else "changed the type"])

@@ -376,8 +376,13 @@ def _run_hooks(hooks, g, tensor_mode):
         r = h(gt)
         if r is not None:
             if not isinstance(r, Tensor) or r._data.shape != gt._data.shape:
-                raise RuntimeError(f"hook {getattr(h, '__name__', h)!r} returned a value that "
-                                   f"is not a Tensor of shape {list(gt._data.shape)}")
+                raise RuntimeError(f"hook {getattr(h, '__name__', h)!r} has changed the size of "
+                                   f"value: it must return None or a Tensor of shape "
+                                   f"{list(gt._data.shape)}")
+            if r._data.dtype != gt._data.dtype:
+                raise RuntimeError(f"hook {getattr(h, '__name__', h)!r} has changed the type of "
+                                   f"value (was {gt.dtype}, got {r.dtype}); return a gradient "
+                                   f"of the same dtype, e.g. g.to(g.dtype)")
             gt = r
     for h in retain:
         h(gt)
