@@ -85,6 +85,11 @@ CASES = [
      [X]),
     ("grad_closure_over_outer", lambda T, m: T.grad(
         lambda x: T.grad(lambda y: (x * y).sin().sum())(x).sum()), [X]),
+    ("jvp_no_perturbation_confusion", lambda T, m: (lambda a, b: T.jvp(
+        lambda x: T.jvp(lambda y: x * y * y, (b,), (b * 0 + 1,))[1], (a,), (a * 0 + 1,))),
+     [np.array(2.0), np.array(3.0)]),
+    ("jacfwd_jacfwd_of_jvp", lambda T, m: T.jacfwd(T.jacfwd(
+        lambda x: T.jvp(lambda y: (x * y).sin(), (x,), (x * 0 + 1,))[1])), [np.array(0.5)]),
     ("jvp", lambda T, m: (lambda x, y, v: T.jvp(f2(m), (x, y), (v, v))), [X, Y, V]),
     ("vjp", lambda T, m: (lambda x, y, v: T.vjp(f2(m), x, y)[1]((v, v.sum()))), [X, Y, V]),
     ("vjp_value", lambda T, m: (lambda x, y: T.vjp(f2(m), x, y)[0]), [X, Y]),
