@@ -1,15 +1,17 @@
 """Property tests: every broadcasting binary op of the rule table, on shapes drawn by
-Hypothesis (mutually broadcastable, 0-d included), gives PyTorch's value and VJP in
+Hypothesis (mutually broadcastable, 0-d included), gives PyTorch's value, VJP and JVP in
 float64.  The ops are found through ``op.broadcasts``; a new broadcasting op must be added
 to ``BINARY`` (or to ``NOT_ELEMENTWISE`` with the reason)."""
 import numpy as np
 import pytest
 import torch
+import torch.autograd.forward_ad as t_fw
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
 import chainrule as cr
+import chainrule.autograd.forward_ad as cr_fw
 from chainrule.ops import OPS
 
 
@@ -64,6 +66,15 @@ def test_every_broadcasting_op_is_drawn_here():
     assert all(name in OPS for name in BINARY)
 
 
+def _tangent(lib, fw, fn, arrays, u):
+    with fw.dual_level():
+        xs = [lib.tensor(a) if a.dtype == np.bool_ else
+              fw.make_dual(lib.tensor(a, dtype=lib.float64), lib.tensor(t, dtype=lib.float64))
+              for a, t in zip(arrays, u)]
+        t = fw.unpack_dual(fn(lib, *xs)).tangent
+        return None if t is None else t.numpy()
+
+
 def _run(lib, fn, arrays, v):
     xs = []
     for a in arrays:
@@ -80,7 +91,7 @@ def _run(lib, fn, arrays, v):
 @pytest.mark.parametrize("name", sorted(BINARY))
 @settings(max_examples=25, deadline=None, database=None)
 @given(data=st.data())
-def test_broadcast_value_and_vjp_match_torch(name, data):
+def test_broadcast_value_vjp_jvp_match_torch(name, data):
     fn, makers = BINARY[name]
     shapes = data.draw(mutually_broadcastable_shapes(num_shapes=len(makers), min_dims=0,
                                                      max_dims=3, max_side=3), label="shapes")
@@ -92,6 +103,14 @@ def test_broadcast_value_and_vjp_match_torch(name, data):
     out_t, gt = _run(torch, fn, arrays, v)
     assert out_c.shape == out_t.shape == shapes.result_shape
     np.testing.assert_allclose(out_c, out_t, rtol=1e-12, atol=1e-12)
+    # forward mode: the tangent along a random direction, broadcast centrally
+    u = [np.random.default_rng(seed + 2).standard_normal(a.shape) for a in arrays]
+    tc = _tangent(cr, cr_fw, fn, arrays, u)
+    tt = _tangent(torch, t_fw, fn, arrays, u)
+    tc = np.zeros(out_t.shape) if tc is None else tc
+    tt = np.zeros(out_t.shape) if tt is None else tt
+    assert tc.shape == out_t.shape, f"{name}: tangent shape {tc.shape}"
+    np.testing.assert_allclose(tc, tt, rtol=1e-10, atol=1e-12, err_msg=f"{name}: JVP")
     diff_shapes = [a.shape for a in arrays if a.dtype != np.bool_]
     for i, (a, b, s) in enumerate(zip(gc, gt, diff_shapes)):
         a = np.zeros(s) if a is None else a
