@@ -150,7 +150,9 @@ def _forward(*data, ctx):
 
 def _vjp_all(F, g, out, *inputs, ctx):
     cls = ctx._cls
-    tensor_mode = not isinstance(g, np.ndarray)
+    tensor_mode = isinstance(g, Tensor)
+    if not tensor_mode:
+        g = np.asarray(g)                    # NumPy path: 0-d results may be NumPy scalars
     outs = ctx._n_outputs
     grads = [None] * outs
     if ctx._layout is None:
