@@ -359,11 +359,18 @@ class Generator:
 
     def __init__(self, device="cpu"):
         self._seed = 67280421310721
-        self._rng = np.random.default_rng(self._seed)
+        self._gen = None
+
+    @property
+    def _rng(self):
+        # made on first use, so ``import chainrule`` does not load numpy.random
+        if self._gen is None:
+            self._gen = np.random.default_rng(self._seed)
+        return self._gen
 
     def manual_seed(self, seed):
         self._seed = int(seed)
-        self._rng = np.random.default_rng(self._seed)
+        self._gen = None
         return self
 
     def initial_seed(self):
