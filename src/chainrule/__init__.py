@@ -50,16 +50,32 @@ from .ops.index_more import (chunk, flip, fliplr, flipud, index_select, masked_f
                              narrow, roll, scatter_add, split, tile, unbind)
 from . import linalg  # noqa: E402  (chainrule.linalg)
 from . import autograd, nn
-from . import func  # noqa: E402  (chainrule.func transforms)
 from .autograd import Function as _Function, gradcheck as _gradcheck  # noqa: F401,E402
 # (binds the lazily loaded autograd names now that Tensor exists)
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
-from . import optim, utils  # noqa: E402  (chainrule.optim, chainrule.utils.data)
-from .serialization import load, save  # noqa: E402
-from . import viz  # noqa: E402  (chainrule.viz: graph drawings, accumulation tables)
-from .viz import explain  # noqa: E402
 
 multiply, subtract, divide = mul, sub, div
+
+# loaded on first use, to keep ``import chainrule`` fast: chainrule.func (transforms),
+# chainrule.optim, chainrule.utils.data, save/load, chainrule.viz (graph drawings) and explain
+_LAZY = {"func": (".func", None), "optim": (".optim", None), "utils": (".utils", None),
+         "load": (".serialization", "load"), "save": (".serialization", "save"),
+         "viz": (".viz", None), "explain": (".viz", "explain")}
+
+
+def __getattr__(name):
+    spec = _LAZY.get(name)
+    if spec is None:
+        raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
+    import importlib
+    mod = importlib.import_module(spec[0], __name__)
+    value = mod if spec[1] is None else getattr(mod, spec[1])
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
 
 
 def numel(input):
