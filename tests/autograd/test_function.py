@@ -209,7 +209,6 @@ def test_mark_non_differentiable_and_needs_input_grad():
         x, y = _t(m, X), _t(m, Y, rg=False)
         out, idx = F["MulAdd"].apply(x, y, 2.0)
         out.sum().backward()
-        ctx = out.grad_fn
         return (out, idx, x.grad, idx.requires_grad, out.requires_grad,
                 tuple(bool(b) for b in (idx.dtype == m.int64,)))
     _both(run)
@@ -364,3 +363,20 @@ def test_zero_dim_function_on_numpy_path():
     x = cr.tensor(3.0, dtype=cr.float64, requires_grad=True)
     (Sq.apply(x * 2) * 3).backward()
     assert x.grad.item() == 72.0
+
+
+def test_broadcast_gradient_is_summed_back_like_torch():
+    res = []
+    for m in (cr, torch):
+        class B(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 2
+
+            @staticmethod
+            def backward(ctx, g):
+                return (g * 2).expand(2, 3)
+        x = m.ones(3, requires_grad=True)
+        B.apply(x).sum().backward()
+        res.append(x.grad.numpy())
+    np.testing.assert_array_equal(res[0], res[1])

@@ -189,22 +189,20 @@ def _vjp_all(F, g, out, *inputs, ctx):
                             f"at index {i}; gradients must be Tensors or None")
         shape, dtype = meta
         if r._data.shape != shape:
-            try:
-                np.broadcast_shapes(shape, r._data.shape) == r._data.shape or _fail()
-                from ..ops.reduce import sum_to
-                r = sum_to(r, shape)
-            except Exception:
+            try:        # a gradient of a broadcast shape is summed back (as PyTorch does)
+                ok = np.broadcast_shapes(shape, r._data.shape) == r._data.shape
+            except ValueError:
+                ok = False
+            if not ok:
                 raise RuntimeError(f"Function {name} returned an invalid gradient at index {i} "
                                    f"- got {list(r._data.shape)} but expected shape compatible "
-                                   f"with {list(shape)}") from None
+                                   f"with {list(shape)}")
+            from ..ops.reduce import sum_to
+            r = sum_to(r, shape)
         if r._data.dtype != dtype:
             r = r.to(_dt(dtype))
         result.append(r if tensor_mode else r._data)
     return result
-
-
-def _fail():
-    raise ValueError
 
 
 def _dt(np_dtype):
