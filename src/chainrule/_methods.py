@@ -436,6 +436,8 @@ def _linalg_index_methods():
     Tensor.scatter_add_ = inplace("scatter_add_", IM.scatter_add)
     Tensor.tile = lambda self, *dims: IM.tile(self, dims[0] if len(dims) == 1 else dims)
     Tensor.tile.__doc__ = IM.tile.__doc__
+    Tensor.split = lambda self, split_size, dim=0: IM.split(self, split_size, dim)
+    Tensor.split.__doc__ = IM.split.__doc__
 
 
 _linalg_index_methods()

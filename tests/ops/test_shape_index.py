@@ -277,3 +277,18 @@ def test_errors_match_torch(fn, exc):
         fn(torch, torch.ones(3, 3))
     with pytest.raises(exc):
         fn(cr, cr.ones(3, 3))
+
+
+@pytest.mark.parametrize("fn", [
+    lambda m, x: m.flip(x, dims=[1]),
+    lambda m, x: x.flip(dims=(0, 1)),
+    lambda m, x: x.split(split_size=2, dim=1)[1],
+    lambda m, x: m.roll(x, shifts=1, dims=0),
+    lambda m, x: m.tile(x, dims=(2,)),
+    lambda m, x: m.narrow(x, dim=1, start=1, length=2),
+    lambda m, x: m.index_select(x, dim=1, index=m.tensor([2, 0])),
+    lambda m, x: m.nn.functional.pad(x, pad=(1, 1), mode="constant", value=2.0),
+])
+def test_keyword_arguments_match_torch(fn):
+    xc, xt = cr.arange(6.0).reshape(2, 3), torch.arange(6.0).reshape(2, 3)
+    assert fn(cr, xc).tolist() == fn(torch, xt).tolist()

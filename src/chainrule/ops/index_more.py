@@ -220,7 +220,7 @@ def _dims_arg(dims):
     return tuple(int(d) for d in dims)
 
 
-def flip(input, *dims):
+def flip(input, *dims_args, dims=None):
     """Reverse the order of elements along ``dims``.
 
     >>> import chainrule as torch
@@ -230,7 +230,9 @@ def flip(input, *dims):
     """
     x = _as_tensor(input)
     nd = x._data.ndim
-    ds = tuple(_dim(d, nd, "flip") for d in _dims_arg(dims))
+    if dims is not None:
+        dims_args = (dims,) if isinstance(dims, (tuple, list)) else ((dims,),)
+    ds = tuple(_dim(d, nd, "flip") for d in _dims_arg(dims_args))
     for d in ds:
         if ds.count(d) > 1:
             raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
