@@ -380,3 +380,16 @@ def test_broadcast_gradient_is_summed_back_like_torch():
         B.apply(x).sum().backward()
         res.append(x.grad.numpy())
     np.testing.assert_array_equal(res[0], res[1])
+
+
+def test_second_backward_without_retain_graph_raises_like_torch():
+    for m, F in LIBS:
+        x = _t(m, X)
+        y = F["MyExp"].apply(x)
+        y.sum().backward()
+        with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+            y.sum().backward()
+        y = F["MyExp"].apply(x)
+        y.sum().backward(retain_graph=True)
+        y.sum().backward()
+        np.testing.assert_allclose(_np(x.grad), 3 * np.exp(X))

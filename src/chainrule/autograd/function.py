@@ -104,6 +104,10 @@ class FunctionCtx:
             return self._saved_fw if self._saved_fw is not None else ()
         if self._saved is None:
             return ()
+        node = self._node_ref() if self._node_ref is not None else None
+        if node is not None and node._freed:
+            from .graph import FREED_MSG
+            raise RuntimeError(FREED_MSG)
         name = self._cls.__name__ + "Backward" if self._cls else "Function"
         out = []
         for t, box, version, k in self._saved:
@@ -428,6 +432,11 @@ class Function:
         packed = apply(cls._op, args, {"ctx": ctx})
         if packed._node is not None:
             ctx._node_ref = weakref.ref(packed._node)
+            if ctx._saved:
+                # something to free: backward without retain_graph releases it, and a
+                # second backward then raises PyTorch's "backward through the graph a
+                # second time" error
+                packed._node._out = ctx._out_data
         ctx._out_fw = packed._fw
         result = list(outs)
         if ctx._layout is None:
