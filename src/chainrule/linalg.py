@@ -1,5 +1,6 @@
 """``chainrule.linalg``: PyTorch's ``torch.linalg`` names (norms, inverse, determinant,
-solve).  The ops and their VJP/JVP rules live in ``chainrule.ops.linalg_more``.
+solve, symmetric eigendecomposition).  The ops and their VJP/JVP rules live in
+``chainrule.ops.linalg_more``.
 
 >>> import chainrule as torch
 >>> A = torch.tensor([[2., 0.], [1., 1.]], requires_grad=True)
@@ -9,12 +10,13 @@ tensor(2., grad_fn=<LinalgDetBackward0>)
 tensor([2., 3.], grad_fn=<LinalgSolveExBackward0>)
 """
 from .ops.linalg import matmul
-from .ops.linalg_more import LinAlgError, det, inv, matrix_norm, solve, vector_norm
+from .ops.linalg_more import (LinAlgError, det, eigh, eigvalsh, inv, matrix_norm, solve,
+                              vector_norm)
 from .ops.linalg_more import linalg_norm as norm
 from .ops.linalg_more import diagonal as _diagonal
 
-__all__ = ["LinAlgError", "det", "diagonal", "inv", "matmul", "matrix_norm", "norm", "solve",
-           "vector_norm"]
+__all__ = ["LinAlgError", "det", "diagonal", "eigh", "eigvalsh", "inv", "matmul",
+           "matrix_norm", "norm", "solve", "vector_norm"]
 
 
 def diagonal(A, *, offset=0, dim1=-2, dim2=-1):

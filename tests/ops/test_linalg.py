@@ -22,6 +22,12 @@ def _rank(r, n, k):
     return r.uniform(-1, 1, (n, k)) @ r.uniform(-1, 1, (k, n))
 
 
+def _sign_free(m, eig):
+    # squares of the eigenvector entries, weighted, and the eigenvalues: no sign ambiguity
+    w = m.arange(1.0, 1.0 + eig.eigenvectors.shape[-1], dtype=eig.eigenvectors.dtype)
+    return m.cat([(eig.eigenvectors ** 2 * w).reshape(-1), eig.eigenvalues.reshape(-1)])
+
+
 def _mats(*shapes):
     return lambda r: [_well_conditioned(r, s) for s in shapes]
 
@@ -126,6 +132,26 @@ CASES = [
            [(2, 3, 3)], make=_away_from_zero((2, 3, 3)), op="linalg_vector_norm"),
     OpCase("matrix_norm_fro_dims", lambda m, a: m.linalg.norm(a, dim=(0, 2)), [(2, 3, 2)],
            op="linalg_vector_norm"),
+    OpCase("matrix_norm_2", lambda m, a: m.linalg.matrix_norm(a, 2), [(3, 3)],
+           op=("linalg_eigvalsh", "matmul_batched", "sqrt")),
+    OpCase("matrix_norm_-2_wide", lambda m, a: m.linalg.norm(a, -2), [(2, 4)],
+           op="linalg_eigvalsh"),
+    OpCase("matrix_norm_nuc", lambda m, a: m.linalg.matrix_norm(a, "nuc"), [(4, 3)],
+           op="linalg_eigvalsh"),
+    OpCase("matrix_norm_nuc_batched_dims",
+           lambda m, a: m.linalg.matrix_norm(a, "nuc", dim=(2, 0), keepdim=True), [(3, 2, 4)],
+           op="linalg_eigvalsh"),
+    # symmetric eigendecomposition (inputs symmetrised inside; eigenvectors enter through
+    # sign-invariant expressions, since each one's sign is arbitrary)
+    OpCase("eigvalsh", lambda m, a: m.linalg.eigvalsh(a + a.mT), [(3, 3)],
+           op="linalg_eigvalsh"),
+    OpCase("eigvalsh_upper_batched", lambda m, a: m.linalg.eigvalsh(a + a.mT, UPLO="U"),
+           [(2, 3, 3)], op="linalg_eigvalsh"),
+    OpCase("eigh_vectors", lambda m, a: _sign_free(m, m.linalg.eigh(a + a.mT)), [(3, 3)],
+           op=("linalg_eigh_vectors", "linalg_eigvalsh")),
+    OpCase("eigh_vectors_batched",
+           lambda m, a: _sign_free(m, m.linalg.eigh(a + a.mT, UPLO="U")), [(2, 3, 3)],
+           op="linalg_eigh_vectors"),
     # inverse, determinant, solve (well-conditioned inputs)
     OpCase("inv", lambda m, a: m.linalg.inv(a), [(3, 3)], make=_mats((3, 3)),
            op="linalg_inv"),
@@ -319,10 +345,13 @@ def test_det_derivatives_at_the_zero_matrix():
     np.testing.assert_array_equal(h.numpy(), np.zeros((3, 3)))
 
 
-def test_spectral_and_nuclear_norms_not_implemented():
-    for ord in ("nuc", 2, -2):
-        with pytest.raises(NotImplementedError, match="SVD"):
-            cr.linalg.matrix_norm(cr.eye(2), ord)
+def test_eigh_returns_named_tuple_and_node_names():
+    for m in (cr, torch):
+        r = m.linalg.eigh(m.tensor([[2.0, 1.0], [1.0, 2.0]], requires_grad=True))
+        assert type(r).__name__ == "linalg_eigh"
+        assert r.eigenvalues.tolist() == pytest.approx([1.0, 3.0])
+        assert type(r.eigenvectors.grad_fn).__name__ == "LinalgEighBackward0"
+        assert abs(float((r.eigenvectors[:, 0] * r.eigenvectors[:, 1]).sum())) < 1e-6
 
 
 def test_norm_gradient_at_zero_is_zero():

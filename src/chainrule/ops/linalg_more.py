@@ -7,13 +7,16 @@ Primitives with rules: ``einsum`` (every operand's VJP is again an einsum), ``di
 ``linalg_inv``, ``linalg_det``, ``linalg_solve``.  ``outer``, ``tensordot``, ``diag`` and the
 matrix norms are composites of those.
 """
+import collections
+
 import numpy as np
 
 from .._tensor import Tensor, _dim
 from ._core import NF, TF, apply, defop
 from .elementwise import _floating, _tensorize
+from .index import getitem
 from .index_more import embed_op, gather_op
-from .linalg import _safe_div
+from .linalg import _safe_div, matmul
 from .reduce import kept_shape, norm_dims
 
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -593,9 +596,11 @@ def _matrix_dims(name, dim, nd):
 
 
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
-    """Matrix norm over dimensions ``dim``: ``'fro'`` (Frobenius), ``1`` / ``-1`` (max / min
-    absolute column sum), ``inf`` / ``-inf`` (max / min absolute row sum).  ``'nuc'``, ``2``
-    and ``-2`` need singular values and are not implemented.
+    """Matrix norm over dimensions ``dim``: ``'fro'`` (Frobenius), ``'nuc'`` (sum of singular
+    values), ``2`` / ``-2`` (largest / smallest singular value), ``1`` / ``-1`` (max / min
+    absolute column sum), ``inf`` / ``-inf`` (max / min absolute row sum).  Singular values
+    come from the eigenvalues of the Gram matrix, so their derivatives need them distinct
+    and non-zero.
 
     >>> import chainrule as torch
     >>> A = torch.tensor([[1., -2.], [3., 4.]])
@@ -613,12 +618,22 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
         return apply(VECTOR_NORM, (x,), {"p": 2.0, "dim": tuple(sorted((d0, d1))),
                                          "keepdim": bool(keepdim)})
     if ord in ("nuc", 2, -2):
-        raise NotImplementedError(
-            f"linalg.matrix_norm: ord={ord!r} needs the singular values (SVD), which chainrule "
-            f"does not implement. Supported: 'fro', 1, -1, inf, -inf.")
+        # singular values: square roots of the Gram matrix's eigenvalues
+        from .elementwise import sqrt
+        from .reduce import sum as _sum
+        from .shape import unsqueeze
+        sv = sqrt(_singular_values_squared(x, d0, d1))
+        if ord == "nuc":
+            r = _sum(sv, -1)
+        else:
+            r = getitem(sv, (Ellipsis, -1 if ord == 2 else 0))
+        if keepdim:
+            for d in sorted((d0, d1)):
+                r = unsqueeze(r, d)
+        return r
     if isinstance(ord, str) or ord not in (1, -1, _INF, -_INF):
-        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported. Use 'fro', 1, -1, "
-                           f"inf or -inf.")
+        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported. Use 'fro', 'nuc', "
+                           f"2, -2, 1, -1, inf or -inf.")
     # 1 / -1: sum |a| over rows, then max / min over columns; inf / -inf the other way round
     inner, outer_d = (d0, d1) if abs(ord) == 1 else (d1, d0)
     s = _sum(_abs(x), inner, keepdim=True)
@@ -835,6 +850,100 @@ def solve(A, B, *, left=True):
     return apply(SOLVE, (a, b), {"vec": vec})
 
 
+# --- symmetric eigendecomposition (and the spectral / nuclear norms built on it) --------
+#
+# For S = Q diag(L) Q^T (eigenvalues ascending): dL_i = q_i^T dS q_i and
+# dQ = Q (E o (Q^T dS Q)) with E_ij = 1 / (L_j - L_i) off the diagonal, 0 on it.  The two
+# outputs are two ops whose rules call each other, so derivatives of any order exist
+# (where the eigenvalues are distinct).
+
+
+def _eig_gaps(F, lam):
+    n = lam.shape[-1]
+    eye = np.eye(n, dtype=bool)
+    diff = F.expand_dims(lam, -2) - F.expand_dims(lam, -1)       # [i, j] = L_j - L_i
+    return F.where(eye, 0, 1 / F.where(eye, 1, diff))
+
+
+def _eigvalsh_vjp(F, g, out, x, uplo):
+    q = F.eigh_vectors(x, uplo)
+    return F.matmul(q * F.expand_dims(g, -2), _mT(F, q))
+
+
+def _eigvalsh_jvp(F, t, out, x, uplo):
+    q = F.eigh_vectors(x, uplo)
+    return F.sum(q * F.matmul(t[0], q), -2)
+
+
+def _eigvecs_vjp(F, g, out, x, uplo):
+    e = _eig_gaps(F, F.eigvalsh(x, uplo))
+    return F.matmul(F.matmul(out, e * F.matmul(_mT(F, out), g)), _mT(F, out))
+
+
+def _eigvecs_jvp(F, t, out, x, uplo):
+    e = _eig_gaps(F, F.eigvalsh(x, uplo))
+    return F.matmul(out, e * F.matmul(F.matmul(_mT(F, out), t[0]), out))
+
+
+EIGVALSH = defop("linalg_eigvalsh", lambda x, uplo: np.linalg.eigvalsh(x, UPLO=uplo),
+                 vjps=(_eigvalsh_vjp,), jvp=_eigvalsh_jvp, backward_name="LinalgEighBackward0")
+EIGH_VECTORS = defop("linalg_eigh_vectors", lambda x, uplo: np.linalg.eigh(x, UPLO=uplo)[1],
+                     vjps=(_eigvecs_vjp,), jvp=_eigvecs_jvp, save_out=True,
+                     backward_name="LinalgEighBackward0")
+
+_Eigh = collections.namedtuple("linalg_eigh", ["eigenvalues", "eigenvectors"])
+_Eigh.__repr__ = lambda self: (f"torch.return_types.linalg_eigh(\neigenvalues="
+                               f"{self.eigenvalues!r},\neigenvectors={self.eigenvectors!r})")
+
+
+def _eigh_input(name, A, UPLO):
+    x = _float_input(name, A)
+    _square(name, x)
+    if UPLO not in ("L", "U"):
+        raise RuntimeError(f"{name}: Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+    return x
+
+
+def eigvalsh(A, UPLO="L"):
+    """Eigenvalues (ascending) of a symmetric matrix, or a batch of them; only the ``UPLO``
+    triangle is read.  The gradient is ``Q diag(g) Q^T``.
+
+    >>> import chainrule as torch
+    >>> torch.linalg.eigvalsh(torch.tensor([[2., 1.], [1., 2.]]))
+    tensor([1., 3.])
+    """
+    x = _eigh_input("linalg.eigvalsh", A, UPLO)
+    return apply(EIGVALSH, (x,), {"uplo": UPLO})
+
+
+def eigh(A, UPLO="L"):
+    """Eigenvalues (ascending) and orthonormal eigenvectors (columns) of a symmetric matrix,
+    as a named tuple ``(eigenvalues, eigenvectors)``.  An eigenvector's sign is arbitrary,
+    and its gradient is defined only for distinct eigenvalues.
+
+    >>> import chainrule as torch
+    >>> L, Q = torch.linalg.eigh(torch.tensor([[2., 0.], [0., 1.]]))
+    >>> L
+    tensor([1., 2.])
+    """
+    x = _eigh_input("linalg.eigh", A, UPLO)
+    return _Eigh(apply(EIGVALSH, (x,), {"uplo": UPLO}),
+                 apply(EIGH_VECTORS, (x,), {"uplo": UPLO}))
+
+
+def _singular_values_squared(x, d0, d1):
+    """Eigenvalues of the smaller Gram matrix of the matrices over dims (d0, d1): the
+    squared singular values, ascending, in the last dimension."""
+    from .shape import permute, transpose
+    nd = x._data.ndim
+    if (d0, d1) != (nd - 2, nd - 1):
+        x = permute(x, [d for d in range(nd) if d not in (d0, d1)] + [d0, d1])
+    m, n = x._data.shape[-2:]
+    xt = transpose(x, -1, -2)
+    gram = matmul(xt, x) if m >= n else matmul(x, xt)
+    return apply(EIGVALSH, (gram,), {"uplo": "L"})
+
+
 # --- rule namespaces ---------------------------------------------------------------------
 
 NF.einsum = _einsum_np
@@ -843,9 +952,13 @@ NF.triu = np.triu
 NF.inv = _inv_np
 NF.solve = np.linalg.solve
 NF.det = lambda x: np.asarray(np.linalg.det(x))
+NF.eigvalsh = lambda x, uplo: np.linalg.eigvalsh(x, UPLO=uplo)
+NF.eigh_vectors = lambda x, uplo: np.linalg.eigh(x, UPLO=uplo)[1]
 TF.einsum = lambda eq, *xs: apply(EINSUM, xs, {"eq": eq})
 TF.tril = lambda x, k: apply(TRIL, (x,), {"k": k})
 TF.triu = lambda x, k: apply(TRIU, (x,), {"k": k})
 TF.inv = lambda x: apply(INV, (x,))
 TF.solve = lambda a, b: apply(SOLVE, (a, b), {"vec": False})
 TF.det = lambda x: apply(DET, (x,))
+TF.eigvalsh = lambda x, uplo: apply(EIGVALSH, (x,), {"uplo": uplo})
+TF.eigh_vectors = lambda x, uplo: apply(EIGH_VECTORS, (x,), {"uplo": uplo})
