@@ -13,7 +13,7 @@ import numpy as np
 
 from .._tensor import Tensor, _dim
 from ._core import NF, TF, apply, defop
-from .elementwise import _floating, _tensorize
+from .elementwise import _tensorize
 from .index import getitem
 from .index_more import embed_op, gather_op
 from .linalg import _safe_div, matmul
