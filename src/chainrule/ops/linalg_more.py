@@ -950,7 +950,7 @@ NF.einsum = _einsum_np
 NF.tril = np.tril
 NF.triu = np.triu
 NF.inv = _inv_np
-NF.solve = np.linalg.solve
+NF.solve = lambda a, b: _solve_np(a, b, False)
 NF.det = lambda x: np.asarray(np.linalg.det(x))
 NF.eigvalsh = lambda x, uplo: np.linalg.eigvalsh(x, UPLO=uplo)
 NF.eigh_vectors = lambda x, uplo: np.linalg.eigh(x, UPLO=uplo)[1]
