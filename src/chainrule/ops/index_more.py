@@ -3,8 +3,9 @@ repeat/tile, split/chunk/narrow/unbind, padding (``nn.functional.pad``) and mesh
 
 Primitives with rules: ``scatter_add``, ``index_select`` and the non-constant pads (integer
 -array reads whose transpose scatter-adds), ``masked_fill``, ``flip``, ``roll``, ``repeat``,
-``constant_pad_nd``.  ``tile``, ``split``, ``chunk``, ``narrow``, ``unbind`` and
-``meshgrid`` are composites of those and of slicing / reshaping.
+``constant_pad_nd``; the pieces of ``split``/``chunk``/``unbind`` are slices with the
+getitem rules under PyTorch's node names.  ``tile``, ``narrow`` and ``meshgrid`` are
+composites of those and of slicing / reshaping.
 """
 import math
 import warnings
