@@ -1,11 +1,12 @@
 """More linear algebra: einsum (and the products built on it: outer, tensordot), diagonals
 (diagonal, diag_embed, diag, trace), triangles (tril, triu), vector and matrix norms,
-inverse, determinant and linear solves.
+inverse, determinant, linear solves and the symmetric eigendecomposition.
 
 Primitives with rules: ``einsum`` (every operand's VJP is again an einsum), ``diagonal`` /
 ``diag_embed`` (each other's transpose), ``trace``, ``tril``/``triu``, ``linalg_vector_norm``,
-``linalg_inv``, ``linalg_det``, ``linalg_solve``.  ``outer``, ``tensordot``, ``diag`` and the
-matrix norms are composites of those.
+``linalg_inv``, ``linalg_det``, ``linalg_solve``, ``linalg_eigvalsh`` /
+``linalg_eigh_vectors`` (whose rules call each other).  ``outer``, ``tensordot``, ``diag``
+and the matrix norms are composites of those.
 """
 import collections
 
@@ -266,6 +267,9 @@ def tensordot(a, b, dims=2, out=None):
     tensor([[3., 3.],
             [3., 3.]])
     """
+    if out is not None:
+        raise TypeError("tensordot: out= is not supported by chainrule; use the returned "
+                        "tensor")
     a, b = _tensorize(a), _tensorize(b)
     na, nb = a._data.ndim, b._data.ndim
     if isinstance(dims, Tensor):
