@@ -324,7 +324,8 @@ def _run_all(roots, buffers, tensor_mode, retain_graph, accumulate, create_graph
             if accumulate:
                 _accumulate(node, g, create_graph)
             continue
-        if tensor_mode or node.op.vjp_all is not None:
+        op = node.op
+        if tensor_mode or op.vjp_all is not None:
             grads = apply_node(node, g, tensor_mode)
             if not retain_graph:
                 node.release()
@@ -341,7 +342,7 @@ def _run_all(roots, buffers, tensor_mode, retain_graph, accumulate, create_graph
             for box, version, _ in versions:
                 if box[0] != version:
                     node._check_saved()         # raises PyTorch's in-place error
-        vjps = node.op.vjps
+        vjps = op.vjps
         params = node._params
         out = node._out
         inputs = node._arrays
