@@ -8,6 +8,8 @@ exception class.  Programs come from fixed seeds, so the run is deterministic.
 Engine-semantics tests at the end compare retain_graph, hooks, retain_grad, ``inputs=``,
 no_grad/detach, integer tensors and in-place-after-save behaviour with PyTorch directly.
 """
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -17,7 +19,7 @@ import chainrule as cr
 import chainrule.autograd.forward_ad as c_fw
 from diffprog import describe, make_program, run
 
-N_PROGRAMS = 60
+N_PROGRAMS = int(os.environ.get("CHAINRULE_DIFF_PROGRAMS", 60))   # raise to hunt locally
 RTOL, ATOL = 1e-7, 1e-9
 
 
@@ -115,8 +117,8 @@ def test_grad_and_second_order(seed):
             return [_np(g) for g in gs]
         terms = [(g * lib.tensor(v, dtype=lib.float64)).sum() for g, v in zip(gs, vs)
                  if g is not None and g.requires_grad]
-        if not terms:
-            return [_np(g) for g in gs], None
+        if not terms:       # no gradient depends on the inputs: the second order is 0
+            return [_np(g) for g in gs], [None] * len(ls)
         s = terms[0]
         for x in terms[1:]:
             s = s + x
@@ -136,11 +138,11 @@ def test_grad_and_second_order(seed):
     (cg, ch), (tg, th) = c[1], t[1]
     for k, (a, b) in enumerate(zip(cg, tg)):
         _close(a, b, f"create_graph grad: leaf {k}", prog)
-    assert (ch is None) == (th is None), f"second order ran on one side only\n{prog}"
-    if th is not None:
-        for k, (a, b) in enumerate(zip(ch, th)):
-            _close(a, b, f"second order: leaf {k}", prog, zeros_for_none=True,
-                   shape_of=np.shape(leaves[k]), rtol=1e-6, atol=1e-8)
+    # whether a create_graph gradient that is constant requires grad may differ; a missing
+    # second-order gradient is compared as zeros
+    for k, (a, b) in enumerate(zip(ch, th)):
+        _close(a, b, f"second order: leaf {k}", prog, zeros_for_none=True,
+               shape_of=np.shape(leaves[k]), rtol=1e-6, atol=1e-8)
 
 
 # --- forward mode -------------------------------------------------------------------------
@@ -268,4 +270,19 @@ def test_flip_result_changed_in_place_leaves_input_alone():
         y.mul_(2)
         (y * y).sum().backward()
         return [x, y, x.grad]
+    _assert_same(f)
+
+
+def test_where_saves_only_its_condition():
+    """Changing a branch of where in place afterwards is fine (PyTorch saves only the
+    condition)."""
+    def f(lib):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True, dtype=lib.float64)
+        y = lib.tensor([[1.0, -2.0, 3.0], [4.0, 5.0, -6.0]], requires_grad=True,
+                       dtype=lib.float64)
+        a = x / (y * y + 0.5)
+        w = lib.where(a > y * 0.1, a, y * 1.5)
+        a.sigmoid_()
+        (w * a).sum().backward()
+        return [w, a, x.grad, y.grad]
     _assert_same(f)

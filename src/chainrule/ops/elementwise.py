@@ -430,7 +430,7 @@ WHERE = defop("where", _where_fwd,
                     lambda F, g, out, c, a, b: F.where(c, 0, g)),
               jvp=lambda F, t, out, c, a, b: F.where(c, 0 if t[1] is None else t[1],
                                                      0 if t[2] is None else t[2]),
-              broadcasts=True)
+              broadcasts=True, reads=((), (0,), (0,)))   # PyTorch saves only the condition
 
 
 def where(condition, input=None, other=None):
