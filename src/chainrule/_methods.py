@@ -16,6 +16,7 @@ from .ops import linalg as L
 from .ops import reduce as R
 from .ops import shape as S
 from .ops._core import apply
+from .autograd.views import _regrow, has_internal_overlap, refresh_views, view_index
 
 
 def _method(name, fn):
@@ -189,12 +190,23 @@ def _check_inplace(self, name, graph=False):
             f"a leaf Variable that requires grad is being used in an in-place operation "
             f"({name}). Wrap the update in `with torch.no_grad():` (as optimisers do) or use "
             f"the out-of-place form.")
-    if self._base is not None and (graph or STATE.enabled and self._base._rg):
-        raise RuntimeError(
-            f"{name}: in-place modification of a view of a tensor that requires grad is not "
-            f"supported by chainrule. Assign through the base tensor instead: x[0, 1] = v "
-            f"rather than x[0][1] = v, and x[i] = x[i] + v rather than x[i] += v; or work on "
-            f"a clone() of the view.")
+    base = self._base
+    if base is not None and STATE.enabled and (graph or base._rg):
+        if base._node is None and base._rg:
+            raise RuntimeError(
+                f"a view of a leaf Variable that requires grad is being used in an in-place "
+                f"operation ({name}). Wrap the update in `with torch.no_grad():` or use the "
+                f"out-of-place form (x[i] = x[i] + v is fine on non-leaf tensors).")
+        if base._rg and not self._rg:
+            raise RuntimeError(
+                f"{name}: a view created in no_grad mode is being modified in place with grad "
+                f"mode enabled, which would hide the change from autograd. Create the view "
+                f"with grad mode on, or use the out-of-place form.")
+        if has_internal_overlap(self._data):
+            raise RuntimeError(
+                f"{name}: unsupported operation: more than one element of the written-to "
+                f"tensor refers to a single memory location (an expanded tensor). Please "
+                f"clone() the tensor before performing the operation.")
 
 
 def _needs_graph(self, others):
@@ -230,23 +242,50 @@ def _commit(self, result, name):
     if r.shape != self._data.shape:
         raise RuntimeError(f"{name}: output with shape {list(self._data.shape)} doesn't match "
                            f"the broadcast shape {list(r.shape)}")
+    tracked = result._node is not None or result._fw is not None
+    base_before = None
+    if self._base is not None and tracked:
+        base_before = _shadow(self._base)     # the base's values and graph before the write
     if r is not self._data:
         self._data[...] = r
     self._version[0] += 1
-    if result._node is not None:
-        old, retains = self._node, self._retains
-        self._node = result._node
-        self._rg = True
-        self._retains = False
-        if retains:
-            # retain_grad() follows the tensor: .grad becomes the gradient of the new value
-            if old is not None and old._pre_hooks:
-                old._pre_hooks[:] = [h for h in old._pre_hooks
-                                     if not (getattr(h, "retain", False) and h.ref() is self)]
-            self.retain_grad()
     if result._fw is not None:
         self._fw = result._fw
+    if base_before is not None:
+        _commit_view(self, result, base_before)
+    elif tracked:
+        if result._node is not None:
+            _restand(self, result._node)
+        refresh_views(self)                   # views of self now read its new value
 
+
+def _restand(t, node):
+    """Make ``t`` stand for ``node``'s output in the graph (after an in-place change)."""
+    old, retains = t._node, t._retains
+    t._node = node
+    t._rg = True
+    t._retains = False
+    if retains:
+        # retain_grad() follows the tensor: .grad becomes the gradient of the new value
+        if old is not None and old._pre_hooks:
+            old._pre_hooks[:] = [h for h in old._pre_hooks
+                                 if not (getattr(h, "retain", False) and h.ref() is t)]
+        t.retain_grad()
+
+
+def _commit_view(view, result, base_before):
+    """An in-place change of a view: the base becomes ``base_before`` with the view's
+    positions overwritten by ``result`` (PyTorch's CopySlices), and every view of the base,
+    this one included, is re-read out of the base's new graph."""
+    base = view._base
+    idx = view_index(base._data, view._data)
+    new_base = apply(I.SETITEM, (base_before, result), {"idx": idx, "vshape": result._data.shape})
+    if new_base._node is not None:
+        _restand(base, new_base._node)
+    if new_base._fw is not None:
+        base._fw = new_base._fw
+    refresh_views(base, skip=view)
+    _regrow(view)
 
 def inplace(name, fn):
     """An in-place method ``x.name(*args)`` from an out-of-place function ``fn(x, *args)``."""

@@ -11,6 +11,7 @@ Slots:
   ``_fw``        forward-mode tangents, ``{level: Tensor}``
   ``_base``      the tensor this one is a view of
   ``_retains``   retain_grad() was called on this non-leaf
+  ``_views``     weak references to this base's views (set lazily, see autograd/views.py)
 
 Most methods (``exp``, ``sum``, ``__add__`` ...) are attached by ``chainrule.ops``.
 """
@@ -51,7 +52,7 @@ class Tensor:
     tensor([ 0.,  4.,  8., 12.])
     """
     __slots__ = ("_data", "_rg", "_node", "_grad", "_version", "_accum", "_hooks", "_fw",
-                 "_base", "_retains", "__weakref__")
+                 "_base", "_retains", "_views", "__weakref__")
     __array_priority__ = 1000  # so ndarray (op) Tensor defers to Tensor's reflected op
 
     def __init__(self, data=None, *args, **kwargs):

@@ -7,6 +7,20 @@ from oplib import OpCase, check_float32, check_jvp, check_second_order, check_va
 P = (0.3, 2.0)         # positive domain (log, sqrt, ...)
 
 
+def _view_after_change(a, b):
+    y = a * 1.0
+    v = y[1]                  # a view of y
+    y.mul_(b)                 # y changes; v's grad_fn must follow
+    return v * v
+
+
+def _through_view(a, b):
+    y = a * 1.0
+    y[0].mul_(b)              # through a view: y's graph gets the change
+    y.T[1].add_(y[1, :2].sum())
+    return y
+
+
 def _inplace(a, op):
     """Apply an in-place op to a non-leaf copy of ``a`` and return the modified tensor."""
     y = a * 1.0
@@ -46,6 +60,12 @@ CASES = [
     OpCase("ipow", lambda m, a: _inplace(a, lambda y: y.__ipow__(3)), [(4,)], op="pow"),
     OpCase("ipow_tensor", lambda m, a, b: _inplace(a, lambda y: y.__ipow__(b)), [(3,), (3,)],
            op="pow_tensor", make=lambda r: [r.uniform(0.5, 2, (3,)), r.uniform(-1, 1, (3,))]),
+    # a view re-derived from its base after the base changed in place (AsStridedBackward0),
+    # and an in-place change through a view (CopySlices on the base)
+    OpCase("view_after_base_change", lambda m, a, b: _view_after_change(a, b), [(2, 3), (3,)],
+           op="as_strided"),
+    OpCase("inplace_through_view", lambda m, a, b: _through_view(a, b), [(2, 3), (3,)],
+           op="setitem"),
     OpCase("clamp_inplace", lambda m, a: _inplace(a, lambda y: y.clamp_(-1.0, 0.5)), [(6,)],
            op="clamp"),
     OpCase("pow_scalar", lambda m, a: a ** 3, [(3,)], op="pow"),

@@ -22,6 +22,7 @@ from .._dtypes import DEFAULTS, result_np_dtype
 from .._tensor import Tensor, wrap
 from ..autograd.grad_mode import STATE
 from ..autograd.graph import make_node_class
+from ..autograd.views import track_view as _track_view
 
 __all__ = ["Op", "defop", "apply", "NF", "TF", "unary_op", "binary_op"]
 
@@ -193,6 +194,7 @@ def apply(op, args, params=None):
         src = args[0]
         t._version = src._version
         t._base = src if src._base is None else src._base
+        _track_view(t)              # so in-place changes of the base re-derive its grad_fn
     if rg and STATE.enabled and op.vjps is not None:
         _record(op, args, data, params, out, t)
     if STATE.fw_level:
