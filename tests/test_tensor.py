@@ -597,6 +597,9 @@ FACTORIES = [
     lambda m: m.full_like(m.ones(2), 7), lambda m: m.full_like(m.ones(2, dtype=m.int64), 7.9),
     lambda m: m.full_like(m.ones(2), 2.5, requires_grad=True),
     lambda m: m.full_like(m.ones(2, 2), 1, dtype=m.float64),
+    # size= as a keyword (the book writes torch.randn(size=(), requires_grad=True))
+    lambda m: m.zeros(size=(2, 3)), lambda m: m.ones(size=[1, 2], dtype=m.int64),
+    lambda m: m.zeros(size=(), requires_grad=True), lambda m: m.full(size=(2,), fill_value=3.0),
 ]
 
 
@@ -649,6 +652,9 @@ RANDOM = [
     (lambda m: m.normal(2., m.ones(3)), None),
     (lambda m: m.normal(0, 1, size=(2,), requires_grad=True), None),
     (lambda m: m.normal(0, 1, (2,), dtype=m.float64), None),
+    (lambda m: m.randn(size=(), requires_grad=True), None),
+    (lambda m: m.rand(size=(2, 3), dtype=m.float64), (0, 1)),
+    (lambda m: m.empty(size=(3,)), None),
 ]
 
 

@@ -183,6 +183,15 @@ def _size(size):
     return tuple(out)
 
 
+def _shape(args, size):
+    """Sizes given as varargs, one tuple/list, or the ``size=`` keyword (``randn(size=())``)."""
+    if size is not None:
+        if args:
+            raise TypeError("pass the sizes either positionally or as size=, not both")
+        return _size((size,))
+    return _size(args)
+
+
 def _float_dtype(dtype):
     return (to_dtype(dtype) if dtype is not None else DEFAULTS.float).np
 
@@ -196,7 +205,7 @@ def _random_float_dtype(dtype, name):
     return d
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False, out=None):
+def zeros(*shape, size=None, dtype=None, device=None, requires_grad=False, out=None):
     """A tensor of zeros; ``size`` as varargs or a tuple.
 
     >>> import chainrule as torch
@@ -204,19 +213,19 @@ def zeros(*size, dtype=None, device=None, requires_grad=False, out=None):
     torch.Size([2, 3])
     """
     _check_device(device)
-    return _finish(np.zeros(_size(size), _float_dtype(dtype)), requires_grad)
+    return _finish(np.zeros(_shape(shape, size), _float_dtype(dtype)), requires_grad)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False, out=None):
+def ones(*shape, size=None, dtype=None, device=None, requires_grad=False, out=None):
     """A tensor of ones."""
     _check_device(device)
-    return _finish(np.ones(_size(size), _float_dtype(dtype)), requires_grad)
+    return _finish(np.ones(_shape(shape, size), _float_dtype(dtype)), requires_grad)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False, out=None, memory_format=None):
+def empty(*shape, size=None, dtype=None, device=None, requires_grad=False, out=None, memory_format=None):
     """An uninitialised tensor (chainrule fills it with zeros)."""
     _check_device(device)
-    return _finish(np.zeros(_size(size), _float_dtype(dtype)), requires_grad)
+    return _finish(np.zeros(_shape(shape, size), _float_dtype(dtype)), requires_grad)
 
 
 def _scalar_dtype(value):
@@ -416,15 +425,15 @@ def _rng(generator):
     return (generator or default_generator)._rng
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+def rand(*shape, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     """Uniform random numbers in [0, 1)."""
-    arr = _rng(generator).random(_size(size)).astype(_random_float_dtype(dtype, "rand"))
+    arr = _rng(generator).random(_shape(shape, size)).astype(_random_float_dtype(dtype, "rand"))
     return _finish(arr, requires_grad)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
+def randn(*shape, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     """Standard normal random numbers."""
-    arr = _rng(generator).standard_normal(_size(size)).astype(_random_float_dtype(dtype, "randn"))
+    arr = _rng(generator).standard_normal(_shape(shape, size)).astype(_random_float_dtype(dtype, "randn"))
     return _finish(arr, requires_grad)
 
 
