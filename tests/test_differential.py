@@ -24,7 +24,7 @@ RTOL, ATOL = 1e-7, 1e-9
 
 
 def _np(t):
-    return None if t is None else t.detach().numpy()
+    return None if t is None else t.detach().numpy(force=True)   # force: torch ZeroTensors
 
 
 def _leaves(lib, arrays, dtype, rg=True):
@@ -285,4 +285,39 @@ def test_where_saves_only_its_condition():
         a.sigmoid_()
         (w * a).sum().backward()
         return [w, a, x.grad, y.grad]
+    _assert_same(f)
+
+
+def test_output_saved_by_an_inplace_op_then_changed_raises():
+    """exp_/tanh_/sigmoid_ save their output, which is the tensor itself: changing it in
+    place again makes backward raise as in PyTorch (chainrule used to keep a stale copy)."""
+    for lib in (cr, torch):
+        x = lib.tensor([0.5, -1.0], dtype=lib.float64, requires_grad=True)
+        y = (x * 1).tanh_()
+        y.clamp_(-0.3, 0.4)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            y.sum().backward()
+
+    def f(lib):         # without a later change it is fine
+        x = lib.tensor([0.5, -1.0], dtype=lib.float64, requires_grad=True)
+        y = (x * 1).exp_()
+        z = y * 2
+        (y + z).sum().backward()
+        return [y, x.grad]
+    _assert_same(f)
+
+
+def test_views_of_a_0d_base_follow_an_inplace_change():
+    """unsqueeze/expand views of a 0-d tensor changed in place (used to raise ValueError)."""
+    def f(lib):
+        x = lib.tensor(0.7, dtype=lib.float64, requires_grad=True)
+        y = x * 2
+        v = y.unsqueeze(0)
+        e = y.expand(3)
+        y.mul_(x)
+        (v * 3.0).sum().backward(retain_graph=True)
+        g = x.grad.clone()
+        x.grad = None
+        (e * lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64)).sum().backward()
+        return [v, e, g, x.grad]
     _assert_same(f)

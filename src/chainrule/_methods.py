@@ -249,6 +249,13 @@ def _commit(self, result, name):
     if r is not self._data:
         self._data[...] = r
     self._version[0] += 1
+    node = result._node
+    if node is not None and node._versions is not None:
+        # an op that saved its output (exp_, tanh_, sigmoid_) saved what is now ``self``:
+        # a later in-place change of ``self`` must make its backward raise, as in PyTorch
+        box = result._version
+        node._versions = [(self._version, self._version[0], i) if b is box and i < 0
+                          else (b, v, i) for b, v, i in node._versions]
     if result._fw is not None:
         self._fw = result._fw
     if base_before is not None:

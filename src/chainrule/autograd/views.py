@@ -77,11 +77,17 @@ def _regrow(view):
     base = view._base
     if not base._rg and not base._fw:
         return
-    idx = view_index(base._data, view._data)
     prev = STATE.enabled
     STATE.enabled = True
     try:
-        fresh = apply(AS_STRIDED, (base,), {"idx": idx, "shape": base._data.shape})
+        if base._data.ndim == 0:
+            # every element of a view of a 0-d base is the base's one value (no advanced
+            # index can address a 0-d array)
+            from ..ops.reduce import broadcast_to
+            fresh = broadcast_to(base, view._data.shape)
+        else:
+            idx = view_index(base._data, view._data)
+            fresh = apply(AS_STRIDED, (base,), {"idx": idx, "shape": base._data.shape})
     finally:
         STATE.enabled = prev
     if fresh._node is not None:
