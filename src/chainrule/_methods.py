@@ -344,7 +344,13 @@ def zero_(self):
     >>> torch.ones(2).zero_()
     tensor([0., 0.])
     """
-    return fill_(self, 0)
+    _check_inplace(self, "zero_")
+    if _needs_graph(self, ()):
+        _commit(self, apply(E.ZERO, (_shadow(self),)), "zero_")
+        return self
+    self._data.fill(0)
+    self._version[0] += 1
+    return self
 
 
 def fill_(self, value):
@@ -361,8 +367,7 @@ def fill_(self, value):
         value = value.item()
     _check_inplace(self, "fill_")
     if _needs_graph(self, ()):
-        from ._creation import full_like
-        _commit(self, E.mul(_shadow(self), 0) + full_like(self, value), "fill_")
+        _commit(self, apply(E.FILL, (_shadow(self),), {"value": value}), "fill_")
         return self
     self._data.fill(value)
     self._version[0] += 1
@@ -375,11 +380,15 @@ def copy_(self, src, non_blocking=False):
     if not isinstance(src, Tensor):
         from ._creation import tensor
         src = tensor(src)
+    try:
+        np.broadcast_to(src._data, self._data.shape)
+    except ValueError:
+        raise RuntimeError(f"copy_: the source's shape {list(src._data.shape)} can't be "
+                           f"broadcast to the destination's shape {list(self._data.shape)}. "
+                           f"Reshape the source first.") from None
     if _needs_graph(self, (src,)):
-        from .ops.reduce import broadcast_to
         s = src.to(self.dtype) if src._data.dtype != self._data.dtype else src
-        s = broadcast_to(s, self._data.shape) if s._data.shape != self._data.shape else s
-        _commit(self, E.mul(_shadow(self), 0) + s, "copy_")
+        _commit(self, apply(E.COPY, (_shadow(self), s)), "copy_")
         return self
     self._data[...] = src._data
     self._version[0] += 1
@@ -428,7 +437,8 @@ def __setitem__(self, idx, value):
     if _needs_graph(self, (value,)):
         _check_inplace(self, "setitem", True)
         vshape = value._data.shape if isinstance(value, Tensor) else ()
-        result = apply(I.SETITEM, (_shadow(self), value), {"idx": idx, "vshape": vshape})
+        op = I.SETITEM if I._is_basic(idx) else I.INDEX_PUT
+        result = apply(op, (_shadow(self), value), {"idx": idx, "vshape": vshape})
         _commit(self, result, "setitem")
         return
     _check_inplace(self, "setitem")

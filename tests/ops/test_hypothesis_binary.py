@@ -55,6 +55,7 @@ NOT_ELEMENTWISE = {
     "bmm": "batched matrix product, no broadcasting",
     "matmul_batched": "batched matrix product (batch dimensions broadcast)",
     "linalg_solve": "linear solve (batch dimensions broadcast)",
+    "copy": "copy_: the source broadcasts one way, to the destination's shape (core op rows)",
 }
 
 

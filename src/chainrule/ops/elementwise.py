@@ -508,6 +508,23 @@ def _full_like(t, v):
 
 clip = clamp
 
+# --- whole-tensor overwrites (zero_, fill_, copy_): PyTorch's node names ---------------------
+# the old value gets a zero gradient; copy_'s source gets the gradient (summed back to its
+# shape by the engine, as the source broadcasts)
+
+ZERO = defop("zero", lambda x: np.zeros_like(x), vjps=(lambda F, g, out, x: F.zeros_like(g),),
+             jvp=lambda F, t, out, x: F.zeros_like(t[0]), save_inputs=False,
+             backward_name="ZeroBackward0")
+FILL = defop("fill", lambda x, value: np.full_like(x, value),
+             vjps=(lambda F, g, out, x, value: F.zeros_like(g),),
+             jvp=lambda F, t, out, x, value: F.zeros_like(t[0]), save_inputs=False,
+             backward_name="FillBackward2")
+COPY = defop("copy", lambda x, src: np.array(np.broadcast_to(src, x.shape)),
+             vjps=(lambda F, g, out, x, src: F.zeros_like(g), lambda F, g, out, x, src: g),
+             jvp=lambda F, t, out, x, src: F.zeros_like(out) if t[1] is None else t[1],
+             save_inputs=False, broadcasts=True, backward_name="CopyBackwards")
+
+
 # --- dtype cast -----------------------------------------------------------------------------
 
 CAST = defop("to", lambda x, dtype, src: x.astype(dtype),

@@ -143,11 +143,17 @@ def _setitem_fwd(x, v, idx, vshape):
     return out
 
 
-SETITEM = defop("setitem", _setitem_fwd,
-                vjps=(lambda F, g, out, x, v, idx, vshape: F.zero_at(g, idx),
-                      lambda F, g, out, x, v, idx, vshape: F.sum_to(F.index(g, idx), vshape)),
-                jvp=lambda F, t, out, x, v, idx, vshape: _setitem_jvp(F, t, x, v, idx),
-                save_inputs=False, backward_name="CopySlices")
+def _setitem_op(name, bname):
+    return defop(name, _setitem_fwd,
+                 vjps=(lambda F, g, out, x, v, idx, vshape: F.zero_at(g, idx),
+                       lambda F, g, out, x, v, idx, vshape: F.sum_to(F.index(g, idx), vshape)),
+                 jvp=lambda F, t, out, x, v, idx, vshape: _setitem_jvp(F, t, x, v, idx),
+                 save_inputs=False, backward_name=bname)
+
+
+# one rule set; PyTorch names the node by the kind of index
+SETITEM = _setitem_op("setitem", "CopySlices")             # x[i] = v, x[a:b] = v
+INDEX_PUT = _setitem_op("index_put", "IndexPutBackward0")  # x[mask] = v, x[[0, 2]] = v
 
 
 def _setitem_jvp(F, t, x, v, idx):
