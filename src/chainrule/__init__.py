@@ -49,16 +49,17 @@ from .ops.linalg_more import (det, diag, diag_embed, diagonal, einsum, ger, inve
 from .ops.index_more import (chunk, flip, fliplr, flipud, index_select, masked_fill, meshgrid,
                              narrow, roll, scatter_add, split, tile, unbind)
 from . import linalg  # noqa: E402  (chainrule.linalg)
-from . import autograd, nn
+from . import autograd
 from .autograd import Function as _Function, gradcheck as _gradcheck  # noqa: F401,E402
 # (binds the lazily loaded autograd names now that Tensor exists)
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 
 multiply, subtract, divide = mul, sub, div
 
-# loaded on first use, to keep ``import chainrule`` fast: chainrule.func (transforms),
+# loaded on first use, to keep ``import chainrule`` fast: chainrule.nn, chainrule.func,
 # chainrule.optim, chainrule.utils.data, save/load, chainrule.viz (graph drawings) and explain
-_LAZY = {"func": (".func", None), "optim": (".optim", None), "utils": (".utils", None),
+_LAZY = {"nn": (".nn", None), "func": (".func", None), "optim": (".optim", None),
+         "utils": (".utils", None),
          "load": (".serialization", "load"), "save": (".serialization", "save"),
          "viz": (".viz", None), "explain": (".viz", "explain")}
 
