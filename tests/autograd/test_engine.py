@@ -493,7 +493,8 @@ def test_inplace_on_nonleaf(op):
         y = x * w
         ident, v0 = id(y), _ver(y)
         r = op(y, m)
-        out = [r is y, id(y) == ident, _ver(y) - v0, y.requires_grad, y.is_leaf]
+        out = [r is y, id(y) == ident, _ver(y) - v0, y.requires_grad, y.is_leaf,
+               type(y.grad_fn).__name__]
         (y * m.tensor([1.0, 2.0, 3.0])).sum().backward()
         return out, y, x.grad, w.grad
     check(f)
