@@ -189,6 +189,15 @@ def _setitem(rng, shapes):
     return {"kind": kind, "scalar": bool(rng.random() < 0.5)}
 
 
+def _index_put(rng, shapes):
+    s = shapes[0]
+    if not s or s[0] < 2:
+        return None
+    idx = [int(i) for i in rng.permutation(s[0])[:int(rng.integers(1, s[0] + 1))]]
+    return {"idx": idx, "tensor": bool(rng.random() < 0.5), "scalar": bool(rng.random() < 0.5),
+            "vals": np.round(rng.uniform(-1, 1, (len(idx),) + tuple(s[1:])), 4).tolist()}
+
+
 def _int_tensor(rng, shapes):
     s = shapes[0]
     return {"ints": rng.integers(-3, 4, s).tolist() if rng.random() < 0.7 else int(rng.integers(-3, 4))}
@@ -330,7 +339,26 @@ OPS = {
     "inplace_clamp_": (1, _clamp, lambda lib, xs, p: xs[0].clamp_(p["lo"], p["hi"])),
     "inplace_setitem": (2, _setitem, _setitem_fn),
     "iadd_op": (2, _inplace_binary, lambda lib, xs, p: _iadd(xs[0], xs[1])),
+    "inplace_masked_fill_": (2, _with_off, lambda lib, xs, p: xs[0].masked_fill_(
+        xs[0] > p["off"], xs[1].sum() * 0.5)),
+    "inplace_index_put": (2, _index_put, lambda lib, xs, p: _index_put_fn(lib, xs, p)),
+    "inplace_getitem_iadd": (2, _setitem, lambda lib, xs, p: _getitem_iadd(lib, xs, p)),
+    "clone_index_put": (2, _index_put, _clone_then(lambda lib, xs, p: _index_put_fn(lib, xs, p))),
 }
+
+
+def _getitem_iadd(lib, xs, p):
+    x, y = xs
+    idx = _setitem_index(p, lib)
+    x[idx] += y.sum() * 0.25          # getitem, in-place add on the view, setitem
+    return x
+
+
+def _index_put_fn(lib, xs, p):
+    x, y = xs
+    idx = lib.tensor(p["idx"]) if p["tensor"] else p["idx"]
+    x[idx] = y.sum() * 0.5 if p["scalar"] else y.sum() * lib.tensor(p["vals"], dtype=x.dtype)
+    return x
 
 
 def _iadd(x, y):
@@ -398,8 +426,7 @@ def make_program(seed, n_steps=None, n_leaves=None, inplace=True):
         mutates = name.startswith("inplace") or name == "iadd_op"
         if mutates:
             x = pool[args[0]]
-            if args[0] < n_leaves or _is_view(x) or any(
-                    _is_view(t) and t._base is x for t in pool) or args.count(args[0]) > 1:
+            if args[0] < n_leaves or args.count(args[0]) > 1:
                 continue
         step = (name, args, p)
         try:

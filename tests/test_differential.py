@@ -321,3 +321,23 @@ def test_views_of_a_0d_base_follow_an_inplace_change():
         (e * lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64)).sum().backward()
         return [v, e, g, x.grad]
     _assert_same(f)
+
+
+def test_masked_fill_and_solve_do_not_keep_unread_inputs():
+    """PyTorch's masked_fill saves only the mask and linalg.solve only A and the solution:
+    changing the other input in place afterwards is fine."""
+    def f(lib):
+        x = lib.tensor([[0.5, -1.0, 2.0]], dtype=lib.float64, requires_grad=True)
+        v = lib.tensor(1.5, dtype=lib.float64, requires_grad=True)
+        a = x * 1
+        m1 = a.masked_fill(a > 0, 0.25)
+        m2 = a.masked_fill(a < 0, v * 2)
+        a.mul_(3)
+        A = lib.tensor([[2.0, 1.0], [0.5, 3.0]], dtype=lib.float64, requires_grad=True)
+        B = lib.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=lib.float64, requires_grad=True)
+        b = B * 1
+        s = lib.linalg.solve(A, b)
+        b.mul_(2)
+        (m1.sum() + (m2 * m2).sum() + (s * s).sum() + a.sum()).backward()
+        return [m1, m2, s, x.grad, v.grad, A.grad, B.grad]
+    _assert_same(f)

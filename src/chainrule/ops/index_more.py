@@ -160,7 +160,7 @@ MASKED_FILL = defop(
     "masked_fill", lambda x, m, value: np.where(m, np.asarray(value, dtype=x.dtype), x),
     vjps=(lambda F, g, out, x, m, value: F.where(m, 0, g), None),
     jvp=lambda F, t, out, x, m, value: F.where(m, 0, t[0]),
-    broadcasts=True, backward_name="MaskedFillBackward0")
+    broadcasts=True, backward_name="MaskedFillBackward0", reads=((1,), ()))  # saves the mask
 
 
 def _masked_fill_t_jvp(F, t, out, x, m, v):
@@ -172,7 +172,8 @@ MASKED_FILL_T = defop(
     "masked_fill_tensor", lambda x, m, v: np.where(m, v, x),
     vjps=(lambda F, g, out, x, m, v: F.where(m, 0, g), None,
           lambda F, g, out, x, m, v: F.where(m, g, 0)),
-    jvp=_masked_fill_t_jvp, broadcasts=True, backward_name="MaskedFillBackward1")
+    jvp=_masked_fill_t_jvp, broadcasts=True, backward_name="MaskedFillBackward1",
+    reads=((1,), (), (1,)))
 
 
 def masked_fill(input, mask, value):

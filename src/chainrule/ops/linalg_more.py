@@ -813,7 +813,8 @@ def _solve_jvp(F, t, out, a, b, vec):
 
 
 SOLVE = defop("linalg_solve", _solve_np, vjps=(_solve_vjp_a, _solve_vjp_b), jvp=_solve_jvp,
-              save_out=True, broadcasts=True, backward_name="LinalgSolveExBackward0")
+              save_out=True, broadcasts=True, backward_name="LinalgSolveExBackward0",
+              reads=((0,), (0,)))     # B is not saved (PyTorch keeps A and the solution)
 
 
 def solve(A, B, *, left=True):
