@@ -188,3 +188,13 @@ def test_errors_leave_state_clean():
     assert x.grad is None
     (x * 2).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0])
+
+
+def test_grad_assignment_dtype_mismatch():
+    def f(m):
+        x = m.ones(2, requires_grad=True)
+        x.grad = m.ones(2, dtype=m.float64)
+    with pytest.raises(RuntimeError):
+        f(torch)
+    with pytest.raises(RuntimeError, match="different type"):
+        f(cr)

@@ -130,6 +130,10 @@ class Tensor:
             if value._data.shape != self._data.shape:
                 raise RuntimeError(f"assigned grad has data of a different size: expected "
                                    f"{list(self._data.shape)}, got {list(value._data.shape)}")
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError(f"assigned grad has data of a different type: expected "
+                                   f"{self.dtype}, got {value.dtype}. Convert it first, e.g. "
+                                   f"x.grad = g.to(x.dtype)")
         self._grad = value
 
     @grad.deleter
