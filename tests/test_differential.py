@@ -341,3 +341,14 @@ def test_masked_fill_and_solve_do_not_keep_unread_inputs():
         (m1.sum() + (m2 * m2).sum() + (s * s).sum() + a.sum()).backward()
         return [m1, m2, s, x.grad, v.grad, A.grad, B.grad]
     _assert_same(f)
+
+
+def test_inplace_on_an_expanded_tensor_raises_runtime_error_without_grad():
+    """add_/setitem/copy_ on expand() output raise RuntimeError as in PyTorch (was NumPy's
+    ValueError 'assignment destination is read-only' when no grad was involved)."""
+    for lib in (cr, torch):
+        for f in (lambda e: e.add_(1), lambda e: e.__setitem__(0, 1.0),
+                  lambda e: e.copy_(lib.ones(2, 3, dtype=lib.float64))):
+            e = lib.tensor([[0.5], [-1.0]], dtype=lib.float64).expand(2, 3)
+            with pytest.raises(RuntimeError, match="more than one element"):
+                f(e)

@@ -47,8 +47,8 @@ Tensor.__rmatmul__ = _r(L.matmul)
 Tensor.__neg__ = E.neg
 Tensor.__pos__ = lambda self: self
 Tensor.__abs__ = E.abs
-Tensor.__eq__ = E.eq
-Tensor.__ne__ = E.ne
+Tensor.__eq__ = lambda self, other: False if other is None else E.eq(self, other)
+Tensor.__ne__ = lambda self, other: True if other is None else E.ne(self, other)
 Tensor.__lt__ = E.lt
 Tensor.__le__ = E.le
 Tensor.__gt__ = E.gt
@@ -202,11 +202,12 @@ def _check_inplace(self, name, graph=False):
                 f"{name}: a view created in no_grad mode is being modified in place with grad "
                 f"mode enabled, which would hide the change from autograd. Create the view "
                 f"with grad mode on, or use the out-of-place form.")
-        if has_internal_overlap(self._data):
-            raise RuntimeError(
-                f"{name}: unsupported operation: more than one element of the written-to "
-                f"tensor refers to a single memory location (an expanded tensor). Please "
-                f"clone() the tensor before performing the operation.")
+    if base is not None and has_internal_overlap(self._data):
+        # also without grad: NumPy's read-only broadcast would raise ValueError
+        raise RuntimeError(
+            f"{name}: unsupported operation: more than one element of the written-to "
+            f"tensor refers to a single memory location (an expanded tensor). Please "
+            f"clone() the tensor before performing the operation.")
 
 
 def _needs_graph(self, others):
