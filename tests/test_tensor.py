@@ -716,3 +716,21 @@ def test_grad_is_garbage_free():
         assert ref() is None
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize("make", [
+    lambda m: np.float64(2.0) * m.tensor([1.0, 2.0]),
+    lambda m: m.tensor([1.0, 2.0]) + np.int64(3),
+    lambda m: m.tensor([1, 2]) * np.float32(1.5),
+    lambda m: m.tensor([1, 2]) + np.int32(1),
+    lambda m: m.tensor([1.0, 2.0], dtype=m.float16) * np.float64(0.5),
+    lambda m: m.tensor([1.0, 2.0]) < np.float64(1.5),
+], ids=["f64_scalar", "i64_scalar", "f32_scalar_int", "i32_scalar_int", "f16", "cmp"])
+def test_numpy_scalars_promote_like_python_numbers(make):
+    check(make)
+
+
+def test_compare_with_none():
+    for m in (cr, torch):
+        x = m.tensor([1.0, 2.0])
+        assert (x == None) is False and (x != None) is True   # noqa: E711

@@ -21,10 +21,10 @@ def _tensorize(x, like=None):
     from .._creation import tensor
     if isinstance(x, Tensor):
         return x
+    if isinstance(x, np.generic):
+        return x.item()           # np.float64(2) acts like the Python number 2.0 (weak dtype)
     if isinstance(x, _SCALARS):
         return x
-    if isinstance(x, np.generic):
-        return x.item()
     return tensor(x)
 
 
