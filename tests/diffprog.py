@@ -15,9 +15,8 @@ library (``chainrule`` or ``torch``), the input tensors and the drawn parameters
 returns the result.  In-place entries (``inplace`` in the name) modify ``xs[0]`` and
 return it.  Kinks and ties are kept away by random continuous offsets.
 
-Deliberately not generated (documented chainrule differences): in-place ops on views of
-tensors that require grad (chainrule raises and asks to assign through the base), random
-sampling ops.
+Deliberately not generated: random sampling ops; in-place changes of expanded tensors
+(PyTorch raises for most, only deprecates masked_fill_, chainrule always raises).
 """
 import numpy as np
 
@@ -426,8 +425,9 @@ def make_program(seed, n_steps=None, n_leaves=None, inplace=True):
         mutates = name.startswith("inplace") or name == "iadd_op"
         if mutates:
             x = pool[args[0]]
-            if args[0] < n_leaves or args.count(args[0]) > 1:
-                continue
+            if args[0] < n_leaves or args.count(args[0]) > 1 or any(
+                    st == 0 and k > 1 for st, k in zip(x.stride(), x.shape)):
+                continue        # (PyTorch only warns for masked_fill_ on expanded tensors)
         step = (name, args, p)
         try:
             if mutates:         # replay: a refused in-place step must leave no trace

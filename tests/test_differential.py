@@ -352,3 +352,192 @@ def test_inplace_on_an_expanded_tensor_raises_runtime_error_without_grad():
             e = lib.tensor([[0.5], [-1.0]], dtype=lib.float64).expand(2, 3)
             with pytest.raises(RuntimeError, match="more than one element"):
                 f(e)
+
+
+# --- engine semantics, compared with PyTorch ------------------------------------------------
+
+def _f64(lib, data, rg=True):
+    return lib.tensor(data, dtype=lib.float64, requires_grad=rg)
+
+
+def test_retain_graph_accumulates_then_frees():
+    def f(lib):
+        x = _f64(lib, [0.3, -1.2, 2.0])
+        y = (x.sin() * x).exp()
+        g = lib.tensor([1.0, -2.0, 0.5], dtype=lib.float64)
+        y.backward(g, retain_graph=True)
+        first = x.grad.clone()
+        y.backward(g, retain_graph=True)
+        y.backward(g)                       # frees the graph
+        with pytest.raises(RuntimeError):
+            y.backward(g)
+        return [first, x.grad]
+    _assert_same(f)
+
+
+def test_hooks_on_intermediates_in_create_graph_mode():
+    """A hook that scales an intermediate's gradient by a tensor depending on x: the
+    second derivative sees the hook's dependence on x."""
+    def f(lib):
+        x = _f64(lib, [0.5, -0.7, 1.3])
+        h = x * x
+        h.register_hook(lambda g: g * h)        # returns a replacement gradient
+        u = h.tanh()
+        u.register_hook(lambda g: g + 1.0)
+        (gx,) = lib.autograd.grad(u.sum(), x, create_graph=True)
+        (hx,) = lib.autograd.grad((gx * lib.tensor([1.0, 2.0, -1.0], dtype=lib.float64)).sum(), x)
+        return [gx, hx]
+    _assert_same(f)
+
+
+def test_retain_grad_on_several_intermediates():
+    def f(lib):
+        x = _f64(lib, [[0.5, -0.7, 1.3], [0.1, 0.2, -0.3]])
+        a = x * 2
+        b = a.sum(0)
+        c = a * b                           # a used twice
+        d = c[1:]
+        for t in (a, b, c, d):
+            t.retain_grad()
+        (d.pow(2).sum() + c.mean()).backward()
+        return [a.grad, b.grad, c.grad, d.grad, x.grad]
+    _assert_same(f)
+
+
+def test_grad_wrt_intermediates_and_unused_inputs():
+    def f(lib):
+        x = _f64(lib, [0.5, -0.7, 1.3])
+        w = _f64(lib, 2.0)
+        unused = _f64(lib, [1.0, 2.0])
+        a = x.exp()
+        b = a * w
+        off_path = x * 3
+        y = (b.sin() + a).sum()
+        gs = lib.autograd.grad(y, [a, x, b, w, unused, off_path], retain_graph=True,
+                               allow_unused=True)
+        gm = lib.autograd.grad(y, [unused, w], materialize_grads=True)
+        return list(gs) + list(gm)
+    _assert_same(f)
+    for lib in (cr, torch):
+        x = _f64(lib, [0.5])
+        z = _f64(lib, [1.0])
+        with pytest.raises(RuntimeError):
+            lib.autograd.grad((x * 2).sum(), [x, z])
+
+
+def test_backward_inputs_subset():
+    def f(lib):
+        x = _f64(lib, [0.5, -0.7])
+        w = _f64(lib, [[1.0, 2.0], [3.0, -1.0]])
+        h = w @ x
+        y = (h.tanh() * x).sum()
+        y.backward(inputs=[w], retain_graph=True)
+        wg = w.grad.clone()
+        y.backward(inputs=[x, h])
+        return [wg, w.grad, x.grad, h.grad]
+    _assert_same(f)
+
+
+def test_no_grad_and_detach_inside_a_program():
+    def f(lib):
+        x = _f64(lib, [0.5, -0.7, 1.3])
+        with lib.no_grad():
+            scale = x.sum() * 2
+            z = x * 3
+        y = x * scale + z.detach() * x + x.detach().exp() * x
+        with lib.enable_grad():
+            y2 = y * y
+        y2.sum().backward()
+        return [y, x.grad, lib.tensor(float(z.requires_grad))]
+    _assert_same(f)
+
+
+def test_same_leaf_in_two_graphs_and_requires_grad_toggling():
+    def f(lib):
+        x = _f64(lib, [0.5, -0.7, 1.3])
+        y1 = (x * x).sum()
+        y2 = x.sin().prod()
+        y2.backward()
+        y1.backward()
+        g1 = x.grad.clone()
+        x.requires_grad_(False)
+        c = x * 2                          # a constant
+        x.requires_grad_(True)
+        x.grad = None
+        (c * x).sum().backward()
+        return [g1, x.grad, lib.tensor(float(c.requires_grad))]
+    _assert_same(f)
+
+
+def test_mixed_dtypes_accumulate_in_each_leafs_dtype():
+    def f(lib):
+        a = lib.tensor([0.5, -0.7], dtype=lib.float32, requires_grad=True)
+        b = lib.tensor([1.5, 2.0], dtype=lib.float64, requires_grad=True)
+        y = (a * b).sum() + (a.double() ** 2).sum()
+        y.backward()
+        (a * 3).sum().backward()            # accumulate a float32 gradient
+        return [y, a.grad, b.grad]
+    c, t = _both(f)
+    for a_, b_ in zip(c, t):
+        assert a_.dtype == b_.dtype
+        np.testing.assert_allclose(a_, b_, rtol=1e-6)
+
+
+def test_integer_tensors_in_programs():
+    def f(lib):
+        x = _f64(lib, [[0.5, -0.7, 1.3], [0.1, 0.2, -0.3]])
+        idx = lib.tensor([2, 0, 2])
+        k = lib.tensor([[1, 2, 3], [4, 5, 6]])
+        y = x[:, idx] * k[:, idx] + k.sum() * x.sum() + x.gather(1, lib.tensor([[0, 0], [2, 1]])).sum()
+        y.sum().backward()
+        return [y, x.grad]
+    _assert_same(f)
+    for lib in (cr, torch):
+        with pytest.raises(RuntimeError):
+            lib.tensor([1, 2]).requires_grad_()
+
+
+def test_zero_dim_tensors_everywhere():
+    def f(lib):
+        a = _f64(lib, 0.7)
+        b = _f64(lib, -1.3)
+        y = (a * b).exp() + a.reshape(1).expand(3).sum() * b[None][0] + lib.stack([a, b]).prod()
+        z = y.unsqueeze(0).squeeze(0) ** 2
+        (ga, gb) = lib.autograd.grad(z, [a, b], create_graph=True)
+        (haa,) = lib.autograd.grad(ga, a, retain_graph=True)
+        (hab,) = lib.autograd.grad(ga, b)
+        return [z, ga, gb, haa, hab]
+    _assert_same(f)
+
+
+@pytest.mark.parametrize("case", range(6))
+def test_tensor_changed_in_place_after_being_saved(case):
+    """Raise exactly when PyTorch does; otherwise give PyTorch's gradients."""
+    def f(lib):
+        x = _f64(lib, [0.5, -0.7, 1.3])
+        a = x * 1
+        if case == 0:
+            y = a * 2               # a not saved
+            a.add_(1)
+        elif case == 1:
+            y = a * x               # a saved for x's gradient
+            a.add_(1)
+        elif case == 2:
+            y = a.exp()             # output saved, input not
+            a.mul_(2)
+        elif case == 3:
+            y = a.sin()             # input saved
+            a.mul_(2)
+        elif case == 4:
+            y = a[1:] ** 2          # a view's base changed: the view's input is saved
+            a[0] = 5.0
+        else:
+            y = a.sigmoid()
+            y.add_(1)               # output saved and changed
+        (y.sum() + a.sum()).backward()
+        return [y, a, x.grad]
+    t = _outcome(lambda: [_np(v) for v in f(torch)])
+    c = _outcome(lambda: [_np(v) for v in f(cr)])
+    if _same_outcome(c, t, f"case {case}"):
+        for k, (a, b) in enumerate(zip(c[1], t[1])):
+            _close(a, b, f"case {case} result {k}", "")
