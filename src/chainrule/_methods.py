@@ -286,8 +286,13 @@ def _commit_view(view, result, base_before):
     positions overwritten by ``result`` (PyTorch's CopySlices), and every view of the base,
     this one included, is re-read out of the base's new graph."""
     base = view._base
-    idx = view_index(base._data, view._data)
-    new_base = apply(I.SETITEM, (base_before, result), {"idx": idx, "vshape": result._data.shape})
+    if base._data.ndim == 0:
+        # a view of a 0-d base is its one element: the base becomes the new value
+        new_base = apply(E.COPY, (base_before, S.reshape(result, ())))
+    else:
+        idx = view_index(base._data, view._data)
+        new_base = apply(I.SETITEM, (base_before, result),
+                         {"idx": idx, "vshape": result._data.shape})
     if new_base._node is not None:
         _restand(base, new_base._node)
     if new_base._fw is not None:

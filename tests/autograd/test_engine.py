@@ -962,3 +962,15 @@ def test_hook_must_keep_shape_and_dtype(bad):
         y.register_hook((lambda g: m.ones(3)) if bad == "shape" else (lambda g: g.double()))
         (y * 2).sum().backward()
     raises_like_torch(f, match=["has changed the size" if bad == "shape" else "changed the type"])
+
+
+def test_inplace_through_view_of_0d_base():
+    def f(m):
+        x = m.tensor(2.0, dtype=m.float64, requires_grad=True)
+        y = x * 1
+        v = y[None]
+        w = y.expand(3)
+        v.mul_(x)
+        (y * y + w.sum()).backward()
+        return y, v, w, x.grad
+    check(f)
