@@ -660,9 +660,10 @@ VIEW_CASES = {
 def _vc_base_changed(m, x):
     y = x * 1
     v = y[0:2]
+    v.retain_grad()
     y.mul_(3)
     (v * v).sum().backward()
-    return v, type(v.grad_fn).__name__, x.grad
+    return v, type(v.grad_fn).__name__, x.grad, v.grad
 
 
 def _vc_mul_view(m, x):

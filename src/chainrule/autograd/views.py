@@ -91,9 +91,8 @@ def _regrow(view):
     finally:
         STATE.enabled = prev
     if fresh._node is not None:
-        view._node = fresh._node
-        view._rg = True
-        view._retains = False
+        from .._methods import _restand         # moves retain_grad() to the new node
+        _restand(view, fresh._node)
     if base._fw:
         view._fw = fresh._fw              # forward-mode tangents follow the base too
 
