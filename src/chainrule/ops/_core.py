@@ -273,11 +273,18 @@ def _record(op, args, data, params, out, t):
                     break
         node._shapes = shapes
     if versions is not None and op.reads is not None:
-        keep = set()
-        for i, n in enumerate(nxt):
+        reads = op.reads
+        keep = ()
+        i = 0
+        for n in nxt:
             if n is not None:
-                keep.update(op.reads[i])
-        versions = [v for v in versions if v[2] in keep] or None
+                keep += reads[i]
+            i += 1
+        if len(versions) == 1:
+            if versions[0][2] not in keep:
+                versions = None
+        else:
+            versions = [v for v in versions if v[2] in keep] or None
     node._next = nxt
     if save:
         node._inputs = args
