@@ -242,6 +242,37 @@ def _nograd_add(lib, xs, p):
     return xs[0] + c
 
 
+def _gram(lib, x):
+    n = x.shape[-2]
+    return x @ x.mT + lib.eye(n, dtype=x.dtype)
+
+
+def _solve(rng, shapes):
+    a, b = shapes
+    return {} if len(a) == 2 and len(b) in (1, 2) and b[0] == a[0] else None
+
+
+def _gather(rng, shapes):
+    s = shapes[0]
+    if not s or 0 in s:
+        return None
+    d = int(rng.integers(len(s)))
+    idx = rng.integers(0, s[d], s).tolist()
+    return {"dim": d, "idx": idx, "out": tuple(s)}
+
+
+def _targets(rng, shapes):
+    s = shapes[0]
+    if len(s) != 2 or 0 in s:
+        return None
+    return {"t": rng.integers(0, s[1], s[0]).tolist()}
+
+
+def _unbind_mix(lib, x, dim):
+    parts = x.unbind(dim)
+    return parts[0] * parts[-1] + parts[0]
+
+
 # name -> (arity, params, fn)
 OPS = {
     # unary math, guarded domains
@@ -343,6 +374,52 @@ OPS = {
     "inplace_index_put": (2, _index_put, lambda lib, xs, p: _index_put_fn(lib, xs, p)),
     "inplace_getitem_iadd": (2, _setitem, lambda lib, xs, p: _getitem_iadd(lib, xs, p)),
     "clone_index_put": (2, _index_put, _clone_then(lambda lib, xs, p: _index_put_fn(lib, xs, p))),
+    # multi-output ops, sorting, gather/scatter
+    "split_cat": (1, _dim, lambda lib, xs, p: lib.cat(
+        list(lib.split(xs[0], 1, p["dim"]))[::-1], p["dim"])),
+    "unbind_mix": (1, _dim, lambda lib, xs, p: _unbind_mix(lib, xs[0], p["dim"])),
+    "chunk0": (1, _dim2, lambda lib, xs, p: lib.chunk(xs[0], 2, p["dim"])[0] * 2.0),
+    "sort": (1, _dim, lambda lib, xs, p: lib.sort(xs[0], p["dim"], descending=p["keepdim"])[0]),
+    "topk": (1, _dim, lambda lib, xs, p: xs[0].topk(1, p["dim"])[0]),
+    "gather": (1, _gather, lambda lib, xs, p: xs[0].gather(p["dim"], lib.tensor(p["idx"]))),
+    "scatter_add": (1, _gather, lambda lib, xs, p: lib.zeros(
+        p["out"], dtype=xs[0].dtype).scatter_add(p["dim"], lib.tensor(p["idx"]),
+                                                  xs[0].gather(p["dim"], lib.tensor(p["idx"])))),
+    "masked_select": (1, _with_off, lambda lib, xs, p: xs[0].masked_select(xs[0] > p["off"])),
+    "roll": (1, _dim, lambda lib, xs, p: lib.roll(xs[0], 1, p["dim"])),
+    "tile": (1, _any, lambda lib, xs, p: xs[0].tile((2,) + (1,) * max(xs[0].dim() - 1, 0))
+             if xs[0].dim() else xs[0].tile((2,))),
+    "narrow": (1, _dim2, lambda lib, xs, p: xs[0].narrow(p["dim"], 1, 1)),
+    # matrices
+    "tril": (1, _ndim_at_least(2), lambda lib, xs, p: lib.tril(xs[0])),
+    "diagonal": (1, _ndim_at_least(2), lambda lib, xs, p: xs[0].diagonal(0, -2, -1)),
+    "trace": (1, lambda r, s: {} if len(s[0]) == 2 else None, lambda lib, xs, p: xs[0].trace()),
+    "outer": (2, lambda r, s: {} if len(s[0]) == 1 and len(s[1]) == 1 else None,
+              lambda lib, xs, p: lib.outer(xs[0], xs[1])),
+    "einsum": (2, _matmul, lambda lib, xs, p: lib.einsum(
+        ("ij," if xs[0].dim() == 2 else "j,") + ("jk->" if xs[1].dim() == 2 else "j->")
+        + ("i" if xs[0].dim() == 2 else "") + ("k" if xs[1].dim() == 2 else ""), xs[0], xs[1])),
+    "inv_gram": (1, _ndim_at_least(2), lambda lib, xs, p: lib.linalg.inv(_gram(lib, xs[0]))),
+    "det_gram": (1, _ndim_at_least(2), lambda lib, xs, p: lib.det(_gram(lib, xs[0]))),
+    "solve_gram": (2, _solve, lambda lib, xs, p: lib.linalg.solve(_gram(lib, xs[0]), xs[1])),
+    "vector_norm": (1, _dim, lambda lib, xs, p: lib.linalg.vector_norm(
+        xs[0] + 0.031, dim=p["dim"], keepdim=p["keepdim"])),
+    "std_dim": (1, _dim2, lambda lib, xs, p: (xs[0] + lib.arange(xs[0].shape[p["dim"]],
+                dtype=xs[0].dtype).reshape([-1] + [1] * (-p["dim"] - 1 if p["dim"] < 0 else
+                xs[0].dim() - p["dim"] - 1)) * 0.3).std(p["dim"])),
+    # activations and losses
+    "gelu": (1, _any, lambda lib, xs, p: lib.nn.functional.gelu(xs[0])),
+    "silu": (1, _any, lambda lib, xs, p: lib.nn.functional.silu(xs[0])),
+    "elu": (1, _with_off, lambda lib, xs, p: lib.nn.functional.elu(xs[0] + p["off"])),
+    "leaky_relu": (1, _with_off, lambda lib, xs, p: lib.nn.functional.leaky_relu(xs[0] + p["off"], 0.1)),
+    "logsigmoid": (1, _any, lambda lib, xs, p: lib.nn.functional.logsigmoid(xs[0])),
+    "mse_loss": (2, lambda r, s: {} if s[0] == s[1] else None,
+                 lambda lib, xs, p: lib.nn.functional.mse_loss(xs[0], xs[1])),
+    "bce_logits": (2, lambda r, s: {} if s[0] == s[1] else None,
+                   lambda lib, xs, p: lib.nn.functional.binary_cross_entropy_with_logits(
+                       xs[0], lib.sigmoid(xs[1]))),
+    "cross_entropy": (1, _targets, lambda lib, xs, p: lib.nn.functional.cross_entropy(
+        xs[0], lib.tensor(p["t"]))),
 }
 
 

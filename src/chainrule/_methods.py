@@ -37,7 +37,18 @@ Tensor.__rsub__ = _r(E.sub)
 Tensor.__mul__ = E.mul
 Tensor.__rmul__ = _r(E.mul)
 Tensor.__truediv__ = E.div
-Tensor.__rtruediv__ = _r(E.div)
+
+
+def _rtruediv(self, other):
+    # number / tensor is reciprocal(tensor) * number in PyTorch: MulBackward0, and only the
+    # reciprocal (not the tensor) is saved, so changing the tensor in place later is fine
+    if isinstance(other, (int, float)) and not isinstance(other, bool):
+        from .ops.unary import reciprocal
+        return E.mul(reciprocal(self), other)
+    return E.div(other, self)
+
+
+Tensor.__rtruediv__ = _rtruediv
 Tensor.__floordiv__ = lambda self, other: E.div(self, other, rounding_mode="floor")
 Tensor.__rfloordiv__ = lambda self, other: E.div(other, self, rounding_mode="floor")
 Tensor.__pow__ = lambda self, other: E.pow(self, other)

@@ -239,10 +239,11 @@ def _select_jvp(F, t, out, x, idx, dim, keepdim):
     return F.squeeze(F.gather(t[0], dim, idx), dim) if not keepdim else F.gather(t[0], dim, idx)
 
 
+# the VJP reads only the input's shape (PyTorch saves the indices): reads=((),)
 MAX_DIM = defop("max_dim", lambda x, idx, dim, keepdim: _select_fwd(x, idx, dim, keepdim),
-                vjps=(_select_vjp,), jvp=_select_jvp, backward_name="MaxBackward0")
+                vjps=(_select_vjp,), jvp=_select_jvp, backward_name="MaxBackward0", reads=((),))
 MIN_DIM = defop("min_dim", lambda x, idx, dim, keepdim: _select_fwd(x, idx, dim, keepdim),
-                vjps=(_select_vjp,), jvp=_select_jvp, backward_name="MinBackward0")
+                vjps=(_select_vjp,), jvp=_select_jvp, backward_name="MinBackward0", reads=((),))
 
 MaxMin = collections.namedtuple("max", ["values", "indices"])
 _MinResult = collections.namedtuple("min", ["values", "indices"])

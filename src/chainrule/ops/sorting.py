@@ -31,8 +31,10 @@ def _take_jvp(F, t, out, x, idx, dim):
 
 
 # one rule set; the node name says which op selected the elements
-SORT = defop("sort", _take_fwd, vjps=(_take_vjp,), jvp=_take_jvp)
-TOPK = defop("topk", _take_fwd, vjps=(_take_vjp,), jvp=_take_jvp)
+# the VJP reads only the input's shape: like PyTorch (which saves the indices), a later
+# in-place change of the input is fine
+SORT = defop("sort", _take_fwd, vjps=(_take_vjp,), jvp=_take_jvp, reads=((),))
+TOPK = defop("topk", _take_fwd, vjps=(_take_vjp,), jvp=_take_jvp, reads=((),))
 
 SortResult = collections.namedtuple("sort", ["values", "indices"])
 TopkResult = collections.namedtuple("topk", ["values", "indices"])
