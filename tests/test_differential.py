@@ -601,3 +601,22 @@ def test_inplace_change_after_op_raises_like_pytorch(name, which):
         return
     if _same_outcome(c, t, f"{name}, {which} changed"):
         _close(c[1][0], t[1][0], f"{name}: gradient", "")
+
+
+def test_integer_index_gives_a_0d_view():
+    """a[2] of a 1-D tensor is a 0-d view in PyTorch: it follows a later a.mul_(2) and
+    w.add_(10) writes into a (NumPy's a[2] is a scalar copy; chainrule used to give the old
+    value and the gradient of the old value)."""
+    def f(lib):
+        x = lib.tensor([0.5, -1.0, 0.3], dtype=lib.float64, requires_grad=True)
+        a = x * 1
+        v = a[2]
+        w = a[1]
+        m = lib.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=lib.float64)
+        e = m[1, 0]
+        a.mul_(2)
+        w.add_(10)
+        m.mul_(3)
+        (v * v + a.sum()).backward()
+        return [v, w, a, e, x.grad]
+    _assert_same(f)

@@ -85,8 +85,17 @@ def _zero_at(g, idx):
     return r
 
 
+def _get(x, idx, shape):
+    r = x[idx]
+    if r.__class__ is not np.ndarray and Ellipsis not in idx:
+        # an index of ints only: NumPy returns a scalar (a copy), PyTorch a 0-d view that
+        # follows later in-place changes of x (and writes into x when changed itself)
+        r = x[idx + (Ellipsis,)]
+    return r
+
+
 def _getitem_op(name, bname):
-    return defop(name, lambda x, idx, shape: x[idx],
+    return defop(name, _get,
                  vjps=(lambda F, g, out, x, idx, shape: F.index_scatter(g, idx, shape),),
                  jvp=lambda F, t, out, x, idx, shape: F.index(t[0], idx),
                  save_inputs=False, is_view=True, backward_name=bname)
