@@ -620,3 +620,19 @@ def test_integer_index_gives_a_0d_view():
         (v * v + a.sum()).backward()
         return [v, w, a, e, x.grad]
     _assert_same(f)
+
+
+def test_diagonal_is_a_view():
+    """diagonal() shares memory with its input (PyTorch): it follows a.mul_ and writing
+    into it changes a (chainrule returned a copy)."""
+    def f(lib):
+        x = lib.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=lib.float64, requires_grad=True)
+        a = x * 1
+        d = a.diagonal()
+        d1 = a.diagonal(1)
+        dt = a.T.diagonal(-1)
+        a.mul_(2)
+        d1.add_(100)
+        ((d * d).sum() + (dt * a[1, 1]).sum() + a.sum()).backward()
+        return [d, d1, dt, a, x.grad]
+    _assert_same(f)

@@ -329,7 +329,22 @@ def _diag_index(n, m, offset):
     return r - offset, r
 
 
-DIAGONAL = gather_op("diagonal", "DiagonalBackward0")
+def _diagonal_view(x, idx, shape):
+    """``x[idx]`` (the diagonal of the last two dimensions) as a view of ``x``, as PyTorch's
+    diagonal is: it follows later in-place changes of ``x`` and writes into ``x``."""
+    rows, cols = idx[1], idx[2]
+    if not len(rows):
+        return x[idx]
+    r = np.diagonal(x, int(cols[0] - rows[0]), -2, -1)
+    if x.flags.writeable:
+        r.flags.writeable = True        # NumPy's diagonal is a read-only view
+    return r
+
+
+DIAGONAL = defop("diagonal", _diagonal_view,
+                 vjps=(lambda F, g, out, x, idx, shape: F.index_scatter(g, idx, shape),),
+                 jvp=lambda F, t, out, x, idx, shape: F.index(t[0], idx),
+                 save_inputs=False, is_view=True, backward_name="DiagonalBackward0")
 DIAG_EMBED = embed_op("diag_embed", "DiagEmbedBackward0")
 
 
