@@ -16,7 +16,7 @@ from .._tensor import Tensor, _dim
 from ._core import NF, TF, apply, defop
 from .elementwise import _tensorize
 from .index import getitem
-from .index_more import embed_op, gather_op
+from .index_more import embed_op
 from .linalg import _safe_div, matmul
 from .reduce import kept_shape, norm_dims
 
