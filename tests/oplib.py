@@ -199,3 +199,24 @@ def check_float32(case, seed=0):
         for x in xc:
             if x.grad is not None:
                 assert x.grad.dtype == cr.float32, f"{case.name}: float32 grad dtype"
+
+
+def table_tests(cases):
+    """The five table tests for a module's rows, parametrised over ``cases``.
+
+    A test module writes ``test_value, test_vjp, test_jvp, test_second_order,
+    test_float32 = table_tests(CASES)`` and pytest collects them by those names.
+    """
+    import pytest
+
+    def rows(flag):
+        return [c for c in cases if flag is None or getattr(c, flag)]
+
+    def make(check, flag):
+        @pytest.mark.parametrize("case", rows(flag), ids=str)
+        def test(case):
+            check(case)
+        return test
+
+    return (make(check_value, None), make(check_vjp, "grad"), make(check_jvp, "fwd"),
+            make(check_second_order, "second"), make(check_float32, "f32"))

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import chainrule as cr
-from oplib import OpCase, check_float32, check_jvp, check_second_order, check_value, check_vjp
+from oplib import OpCase, table_tests
 
 INF = float("inf")
 
@@ -188,29 +188,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("case", CASES, ids=str)
-def test_value(case):
-    check_value(case)
-
-
-@pytest.mark.parametrize("case", [c for c in CASES if c.grad], ids=str)
-def test_vjp(case):
-    check_vjp(case)
-
-
-@pytest.mark.parametrize("case", [c for c in CASES if c.fwd], ids=str)
-def test_jvp(case):
-    check_jvp(case)
-
-
-@pytest.mark.parametrize("case", [c for c in CASES if c.second], ids=str)
-def test_second_order(case):
-    check_second_order(case)
-
-
-@pytest.mark.parametrize("case", [c for c in CASES if c.f32], ids=str)
-def test_float32(case):
-    check_float32(case)
+test_value, test_vjp, test_jvp, test_second_order, test_float32 = table_tests(CASES)
 
 
 # --- beyond the table -----------------------------------------------------------------------
