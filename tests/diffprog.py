@@ -273,6 +273,24 @@ def _unbind_mix(lib, x, dim):
     return parts[0] * parts[-1] + parts[0]
 
 
+def _hooked(x, c):
+    y = x.clone()
+    if y.requires_grad:
+        y.register_hook(lambda g: g * c)
+    return y
+
+
+def _bmm(rng, shapes):
+    """Reshape both operands to batched matrices whose batch dimensions broadcast."""
+    a, b = (int(np.prod(s)) for s in shapes)
+    if a % 2 or b % 2 or a < 4 or b < 2:
+        return None
+    k = 2
+    sa = (2, a // 4, k) if a % 4 == 0 else (1, a // 2, k)
+    sb = (1, k, b // 2)
+    return {"a": sa, "b": sb}
+
+
 # name -> (arity, params, fn)
 OPS = {
     # unary math, guarded domains
@@ -374,6 +392,9 @@ OPS = {
     "inplace_index_put": (2, _index_put, lambda lib, xs, p: _index_put_fn(lib, xs, p)),
     "inplace_getitem_iadd": (2, _setitem, lambda lib, xs, p: _getitem_iadd(lib, xs, p)),
     "clone_index_put": (2, _index_put, _clone_then(lambda lib, xs, p: _index_put_fn(lib, xs, p))),
+    # engine: a gradient hook on an intermediate, batched matmul
+    "hook": (1, _with_c, lambda lib, xs, p: _hooked(xs[0], p["c"])),
+    "bmm": (2, _bmm, lambda lib, xs, p: lib.matmul(xs[0].reshape(p["a"]), xs[1].reshape(p["b"]))),
     # multi-output ops, sorting, gather/scatter
     "split_cat": (1, _dim, lambda lib, xs, p: lib.cat(
         list(lib.split(xs[0], 1, p["dim"]))[::-1], p["dim"])),
@@ -385,7 +406,11 @@ OPS = {
     "scatter_add": (1, _gather, lambda lib, xs, p: lib.zeros(
         p["out"], dtype=xs[0].dtype).scatter_add(p["dim"], lib.tensor(p["idx"]),
                                                   xs[0].gather(p["dim"], lib.tensor(p["idx"])))),
-    "masked_select": (1, _with_off, lambda lib, xs, p: xs[0].masked_select(xs[0] > p["off"])),
+    # (masked_select, mse_loss and BCE get a clone: PyTorch saves their inputs, chainrule's
+    # composites do not, so a later in-place change raises only in PyTorch -- see
+    # test_inplace_change_after_op_raises_like_pytorch)
+    "masked_select": (1, _with_off, lambda lib, xs, p: xs[0].clone().masked_select(
+        xs[0] > p["off"])),
     "roll": (1, _dim, lambda lib, xs, p: lib.roll(xs[0], 1, p["dim"])),
     "tile": (1, _any, lambda lib, xs, p: xs[0].tile((2,) + (1,) * max(xs[0].dim() - 1, 0))
              if xs[0].dim() else xs[0].tile((2,))),
@@ -414,10 +439,10 @@ OPS = {
     "leaky_relu": (1, _with_off, lambda lib, xs, p: lib.nn.functional.leaky_relu(xs[0] + p["off"], 0.1)),
     "logsigmoid": (1, _any, lambda lib, xs, p: lib.nn.functional.logsigmoid(xs[0])),
     "mse_loss": (2, lambda r, s: {} if s[0] == s[1] else None,
-                 lambda lib, xs, p: lib.nn.functional.mse_loss(xs[0], xs[1])),
+                 lambda lib, xs, p: lib.nn.functional.mse_loss(xs[0].clone(), xs[1].clone())),
     "bce_logits": (2, lambda r, s: {} if s[0] == s[1] else None,
                    lambda lib, xs, p: lib.nn.functional.binary_cross_entropy_with_logits(
-                       xs[0], lib.sigmoid(xs[1]))),
+                       xs[0].clone(), lib.sigmoid(xs[1]))),
     "cross_entropy": (1, _targets, lambda lib, xs, p: lib.nn.functional.cross_entropy(
         xs[0], lib.tensor(p["t"]))),
 }

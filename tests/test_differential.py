@@ -88,14 +88,18 @@ def test_values_and_backward(seed):
     w = _weights(seed, tp, outs)
 
     def go(lib, pool, ls):
+        inner = [t for t in pool[len(ls):] if t.requires_grad]
+        for t in inner:
+            t.retain_grad()
         lib.autograd.backward([pool[i] for i in outs],
                               [lib.tensor(x, dtype=lib.float64) for x in w])
-        return [_np(x.grad) for x in ls]
+        return [_np(x.grad) for x in ls + inner]
     t = _outcome(lambda: go(torch, tp, tl))
     c = _outcome(lambda: go(cr, cp, cl))
     if _same_outcome(c, t, prog):
         for k, (a, b) in enumerate(zip(c[1], t[1])):
-            _close(a, b, f"backward: grad of leaf {k}", prog)
+            _close(a, b, f"backward: .grad of v{k} (leaves, then retain_grad intermediates)",
+                   prog)
 
 
 @pytest.mark.parametrize("seed", range(1000, 1000 + N_PROGRAMS))
@@ -635,4 +639,15 @@ def test_diagonal_is_a_view():
         d1.add_(100)
         ((d * d).sum() + (dt * a[1, 1]).sum() + a.sum()).backward()
         return [d, d1, dt, a, x.grad]
+    _assert_same(f)
+
+
+def test_cat_keeps_empty_1d_tensors_in_the_graph():
+    """cat([x[mask_that_selects_nothing], y]): x gets a zero gradient, not None."""
+    def f(lib):
+        x = lib.tensor([0.5, -1.0, 0.3], dtype=lib.float64, requires_grad=True)
+        y = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        e = x[x > 5]
+        lib.cat([e, y, e]).sum().backward()
+        return [x.grad, y.grad, lib.cat([lib.zeros(0), lib.ones(2, 2)])]
     _assert_same(f)

@@ -273,7 +273,10 @@ def cat(tensors, dim=0, *, axis=None):
     if axis is not None:
         dim = axis
     ts = _same_dtype("cat", tensors)
-    ts = [x for x in ts if not (x._data.ndim == 1 and x._data.size == 0)] or ts[:1]
+    if any(x._data.ndim != 1 for x in ts):
+        # PyTorch's legacy rule: shape-(0,) tensors are skipped beside N-d tensors (among
+        # 1-D tensors they stay, so they are in the graph and their inputs get zero grads)
+        ts = [x for x in ts if not (x._data.ndim == 1 and x._data.size == 0)] or ts[:1]
     nd = ts[0]._data.ndim
     if nd == 0:
         raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated. "
