@@ -146,3 +146,29 @@ def test_long_chain_has_no_recursion_limit():
         h = h * 1.0
     h.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [1.0, 1.0])
+
+
+@pytest.mark.parametrize("name", ["add_", "sub_", "mul_", "div_"])
+def test_inplace_fast_path_matches_torch(name):
+    a = np.array([[1.5, -2.0, 3.0], [0.5, 4.0, -1.0]], dtype=np.float32)
+    b = np.array([[2.0, 0.5, -1.5], [1.0, 2.0, 4.0]], dtype=np.float32)
+    for other in (lambda m: m.tensor(b), lambda m: 0.25, lambda m: 3):
+        res = []
+        for m in (cr, torch):
+            p = m.tensor(a.copy(), requires_grad=True)
+            ver = (lambda t: t._version_counter) if m is cr else (lambda t: t._version)
+            with m.no_grad():
+                v0 = ver(p)
+                q = getattr(p, name)(other(m))
+                assert q is p and ver(p) == v0 + 1
+            res.append(p.detach().numpy().copy())
+            assert p.dtype == m.float32
+        np.testing.assert_allclose(res[0], res[1], rtol=1e-6)
+    # with a graph to record, the general path still runs (and records the op)
+    x = cr.tensor(a, requires_grad=True)
+    y = x * 1.0
+    getattr(y, name)(cr.tensor(b))
+    assert y.grad_fn is not None and y.requires_grad
+    # a leaf that requires grad still refuses in-place changes in grad mode
+    with pytest.raises(RuntimeError, match="leaf Variable"):
+        getattr(cr.tensor(a, requires_grad=True), name)(2.0)

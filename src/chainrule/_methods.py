@@ -311,9 +311,33 @@ def _commit_view(view, result, base_before):
     refresh_views(base, skip=view)
     _regrow(view)
 
+_UFUNC_INPLACE = {"add_": np.add, "sub_": np.subtract, "mul_": np.multiply,
+                  "div_": np.true_divide}
+
+
 def inplace(name, fn):
     """An in-place method ``x.name(*args)`` from an out-of-place function ``fn(x, *args)``."""
+    uf = _UFUNC_INPLACE.get(name)
+
     def method(self, *args, **kwargs):
+        if uf is not None and len(args) == 1 and not kwargs and self._base is None \
+                and not STATE.fw_level:
+            # fast path (optimiser updates under no_grad): nothing to record, the other
+            # operand has self's dtype and shape (or is a Python number and self is float),
+            # so compute straight into self's memory -- same values as the general path
+            o = args[0]
+            d = self._data
+            if not (STATE.enabled and (self._rg or (isinstance(o, Tensor) and o._rg))):
+                if o.__class__ is Tensor:
+                    od = o._data
+                    if od.dtype is d.dtype and od.shape == d.shape and d.dtype.kind == "f":
+                        uf(d, od, out=d)
+                        self._version[0] += 1
+                        return self
+                elif (o.__class__ is float or o.__class__ is int) and d.dtype.kind == "f":
+                    uf(d, o, out=d)
+                    self._version[0] += 1
+                    return self
         graph = _needs_graph(self, args)
         _check_inplace(self, name, graph)
         if graph:
