@@ -36,6 +36,12 @@ class Row:
     def ratio(self, other):
         return common.ratio(self.times, "chainrule", other)
 
+    def ratio_min(self, other):
+        """Ratio of the fastest rounds: robust when other processes load the machine."""
+        if other not in self.times:
+            return float("nan")
+        return min(self.times["chainrule"]) / min(self.times[other])
+
     def verdicts(self):
         out = []
         for other, limit in self.targets.items():
@@ -199,6 +205,11 @@ def main(argv=None):
         rows += new
     print()
     print(table(rows, libs))
+    print()
+    print("ratios of the fastest rounds (less sensitive to load from other processes):")
+    for row in rows:
+        print(f"  {row.name:16s} " + "  ".join(f"cr/{l} {common.fmt(row.ratio_min(l), 2)}"
+                                              for l in libs if l != "chainrule" and l in row.times))
     if a.json:
         with open(a.json, "w") as f:
             json.dump({r.name: {"unit": r.unit, "scale": r.scale, "times": r.times} for r in rows},

@@ -180,7 +180,7 @@ def mlp(lib, x, y, params, lr=1e-3):
             logp = z - m.log(m.exp(z).sum(dim=1, keepdim=True))
             loss = -logp[rows_t, yt].sum() / batch
             loss.backward()
-            grads = [p.grad.numpy().copy() for p in ps]
+            grads = [p.grad.numpy() for p in ps]    # the next backward makes new ones
             with m.no_grad():
                 for p in ps:
                     p -= lr * p.grad
