@@ -18,9 +18,13 @@ return it.  Kinks and ties are kept away by random continuous offsets.
 Deliberately not generated: random sampling ops; in-place changes of expanded tensors
 (PyTorch raises for most, only deprecates masked_fill_, chainrule always raises).
 """
+import os
+
 import numpy as np
 
-LEAF_SHAPES = [(), (3,), (2, 3), (1, 3), (2, 1)]
+#: longest program; raise (with CHAINRULE_DIFF_PROGRAMS in test_differential) to hunt locally
+MAX_STEPS = int(os.environ.get("CHAINRULE_DIFF_STEPS", 8))
+LEAF_SHAPES = [(), (3,), (2, 3), (1, 3), (2, 1), (2, 2), (2, 1, 3)]
 VALUE_LIMIT = 1e4
 
 
@@ -505,7 +509,7 @@ def make_program(seed, n_steps=None, n_leaves=None, inplace=True):
     rng = np.random.default_rng(seed)
     n_leaves = n_leaves or int(rng.integers(2, 4))
     leaves = make_leaves(rng, n_leaves)
-    n_steps = n_steps or int(rng.integers(3, 9))
+    n_steps = n_steps or int(rng.integers(3, MAX_STEPS + 1))
     names = [n for n in NAMES if inplace or "_" != n[-1] and "setitem" not in n]
     program = []
     tries = 0
