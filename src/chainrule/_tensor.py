@@ -146,8 +146,10 @@ class Tensor:
 
     @property
     def data(self):
-        """A tensor sharing this one's memory, outside the graph (like ``detach()``)."""
-        return self.detach()
+        """A tensor sharing this one's memory, outside the graph and -- unlike ``detach()``
+        -- with its own version counter: in-place changes through ``.data`` are invisible to
+        autograd (no "modified by an inplace operation" error), as in PyTorch."""
+        return wrap(self._data)
 
     @data.setter
     def data(self, value):
