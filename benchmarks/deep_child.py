@@ -1,10 +1,11 @@
 """One library's ``deep`` run in a fresh process (started by ``run.py``).
 
-Prints one JSON line: the time of each fwd+bwd repeat and the peak memory growth of the
-first one.  Memory is measured the same way for every library: the Linux peak resident set
-(``VmHWM``) is reset after the imports and the setup (``/proc/self/clear_refs``), and the
-peak reached during one forward+backward minus the resident size before it is reported
-(falls back to ``ru_maxrss`` deltas where ``/proc`` can't be used).  With ``--tracemalloc``
+Prints one JSON line: the peak memory growth of a first forward+backward, then the time
+of each of ``--repeats`` further ones.  Memory is measured the same way for every library:
+the Linux peak resident set (``VmHWM``) is reset after the imports and the setup
+(``/proc/self/clear_refs``), and the peak reached during one forward+backward minus the
+resident size before it is reported (falls back to ``ru_maxrss`` deltas where ``/proc``
+can't be used).  With ``--tracemalloc``
 the peak of Python/NumPy allocations is reported instead (not meaningful for torch, whose
 tensors are not allocated through Python's allocator).
 """
@@ -62,14 +63,13 @@ def main(argv=None):
     import resource
     base = _reset_peak()
     ru0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    t0 = time.perf_counter()
-    step()
-    times = [time.perf_counter() - t0]
+    step()                      # the memory-measured run (cold: first touch of its memory)
     if base is not None:
         peak_kb = _status_kb("VmHWM") - base
     else:
         peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - ru0
-    for _ in range(a.repeats - 1):
+    times = []                  # timed runs come after it, for every library alike
+    for _ in range(a.repeats):
         gc.collect()
         t0 = time.perf_counter()
         step()

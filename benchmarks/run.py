@@ -137,7 +137,7 @@ def bench_import(cfg):
 
 CONFIGS = {
     "full": dict(chain_ops=2000, repeats_small=15, batch=128, repeats_mlp=40, big_n=2048,
-                 repeats_big=5, deep_ops=10_000, deep_rounds=3, deep_repeats=3,
+                 repeats_big=5, deep_ops=10_000, deep_rounds=3, deep_repeats=5,
                  import_repeats=7),
     "quick": dict(chain_ops=400, repeats_small=5, batch=128, repeats_mlp=10, big_n=512,
                   repeats_big=3, deep_ops=2000, deep_rounds=1, deep_repeats=2,
