@@ -503,19 +503,27 @@ def _ok_values(pool):
     return True
 
 
+class Leaves(list):
+    """The leaf arrays of a program; ``rg[i]``: whether leaf ``i`` requires grad."""
+    rg = ()
+
+
 def make_program(seed, n_steps=None, n_leaves=None, inplace=True):
-    """A random valid program: ``(leaves as float64 arrays, steps, output indices)``."""
+    """A random valid program: ``(leaves as float64 arrays, steps, output indices)``; the
+    first leaf requires grad, a later one sometimes not (it may then be changed in place)."""
     import torch
     rng = np.random.default_rng(seed)
     n_leaves = n_leaves or int(rng.integers(2, 4))
-    leaves = make_leaves(rng, n_leaves)
+    leaves = Leaves(make_leaves(rng, n_leaves))
+    leaves.rg = tuple([True] * (n_leaves - 1) + [bool(rng.random() < 0.7)])
     n_steps = n_steps or int(rng.integers(3, MAX_STEPS + 1))
     names = [n for n in NAMES if inplace or "_" != n[-1] and "setitem" not in n]
     program = []
     tries = 0
 
     def fresh():
-        return [torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in leaves]
+        return [torch.tensor(a, dtype=torch.float64, requires_grad=r)
+                for a, r in zip(leaves, leaves.rg)]
     pool = fresh()
     while len(program) < n_steps and tries < 200:
         tries += 1
@@ -531,7 +539,7 @@ def make_program(seed, n_steps=None, n_leaves=None, inplace=True):
         mutates = name.startswith("inplace") or name == "iadd_op"
         if mutates:
             x = pool[args[0]]
-            if args[0] < n_leaves or args.count(args[0]) > 1 or any(
+            if args[0] < n_leaves and leaves.rg[args[0]] or args.count(args[0]) > 1 or any(
                     st == 0 and k > 1 for st, k in zip(x.stride(), x.shape)):
                 continue        # (PyTorch only warns for masked_fill_ on expanded tensors)
         step = (name, args, p)
@@ -559,7 +567,7 @@ def make_program(seed, n_steps=None, n_leaves=None, inplace=True):
 
 def describe(leaves, program, outs):
     """A readable form of a program (printed when a property fails)."""
-    lines = [f"leaves: {[np.shape(a) for a in leaves]}"]
+    lines = [f"leaves: {[np.shape(a) for a in leaves]}, requires_grad: {list(leaves.rg)}"]
     n = len(leaves)
     for k, (name, args, p) in enumerate(program):
         lines.append(f"  v{n + k} = {name}({', '.join(f'v{i}' for i in args)}) {p}")

@@ -292,11 +292,30 @@ def _restand(t, node):
         t.retain_grad()
 
 
+def _seed_base_tangents(base, base_before):
+    """Forward mode: a dual made by ``make_dual(p, t)`` is a view of ``p`` holding the
+    tangent that ``p`` lacks.  Before a view of ``p`` is changed in place, give ``p``'s old
+    value that tangent, so the rest of the dual keeps its tangent (``x[0] += s`` zeroed the
+    tangent of the other rows)."""
+    for r in getattr(base, "_views", ()):
+        v = r()
+        if v is None or not v._fw or v._data.shape != base._data.shape or \
+                v._data.strides != base._data.strides or \
+                v._data.__array_interface__["data"][0] != base._data.__array_interface__["data"][0]:
+            continue
+        fw = dict(base_before._fw) if base_before._fw else {}
+        for level, tan in v._fw.items():
+            fw.setdefault(level, tan)
+        base_before._fw = fw
+
+
 def _commit_view(view, result, base_before):
     """An in-place change of a view: the base becomes ``base_before`` with the view's
     positions overwritten by ``result`` (PyTorch's CopySlices), and every view of the base,
     this one included, is re-read out of the base's new graph."""
     base = view._base
+    if STATE.fw_level:
+        _seed_base_tangents(base, base_before)
     if base._data.ndim == 0:
         # a view of a 0-d base is its one element: the base becomes the new value
         new_base = apply(E.COPY, (base_before, S.reshape(result, ())))
