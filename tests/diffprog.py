@@ -246,6 +246,13 @@ def _nograd_add(lib, xs, p):
     return xs[0] + c
 
 
+def _tiebreak(lib, x, dim):
+    n = x.shape[dim]
+    d = dim % x.dim()
+    ramp = lib.arange(n, dtype=x.dtype) * 1e-3
+    return x + ramp.reshape([n] + [1] * (x.dim() - d - 1))
+
+
 def _gram(lib, x):
     n = x.shape[-2]
     return x @ x.mT + lib.eye(n, dtype=x.dtype)
@@ -404,8 +411,10 @@ OPS = {
         list(lib.split(xs[0], 1, p["dim"]))[::-1], p["dim"])),
     "unbind_mix": (1, _dim, lambda lib, xs, p: _unbind_mix(lib, xs[0], p["dim"])),
     "chunk0": (1, _dim2, lambda lib, xs, p: lib.chunk(xs[0], 2, p["dim"])[0] * 2.0),
-    "sort": (1, _dim, lambda lib, xs, p: lib.sort(xs[0], p["dim"], descending=p["keepdim"])[0]),
-    "topk": (1, _dim, lambda lib, xs, p: xs[0].topk(1, p["dim"])[0]),
+    # (a ramp along dim breaks ties: which of equal elements PyTorch picks is unspecified)
+    "sort": (1, _dim, lambda lib, xs, p: lib.sort(_tiebreak(lib, xs[0], p["dim"]), p["dim"],
+                                                 descending=p["keepdim"])[0]),
+    "topk": (1, _dim, lambda lib, xs, p: _tiebreak(lib, xs[0], p["dim"]).topk(1, p["dim"])[0]),
     "gather": (1, _gather, lambda lib, xs, p: xs[0].gather(p["dim"], lib.tensor(p["idx"]))),
     "scatter_add": (1, _gather, lambda lib, xs, p: lib.zeros(
         p["out"], dtype=xs[0].dtype).scatter_add(p["dim"], lib.tensor(p["idx"]),
@@ -536,6 +545,8 @@ def make_program(seed, n_steps=None, n_leaves=None, inplace=True):
         p = params(rng, [tuple(pool[i].shape) for i in args])
         if p is None:
             continue
+        if name == "reshape" and not pool[args[0]].is_contiguous():
+            continue        # PyTorch copies or views by strides chainrule does not model
         mutates = name.startswith("inplace") or name == "iadd_op"
         if mutates:
             x = pool[args[0]]

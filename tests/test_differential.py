@@ -32,8 +32,11 @@ def _leaves(lib, arrays, dtype, rg=True):
     return [lib.tensor(a, dtype=dtype, requires_grad=rg and r) for a, r in zip(arrays, rgs)]
 
 
-def _rg(ls):
-    return [x for x in ls if x.requires_grad]
+def _rg(ls, arrays):
+    """The leaves created with requires_grad=True (one that did not may require grad by
+    now, after an in-place change with a grad-requiring operand)."""
+    rgs = getattr(arrays, "rg", None) or [True] * len(arrays)
+    return [x for x, r in zip(ls, rgs) if r]
 
 
 def _close(a, b, what, prog, zeros_for_none=False, rtol=RTOL, atol=ATOL, shape_of=None):
@@ -119,7 +122,7 @@ def test_grad_and_second_order(seed):
         ls = _leaves(lib, leaves, lib.float64)
         pool = run(lib, program, ls)
         w = _weights(seed, pool, outs)
-        ls = _rg(ls)
+        ls = _rg(ls, leaves)
         gs = lib.autograd.grad([pool[i] for i in outs], ls,
                                [lib.tensor(x, dtype=lib.float64) for x in w],
                                allow_unused=True, create_graph=second)
@@ -193,7 +196,7 @@ def test_forward_over_reverse(seed):
             ds = [fw.make_dual(x, lib.tensor(v, dtype=lib.float64)) for x, v in zip(ls, tans)]
             pool = run(lib, program, ds)
             w = _weights(seed, pool, outs)
-            gs = lib.autograd.grad([pool[i] for i in outs], _rg(ds),
+            gs = lib.autograd.grad([pool[i] for i in outs], _rg(ds, leaves),
                                    [lib.tensor(x, dtype=lib.float64) for x in w],
                                    allow_unused=True, create_graph=True)
             return [None if g is None else (_np(fw.unpack_dual(g).primal),
