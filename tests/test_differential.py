@@ -515,6 +515,7 @@ def test_zero_dim_tensors_everywhere():
         a = _f64(lib, 0.7)
         b = _f64(lib, -1.3)
         y = (a * b).exp() + a.reshape(1).expand(3).sum() * b[None][0] + lib.stack([a, b]).prod()
+        y = y + a.tanh() * b.sigmoid() + (a * a).sqrt().log()  # 0-d arrays: NumPy scalars
         z = y.unsqueeze(0).squeeze(0) ** 2
         (ga, gb) = lib.autograd.grad(z, [a, b], create_graph=True)
         (haa,) = lib.autograd.grad(ga, a, retain_graph=True)
