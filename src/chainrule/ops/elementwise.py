@@ -268,7 +268,17 @@ SIN = unary_op("sin", np.sin, lambda F, out, x: F.cos(x),
                vjp=lambda F, g, out, x: g * F.cos(x))
 COS = unary_op("cos", np.cos, lambda F, out, x: -F.sin(x))
 TANH = unary_op("tanh", np.tanh, lambda F, out, x: 1 - out * out, save_inputs=False,
-                save_out=True, vjp=lambda F, g, out, x: g * (1 - out * out))
+                save_out=True, vjp=lambda F, g, out, x: F.tanh_backward(g, out))
+
+
+def _tanh_backward_np(g, out):
+    # g * (1 - out * out) with one temporary instead of three (big arrays: fewer passes)
+    d = out * out
+    if d.__class__ is not np.ndarray or g.dtype != d.dtype or g.shape != d.shape:
+        return g * (1 - d)                  # 0-d (NumPy scalars) or mixed dtypes/shapes
+    np.subtract(1, d, out=d)
+    np.multiply(g, d, out=d)
+    return d
 SQRT = unary_op("sqrt", np.sqrt, lambda F, out, x: 0.5 / out, save_inputs=False, save_out=True)
 ABS = unary_op("abs", np.abs, lambda F, out, x: F.sign(x))
 
@@ -637,6 +647,7 @@ NF.exp, NF.log, NF.sin, NF.cos, NF.tanh, NF.sqrt, NF.sign = (
     np.exp, np.log, np.sin, np.cos, np.tanh, np.sqrt, np.sign)
 NF.abs, NF.where, NF.maximum, NF.minimum = np.abs, np.where, np.maximum, np.minimum
 NF.sigmoid = _sigmoid_np
+NF.tanh_backward = _tanh_backward_np
 NF.zeros_like, NF.ones_like = np.zeros_like, np.ones_like
 
 
@@ -655,6 +666,7 @@ NF.floor = np.floor
 TF.exp, TF.log, TF.sin, TF.cos, TF.tanh, TF.sqrt, TF.sign = exp, log, sin, cos, tanh, sqrt, sign
 TF.abs, TF.maximum, TF.minimum, TF.sigmoid = abs, maximum, minimum, sigmoid
 TF.floor = floor
+TF.tanh_backward = lambda g, out: g * (1 - out * out)
 TF.ge = ge
 
 
