@@ -17,8 +17,18 @@ def blas_info():
     return ("none", "?", None)
 
 
+_LIMITS = []
+
+
 def set_threads(n=None):
-    """Give PyTorch NumPy's BLAS thread count (or ``n``) so both use the same cores."""
+    """Give PyTorch NumPy's BLAS thread count so both use the same cores; with ``n``, first
+    limit NumPy's BLAS to ``n`` threads (threadpoolctl) and give torch the same."""
+    if n is not None:
+        try:
+            from threadpoolctl import threadpool_limits
+            _LIMITS.append(threadpool_limits(limits=int(n), user_api="blas"))
+        except ImportError:
+            pass
     if n is None:
         n = blas_info()[2]
     if n is None:

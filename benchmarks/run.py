@@ -166,11 +166,13 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="small sizes and few repeats")
     ap.add_argument("--only", default=",".join(ALL), help="comma-separated subset of " + ", ".join(ALL))
     ap.add_argument("--json", help="also write raw times to this file")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="BLAS threads for NumPy and torch alike (default: NumPy's count)")
     a = ap.parse_args(argv)
     cfg = CONFIGS["quick" if a.quick else "full"]
     which = [w.strip() for w in a.only.split(",") if w.strip()]
     libs = W.available_libs()
-    threads = common.set_threads()
+    threads = common.set_threads(a.threads)
     blas = common.blas_info()
     import numpy
     import chainrule
