@@ -403,6 +403,12 @@ OPS = {
     "inplace_index_put": (2, _index_put, lambda lib, xs, p: _index_put_fn(lib, xs, p)),
     "inplace_getitem_iadd": (2, _setitem, lambda lib, xs, p: _getitem_iadd(lib, xs, p)),
     "clone_index_put": (2, _index_put, _clone_then(lambda lib, xs, p: _index_put_fn(lib, xs, p))),
+    # tensor bounds, scalar branches, dtype changes inside a program
+    "clamp_tensor": (2, _binary, lambda lib, xs, p: lib.clamp(xs[0], min=xs[1] - 0.5,
+                                                           max=xs[1] + 0.7 + p["off"])),
+    "where_scalar": (1, _with_off, lambda lib, xs, p: lib.where(xs[0] > p["off"], xs[0], 0.0)),
+    "f32_roundtrip": (1, _any, lambda lib, xs, p: (xs[0].float() * 2).double()),
+    "mul_f64": (1, _int_tensor, lambda lib, xs, p: xs[0] * lib.tensor(p["ints"], dtype=lib.float64)),
     # engine: a gradient hook on an intermediate, batched matmul
     "hook": (1, _with_c, lambda lib, xs, p: _hooked(xs[0], p["c"])),
     "bmm": (2, _bmm, lambda lib, xs, p: lib.matmul(xs[0].reshape(p["a"]), xs[1].reshape(p["b"]))),
@@ -471,7 +477,9 @@ def _getitem_iadd(lib, xs, p):
 def _index_put_fn(lib, xs, p):
     x, y = xs
     idx = lib.tensor(p["idx"]) if p["tensor"] else p["idx"]
-    x[idx] = y.sum() * 0.5 if p["scalar"] else y.sum() * lib.tensor(p["vals"], dtype=x.dtype)
+    # (the value gets x's dtype: PyTorch's index_put refuses other dtypes, chainrule casts)
+    v = y.sum() * 0.5 if p["scalar"] else y.sum() * lib.tensor(p["vals"], dtype=x.dtype)
+    x[idx] = v.to(x.dtype)
     return x
 
 
