@@ -743,3 +743,28 @@ def test_inplace_change_of_a_view_of_a_dual_keeps_the_other_tangents():
             z.T[0].mul_(s)
             return [x, fw.unpack_dual(x).tangent, z, fw.unpack_dual(z).tangent]
     _assert_same(f)
+
+
+def test_hooks_registered_before_and_after_an_inplace_change():
+    """A hook registered before y.mul_(3) sees the gradient of y's old value, one
+    registered after sees the gradient of the new value (PyTorch's documented rule)."""
+    def f(lib):
+        x = _f64(lib, [0.5, -0.7])
+        y = x * 2
+        seen = []
+        y.register_hook(lambda g: seen.append(g.clone()))
+        y.mul_(3)
+        y.register_hook(lambda g: seen.append(g.clone()))
+        (y * y).sum().backward()
+        return seen + [x.grad]
+    _assert_same(f)
+
+
+def test_grad_of_a_leaf_and_duplicate_inputs():
+    def f(lib):
+        x = _f64(lib, [0.5, -0.7])
+        (g,) = lib.autograd.grad(x, x, lib.tensor([1.0, 2.0], dtype=lib.float64))
+        y = (x * x).sum()
+        g1, g2 = lib.autograd.grad(y, [x, x])
+        return [g, g1, g2]
+    _assert_same(f)
