@@ -108,6 +108,16 @@ def test_values_and_backward(seed):
         for k, (a, b) in enumerate(zip(c[1], t[1])):
             _close(a, b, f"backward: .grad of v{k} (leaves, then retain_grad intermediates)",
                    prog)
+        # the engine's general loop: backward(inputs=the leaves), anomaly mode on odd seeds
+        cl2 = _leaves(cr, leaves, cr.float64)
+        cp2 = run(cr, program, cl2)
+        rl = _rg(cl2, leaves)
+        with cr.autograd.set_detect_anomaly(bool(seed % 2)):
+            cr.autograd.backward([cp2[i] for i in outs],
+                                 [cr.tensor(x, dtype=cr.float64) for x in w], inputs=rl)
+        want = [g for g, r in zip(t[1], leaves.rg) if r]
+        for k, (a, b) in enumerate(zip(rl, want)):
+            _close(_np(a.grad), b, f"backward(inputs=leaves): grad of leaf {k}", prog)
 
 
 @pytest.mark.parametrize("seed", range(1000, 1000 + N_PROGRAMS))
