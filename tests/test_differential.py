@@ -778,3 +778,22 @@ def test_grad_of_a_leaf_and_duplicate_inputs():
         g1, g2 = lib.autograd.grad(y, [x, x])
         return [g, g1, g2]
     _assert_same(f)
+
+
+@pytest.mark.parametrize("seed", range(5000, 5000 + N_PROGRAMS // 2))
+def test_values_without_grad(seed):
+    """The same programs on tensors that need no graph (the in-place fast paths)."""
+    leaves, program, outs, prog = _program(seed)
+
+    def go(lib, dtype):
+        ls = _leaves(lib, leaves, dtype, rg=False)
+        return [(str(x.dtype), _np(x)) for x in run(lib, program, ls)]
+    for dt in ("float64", "float32"):
+        t = _outcome(lambda: go(torch, getattr(torch, dt)))
+        c = _outcome(lambda: go(cr, getattr(cr, dt)))
+        if not _same_outcome(c, t, prog):
+            continue
+        for k, ((cd, ca), (td, ta)) in enumerate(zip(c[1], t[1])):
+            assert cd == td, f"{dt} run: dtype of v{k}: {cd} vs torch {td}\n{prog}"
+            tol = 1e-7 if dt == "float64" else 2e-4
+            _close(ca, ta, f"{dt} run without grad: v{k}", prog, rtol=tol, atol=tol)
