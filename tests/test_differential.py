@@ -797,3 +797,16 @@ def test_values_without_grad(seed):
             assert cd == td, f"{dt} run: dtype of v{k}: {cd} vs torch {td}\n{prog}"
             tol = 1e-7 if dt == "float64" else 2e-4
             _close(ca, ta, f"{dt} run without grad: v{k}", prog, rtol=tol, atol=tol)
+
+
+def test_fill_with_a_constant_tensor_cuts_the_old_graph():
+    """y.fill_(c) with a 0-d constant tensor c: y's old inputs get zero gradient (chainrule
+    kept y's old graph and gave them the gradient of the overwritten values)."""
+    def f(lib):
+        v1 = lib.tensor([[0.5], [-1.0]], dtype=lib.float64, requires_grad=True)
+        c = lib.tensor([[0.3, 0.2, 0.1], [1.0, 2.0, 3.0]], dtype=lib.float64)
+        y = lib.abs(v1 @ v1.mT - 0.098)
+        y.fill_((c ** 3).sum() * 0.1)
+        lib.log(y.abs() + 0.5).sum().backward()
+        return [y, v1.grad]
+    _assert_same(f)

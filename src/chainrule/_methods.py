@@ -421,8 +421,10 @@ def fill_(self, value):
                                f"with {value._data.ndim} dimensions.")
         if _needs_graph(self, (value,)):
             _check_inplace(self, "fill_")
-            from .ops.reduce import broadcast_to
-            _commit(self, broadcast_to(value.to(self.dtype), self._data.shape) + 0, "fill_")
+            # through COPY, so the result always has a node: with a constant value the old
+            # graph of self used to stay attached (its inputs got gradients of the
+            # overwritten values)
+            _commit(self, apply(E.COPY, (_shadow(self), value.to(self.dtype))), "fill_")
             return self
         value = value.item()
     _check_inplace(self, "fill_")
