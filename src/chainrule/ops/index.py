@@ -179,8 +179,20 @@ def _setitem_jvp(F, t, x, v, idx):
 
 def _along(idx, dim):
     """Full fancy index that addresses ``idx`` along ``dim`` (take_along_axis style)."""
-    grids = list(np.ogrid[tuple(slice(0, n) for n in idx.shape)])
-    grids[dim] = idx
+    nd = idx.ndim
+    if not nd:
+        grids = list(np.ogrid[()])
+        grids[dim] = idx
+        return tuple(grids)
+    dim = dim % nd
+    grids = []
+    for i, n in enumerate(idx.shape):       # open grids, as np.ogrid (which is much slower)
+        if i == dim:
+            grids.append(idx)
+        else:
+            shape = [1] * nd
+            shape[i] = n
+            grids.append(np.arange(n).reshape(shape))
     return tuple(grids)
 
 
