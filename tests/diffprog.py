@@ -398,6 +398,14 @@ OPS = {
     "inplace_clamp_": (1, _clamp, lambda lib, xs, p: xs[0].clamp_(p["lo"], p["hi"])),
     "inplace_setitem": (2, _setitem, _setitem_fn),
     "iadd_op": (2, _inplace_binary, lambda lib, xs, p: _iadd(xs[0], xs[1])),
+    "inplace_sub_": (2, _inplace_binary, lambda lib, xs, p: xs[0].sub_(xs[1] * 0.3)),
+    "inplace_div_": (2, _inplace_binary, lambda lib, xs, p: xs[0].div_(xs[1] * xs[1] + 0.5)),
+    "inplace_copy_": (2, _inplace_binary, lambda lib, xs, p: xs[0].copy_(xs[1] * 0.5)),
+    "inplace_fill_": (2, _any, lambda lib, xs, p: xs[0].fill_(xs[1].sum() * 0.1)),
+    "inplace_zero_": (1, _any, lambda lib, xs, p: xs[0].zero_()),
+    "inplace_relu_": (1, _with_off, lambda lib, xs, p: xs[0].add_(p["off"]).relu_()),
+    "inplace_cumsum_": (1, _dim, lambda lib, xs, p: xs[0].cumsum_(p["dim"])),
+    "inplace_tril_": (1, _ndim_at_least(2), lambda lib, xs, p: xs[0].tril_()),
     "inplace_masked_fill_": (2, _with_off, lambda lib, xs, p: xs[0].masked_fill_(
         xs[0] > p["off"], xs[1].sum() * 0.5)),
     "inplace_index_put": (2, _index_put, lambda lib, xs, p: _index_put_fn(lib, xs, p)),
@@ -461,7 +469,7 @@ OPS = {
                  lambda lib, xs, p: lib.nn.functional.mse_loss(xs[0].clone(), xs[1].clone())),
     "bce_logits": (2, lambda r, s: {} if s[0] == s[1] else None,
                    lambda lib, xs, p: lib.nn.functional.binary_cross_entropy_with_logits(
-                       xs[0].clone(), lib.sigmoid(xs[1]))),
+                       xs[0].clone(), lib.sigmoid(xs[1]).to(xs[0].dtype))),
     "cross_entropy": (1, _targets, lambda lib, xs, p: lib.nn.functional.cross_entropy(
         xs[0], lib.tensor(p["t"]))),
 }
