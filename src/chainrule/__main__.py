@@ -144,5 +144,14 @@ def main(argv=None):
     return 0
 
 
+def _run():
+    try:
+        return main()
+    except BrokenPipeError:          # output piped into `head` and closed: not an error
+        import os
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(_run())
