@@ -187,7 +187,17 @@ def apply(op, args, params=None):
     if out.base is not None and not op.is_view and _shares_input(out, data):
         out = out.copy()        # np.flip, einsum('ij->ji') return views: an in-place change
         #                         of the result must not write into an input
-    t = wrap(out)
+    t = _new(Tensor)            # wrap(out), inlined (one call less per op)
+    t._data = out
+    t._rg = False
+    t._node = None
+    t._grad = None
+    t._version = [0]
+    t._accum = None
+    t._hooks = None
+    t._fw = None
+    t._base = None
+    t._retains = False
     # a view op's result is a view only when NumPy did not copy (x[[0, 0]], a reshape of
     # a transposed array copy; PyTorch gives those no _base and their own version counter)
     if op.is_view and out.base is not None and _may_share(out, data[0]):
@@ -196,7 +206,7 @@ def apply(op, args, params=None):
         t._base = src if src._base is None else src._base
         _track_view(t)              # so in-place changes of the base re-derive its grad_fn
     if rg and STATE.enabled and op.vjps is not None:
-        _record(op, args, data, params, out, t)
+        _record(op, args, data, params, out, t, n)
     if STATE.fw_level:
         _forward_tangents(op, args, params, t)
         if t._fw and t._node is not None and op.save_out:
@@ -204,18 +214,30 @@ def apply(op, args, params=None):
     return t
 
 
-def _record(op, args, data, params, out, t):
+def _record(op, args, data, params, out, t, n=None):
+    if n is None:
+        n = len(args)
     node = _new(op.node_cls)
     vjps = op.vjps
     save = op.save_inputs
     versions = None
-    if len(args) == 1:                  # one input, and apply() saw that it requires grad
+    if n == 1:                          # one input, and apply() saw that it requires grad
         a = args[0]
-        nxt = ((a._node or a._grad_accumulator()) if vjps[0] is not None else None,)
-        if save:
-            v = a._version
-            versions = [(v, v[0], 0)]
-    elif len(args) == 2:
+        if vjps[0] is not None:
+            nxt = (a._node or a._grad_accumulator(),)
+            if save and (op.reads is None or 0 in op.reads[0]):
+                v = a._version
+                versions = [(v, v[0], 0)]
+        else:
+            nxt = (None,)
+            if save and op.reads is None:
+                v = a._version
+                versions = [(v, v[0], 0)]
+        if op.broadcasts:
+            node._shapes = None if a._data.shape == out.shape else (a._data.shape,)
+        else:
+            node._shapes = None
+    elif n == 2:
         a, b = args
         ta = a.__class__ is Tensor or isinstance(a, Tensor)
         tb = b.__class__ is Tensor or isinstance(b, Tensor)
@@ -262,7 +284,7 @@ def _record(op, args, data, params, out, t):
                 nxt.append(None)
             i += 1
         nxt = tuple(nxt)
-    if len(args) != 2:
+    if n > 2:
         shapes = None
         if op.broadcasts:
             oshape = out.shape
@@ -272,12 +294,12 @@ def _record(op, args, data, params, out, t):
                                    for a in args)
                     break
         node._shapes = shapes
-    if versions is not None and op.reads is not None:
+    if versions is not None and n != 1 and op.reads is not None:
         reads = op.reads
         keep = ()
         i = 0
-        for n in nxt:
-            if n is not None:
+        for nx in nxt:
+            if nx is not None:
                 keep += reads[i]
             i += 1
         if len(versions) == 1:
