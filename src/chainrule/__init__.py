@@ -80,17 +80,40 @@ def __dir__():
 
 
 def numel(input):
-    """Number of elements of ``input``."""
+    """Number of elements of ``input``.
+
+    >>> import chainrule as torch
+    >>> torch.numel(torch.zeros(2, 3))
+    6
+    """
     return input.numel()
 
 
 def is_floating_point(input):
+    """True if ``input`` has a floating dtype.
+
+    >>> import chainrule as torch
+    >>> torch.is_floating_point(torch.tensor([1.0])), torch.is_floating_point(torch.tensor([1]))
+    (True, False)
+    """
     return input.is_floating_point()
 
 
 def get_num_threads():
+    """Always 1: chainrule runs on one thread (NumPy may use more inside its kernels).
+
+    >>> import chainrule as torch
+    >>> torch.get_num_threads()
+    1
+    """
     return 1
 
 
 def set_num_threads(n):
+    """Accepted for PyTorch compatibility and ignored (see ``get_num_threads``).
+
+    >>> import chainrule as torch
+    >>> torch.set_num_threads(4); torch.get_num_threads()
+    1
+    """
     pass

@@ -135,7 +135,12 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
 
 def as_tensor(data, dtype=None, device=None):
     """Like ``tensor`` but shares memory with a NumPy array or Tensor when the dtype
-    already matches."""
+    already matches.
+
+    >>> import chainrule as torch
+    >>> torch.as_tensor([1, 2]), torch.as_tensor([1.5], dtype=torch.float64)
+    (tensor([1, 2]), tensor([1.5000], dtype=torch.float64))
+    """
     if isinstance(data, Tensor):
         return data if dtype is None or data.dtype is to_dtype(dtype) else data.to(dtype)
     if isinstance(data, np.ndarray) and (dtype is None or data.dtype == to_dtype(dtype).np):
@@ -217,13 +222,26 @@ def zeros(*shape, size=None, dtype=None, device=None, requires_grad=False, out=N
 
 
 def ones(*shape, size=None, dtype=None, device=None, requires_grad=False, out=None):
-    """A tensor of ones."""
+    """A tensor of ones.
+
+    >>> import chainrule as torch
+    >>> torch.ones(2, 3)
+    tensor([[1., 1., 1.],
+            [1., 1., 1.]])
+    >>> torch.ones(2, dtype=torch.int64)
+    tensor([1, 1])
+    """
     _check_device(device)
     return _finish(np.ones(_shape(shape, size), _float_dtype(dtype)), requires_grad)
 
 
 def empty(*shape, size=None, dtype=None, device=None, requires_grad=False, out=None, memory_format=None):
-    """An uninitialised tensor (chainrule fills it with zeros)."""
+    """An uninitialised tensor (chainrule fills it with zeros).
+
+    >>> import chainrule as torch
+    >>> torch.empty(2, 3).shape
+    torch.Size([2, 3])
+    """
     _check_device(device)
     return _finish(np.zeros(_shape(shape, size), _float_dtype(dtype)), requires_grad)
 
@@ -252,7 +270,16 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
-    """The identity matrix (``n`` x ``m``)."""
+    """The identity matrix (``n`` x ``m``).
+
+    >>> import chainrule as torch
+    >>> torch.eye(2)
+    tensor([[1., 0.],
+            [0., 1.]])
+    >>> torch.eye(2, 3)
+    tensor([[1., 0., 0.],
+            [0., 1., 0.]])
+    """
     _check_device(device)
     return _finish(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
 
@@ -262,7 +289,13 @@ def _like(x, dtype):
 
 
 def zeros_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
-    """Zeros with the shape and dtype of ``input``."""
+    """Zeros with the shape and dtype of ``input``.
+
+    >>> import chainrule as torch
+    >>> torch.zeros_like(torch.tensor([[1, 2], [3, 4]]))
+    tensor([[0, 0],
+            [0, 0]])
+    """
     return _finish(np.zeros(input._data.shape, _like(input, dtype)), requires_grad)
 
 
@@ -277,12 +310,23 @@ def ones_like(input, *, dtype=None, device=None, requires_grad=False, memory_for
 
 
 def empty_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+    """An uninitialised tensor of ``input``'s shape and dtype (chainrule fills it with zeros).
+
+    >>> import chainrule as torch
+    >>> torch.empty_like(torch.tensor([1, 2, 3])).shape
+    torch.Size([3])
+    """
     return zeros_like(input, dtype=dtype, requires_grad=requires_grad)
 
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False,
               memory_format=None):
-    """``fill_value`` with the shape and dtype of ``input``."""
+    """``fill_value`` with the shape and dtype of ``input``.
+
+    >>> import chainrule as torch
+    >>> torch.full_like(torch.tensor([1.0, 2.0]), 7)
+    tensor([7., 7.])
+    """
     return _finish(np.full(input._data.shape, fill_value, _like(input, dtype)), requires_grad)
 
 
@@ -348,6 +392,15 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
 
 
 def logspace(start, end, steps, base=10.0, *, dtype=None, requires_grad=False):
+    """``steps`` values from ``base ** start`` to ``base ** end``, evenly spaced in the
+    exponent.
+
+    >>> import chainrule as torch
+    >>> torch.logspace(0, 2, 3)
+    tensor([  1.,  10., 100.])
+    >>> torch.logspace(0, 3, 4, base=2)
+    tensor([1., 2., 4., 8.])
+    """
     return _finish(np.logspace(float(start), float(end), int(steps), base=base)
                    .astype(_float_dtype(dtype)), requires_grad)
 
@@ -414,10 +467,22 @@ def manual_seed(seed):
 
 
 def seed():
+    """Seed the default generator from the operating system's entropy; returns the seed.
+
+    >>> import chainrule as torch
+    >>> s = torch.seed(); s == torch.initial_seed()
+    True
+    """
     return default_generator.seed()
 
 
 def initial_seed():
+    """The seed the default generator was last seeded with.
+
+    >>> import chainrule as torch
+    >>> _ = torch.manual_seed(7); torch.initial_seed()
+    7
+    """
     return default_generator.initial_seed()
 
 
@@ -426,13 +491,26 @@ def _rng(generator):
 
 
 def rand(*shape, size=None, generator=None, dtype=None, device=None, requires_grad=False):
-    """Uniform random numbers in [0, 1)."""
+    """Uniform random numbers in [0, 1).
+
+    >>> import chainrule as torch
+    >>> _ = torch.manual_seed(0); x = torch.rand(2, 3)
+    >>> x.shape, bool(((x >= 0) & (x < 1)).all())
+    (torch.Size([2, 3]), True)
+    """
     arr = _rng(generator).random(_shape(shape, size)).astype(_random_float_dtype(dtype, "rand"))
     return _finish(arr, requires_grad)
 
 
 def randn(*shape, size=None, generator=None, dtype=None, device=None, requires_grad=False):
-    """Standard normal random numbers."""
+    """Standard normal random numbers.
+
+    >>> import chainrule as torch
+    >>> _ = torch.manual_seed(0); torch.randn(1000).mean().abs() < 0.1
+    tensor(True)
+    >>> torch.randn(2, 3, dtype=torch.float64).dtype
+    torch.float64
+    """
     arr = _rng(generator).standard_normal(_shape(shape, size)).astype(_random_float_dtype(dtype, "randn"))
     return _finish(arr, requires_grad)
 
@@ -480,15 +558,35 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, requires
 
 
 def rand_like(input, *, dtype=None, requires_grad=False):
+    """Uniform random numbers in [0, 1) of ``input``'s shape and dtype.
+
+    >>> import chainrule as torch
+    >>> torch.rand_like(torch.zeros(2, 2, dtype=torch.float64)).dtype
+    torch.float64
+    """
     return _finish(_rng(None).random(input._data.shape).astype(_like(input, dtype)), requires_grad)
 
 
 def randn_like(input, *, dtype=None, requires_grad=False):
+    """Standard normal random numbers of ``input``'s shape and dtype.
+
+    >>> import chainrule as torch
+    >>> torch.randn_like(torch.zeros(3, 1)).shape
+    torch.Size([3, 1])
+    """
     return _finish(_rng(None).standard_normal(input._data.shape).astype(_like(input, dtype)),
                    requires_grad)
 
 
 def randint_like(input, low=0, high=None, *, dtype=None):
+    """Random integers in [``low``, ``high``) of ``input``'s shape (and dtype unless ``dtype``
+    is given); with one bound it is ``high``.
+
+    >>> import chainrule as torch
+    >>> x = torch.randint_like(torch.zeros(4, dtype=torch.int64), 3)
+    >>> x.dtype, bool(((x >= 0) & (x < 3)).all())
+    (torch.int64, True)
+    """
     if high is None:
         low, high = 0, low
     return _finish(_rng(None).integers(low, high, input._data.shape).astype(_like(input, dtype)),
@@ -496,18 +594,37 @@ def randint_like(input, low=0, high=None, *, dtype=None):
 
 
 def randperm(n, *, generator=None, dtype=None, requires_grad=False):
-    """A random permutation of ``0 .. n-1`` (int64)."""
+    """A random permutation of ``0 .. n-1`` (int64).
+
+    >>> import chainrule as torch
+    >>> _ = torch.manual_seed(0); torch.randperm(5).sort().values
+    tensor([0, 1, 2, 3, 4])
+    """
     d = to_dtype(dtype).np if dtype is not None else np.dtype(np.int64)
     return _finish(_rng(generator).permutation(n).astype(d), requires_grad)
 
 
 def bernoulli(input, p=None, *, generator=None):
-    """0/1 samples with probabilities ``input``."""
+    """0/1 samples with probabilities ``input``.
+
+    >>> import chainrule as torch
+    >>> torch.bernoulli(torch.tensor([0.0, 1.0, 1.0, 0.0]))
+    tensor([0., 1., 1., 0.])
+    """
     probs = input._data if p is None else np.full(input._data.shape, p)
     return wrap((_rng(generator).random(input._data.shape) < probs).astype(input._data.dtype))
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None):
+    """Draw ``num_samples`` indices per row with probabilities proportional to ``input`` (a 1-D
+    or 2-D tensor of non-negative weights); without replacement unless ``replacement=True``.
+
+    >>> import chainrule as torch
+    >>> torch.multinomial(torch.tensor([0.0, 0.0, 1.0]), 2, replacement=True)
+    tensor([2, 2])
+    >>> torch.multinomial(torch.tensor([1.0, 0.0, 1.0]), 2).sort().values
+    tensor([0, 2])
+    """
     p = input._data / input._data.sum(-1, keepdims=True)
     rng = _rng(generator)
     if p.ndim == 1:

@@ -559,3 +559,182 @@ def _linalg_index_methods():
 
 
 _linalg_index_methods()
+
+
+# --- docstrings of the methods defined without one ------------------------------------------
+
+_METHOD_DOCS = {
+    "bernoulli_": """Fill in place with 0/1 draws that are 1 with probability ``p`` (default 0.5).
+
+        >>> import chainrule as torch
+        >>> torch.zeros(3).bernoulli_(1.0)
+        tensor([1., 1., 1.])
+        """,
+    "bool": """``self.to(torch.bool)``.
+
+        >>> import chainrule as torch
+        >>> torch.tensor([0., 2.]).bool()
+        tensor([False,  True])
+        """,
+    "byte": """``self.to(torch.uint8)``.
+
+        >>> import chainrule as torch
+        >>> torch.tensor([1.7, 2.]).byte()
+        tensor([1, 2], dtype=torch.uint8)
+        """,
+    "contiguous": "``self`` (chainrule tensors are always usable as contiguous).",
+    "cpu": "``self``: chainrule tensors always live on the CPU.",
+    "cuda": "Raises: chainrule has no CUDA device.",
+    "data_ptr": "The address of the first element (as ``Tensor.data_ptr``).",
+    "dim": """Number of dimensions.
+
+        >>> import chainrule as torch
+        >>> torch.zeros(2, 3).dim()
+        2
+        """,
+    "double": """``self.to(torch.float64)``.
+
+        >>> import chainrule as torch
+        >>> torch.tensor([1, 2]).double()
+        tensor([1., 2.], dtype=torch.float64)
+        """,
+    "element_size": """Bytes per element.
+
+        >>> import chainrule as torch
+        >>> torch.zeros(2, dtype=torch.float64).element_size()
+        8
+        """,
+    "expand_as": """``self.expand(other.size())``: a broadcast view of ``other``'s shape.
+
+        >>> import chainrule as torch
+        >>> torch.tensor([[1], [2]]).expand_as(torch.zeros(2, 3))
+        tensor([[1, 1, 1],
+                [2, 2, 2]])
+        """,
+    "float": """``self.to(torch.float32)``.
+
+        >>> import chainrule as torch
+        >>> torch.tensor([1, 2]).float()
+        tensor([1., 2.])
+        """,
+    "half": """``self.to(torch.float16)``.
+
+        >>> import chainrule as torch
+        >>> torch.tensor([1, 2]).half()
+        tensor([1., 2.], dtype=torch.float16)
+        """,
+    "int": """``self.to(torch.int32)`` (floats are truncated toward zero).
+
+        >>> import chainrule as torch
+        >>> torch.tensor([1.7, -1.7]).int()
+        tensor([ 1, -1], dtype=torch.int32)
+        """,
+    "is_complex": "Always False: chainrule has no complex dtypes.",
+    "is_contiguous": """True if the elements are laid out in row-major order without gaps.
+
+        >>> import chainrule as torch
+        >>> x = torch.zeros(2, 3)
+        >>> x.is_contiguous(), x.t().is_contiguous()
+        (True, False)
+        """,
+    "is_floating_point": """True for a floating dtype.
+
+        >>> import chainrule as torch
+        >>> torch.tensor([1.]).is_floating_point()
+        True
+        """,
+    "long": """``self.to(torch.int64)``.
+
+        >>> import chainrule as torch
+        >>> torch.tensor([1.5, 2.]).long()
+        tensor([1, 2])
+        """,
+    "new_zeros": """A zero tensor of the given size with ``self``'s dtype (unless ``dtype`` is
+        given); ``new_empty`` is the same.
+
+        >>> import chainrule as torch
+        >>> torch.tensor([1.], dtype=torch.float64).new_zeros(2)
+        tensor([0., 0.], dtype=torch.float64)
+        """,
+    "new_full": """A tensor of the given size filled with ``fill_value``, with ``self``'s
+        dtype unless ``dtype`` is given.
+
+        >>> import chainrule as torch
+        >>> torch.tensor([1, 2]).new_full((2,), 7)
+        tensor([7, 7])
+        """,
+    "new_ones": """A tensor of ones of the given size with ``self``'s dtype unless ``dtype``
+        is given.
+
+        >>> import chainrule as torch
+        >>> torch.tensor([1, 2]).new_ones(3)
+        tensor([1, 1, 1])
+        """,
+    "new_tensor": """A new tensor from ``data`` with ``self``'s dtype unless ``dtype`` is given.
+
+        >>> import chainrule as torch
+        >>> torch.tensor([1.], dtype=torch.float64).new_tensor([2, 3])
+        tensor([2., 3.], dtype=torch.float64)
+        """,
+    "normal_": """Fill in place with draws from N(``mean``, ``std``**2).
+
+        >>> import chainrule as torch
+        >>> x = torch.empty(1000).normal_(5.0, 0.1)
+        >>> bool((x.mean() - 5).abs() < 0.05)
+        True
+        """,
+    "numel": """Number of elements (``nelement`` is the same).
+
+        >>> import chainrule as torch
+        >>> torch.zeros(2, 3).numel()
+        6
+        """,
+    "reshape_as": """``self.reshape(other.shape)``.
+
+        >>> import chainrule as torch
+        >>> torch.arange(4).reshape_as(torch.zeros(2, 2))
+        tensor([[0, 1],
+                [2, 3]])
+        """,
+    "short": """``self.to(torch.int16)``.
+
+        >>> import chainrule as torch
+        >>> torch.tensor([1.5]).short()
+        tensor([1], dtype=torch.int16)
+        """,
+    "stride": """Elements to step in each dimension (or in dimension ``dim``) to reach the
+        next element.
+
+        >>> import chainrule as torch
+        >>> torch.zeros(2, 3).stride(), torch.zeros(2, 3).stride(0)
+        ((3, 1), 3)
+        """,
+    "type_as": """``self.to(other.dtype)``.
+
+        >>> import chainrule as torch
+        >>> torch.tensor([1, 2]).type_as(torch.tensor([0.5]))
+        tensor([1., 2.])
+        """,
+    "uniform_": """Fill in place with uniform draws from [``from``, ``to``) (default [0, 1)).
+
+        >>> import chainrule as torch
+        >>> x = torch.empty(100).uniform_(2, 3)
+        >>> bool(((x >= 2) & (x < 3)).all())
+        True
+        """,
+    "view_as": """``self.view(other.shape)``: a view sharing memory with ``self``.
+
+        >>> import chainrule as torch
+        >>> torch.arange(4).view_as(torch.zeros(2, 2))
+        tensor([[0, 1],
+                [2, 3]])
+        """,
+    "where": """``torch.where(condition, self, other)``.
+
+        >>> import chainrule as torch
+        >>> torch.tensor([1., 2.]).where(torch.tensor([True, False]), torch.tensor(0.))
+        tensor([1., 0.])
+        """,
+}
+for _name, _doc in _METHOD_DOCS.items():
+    getattr(Tensor, _name).__doc__ = _doc

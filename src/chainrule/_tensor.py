@@ -26,7 +26,13 @@ __all__ = ["Tensor", "wrap", "is_tensor", "Size"]
 
 
 class Size(tuple):
-    """A tensor's shape: a tuple that prints as ``torch.Size([2, 3])``."""
+    """A tensor's shape: a tuple that prints as ``torch.Size([2, 3])``.
+
+    >>> import chainrule as torch
+    >>> s = torch.zeros(2, 3).shape
+    >>> s, s[1], s.numel()
+    (torch.Size([2, 3]), 3, 6)
+    """
     __slots__ = ()
 
     def __repr__(self):
@@ -439,7 +445,12 @@ class _RetainGrad:
 
 
 class device:
-    """Only ``cpu`` exists in chainrule."""
+    """Only ``cpu`` exists in chainrule.
+
+    >>> import chainrule as torch
+    >>> torch.device('cpu'), torch.zeros(1).device
+    (device(type='cpu'), device(type='cpu'))
+    """
     __slots__ = ("type",)
 
     def __init__(self, type="cpu", index=None):

@@ -26,12 +26,32 @@ _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def is_anomaly_enabled():
-    """True while anomaly detection is on."""
+    """True while anomaly detection is on.
+
+    >>> import chainrule as torch
+    >>> torch.autograd.is_anomaly_enabled()
+    False
+    >>> with torch.autograd.set_detect_anomaly(True):
+    ...     torch.autograd.is_anomaly_enabled()
+    ...
+    True
+    """
     return bool(STATE.anomaly)
 
 
 def is_anomaly_check_nan_enabled():
-    """True while anomaly detection also checks backward results for NaN."""
+    """True while anomaly detection also checks backward results for NaN.
+
+    >>> import chainrule as torch
+    >>> with torch.autograd.set_detect_anomaly(True, check_nan=False):
+    ...     torch.autograd.is_anomaly_check_nan_enabled()
+    ...
+    False
+    >>> with torch.autograd.set_detect_anomaly(True):
+    ...     torch.autograd.is_anomaly_check_nan_enabled()
+    ...
+    True
+    """
     return bool(STATE.anomaly) and _CHECK_NAN[0]
 
 

@@ -28,7 +28,15 @@ _ids = itertools.count(1)  # never reused, so tangents of closed levels stay dea
 
 
 def enter_dual_level():
-    """Open a new forward-AD level and return its id."""
+    """Open a new forward-AD level and return its id.
+
+    >>> import chainrule as torch
+    >>> import chainrule.autograd.forward_ad as fwAD
+    >>> lvl = fwAD.enter_dual_level()
+    >>> fwAD.unpack_dual(fwAD.make_dual(torch.tensor(1.), torch.tensor(5.))).tangent
+    tensor(5.)
+    >>> fwAD.exit_dual_level(level=lvl)
+    """
     level = next(_ids)
     _open_levels.append(level)
     OPEN.add(level)
@@ -37,7 +45,16 @@ def enter_dual_level():
 
 
 def exit_dual_level(*, level=None):
-    """Close the innermost level; its tangents are dropped."""
+    """Close the innermost level; its tangents are dropped.
+
+    >>> import chainrule as torch
+    >>> import chainrule.autograd.forward_ad as fwAD
+    >>> lvl = fwAD.enter_dual_level()
+    >>> x = fwAD.make_dual(torch.tensor(1.), torch.tensor(5.))
+    >>> fwAD.exit_dual_level(level=lvl)
+    >>> fwAD.unpack_dual(x).tangent is None
+    True
+    """
     if not _open_levels:
         raise RuntimeError("exit_dual_level: no forward AD level is open")
     lv = _open_levels[-1]
@@ -50,7 +67,16 @@ def exit_dual_level(*, level=None):
 
 
 class dual_level:
-    """Context manager that opens a forward-AD level (see the module docstring)."""
+    """Context manager that opens a forward-AD level (see the module docstring).
+
+    >>> import chainrule as torch
+    >>> import chainrule.autograd.forward_ad as fwAD
+    >>> with fwAD.dual_level():
+    ...     y = fwAD.make_dual(torch.tensor(2.), torch.tensor(1.)) ** 2
+    ...     fwAD.unpack_dual(y).tangent
+    ...
+    tensor(4.)
+    """
 
     def __enter__(self):
         self.level = enter_dual_level()
@@ -75,7 +101,16 @@ def _current(level):
 
 
 def make_dual(tensor, tangent, *, level=None):
-    """A view of ``tensor`` carrying ``tangent`` at the current level (same shape)."""
+    """A view of ``tensor`` carrying ``tangent`` at the current level (same shape).
+
+    >>> import chainrule as torch
+    >>> import chainrule.autograd.forward_ad as fwAD
+    >>> with fwAD.dual_level():
+    ...     x = fwAD.make_dual(torch.tensor([1., 2.]), torch.tensor([1., 0.]))
+    ...     fwAD.unpack_dual(torch.sin(x)).tangent
+    ...
+    tensor([0.5403, -0.0000])
+    """
     from .._tensor import Tensor, wrap
     level = _current(level)
     if not isinstance(tangent, Tensor) or not isinstance(tensor, Tensor):
@@ -116,7 +151,18 @@ def make_dual(tensor, tangent, *, level=None):
 
 
 def unpack_dual(tensor, *, level=None):
-    """``(primal, tangent)`` of a dual tensor; the tangent is ``None`` if it has none."""
+    """``(primal, tangent)`` of a dual tensor; the tangent is ``None`` if it has none.
+
+    >>> import chainrule as torch
+    >>> import chainrule.autograd.forward_ad as fwAD
+    >>> with fwAD.dual_level():
+    ...     p, t = fwAD.unpack_dual(fwAD.make_dual(torch.tensor(3.), torch.tensor(1.)) * 2)
+    ...     p, t
+    ...
+    (tensor(6.), tensor(2.))
+    >>> fwAD.unpack_dual(torch.tensor(1.)).tangent is None
+    True
+    """
     from .._tensor import Tensor
     if not isinstance(tensor, Tensor):
         raise TypeError(f"unpack_dual(): argument 'dual' (position 1) must be Tensor, not "

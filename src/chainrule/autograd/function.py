@@ -47,7 +47,23 @@ __all__ = ["Function", "FunctionCtx", "once_differentiable", "InplaceFunction"]
 
 class FunctionCtx:
     """The ``ctx`` object passed to ``forward``/``setup_context``, ``backward`` and ``jvp``.
-    Store anything on it; use the methods below for tensors."""
+    Store anything on it; use the methods below for tensors.
+
+    >>> import chainrule as torch
+    >>> class Cube(torch.autograd.Function):
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         ctx.save_for_backward(x)
+    ...         return x ** 3
+    ...     @staticmethod
+    ...     def backward(ctx, g):
+    ...         x, = ctx.saved_tensors
+    ...         return 3 * x ** 2 * g
+    ...
+    >>> x = torch.tensor(2., requires_grad=True)
+    >>> Cube.apply(x).backward(); x.grad
+    tensor(12.)
+    """
 
     def __init__(self):
         self._saved = None            # [(tensor, version box, version, output index or None)]
@@ -452,7 +468,21 @@ class Function:
 
 
 class InplaceFunction(Function):
-    """Accepted for compatibility (``inplace`` flag stored, no special handling)."""
+    """Accepted for compatibility (``inplace`` flag stored, no special handling).
+
+    >>> import chainrule as torch
+    >>> class Double(torch.autograd.InplaceFunction):
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         return x * 2
+    ...     @staticmethod
+    ...     def backward(ctx, g):
+    ...         return g * 2
+    ...
+    >>> x = torch.tensor(1., requires_grad=True)
+    >>> Double.apply(x).backward(); x.grad
+    tensor(2.)
+    """
 
     def __init__(self, inplace=False):
         super().__init__()

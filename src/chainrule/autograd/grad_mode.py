@@ -89,7 +89,16 @@ class enable_grad(_GradModeContext):
 
 
 class inference_mode(no_grad):
-    """Like ``no_grad`` (chainrule has no separate inference tensors)."""
+    """Like ``no_grad`` (chainrule has no separate inference tensors).
+
+    >>> import chainrule as torch
+    >>> x = torch.ones(2, requires_grad=True)
+    >>> with torch.inference_mode():
+    ...     y = x * 2
+    ...
+    >>> y.requires_grad
+    False
+    """
 
     def __new__(cls, mode=True):
         if callable(mode):                  # @inference_mode without parentheses

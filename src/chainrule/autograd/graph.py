@@ -43,6 +43,12 @@ class Node:
     arrays, read by first-order backward), ``_out`` (saved output array or ``None``), ``_versions`` (version of each saved tensor at save time), ``_params``
     (non-tensor arguments such as ``dim``), ``_shapes`` (input shapes when broadcasting
     must be undone).
+
+    >>> import chainrule as torch
+    >>> x = torch.tensor([1., 2.], requires_grad=True)
+    >>> y = (x * 3).sum()
+    >>> y.grad_fn.name(), y.grad_fn.next_functions[0][0].name()
+    ('SumBackward0', 'MulBackward0')
     """
     __slots__ = ("_next", "_inputs", "_arrays", "_out", "_out_fw", "_versions", "_params",
                  "_shapes", "_pre_hooks", "_freed", "_trace", "__weakref__")

@@ -72,19 +72,36 @@ def uniform_(tensor, a=0.0, b=1.0, generator=None):
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
-    """Fill with values from N(mean, std**2)."""
+    """Fill with values from N(mean, std**2).
+
+    >>> import chainrule as torch
+    >>> w = torch.empty(1000)
+    >>> _ = torch.nn.init.normal_(w, mean=3.0, std=0.1)
+    >>> bool((w.mean() - 3).abs() < 0.05)
+    True
+    """
     with no_grad():
         return tensor.normal_(mean, std, generator=generator)
 
 
 def constant_(tensor, val):
-    """Fill with ``val``."""
+    """Fill with ``val``.
+
+    >>> import chainrule as torch
+    >>> torch.nn.init.constant_(torch.empty(3), 0.5)
+    tensor([0.5000, 0.5000, 0.5000])
+    """
     with no_grad():
         return tensor.fill_(val)
 
 
 def ones_(tensor):
-    """Fill with ones."""
+    """Fill with ones.
+
+    >>> import chainrule as torch
+    >>> torch.nn.init.ones_(torch.empty(2))
+    tensor([1., 1.])
+    """
     return constant_(tensor, 1.0)
 
 
@@ -99,7 +116,13 @@ def zeros_(tensor):
 
 
 def eye_(tensor):
-    """Fill a 2-D tensor with the identity matrix."""
+    """Fill a 2-D tensor with the identity matrix.
+
+    >>> import chainrule as torch
+    >>> torch.nn.init.eye_(torch.empty(2, 3))
+    tensor([[1., 0., 0.],
+            [0., 1., 0.]])
+    """
     if tensor.dim() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     import numpy as np
@@ -123,7 +146,13 @@ def xavier_uniform_(tensor, gain=1.0, generator=None):
 
 
 def xavier_normal_(tensor, gain=1.0, generator=None):
-    """Glorot normal: N(0, std**2) with ``std = gain * sqrt(2 / (fan_in + fan_out))``."""
+    """Glorot normal: N(0, std**2) with ``std = gain * sqrt(2 / (fan_in + fan_out))``.
+
+    >>> import chainrule as torch
+    >>> w = torch.nn.init.xavier_normal_(torch.empty(200, 300))
+    >>> bool((w.std() - (2 / 500) ** 0.5).abs() < 0.005)
+    True
+    """
     fan_in, fan_out = _fans(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
     return normal_(tensor, 0.0, std, generator)
@@ -147,7 +176,13 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gene
 
 
 def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
-    """He normal: N(0, std**2) with ``std = gain / sqrt(fan)``."""
+    """He normal: N(0, std**2) with ``std = gain / sqrt(fan)``.
+
+    >>> import chainrule as torch
+    >>> w = torch.nn.init.kaiming_normal_(torch.empty(300, 200), nonlinearity='relu')
+    >>> bool((w.std() - (2 / 200) ** 0.5).abs() < 0.005)
+    True
+    """
     if 0 in tensor.shape:
         return tensor
     fan = _fan(tensor, mode)

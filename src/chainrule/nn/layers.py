@@ -58,7 +58,12 @@ class Linear(Module):
 
 
 class Identity(Module):
-    """Returns its input unchanged (arguments are accepted and ignored)."""
+    """Returns its input unchanged (arguments are accepted and ignored).
+
+    >>> import chainrule as torch
+    >>> torch.nn.Identity()(torch.tensor([1., 2.]))
+    tensor([1., 2.])
+    """
 
     def __init__(self, *args, **kwargs):
         super().__init__()
@@ -167,7 +172,12 @@ class ModuleList(Module):
 
 
 class ReLU(Module):
-    """Elementwise ``max(x, 0)``."""
+    """Elementwise ``max(x, 0)``.
+
+    >>> import chainrule as torch
+    >>> torch.nn.ReLU()(torch.tensor([-1., 2.]))
+    tensor([0., 2.])
+    """
 
     def __init__(self, inplace=False):
         super().__init__()
@@ -181,14 +191,24 @@ class ReLU(Module):
 
 
 class Sigmoid(Module):
-    """Elementwise ``1 / (1 + exp(-x))``."""
+    """Elementwise ``1 / (1 + exp(-x))``.
+
+    >>> import chainrule as torch
+    >>> torch.nn.Sigmoid()(torch.tensor([0., 2.]))
+    tensor([0.5000, 0.8808])
+    """
 
     def forward(self, input):
         return E.sigmoid(input)
 
 
 class Tanh(Module):
-    """Elementwise ``tanh``."""
+    """Elementwise ``tanh``.
+
+    >>> import chainrule as torch
+    >>> torch.nn.Tanh()(torch.tensor([0., 1.]))
+    tensor([0.0000, 0.7616])
+    """
 
     def forward(self, input):
         return E.tanh(input)
@@ -249,7 +269,13 @@ def _functional(name):
 
 
 class Softmax(Module):
-    """``softmax`` along ``dim`` (uses ``nn.functional.softmax``)."""
+    """``softmax`` along ``dim`` (uses ``nn.functional.softmax``).
+
+    >>> import chainrule as torch
+    >>> torch.nn.Softmax(dim=1)(torch.tensor([[0., 0.], [0., 1.]]))
+    tensor([[0.5000, 0.5000],
+            [0.2689, 0.7311]])
+    """
 
     def __init__(self, dim=None):
         super().__init__()
@@ -263,7 +289,12 @@ class Softmax(Module):
 
 
 class LogSoftmax(Module):
-    """``log_softmax`` along ``dim`` (uses ``nn.functional.log_softmax``)."""
+    """``log_softmax`` along ``dim`` (uses ``nn.functional.log_softmax``).
+
+    >>> import chainrule as torch
+    >>> torch.nn.LogSoftmax(dim=0)(torch.tensor([0., 0.]))
+    tensor([-0.6931, -0.6931])
+    """
 
     def __init__(self, dim=None):
         super().__init__()

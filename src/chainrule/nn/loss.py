@@ -30,7 +30,12 @@ class MSELoss(_Loss):
 
 
 class L1Loss(_Loss):
-    """Mean absolute error."""
+    """Mean absolute error.
+
+    >>> import chainrule as torch
+    >>> torch.nn.L1Loss()(torch.tensor([1., 2.]), torch.tensor([2., 4.]))
+    tensor(1.5000)
+    """
 
     def forward(self, input, target):
         return L.l1_loss(input, target, reduction=self.reduction)
@@ -58,7 +63,13 @@ class CrossEntropyLoss(_WeightedLoss):
 
 
 class NLLLoss(_WeightedLoss):
-    """Negative log-likelihood of class indices given log-probabilities."""
+    """Negative log-likelihood of class indices given log-probabilities.
+
+    >>> import chainrule as torch
+    >>> logp = torch.log(torch.tensor([[0.5, 0.5], [0.25, 0.75]]))
+    >>> torch.nn.NLLLoss()(logp, torch.tensor([0, 1]))
+    tensor(0.4904)
+    """
 
     def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
                  reduction="mean"):
@@ -71,7 +82,12 @@ class NLLLoss(_WeightedLoss):
 
 
 class BCELoss(_WeightedLoss):
-    """Binary cross entropy of probabilities."""
+    """Binary cross entropy of probabilities.
+
+    >>> import chainrule as torch
+    >>> torch.nn.BCELoss()(torch.tensor([0.5, 0.9]), torch.tensor([1., 1.]))
+    tensor(0.3993)
+    """
 
     def forward(self, input, target):
         return L.binary_cross_entropy(input, target, weight=self.weight,

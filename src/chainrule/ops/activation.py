@@ -331,14 +331,26 @@ def _implicit_softmax_dim(ndim, name):
 
 def functional_softmax(input, dim=None, _stacklevel=3, dtype=None):
     """``torch.nn.functional.softmax``: like ``softmax``; ``dim=None`` picks PyTorch's
-    deprecated implicit dim (0 for 0-, 1- and 3-d inputs, else 1) with a warning."""
+    deprecated implicit dim (0 for 0-, 1- and 3-d inputs, else 1) with a warning.
+
+    >>> import chainrule as torch
+    >>> import chainrule.nn.functional as F
+    >>> F.softmax(torch.tensor([1., 2., 3.]), dim=0)
+    tensor([0.0900, 0.2447, 0.6652])
+    """
     if dim is None:
         dim = _implicit_softmax_dim(input.dim(), "softmax")
     return softmax(input, dim, dtype=dtype)
 
 
 def functional_log_softmax(input, dim=None, _stacklevel=3, dtype=None):
-    """``torch.nn.functional.log_softmax`` (``dim=None``: implicit dim with a warning)."""
+    """``torch.nn.functional.log_softmax`` (``dim=None``: implicit dim with a warning).
+
+    >>> import chainrule as torch
+    >>> import chainrule.nn.functional as F
+    >>> F.log_softmax(torch.tensor([1., 2., 3.]), dim=0)
+    tensor([-2.4076, -1.4076, -0.4076])
+    """
     if dim is None:
         dim = _implicit_softmax_dim(input.dim(), "log_softmax")
     return log_softmax(input, dim, dtype=dtype)

@@ -179,7 +179,12 @@ def add(input, other, *, alpha=1):
 
 
 def sub(input, other, *, alpha=1):
-    """``input - alpha * other`` with broadcasting."""
+    """``input - alpha * other`` with broadcasting.
+
+    >>> import chainrule as torch
+    >>> torch.sub(torch.tensor([5., 7.]), torch.tensor([1., 2.]), alpha=2)
+    tensor([3., 3.])
+    """
     if (isinstance(input, Tensor) and input._data.dtype.kind == "b") or \
             (isinstance(other, Tensor) and other._data.dtype.kind == "b"):
         raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not "
@@ -209,7 +214,14 @@ def mul(input, other):
 def div(input, other, *, rounding_mode=None):
     """Elementwise true division (integers give the default float dtype).
 
-    ``rounding_mode="floor"``/``"trunc"`` give rounded results with zero gradient."""
+    ``rounding_mode="floor"``/``"trunc"`` give rounded results with zero gradient.
+
+    >>> import chainrule as torch
+    >>> torch.div(torch.tensor([7, -7]), 2)
+    tensor([ 3.5000, -3.5000])
+    >>> torch.div(torch.tensor([7., -7.]), 2, rounding_mode='floor')
+    tensor([ 3., -4.])
+    """
     if rounding_mode is not None:
         q = div(input, other)
         r = floor(q) if rounding_mode == "floor" else trunc(q)
@@ -224,11 +236,22 @@ def div(input, other, *, rounding_mode=None):
 
 
 def true_divide(input, other):
+    """``div`` without ``rounding_mode``: true division.
+
+    >>> import chainrule as torch
+    >>> torch.true_divide(torch.tensor([1, 3]), 2)
+    tensor([0.5000, 1.5000])
+    """
     return div(input, other)
 
 
 def neg(input):
-    """``-input``."""
+    """``-input``.
+
+    >>> import chainrule as torch
+    >>> torch.neg(torch.tensor([1., -2.]))
+    tensor([-1.,  2.])
+    """
     return apply(NEG, (input,))
 
 
@@ -309,32 +332,62 @@ def _unary(op, x):
 
 
 def exp(input):
-    """Elementwise ``e ** input``."""
+    """Elementwise ``e ** input``.
+
+    >>> import chainrule as torch
+    >>> torch.exp(torch.tensor([0., 1.]))
+    tensor([1.0000, 2.7183])
+    """
     return apply(EXP, (_floating(input),))
 
 
 def log(input):
-    """Elementwise natural logarithm."""
+    """Elementwise natural logarithm.
+
+    >>> import chainrule as torch
+    >>> torch.log(torch.tensor([1., 4.]))
+    tensor([0.0000, 1.3863])
+    """
     return apply(LOG, (_floating(input),))
 
 
 def sin(input):
-    """Elementwise sine."""
+    """Elementwise sine.
+
+    >>> import chainrule as torch
+    >>> torch.sin(torch.tensor([0., 1.5708]))
+    tensor([0., 1.])
+    """
     return apply(SIN, (_floating(input),))
 
 
 def cos(input):
-    """Elementwise cosine."""
+    """Elementwise cosine.
+
+    >>> import chainrule as torch
+    >>> torch.cos(torch.tensor([0., 3.1416]))
+    tensor([ 1., -1.])
+    """
     return apply(COS, (_floating(input),))
 
 
 def tanh(input):
-    """Elementwise hyperbolic tangent."""
+    """Elementwise hyperbolic tangent.
+
+    >>> import chainrule as torch
+    >>> torch.tanh(torch.tensor([-1., 0., 1.]))
+    tensor([-0.7616,  0.0000,  0.7616])
+    """
     return apply(TANH, (_floating(input),))
 
 
 def sqrt(input):
-    """Elementwise square root."""
+    """Elementwise square root.
+
+    >>> import chainrule as torch
+    >>> torch.sqrt(torch.tensor([4., 2.]))
+    tensor([2.0000, 1.4142])
+    """
     return apply(SQRT, (_floating(input),))
 
 
@@ -349,32 +402,62 @@ def sigmoid(input):
 
 
 def relu(input):
-    """Elementwise ``max(x, 0)``; the gradient at 0 is 0, as in PyTorch."""
+    """Elementwise ``max(x, 0)``; the gradient at 0 is 0, as in PyTorch.
+
+    >>> import chainrule as torch
+    >>> torch.relu(torch.tensor([-1., 0., 2.]))
+    tensor([0., 0., 2.])
+    """
     return apply(RELU, (_tensorize(input),))
 
 
 def abs(input):
-    """Elementwise absolute value; the gradient at 0 is 0."""
+    """Elementwise absolute value; the gradient at 0 is 0.
+
+    >>> import chainrule as torch
+    >>> torch.abs(torch.tensor([-1.5, 0., 2.]))
+    tensor([1.5000, 0.0000, 2.0000])
+    """
     return apply(ABS, (_tensorize(input),))
 
 
 def sign(input):
-    """Elementwise sign (-1, 0 or 1); zero gradient."""
+    """Elementwise sign (-1, 0 or 1); zero gradient.
+
+    >>> import chainrule as torch
+    >>> torch.sign(torch.tensor([-2., 0., 3.]))
+    tensor([-1.,  0.,  1.])
+    """
     return apply(SIGN, (_tensorize(input),))
 
 
 def floor(input):
-    """Round down; zero gradient."""
+    """Round down; zero gradient.
+
+    >>> import chainrule as torch
+    >>> torch.floor(torch.tensor([-1.5, 1.5]))
+    tensor([-2.,  1.])
+    """
     return apply(FLOOR, (_tensorize(input),))
 
 
 def ceil(input):
-    """Round up; zero gradient."""
+    """Round up; zero gradient.
+
+    >>> import chainrule as torch
+    >>> torch.ceil(torch.tensor([-1.5, 1.5]))
+    tensor([-1.,  2.])
+    """
     return apply(CEIL, (_tensorize(input),))
 
 
 def trunc(input):
-    """Round toward zero; zero gradient."""
+    """Round toward zero; zero gradient.
+
+    >>> import chainrule as torch
+    >>> torch.trunc(torch.tensor([-1.5, 1.5]))
+    tensor([-1.,  1.])
+    """
     return apply(TRUNC, (_tensorize(input),))
 
 
@@ -417,7 +500,12 @@ def maximum(input, other):
 
 
 def minimum(input, other):
-    """Elementwise minimum of two tensors (gradient split evenly at ties)."""
+    """Elementwise minimum of two tensors (gradient split evenly at ties).
+
+    >>> import chainrule as torch
+    >>> torch.minimum(torch.tensor([1., 5.]), torch.tensor([3., 2.]))
+    tensor([1., 2.])
+    """
     a, b = binary_args("minimum", input, other)
     _require_tensors("minimum", a, b)
     return apply(MINIMUM, (a, b))
@@ -600,44 +688,167 @@ bitwise_and = _bitwise("bitwise_and", np.bitwise_and)
 bitwise_or = _bitwise("bitwise_or", np.bitwise_or)
 bitwise_xor = _bitwise("bitwise_xor", np.bitwise_xor)
 
+
+# docstring examples of the comparison, logical and bitwise ops made above
+eq.__doc__ += """
+
+    >>> import chainrule as torch
+    >>> torch.eq(torch.tensor([1, 2, 3]), 2)
+    tensor([False,  True, False])
+    """
+ne.__doc__ += """
+
+    >>> import chainrule as torch
+    >>> torch.ne(torch.tensor([1, 2, 3]), 2)
+    tensor([ True, False,  True])
+    """
+lt.__doc__ += """
+
+    >>> import chainrule as torch
+    >>> torch.lt(torch.tensor([1, 2, 3]), 2)
+    tensor([ True, False, False])
+    """
+le.__doc__ += """
+
+    >>> import chainrule as torch
+    >>> torch.le(torch.tensor([1, 2, 3]), 2)
+    tensor([ True,  True, False])
+    """
+gt.__doc__ += """
+
+    >>> import chainrule as torch
+    >>> torch.gt(torch.tensor([1, 2, 3]), 2)
+    tensor([False, False,  True])
+    """
+ge.__doc__ += """
+
+    >>> import chainrule as torch
+    >>> torch.ge(torch.tensor([1, 2, 3]), 2)
+    tensor([False,  True,  True])
+    """
+logical_and.__doc__ += """
+
+    >>> import chainrule as torch
+    >>> torch.logical_and(torch.tensor([True, True, False]), torch.tensor([True, False, False]))
+    tensor([ True, False, False])
+    """
+logical_or.__doc__ += """
+
+    >>> import chainrule as torch
+    >>> torch.logical_or(torch.tensor([True, True, False]), torch.tensor([True, False, False]))
+    tensor([ True,  True, False])
+    """
+logical_xor.__doc__ += """
+
+    >>> import chainrule as torch
+    >>> torch.logical_xor(torch.tensor([True, True, False]), torch.tensor([True, False, False]))
+    tensor([False,  True, False])
+    """
+bitwise_and.__doc__ = """Elementwise bitwise AND of integer or bool tensors (no gradient).
+
+    >>> import chainrule as torch
+    >>> torch.bitwise_and(torch.tensor([12, 10]), torch.tensor([10, 6]))
+    tensor([8, 2])
+    """
+bitwise_or.__doc__ = """Elementwise bitwise OR of integer or bool tensors (no gradient).
+
+    >>> import chainrule as torch
+    >>> torch.bitwise_or(torch.tensor([12, 10]), torch.tensor([10, 6]))
+    tensor([14, 14])
+    """
+bitwise_xor.__doc__ = """Elementwise bitwise XOR of integer or bool tensors (no gradient).
+
+    >>> import chainrule as torch
+    >>> torch.bitwise_xor(torch.tensor([12, 10]), torch.tensor([10, 6]))
+    tensor([ 6, 12])
+    """
+
 LOGICAL_NOT = defop("logical_not", np.logical_not)
 BITWISE_NOT = defop("bitwise_not", np.invert)
 
 
 def logical_not(input):
+    """Elementwise logical NOT (non-zero is true); returns a bool tensor.
+
+    >>> import chainrule as torch
+    >>> torch.logical_not(torch.tensor([0, 1, 2]))
+    tensor([ True, False, False])
+    """
     return apply(LOGICAL_NOT, (_tensorize(input),))
 
 
 def bitwise_not(input):
+    """Elementwise bitwise NOT (``~x``) of an integer or bool tensor.
+
+    >>> import chainrule as torch
+    >>> torch.bitwise_not(torch.tensor([0, 5])), ~torch.tensor([True, False])
+    (tensor([-1, -6]), tensor([False,  True]))
+    """
     if input._data.dtype.kind == "f":
         raise TypeError("~ (bitwise_not) is only supported for integer and bool tensors")
     return apply(BITWISE_NOT, (input,))
 
 
 def isnan(input):
+    """Elementwise test for NaN; returns a bool tensor.
+
+    >>> import chainrule as torch
+    >>> torch.isnan(torch.tensor([1., float('nan')]))
+    tensor([False,  True])
+    """
     return wrap(np.isnan(input._data))
 
 
 def isinf(input):
+    """Elementwise test for +/-infinity; returns a bool tensor.
+
+    >>> import chainrule as torch
+    >>> torch.isinf(torch.tensor([1., float('inf'), -float('inf')]))
+    tensor([False,  True,  True])
+    """
     return wrap(np.isinf(input._data))
 
 
 def isfinite(input):
+    """Elementwise test for a finite value (not NaN or infinite); returns a bool tensor.
+
+    >>> import chainrule as torch
+    >>> torch.isfinite(torch.tensor([1., float('inf'), float('nan')]))
+    tensor([ True, False, False])
+    """
     return wrap(np.isfinite(input._data))
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-    """True if all elements are close (``|a - b| <= atol + rtol * |b|``)."""
+    """True if all elements are close (``|a - b| <= atol + rtol * |b|``).
+
+    >>> import chainrule as torch
+    >>> torch.allclose(torch.tensor([1., 2.]), torch.tensor([1., 2.000001]))
+    True
+    """
     return bool(np.allclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Elementwise ``|input - other| <= atol + rtol * |other|``; returns a bool tensor.
+
+    >>> import chainrule as torch
+    >>> torch.isclose(torch.tensor([1., 2.]), torch.tensor([1., 2.1]))
+    tensor([ True, False])
+    """
     return wrap(np.isclose(input._data, getattr(other, "_data", other), rtol=rtol, atol=atol,
                            equal_nan=equal_nan))
 
 
 def equal(input, other):
-    """True if both tensors have the same shape and elements."""
+    """True if both tensors have the same shape and elements.
+
+    >>> import chainrule as torch
+    >>> torch.equal(torch.tensor([1, 2]), torch.tensor([1, 2]))
+    True
+    >>> torch.equal(torch.tensor([1]), torch.tensor([1, 1]))
+    False
+    """
     return input._data.shape == other._data.shape and bool(np.all(input._data == other._data))
 
 

@@ -238,7 +238,13 @@ def scatter_add_zeros(g, idx, dim, shape):
 
 def nonzero(input, *, as_tuple=False):
     """Indices of non-zero elements: an ``(n, ndim)`` int64 tensor, or a tuple of 1-D index
-    tensors with ``as_tuple=True``."""
+    tensors with ``as_tuple=True``.
+
+    >>> import chainrule as torch
+    >>> torch.nonzero(torch.tensor([[0, 1], [2, 0]]))
+    tensor([[0, 1],
+            [1, 0]])
+    """
     nz = np.nonzero(input._data)
     if as_tuple:
         return tuple(wrap(a.astype(np.int64)) for a in nz)
@@ -246,6 +252,14 @@ def nonzero(input, *, as_tuple=False):
 
 
 def masked_select(input, mask):
+    """The elements of ``input`` where ``mask`` is True, as a 1-D tensor (the gradient flows
+    back to those positions).
+
+    >>> import chainrule as torch
+    >>> x = torch.tensor([[1., 2.], [3., 4.]])
+    >>> torch.masked_select(x, x > 2)
+    tensor([3., 4.])
+    """
     return getitem(input, mask)
 
 

@@ -244,7 +244,13 @@ def flip(input, *dims_args, dims=None):
 
 
 def fliplr(input):
-    """Flip the columns (dimension 1)."""
+    """Flip the columns (dimension 1).
+
+    >>> import chainrule as torch
+    >>> torch.fliplr(torch.tensor([[1, 2], [3, 4]]))
+    tensor([[2, 1],
+            [4, 3]])
+    """
     x = _as_tensor(input)
     if x._data.ndim < 2:
         raise RuntimeError("fliplr: Input must be >= 2-d.")
@@ -252,7 +258,13 @@ def fliplr(input):
 
 
 def flipud(input):
-    """Flip the rows (dimension 0)."""
+    """Flip the rows (dimension 0).
+
+    >>> import chainrule as torch
+    >>> torch.flipud(torch.tensor([[1, 2], [3, 4]]))
+    tensor([[3, 4],
+            [1, 2]])
+    """
     x = _as_tensor(input)
     if x._data.ndim < 1:
         raise RuntimeError("flipud: Input must be >= 1-d.")

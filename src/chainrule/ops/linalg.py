@@ -129,7 +129,12 @@ inner = dot
 
 
 def mv(input, vec):
-    """Matrix-vector product."""
+    """Matrix-vector product.
+
+    >>> import chainrule as torch
+    >>> torch.mv(torch.tensor([[1., 2.], [3., 4.]]), torch.tensor([1., 1.]))
+    tensor([3., 7.])
+    """
     a, b = _mm_args("mv", input, vec)
     if a._data.ndim != 2 or b._data.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got {a._data.ndim}, "
@@ -142,7 +147,13 @@ def mv(input, vec):
 
 
 def mm(input, mat2):
-    """Product of two 2-D matrices."""
+    """Product of two 2-D matrices.
+
+    >>> import chainrule as torch
+    >>> torch.mm(torch.tensor([[1., 2.], [3., 4.]]), torch.eye(2))
+    tensor([[1., 2.],
+            [3., 4.]])
+    """
     a, b = _mm_args("mm", input, mat2)
     if a._data.ndim != 2 or b._data.ndim != 2:
         raise RuntimeError(f"mm: self must be a matrix (got {a._data.ndim}-D) and mat2 must be "
@@ -153,7 +164,13 @@ def mm(input, mat2):
 
 
 def bmm(input, mat2):
-    """Batched product of two 3-D tensors ``(b, n, k) @ (b, k, m)``."""
+    """Batched product of two 3-D tensors ``(b, n, k) @ (b, k, m)``.
+
+    >>> import chainrule as torch
+    >>> a = torch.arange(6.).reshape(2, 1, 3)
+    >>> torch.bmm(a, torch.ones(2, 3, 1)).shape, torch.bmm(a, torch.ones(2, 3, 1)).flatten()
+    (torch.Size([2, 1, 1]), tensor([ 3., 12.]))
+    """
     a, b = _mm_args("bmm", input, mat2)
     if a._data.ndim != 3 or b._data.ndim != 3:
         raise RuntimeError(f"batch1 must be a 3D tensor (got {a._data.ndim}D and "

@@ -290,7 +290,20 @@ def max(input, dim=None, keepdim=False, *, other=None, axis=None, keepdims=None)
 
 
 def min(input, dim=None, keepdim=False, *, other=None, axis=None, keepdims=None):
-    """``min(x)``, ``min(x, dim)`` -> ``(values, indices)``, or ``min(a, b)``."""
+    """``min(x)``, ``min(x, dim)`` -> ``(values, indices)``, or ``min(a, b)``.
+
+    >>> import chainrule as torch
+    >>> x = torch.tensor([[3., 1.], [2., 4.]])
+    >>> torch.min(x)
+    tensor(1.)
+    >>> torch.min(x, dim=1)
+    torch.return_types.min(
+    values=tensor([1., 2.]),
+    indices=tensor([1, 0]))
+    >>> torch.min(x, torch.tensor(2.))
+    tensor([[2., 1.],
+            [2., 2.]])
+    """
     dim, keepdim = _aliases(dim, keepdim, axis, keepdims)
     return _extreme("min", input, dim, keepdim, other)
 
@@ -316,7 +329,12 @@ def argmax(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
 
 
 def argmin(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """Index of the smallest element."""
+    """Index of the smallest element.
+
+    >>> import chainrule as torch
+    >>> torch.argmin(torch.tensor([[3., 1.], [2., 4.]]), dim=0)
+    tensor([1, 0])
+    """
     dim, keepdim = _aliases(dim, keepdim, axis, keepdims)
     return _arg(np.argmin, input, dim, keepdim)
 
@@ -333,18 +351,36 @@ def _arg(fn, x, dim, keepdim):
 
 
 def all(input, dim=None, keepdim=False):
-    """True where all elements (over ``dim``) are non-zero."""
+    """True where all elements (over ``dim``) are non-zero.
+
+    >>> import chainrule as torch
+    >>> torch.all(torch.tensor([[1, 0], [1, 1]]), dim=1)
+    tensor([False,  True])
+    """
     d = None if dim is None else _dim(dim, input._data.ndim, "all")
     return wrap(np.asarray(np.all(input._data, axis=d, keepdims=keepdim)))
 
 
 def any(input, dim=None, keepdim=False):
-    """True where any element (over ``dim``) is non-zero."""
+    """True where any element (over ``dim``) is non-zero.
+
+    >>> import chainrule as torch
+    >>> torch.any(torch.tensor([[0, 0], [1, 0]]), dim=1)
+    tensor([False,  True])
+    """
     d = None if dim is None else _dim(dim, input._data.ndim, "any")
     return wrap(np.asarray(np.any(input._data, axis=d, keepdims=keepdim)))
 
 
 def count_nonzero(input, dim=None):
+    """Number of non-zero elements (over ``dim``).
+
+    >>> import chainrule as torch
+    >>> torch.count_nonzero(torch.tensor([[0, 1], [2, 3]]))
+    tensor(3)
+    >>> torch.count_nonzero(torch.tensor([[0, 1], [2, 3]]), dim=0)
+    tensor([1, 2])
+    """
     d = None if dim is None else norm_dims("count_nonzero", dim, input._data.ndim)
     return wrap(np.asarray(np.count_nonzero(input._data, axis=d)).astype(np.int64))
 

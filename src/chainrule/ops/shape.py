@@ -109,7 +109,14 @@ def unsqueeze(input, dim):
 
 
 def squeeze(input, dim=None):
-    """Remove size-1 dimensions (all, or only those in ``dim``)."""
+    """Remove size-1 dimensions (all, or only those in ``dim``).
+
+    >>> import chainrule as torch
+    >>> torch.squeeze(torch.zeros(2, 1, 3, 1)).shape
+    torch.Size([2, 3])
+    >>> torch.squeeze(torch.zeros(2, 1, 3, 1), 1).shape
+    torch.Size([2, 3, 1])
+    """
     s = input._data.shape
     if dim is None:
         dims = {i for i, n in enumerate(s) if n == 1}
@@ -143,6 +150,12 @@ def flatten(input, start_dim=0, end_dim=-1):
 
 
 def ravel(input):
+    """A 1-D tensor of ``input``'s elements in row-major order (a view when possible).
+
+    >>> import chainrule as torch
+    >>> torch.ravel(torch.tensor([[1, 2], [3, 4]]))
+    tensor([1, 2, 3, 4])
+    """
     return flatten(input)
 
 
@@ -208,7 +221,14 @@ swapaxes = swapdims = transpose
 
 
 def t(input):
-    """Transpose a matrix (0-d and 1-d tensors are returned as they are)."""
+    """Transpose a matrix (0-d and 1-d tensors are returned as they are).
+
+    >>> import chainrule as torch
+    >>> torch.t(torch.tensor([[1, 2, 3]]))
+    tensor([[1],
+            [2],
+            [3]])
+    """
     if input._data.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
                            f"{input._data.ndim}D. Use transpose(dim0, dim1) or .mT instead.")

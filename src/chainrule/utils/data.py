@@ -22,7 +22,20 @@ __all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split"
 
 
 class Dataset:
-    """A map-style dataset: subclass it and define ``__getitem__`` and ``__len__``."""
+    """A map-style dataset: subclass it and define ``__getitem__`` and ``__len__``.
+
+    >>> import chainrule as torch
+    >>> from chainrule.utils.data import Dataset
+    >>> class Squares(Dataset):
+    ...     def __len__(self):
+    ...         return 3
+    ...     def __getitem__(self, i):
+    ...         return i * i
+    ...
+    >>> ds = Squares()
+    >>> len(ds), ds[2]
+    (3, 4)
+    """
 
     def __getitem__(self, index):
         raise NotImplementedError("Subclasses of Dataset should implement __getitem__.")
@@ -58,7 +71,15 @@ class TensorDataset(Dataset):
 
 
 class Subset(Dataset):
-    """The samples of ``dataset`` at ``indices``."""
+    """The samples of ``dataset`` at ``indices``.
+
+    >>> import chainrule as torch
+    >>> from chainrule.utils.data import Subset, TensorDataset
+    >>> ds = TensorDataset(torch.tensor([10, 20, 30]))
+    >>> sub = Subset(ds, [2, 0])
+    >>> len(sub), sub[0]
+    (2, (tensor(30),))
+    """
 
     def __init__(self, dataset, indices):
         self.dataset = dataset
@@ -74,7 +95,16 @@ class Subset(Dataset):
 
 
 class ConcatDataset(Dataset):
-    """Datasets one after another."""
+    """Datasets one after another.
+
+    >>> import chainrule as torch
+    >>> from chainrule.utils.data import ConcatDataset, TensorDataset
+    >>> a = TensorDataset(torch.tensor([1, 2]))
+    >>> b = TensorDataset(torch.tensor([3]))
+    >>> both = ConcatDataset([a, b])
+    >>> len(both), both[2]
+    (3, (tensor(3),))
+    """
 
     def __init__(self, datasets):
         self.datasets = list(datasets)
@@ -125,7 +155,21 @@ def random_split(dataset, lengths, generator=default_generator):
 # --- samplers ---------------------------------------------------------------------------
 
 class Sampler:
-    """Base class of index samplers (iterables of dataset indices)."""
+    """Base class of index samplers (iterables of dataset indices).
+
+    >>> import chainrule as torch
+    >>> from chainrule.utils.data import Sampler
+    >>> class EvenFirst(Sampler):
+    ...     def __init__(self, n):
+    ...         self.n = n
+    ...     def __iter__(self):
+    ...         return iter(list(range(0, self.n, 2)) + list(range(1, self.n, 2)))
+    ...     def __len__(self):
+    ...         return self.n
+    ...
+    >>> list(EvenFirst(5))
+    [0, 2, 4, 1, 3]
+    """
 
     def __init__(self, data_source=None):
         pass
@@ -135,7 +179,13 @@ class Sampler:
 
 
 class SequentialSampler(Sampler):
-    """Indices ``0, 1, ..., len(data_source) - 1``."""
+    """Indices ``0, 1, ..., len(data_source) - 1``.
+
+    >>> import chainrule as torch
+    >>> from chainrule.utils.data import SequentialSampler
+    >>> list(SequentialSampler(range(4)))
+    [0, 1, 2, 3]
+    """
 
     def __init__(self, data_source):
         self.data_source = data_source
@@ -149,7 +199,14 @@ class SequentialSampler(Sampler):
 
 class RandomSampler(Sampler):
     """A fresh random permutation of the indices on every iteration (or ``num_samples``
-    draws with replacement), from ``generator`` or chainrule's default generator."""
+    draws with replacement), from ``generator`` or chainrule's default generator.
+
+    >>> import chainrule as torch
+    >>> from chainrule.utils.data import RandomSampler
+    >>> _ = torch.manual_seed(0)
+    >>> sorted(RandomSampler(range(5)))
+    [0, 1, 2, 3, 4]
+    """
 
     def __init__(self, data_source, replacement=False, num_samples=None, generator=None):
         self.data_source = data_source
@@ -180,7 +237,15 @@ class RandomSampler(Sampler):
 
 
 class BatchSampler(Sampler):
-    """Groups the indices of ``sampler`` into lists of ``batch_size``."""
+    """Groups the indices of ``sampler`` into lists of ``batch_size``.
+
+    >>> import chainrule as torch
+    >>> from chainrule.utils.data import BatchSampler, SequentialSampler
+    >>> list(BatchSampler(SequentialSampler(range(5)), batch_size=2, drop_last=False))
+    [[0, 1], [2, 3], [4]]
+    >>> list(BatchSampler(SequentialSampler(range(5)), batch_size=2, drop_last=True))
+    [[0, 1], [2, 3]]
+    """
 
     def __init__(self, sampler, batch_size, drop_last):
         if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:

@@ -18,7 +18,18 @@ __all__ = ["record", "Event", "Recording"]
 
 class Event:
     """One op call: ``name`` (rule-table name, e.g. ``"mul"``), ``args`` (as passed),
-    ``params`` (non-tensor arguments), ``result`` (the Tensor), ``grad_enabled``."""
+    ``params`` (non-tensor arguments), ``result`` (the Tensor), ``grad_enabled``.
+
+    >>> import chainrule as torch
+    >>> from chainrule import viz
+    >>> x = torch.tensor([1., 2.], requires_grad=True)
+    >>> with viz.record() as rec:
+    ...     y = x * 3
+    ...
+    >>> e = rec.events[0]
+    >>> e, e.name, e.grad_enabled, e.result is y
+    (Event(mul), 'mul', True, True)
+    """
     __slots__ = ("name", "args", "params", "result", "grad_enabled")
 
     def __init__(self, name, args, params, result, grad_enabled):
@@ -36,7 +47,17 @@ class Event:
 
 
 class Recording:
-    """The events of one ``record()`` block, in execution order."""
+    """The events of one ``record()`` block, in execution order.
+
+    >>> import chainrule as torch
+    >>> from chainrule import viz
+    >>> x = torch.tensor([1., 2.], requires_grad=True)
+    >>> with viz.record() as rec:
+    ...     y = (x * 3).exp()
+    ...
+    >>> [e.name for e in rec.events]
+    ['mul', 'exp']
+    """
 
     def __init__(self):
         self.events = []

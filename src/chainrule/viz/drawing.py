@@ -72,6 +72,13 @@ class GraphNode:
     ``shape``/``dtype``: of the tensor it produces or is (``None`` when unknown);
     ``value``: an ndarray (or Python scalar) or ``None``; ``ref``: the chainrule ``Node``
     or ``Tensor`` it stands for.
+
+    >>> import chainrule as torch
+    >>> from chainrule import viz
+    >>> x = torch.arange(3.0, requires_grad=True)
+    >>> g = viz.graph((x * 2).sum(), params={'x': x})
+    >>> g.nodes[0], g.nodes[0].kind, g.nodes[0].name
+    (<GraphNode n0 leaf x [3]>, 'leaf', 'x')
     """
     __slots__ = ("id", "kind", "name", "shape", "dtype", "value", "ref", "note", "grad")
 
@@ -87,7 +94,16 @@ class GraphNode:
 class GraphEdge:
     """An arrow ``src -> dst`` (data-flow direction); ``index`` is the input position at
     ``dst``; ``kind`` is ``"data"``, ``"output"``, ``"detach"`` or ``"nograd"``;
-    ``grad`` the gradient sent backward along it (ndarray) when known."""
+    ``grad`` the gradient sent backward along it (ndarray) when known.
+
+    >>> import chainrule as torch
+    >>> from chainrule import viz
+    >>> x = torch.arange(3.0, requires_grad=True)
+    >>> g = viz.graph((x * 2).sum(), params={'x': x})
+    >>> e = g.edges[0]
+    >>> e, e.index, e.kind
+    (<GraphEdge n0 -> n1 (data 0)>, 0, 'data')
+    """
     __slots__ = ("src", "dst", "index", "kind", "grad")
 
     def __init__(self, src, dst, index=0, kind="data"):
@@ -168,6 +184,15 @@ class Graph:
     ``nodes``/``edges`` list what is drawn; ``to_dot()`` gives Graphviz text;
     ``render(path)`` writes SVG/PNG/PDF with Graphviz; in Jupyter it displays as SVG.
     ``show_grads``/``show_values``/``show_saved`` can be changed before drawing.
+
+    >>> import chainrule as torch
+    >>> from chainrule import viz
+    >>> x = torch.arange(3.0, requires_grad=True)
+    >>> g = viz.graph((x * 2).sum(), params={'x': x})
+    >>> g
+    <chainrule.viz.Graph: 1 leaf, 2 op, 1 output, 1 const, 4 edges>
+    >>> g.to_dot().startswith('digraph')
+    True
     """
 
     def __init__(self, show_grads=False, show_values=False, show_saved=False, max_values=8):

@@ -94,6 +94,12 @@ class Report:
     (``{variable: ndarray}``), ``passes`` (forward mode: ``[(seed label,
     {variable: tangent ndarray})]``), ``cost`` (``{"reverse": {...}, "forward": {...}}``)
     and ``tables`` (the ``Table`` objects printed).
+
+    >>> import chainrule as torch
+    >>> from chainrule import viz
+    >>> report = viz.explain(lambda a: (a * a).sum(), torch.tensor([1., 2.]))
+    >>> float(report.value), report.gradients['a']
+    (5.0, array([2., 4.], dtype=float32))
     """
 
     def __init__(self):

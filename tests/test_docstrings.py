@@ -1,0 +1,131 @@
+"""Every docstring example of chainrule runs and prints exactly what it shows, and every
+public function/class has a docstring with an example (the project standard)."""
+import copy
+import doctest
+import importlib
+import inspect
+import pkgutil
+import shutil
+
+import numpy as np
+import pytest
+
+import chainrule
+from chainrule import _creation, _printing, autograd
+
+# Modules whose examples already run elsewhere (kept there, not run twice):
+# tests/nn/test_doctests.py and tests/ops/test_coverage.py.
+ELSEWHERE = {"chainrule.nn", "chainrule.nn.module", "chainrule.nn.layers", "chainrule.nn.init",
+             "chainrule.nn.loss", "chainrule.nn.parameter", "chainrule.nn._losses",
+             "chainrule.optim", "chainrule.optim.sgd", "chainrule.optim.adam",
+             "chainrule.optim.optimizer", "chainrule.utils.data", "chainrule.serialization",
+             "chainrule.linalg", "chainrule.ops.linalg_more", "chainrule.ops.index_more",
+             "chainrule.ops.table"}
+SKIP = {"chainrule.__main__"}      # the command-line entry point runs on import
+
+
+def _module_names():
+    names = ["chainrule"]
+    for info in pkgutil.walk_packages(chainrule.__path__, "chainrule."):
+        names.append(info.name)
+    return sorted(n for n in names if n not in ELSEWHERE and n not in SKIP)
+
+
+MODULES = _module_names()
+HAVE_DOT = shutil.which("dot") is not None
+
+
+def _needs_dot(test):
+    return any("render(" in ex.source or "_repr_svg_" in ex.source or "pipe(" in ex.source
+               for ex in test.examples)
+
+
+@pytest.fixture
+def restored_state():
+    dtype = chainrule.get_default_dtype()
+    opts = {k: getattr(_printing.OPTS, k)
+            for k in ("precision", "threshold", "edgeitems", "linewidth", "sci_mode")}
+    grad = chainrule.is_grad_enabled()
+    anomaly = autograd.is_anomaly_enabled()
+    rng = np.random.get_state()
+    gen = _creation.default_generator
+    seed, gen_state = gen._seed, copy.deepcopy(gen._gen)
+    yield
+    chainrule.set_default_dtype(dtype)
+    for k, v in opts.items():
+        setattr(_printing.OPTS, k, v)
+    chainrule.set_grad_enabled(grad)
+    autograd.set_detect_anomaly(anomaly)
+    np.random.set_state(rng)
+    gen._seed, gen._gen = seed, gen_state
+
+
+@pytest.mark.filterwarnings("ignore:Anomaly Detection has been enabled")
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name, restored_state):
+    mod = importlib.import_module(name)
+    finder = doctest.DocTestFinder()
+    runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
+    failures = []
+    for test in finder.find(mod, name):
+        if not HAVE_DOT and _needs_dot(test):
+            continue
+        runner.run(test, out=failures.append)
+    assert runner.failures == 0, "".join(failures)
+
+
+@pytest.mark.filterwarnings("ignore:Anomaly Detection has been enabled")
+def test_tensor_method_examples(restored_state):
+    """Methods attached to Tensor from other modules (lambdas, ``_rng_fill`` methods) are not
+    found by the module scan above: run their examples here."""
+    finder = doctest.DocTestFinder()
+    runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
+    failures, seen = [], set()
+    for n in sorted(dir(chainrule.Tensor)):
+        fn = chainrule.Tensor.__dict__.get(n)
+        if not inspect.isfunction(fn) or id(fn) in seen or ">>>" not in (fn.__doc__ or ""):
+            continue
+        seen.add(id(fn))
+        home = importlib.import_module(fn.__module__)
+        if getattr(home, fn.__name__, None) is fn or fn.__module__ == "chainrule._tensor":
+            continue                        # run by test_docstring_examples
+        for test in finder.find(fn, f"Tensor.{n}", module=False, globs={}):
+            runner.run(test, out=failures.append)
+    assert runner.tries > 20 and runner.failures == 0, "".join(failures)
+
+
+# --- the standard: public names have a docstring with an example ---------------------------
+
+NAMESPACES = ["chainrule", "chainrule.nn", "chainrule.nn.functional", "chainrule.nn.init",
+              "chainrule.linalg", "chainrule.func", "chainrule.autograd",
+              "chainrule.autograd.forward_ad", "chainrule.autograd.functional",
+              "chainrule.optim", "chainrule.utils.data", "chainrule.viz"]
+# where an example makes no sense: exception classes and type objects
+NO_EXAMPLE = {"chainrule.linalg.LinAlgError", "chainrule.viz.ExecutableNotFound",
+              "chainrule.autograd.GradcheckError", "chainrule.dtype",
+              "chainrule.autograd.forward_ad.UnpackedDualTensor"}   # a namedtuple
+
+
+def _public(mod):
+    names = getattr(mod, "__all__", None) or [n for n in dir(mod) if not n.startswith("_")]
+    for n in names:
+        obj = getattr(mod, n)
+        if inspect.isfunction(obj) or inspect.isclass(obj):
+            yield n, obj
+
+
+@pytest.mark.parametrize("name", NAMESPACES)
+def test_public_names_have_a_docstring_with_an_example(name):
+    mod = importlib.import_module(name)
+    missing = [n for n, obj in _public(mod)
+               if f"{name}.{n}" not in NO_EXAMPLE and ">>>" not in (obj.__doc__ or "")]
+    undocumented = [n for n, obj in _public(mod) if not (obj.__doc__ or "").strip()]
+    assert not undocumented, f"{name}: no docstring: {undocumented}"
+    assert not missing, f"{name}: docstring without a >>> example: {missing}"
+
+
+def test_tensor_methods_have_docstrings():
+    missing = [n for n in dir(chainrule.Tensor) if not n.startswith("_")
+               and callable(getattr(chainrule.Tensor, n))
+               and not (getattr(chainrule.Tensor, n).__doc__ or "").strip()]
+    assert not missing, f"Tensor methods without a docstring: {missing}"
