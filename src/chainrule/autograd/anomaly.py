@@ -7,9 +7,15 @@ While it is on, every recorded node keeps the stack of the user code that create
 
 >>> import chainrule as torch
 >>> x = torch.tensor([0.0], requires_grad=True)
->>> with torch.autograd.detect_anomaly():           # doctest: +SKIP
+>>> with torch.autograd.detect_anomaly():           # doctest: +ELLIPSIS
 ...     torch.sqrt(x * 0.0).sum().backward()
-RuntimeError: Function 'SqrtBackward0' returned nan values in its 0th output. ...
+Traceback (most recent call last):
+    ...
+RuntimeError: Function 'MulBackward0' returned nan values in its 0th output.
+The op was created here (most recent call last):
+...
+
+(``sqrt``'s backward gives ``inf`` at 0; the multiplication by 0.0 turns it into NaN.)
 """
 import os
 import warnings
