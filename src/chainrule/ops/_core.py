@@ -174,10 +174,13 @@ def apply(op, args, params=None):
         rg = a._rg if a.__class__ is Tensor else isinstance(a, Tensor) and a._rg
     elif n == 2:
         a, b = args
-        data = (a._data if a.__class__ is Tensor or isinstance(a, Tensor) else a,
-                b._data if b.__class__ is Tensor or isinstance(b, Tensor) else b)
-        rg = (a._rg if a.__class__ is Tensor else isinstance(a, Tensor) and a._rg) or \
-            (b._rg if b.__class__ is Tensor else isinstance(b, Tensor) and b._rg)
+        ca = a.__class__
+        cb = b.__class__
+        # Python numbers are told apart without an isinstance call (x * 0.9 is common)
+        ta = ca is Tensor or (ca is not float and ca is not int and isinstance(a, Tensor))
+        tb = cb is Tensor or (cb is not float and cb is not int and isinstance(b, Tensor))
+        data = (a._data if ta else a, b._data if tb else b)
+        rg = (ta and a._rg) or (tb and b._rg)
     else:
         data = tuple([a._data if isinstance(a, Tensor) else a for a in args])
         rg = any([a._rg for a in args if isinstance(a, Tensor)])
@@ -214,6 +217,9 @@ def apply(op, args, params=None):
     return t
 
 
+_BOTH = (0, 1)
+
+
 def _record(op, args, data, params, out, t, n=None):
     if n is None:
         n = len(args)
@@ -239,30 +245,46 @@ def _record(op, args, data, params, out, t, n=None):
             node._shapes = None
     elif n == 2:
         a, b = args
-        ta = a.__class__ is Tensor or isinstance(a, Tensor)
-        tb = b.__class__ is Tensor or isinstance(b, Tensor)
+        ca = a.__class__
+        cb = b.__class__
+        ta = ca is Tensor or (ca is not float and ca is not int and isinstance(a, Tensor))
+        tb = cb is Tensor or (cb is not float and cb is not int and isinstance(b, Tensor))
         nxt = ((a._node or a._grad_accumulator()) if ta and a._rg and vjps[0] is not None
                else None,
                (b._node or b._grad_accumulator()) if tb and b._rg and vjps[1] is not None
                else None)
         if save:
-            if ta:
+            reads = op.reads
+            if reads is None:
+                keep = _BOTH
+            else:               # only the inputs read by the rules that will run
+                keep = (reads[0] if nxt[0] is not None else ()) + \
+                    (reads[1] if nxt[1] is not None else ())
+            if ta and 0 in keep:
                 v = a._version
                 versions = [(v, v[0], 0)]
-            if tb:
+            if tb and 1 in keep:
                 v = b._version
                 if versions is None:
                     versions = [(v, v[0], 1)]
                 else:
                     versions.append((v, v[0], 1))
         if op.broadcasts:
-            oshape = out.shape
-            sa = a._data.shape if ta else None
-            sb = b._data.shape if tb else None
-            if (ta and sa != oshape) or (tb and sb != oshape):
-                node._shapes = (sa, sb)
+            if ta and tb:
+                oshape = out.shape
+                sa = a._data.shape
+                sb = b._data.shape
+                node._shapes = None if sa == oshape and sb == oshape else (sa, sb)
+            elif (ta and (cb is float or cb is int)) or (tb and (ca is float or ca is int)):
+                node._shapes = None     # a Python number never changes the other's shape
             else:
-                node._shapes = None
+                oshape = out.shape
+                sa = a._data.shape if ta else None
+                sb = b._data.shape if tb else None
+                if (ta and sa != oshape) or (tb and sb != oshape):
+                    node._shapes = (sa, sb)
+                else:
+                    node._shapes = None
         else:
             node._shapes = None
     else:
@@ -294,7 +316,7 @@ def _record(op, args, data, params, out, t, n=None):
                                    for a in args)
                     break
         node._shapes = shapes
-    if versions is not None and n != 1 and op.reads is not None:
+    if versions is not None and n > 2 and op.reads is not None:
         reads = op.reads
         keep = ()
         i = 0
