@@ -36,11 +36,11 @@ import weakref
 
 import numpy as np
 
-from ._tensor import Tensor, wrap
+from ._tensor import Tensor, wrap as _wrap
 from .autograd import forward_ad as _fw
 from .autograd.engine import grad as _autograd_grad
 from .autograd.grad_mode import STATE, enable_grad
-from .autograd.graph import AccumulateGrad
+from .autograd.graph import AccumulateGrad as _AccumulateGrad
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian"]
 
@@ -51,7 +51,14 @@ _LEAF = None
 
 
 def tree_flatten(obj):
-    """``(leaves, spec)`` of a nest of tuples/lists/dicts; anything else is a leaf."""
+    """``(leaves, spec)`` of a nest of tuples/lists/dicts; anything else is a leaf.
+
+    >>> import chainrule as torch
+    >>> from chainrule.func import tree_flatten
+    >>> leaves, spec = tree_flatten((torch.tensor(1.), {'b': [torch.tensor(2.)], 'a': 3}))
+    >>> leaves
+    [tensor(1.), tensor(2.), 3]
+    """
     leaves = []
 
     def go(o):
@@ -67,7 +74,14 @@ def tree_flatten(obj):
 
 
 def tree_unflatten(spec, leaves):
-    """Inverse of :func:`tree_flatten`."""
+    """Inverse of :func:`tree_flatten`.
+
+    >>> import chainrule as torch
+    >>> from chainrule.func import tree_flatten, tree_unflatten
+    >>> leaves, spec = tree_flatten((torch.tensor(1.), {'b': [torch.tensor(2.)]}))
+    >>> tree_unflatten(spec, [x * 10 for x in leaves])
+    (tensor(10.), {'b': [tensor(20.)]})
+    """
     it = iter(leaves)
 
     def go(s):
@@ -131,7 +145,7 @@ def _fresh(x, own):
         from .ops.shape import VIEW
         s = x._data.shape
         return apply(VIEW, (x,), {"shape": s, "src": s})
-    y = wrap(x._data)
+    y = _wrap(x._data)
     y._version = x._version
     y._rg = True
     if x._fw:
@@ -198,7 +212,7 @@ def _depends_on_outside(tensors, own):
                 stack.append(t._node)
     while stack:
         node = stack.pop()
-        if node.__class__ is AccumulateGrad:
+        if node.__class__ is _AccumulateGrad:
             if not _internal(node.variable, own):
                 return True
             continue
@@ -232,7 +246,7 @@ def _finalize_tree(obj, own):
 
 
 def _zeros_like(x):
-    return wrap(np.zeros(x._data.shape, dtype=x._data.dtype))
+    return _wrap(np.zeros(x._data.shape, dtype=x._data.dtype))
 
 
 def _need_graph(tensors, own):
@@ -371,7 +385,7 @@ def vjp(func, *primals, has_aux=False):
 def _onehot(shape, dtype, i):
     a = np.zeros(int(np.prod(shape, dtype=np.int64)), dtype=dtype)
     a[i] = 1
-    return wrap(a.reshape(shape))
+    return _wrap(a.reshape(shape))
 
 
 def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
@@ -428,7 +442,7 @@ def _assemble(parts, n, x, shape, dim):
     from .ops.shape import stack
     dtype = x._data.dtype
     if n == 0 or not parts or all(p is None for p in parts):
-        return wrap(np.zeros(shape, dtype=dtype))
+        return _wrap(np.zeros(shape, dtype=dtype))
     like = next(p for p in parts if p is not None)
     parts = [_zeros_like(like) if p is None else p for p in parts]
     return stack(parts, dim).reshape(shape)
