@@ -21,6 +21,7 @@ import numpy as np
 
 from . import _dtypes
 from .autograd.grad_mode import STATE
+from .autograd.graph import AccumulateGrad as _AccumulateGrad
 
 __all__ = ["Tensor", "wrap", "is_tensor", "Size"]
 
@@ -170,8 +171,7 @@ class Tensor:
     def _grad_accumulator(self):
         acc = self._accum() if self._accum is not None else None
         if acc is None:
-            from .autograd.graph import AccumulateGrad
-            acc = AccumulateGrad(self)
+            acc = _AccumulateGrad(self)
             self._accum = weakref.ref(acc)
         return acc
 

@@ -37,7 +37,9 @@ def _check_output(i, t):
 
 def _seed(outputs, grad_outputs, create_graph):
     """The initial gradient for each output, validated like PyTorch."""
-    from .._tensor import Tensor, wrap
+    if _NF is None:
+        _late_imports()
+    Tensor, wrap = _Tensor, _wrap
     seeds = []
     for i, t in enumerate(outputs):
         g = None if grad_outputs is None else grad_outputs[i]
@@ -184,7 +186,9 @@ def _dependencies(roots):
 def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                  accumulate=True, allow_unused=False):
     """Shared by ``backward`` (accumulate into leaves) and ``grad`` (return gradients)."""
-    from .._tensor import Tensor, wrap
+    if _NF is None:
+        _late_imports()
+    Tensor, wrap = _Tensor, _wrap
     if retain_graph is None:
         retain_graph = create_graph
     for i, t in enumerate(outputs):
@@ -392,7 +396,9 @@ def _run_hooks(hooks, g, tensor_mode):
 
 def _accumulate(node, g, create_graph):
     """Add ``g`` into the leaf's ``.grad`` (PyTorch's AccumulateGrad)."""
-    from .._tensor import Tensor, wrap
+    if _NF is None:
+        _late_imports()
+    Tensor, wrap = _Tensor, _wrap       # (no function-level import: ~1 us per call)
     leaf = node.variable
     if leaf._hooks:
         g = _run_hooks(leaf._hooks, g, isinstance(g, Tensor))

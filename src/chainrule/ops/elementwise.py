@@ -18,13 +18,13 @@ _SCALARS = (int, float, bool)
 
 
 def _tensorize(x, like=None):
-    from .._creation import tensor
     if isinstance(x, Tensor):
         return x
     if isinstance(x, np.generic):
         return x.item()           # np.float64(2) acts like the Python number 2.0 (weak dtype)
     if isinstance(x, _SCALARS):
         return x
+    from .._creation import tensor      # (a function-level import costs ~1 us: not first)
     return tensor(x)
 
 

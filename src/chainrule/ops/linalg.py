@@ -52,7 +52,6 @@ UNSAFE_MATMUL = _matmul_op("matmul_batched", "UnsafeViewBackward0")
 
 
 def _mm_args(name, a, b):
-    from .elementwise import binary_args
     a, b = _tensorize(a), _tensorize(b)
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         raise TypeError(f"{name}(): arguments must be Tensors, got {type(a).__name__} and "
