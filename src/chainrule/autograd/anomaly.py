@@ -1,7 +1,7 @@
 """Anomaly detection, as ``torch.autograd.detect_anomaly`` / ``set_detect_anomaly``.
 
 While it is on, every recorded node keeps the stack of the user code that created it
-(``node._trace``, captured in ``ops._core._record``), and the engine runs each node through
+(``node._trace``, captured in ``ops._core.apply``), and the engine runs each node through
 :func:`checked_apply`: if the node's VJP produces NaN, or raises, the error names the node
 (``MulBackward0``) and shows where in user code the op was created.
 

@@ -209,7 +209,129 @@ def apply(op, args, params=None):
         t._base = src if src._base is None else src._base
         _track_view(t)              # so in-place changes of the base re-derive its grad_fn
     if rg and STATE.enabled and op.vjps is not None:
-        _record(op, args, data, params, out, t, n)
+        # record the node (written out here rather than in a helper: a call less per op)
+        node = _new(op.node_cls)
+        vjps = op.vjps
+        save = op.save_inputs
+        versions = None
+        if n == 1:                          # one input, and it requires grad
+            if vjps[0] is not None:
+                nxt = (a._node or a._grad_accumulator(),)
+                if save and (op.reads is None or 0 in op.reads[0]):
+                    v = a._version
+                    versions = [(v, v[0], 0)]
+            else:
+                nxt = (None,)
+                if save and op.reads is None:
+                    v = a._version
+                    versions = [(v, v[0], 0)]
+            if op.broadcasts:
+                node._shapes = None if a._data.shape == out.shape else (a._data.shape,)
+            else:
+                node._shapes = None
+        elif n == 2:
+            nxt = ((a._node or a._grad_accumulator()) if ta and a._rg and vjps[0] is not None
+                   else None,
+                   (b._node or b._grad_accumulator()) if tb and b._rg and vjps[1] is not None
+                   else None)
+            if save:
+                reads = op.reads
+                if reads is None:
+                    keep = _BOTH
+                else:               # only the inputs read by the rules that will run
+                    keep = (reads[0] if nxt[0] is not None else ()) + \
+                        (reads[1] if nxt[1] is not None else ())
+                if ta and 0 in keep:
+                    v = a._version
+                    versions = [(v, v[0], 0)]
+                if tb and 1 in keep:
+                    v = b._version
+                    if versions is None:
+                        versions = [(v, v[0], 1)]
+                    else:
+                        versions.append((v, v[0], 1))
+            if op.broadcasts:
+                if ta and tb:
+                    oshape = out.shape
+                    sa = a._data.shape
+                    sb = b._data.shape
+                    node._shapes = None if sa == oshape and sb == oshape else (sa, sb)
+                elif (ta and (cb is float or cb is int)) or (tb and (ca is float or ca is int)):
+                    node._shapes = None     # a Python number never changes the other's shape
+                else:
+                    oshape = out.shape
+                    sa = a._data.shape if ta else None
+                    sb = b._data.shape if tb else None
+                    if (ta and sa != oshape) or (tb and sb != oshape):
+                        node._shapes = (sa, sb)
+                    else:
+                        node._shapes = None
+            else:
+                node._shapes = None
+        else:
+            nxt = []
+            i = 0
+            for a in args:
+                if a.__class__ is Tensor or isinstance(a, Tensor):
+                    if a._rg and vjps[i] is not None:
+                        nxt.append(a._node or a._grad_accumulator())
+                    else:
+                        nxt.append(None)
+                    if save:
+                        v = a._version
+                        if versions is None:
+                            versions = [(v, v[0], i)]
+                        else:
+                            versions.append((v, v[0], i))
+                else:
+                    nxt.append(None)
+                i += 1
+            nxt = tuple(nxt)
+        if n > 2:
+            shapes = None
+            if op.broadcasts:
+                oshape = out.shape
+                for a in args:
+                    if isinstance(a, Tensor) and a._data.shape != oshape:
+                        shapes = tuple(a._data.shape if isinstance(a, Tensor) else None
+                                       for a in args)
+                        break
+            node._shapes = shapes
+        if versions is not None and n > 2 and op.reads is not None:
+            reads = op.reads
+            keep = ()
+            i = 0
+            for nx in nxt:
+                if nx is not None:
+                    keep += reads[i]
+                i += 1
+            if len(versions) == 1:
+                if versions[0][2] not in keep:
+                    versions = None
+            else:
+                versions = [v for v in versions if v[2] in keep] or None
+        node._next = nxt
+        if save:
+            node._inputs = args
+            node._arrays = data
+        else:
+            node._inputs = node._arrays = None
+        if op.save_out:
+            node._out = out
+            if versions is None:
+                versions = [(t._version, 0, -1)]
+            else:
+                versions.append((t._version, 0, -1))
+        else:
+            node._out = None
+        node._versions = versions
+        node._params = params
+        node._pre_hooks = None
+        node._freed = False
+        node._trace = _capture_trace() if STATE.anomaly else None
+        node._out_fw = None
+        t._node = node
+        t._rg = True
     if STATE.fw_level:
         _forward_tangents(op, args, params, t)
         if t._fw and t._node is not None and op.save_out:
@@ -220,142 +342,9 @@ def apply(op, args, params=None):
 _BOTH = (0, 1)
 
 
-def _record(op, args, data, params, out, t, n=None):
-    if n is None:
-        n = len(args)
-    node = _new(op.node_cls)
-    vjps = op.vjps
-    save = op.save_inputs
-    versions = None
-    if n == 1:                          # one input, and apply() saw that it requires grad
-        a = args[0]
-        if vjps[0] is not None:
-            nxt = (a._node or a._grad_accumulator(),)
-            if save and (op.reads is None or 0 in op.reads[0]):
-                v = a._version
-                versions = [(v, v[0], 0)]
-        else:
-            nxt = (None,)
-            if save and op.reads is None:
-                v = a._version
-                versions = [(v, v[0], 0)]
-        if op.broadcasts:
-            node._shapes = None if a._data.shape == out.shape else (a._data.shape,)
-        else:
-            node._shapes = None
-    elif n == 2:
-        a, b = args
-        ca = a.__class__
-        cb = b.__class__
-        ta = ca is Tensor or (ca is not float and ca is not int and isinstance(a, Tensor))
-        tb = cb is Tensor or (cb is not float and cb is not int and isinstance(b, Tensor))
-        nxt = ((a._node or a._grad_accumulator()) if ta and a._rg and vjps[0] is not None
-               else None,
-               (b._node or b._grad_accumulator()) if tb and b._rg and vjps[1] is not None
-               else None)
-        if save:
-            reads = op.reads
-            if reads is None:
-                keep = _BOTH
-            else:               # only the inputs read by the rules that will run
-                keep = (reads[0] if nxt[0] is not None else ()) + \
-                    (reads[1] if nxt[1] is not None else ())
-            if ta and 0 in keep:
-                v = a._version
-                versions = [(v, v[0], 0)]
-            if tb and 1 in keep:
-                v = b._version
-                if versions is None:
-                    versions = [(v, v[0], 1)]
-                else:
-                    versions.append((v, v[0], 1))
-        if op.broadcasts:
-            if ta and tb:
-                oshape = out.shape
-                sa = a._data.shape
-                sb = b._data.shape
-                node._shapes = None if sa == oshape and sb == oshape else (sa, sb)
-            elif (ta and (cb is float or cb is int)) or (tb and (ca is float or ca is int)):
-                node._shapes = None     # a Python number never changes the other's shape
-            else:
-                oshape = out.shape
-                sa = a._data.shape if ta else None
-                sb = b._data.shape if tb else None
-                if (ta and sa != oshape) or (tb and sb != oshape):
-                    node._shapes = (sa, sb)
-                else:
-                    node._shapes = None
-        else:
-            node._shapes = None
-    else:
-        nxt = []
-        i = 0
-        for a in args:
-            if a.__class__ is Tensor or isinstance(a, Tensor):
-                if a._rg and vjps[i] is not None:
-                    nxt.append(a._node or a._grad_accumulator())
-                else:
-                    nxt.append(None)
-                if save:
-                    v = a._version
-                    if versions is None:
-                        versions = [(v, v[0], i)]
-                    else:
-                        versions.append((v, v[0], i))
-            else:
-                nxt.append(None)
-            i += 1
-        nxt = tuple(nxt)
-    if n > 2:
-        shapes = None
-        if op.broadcasts:
-            oshape = out.shape
-            for a in args:
-                if isinstance(a, Tensor) and a._data.shape != oshape:
-                    shapes = tuple(a._data.shape if isinstance(a, Tensor) else None
-                                   for a in args)
-                    break
-        node._shapes = shapes
-    if versions is not None and n > 2 and op.reads is not None:
-        reads = op.reads
-        keep = ()
-        i = 0
-        for nx in nxt:
-            if nx is not None:
-                keep += reads[i]
-            i += 1
-        if len(versions) == 1:
-            if versions[0][2] not in keep:
-                versions = None
-        else:
-            versions = [v for v in versions if v[2] in keep] or None
-    node._next = nxt
-    if save:
-        node._inputs = args
-        node._arrays = data
-    else:
-        node._inputs = node._arrays = None
-    if op.save_out:
-        node._out = out
-        if versions is None:
-            versions = [(t._version, 0, -1)]
-        else:
-            versions.append((t._version, 0, -1))
-    else:
-        node._out = None
-    node._versions = versions
-    node._params = params
-    node._pre_hooks = None
-    node._freed = False
-    node._trace = _capture_trace() if STATE.anomaly else None
-    node._out_fw = None
-    t._node = node
-    t._rg = True
-
-
 def _capture_trace():
     import traceback
-    return traceback.format_stack()[:-3]
+    return traceback.format_stack()[:-2]
 
 
 def _forward_tangents(op, args, params, t):
