@@ -49,8 +49,11 @@ def _expand_back(F, g, dims, keepdim, shape):
 
 def _sum_to_np(x, shape):
     shape = tuple(shape)
-    if x.shape == shape:
+    xs = x.shape
+    if xs == shape:
         return x
+    if xs[1:] == shape:
+        return x.sum(axis=0)            # a bias gradient: one leading axis (same sums)
     lead = x.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape)
                                       if s == 1 and x.shape[i + lead] != 1)
@@ -250,10 +253,10 @@ _MinResult = collections.namedtuple("min", ["values", "indices"])
 
 
 def _extreme(name, input, dim, keepdim, other):
-    from .elementwise import maximum, minimum
     if isinstance(dim, Tensor):            # torch.max(a, b)
         other, dim = dim, None
     if other is not None:
+        from .elementwise import maximum, minimum
         return maximum(input, other) if name == "max" else minimum(input, other)
     x = _tensorize(input)
     if dim is None:
