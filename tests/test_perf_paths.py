@@ -25,8 +25,8 @@ def _both(fn, *arrays, rg=True):
             out.sum().backward()
         res.append((out, [t.grad for t in ts]))
     if isinstance(res[1], Exception) or isinstance(res[0], Exception):
-        assert type(res[0]) is type(res[1]), res
-        pytest.skip("both raise " + type(res[1]).__name__)
+        assert type(res[0]) is type(res[1]), res     # both raise, with the same class
+        return None
     return res
 
 
@@ -40,7 +40,10 @@ def test_tensor_with_python_number(fn, dtype):
     a = np.array([1.5, 2.0, 3.0]).astype(dtype)
     if dtype == "bool":
         a = np.array([True, False, True])
-    (c, gc), (t, gt) = _both(fn, a)
+    r = _both(fn, a)
+    if r is None:
+        return
+    (c, gc), (t, gt) = r
     assert str(c.dtype) == str(t.dtype)
     np.testing.assert_allclose(c.detach().numpy(), t.detach().numpy(), rtol=1e-6)
     if gt[0] is not None:
@@ -57,7 +60,10 @@ def test_tensor_with_tensor(da, db, shape_b):
     b = (np.arange(np.prod(shape_b)).reshape(shape_b) + 2).astype(db)
     for fn in (lambda m, x, y: x * y, lambda m, x, y: x + y, lambda m, x, y: x - y,
                lambda m, x, y: x / y):
-        (c, gc), (t, gt) = _both(fn, a, b)
+        r = _both(fn, a, b)
+        if r is None:
+            continue
+        (c, gc), (t, gt) = r
         assert str(c.dtype) == str(t.dtype)
         np.testing.assert_allclose(c.detach().numpy(), t.detach().numpy(), rtol=1e-6)
         for g1, g2 in zip(gc, gt):
