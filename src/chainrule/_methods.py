@@ -561,6 +561,27 @@ def _linalg_index_methods():
 _linalg_index_methods()
 
 
+def _shape_more_methods():
+    from .ops import shape_more as SM
+    for name in ("select", "movedim", "moveaxis", "unflatten", "tensor_split", "frac"):
+        _method(name, getattr(SM, name))
+    for name in ("hsplit", "vsplit", "dsplit"):
+        fn = getattr(SM, name)
+
+        def method(self, *indices_or_sections, _fn=fn):
+            # x.hsplit(2), x.hsplit([1, 2]) and x.hsplit(1, 2) (indices as varargs)
+            a = indices_or_sections
+            return _fn(self, a[0] if len(a) == 1 else list(a))
+        method.__name__ = name
+        method.__doc__ = fn.__doc__
+        _method(name, method)
+    Tensor.trunc_ = inplace("trunc_", E.trunc)
+    Tensor.frac_ = inplace("frac_", SM.frac)
+
+
+_shape_more_methods()
+
+
 # --- docstrings of the methods defined without one ------------------------------------------
 
 _METHOD_DOCS = {

@@ -14,6 +14,12 @@ IDX0 = [[0, 2, 0, 1], [2, 2, 1, 0]]          # scatter along dim 0 of a (3, 4), 
 MASK = [[True, False, True], [False, False, True]]
 
 
+def _off_int(rng, shape=(2, 3)):
+    # values at least 0.1 away from integers (frac and trunc jump there)
+    return [rng.integers(-3, 3, size=shape) + rng.uniform(0.1, 0.9, size=shape) *
+            rng.choice([-1, 1], size=shape)]
+
+
 def _pieces(m, parts):
     # combine every piece with a different weight so each piece's gradient is checked
     return m.cat([p.reshape(-1) * (i + 1) for i, p in enumerate(parts)])
@@ -123,6 +129,40 @@ CASES = [
            [(2,), (3,), (2,)], op="expand"),
     OpCase("meshgrid_0d", lambda m, a, b: m.stack(m.meshgrid([a, b], indexing="xy")),
            [(), (3,)], op="expand"),
+    # select / movedim / unflatten / tensor_split / h-v-dsplit / frac (ops/shape_more.py,
+    # composites of select, permute, view, slice, sub and trunc)
+    OpCase("select", lambda m, a: m.select(a, 1, -1), [(2, 3, 2)], op="select"),
+    OpCase("select_method", lambda m, a: a.select(0, 2) * a.select(-1, 0)[:, None],
+           [(3, 2)], op="select"),
+    OpCase("select_1d", lambda m, a: a.select(0, 1), [(4,)], op="select"),
+    OpCase("movedim_int", lambda m, a: m.movedim(a, 0, -1), [(2, 3, 4)], op="permute"),
+    OpCase("movedim_tuple", lambda m, a: a.movedim((0, 1), (2, 0)), [(2, 3, 4)], op="permute"),
+    OpCase("moveaxis_neg", lambda m, a: m.moveaxis(a, [-1, 1], [1, -1]), [(2, 3, 2, 4)],
+           op="permute"),
+    OpCase("moveaxis_0d", lambda m, a: a.moveaxis(0, 0) * a, [()], op="permute"),
+    OpCase("unflatten", lambda m, a: m.unflatten(a, 1, (2, 3)), [(2, 6)], op="view"),
+    OpCase("unflatten_infer_neg_dim", lambda m, a: a.unflatten(-1, (-1, 2, 1)), [(3, 4)],
+           op="view"),
+    OpCase("tensor_split_sections", lambda m, a: _pieces(m, m.tensor_split(a, 3)), [(7, 2)],
+           op="slice"),
+    OpCase("tensor_split_more_sections_than_size",
+           lambda m, a: _pieces(m, a.tensor_split(4, dim=1)), [(2, 3)], op="slice"),
+    OpCase("tensor_split_indices",
+           lambda m, a: _pieces(m, m.tensor_split(a, [1, 9, 5, 2, -1], dim=-1)), [(2, 7)],
+           op="slice"),
+    OpCase("tensor_split_tensor_indices",
+           lambda m, a: _pieces(m, a.tensor_split(m.tensor([2, 4]), 1)), [(2, 5)], op="slice"),
+    OpCase("tensor_split_tensor_sections",
+           lambda m, a: _pieces(m, a.tensor_split(m.tensor(2))), [(5,)], op="slice"),
+    OpCase("hsplit", lambda m, a: _pieces(m, m.hsplit(a, 2)), [(3, 4)], op="slice"),
+    OpCase("hsplit_1d_indices", lambda m, a: _pieces(m, a.hsplit([1, 3])), [(5,)], op="slice"),
+    OpCase("vsplit", lambda m, a: _pieces(m, m.vsplit(a, [2])), [(3, 2)], op="slice"),
+    OpCase("dsplit", lambda m, a: _pieces(m, a.dsplit(2)), [(2, 1, 4)], op="slice"),
+    OpCase("frac", lambda m, a: m.frac(a) * a, [(2, 3)], op=("sub", "trunc"), make=_off_int),
+    OpCase("frac_inplace", lambda m, a: a.clone().frac_() * 2, [(2, 3)], op=("sub", "trunc"),
+           make=_off_int),
+    OpCase("trunc_inplace", lambda m, a: a.clone().trunc_() * a, [(2, 3)], op="trunc",
+           make=_off_int),
     # item assignment (core op, covered here with its transpose zero_at)
     OpCase("setitem", lambda m, a, v: _setitem(a, v), [(3, 4), (4,)],
            op=("setitem", "zero_at")),
@@ -270,3 +310,123 @@ def test_errors_match_torch(fn, exc):
 def test_keyword_arguments_match_torch(fn):
     xc, xt = cr.arange(6.0).reshape(2, 3), torch.arange(6.0).reshape(2, 3)
     assert fn(cr, xc).tolist() == fn(torch, xt).tolist()
+
+
+# --- select / movedim / unflatten / tensor_split / h-v-dsplit / frac (ops/shape_more.py) ----
+
+@pytest.mark.parametrize("make, name", [
+    (lambda m, x: x.select(0, 1), "SelectBackward0"),
+    (lambda m, x: m.select(x.reshape(2, 2), 1, 0), "SelectBackward0"),
+    (lambda m, x: x.reshape(2, 2).movedim(0, 1), "PermuteBackward0"),
+    (lambda m, x: m.moveaxis(x.reshape(2, 2), (0, 1), (1, 0)), "PermuteBackward0"),
+    (lambda m, x: x.unflatten(0, (2, 2)), "ViewBackward0"),
+    (lambda m, x: m.tensor_split(x, 3)[2], "SliceBackward0"),
+    (lambda m, x: x.tensor_split([1])[0], "SliceBackward0"),
+    (lambda m, x: x.hsplit(2)[1], "SliceBackward0"),
+    (lambda m, x: m.vsplit(x.reshape(2, 2), 2)[0], "SliceBackward0"),
+    (lambda m, x: x.reshape(1, 1, 4).dsplit([1])[1], "SliceBackward0"),
+    (lambda m, x: x.clone().trunc_(), "TruncBackward0"),
+])
+def test_shape_more_grad_fn_names(make, name):
+    for m in (cr, torch):
+        x = m.arange(4.0, requires_grad=True)
+        assert type(make(m, x).grad_fn).__name__ == name
+
+
+def test_frac_grad_fn_differs_from_torch_but_gradient_matches():
+    # frac is the composite x - trunc(x): SubBackward0 here, FracBackward0 in PyTorch
+    xc = cr.tensor([-1.25, 0.5, 2.75], requires_grad=True)
+    xt = torch.tensor([-1.25, 0.5, 2.75], requires_grad=True)
+    yc, yt = xc.frac(), xt.frac()
+    assert type(yc.grad_fn).__name__ == "SubBackward0"
+    assert type(yt.grad_fn).__name__ == "FracBackward0"
+    assert yc.tolist() == yt.tolist() == [-0.25, 0.5, 0.75]
+    (yc * cr.tensor([1.0, 2.0, 3.0])).sum().backward()
+    (yt * torch.tensor([1.0, 2.0, 3.0])).sum().backward()
+    assert xc.grad.tolist() == xt.grad.tolist() == [1.0, 2.0, 3.0]
+
+
+@pytest.mark.parametrize("fn", [
+    lambda m, x: x.select(1, -3),
+    lambda m, x: m.select(x, dim=0, index=1),
+    lambda m, x: x.movedim(source=(0, 2), destination=(2, 0)),
+    lambda m, x: m.moveaxis(x, -1, 0),
+    lambda m, x: x.unflatten(1, [1, 3]),
+    lambda m, x: m.unflatten(x, dim=-1, sizes=(3, 1, 1)),
+    lambda m, x: m.tensor_split(x, 2, dim=2),
+    lambda m, x: x.tensor_split((0, 2), dim=-1),
+    lambda m, x: x.tensor_split(m.tensor([1, 1])),
+    lambda m, x: x.tensor_split(5, 1),
+    lambda m, x: m.hsplit(x, 3),
+    lambda m, x: x.hsplit(1, 2),
+    lambda m, x: x.vsplit([1, 1]),
+    lambda m, x: m.dsplit(x, (0, 2)),
+    lambda m, x: m.frac(x * 0.75),
+    lambda m, x: (x * 0.75).trunc_(),
+])
+def test_shape_more_values_match_torch(fn):
+    xc = cr.arange(-6.0, 12.0).reshape(2, 3, 3)
+    xt = torch.arange(-6.0, 12.0).reshape(2, 3, 3)
+    rc, rt = fn(cr, xc), fn(torch, xt)
+    if isinstance(rt, tuple):
+        assert isinstance(rc, tuple) and len(rc) == len(rt)
+    else:
+        rc, rt = (rc,), (rt,)
+    for a, b in zip(rc, rt):
+        assert tuple(a.shape) == tuple(b.shape) and str(a.dtype) == str(b.dtype)
+        assert a.tolist() == b.tolist()
+
+
+def test_shape_more_results_are_views():
+    # like PyTorch: a later in-place change of the base shows through select/movedim/
+    # unflatten/tensor_split results
+    for m in (cr, torch):
+        x = m.zeros(2, 4)
+        views = [x.select(1, 2), x.movedim(0, 1), x.unflatten(1, (2, 2)), x.tensor_split(2, 1)[1],
+                 x.hsplit([3])[1]]
+        x.add_(1.0)
+        x[1, 3] = 5.0
+        assert views[0].tolist() == [1.0, 1.0]
+        assert views[1][3].tolist() == [1.0, 5.0]
+        assert views[2][1, 1].tolist() == [1.0, 5.0]
+        assert views[3].tolist() == [[1.0, 1.0], [1.0, 5.0]]
+        assert views[4].tolist() == [[1.0], [5.0]]
+
+
+@pytest.mark.parametrize("fn, exc", [
+    (lambda m, x: m.ones(()).select(0, 0), IndexError),
+    (lambda m, x: x.select(0, 3), IndexError),
+    (lambda m, x: x.select(0, -4), IndexError),
+    (lambda m, x: x.select(2, 0), IndexError),
+    (lambda m, x: x.select(0, 1.0), TypeError),
+    (lambda m, x: x.movedim((0, 0), (1, 0)), RuntimeError),
+    (lambda m, x: x.movedim((0, 1), (1, 1)), RuntimeError),
+    (lambda m, x: x.movedim((0, 1), (1,)), RuntimeError),
+    (lambda m, x: x.movedim(2, 0), IndexError),
+    (lambda m, x: m.moveaxis(x, 0, -3), IndexError),
+    (lambda m, x: x.unflatten(1, (2, 2)), RuntimeError),
+    (lambda m, x: x.unflatten(1, ()), RuntimeError),
+    (lambda m, x: x.unflatten(1, (-1, -1)), RuntimeError),
+    (lambda m, x: x.unflatten(1, (-1, 2)), RuntimeError),
+    (lambda m, x: x.unflatten(2, (3, 1)), IndexError),
+    (lambda m, x: x.unflatten(0, 3), TypeError),
+    (lambda m, x: m.ones(()).unflatten(0, (1, 1)), RuntimeError),
+    (lambda m, x: x.tensor_split(0), RuntimeError),
+    (lambda m, x: x.tensor_split(-2), RuntimeError),
+    (lambda m, x: m.ones(()).tensor_split(1), RuntimeError),
+    (lambda m, x: x.tensor_split(m.tensor([1.0])), RuntimeError),
+    (lambda m, x: x.tensor_split(m.tensor([[1]])), RuntimeError),
+    (lambda m, x: x.tensor_split(2, dim=3), IndexError),
+    (lambda m, x: x.hsplit(2), RuntimeError),
+    (lambda m, x: x.hsplit(0), RuntimeError),
+    (lambda m, x: m.ones(()).hsplit(1), RuntimeError),
+    (lambda m, x: m.ones(4).vsplit(2), RuntimeError),
+    (lambda m, x: m.vsplit(x, 2), RuntimeError),
+    (lambda m, x: x.dsplit(1), RuntimeError),
+    (lambda m, x: m.frac(m.tensor([1, 2])), NotImplementedError),
+])
+def test_shape_more_errors_match_torch(fn, exc):
+    with pytest.raises(exc):
+        fn(torch, torch.ones(3, 3))
+    with pytest.raises(exc):
+        fn(cr, cr.ones(3, 3))
