@@ -568,10 +568,12 @@ def _shape_more_methods():
     for name in ("hsplit", "vsplit", "dsplit"):
         fn = getattr(SM, name)
 
-        def method(self, *indices_or_sections, _fn=fn):
+        def method(self, *indices_or_sections, _fn=fn, **kwargs):
             # x.hsplit(2), x.hsplit([1, 2]) and x.hsplit(1, 2) (indices as varargs)
             a = indices_or_sections
-            return _fn(self, a[0] if len(a) == 1 else list(a))
+            if not a:
+                return _fn(self, **kwargs)
+            return _fn(self, a[0] if len(a) == 1 else list(a), **kwargs)
         method.__name__ = name
         method.__doc__ = fn.__doc__
         _method(name, method)

@@ -363,6 +363,12 @@ def test_frac_grad_fn_differs_from_torch_but_gradient_matches():
     lambda m, x: m.dsplit(x, (0, 2)),
     lambda m, x: m.frac(x * 0.75),
     lambda m, x: (x * 0.75).trunc_(),
+    lambda m, x: m.tensor_split(x, sections=2, dim=1),
+    lambda m, x: x.tensor_split(indices=[1], dim=2),
+    lambda m, x: m.tensor_split(x, tensor_indices_or_sections=m.tensor(3)),
+    lambda m, x: m.hsplit(x, sections=3),
+    lambda m, x: x.vsplit(indices=[1]),
+    lambda m, x: m.dsplit(x, indices=(1,)),
 ])
 def test_shape_more_values_match_torch(fn):
     xc = cr.arange(-6.0, 12.0).reshape(2, 3, 3)
@@ -424,6 +430,9 @@ def test_shape_more_results_are_views():
     (lambda m, x: m.vsplit(x, 2), RuntimeError),
     (lambda m, x: x.dsplit(1), RuntimeError),
     (lambda m, x: m.frac(m.tensor([1, 2])), NotImplementedError),
+    (lambda m, x: m.tensor_split(x, 2, sections=2), TypeError),
+    (lambda m, x: m.tensor_split(x), TypeError),
+    (lambda m, x: m.hsplit(x, 3, indices=[1]), TypeError),
 ])
 def test_shape_more_errors_match_torch(fn, exc):
     with pytest.raises(exc):

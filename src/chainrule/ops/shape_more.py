@@ -152,7 +152,17 @@ def _slice_piece(x, d, start, stop):
                                "shape": x._data.shape})
 
 
-def tensor_split(input, indices_or_sections, dim=0):
+def _one_of(opname, **given):
+    named = {k: v for k, v in given.items() if v is not None}
+    if len(named) != 1:
+        raise TypeError(f"{opname}() expects exactly one of the arguments {', '.join(given)}, "
+                        f"got {sorted(named) or 'none'}; pass the sections (an int) or the "
+                        f"indices (a list) once")
+    return next(iter(named.values()))
+
+
+def tensor_split(input, indices_or_sections=None, dim=0, *, sections=None, indices=None,
+                 tensor_indices_or_sections=None):
     """Split along ``dim`` into ``sections`` nearly equal pieces (the first ``n % sections``
     one element longer) or at the listed ``indices``.  The pieces are views.
 
@@ -162,6 +172,8 @@ def tensor_split(input, indices_or_sections, dim=0):
     >>> torch.tensor_split(torch.arange(7.), [1, 5])
     (tensor([0.]), tensor([1., 2., 3., 4.]), tensor([5., 6.]))
     """
+    ios = _one_of("tensor_split", indices_or_sections=indices_or_sections, sections=sections,
+                  indices=indices, tensor_indices_or_sections=tensor_indices_or_sections)
     x = _as_tensor(input)
     nd = x._data.ndim
     if nd == 0:
@@ -170,7 +182,6 @@ def tensor_split(input, indices_or_sections, dim=0):
     dim = _int(dim, "tensor_split", "dim")
     d = _dim(dim, nd, "tensor_split")
     n = x._data.shape[d]
-    ios = indices_or_sections
     if isinstance(ios, Tensor):
         if ios._data.dtype != np.int64:
             raise RuntimeError(f"tensor_split expected tensor_indices_or_sections to have "
@@ -214,7 +225,7 @@ def _dir_split(opname, x, ios, d, need):
     return tensor_split(x, ios, d)
 
 
-def hsplit(input, indices_or_sections):
+def hsplit(input, indices_or_sections=None, *, sections=None, indices=None):
     """``tensor_split`` along dimension 1 (dimension 0 for a 1-D tensor); an int number of
     sections must divide that dimension.
 
@@ -223,10 +234,12 @@ def hsplit(input, indices_or_sections):
     [torch.Size([2, 2]), torch.Size([2, 2])]
     """
     x = _as_tensor(input)
-    return _dir_split("hsplit", x, indices_or_sections, 1 if x._data.ndim > 1 else 0, 1)
+    ios = _one_of("hsplit", indices_or_sections=indices_or_sections, sections=sections,
+                  indices=indices)
+    return _dir_split("hsplit", x, ios, 1 if x._data.ndim > 1 else 0, 1)
 
 
-def vsplit(input, indices_or_sections):
+def vsplit(input, indices_or_sections=None, *, sections=None, indices=None):
     """``tensor_split`` along dimension 0 of a tensor with at least 2 dimensions; an int
     number of sections must divide that dimension.
 
@@ -234,10 +247,12 @@ def vsplit(input, indices_or_sections):
     >>> torch.vsplit(torch.arange(4.).reshape(2, 2), [1])
     (tensor([[0., 1.]]), tensor([[2., 3.]]))
     """
-    return _dir_split("vsplit", input, indices_or_sections, 0, 2)
+    ios = _one_of("vsplit", indices_or_sections=indices_or_sections, sections=sections,
+                  indices=indices)
+    return _dir_split("vsplit", input, ios, 0, 2)
 
 
-def dsplit(input, indices_or_sections):
+def dsplit(input, indices_or_sections=None, *, sections=None, indices=None):
     """``tensor_split`` along dimension 2 of a tensor with at least 3 dimensions; an int
     number of sections must divide that dimension.
 
@@ -245,7 +260,9 @@ def dsplit(input, indices_or_sections):
     >>> [p.shape for p in torch.zeros(1, 2, 6).dsplit(3)]
     [torch.Size([1, 2, 2]), torch.Size([1, 2, 2]), torch.Size([1, 2, 2])]
     """
-    return _dir_split("dsplit", input, indices_or_sections, 2, 3)
+    ios = _one_of("dsplit", indices_or_sections=indices_or_sections, sections=sections,
+                  indices=indices)
+    return _dir_split("dsplit", input, ios, 2, 3)
 
 
 # --- frac ------------------------------------------------------------------------------------
