@@ -30,6 +30,19 @@ def is_grad_enabled():
     return STATE.enabled
 
 
+def _with_mode(fn, mode):
+    """``fn`` wrapped so that it runs with grad mode ``mode`` (the decorator form)."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        prev = STATE.enabled
+        STATE.enabled = mode
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            STATE.enabled = prev
+    return wrapper
+
+
 class _GradModeContext:
     """Base for the grad-mode context managers; each also works as a decorator, with or
     without parentheses (``@no_grad()`` and ``@no_grad``)."""
@@ -54,11 +67,7 @@ class _GradModeContext:
         return False
 
     def __call__(self, fn):
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with self.__class__():
-                return fn(*args, **kwargs)
-        return wrapper
+        return _with_mode(fn, self._mode)
 
 
 class no_grad(_GradModeContext):
@@ -108,19 +117,6 @@ class inference_mode(no_grad):
     def __init__(self, mode=True):
         self._mode = not mode
 
-    def __call__(self, fn):
-        mode = self._mode
-
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            prev = STATE.enabled
-            STATE.enabled = mode
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                STATE.enabled = prev
-        return wrapper
-
 
 class set_grad_enabled(_GradModeContext):
     """Set grad mode on or off; usable as a function, context manager or decorator.
@@ -147,15 +143,5 @@ class set_grad_enabled(_GradModeContext):
         return False
 
     def __call__(self, fn):
-        STATE.enabled = self._prev
-        mode = self._mode
-
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            prev = STATE.enabled
-            STATE.enabled = mode
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                STATE.enabled = prev
-        return wrapper
+        STATE.enabled = self._prev        # used as a decorator: undo the call's effect
+        return _with_mode(fn, self._mode)

@@ -299,18 +299,7 @@ class Module:
 
     def zero_grad(self, set_to_none=True):
         """Reset the gradients of all parameters: to ``None`` (default) or to zeros."""
-        for p in self.parameters():
-            if p.grad is None:
-                continue
-            if set_to_none:
-                p.grad = None
-            else:
-                g = p.grad
-                if g.grad_fn is not None:
-                    g.detach_()
-                else:
-                    g.requires_grad_(False)
-                g.zero_()
+        zero_grads(self.parameters(), set_to_none)
 
     # --- state dict -----------------------------------------------------------------------
     def state_dict(self, *args, destination=None, prefix="", keep_vars=False):
@@ -524,3 +513,21 @@ class _Handle:
 
     def remove(self):
         self.store.pop(self.id, None)
+
+
+def zero_grads(params, set_to_none=True):
+    """Reset the ``.grad`` of every tensor in ``params``: to ``None``, or to zeros in place
+    (detached first).  Shared by ``Module.zero_grad`` and ``Optimizer.zero_grad``."""
+    for p in params:
+        if p.grad is None:
+            continue
+        if set_to_none:
+            p.grad = None
+        else:
+            g = p.grad
+            if g.grad_fn is not None:
+                g.detach_()
+            else:
+                g.requires_grad_(False)
+            g.zero_()
+

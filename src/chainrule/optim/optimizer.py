@@ -85,19 +85,9 @@ class Optimizer:
     def zero_grad(self, set_to_none=True):
         """Reset the gradients of all optimised parameters: to ``None`` (default) or to
         zeros in place."""
+        from ..nn.module import zero_grads
         for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                else:
-                    g = p.grad
-                    if g.grad_fn is not None:
-                        g.detach_()
-                    else:
-                        g.requires_grad_(False)
-                    g.zero_()
+            zero_grads(group["params"], set_to_none)
 
     def step(self, closure=None):
         raise NotImplementedError
