@@ -22,8 +22,8 @@ def _np(x):
 
 
 def _ver(t):
-    """The version counter: an int in PyTorch, a shared one-element list box in chainrule."""
-    return t._version if isinstance(t, torch.Tensor) else t._version[0]
+    """The version counter (an int, as in PyTorch)."""
+    return t._version
 
 
 def same(make):

@@ -8,7 +8,7 @@ import numpy as np
 
 from . import _dtypes
 from ._dtypes import to_dtype
-from ._tensor import Tensor, wrap
+from ._tensor import Tensor, bump_version, vbox, wrap
 from .autograd.grad_mode import STATE
 from .ops import elementwise as E
 from .ops import index as I
@@ -260,14 +260,15 @@ def _commit(self, result, name):
         base_before = _shadow(self._base)     # the base's values and graph before the write
     if r is not self._data:
         self._data[...] = r
-    self._version[0] += 1
+    bump_version(self)
     node = result._node
     if node is not None and node._versions is not None:
         # an op that saved its output (exp_, tanh_, sigmoid_) saved what is now ``self``:
         # a later in-place change of ``self`` must make its backward raise, as in PyTorch
-        box = result._version
-        node._versions = [(self._version, self._version[0], i) if b is box and i < 0
-                          else (b, v, i) for b, v, i in node._versions]
+        box = result._vc
+        mine = vbox(self)
+        node._versions = tuple([(i, mine[0], mine) if i < 0 and b is box and b is not None
+                                else (i, v, b) for i, v, b in node._versions])
     if result._fw is not None:
         self._fw = result._fw
     if base_before is not None:
@@ -351,11 +352,11 @@ def inplace(name, fn):
                     od = o._data
                     if od.dtype is d.dtype and od.shape == d.shape and d.dtype.kind == "f":
                         uf(d, od, out=d)
-                        self._version[0] += 1
+                        bump_version(self)
                         return self
                 elif (o.__class__ is float or o.__class__ is int) and d.dtype.kind == "f":
                     uf(d, o, out=d)
-                    self._version[0] += 1
+                    bump_version(self)
                     return self
         graph = _needs_graph(self, args)
         _check_inplace(self, name, graph)
@@ -409,7 +410,7 @@ def zero_(self):
         _commit(self, apply(E.ZERO, (_shadow(self),)), "zero_")
         return self
     self._data.fill(0)
-    self._version[0] += 1
+    bump_version(self)
     return self
 
 
@@ -432,7 +433,7 @@ def fill_(self, value):
         _commit(self, apply(E.FILL, (_shadow(self),), {"value": value}), "fill_")
         return self
     self._data.fill(value)
-    self._version[0] += 1
+    bump_version(self)
     return self
 
 
@@ -453,7 +454,7 @@ def copy_(self, src, non_blocking=False):
         _commit(self, apply(E.COPY, (_shadow(self), s)), "copy_")
         return self
     self._data[...] = src._data
-    self._version[0] += 1
+    bump_version(self)
     return self
 
 
@@ -475,7 +476,7 @@ def _rng_fill(name, sample):
         from ._creation import _rng
         _check_inplace(self, name)
         self._data[...] = sample(_rng(generator), self._data.shape, *args, **kwargs)
-        self._version[0] += 1
+        bump_version(self)
         return self
     method.__name__ = name
     return method
@@ -505,7 +506,7 @@ def __setitem__(self, idx, value):
         return
     _check_inplace(self, "setitem")
     self._data[idx] = value._data if isinstance(value, Tensor) else value
-    self._version[0] += 1
+    bump_version(self)
 
 
 Tensor.__setitem__ = __setitem__

@@ -5,7 +5,9 @@ Slots:
   ``_rg``        requires_grad
   ``_node``      grad_fn (``None`` for leaves)
   ``_grad``      accumulated gradient of a leaf (or of a non-leaf after ``retain_grad``)
-  ``_version``   one-element list, shared with views/``detach()``: bumped by in-place ops
+  ``_vc``        version counter: ``None`` (version 0, no counter yet) or a one-element list
+                 shared with views/``detach()``, bumped by in-place ops.  Created on first
+                 need (``vbox``), so most tensors never allocate one; ``_version`` reads it
   ``_accum``     weak reference to the leaf's ``AccumulateGrad`` node, created on first use
   ``_hooks``     gradient hooks of a leaf
   ``_fw``        forward-mode tangents, ``{level: Tensor}``
@@ -58,7 +60,7 @@ class Tensor:
     >>> x.grad
     tensor([ 0.,  4.,  8., 12.])
     """
-    __slots__ = ("_data", "_rg", "_node", "_grad", "_version", "_accum", "_hooks", "_fw",
+    __slots__ = ("_data", "_rg", "_node", "_grad", "_vc", "_accum", "_hooks", "_fw",
                  "_base", "_retains", "_views", "__weakref__")
     __array_priority__ = 1000  # so ndarray (op) Tensor defers to Tensor's reflected op
 
@@ -148,8 +150,13 @@ class Tensor:
         self._grad = None
 
     @property
-    def _version_counter(self):
-        return self._version[0]
+    def _version(self):
+        """How many times this tensor's memory was changed in place (shared with its views
+        and ``detach()``-ed copies), as PyTorch's ``x._version``."""
+        vc = self._vc
+        return 0 if vc is None else vc[0]
+
+    _version_counter = _version
 
     @property
     def data(self):
@@ -363,7 +370,7 @@ class Tensor:
         tensor([2., 2.])
         """
         t = wrap(self._data)
-        t._version = self._version
+        t._vc = vbox(self)
         return t
 
     def detach_(self):
@@ -481,7 +488,7 @@ def wrap(data):
     t._rg = False
     t._node = None
     t._grad = None
-    t._version = [0]
+    t._vc = None
     t._accum = None
     t._hooks = None
     t._fw = None
@@ -490,12 +497,30 @@ def wrap(data):
     return t
 
 
+def vbox(t):
+    """``t``'s version counter (a one-element list), created on first need: before it is
+    shared with a view or a detached copy, or kept to check a saved output."""
+    vc = t._vc
+    if vc is None:
+        vc = t._vc = [0]
+    return vc
+
+
+def bump_version(t):
+    """Count an in-place change of ``t``'s memory (seen by its views and saved copies)."""
+    vc = t._vc
+    if vc is None:
+        t._vc = [1]             # nobody shares a counter that does not exist yet
+    else:
+        vc[0] += 1
+
+
 def _init_from(t, data, node):
     t._data = data
     t._rg = False
     t._node = node
     t._grad = None
-    t._version = [0]
+    t._vc = None
     t._accum = None
     t._hooks = None
     t._fw = None

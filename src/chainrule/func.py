@@ -36,7 +36,7 @@ import weakref
 
 import numpy as np
 
-from ._tensor import Tensor, wrap as _wrap
+from ._tensor import Tensor, vbox, wrap as _wrap
 from .autograd import forward_ad as _fw
 from .autograd.engine import grad as _autograd_grad
 from .autograd.grad_mode import STATE, enable_grad
@@ -146,7 +146,7 @@ def _fresh(x, own):
         s = x._data.shape
         return apply(VIEW, (x,), {"shape": s, "src": s})
     y = _wrap(x._data)
-    y._version = x._version
+    y._vc = vbox(x)
     y._rg = True
     if x._fw:
         y._fw = {lv: t for lv, t in x._fw.items() if lv in _fw.OPEN}

@@ -21,7 +21,7 @@ def _np(x):
 
 
 def _ver(t):
-    return t._version if isinstance(t, torch.Tensor) else t._version[0]
+    return t._version
 
 
 def both(fn):

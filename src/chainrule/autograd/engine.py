@@ -102,15 +102,15 @@ def undo_broadcast(F, g, shape):
     return F.sum_to(g, shape)
 
 
-_NF = _TF = _Tensor = _wrap = None
+_NF = _TF = _Tensor = _wrap = _bump = None
 
 
 def _late_imports():
     """Bind the op namespaces and Tensor once (they import this module, so not at import)."""
-    global _NF, _TF, _Tensor, _wrap
+    global _NF, _TF, _Tensor, _wrap, _bump
     from ..ops._core import NF, TF
-    from .._tensor import Tensor, wrap
-    _NF, _TF, _Tensor, _wrap = NF, TF, Tensor, wrap
+    from .._tensor import Tensor, wrap, bump_version
+    _NF, _TF, _Tensor, _wrap, _bump = NF, TF, Tensor, wrap, bump_version
 
 
 def apply_node(node, g, tensor_mode):
@@ -343,8 +343,10 @@ def _run_all(roots, buffers, tensor_mode, retain_graph, accumulate, create_graph
             node._check_saved()
         versions = node._versions
         if versions is not None:
-            for box, version, _ in versions:
-                if box[0] != version:
+            for i, version, box in versions:
+                if box is None:
+                    box = node._inputs[i]._vc
+                if (0 if box is None else box[0]) != version:
                     node._check_saved()         # raises PyTorch's in-place error
         vjps = op.vjps
         params = node._params
@@ -447,7 +449,7 @@ def _accumulate_nonleaf(t, g, create_graph):
 
 def _inplace_add(grad, g):
     grad._data += g
-    grad._version[0] += 1
+    _bump(grad)
     return grad
 
 

@@ -38,7 +38,7 @@ import weakref
 
 import numpy as np
 
-from .._tensor import Tensor, wrap
+from .._tensor import Tensor, vbox, wrap
 from .grad_mode import STATE, no_grad
 from .graph import _type_str
 
@@ -88,8 +88,8 @@ class FunctionCtx:
                 raise TypeError(f"save_for_backward can only save variables, but argument "
                                 f"{tensors.index(t)} is of type {type(t).__name__}; store "
                                 f"non-tensors as ctx attributes (ctx.value = ...)")
-        self._saved = [(t, None if t is None else t._version,
-                        None if t is None else t._version[0], None) for t in tensors]
+        self._saved = [(t, None if t is None else vbox(t),
+                        None if t is None else t._version, None) for t in tensors]
 
     def save_for_forward(self, *tensors):
         """Keep tensors for ``jvp`` (read them with ``ctx.saved_tensors`` inside ``jvp``)."""
@@ -457,12 +457,12 @@ class Function:
         result = list(outs)
         if ctx._layout is None:
             k = diff[0]
-            packed._version = outs[k]._version      # in-place on the output is detected
+            packed._vc = vbox(outs[k])     # in-place on the output is detected
             result[k] = packed
         else:
             for layout, k in zip(ctx._layout, diff):
                 o = apply(cls._unpack_op, (packed,), _unpack_params(ctx, layout))
-                o._version = outs[k]._version
+                o._vc = vbox(outs[k])
                 result[k] = o
         return tuple(result) if is_tuple else result[0]
 

@@ -40,7 +40,9 @@ class Node:
     Attributes: ``op`` (class attribute, the rule-table entry), ``_next`` (the input
     nodes, ``None`` for inputs that need no gradient), ``_inputs`` (saved inputs: tensors
     or Python scalars, or ``None`` when the op saves none; ``_arrays``: the same with
-    arrays, read by first-order backward), ``_out`` (saved output array or ``None``), ``_versions`` (version of each saved tensor at save time), ``_params``
+    arrays, read by first-order backward), ``_out`` (saved output array or ``None``), ``_versions`` (``(index, version, counter)`` of each saved tensor at save
+    time: index -1 is the output, whose counter is kept; an input's counter is read through
+    the input), ``_params``
     (non-tensor arguments such as ``dim``), ``_shapes`` (input shapes when broadcasting
     must be undone).
 
@@ -86,15 +88,18 @@ class Node:
             raise RuntimeError(FREED_MSG)
         if self._versions is None:
             return
-        for box, version, idx in self._versions:
-            if box[0] != version:
+        for idx, version, box in self._versions:
+            if box is None:
+                box = self._inputs[idx]._vc
+            now = 0 if box is None else box[0]
+            if now != version:
                 arr = self._out if idx < 0 else self._inputs[idx]._data
                 what = (f"output 0 of {self.name()}" if idx < 0
                         else f"input {idx} of {self.name()}")
                 raise RuntimeError(
                     f"one of the variables needed for gradient computation has been modified by "
                     f"an inplace operation: [{_type_str(arr)}], which is {what}, is at version "
-                    f"{box[0]}; expected version {version} instead. Hint: compute on a copy "
+                    f"{now}; expected version {version} instead. Hint: compute on a copy "
                     f"(tensor.clone()) or use the out-of-place form of the op (x = x + 1 rather "
                     f"than x += 1).")
 

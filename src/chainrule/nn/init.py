@@ -5,6 +5,7 @@ runs repeat exactly, but the values differ from PyTorch's random stream.
 """
 import math
 
+from .._tensor import bump_version
 from ..autograd.grad_mode import no_grad
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "ones_", "zeros_", "eye_",
@@ -128,7 +129,7 @@ def eye_(tensor):
     import numpy as np
     with no_grad():
         tensor._data[...] = np.eye(*tensor.shape, dtype=tensor._data.dtype)
-        tensor._version[0] += 1
+        bump_version(tensor)
     return tensor
 
 

@@ -1,7 +1,7 @@
 """``Parameter``: a tensor that a ``Module`` registers as one of its trainable weights."""
 import copy
 
-from .._tensor import Tensor, _init_from
+from .._tensor import Tensor, _init_from, vbox
 
 __all__ = ["Parameter"]
 
@@ -30,7 +30,7 @@ class Parameter(Tensor):
             raise TypeError(f"Parameter(): data must be a Tensor, not {type(data).__name__}; "
                             f"wrap numbers first, e.g. nn.Parameter(torch.tensor(...))")
         _init_from(self, data._data, None)
-        self._version = data._version          # like detach(): same memory, same counter
+        self._vc = vbox(data)         # like detach(): same memory, same counter
         if requires_grad:
             if data._data.dtype.kind not in "fc":
                 raise RuntimeError(

@@ -23,6 +23,7 @@ from .._tensor import Tensor, wrap
 from ..autograd.grad_mode import STATE
 from ..autograd.graph import make_node_class
 from ..autograd.views import track_view as _track_view
+from .._tensor import vbox as _vbox
 
 __all__ = ["Op", "defop", "apply", "NF", "TF", "unary_op", "binary_op"]
 
@@ -195,7 +196,7 @@ def apply(op, args, params=None):
     t._rg = False
     t._node = None
     t._grad = None
-    t._version = [0]
+    t._vc = None
     t._accum = None
     t._hooks = None
     t._fw = None
@@ -205,7 +206,7 @@ def apply(op, args, params=None):
     # a transposed array copy; PyTorch gives those no _base and their own version counter)
     if op.is_view and out.base is not None and _may_share(out, data[0]):
         src = args[0]
-        t._version = src._version
+        t._vc = _vbox(src)
         t._base = src if src._base is None else src._base
         _track_view(t)              # so in-place changes of the base re-derive its grad_fn
     if rg and STATE.enabled and op.vjps is not None:
@@ -218,13 +219,13 @@ def apply(op, args, params=None):
             if vjps[0] is not None:
                 nxt = (a._node or a._grad_accumulator(),)
                 if save and (op.reads is None or 0 in op.reads[0]):
-                    v = a._version
-                    versions = [(v, v[0], 0)]
+                    vc = a._vc
+                    versions = _V0 if vc is None or not vc[0] else ((0, vc[0], None),)
             else:
                 nxt = (None,)
                 if save and op.reads is None:
-                    v = a._version
-                    versions = [(v, v[0], 0)]
+                    vc = a._vc
+                    versions = _V0 if vc is None or not vc[0] else ((0, vc[0], None),)
             if op.broadcasts:
                 node._shapes = None if a._data.shape == out.shape else (a._data.shape,)
             else:
@@ -242,14 +243,16 @@ def apply(op, args, params=None):
                     keep = (reads[0] if nxt[0] is not None else ()) + \
                         (reads[1] if nxt[1] is not None else ())
                 if ta and 0 in keep:
-                    v = a._version
-                    versions = [(v, v[0], 0)]
+                    vc = a._vc
+                    versions = _V0 if vc is None or not vc[0] else ((0, vc[0], None),)
                 if tb and 1 in keep:
-                    v = b._version
-                    if versions is None:
-                        versions = [(v, v[0], 1)]
+                    vc = b._vc
+                    if vc is None or not vc[0]:
+                        versions = _V1 if versions is None else \
+                            (_V01 if versions is _V0 else versions + _V1)
                     else:
-                        versions.append((v, v[0], 1))
+                        e = ((1, vc[0], None),)
+                        versions = e if versions is None else versions + e
             if op.broadcasts:
                 if ta and tb:
                     oshape = out.shape
@@ -278,11 +281,9 @@ def apply(op, args, params=None):
                     else:
                         nxt.append(None)
                     if save:
-                        v = a._version
-                        if versions is None:
-                            versions = [(v, v[0], i)]
-                        else:
-                            versions.append((v, v[0], i))
+                        vc = a._vc
+                        e = ((i, 0 if vc is None else vc[0], None),)
+                        versions = e if versions is None else versions + e
                 else:
                     nxt.append(None)
                 i += 1
@@ -305,11 +306,7 @@ def apply(op, args, params=None):
                 if nx is not None:
                     keep += reads[i]
                 i += 1
-            if len(versions) == 1:
-                if versions[0][2] not in keep:
-                    versions = None
-            else:
-                versions = [v for v in versions if v[2] in keep] or None
+            versions = tuple([v for v in versions if v[0] in keep]) or None
         node._next = nxt
         if save:
             node._inputs = args
@@ -318,10 +315,12 @@ def apply(op, args, params=None):
             node._inputs = node._arrays = None
         if op.save_out:
             node._out = out
-            if versions is None:
-                versions = [(t._version, 0, -1)]
-            else:
-                versions.append((t._version, 0, -1))
+            # the output's counter is kept by the node (the node must not keep ``t``)
+            vc = t._vc
+            if vc is None:
+                vc = t._vc = [0]
+            e = ((-1, vc[0], vc),)
+            versions = e if versions is None else versions + e
         else:
             node._out = None
         node._versions = versions
@@ -340,6 +339,12 @@ def apply(op, args, params=None):
 
 
 _BOTH = (0, 1)
+# saved-version records ``(input index, version at save time, counter or None)``; the
+# counter is read through the saved input itself (``node._inputs[i]``) unless given (the
+# output's).  Shared records for inputs saved at version 0: no allocation per op
+_V0 = ((0, 0, None),)
+_V1 = ((1, 0, None),)
+_V01 = ((0, 0, None), (1, 0, None))
 
 
 def _capture_trace():

@@ -1,7 +1,7 @@
 """Adam and AdamW (decoupled weight decay), with PyTorch's update formulas."""
 import numpy as np
 
-from .._tensor import wrap
+from .._tensor import bump_version, wrap
 from .optimizer import Optimizer
 
 __all__ = ["Adam", "AdamW"]
@@ -97,7 +97,7 @@ class Adam(Optimizer):
                 else:
                     denom = np.sqrt(v) / bc2_sqrt + eps
                 x += (-step_size) * m / denom
-                p._version[0] += 1
+                bump_version(p)
         return loss
 
 

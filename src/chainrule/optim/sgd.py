@@ -1,5 +1,5 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov and weight decay."""
-from .._tensor import wrap
+from .._tensor import bump_version, wrap
 from .optimizer import Optimizer
 
 __all__ = ["SGD"]
@@ -65,5 +65,5 @@ class SGD(Optimizer):
                         b += (1 - dampening) * g
                     g = g + momentum * buf._data if group["nesterov"] else buf._data
                 p._data -= lr * g
-                p._version[0] += 1
+                bump_version(p)
         return loss

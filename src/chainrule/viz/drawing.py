@@ -30,6 +30,7 @@ import weakref
 import numpy as np
 
 from . import _fmt
+from .._tensor import vbox
 
 __all__ = ["graph", "Graph", "GraphNode", "GraphEdge", "ExecutableNotFound"]
 
@@ -528,7 +529,7 @@ class _Builder:
 
     def own(self, t, gn):
         self.owner_data.setdefault(id(t._data), gn)
-        self.owner_version.setdefault(id(t._version), gn)
+        self.owner_version.setdefault(id(vbox(t)), gn)
 
     def build(self, grad_outputs, capture):
         g, Tensor, names = self.g, self.Tensor, self.names
@@ -624,7 +625,7 @@ class _Builder:
         ev = self.trace.producer(x) if self.trace is not None else None
         if ev is not None and not ev.grad_enabled:
             return self.nograd_node(ev)
-        src = self.owner_data.get(id(x._data)) or self.owner_version.get(id(x._version))
+        src = self.owner_data.get(id(x._data)) or self.owner_version.get(id(vbox(x)))
         traced = self.traced_grad_data.get(id(x._data))
         if src is not None or (traced is not None and traced.result is not x):
             n = self.new("detached", names.get(id(x), "detached"), x)
