@@ -9,6 +9,7 @@ from .._dtypes import to_dtype
 from .._tensor import Tensor, _dim, wrap
 from ._core import NF, TF, apply, defop
 from .elementwise import _tensorize
+from .index import _along
 
 # --- dim handling -------------------------------------------------------------------------
 
@@ -40,9 +41,62 @@ def kept_shape(shape, dims):
 
 def _expand_back(F, g, dims, keepdim, shape):
     """Bring a reduced gradient back to the input's shape (reshape then broadcast)."""
+    return F.unreduce(g, dims, keepdim, shape)
+
+
+def _unreduce_tf(g, dims, keepdim, shape):
     if not keepdim:
-        g = F.reshape(g, kept_shape(shape, dims))
-    return F.broadcast_to(g, shape)
+        g = TF.reshape(g, kept_shape(shape, dims))
+    return broadcast_to(g, shape)
+
+
+_ndarray = np.ndarray
+_INT64 = np.dtype(np.int64)
+
+
+def _unreduce_np(g, dims, keepdim, shape):
+    """``g`` (``shape`` reduced over ``dims``) as a read-only view of ``shape``: the reduced
+    dims get stride 0.  The view is built directly (np.broadcast_to and a reshape cost
+    ~4 us in Python) when ``g`` is a C-contiguous array of exactly the expected shape and at
+    most one dim was reduced; anything else takes the general route."""
+    if g.__class__ is not _ndarray:
+        g = np.asarray(g)               # a NumPy scalar (ufuncs on 0-d arrays return them)
+    if g.flags.c_contiguous:
+        gs = g.shape
+        if dims is None:
+            # sum(): a 0-d gradient; sum(dim=None, keepdim=True): all dims of size 1
+            if (g.size == 1 and len(gs) == len(shape)) if keepdim else not gs:
+                r = _ndarray(shape, g.dtype, g, 0, (0,) * len(shape))
+                r.flags.writeable = False
+                return r
+        elif len(dims) == 1:
+            d = dims[0]
+            st = g.strides
+            if keepdim:
+                ok = gs == shape[:d] + (1,) + shape[d + 1:]
+                strides = st[:d] + (0,) + st[d + 1:]
+            else:
+                ok = gs == shape[:d] + shape[d + 1:]
+                strides = st[:d] + (0,) + st[d:]
+            if ok:
+                r = _ndarray(shape, g.dtype, g, 0, strides)
+                r.flags.writeable = False       # as np.broadcast_to: nobody writes into g
+                return r
+    if not keepdim:
+        g = np.reshape(g, kept_shape(shape, dims))
+    return np.broadcast_to(g, shape)
+
+
+def _broadcast_np(x, shape):
+    """np.broadcast_to, with a direct stride-0 view for a 0-d array (the gradient of a
+    full reduction)."""
+    if x.__class__ is not _ndarray:
+        x = np.asarray(x)
+    if not x.shape:
+        r = _ndarray(shape, x.dtype, x, 0, (0,) * len(shape))
+        r.flags.writeable = False
+        return r
+    return np.broadcast_to(x, shape)
 
 
 # --- sum_to / broadcast_to: each other's transpose ---------------------------------------
@@ -54,6 +108,12 @@ def _sum_to_np(x, shape):
         return x
     if xs[1:] == shape:
         return x.sum(axis=0)            # a bias gradient: one leading axis (same sums)
+    if len(xs) == len(shape):
+        # same rank: sum (keeping dims) over the axes where the target has size 1
+        if shape[-1] == 1 and xs[:-1] == shape[:-1]:    # (n, k) -> (n, 1): keepdim
+            return x.sum(axis=-1, keepdims=True)
+        return x.sum(axis=tuple([i for i, s in enumerate(shape) if s == 1 and xs[i] != 1]),
+                     keepdims=True)
     lead = x.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape)
                                       if s == 1 and x.shape[i + lead] != 1)
@@ -128,7 +188,7 @@ def expand_as(x, other):
 # --- sum / mean -------------------------------------------------------------------------
 
 def _sum_fwd(x, dim, keepdim, shape):
-    return np.sum(x, axis=dim, keepdims=keepdim)
+    return x.sum(axis=dim, keepdims=keepdim)      # the method: np.sum adds ~1.5 us
 
 
 def _sum_op(name, bname):
@@ -171,6 +231,15 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None)
     >>> torch.sum(torch.tensor([[1., 2.], [3., 4.]]), dim=0)
     tensor([4., 6.])
     """
+    if input.__class__ is Tensor and dtype is None and axis is None and keepdims is None \
+            and input._data.dtype.kind == "f":
+        # the common calls (x.sum(), x.sum(int, keepdim)) skip the general dim handling
+        shape = input._data.shape
+        if dim is None:
+            return apply(SUM, (input,), {"dim": None, "keepdim": bool(keepdim), "shape": shape})
+        if dim.__class__ is int and -len(shape) <= dim < len(shape):
+            return apply(SUM_DIM, (input,), {"dim": (dim % len(shape),),
+                                             "keepdim": bool(keepdim), "shape": shape})
     dim, keepdim = _aliases(dim, keepdim, axis, keepdims)
     x = _tensorize(input)
     if dtype is not None:
@@ -224,16 +293,29 @@ MIN_ALL = defop("min", np.min, vjps=(_full_ext_vjp,), jvp=_full_ext_jvp, save_ou
 def _select_fwd(x, idx, dim, keepdim):
     if x.ndim == 0:                       # max(0-d, dim=0): the element itself
         return np.array(x, copy=True)
-    v = np.take_along_axis(x, idx, axis=dim)
-    return v if keepdim else np.squeeze(v, axis=dim)
+    v = x[_along(idx, dim)]               # (a fresh array; take_along_axis is ~3 us slower)
+    return v if keepdim else v.squeeze(dim)
 
 
 def _select_vjp(F, g, out, x, idx, dim, keepdim):
     if len(x.shape) == 0:
         return g
+    return F.scatter_selected(g, idx, dim, keepdim, x.shape)
+
+
+def _scatter_selected_np(g, idx, dim, keepdim, shape):
+    """Zeros of ``shape`` holding ``g`` at ``idx`` along ``dim``, where ``idx`` has size 1
+    along ``dim`` (one position per slice, as argmax gives): positions are distinct, so a
+    plain assignment does what np.add.at would, faster."""
+    z = np.zeros(shape, dtype=g.dtype)
+    z[_along(idx, dim)] = g if keepdim else g.reshape(idx.shape)
+    return z
+
+
+def _scatter_selected_tf(g, idx, dim, keepdim, shape):
     if not keepdim:
-        g = F.expand_dims(g, dim)
-    return F.scatter_add_zeros(g, idx, dim, x.shape)
+        g = TF.expand_dims(g, dim)
+    return TF.scatter_add_zeros(g, idx, dim, shape)
 
 
 def _select_jvp(F, t, out, x, idx, dim, keepdim):
@@ -258,23 +340,32 @@ def _extreme(name, input, dim, keepdim, other):
     if other is not None:
         from .elementwise import maximum, minimum
         return maximum(input, other) if name == "max" else minimum(input, other)
-    x = _tensorize(input)
+    x = input if input.__class__ is Tensor else _tensorize(input)
     if dim is None:
         if x._data.size == 0:
             raise RuntimeError(f"{name}(): Expected reduction dim to be specified for "
                                f"input.numel() == 0. Specify the reduction dim with the 'dim' "
                                f"argument.")
         return apply(MAX_ALL if name == "max" else MIN_ALL, (x,))
-    d = _dim(int(dim), x._data.ndim, name)
-    if x._data.ndim == 0:
+    data = x._data
+    nd = data.ndim
+    d = dim if dim.__class__ is int and 0 <= dim < nd else _dim(int(dim), nd, name)
+    keepdim = bool(keepdim)
+    if nd == 0:
         values = apply(MAX_DIM if name == "max" else MIN_DIM, (x,),
-                       {"idx": np.zeros((), np.int64), "dim": 0, "keepdim": bool(keepdim)})
+                       {"idx": np.zeros((), np.int64), "dim": 0, "keepdim": keepdim})
         return (MaxMin if name == "max" else _MinResult)(values, wrap(np.array(0)))
-    arg = np.argmax if name == "max" else np.argmin
-    idx = np.expand_dims(arg(x._data, axis=d), d)
+    if data.shape[d] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size. "
+                         f"Reduce over a non-empty dim, or check the input's shape.")
+    # the index of the first extreme (PyTorch's tie rule: the gradient goes to it); the
+    # values are read at those indices, so values and indices always agree
+    idx = (data.argmax if name == "max" else data.argmin)(axis=d, keepdims=True)
+    if idx.dtype is not _INT64:
+        idx = idx.astype(np.int64)
     values = apply(MAX_DIM if name == "max" else MIN_DIM, (x,),
-                   {"idx": idx, "dim": d, "keepdim": bool(keepdim)})
-    indices = wrap(idx if keepdim else np.squeeze(idx, axis=d))
+                   {"idx": idx, "dim": d, "keepdim": keepdim})
+    indices = wrap(idx if keepdim else idx.squeeze(d))
     return (MaxMin if name == "max" else _MinResult)(values, indices)
 
 
@@ -394,13 +485,24 @@ def _np_reshape(x, shape):
     return np.reshape(x, shape)
 
 
+def _sum_np(x, dim=None, keepdim=False):
+    try:
+        return x.sum(axis=dim, keepdims=keepdim)    # the method: np.sum adds ~1.5 us
+    except AttributeError:                          # a Python number
+        return np.sum(x, axis=dim, keepdims=keepdim)
+
+
 NF.sum_to = _sum_to_np
-NF.broadcast_to = np.broadcast_to
-NF.sum = lambda x, dim=None, keepdim=False: np.sum(x, axis=dim, keepdims=keepdim)
+NF.broadcast_to = _broadcast_np
+NF.unreduce = _unreduce_np
+NF.scatter_selected = _scatter_selected_np
+NF.sum = _sum_np
 NF.mean = lambda x, dim=None, keepdim=False: np.mean(x, axis=dim, keepdims=keepdim)
 NF.count_true = lambda m: int(np.count_nonzero(m))
 TF.sum_to = sum_to
 TF.broadcast_to = broadcast_to
+TF.unreduce = _unreduce_tf
+TF.scatter_selected = _scatter_selected_tf
 TF.sum = lambda x, dim=None, keepdim=False: sum(x, dim, keepdim)
 TF.mean = lambda x, dim=None, keepdim=False: mean(x, dim, keepdim)
 TF.count_true = lambda m: int(np.count_nonzero(m._data))
