@@ -300,76 +300,115 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
 
 def _run_all(roots, buffers, tensor_mode, retain_graph, accumulate, create_graph):
     """Run every node below ``roots`` (Kahn's order, computed as it goes) -- the hot path
-    of ``backward()``.  In array mode the VJP rules are called directly here."""
+    of ``backward()``.  In array mode the VJP rules are called directly here.
+
+    A node whose only input node has no other consumer left (a link of a chain) hands its
+    gradient straight to that node, without the ``ready`` list and the buffer dict."""
     if _NF is None:
         _late_imports()
-    NF, Tensor = _NF, _Tensor
+    NF = _NF
     deps = _dependencies(roots)
     ready = [r for r in dict.fromkeys(roots) if r not in deps]
     pop = buffers.pop
     get = buffers.get
     while ready:
         node = ready.pop()
-        nexts = node._next
-        for nxt in nexts:
-            if nxt is not None:
-                d = deps[nxt] - 1
-                if d:
-                    deps[nxt] = d
-                else:
-                    del deps[nxt]
-                    ready.append(nxt)
         g = pop(node, None)
-        if g is None:
-            continue
-        if node._pre_hooks:
-            g = _run_hooks(node._pre_hooks, g, tensor_mode)
-        if node.__class__ is AccumulateGrad:
-            if accumulate:
-                _accumulate(node, g, create_graph)
-            continue
-        op = node.op
-        if tensor_mode or op.vjp_all is not None:
-            grads = apply_node(node, g, tensor_mode)
-            if not retain_graph:
-                node.release()
-            for nxt, gi in zip(nexts, grads):
-                if nxt is not None and gi is not None:
-                    old = get(nxt)
-                    buffers[nxt] = gi if old is None else old + gi
-            continue
-        # apply_node, inlined for the common case (arrays, one rule per input)
-        if node._freed:
-            node._check_saved()
-        versions = node._versions
-        if versions is not None:
-            for i, version, box in versions:
-                if box is None:
-                    box = node._inputs[i]._vc
-                if (0 if box is None else box[0]) != version:
-                    node._check_saved()         # raises PyTorch's in-place error
-        vjps = op.vjps
-        params = node._params
-        out = node._out
-        inputs = node._arrays
-        if inputs is None:
-            inputs = (None,) * len(nexts)
-        shapes = node._shapes
-        i = 0
-        for nxt in nexts:
-            if nxt is not None:
-                gi = vjps[i](NF, g, out, *inputs, **params) if params else \
-                    vjps[i](NF, g, out, *inputs)
-                if gi is not None:
-                    if shapes is not None and shapes[i] is not None and gi.shape != shapes[i]:
-                        gi = NF.sum_to(gi, shapes[i])
-                    old = get(nxt)
-                    buffers[nxt] = gi if old is None else old + gi
-            i += 1
-        gi = old = None                 # no stale references (see _OWNED_REFS)
-        if not retain_graph and (node._inputs is not None or out is not None):
-            node._inputs = node._arrays = node._out = node._out_fw = None
-            node._freed = True
+        while True:
+            nexts = node._next
+            follow = None               # the input node this one runs next (chain link)
+            if len(nexts) == 1:
+                nxt = nexts[0]
+                if nxt is not None:
+                    d = deps[nxt] - 1
+                    if d:
+                        deps[nxt] = d
+                    else:
+                        del deps[nxt]
+                        follow = nxt
+            else:
+                for nxt in nexts:
+                    if nxt is not None:
+                        d = deps[nxt] - 1
+                        if d:
+                            deps[nxt] = d
+                        else:
+                            del deps[nxt]
+                            ready.append(nxt)
+            gnext = None                # the gradient for ``follow``
+            if g is not None:
+                if node._pre_hooks:
+                    g = _run_hooks(node._pre_hooks, g, tensor_mode)
+                if node.__class__ is AccumulateGrad:
+                    if accumulate:
+                        _accumulate(node, g, create_graph)
+                    g = None
+                    break                   # (a leaf has no input nodes)
+                op = node.op
+                if tensor_mode or op.vjp_all is not None:
+                    grads = apply_node(node, g, tensor_mode)
+                    if not retain_graph:
+                        node.release()
+                    for nxt, gi in zip(nexts, grads):
+                        if nxt is not None and gi is not None:
+                            if nxt is follow:
+                                gnext = gi
+                            else:
+                                old = get(nxt)
+                                buffers[nxt] = gi if old is None else old + gi
+                    grads = None
+                else:
+                    # apply_node, inlined for the common case (arrays, one rule per input)
+                    if node._freed:
+                        node._check_saved()
+                    versions = node._versions
+                    if versions is not None:
+                        for i, version, box in versions:
+                            if box is None:
+                                box = node._inputs[i]._vc
+                            if (0 if box is None else box[0]) != version:
+                                node._check_saved()         # raises PyTorch's in-place error
+                    vjps = op.vjps
+                    params = node._params
+                    out = node._out
+                    inputs = node._arrays
+                    if inputs is None:
+                        inputs = (None,) * len(nexts)
+                    shapes = node._shapes
+                    if follow is not None:
+                        gi = vjps[0](NF, g, out, *inputs, **params) if params else \
+                            vjps[0](NF, g, out, *inputs)
+                        if gi is not None and shapes is not None and shapes[0] is not None \
+                                and gi.shape != shapes[0]:
+                            gi = NF.sum_to(gi, shapes[0])
+                        gnext = gi
+                    else:
+                        i = 0
+                        for nxt in nexts:
+                            if nxt is not None:
+                                gi = vjps[i](NF, g, out, *inputs, **params) if params else \
+                                    vjps[i](NF, g, out, *inputs)
+                                if gi is not None:
+                                    if shapes is not None and shapes[i] is not None and \
+                                            gi.shape != shapes[i]:
+                                        gi = NF.sum_to(gi, shapes[i])
+                                    old = get(nxt)
+                                    buffers[nxt] = gi if old is None else old + gi
+                            i += 1
+                    gi = old = out = inputs = None      # no stale references (_OWNED_REFS)
+                    if not retain_graph and (node._inputs is not None or
+                                             node._out is not None):
+                        node._inputs = node._arrays = node._out = node._out_fw = None
+                        node._freed = True
+            if follow is None:
+                break
+            node = follow
+            if buffers:
+                old = pop(node, None)       # (a seed given to an output inside the graph)
+                if old is not None:
+                    gnext = old if gnext is None else old + gnext
+            g = gnext
+            gnext = None
 
 
 def _run_hooks(hooks, g, tensor_mode):

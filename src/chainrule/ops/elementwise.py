@@ -172,6 +172,14 @@ def add(input, other, *, alpha=1):
     >>> torch.add(torch.tensor([1., 2.]), 1)
     tensor([2., 3.])
     """
+    if input.__class__ is Tensor and alpha == 1:
+        # fast path (no call to binary_args): float tensor + Python number, or two
+        # tensors of one dtype and shape -- the operands need no promotion
+        d = input._data
+        c = other.__class__
+        if ((c is float or c is int) and d.dtype.kind == "f") or \
+                (c is Tensor and other._data.dtype is d.dtype and other._data.shape == d.shape):
+            return apply(ADD, (input, other))
     if alpha != 1:
         other = mul(other, alpha)
     a, b = binary_args("add", input, other)
@@ -185,6 +193,13 @@ def sub(input, other, *, alpha=1):
     >>> torch.sub(torch.tensor([5., 7.]), torch.tensor([1., 2.]), alpha=2)
     tensor([3., 3.])
     """
+    if input.__class__ is Tensor and alpha == 1:             # fast path, as in add
+        d = input._data
+        c = other.__class__
+        if ((c is float or c is int) and d.dtype.kind == "f") or \
+                (c is Tensor and other._data.dtype is d.dtype and d.dtype.kind != "b"
+                 and other._data.shape == d.shape):
+            return apply(SUB, (input, other))
     if (isinstance(input, Tensor) and input._data.dtype.kind == "b") or \
             (isinstance(other, Tensor) and other._data.dtype.kind == "b"):
         raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not "
@@ -207,6 +222,12 @@ def mul(input, other):
     >>> torch.mul(torch.tensor([1., 2.]), torch.tensor([3., 4.]))
     tensor([3., 8.])
     """
+    if input.__class__ is Tensor:                           # fast path, as in add
+        d = input._data
+        c = other.__class__
+        if ((c is float or c is int) and d.dtype.kind == "f") or \
+                (c is Tensor and other._data.dtype is d.dtype and other._data.shape == d.shape):
+            return apply(MUL, (input, other))
     a, b = binary_args("mul", input, other)
     return apply(MUL, (a, b))
 
@@ -222,6 +243,12 @@ def div(input, other, *, rounding_mode=None):
     >>> torch.div(torch.tensor([7., -7.]), 2, rounding_mode='floor')
     tensor([ 3., -4.])
     """
+    if input.__class__ is Tensor and rounding_mode is None:  # fast path, as in add
+        d = input._data
+        c = other.__class__
+        if d.dtype.kind == "f" and ((c is float or c is int) or (
+                c is Tensor and other._data.dtype is d.dtype and other._data.shape == d.shape)):
+            return apply(DIV, (input, other))
     if rounding_mode is not None:
         q = div(input, other)
         r = floor(q) if rounding_mode == "floor" else trunc(q)
