@@ -8,12 +8,14 @@ Slots:
   ``_vc``        version counter: ``None`` (version 0, no counter yet) or a one-element list
                  shared with views/``detach()``, bumped by in-place ops.  Created on first
                  need (``vbox``), so most tensors never allocate one; ``_version`` reads it
+  ``_fw``        forward-mode tangents, ``{level: Tensor}``
+
+Rarely set (class-level defaults, stored in the instance ``__dict__`` once set):
   ``_accum``     weak reference to the leaf's ``AccumulateGrad`` node, created on first use
   ``_hooks``     gradient hooks of a leaf
-  ``_fw``        forward-mode tangents, ``{level: Tensor}``
   ``_base``      the tensor this one is a view of
   ``_retains``   retain_grad() was called on this non-leaf
-  ``_views``     weak references to this base's views (set lazily, see autograd/views.py)
+  ``_views``     weak references to this base's views (see autograd/views.py)
 
 Most methods (``exp``, ``sum``, ``__add__`` ...) are attached by ``chainrule.ops``.
 """
@@ -60,8 +62,14 @@ class Tensor:
     >>> x.grad
     tensor([ 0.,  4.,  8., 12.])
     """
-    __slots__ = ("_data", "_rg", "_node", "_grad", "_vc", "_accum", "_hooks", "_fw",
-                 "_base", "_retains", "_views", "__weakref__")
+    # the fields every op sets are slots; rarely set ones are class-level defaults that an
+    # instance overrides in its ``__dict__`` (made only then): four stores less per op.
+    # (Like PyTorch's tensors, instances also accept user attributes.)
+    __slots__ = ("_data", "_rg", "_node", "_grad", "_vc", "_fw", "__dict__", "__weakref__")
+    _accum = None
+    _hooks = None
+    _base = None
+    _retains = False
     __array_priority__ = 1000  # so ndarray (op) Tensor defers to Tensor's reflected op
 
     def __init__(self, data=None, *args, **kwargs):
@@ -489,11 +497,7 @@ def wrap(data):
     t._node = None
     t._grad = None
     t._vc = None
-    t._accum = None
-    t._hooks = None
     t._fw = None
-    t._base = None
-    t._retains = False
     return t
 
 
@@ -521,11 +525,7 @@ def _init_from(t, data, node):
     t._node = node
     t._grad = None
     t._vc = None
-    t._accum = None
-    t._hooks = None
     t._fw = None
-    t._base = None
-    t._retains = False
 
 
 def _rebuild(data, rg):

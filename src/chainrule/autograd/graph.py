@@ -53,8 +53,9 @@ class Node:
     ('SumBackward0', 'MulBackward0')
     """
     __slots__ = ("_next", "_inputs", "_arrays", "_out", "_out_fw", "_versions", "_params",
-                 "_shapes", "_pre_hooks", "_freed", "_trace", "__weakref__")
+                 "_shapes", "_pre_hooks", "_freed", "__dict__", "__weakref__")
     op = None
+    _trace = None           # where the op ran (set under detect_anomaly only)
 
     def name(self):
         return type(self).__name__
@@ -156,7 +157,6 @@ class AccumulateGrad(Node):
         self._params = None
         self._shapes = None
         self._versions = None
-        self._trace = None
         self._out_fw = None
 
 

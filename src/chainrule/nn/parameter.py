@@ -51,12 +51,17 @@ class Parameter(Tensor):
         result = Parameter(wrap(self._data.copy()), self._rg)
         if self._grad is not None:
             result._grad = wrap(self._grad._data.copy())
-        result.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        # user attributes only: hooks, views and the leaf's grad node stay with ``self``
+        mine = {k: v for k, v in self.__dict__.items() if k not in _TENSOR_INTERNALS}
+        result.__dict__.update(copy.deepcopy(mine, memo))
         memo[id(self)] = result
         return result
 
     def __reduce_ex__(self, proto):
         return (_rebuild_parameter, (self._data.copy(), self._rg))
+
+
+_TENSOR_INTERNALS = frozenset(("_accum", "_hooks", "_base", "_retains", "_views"))
 
 
 def _rebuild_parameter(data, requires_grad):

@@ -197,11 +197,7 @@ def apply(op, args, params=None):
     t._node = None
     t._grad = None
     t._vc = None
-    t._accum = None
-    t._hooks = None
     t._fw = None
-    t._base = None
-    t._retains = False
     # a view op's result is a view only when NumPy did not copy (x[[0, 0]], a reshape of
     # a transposed array copy; PyTorch gives those no _base and their own version counter)
     if op.is_view and out.base is not None and _may_share(out, data[0]):
@@ -327,7 +323,8 @@ def apply(op, args, params=None):
         node._params = params
         node._pre_hooks = None
         node._freed = False
-        node._trace = _capture_trace() if STATE.anomaly else None
+        if STATE.anomaly:
+            node._trace = _capture_trace()
         node._out_fw = None
         t._node = node
         t._rg = True
