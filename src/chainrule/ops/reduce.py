@@ -194,7 +194,7 @@ def _sum_fwd(x, dim, keepdim, shape):
 def _sum_op(name, bname):
     return defop(name, _sum_fwd,
                  vjps=(lambda F, g, out, x, dim, keepdim, shape:
-                       _expand_back(F, g, dim, keepdim, shape),),
+                       F.unreduce(g, dim, keepdim, shape),),        # (_expand_back, inlined)
                  jvp=lambda F, t, out, x, dim, keepdim, shape: F.sum(t[0], dim, keepdim),
                  save_inputs=False, backward_name=bname)
 
@@ -212,7 +212,7 @@ def _count(shape, dims):
 
 
 def _mean_op(name, bname):
-    return defop(name, lambda x, dim, keepdim, shape: np.mean(x, axis=dim, keepdims=keepdim),
+    return defop(name, lambda x, dim, keepdim, shape: x.mean(axis=dim, keepdims=keepdim),
                  vjps=(lambda F, g, out, x, dim, keepdim, shape:
                        _expand_back(F, g / _count(shape, dim), dim, keepdim, shape),),
                  jvp=lambda F, t, out, x, dim, keepdim, shape: F.mean(t[0], dim, keepdim),
@@ -258,6 +258,15 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
     >>> torch.arange(4.).mean()
     tensor(1.5000)
     """
+    if input.__class__ is Tensor and dtype is None and axis is None and keepdims is None \
+            and input._data.dtype.kind == "f":
+        shape = input._data.shape           # the common calls, as in sum()
+        if dim is None:
+            return apply(MEAN, (input,), {"dim": None, "keepdim": bool(keepdim),
+                                          "shape": shape})
+        if dim.__class__ is int and -len(shape) <= dim < len(shape):
+            return apply(MEAN_DIM, (input,), {"dim": (dim % len(shape),),
+                                              "keepdim": bool(keepdim), "shape": shape})
     dim, keepdim = _aliases(dim, keepdim, axis, keepdims)
     x = _tensorize(input)
     if dtype is not None:
@@ -325,9 +334,9 @@ def _select_jvp(F, t, out, x, idx, dim, keepdim):
 
 
 # the VJP reads only the input's shape (PyTorch saves the indices): reads=((),)
-MAX_DIM = defop("max_dim", lambda x, idx, dim, keepdim: _select_fwd(x, idx, dim, keepdim),
+MAX_DIM = defop("max_dim", _select_fwd,
                 vjps=(_select_vjp,), jvp=_select_jvp, backward_name="MaxBackward0", reads=((),))
-MIN_DIM = defop("min_dim", lambda x, idx, dim, keepdim: _select_fwd(x, idx, dim, keepdim),
+MIN_DIM = defop("min_dim", _select_fwd,
                 vjps=(_select_vjp,), jvp=_select_jvp, backward_name="MinBackward0", reads=((),))
 
 MaxMin = collections.namedtuple("max", ["values", "indices"])
