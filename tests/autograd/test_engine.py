@@ -975,3 +975,106 @@ def test_inplace_through_view_of_0d_base():
         (y * y + w.sum()).backward()
         return y, v, w, x.grad
     check(f)
+
+
+# --- consumer counting (node._uses) and its fallback -------------------------------------
+# The engine counts each node's consumers while recording instead of walking the graph
+# before backward.  The count can be too high (consumers outside the graph being
+# differentiated); these programs make the walk stall and finish with exact counts, and
+# every gradient must still equal PyTorch's.
+
+def _stall_programs():
+    def dead_branch(m):
+        x = m.tensor([0.5, -1.0, 2.0], dtype=m.float64, requires_grad=True)
+        y = x * 2
+        unused = y.sin()                      # y has a consumer that is not in the graph
+        loss = (y.cos() * x).sum()
+        loss.backward()
+        return x.grad, unused
+
+    def dead_branch_mid_graph(m):
+        x = m.tensor([0.3, 0.7], dtype=m.float64, requires_grad=True)
+        a = x.exp()
+        b = a * 2
+        _ = a + 1                             # stall at a, with work below it
+        c = b.sin() + a.cos() * x
+        c.sum().backward()
+        return x.grad
+
+    def kept_graphs(m):
+        w = m.tensor([1.0, 2.0], dtype=m.float64, requires_grad=True)
+        x = m.tensor([3.0, 4.0], dtype=m.float64)
+        losses, seen = [], []
+        w.register_hook(lambda g: seen.append(g.clone()))
+        for i in range(3):
+            loss = ((w * x) ** 2).sum() * (i + 1)
+            losses.append(loss)                 # old graphs stay alive: w's node keeps counts
+            loss.backward()
+        return w.grad, tuple(seen), tuple(losses)
+
+    def several_outputs(m):
+        x = m.tensor([0.2, 0.4], dtype=m.float64, requires_grad=True)
+        y1 = x.tanh()
+        y2 = (y1 * 3).sin()
+        m.autograd.backward([y1.sum(), y2.sum(), y1.sum()])
+        return x.grad
+
+    def output_inside_graph(m):
+        x = m.tensor([0.2, 0.4], dtype=m.float64, requires_grad=True)
+        y1 = x.tanh()
+        y2 = (y1 * 3).sin()
+        m.autograd.backward([y2, y1], [m.ones(2, dtype=m.float64), m.full((2,), 2.0,
+                                                                          dtype=m.float64)])
+        return x.grad
+
+    def retain_then_again(m):
+        x = m.tensor([0.2, 0.4], dtype=m.float64, requires_grad=True)
+        y = x.sin() * x
+        (g,) = m.autograd.grad(y.sum(), x, create_graph=True)   # adds consumers of y's nodes
+        y.sum().backward(retain_graph=True)
+        g.sum().backward()
+        return x.grad
+
+    def shared_leaf_twice(m):
+        x = m.tensor([0.2, 0.4], dtype=m.float64, requires_grad=True)
+        a = x * x                              # x's node is used twice by one node
+        b = a + x
+        other = x.exp()                        # and once more outside the graph
+        b.sum().backward()
+        return x.grad, other
+
+    return [dead_branch, dead_branch_mid_graph, kept_graphs, several_outputs,
+            output_inside_graph, retain_then_again, shared_leaf_twice]
+
+
+@pytest.mark.parametrize("program", _stall_programs(), ids=lambda f: f.__name__)
+def test_consumer_counting_fallback_matches_torch(program):
+    mine, ref = both(program)
+    assert_same(mine, ref)
+
+
+def test_consumer_counts_are_recorded():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    a, b = y.sin(), y * y
+    assert y.grad_fn._uses == 3                # sin once, mul twice (two edges)
+    assert a.grad_fn._uses == 0 and b.grad_fn._uses == 0
+    assert y.grad_fn.next_functions[0][0]._uses == 1     # x's AccumulateGrad
+
+
+def test_dependency_pass_only_on_stall(monkeypatch):
+    from chainrule.autograd import engine
+    calls = []
+    real = engine._dependencies
+    monkeypatch.setattr(engine, "_dependencies", lambda roots: calls.append(1) or real(roots))
+    x = cr.tensor([0.5, 1.5], dtype=cr.float64, requires_grad=True)
+    (x.sin() * x).exp().sum().backward()          # every consumer is in the graph
+    assert calls == []
+    y = x * 2
+    _ = y.cos()                                   # a consumer outside the graph
+    y.tanh().sum().backward()
+    assert calls == [1]
+    xt = torch.tensor([0.5, 1.5], dtype=torch.float64, requires_grad=True)
+    (xt.sin() * xt).exp().sum().backward()
+    (xt * 2).tanh().sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-12)

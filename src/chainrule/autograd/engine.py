@@ -302,113 +302,160 @@ def _run_all(roots, buffers, tensor_mode, retain_graph, accumulate, create_graph
     """Run every node below ``roots`` (Kahn's order, computed as it goes) -- the hot path
     of ``backward()``.  In array mode the VJP rules are called directly here.
 
+    A node runs once every consumer that can send it a gradient has run.  With one output
+    the consumers are counted without a pass over the graph: each node's ``_uses`` (kept
+    by ``apply``) counts every recorded consumer, and only nodes with several are tracked
+    in ``left``.  ``_uses`` can only over-count (a consumer outside this graph: a branch
+    that does not lead to the output, a graph kept from an earlier step), never
+    under-count, so the walk can stall but never runs a node early; on a stall the rest
+    is finished with exact counts from a dependency pass (``_dependencies``).  Several
+    outputs use exact counts from the start.
+
     A node whose only input node has no other consumer left (a link of a chain) hands its
     gradient straight to that node, without the ``ready`` list and the buffer dict."""
     if _NF is None:
         _late_imports()
     NF = _NF
-    deps = _dependencies(roots)
-    ready = [r for r in dict.fromkeys(roots) if r not in deps]
+    roots = list(dict.fromkeys(roots))
+    if len(roots) == 1:
+        deps = None                     # counting by ``_uses``
+        ready = roots
+    else:
+        deps = _dependencies(roots)
+        ready = [r for r in roots if r not in deps]
+    left = {}                           # nodes with several consumers: how many still to run
     pop = buffers.pop
     get = buffers.get
-    while ready:
-        node = ready.pop()
-        g = pop(node, None)
-        while True:
-            nexts = node._next
-            follow = None               # the input node this one runs next (chain link)
-            if len(nexts) == 1:
-                nxt = nexts[0]
-                if nxt is not None:
-                    d = deps[nxt] - 1
-                    if d:
-                        deps[nxt] = d
-                    else:
-                        del deps[nxt]
-                        follow = nxt
-            else:
-                for nxt in nexts:
+    while True:
+        while ready:
+            node = ready.pop()
+            g = pop(node, None)
+            while True:
+                nexts = node._next
+                follow = None               # the input node this one runs next (chain link)
+                if len(nexts) == 1:
+                    nxt = nexts[0]
                     if nxt is not None:
-                        d = deps[nxt] - 1
-                        if d:
-                            deps[nxt] = d
-                        else:
-                            del deps[nxt]
-                            ready.append(nxt)
-            gnext = None                # the gradient for ``follow``
-            if g is not None:
-                if node._pre_hooks:
-                    g = _run_hooks(node._pre_hooks, g, tensor_mode)
-                if node.__class__ is AccumulateGrad:
-                    if accumulate:
-                        _accumulate(node, g, create_graph)
-                    g = None
-                    break                   # (a leaf has no input nodes)
-                op = node.op
-                if tensor_mode or op.vjp_all is not None:
-                    grads = apply_node(node, g, tensor_mode)
-                    if not retain_graph:
-                        node.release()
-                    for nxt, gi in zip(nexts, grads):
-                        if nxt is not None and gi is not None:
-                            if nxt is follow:
-                                gnext = gi
+                        if deps is None:
+                            u = nxt._uses
+                            if u == 1:
+                                follow = nxt
                             else:
-                                old = get(nxt)
-                                buffers[nxt] = gi if old is None else old + gi
-                    grads = None
+                                d = left.get(nxt, u) - 1
+                                if d:
+                                    left[nxt] = d
+                                else:
+                                    del left[nxt]
+                                    follow = nxt
+                        else:
+                            d = deps[nxt] - 1
+                            if d:
+                                deps[nxt] = d
+                            else:
+                                del deps[nxt]
+                                follow = nxt
                 else:
-                    # apply_node, inlined for the common case (arrays, one rule per input)
-                    if node._freed:
-                        node._check_saved()
-                    versions = node._versions
-                    if versions is not None:
-                        for i, version, box in versions:
-                            if box is None:
-                                box = node._inputs[i]._vc
-                            if (0 if box is None else box[0]) != version:
-                                node._check_saved()         # raises PyTorch's in-place error
-                    vjps = op.vjps
-                    params = node._params
-                    out = node._out
-                    inputs = node._arrays
-                    if inputs is None:
-                        inputs = (None,) * len(nexts)
-                    shapes = node._shapes
-                    if follow is not None:
-                        gi = vjps[0](NF, g, out, *inputs, **params) if params else \
-                            vjps[0](NF, g, out, *inputs)
-                        if gi is not None and shapes is not None and shapes[0] is not None \
-                                and gi.shape != shapes[0]:
-                            gi = NF.sum_to(gi, shapes[0])
-                        gnext = gi
-                    else:
-                        i = 0
-                        for nxt in nexts:
-                            if nxt is not None:
-                                gi = vjps[i](NF, g, out, *inputs, **params) if params else \
-                                    vjps[i](NF, g, out, *inputs)
-                                if gi is not None:
-                                    if shapes is not None and shapes[i] is not None and \
-                                            gi.shape != shapes[i]:
-                                        gi = NF.sum_to(gi, shapes[i])
+                    for nxt in nexts:
+                        if nxt is not None:
+                            if deps is None:
+                                u = nxt._uses
+                                if u != 1:
+                                    d = left.get(nxt, u) - 1
+                                    if d:
+                                        left[nxt] = d
+                                        continue
+                                    del left[nxt]
+                                ready.append(nxt)
+                            else:
+                                d = deps[nxt] - 1
+                                if d:
+                                    deps[nxt] = d
+                                else:
+                                    del deps[nxt]
+                                    ready.append(nxt)
+                gnext = None                # the gradient for ``follow``
+                if g is not None:
+                    if node._pre_hooks:
+                        g = _run_hooks(node._pre_hooks, g, tensor_mode)
+                    if node.__class__ is AccumulateGrad:
+                        if accumulate:
+                            _accumulate(node, g, create_graph)
+                        g = None
+                        break                   # (a leaf has no input nodes)
+                    op = node.op
+                    if tensor_mode or op.vjp_all is not None:
+                        grads = apply_node(node, g, tensor_mode)
+                        if not retain_graph:
+                            node.release()
+                        for nxt, gi in zip(nexts, grads):
+                            if nxt is not None and gi is not None:
+                                if nxt is follow:
+                                    gnext = gi
+                                else:
                                     old = get(nxt)
                                     buffers[nxt] = gi if old is None else old + gi
-                            i += 1
-                    gi = old = out = inputs = None      # no stale references (_OWNED_REFS)
-                    if not retain_graph and (node._inputs is not None or
-                                             node._out is not None):
-                        node._inputs = node._arrays = node._out = node._out_fw = None
-                        node._freed = True
-            if follow is None:
-                break
-            node = follow
-            if buffers:
-                old = pop(node, None)       # (a seed given to an output inside the graph)
-                if old is not None:
-                    gnext = old if gnext is None else old + gnext
-            g = gnext
-            gnext = None
+                        grads = None
+                    else:
+                        # apply_node, inlined for the common case (arrays, a rule per input)
+                        if node._freed:
+                            node._check_saved()
+                        versions = node._versions
+                        if versions is not None:
+                            for i, version, box in versions:
+                                if box is None:
+                                    box = node._inputs[i]._vc
+                                if (0 if box is None else box[0]) != version:
+                                    node._check_saved()     # raises PyTorch's in-place error
+                        vjps = op.vjps
+                        params = node._params
+                        out = node._out
+                        inputs = node._arrays
+                        if inputs is None:
+                            inputs = (None,) * len(nexts)
+                        shapes = node._shapes
+                        if follow is not None:
+                            gi = vjps[0](NF, g, out, *inputs, **params) if params else \
+                                vjps[0](NF, g, out, *inputs)
+                            if gi is not None and shapes is not None and \
+                                    shapes[0] is not None and gi.shape != shapes[0]:
+                                gi = NF.sum_to(gi, shapes[0])
+                            gnext = gi
+                        else:
+                            i = 0
+                            for nxt in nexts:
+                                if nxt is not None:
+                                    gi = vjps[i](NF, g, out, *inputs, **params) if params \
+                                        else vjps[i](NF, g, out, *inputs)
+                                    if gi is not None:
+                                        if shapes is not None and shapes[i] is not None and \
+                                                gi.shape != shapes[i]:
+                                            gi = NF.sum_to(gi, shapes[i])
+                                        old = get(nxt)
+                                        buffers[nxt] = gi if old is None else old + gi
+                                i += 1
+                        gi = old = out = inputs = None  # no stale references (_OWNED_REFS)
+                        if not retain_graph and (node._inputs is not None or
+                                                 node._out is not None):
+                            node._inputs = node._arrays = node._out = node._out_fw = None
+                            node._freed = True
+                if follow is None:
+                    break
+                node = follow
+                if buffers:
+                    old = pop(node, None)       # (a seed given to an output inside the graph)
+                    if old is not None:
+                        gnext = old if gnext is None else old + gnext
+                        old = None
+                g = gnext
+                gnext = None
+        if deps is None and buffers:
+            # stalled: a node still waits for a consumer that is not in this graph (see
+            # above); finish with exact counts over what is left
+            frontier = list(buffers)
+            deps = _dependencies(frontier)
+            ready = [r for r in frontier if r not in deps]
+            continue
+        return
 
 
 def _run_hooks(hooks, g, tensor_mode):

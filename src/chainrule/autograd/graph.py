@@ -37,14 +37,20 @@ class RemovableHandle:
 class Node:
     """A recorded op in the graph (PyTorch's ``grad_fn``).
 
-    Attributes: ``op`` (class attribute, the rule-table entry), ``_next`` (the input
-    nodes, ``None`` for inputs that need no gradient), ``_inputs`` (saved inputs: tensors
-    or Python scalars, or ``None`` when the op saves none; ``_arrays``: the same with
-    arrays, read by first-order backward), ``_out`` (saved output array or ``None``), ``_versions`` (``(index, version, counter)`` of each saved tensor at save
-    time: index -1 is the output, whose counter is kept; an input's counter is read through
-    the input), ``_params``
-    (non-tensor arguments such as ``dim``), ``_shapes`` (input shapes when broadcasting
-    must be undone).
+    Attributes:
+      ``op``        class attribute: the rule-table entry
+      ``_next``     the input nodes, ``None`` for inputs that need no gradient
+      ``_uses``     how many edges of recorded nodes lead into this one: an upper bound of
+                    its consumers in any backward, so the engine needs no dependency pass
+                    (see ``engine._run_all``)
+      ``_inputs``   saved inputs (tensors or Python numbers), ``None`` when none are saved;
+                    ``_arrays`` the same with arrays, read by first-order backward
+      ``_out``      saved output array or ``None``
+      ``_versions`` ``(index, version, counter)`` of each saved tensor at save time: index
+                    -1 is the output, whose counter is kept; an input's counter is read
+                    through the input
+      ``_params``   non-tensor arguments such as ``dim``
+      ``_shapes``   input shapes when broadcasting must be undone
 
     >>> import chainrule as torch
     >>> x = torch.tensor([1., 2.], requires_grad=True)
@@ -52,8 +58,8 @@ class Node:
     >>> y.grad_fn.name(), y.grad_fn.next_functions[0][0].name()
     ('SumBackward0', 'MulBackward0')
     """
-    __slots__ = ("_next", "_inputs", "_arrays", "_out", "_out_fw", "_versions", "_params",
-                 "_shapes", "_pre_hooks", "_freed", "__dict__", "__weakref__")
+    __slots__ = ("_next", "_uses", "_inputs", "_arrays", "_out", "_out_fw", "_versions",
+                 "_params", "_shapes", "_pre_hooks", "_freed", "__dict__", "__weakref__")
     op = None
     _trace = None           # where the op ran (set under detect_anomaly only)
 
@@ -149,6 +155,7 @@ class AccumulateGrad(Node):
     def __init__(self, variable):
         self.variable = variable
         self._next = ()
+        self._uses = 0
         self._inputs = None
         self._arrays = None
         self._out = None

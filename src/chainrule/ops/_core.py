@@ -213,7 +213,9 @@ def apply(op, args, params=None):
         versions = None
         if n == 1:                          # one input, and it requires grad
             if vjps[0] is not None:
-                nxt = (a._node or a._grad_accumulator(),)
+                pa = a._node or a._grad_accumulator()
+                pa._uses += 1
+                nxt = (pa,)
                 if save and (op.reads is None or 0 in op.reads[0]):
                     vc = a._vc
                     versions = _V0 if vc is None or not vc[0] else ((0, vc[0], None),)
@@ -227,10 +229,15 @@ def apply(op, args, params=None):
             else:
                 node._shapes = None
         elif n == 2:
-            nxt = ((a._node or a._grad_accumulator()) if ta and a._rg and vjps[0] is not None
-                   else None,
-                   (b._node or b._grad_accumulator()) if tb and b._rg and vjps[1] is not None
-                   else None)
+            pa = (a._node or a._grad_accumulator()) if ta and a._rg and vjps[0] is not None \
+                else None
+            pb = (b._node or b._grad_accumulator()) if tb and b._rg and vjps[1] is not None \
+                else None
+            if pa is not None:
+                pa._uses += 1
+            if pb is not None:
+                pb._uses += 1
+            nxt = (pa, pb)
             if save:
                 reads = op.reads
                 if reads is None:
@@ -273,7 +280,9 @@ def apply(op, args, params=None):
             for a in args:
                 if a.__class__ is Tensor or isinstance(a, Tensor):
                     if a._rg and vjps[i] is not None:
-                        nxt.append(a._node or a._grad_accumulator())
+                        pa = a._node or a._grad_accumulator()
+                        pa._uses += 1
+                        nxt.append(pa)
                     else:
                         nxt.append(None)
                     if save:
@@ -304,6 +313,7 @@ def apply(op, args, params=None):
                 i += 1
             versions = tuple([v for v in versions if v[0] in keep]) or None
         node._next = nxt
+        node._uses = 0
         if save:
             node._inputs = args
             node._arrays = data
