@@ -51,6 +51,7 @@ def _unreduce_tf(g, dims, keepdim, shape):
 
 
 _ndarray = np.ndarray
+_add_reduce = np.add.reduce     # sum without the Python layers of np.sum / ndarray.sum
 _INT64 = np.dtype(np.int64)
 
 
@@ -107,13 +108,13 @@ def _sum_to_np(x, shape):
     if xs == shape:
         return x
     if xs[1:] == shape:
-        return x.sum(axis=0)            # a bias gradient: one leading axis (same sums)
+        return _add_reduce(x, 0)        # a bias gradient: one leading axis (same sums)
     if len(xs) == len(shape):
         # same rank: sum (keeping dims) over the axes where the target has size 1
         if shape[-1] == 1 and xs[:-1] == shape[:-1]:    # (n, k) -> (n, 1): keepdim
-            return x.sum(axis=-1, keepdims=True)
-        return x.sum(axis=tuple([i for i, s in enumerate(shape) if s == 1 and xs[i] != 1]),
-                     keepdims=True)
+            return _add_reduce(x, -1, None, None, True)
+        return _add_reduce(x, tuple([i for i, s in enumerate(shape) if s == 1 and xs[i] != 1]),
+                           None, None, True)
     lead = x.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape)
                                       if s == 1 and x.shape[i + lead] != 1)
@@ -188,7 +189,7 @@ def expand_as(x, other):
 # --- sum / mean -------------------------------------------------------------------------
 
 def _sum_fwd(x, dim, keepdim, shape):
-    return x.sum(axis=dim, keepdims=keepdim)      # the method: np.sum adds ~1.5 us
+    return _add_reduce(x, dim, None, None, keepdim)     # what np.sum/x.sum call, directly
 
 
 def _sum_op(name, bname):
@@ -495,10 +496,8 @@ def _np_reshape(x, shape):
 
 
 def _sum_np(x, dim=None, keepdim=False):
-    try:
-        return x.sum(axis=dim, keepdims=keepdim)    # the method: np.sum adds ~1.5 us
-    except AttributeError:                          # a Python number
-        return np.sum(x, axis=dim, keepdims=keepdim)
+    # np.add.reduce is what np.sum (~1.5 us of Python around it) and x.sum (~0.3 us) call
+    return _add_reduce(x, dim, None, None, keepdim)
 
 
 NF.sum_to = _sum_to_np
