@@ -322,12 +322,15 @@ TANH = unary_op("tanh", np.tanh, lambda F, out, x: 1 - out * out, save_inputs=Fa
 
 
 def _tanh_backward_np(g, out):
-    # g * (1 - out * out) with one temporary instead of three (big arrays: fewer passes)
+    # g * (1 - out * out); on big arrays with one temporary instead of three (fewer passes
+    # over memory), on small ones out of place (ufunc calls with out= cost more than the
+    # temporaries).  The same operations either way, so the same rounding
     d = out * out
-    if d.__class__ is not np.ndarray or g.dtype != d.dtype or g.shape != d.shape:
-        return g * (1 - d)                  # 0-d (NumPy scalars) or mixed dtypes/shapes
-    np.subtract(1, d, out=d)
-    np.multiply(g, d, out=d)
+    if d.size < 4096 or d.__class__ is not np.ndarray or g.dtype != d.dtype or \
+            g.shape != d.shape:
+        return g * (1 - d)                  # small, 0-d (NumPy scalars), mixed dtypes/shapes
+    np.subtract(1, d, d)
+    np.multiply(g, d, d)
     return d
 SQRT = unary_op("sqrt", np.sqrt, lambda F, out, x: 0.5 / out, save_inputs=False, save_out=True)
 ABS = unary_op("abs", np.abs, lambda F, out, x: F.sign(x))
