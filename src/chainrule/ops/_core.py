@@ -25,7 +25,7 @@ from ..autograd.graph import make_node_class
 from ..autograd.views import track_view as _track_view
 from .._tensor import vbox as _vbox
 
-__all__ = ["Op", "defop", "apply", "NF", "TF", "unary_op", "binary_op"]
+__all__ = ["Op", "defop", "apply", "apply1", "apply_ts", "NF", "TF", "unary_op", "binary_op"]
 
 _ndarray = np.ndarray
 _asarray = np.asarray
@@ -342,6 +342,115 @@ def apply(op, args, params=None):
         _forward_tangents(op, args, params, t)
         if t._fw and t._node is not None and op.save_out:
             t._node._out_fw = t._fw       # the saved output keeps its tangents
+    return t
+
+
+def apply1(op, a):
+    """``apply(op, (a,))`` for a Tensor ``a`` and an op whose forward makes a fresh array
+    from one array without parameters (elementwise math such as ``sin``): the same
+    result and node, with the general case's checks left out.  Hot path."""
+    if STATE.fw_level or STATE.anomaly:
+        return apply(op, (a,))
+    d = a._data
+    out = op.forward(d)
+    if out.__class__ is not _ndarray:
+        out = _asarray(out)         # (0-d inputs give NumPy scalars)
+    t = _new(Tensor)
+    t._data = out
+    t._rg = False
+    t._node = None
+    t._grad = None
+    t._vc = None
+    t._fw = None
+    if a._rg and STATE.enabled:
+        vjps = op.vjps
+        if vjps is None:
+            return t
+        node = _new(op.node_cls)
+        if vjps[0] is not None:
+            pa = a._node or a._grad_accumulator()
+            pa._uses += 1
+            node._next = (pa,)
+        else:
+            node._next = (None,)
+        node._uses = 0
+        versions = None
+        if op.save_inputs:
+            node._inputs = (a,)
+            node._arrays = (d,)
+            if op.reads is None or 0 in op.reads[0]:
+                vc = a._vc
+                versions = _V0 if vc is None or not vc[0] else ((0, vc[0], None),)
+        else:
+            node._inputs = node._arrays = None
+        if op.save_out:
+            node._out = out
+            vc = t._vc = [0]
+            e = ((-1, 0, vc),)
+            versions = e if versions is None else versions + e
+        else:
+            node._out = None
+        node._versions = versions
+        node._params = None
+        node._shapes = None
+        node._pre_hooks = None
+        node._freed = False
+        node._out_fw = None
+        t._node = node
+        t._rg = True
+    return t
+
+
+def apply_ts(op, a, b):
+    """``apply(op, (a, b))`` for a Tensor ``a``, a Python number ``b`` that needs no dtype
+    promotion, and an elementwise op whose forward makes a fresh array (``x * 0.9``):
+    the same result and node, with the general case's checks left out.  Hot path."""
+    if STATE.fw_level or STATE.anomaly:
+        return apply(op, (a, b))
+    d = a._data
+    out = op.forward(d, b)
+    if out.__class__ is not _ndarray:
+        out = _asarray(out)
+    t = _new(Tensor)
+    t._data = out
+    t._rg = False
+    t._node = None
+    t._grad = None
+    t._vc = None
+    t._fw = None
+    if a._rg and STATE.enabled:
+        vjps = op.vjps
+        if vjps is None or vjps[0] is None:
+            return apply(op, (a, b))    # (not the ops this is for)
+        node = _new(op.node_cls)
+        pa = a._node or a._grad_accumulator()
+        pa._uses += 1
+        node._next = (pa, None)
+        node._uses = 0
+        versions = None
+        if op.save_inputs:
+            node._inputs = (a, b)
+            node._arrays = (d, b)
+            if op.reads is None or 0 in op.reads[0]:
+                vc = a._vc
+                versions = _V0 if vc is None or not vc[0] else ((0, vc[0], None),)
+        else:
+            node._inputs = node._arrays = None
+        if op.save_out:
+            node._out = out
+            vc = t._vc = [0]
+            e = ((-1, 0, vc),)
+            versions = e if versions is None else versions + e
+        else:
+            node._out = None
+        node._versions = versions
+        node._params = None
+        node._shapes = None
+        node._pre_hooks = None
+        node._freed = False
+        node._out_fw = None
+        t._node = node
+        t._rg = True
     return t
 
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from .._dtypes import DEFAULTS, result_np_dtype, to_dtype
 from .._tensor import Tensor, wrap
-from ._core import NF, TF, apply, binary_op, defop, unary_op
+from ._core import NF, TF, apply, apply1, apply_ts, binary_op, defop, unary_op
 
 _np = np
 
@@ -86,6 +86,14 @@ def binary_args(opname, a, b, floating=False):
     if not ta and not isinstance(a, Tensor) and dt.kind != "f" and isinstance(a, float):
         pass
     return a, b
+
+
+def _unary(op, x):
+    """Run an elementwise float op (sin, exp ...): integer tensors become the default float
+    dtype first; float tensors take the short path (``apply1``)."""
+    if x.__class__ is Tensor and x._data.dtype.kind == "f":
+        return apply1(op, x)
+    return apply(op, (_floating(x),))
 
 
 def _floating(x):
@@ -177,8 +185,10 @@ def add(input, other, *, alpha=1):
         # tensors of one dtype and shape -- the operands need no promotion
         d = input._data
         c = other.__class__
-        if ((c is float or c is int) and d.dtype.kind == "f") or \
-                (c is Tensor and other._data.dtype is d.dtype and other._data.shape == d.shape):
+        if c is float or c is int:
+            if d.dtype.kind == "f":
+                return apply_ts(ADD, input, other)
+        elif c is Tensor and other._data.dtype is d.dtype and other._data.shape == d.shape:
             return apply(ADD, (input, other))
     if alpha != 1:
         other = mul(other, alpha)
@@ -196,9 +206,11 @@ def sub(input, other, *, alpha=1):
     if input.__class__ is Tensor and alpha == 1:             # fast path, as in add
         d = input._data
         c = other.__class__
-        if ((c is float or c is int) and d.dtype.kind == "f") or \
-                (c is Tensor and other._data.dtype is d.dtype and d.dtype.kind != "b"
-                 and other._data.shape == d.shape):
+        if c is float or c is int:
+            if d.dtype.kind == "f":
+                return apply_ts(SUB, input, other)
+        elif c is Tensor and other._data.dtype is d.dtype and d.dtype.kind != "b" and \
+                other._data.shape == d.shape:
             return apply(SUB, (input, other))
     if (isinstance(input, Tensor) and input._data.dtype.kind == "b") or \
             (isinstance(other, Tensor) and other._data.dtype.kind == "b"):
@@ -225,8 +237,10 @@ def mul(input, other):
     if input.__class__ is Tensor:                           # fast path, as in add
         d = input._data
         c = other.__class__
-        if ((c is float or c is int) and d.dtype.kind == "f") or \
-                (c is Tensor and other._data.dtype is d.dtype and other._data.shape == d.shape):
+        if c is float or c is int:
+            if d.dtype.kind == "f":
+                return apply_ts(MUL, input, other)
+        elif c is Tensor and other._data.dtype is d.dtype and other._data.shape == d.shape:
             return apply(MUL, (input, other))
     a, b = binary_args("mul", input, other)
     return apply(MUL, (a, b))
@@ -246,9 +260,11 @@ def div(input, other, *, rounding_mode=None):
     if input.__class__ is Tensor and rounding_mode is None:  # fast path, as in add
         d = input._data
         c = other.__class__
-        if d.dtype.kind == "f" and ((c is float or c is int) or (
-                c is Tensor and other._data.dtype is d.dtype and other._data.shape == d.shape)):
-            return apply(DIV, (input, other))
+        if d.dtype.kind == "f":
+            if c is float or c is int:
+                return apply_ts(DIV, input, other)
+            if c is Tensor and other._data.dtype is d.dtype and other._data.shape == d.shape:
+                return apply(DIV, (input, other))
     if rounding_mode is not None:
         q = div(input, other)
         r = floor(q) if rounding_mode == "floor" else trunc(q)
@@ -368,7 +384,7 @@ def exp(input):
     >>> torch.exp(torch.tensor([0., 1.]))
     tensor([1.0000, 2.7183])
     """
-    return apply(EXP, (_floating(input),))
+    return _unary(EXP, input)
 
 
 def log(input):
@@ -378,7 +394,7 @@ def log(input):
     >>> torch.log(torch.tensor([1., 4.]))
     tensor([0.0000, 1.3863])
     """
-    return apply(LOG, (_floating(input),))
+    return _unary(LOG, input)
 
 
 def sin(input):
@@ -388,7 +404,7 @@ def sin(input):
     >>> torch.sin(torch.tensor([0., 1.5708]))
     tensor([0., 1.])
     """
-    return apply(SIN, (_floating(input),))
+    return _unary(SIN, input)
 
 
 def cos(input):
@@ -398,7 +414,7 @@ def cos(input):
     >>> torch.cos(torch.tensor([0., 3.1416]))
     tensor([ 1., -1.])
     """
-    return apply(COS, (_floating(input),))
+    return _unary(COS, input)
 
 
 def tanh(input):
@@ -408,7 +424,7 @@ def tanh(input):
     >>> torch.tanh(torch.tensor([-1., 0., 1.]))
     tensor([-0.7616,  0.0000,  0.7616])
     """
-    return apply(TANH, (_floating(input),))
+    return _unary(TANH, input)
 
 
 def sqrt(input):
@@ -418,7 +434,7 @@ def sqrt(input):
     >>> torch.sqrt(torch.tensor([4., 2.]))
     tensor([2.0000, 1.4142])
     """
-    return apply(SQRT, (_floating(input),))
+    return _unary(SQRT, input)
 
 
 def sigmoid(input):
@@ -428,7 +444,7 @@ def sigmoid(input):
     >>> torch.sigmoid(torch.tensor([0.0]))
     tensor([0.5000])
     """
-    return apply(SIGMOID, (_floating(input),))
+    return _unary(SIGMOID, input)
 
 
 def relu(input):
@@ -438,6 +454,8 @@ def relu(input):
     >>> torch.relu(torch.tensor([-1., 0., 2.]))
     tensor([0., 0., 2.])
     """
+    if input.__class__ is Tensor:
+        return apply1(RELU, input)
     return apply(RELU, (_tensorize(input),))
 
 

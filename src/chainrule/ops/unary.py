@@ -21,7 +21,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ._core import NF, TF, apply, binary_op, unary_op
-from .elementwise import _floating, _tensorize, binary_args
+from .elementwise import _floating, _tensorize, _unary, binary_args
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
@@ -100,7 +100,7 @@ def tan(input):
     >>> torch.tan(torch.tensor([0.0, 0.5]))
     tensor([0.0000, 0.5463])
     """
-    return apply(TAN, (_floating(input),))
+    return _unary(TAN, input)
 
 
 def asin(input):
@@ -110,7 +110,7 @@ def asin(input):
     >>> torch.asin(torch.tensor([0.0, 1.0]))
     tensor([0.0000, 1.5708])
     """
-    return apply(ASIN, (_floating(input),))
+    return _unary(ASIN, input)
 
 
 def acos(input):
@@ -120,7 +120,7 @@ def acos(input):
     >>> torch.acos(torch.tensor([1.0, 0.0]))
     tensor([0.0000, 1.5708])
     """
-    return apply(ACOS, (_floating(input),))
+    return _unary(ACOS, input)
 
 
 def atan(input):
@@ -130,7 +130,7 @@ def atan(input):
     >>> torch.atan(torch.tensor([0.0, 1.0]))
     tensor([0.0000, 0.7854])
     """
-    return apply(ATAN, (_floating(input),))
+    return _unary(ATAN, input)
 
 
 def atan2(input, other):
@@ -157,7 +157,7 @@ def sinh(input):
     >>> torch.sinh(torch.tensor([0.0, 1.0]))
     tensor([0.0000, 1.1752])
     """
-    return apply(SINH, (_floating(input),))
+    return _unary(SINH, input)
 
 
 def cosh(input):
@@ -167,7 +167,7 @@ def cosh(input):
     >>> torch.cosh(torch.tensor([0.0, 1.0]))
     tensor([1.0000, 1.5431])
     """
-    return apply(COSH, (_floating(input),))
+    return _unary(COSH, input)
 
 
 def asinh(input):
@@ -177,7 +177,7 @@ def asinh(input):
     >>> torch.asinh(torch.tensor([0.0, 1.0]))
     tensor([0.0000, 0.8814])
     """
-    return apply(ASINH, (_floating(input),))
+    return _unary(ASINH, input)
 
 
 def atanh(input):
@@ -187,7 +187,7 @@ def atanh(input):
     >>> torch.atanh(torch.tensor([0.0, 0.5]))
     tensor([0.0000, 0.5493])
     """
-    return apply(ATANH, (_floating(input),))
+    return _unary(ATANH, input)
 
 
 def log1p(input):
@@ -247,7 +247,7 @@ def rsqrt(input):
     >>> torch.rsqrt(torch.tensor([4.0, 16.0]))
     tensor([0.5000, 0.2500])
     """
-    return apply(RSQRT, (_floating(input),))
+    return _unary(RSQRT, input)
 
 
 def square(input):
@@ -272,7 +272,7 @@ def reciprocal(input):
     >>> torch.reciprocal(torch.tensor([2.0, -4.0]))
     tensor([ 0.5000, -0.2500])
     """
-    return apply(RECIPROCAL, (_floating(input),))
+    return _unary(RECIPROCAL, input)
 
 
 def round(input, *, decimals=0):
@@ -305,7 +305,7 @@ def erf(input):
     >>> torch.erf(torch.tensor([0.0, 1.0]))
     tensor([0.0000, 0.8427])
     """
-    return apply(ERF, (_floating(input),))
+    return _unary(ERF, input)
 
 
 arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2

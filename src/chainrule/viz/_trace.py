@@ -8,8 +8,9 @@ name, its arguments (Tensors and Python scalars, as passed), its result Tensor a
 whether grad mode was on.  Calls made *inside* an op (a JVP rule under forward mode) are
 not recorded: only the program's own steps are.
 
-Nothing in the engine changes; ``record()`` swaps the module-level name ``apply`` for a
-recording wrapper in the loaded ``chainrule`` modules and puts the original back on exit.
+Nothing in the engine changes; ``record()`` swaps the module-level name ``apply`` (and
+its hot-path shortcuts ``apply1``/``apply_ts``) for a recording wrapper in the loaded
+``chainrule`` modules and puts the originals back on exit.
 """
 import sys
 
@@ -120,17 +121,22 @@ class record:
                     rec.events.append(ev)
             return out
         recording_apply._chainrule_recorder = True
+        # the hot-path shortcuts of apply (apply1, apply_ts) are routed through it too
+        swaps = {"apply": (original, recording_apply),
+                 "apply1": (_core.apply1, lambda op, a: recording_apply(op, (a,))),
+                 "apply_ts": (_core.apply_ts, lambda op, a, b: recording_apply(op, (a, b)))}
         self._patched = []
         for name, mod in list(sys.modules.items()):
-            if (name == "chainrule" or name.startswith("chainrule.")) and mod is not None \
-                    and getattr(mod, "apply", None) is original:
-                self._patched.append((mod, original))
-                mod.apply = recording_apply
+            if (name == "chainrule" or name.startswith("chainrule.")) and mod is not None:
+                for attr, (fn, replacement) in swaps.items():
+                    if getattr(mod, attr, None) is fn:
+                        self._patched.append((mod, attr, fn))
+                        setattr(mod, attr, replacement)
         _ACTIVE.append(self.recording)
         return self.recording
 
     def __exit__(self, *exc):
         _ACTIVE.remove(self.recording)
-        for mod, original in self._patched:
-            mod.apply = original
+        for mod, attr, fn in self._patched:
+            setattr(mod, attr, fn)
         return False

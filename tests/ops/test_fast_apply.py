@@ -1,0 +1,94 @@
+"""The hot-path shortcuts of ``apply`` (``apply1`` for one-tensor elementwise ops,
+``apply_ts`` for tensor-with-number ops) must record exactly what the general ``apply``
+records: the same value, node class, inputs, saved values and saved versions, so the
+backward, its in-place checks and the graph drawings cannot tell them apart."""
+import numpy as np
+import pytest
+import torch
+
+import chainrule as cr
+from chainrule.ops import elementwise as E
+from chainrule.ops import unary as U
+from chainrule.ops._core import apply, apply1, apply_ts
+
+UNARY = [E.EXP, E.LOG, E.SIN, E.COS, E.TANH, E.SQRT, E.SIGMOID, E.RELU, U.TAN, U.ASIN,
+         U.ACOS, U.ATAN, U.SINH, U.COSH, U.ASINH, U.ATANH, U.RSQRT, U.RECIPROCAL, U.ERF]
+BINARY = [E.ADD, E.SUB, E.MUL, E.DIV]
+
+
+def _fields(t):
+    n = t._node
+    if n is None:
+        return None
+    vers = tuple((i, v, None if b is None else "box") for i, v, b in (n._versions or ()))
+    return (type(n).__name__, len(n._next), n._inputs is not None,
+            None if n._arrays is None else len(n._arrays), n._out is not None, vers,
+            n._params, n._shapes)
+
+
+def _x(shape=(3,), dtype=cr.float64):
+    return cr.tensor(np.linspace(0.15, 0.85, int(np.prod(shape))).reshape(shape),
+                     dtype=dtype, requires_grad=True)
+
+
+@pytest.mark.parametrize("op", UNARY, ids=lambda o: o.name)
+@pytest.mark.parametrize("shape", [(3,), ()], ids=["vec", "0d"])
+def test_apply1_records_what_apply_records(op, shape):
+    x = _x(shape)
+    a, b = apply1(op, x), apply(op, (x,))
+    np.testing.assert_array_equal(a._data, b._data)
+    assert a._data.dtype == b._data.dtype and a._data.shape == b._data.shape
+    assert _fields(a) == _fields(b)
+    ga, = cr.autograd.grad(a.sum(), x)
+    gb, = cr.autograd.grad(b.sum(), x)
+    np.testing.assert_array_equal(ga.numpy(), gb.numpy())
+
+
+@pytest.mark.parametrize("op", BINARY, ids=lambda o: o.name)
+@pytest.mark.parametrize("number", [0.7, 3])
+def test_apply_ts_records_what_apply_records(op, number):
+    x = _x((2, 2), cr.float32)
+    a, b = apply_ts(op, x, number), apply(op, (x, number))
+    np.testing.assert_array_equal(a._data, b._data)
+    assert a._data.dtype == b._data.dtype == np.float32
+    assert _fields(a) == _fields(b)
+    def saved(t):
+        ins = t._node._inputs
+        return None if ins is None else [id(v) if isinstance(v, cr.Tensor) else v for v in ins]
+    assert saved(a) == saved(b)
+
+
+def test_fast_paths_keep_inplace_checks_like_torch():
+    # a saved output changed in place, and a saved input changed in place, both raise
+    for m in (cr, torch):
+        x = m.tensor([0.2, 0.4], dtype=m.float64, requires_grad=True)
+        y = x * 1.0
+        z = y.exp()                      # saves its output
+        z.add_(1)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            z.sum().backward()
+        y2 = x * 1.0
+        w = y2.sin()                     # saves its input
+        y2.mul_(2)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            w.sum().backward()
+        y3 = x * 1.0
+        v = y3 * 0.5                     # number operand: y3 not saved, change is fine
+        y3.mul_(2)
+        v.sum().backward()
+        assert np.allclose(x.grad.numpy(), [0.5, 0.5])
+
+
+def test_fast_paths_under_no_grad_forward_mode_and_no_grad_inputs():
+    x = _x()
+    with cr.no_grad():
+        assert cr.sin(x)._node is None and not cr.sin(x).requires_grad
+        assert (x * 2.0)._node is None
+    c = cr.tensor([0.1, 0.2, 0.3], dtype=cr.float64)
+    assert cr.tanh(c)._node is None and (c + 1)._node is None
+    import chainrule.autograd.forward_ad as fwAD
+    with fwAD.dual_level():
+        d = fwAD.make_dual(cr.tensor([0.3, 0.6], dtype=cr.float64),
+                           cr.tensor([1.0, 2.0], dtype=cr.float64))
+        t = fwAD.unpack_dual(cr.sin(d) * 3.0).tangent
+    np.testing.assert_allclose(t.numpy(), 3.0 * np.cos([0.3, 0.6]) * [1.0, 2.0])
