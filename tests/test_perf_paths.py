@@ -434,3 +434,20 @@ def test_nf_shape_helpers_match_numpy():
     assert v.shape == (2, 0)
     with pytest.raises(ValueError):
         NF.broadcast_to(np.ones(3), (2, 4))
+
+
+def test_getitem_keeps_its_own_copy_of_the_indices():
+    # changing the index tensor (or array) in place after the forward must not move the
+    # gradient (PyTorch raises for the tensor case; chainrule keeps the forward's positions)
+    for make in (lambda: cr.tensor([0, 1]), lambda: np.array([0, 1])):
+        x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        i = make()
+        j = cr.tensor([0, 0])
+        y = x[i] * 1.0
+        z = cr.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        w = z[i, j] * 1.0
+        with cr.no_grad():
+            i[0] = 2
+        (y.sum() + w.sum()).backward()
+        np.testing.assert_array_equal(x.grad.numpy(), [1.0, 1.0, 0.0])
+        np.testing.assert_array_equal(z.grad.numpy(), [[1.0, 0.0], [1.0, 0.0]])

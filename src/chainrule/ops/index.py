@@ -48,7 +48,9 @@ def normalize_index(idx, ndim=None):
             if i.dtype.kind not in "iu":
                 raise IndexError("tensors used as indices must be long, int, byte or bool "
                                  "tensors")
-            out.append(i.astype(np.intp, copy=False))
+            # a copy: the backward scatters at the forward's positions even if the index
+            # tensor/array is changed in place afterwards
+            out.append(i.astype(np.intp))
             continue
         if not (i is None or i is Ellipsis or isinstance(i, (int, slice))):
             raise IndexError(f"only integers, slices (`:`), ellipsis (`...`), None and long "
@@ -139,7 +141,7 @@ def getitem(x, idx):
             a = i._data
             if a.dtype is not _INTP or not a.ndim:
                 break
-            arrays.append(a)
+            arrays.append(a.copy())         # (kept for backward: see normalize_index)
         else:
             try:
                 return apply(GETITEM, (x,), {"idx": tuple(arrays), "shape": x._data.shape})
