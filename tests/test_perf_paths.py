@@ -451,3 +451,23 @@ def test_getitem_keeps_its_own_copy_of_the_indices():
         (y.sum() + w.sum()).backward()
         np.testing.assert_array_equal(x.grad.numpy(), [1.0, 1.0, 0.0])
         np.testing.assert_array_equal(z.grad.numpy(), [[1.0, 0.0], [1.0, 0.0]])
+
+
+def test_gather_keeps_its_own_copy_of_the_index():
+    x = cr.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    i = cr.tensor([[0], [1]])
+    y = cr.gather(x, 1, i)
+    with cr.no_grad():
+        i[0, 0] = 1
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[1.0, 0.0], [0.0, 1.0]])
+
+
+def test_max_dim_indices_are_not_the_saved_ones():
+    for keepdim in (True, False):
+        x = cr.tensor([[1.0, 2.0], [4.0, 3.0]], requires_grad=True)
+        r = x.max(dim=1, keepdim=keepdim)
+        with cr.no_grad():
+            r.indices.zero_()               # the caller's tensor, not the node's
+        r.values.sum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), [[0.0, 1.0], [1.0, 0.0]])

@@ -251,7 +251,9 @@ def gather(input, dim, index):
             [3.]])
     """
     d = _dim(dim, input._data.ndim, "gather")
-    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+    # a copy (np.array): the backward must scatter at the forward's positions even if the
+    # index is changed in place afterwards
+    idx = np.array(index._data if isinstance(index, Tensor) else index)
     if idx.dtype.kind not in "iu":
         raise RuntimeError(f"gather(): Expected dtype int64 for index, got {idx.dtype}")
     if idx.ndim != input._data.ndim:

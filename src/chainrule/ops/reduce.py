@@ -375,7 +375,9 @@ def _extreme(name, input, dim, keepdim, other):
         idx = idx.astype(np.int64)
     values = apply(MAX_DIM if name == "max" else MIN_DIM, (x,),
                    {"idx": idx, "dim": d, "keepdim": keepdim})
-    indices = wrap(idx if keepdim else idx.squeeze(d))
+    # the returned indices are a copy: the node keeps idx, which an in-place change of
+    # the result must not move
+    indices = wrap(idx.copy() if keepdim else idx.squeeze(d).copy())
     return (MaxMin if name == "max" else _MinResult)(values, indices)
 
 
