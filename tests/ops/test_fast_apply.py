@@ -92,3 +92,16 @@ def test_fast_paths_under_no_grad_forward_mode_and_no_grad_inputs():
                            cr.tensor([1.0, 2.0], dtype=cr.float64))
         t = fwAD.unpack_dual(cr.sin(d) * 3.0).tangent
     np.testing.assert_allclose(t.numpy(), 3.0 * np.cos([0.3, 0.6]) * [1.0, 2.0])
+
+
+@pytest.mark.parametrize("which", ["sort", "topk"])
+def test_changing_returned_indices_does_not_move_the_gradient(which):
+    x = cr.tensor([[3.0, 1.0, 2.0], [0.5, 2.5, 1.5]], dtype=cr.float64, requires_grad=True)
+    r = cr.sort(x, dim=1) if which == "sort" else cr.topk(x, 2, dim=1)
+    w = cr.tensor(np.arange(r.values.numel(), dtype=np.float64).reshape(r.values.shape) + 1)
+    r.indices.zero_()
+    (r.values * w).sum().backward()
+    xt = torch.tensor(x.detach().numpy(), requires_grad=True)
+    rt = torch.sort(xt, dim=1) if which == "sort" else torch.topk(xt, 2, dim=1)
+    (rt.values * torch.tensor(w.numpy())).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), xt.grad.numpy())

@@ -77,7 +77,9 @@ def sort(input, dim=-1, descending=False, stable=False):
     else:
         idx = _order(x._data, d, bool(descending)).astype(np.int64, copy=False)
     values = apply(SORT, (x,), {"idx": idx, "dim": d})
-    return SortResult(values, wrap(idx))
+    # the node keeps idx: the caller gets its own copy, so changing the returned indices in
+    # place cannot move the gradient
+    return SortResult(values, wrap(idx.copy()))
 
 
 def argsort(input, dim=-1, descending=False, stable=False):
@@ -125,4 +127,4 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
         order = _order(x._data, d, bool(largest))
         idx = np.take(order, np.arange(k), axis=d).astype(np.int64, copy=False)
     values = apply(TOPK, (x,), {"idx": idx, "dim": d})
-    return TopkResult(values, wrap(idx))
+    return TopkResult(values, wrap(idx.copy()))     # (own copy, as in sort)
