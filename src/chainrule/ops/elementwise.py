@@ -339,13 +339,11 @@ TANH = unary_op("tanh", np.tanh, lambda F, out, x: 1 - out * out, save_inputs=Fa
 
 
 def _tanh_backward_np(g, out):
-    # g * (1 - out * out); on big arrays with one temporary instead of three (fewer passes
-    # over memory), on small ones out of place (ufunc calls with out= cost more than the
-    # temporaries).  The same operations either way, so the same rounding
+    # g * (1 - out * out) with one temporary instead of three; out= given positionally
+    # (the keyword form costs more than a temporary on small arrays)
     d = out * out
-    if d.size < 4096 or d.__class__ is not np.ndarray or g.dtype != d.dtype or \
-            g.shape != d.shape:
-        return g * (1 - d)                  # small, 0-d (NumPy scalars), mixed dtypes/shapes
+    if d.__class__ is not np.ndarray or g.dtype != d.dtype or g.shape != d.shape:
+        return g * (1 - d)                  # 0-d (NumPy scalars) or mixed dtypes/shapes
     np.subtract(1, d, d)
     np.multiply(g, d, d)
     return d
