@@ -31,11 +31,13 @@ def _r(fn):
 
 # the hot binary operators are the op functions themselves (one call less per op)
 Tensor.__add__ = E.add
-Tensor.__radd__ = _r(E.add)
+# number + tensor and number * tensor: as PyTorch, the tensor is the op's first input
+# (grad_fn.next_functions order); the values are the same (IEEE + and * commute)
+Tensor.__radd__ = E.add
 Tensor.__sub__ = E.sub
 Tensor.__rsub__ = _r(E.sub)
 Tensor.__mul__ = E.mul
-Tensor.__rmul__ = _r(E.mul)
+Tensor.__rmul__ = E.mul
 Tensor.__truediv__ = E.div
 
 

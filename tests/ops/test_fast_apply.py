@@ -105,3 +105,20 @@ def test_changing_returned_indices_does_not_move_the_gradient(which):
     rt = torch.sort(xt, dim=1) if which == "sort" else torch.topk(xt, 2, dim=1)
     (rt.values * torch.tensor(w.numpy())).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), xt.grad.numpy())
+
+
+@pytest.mark.parametrize("expr", [lambda x: 2 * x, lambda x: 2.5 + x, lambda x: x * 2,
+                                  lambda x: np.float64(3.0) * x, lambda x: 2 / x,
+                                  lambda x: 3 * x.double()],
+                         ids=["rmul", "radd", "mul", "np-rmul", "rdiv", "rmul-double"])
+def test_reflected_operators_order_inputs_like_torch(expr):
+    # (number - tensor is RsubBackward1 in PyTorch, SubBackward0 here: a known naming gap)
+    def sig(m):
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        y = expr(x)
+        kinds = tuple(None if n is None else type(n).__name__
+                      for n, _ in y.grad_fn.next_functions)
+        y.sum().backward()
+        return type(y.grad_fn).__name__, kinds, str(y.dtype), y.detach().numpy().tolist(), \
+            x.grad.numpy().tolist()
+    assert sig(cr) == sig(torch)
