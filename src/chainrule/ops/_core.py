@@ -404,7 +404,10 @@ def apply1(op, a):
 def apply_ts(op, a, b):
     """``apply(op, (a, b))`` for a Tensor ``a``, a Python number ``b`` that needs no dtype
     promotion, and an elementwise op whose forward makes a fresh array (``x * 0.9``):
-    the same result and node, with the general case's checks left out.  Hot path."""
+    the same result and node, with the general case's checks left out.  Hot path.
+
+    (``apply1`` and this repeat each other on purpose: one function with an optional
+    second operand measured ~2 % more instructions per op on the elementwise chain.)"""
     if STATE.fw_level or STATE.anomaly:
         return apply(op, (a, b))
     d = a._data
