@@ -122,3 +122,28 @@ def test_reflected_operators_order_inputs_like_torch(expr):
         return type(y.grad_fn).__name__, kinds, str(y.dtype), y.detach().numpy().tolist(), \
             x.grad.numpy().tolist()
     assert sig(cr) == sig(torch)
+
+
+@pytest.mark.parametrize("which", ["scatter_add", "index_select", "gather"])
+def test_changing_the_index_tensor_after_the_op_does_not_move_the_gradient(which):
+    # PyTorch raises here (the index is saved and version-checked); chainrule keeps its
+    # own copy of the index, so the gradient is the one of the op as it ran
+    def run(m, change):
+        x = m.tensor([[1., 2., 3.], [4., 5., 6.]], dtype=m.float64, requires_grad=True)
+        src = m.tensor([[10., 20., 30.], [40., 50., 60.]], dtype=m.float64,
+                       requires_grad=True)
+        idx = m.tensor([[0, 1, 2], [2, 0, 1]])
+        w = m.tensor(np.arange(6.).reshape(2, 3) + 1)
+        y = {"scatter_add": lambda: m.scatter_add(x, 1, idx, src),
+             "index_select": lambda: m.index_select(x, 1, idx[0]),
+             "gather": lambda: m.gather(x, 1, idx)}[which]()
+        if change:
+            idx.zero_()
+        (y * w).sum().backward()
+        return [None if t.grad is None else t.grad.numpy() for t in (x, src)]
+    mine = run(cr, change=True)
+    ref = run(torch, change=False)          # torch's gradient of the op as it ran
+    for a, b in zip(mine, ref):
+        assert (a is None) == (b is None)
+        if a is not None:
+            np.testing.assert_array_equal(a, b)

@@ -52,7 +52,9 @@ def _index_array(name, index):
         raise RuntimeError(f"{name}(): Expected dtype int64 for index, got "
                            f"{'torch.' + str(idx.dtype) if idx.dtype.kind == 'f' else idx.dtype}"
                            f". Convert it with index.long().")
-    return idx.astype(np.intp, copy=False)
+    # always a copy: the node keeps it, so changing the index tensor in place after the op
+    # must not move the gradient (sharing it did, silently)
+    return idx.astype(np.intp, copy=True)
 
 
 # --- scatter_add ----------------------------------------------------------------------------
