@@ -52,6 +52,12 @@ def test_apply_ts_records_what_apply_records(op, number):
     np.testing.assert_array_equal(a._data, b._data)
     assert a._data.dtype == b._data.dtype == np.float32
     assert _fields(a) == _fields(b)
+    if op.save_inputs and op.reads is not None and 0 not in op.reads[0]:
+        # x * 0.9 keeps only the number (PyTorch saves only the scalar too)
+        assert a._node._inputs == (None, number) == b._node._inputs
+    ga, = cr.autograd.grad(a.sum(), x, create_graph=True)
+    gb, = cr.autograd.grad(b.sum(), x, create_graph=True)
+    np.testing.assert_array_equal(ga.detach().numpy(), gb.detach().numpy())
     def saved(t):
         ins = t._node._inputs
         return None if ins is None else [id(v) if isinstance(v, cr.Tensor) else v for v in ins]

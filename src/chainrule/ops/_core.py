@@ -317,6 +317,12 @@ def apply(op, args, params=None):
         if save:
             node._inputs = args
             node._arrays = data
+            if n == 2 and op.reads is not None and \
+                    ((ta and (cb is float or cb is int) and 0 not in keep) or
+                     (tb and (ca is float or ca is int) and 1 not in keep)):
+                # tensor with a number whose rules read only the number (x * 0.9): keep the
+                # number alone, as PyTorch does (and as apply_ts does)
+                node._inputs = node._arrays = (None, b) if ta else (a, None)
         else:
             node._inputs = node._arrays = None
         if op.save_out:
@@ -432,11 +438,16 @@ def apply_ts(op, a, b):
         node._uses = 0
         versions = None
         if op.save_inputs:
-            node._inputs = (a, b)
-            node._arrays = (d, b)
-            if op.reads is None or 0 in op.reads[0]:
+            reads = op.reads
+            if reads is None or 0 in reads[0]:
+                node._inputs = (a, b)
+                node._arrays = (d, b)
                 vc = a._vc
                 versions = _V0 if vc is None or not vc[0] else ((0, vc[0], None),)
+            else:
+                # a's rule reads only the number (x * 0.9, x / 2): keep the number alone,
+                # as PyTorch does; ``a`` is not kept alive by the graph
+                node._inputs = node._arrays = (None, b)
         else:
             node._inputs = node._arrays = None
         if op.save_out:
