@@ -36,21 +36,34 @@ def _target_shape(opname, x, shape):
     if shape.count(-1) > 1:
         raise RuntimeError(f"{opname}: only one dimension can be inferred (got shape "
                            f"{list(shape)})")
-    known = 1
-    for s in shape:
-        if s != -1:
-            if s < 0:
-                raise RuntimeError(f"{opname}: invalid shape dimension {s}")
-            known *= s
-    if -1 in shape:
-        if known == 0 or n % known:
-            raise RuntimeError(f"{opname}: shape '{list(shape)}' is invalid for input of size "
-                               f"{n}. The known dimensions must divide the number of elements.")
-        shape = tuple(n // known if s == -1 else s for s in shape)
-    elif known != n:
+    resolved, problem = infer_sizes(shape, n)
+    if problem == "divide":
+        raise RuntimeError(f"{opname}: shape '{list(shape)}' is invalid for input of size "
+                           f"{n}. The known dimensions must divide the number of elements.")
+    if problem == "product":
         raise RuntimeError(f"{opname}: shape '{list(shape)}' is invalid for input of size {n}. "
                            f"The new shape must have the same number of elements.")
-    return shape
+    if problem is not None:
+        raise RuntimeError(f"{opname}: invalid shape dimension {problem}")
+    return resolved
+
+
+def infer_sizes(sizes, n):
+    """``sizes`` (at most one -1) with the -1 resolved so that the product is ``n``.
+    Returns ``(sizes, None)``, or ``(None, problem)`` for the caller to word: a negative
+    size, ``"divide"`` (the known sizes don't divide ``n``) or ``"product"`` (no -1 and the
+    product is not ``n``)."""
+    known = 1
+    for k in sizes:
+        if k != -1:
+            if k < 0:
+                return None, k
+            known *= k
+    if -1 in sizes:
+        if known == 0 or n % known:
+            return None, "divide"
+        return tuple(n // known if k == -1 else k for k in sizes), None
+    return (sizes, None) if known == n else (None, "product")
 
 
 def reshape(input, *shape):

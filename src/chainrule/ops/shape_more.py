@@ -15,7 +15,7 @@ from ._core import apply
 from .elementwise import sub, trunc
 from .index import SELECT, SLICE
 from .index_more import _as_tensor
-from .shape import _sizes, permute, reshape
+from .shape import _sizes, infer_sizes, permute, reshape
 
 __all__ = ["select", "movedim", "moveaxis", "unflatten", "tensor_split", "hsplit", "vsplit",
            "dsplit", "frac"]
@@ -126,23 +126,18 @@ def unflatten(input, dim, sizes):
     if sizes.count(-1) > 1:
         raise RuntimeError(f"unflatten: only one dimension can be inferred, got sizes "
                            f"{list(sizes)}")
-    known = 1
-    for k in sizes:
-        if k != -1:
-            if k < 0:
-                raise RuntimeError(f"unflatten: invalid size {k} in sizes {list(sizes)}; "
-                                   f"sizes must be non-negative or -1")
-            known *= k
-    if -1 in sizes:
-        if known == 0 or n % known:
-            raise RuntimeError(f"unflatten: sizes {list(sizes)} cannot make dimension {d} of "
-                               f"size {n}; the known sizes must divide {n}")
-        sizes = tuple(n // known if k == -1 else k for k in sizes)
-    elif known != n:
+    resolved, problem = infer_sizes(sizes, n)
+    if problem == "divide":
+        raise RuntimeError(f"unflatten: sizes {list(sizes)} cannot make dimension {d} of "
+                           f"size {n}; the known sizes must divide {n}")
+    if problem == "product":
         raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the "
                            f"size of dim {dim} ({n}) in the input tensor; their product must "
                            f"be {n}")
-    return reshape(x, s[:d] + sizes + s[d + 1:])
+    if problem is not None:
+        raise RuntimeError(f"unflatten: invalid size {problem} in sizes {list(sizes)}; "
+                           f"sizes must be non-negative or -1")
+    return reshape(x, s[:d] + resolved + s[d + 1:])
 
 
 # --- tensor_split / hsplit / vsplit / dsplit -------------------------------------------------
