@@ -372,10 +372,6 @@ TRUNC = unary_op("trunc", np.trunc, lambda F, out, x: F.zeros_like(out), save_in
                  save_out=True)
 
 
-def _unary(op, x):
-    return apply(op, (_floating(x),))
-
-
 def exp(input):
     """Elementwise ``e ** input``.
 

@@ -639,7 +639,6 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     if ord in ("nuc", 2, -2):
         # singular values: square roots of the Gram matrix's eigenvalues
         from .elementwise import sqrt
-        from .reduce import sum as _sum
         from .shape import unsqueeze
         sv = sqrt(_singular_values_squared(x, d0, d1))
         if ord == "nuc":
