@@ -312,8 +312,9 @@ def _run_all(roots, buffers, tensor_mode, retain_graph, accumulate, create_graph
     is finished with exact counts from a dependency pass (``_dependencies``).  Several
     outputs use exact counts from the start.
 
-    A node whose only input node has no other consumer left (a link of a chain) hands its
-    gradient straight to that node, without the ``ready`` list and the buffer dict."""
+    A node hands the gradient for its first input node that becomes ready (the only one,
+    in a chain) straight to that node and runs it next, without the ``ready`` list and the
+    buffer dict."""
     if _NF is None:
         _late_imports()
     NF = _NF
@@ -353,6 +354,8 @@ def _run_all(roots, buffers, tensor_mode, retain_graph, accumulate, create_graph
                                 del left[nxt]
                                 follow = nxt
                 else:
+                    # the first input node that becomes ready is followed too (x * 0.9 has
+                    # nexts (x's node, None)); any others wait in ``ready``
                     for nxt in nexts:
                         if nxt is not None:
                             u = nxt._uses
@@ -362,7 +365,10 @@ def _run_all(roots, buffers, tensor_mode, retain_graph, accumulate, create_graph
                                     left[nxt] = d
                                     continue
                                 del left[nxt]
-                            ready.append(nxt)
+                            if follow is None:
+                                follow = nxt
+                            else:
+                                ready.append(nxt)
                 gnext = None                # the gradient for ``follow``
                 if g is not None:
                     if node._pre_hooks:
@@ -379,8 +385,8 @@ def _run_all(roots, buffers, tensor_mode, retain_graph, accumulate, create_graph
                             node.release()
                         for nxt, gi in zip(nexts, grads):
                             if nxt is not None and gi is not None:
-                                if nxt is follow:
-                                    gnext = gi
+                                if nxt is follow:       # (twice for x * x)
+                                    gnext = gi if gnext is None else gnext + gi
                                 else:
                                     old = get(nxt)
                                     buffers[nxt] = gi if old is None else old + gi
@@ -403,7 +409,7 @@ def _run_all(roots, buffers, tensor_mode, retain_graph, accumulate, create_graph
                         if inputs is None:
                             inputs = (None,) * len(nexts)
                         shapes = node._shapes
-                        if follow is not None:
+                        if follow is not None and len(nexts) == 1:
                             gi = vjps[0](NF, g, out, *inputs, **params) if params else \
                                 vjps[0](NF, g, out, *inputs)
                             if gi is not None and shapes is not None and \
@@ -420,8 +426,11 @@ def _run_all(roots, buffers, tensor_mode, retain_graph, accumulate, create_graph
                                         if shapes is not None and shapes[i] is not None and \
                                                 gi.shape != shapes[i]:
                                             gi = NF.sum_to(gi, shapes[i])
-                                        old = get(nxt)
-                                        buffers[nxt] = gi if old is None else old + gi
+                                        if nxt is follow:       # (twice for x * x)
+                                            gnext = gi if gnext is None else gnext + gi
+                                        else:
+                                            old = get(nxt)
+                                            buffers[nxt] = gi if old is None else old + gi
                                 i += 1
                         gi = old = out = inputs = None  # no stale references (_OWNED_REFS)
                         if not retain_graph and (node._inputs is not None or
