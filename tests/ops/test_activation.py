@@ -250,3 +250,34 @@ def test_inplace_activation_on_graph_tensor_backpropagates_like_torch(name):
         (x * x).sum().backward()
         grads.append(a.grad.numpy())
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape", [(5,), (), (2, 5)], ids=["vector", "0-d", "matrix"])
+def test_relu_gradient_is_thresholded_not_multiplied(dtype, shape):
+    # PyTorch's threshold_backward: where(out <= 0, +0, g).  A product with a 0/1 mask would
+    # give -0 (printed "-0.") for a negative g, NaN for an inf/NaN g at an inactive unit, and
+    # 0 where the output is NaN; the bits must match, in reverse mode, double backward and
+    # forward mode
+    x0 = np.array([-1.0, 2.0, -3.0, np.nan, 0.0])
+    g0 = np.array([-1.0, -1.0, np.nan, 5.0, -np.inf])
+    if shape == ():
+        x0, g0 = x0[0], g0[0]
+    elif shape == (2, 5):
+        x0, g0 = np.stack([x0, x0[::-1]]), np.stack([g0, -g0])
+    res = []
+    for m in (cr, torch):
+        fa = m.autograd.forward_ad
+        dt = getattr(m, dtype)
+        x = m.tensor(x0, dtype=dt, requires_grad=True)
+        g = m.tensor(g0, dtype=dt, requires_grad=True)
+        m.relu(x).backward(g)
+        gx, = m.autograd.grad(m.relu(x), x, g, create_graph=True)
+        ggx, = m.autograd.grad(gx, g, m.ones_like(gx))     # d(gx)/dg: the mask
+        with fa.dual_level():
+            tan = fa.unpack_dual(m.relu(fa.make_dual(x.detach(), g.detach()))).tangent
+        res.append([v.detach().numpy() for v in (x.grad, gx, ggx, tan)])
+    for mine, ref in zip(*res):
+        assert mine.dtype == ref.dtype and mine.shape == ref.shape
+        np.testing.assert_array_equal(mine, ref)
+        np.testing.assert_array_equal(np.signbit(mine), np.signbit(ref))

@@ -112,16 +112,19 @@ def defop(name, forward, vjps=None, jvp=None, **kw):
     return op
 
 
-def unary_op(name, forward, deriv, save_inputs=True, save_out=False, vjp=None, **kw):
+def unary_op(name, forward, deriv, save_inputs=True, save_out=False, vjp=None, jvp=None,
+             **kw):
     """An elementwise op ``y = f(x)`` from its derivative ``deriv(F, out, x) -> f'(x)``:
-    VJP is ``g * f'(x)`` and JVP ``t * f'(x)``.  ``vjp``: the same VJP written out as
-    ``vjp(F, g, out, x)`` (saves a call per backward step on hot ops)."""
+    VJP is ``g * f'(x)`` and JVP ``t * f'(x)``.  ``vjp``/``jvp``: the same rules written
+    out as ``vjp(F, g, out, x)``/``jvp(F, tangents, out, x)`` (a call less per step on hot
+    ops, or a form that is not a plain product, as relu's)."""
     if vjp is None:
         def vjp(F, g, out, x, **p):
             return g * deriv(F, out, x, **p)
 
-    def jvp(F, tangents, out, x, **p):
-        return tangents[0] * deriv(F, out, x, **p)
+    if jvp is None:
+        def jvp(F, tangents, out, x, **p):
+            return tangents[0] * deriv(F, out, x, **p)
     return defop(name, forward, (vjp,), jvp, save_inputs=save_inputs, save_out=save_out, **kw)
 
 

@@ -360,7 +360,8 @@ def _sigmoid_np(x):
 SIGMOID = unary_op("sigmoid", _sigmoid_np, lambda F, out, x: out * (1 - out),
                    save_inputs=False, save_out=True)
 RELU = unary_op("relu", lambda x: np.maximum(x, 0), lambda F, out, x: out > 0,
-                save_inputs=False, save_out=True, vjp=lambda F, g, out, x: F.relu_backward(g, out))
+                save_inputs=False, save_out=True, vjp=lambda F, g, out, x: F.relu_backward(g, out),
+                jvp=lambda F, t, out, x: F.relu_backward(t[0], out))
 # zero-gradient elementwise ops: their derivative is 0 almost everywhere
 SIGN = unary_op("sign", np.sign, lambda F, out, x: F.zeros_like(out), save_inputs=False,
                 save_out=True)
@@ -902,8 +903,23 @@ NF.exp, NF.log, NF.sin, NF.cos, NF.tanh, NF.sqrt, NF.sign = (
 NF.abs, NF.where, NF.maximum, NF.minimum = np.abs, np.where, np.maximum, np.minimum
 NF.sigmoid = _sigmoid_np
 NF.tanh_backward = _tanh_backward_np
-# g * (out > 0): the mask cast to g's dtype first (float * bool is a slower mixed loop)
-NF.relu_backward = lambda g, out: g * (out > 0).astype(g.dtype)
+_SAME_WIDTH_INT = {2: np.int16, 4: np.int32, 8: np.int64}
+
+
+def _relu_backward_np(g, out):
+    """PyTorch's threshold_backward: ``g`` where ``out > 0`` fails to hold as ``out <= 0``,
+    else +0 -- so a NaN output passes ``g``, and an inactive unit gives +0 even for a
+    negative, inf or NaN ``g`` (``g * mask`` would give -0 or NaN there).  Branch-free:
+    the bits of ``g`` AND a mask of all ones (``out <= 0`` false) or all zeros."""
+    it = _SAME_WIDTH_INT.get(g.dtype.itemsize)
+    if g.dtype.kind != "f" or it is None or g.shape != out.shape or g.ndim == 0:
+        return np.where(out <= 0, np.zeros((), g.dtype), g)
+    bits = np.add(out <= 0, -1, dtype=it)       # False -> -1 (all ones), True -> 0
+    np.bitwise_and(bits, g.view(it), out=bits)
+    return bits.view(g.dtype)
+
+
+NF.relu_backward = _relu_backward_np
 NF.zeros_like, NF.ones_like = np.zeros_like, np.ones_like
 
 
@@ -923,7 +939,7 @@ TF.exp, TF.log, TF.sin, TF.cos, TF.tanh, TF.sqrt, TF.sign = exp, log, sin, cos, 
 TF.abs, TF.maximum, TF.minimum, TF.sigmoid = abs, maximum, minimum, sigmoid
 TF.floor = floor
 TF.tanh_backward = lambda g, out: g * (1 - out * out)
-TF.relu_backward = lambda g, out: g * (out > 0)
+TF.relu_backward = lambda g, out: _tf_where(out <= 0, 0., g)     # (as _relu_backward_np)
 TF.ge = ge
 
 
