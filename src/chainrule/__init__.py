@@ -48,6 +48,8 @@ from .ops.linalg_more import (det, diag, diag_embed, diagonal, einsum, ger, inve
                               tensordot, trace, tril, triu)
 from .ops.index_more import (chunk, flip, fliplr, flipud, index_select, masked_fill, meshgrid,
                              narrow, roll, scatter_add, split, tile, unbind)
+from .ops.index_more import (index_add, index_copy, index_fill, masked_scatter, scatter, take,
+                             take_along_dim)
 from .ops.shape_more import (dsplit, frac, hsplit, moveaxis, movedim, select, tensor_split,
                              unflatten, vsplit)
 from . import linalg  # noqa: E402  (chainrule.linalg)

@@ -555,6 +555,11 @@ def _linalg_index_methods():
                  "split", "chunk", "narrow", "unbind"):
         _method(name, getattr(IM, name))
     Tensor.scatter_add_ = inplace("scatter_add_", IM.scatter_add)
+    for name in ("take", "take_along_dim", "scatter", "index_add", "index_copy", "index_fill",
+                 "masked_scatter"):
+        _method(name, getattr(IM, name))
+    for name in ("scatter", "index_add", "index_copy", "index_fill", "masked_scatter"):
+        _method(name + "_", inplace(name + "_", getattr(IM, name)))
     Tensor.tile = lambda self, *dims: IM.tile(self, dims[0] if len(dims) == 1 else dims)
     Tensor.tile.__doc__ = IM.tile.__doc__
     Tensor.split = lambda self, split_size, dim=0: IM.split(self, split_size, dim)

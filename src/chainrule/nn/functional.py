@@ -4,7 +4,7 @@ from ..ops.activation import elu, gelu, leaky_relu, logsigmoid, silu, softplus  
 from ..ops.activation import functional_log_softmax as log_softmax  # noqa: F401
 from ..ops.activation import functional_softmax as softmax  # noqa: F401
 from ..ops.activation import _inplace
-from ..ops.index_more import pad  # noqa: F401
+from ..ops.index_more import embedding, pad  # noqa: F401
 
 
 def relu(input, inplace=False):

@@ -652,3 +652,589 @@ TF.flip = lambda x, dims: apply(FLIP, (x,), {"dims": dims})
 TF.roll = lambda x, shifts, dims: apply(ROLL, (x,), {"shifts": shifts, "dims": dims})
 TF.repeat = lambda x, sizes: apply(REPEAT, (x,), {"sizes": sizes, "src": x._data.shape})
 TF.pad_constant = lambda x, widths: apply(CONSTANT_PAD, (x,), {"widths": widths, "value": 0})
+
+
+# --- take / take_along_dim / scatter / index_add / index_copy / index_fill / masked_scatter
+# --- / embedding ----------------------------------------------------------------------------
+#
+# Reads at integer positions (take, embedding) are ``x[idx]`` with a tuple of index arrays:
+# their transpose scatter-adds into zeros (repeated indices add up).  Writes (scatter,
+# index_copy, index_fill, masked_scatter) zero the written positions of the gradient for
+# the input and read them for the source.  The index is a param (a private copy), never a
+# differentiable input.
+
+_TORCH_TYPE = {"float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char",
+               "int16": "Short", "int32": "Int", "int64": "Long", "uint8": "Byte",
+               "bool": "Bool"}
+
+
+def _index_of(name, index, allowed=("int64",), exc=RuntimeError, expected="a long tensor"):
+    """A private intp copy of ``index`` after PyTorch's dtype check for op ``name``."""
+    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+    if idx.dtype.name not in allowed:
+        got = _TORCH_TYPE.get(idx.dtype.name, idx.dtype.name)
+        raise exc(f"{name}(): Expected {expected} for index, but got {got}. Convert the "
+                  f"index with index.long().")
+    return idx.astype(np.intp, copy=True)
+
+
+def _same_dtype(name, x, src, what="source"):
+    if src._data.dtype != x._data.dtype:
+        a = _TORCH_TYPE.get(x._data.dtype.name, x._data.dtype.name)
+        b = _TORCH_TYPE.get(src._data.dtype.name, src._data.dtype.name)
+        raise RuntimeError(f"{name}(): self and {what} expected to have the same dtype, but got "
+                           f"(self) {a} and ({what}) {b}. Convert the {what} with "
+                           f".to(self.dtype).")
+
+
+def _slot(d, idx):
+    """The index tuple addressing the positions ``idx`` (1-D) along dimension ``d``."""
+    return (slice(None),) * d + (idx,)
+
+
+def _vector_index(name, idx, exc, text):
+    if idx.ndim > 1:
+        raise exc(f"{name}(): {text} (got an index of {idx.ndim} dimensions, shape "
+                  f"{list(idx.shape)}). Flatten it with index.reshape(-1).")
+    return idx.reshape(-1)
+
+
+def _in_bounds(name, idx, n, d, exc, allow_negative=False):
+    if not idx.size:
+        return idx
+    lo = -n if allow_negative else 0
+    bad = idx[(idx < lo) | (idx >= n)]
+    if bad.size:
+        raise exc(f"{name}(): index {int(bad[0])} is out of bounds for dimension {d} with size "
+                  f"{n}; valid indices are {lo}..{n - 1}.")
+    return np.where(idx < 0, idx + n, idx) if allow_negative else idx
+
+
+# take ----------------------------------------------------------------------------------------
+
+TAKE = gather_op("take", "TakeBackward0")
+
+
+def take(input, index):
+    """The elements of ``input`` at ``index`` as if ``input`` were flattened; the result has
+    ``index``'s shape.  Negative indices count from the end; the gradient of repeated
+    indices adds up.
+
+    >>> import chainrule as torch
+    >>> torch.take(torch.tensor([[1., 2.], [3., 4.]]), torch.tensor([[3, 0], [0, -3]]))
+    tensor([[4., 1.],
+            [1., 2.]])
+    """
+    x = _as_tensor(input)
+    idx = _index_of("take", index)
+    n = x._data.size
+    if n == 0 and idx.size:
+        raise IndexError("take(): tried to take from an empty tensor; the index must be empty "
+                         "too.")
+    bad = idx[(idx < -n) | (idx >= n)]
+    if bad.size:
+        raise IndexError(f"take(): out of range: tried to access index {int(bad.flat[0])} on a "
+                         f"tensor of {n} elements (valid: {-n}..{n - 1}).")
+    idx = np.where(idx < 0, idx + n, idx)
+    shape = x._data.shape
+    if x._data.ndim == 0:
+        from .shape import reshape
+        return apply(TAKE, (reshape(x, (1,)),), {"idx": (idx,), "shape": (1,)})
+    return apply(TAKE, (x,), {"idx": np.unravel_index(idx, shape), "shape": shape})
+
+
+def take_along_dim(input, indices, dim=None):
+    """The values of ``input`` at ``indices`` along ``dim`` (``gather`` after broadcasting
+    ``input`` and ``indices`` in the other dimensions); with ``dim=None`` both are
+    flattened first.
+
+    >>> import chainrule as torch
+    >>> x = torch.tensor([[10., 30., 20.], [60., 40., 50.]])
+    >>> torch.take_along_dim(x, x.argmax(1, keepdim=True), dim=1)
+    tensor([[30.],
+            [60.]])
+    >>> torch.take_along_dim(x, torch.tensor([5, 0]))
+    tensor([50., 10.])
+    """
+    from .index import gather
+    from .reduce import broadcast_to
+    from .shape import reshape
+    x = _as_tensor(input)
+    idx = _index_of("torch.take_along_dim", indices,
+                    expected="dtype of indices to be Long")
+    if dim is None:
+        x = reshape(x, (-1,))
+        idx = idx.reshape(-1)
+        d = 0
+    else:
+        if x._data.ndim != idx.ndim:
+            raise RuntimeError(f"torch.take_along_dim(): input and indices should have the same "
+                               f"number of dimensions, but got {x._data.ndim} dimensions for "
+                               f"input, and {idx.ndim} dimensions for indices. Add or remove "
+                               f"size-1 dimensions with unsqueeze()/squeeze().")
+        if x._data.ndim == 0:
+            raise IndexError(f"take_along_dim(): Dimension specified as {dim} but tensor has no "
+                             f"dimensions; pass dim=None for a 0-d tensor.")
+        d = _dim(dim, x._data.ndim, "take_along_dim")
+        xs, js = list(x._data.shape), list(idx.shape)
+        xs[d] = js[d] = 1
+        try:
+            b = list(np.broadcast_shapes(tuple(xs), tuple(js)))
+        except ValueError:
+            raise RuntimeError(f"take_along_dim(): input {list(x._data.shape)} and indices "
+                               f"{list(idx.shape)} must be broadcastable apart from dimension "
+                               f"{d}.") from None
+        xb = tuple(b[:d] + [x._data.shape[d]] + b[d + 1:])
+        jb = tuple(b[:d] + [idx.shape[d]] + b[d + 1:])
+        if xb != x._data.shape:
+            x = broadcast_to(x, xb)
+        idx = np.broadcast_to(idx, jb).copy()
+    n = x._data.shape[d]
+    idx = _in_bounds("take_along_dim", idx, n, d, RuntimeError)
+    return gather(x, d, idx)
+
+
+# scatter -------------------------------------------------------------------------------------
+
+def _scatter_np(x, src, idx, dim):
+    out = np.array(x, copy=True)
+    out[_along(idx, dim)] = src
+    return out
+
+
+def _scatter_value_np(x, idx, dim, value):
+    out = np.array(x, copy=True)
+    out[_along(idx, dim)] = value
+    return out
+
+
+def _scatter_jvp(F, t, out, x, src, idx, dim):
+    tx, ts = t
+    r = None if tx is None else F.zero_at(tx, _along(idx, dim))
+    if ts is not None:
+        s = F.scatter_add_zeros(ts, idx, dim, out.shape)
+        r = s if r is None else r + s
+    return r
+
+
+SCATTER = defop("scatter", _scatter_np,
+                vjps=(lambda F, g, out, x, src, idx, dim: F.zero_at(g, _along(idx, dim)),
+                      lambda F, g, out, x, src, idx, dim: F.gather(g, dim, idx)),
+                jvp=_scatter_jvp, save_inputs=False, backward_name="ScatterBackward0")
+SCATTER_VALUE = defop(
+    "scatter_value", _scatter_value_np,
+    vjps=(lambda F, g, out, x, idx, dim, value: F.zero_at(g, _along(idx, dim)),),
+    jvp=lambda F, t, out, x, idx, dim, value: F.zero_at(t[0], _along(idx, dim)),
+    save_inputs=False, backward_name="ScatterBackward1")
+
+
+def scatter(input, dim, index, src=None, value=None, *, reduce=None):
+    """``input`` with ``src`` (a tensor) or ``value`` (a number) written at ``index`` along
+    ``dim`` (for dim=1: ``out[i][index[i][j]] = src[i][j]``).  With repeated indices the
+    value written is unspecified, as in PyTorch.  ``reduce`` is not supported (use
+    ``scatter_add``).
+
+    >>> import chainrule as torch
+    >>> torch.scatter(torch.zeros(2, 3), 1, torch.tensor([[2], [0]]), torch.tensor([[1.], [2.]]))
+    tensor([[0., 0., 1.],
+            [2., 0., 0.]])
+    >>> torch.zeros(3).scatter(0, torch.tensor([1]), 5.)
+    tensor([0., 5., 0.])
+    """
+    if reduce is not None:
+        if reduce not in ("add", "multiply"):
+            raise RuntimeError(f"scatter(): reduce argument must be either add or multiply "
+                               f"(got {reduce!r}).")
+        raise NotImplementedError(
+            f"scatter(): reduce={reduce!r} is not supported by chainrule (PyTorch deprecates it "
+            f"and has no gradient for it); scatter_reduce is not supported either. Use "
+            f"scatter_add for reduce='add'.")
+    if src is None and value is None:
+        raise TypeError("scatter() missing the value to write: pass src (a tensor) or value "
+                        "(a number).")
+    if src is not None and value is not None:
+        raise TypeError("scatter(): pass either src or value, not both.")
+    if src is not None and not isinstance(src, Tensor):
+        value, src = src, None
+    x = _as_tensor(input)
+    idx = _index_of("scatter", index, ("int64", "int32"), expected="dtype int32/int64")
+    if x._data.ndim == 0:                   # 0-d: work on 1-element vectors
+        from .shape import reshape
+        if idx.size > 1:
+            raise RuntimeError(f"scatter(): a 0-d tensor takes at most one index, got "
+                               f"{idx.size}.")
+        s = src if src is None else reshape(src, (-1,))
+        r = scatter(reshape(x, (1,)), 0, idx.reshape(-1), s, value)
+        return reshape(r, ())
+    nd = x._data.ndim
+    d = _dim(dim, nd, "scatter")
+    if idx.ndim != nd:
+        raise RuntimeError(f"scatter(): Index tensor must have the same number of dimensions as "
+                           f"self tensor (got index {idx.ndim}-D, self {nd}-D).")
+    if src is not None:
+        if src._data.ndim != idx.ndim:
+            raise RuntimeError(f"scatter(): Index tensor must have the same number of "
+                               f"dimensions as src tensor (got index {idx.ndim}-D, src "
+                               f"{src._data.ndim}-D). Pass a number as value= for a scalar.")
+        _same_dtype("scatter", x, src, "src")
+    if idx.size == 0:                   # nothing written (PyTorch skips the size checks)
+        idx = np.zeros((0,) * nd, dtype=np.intp)
+        if src is not None:
+            src = getitem(src, (slice(0, 0),) * nd)
+    for k in range(nd if idx.size else 0):
+        if (k != d and idx.shape[k] > x._data.shape[k]) or \
+                (src is not None and idx.shape[k] > src._data.shape[k]):
+            raise RuntimeError(
+                f"scatter(): Expected index {list(idx.shape)} to be no larger than self "
+                f"{list(x._data.shape)} apart from dimension {d}"
+                + (f" and to be no larger size than src {list(src._data.shape)}"
+                   if src is not None else ""))
+    _in_bounds("scatter", idx, x._data.shape[d], d, RuntimeError)
+    if src is None:
+        if isinstance(value, np.generic):
+            value = value.item()
+        return apply(SCATTER_VALUE, (x,), {"idx": idx, "dim": d, "value": value})
+    if src._data.shape != idx.shape:            # only the part of src that index covers
+        src = getitem(src, tuple(slice(0, k) for k in idx.shape))
+    return apply(SCATTER, (x, src), {"idx": idx, "dim": d})
+
+
+# index_add / index_copy / index_fill ---------------------------------------------------------
+
+def _index_add_np(x, src, idx, dim, alpha):
+    out = np.array(x, copy=True)
+    s = src if alpha == 1 else src * alpha
+    if s.dtype != out.dtype:
+        s = s.astype(out.dtype)
+    np.add.at(out, _slot(dim, idx), s)
+    return out
+
+
+def _index_add_src_vjp(F, g, out, x, src, idx, dim, alpha):
+    r = F.index(g, _slot(dim, idx))
+    return r if alpha == 1 else r * alpha
+
+
+def _index_add_jvp(F, t, out, x, src, idx, dim, alpha):
+    tx, ts = t
+    r = tx
+    if ts is not None:
+        s = F.index_scatter(ts, _slot(dim, idx), out.shape)
+        s = s if alpha == 1 else s * alpha
+        r = s if r is None else r + s
+    return r
+
+
+INDEX_ADD = defop("index_add", _index_add_np,
+                  vjps=(lambda F, g, out, x, src, idx, dim, alpha: g, _index_add_src_vjp),
+                  jvp=_index_add_jvp, save_inputs=False, backward_name="IndexAddBackward0")
+
+
+def _index_copy_np(x, src, idx, dim):
+    out = np.array(x, copy=True)
+    out[_slot(dim, idx)] = src
+    return out
+
+
+def _index_copy_jvp(F, t, out, x, src, idx, dim):
+    tx, ts = t
+    r = None if tx is None else F.zero_at(tx, _slot(dim, idx))
+    if ts is not None:
+        s = F.index_scatter(ts, _slot(dim, idx), out.shape)
+        r = s if r is None else r + s
+    return r
+
+
+INDEX_COPY = defop("index_copy", _index_copy_np,
+                   vjps=(lambda F, g, out, x, src, idx, dim: F.zero_at(g, _slot(dim, idx)),
+                         lambda F, g, out, x, src, idx, dim: F.index(g, _slot(dim, idx))),
+                   jvp=_index_copy_jvp, save_inputs=False, backward_name="IndexCopyBackward0")
+
+
+def _index_source(name, x, dim, index, source, allowed, expected, bounds_exc):
+    """Checks shared by index_add and index_copy; returns (x, source, idx, d), working on
+    1-element vectors for 0-d tensors."""
+    from .shape import reshape
+    x, src = _as_tensor(x), _as_tensor(source)
+    idx = _index_of(name, index, allowed, expected=expected)
+    if idx.ndim > 1:
+        exc_text = ("Index is supposed to be a vector" if name == "index_add_"
+                    else "Index should have dimension 1 or 0")
+        raise IndexError(f"{name}(): {exc_text}, but got an index of {idx.ndim} dimensions "
+                         f"(shape {list(idx.shape)}). Flatten it with index.reshape(-1).")
+    idx = idx.reshape(-1)
+    nd = x._data.ndim
+    d = _dim(dim, nd, name)
+    _same_dtype(name, x, src)
+    if nd == 0:
+        x = reshape(x, (1,))
+        if src._data.ndim == 0:
+            src = reshape(src, (1,))
+    elif name == "index_copy_" and nd == 1 and src._data.ndim == 0:
+        src = reshape(src, (1,))
+    ss = src._data.shape
+    if len(ss) != max(nd, 1):
+        if name == "index_copy_":
+            raise IndexError(f"index_copy_(): When source and destination are not scalars, "
+                             f"their dimensionality must match. Source dimensionality "
+                             f"({src._data.ndim}), destination dimensionality ({nd})")
+        raise RuntimeError(f"source tensor shape must match self tensor shape, excluding the "
+                           f"specified dimension. Got self.shape = {list(x._data.shape)} "
+                           f"source.shape = {list(src._data.shape)} (index_add_: reshape the "
+                           f"source to self's number of dimensions)")
+    if ss[d] != idx.size:
+        exc = IndexError if name == "index_copy_" else RuntimeError
+        raise exc(f"{name}(): Number of indices ({idx.size}) should be equal to "
+                  f"source.size(dim) ({ss[d]}), for dim: {d}")
+    xs = x._data.shape
+    if any(a != b for k, (a, b) in enumerate(zip(xs, ss)) if k != d):
+        raise RuntimeError(f"{name}(): source tensor shape must match self tensor shape, "
+                           f"excluding the specified dimension. Got self.shape = {list(xs)} "
+                           f"source.shape = {list(ss)}")
+    idx = _in_bounds(name, idx, xs[d], d, bounds_exc)
+    return x, src, idx, d
+
+
+def index_add(input, dim, index, source, *, alpha=1):
+    """``input`` with ``alpha * source`` added at the positions ``index`` (a 1-D integer
+    tensor) along ``dim``; repeated indices add up.
+
+    >>> import chainrule as torch
+    >>> torch.index_add(torch.zeros(3, 2), 0, torch.tensor([2, 0, 2]), torch.ones(3, 2), alpha=2)
+    tensor([[2., 2.],
+            [0., 0.],
+            [4., 4.]])
+    """
+    was_0d = _as_tensor(input)._data.ndim == 0
+    x, src, idx, d = _index_source("index_add_", input, dim, index, source,
+                                   ("int64", "int32"), "dtype int32/int64", RuntimeError)
+    if isinstance(alpha, np.generic):
+        alpha = alpha.item()
+    if x._data.dtype.kind in "iub" and not isinstance(alpha, bool):
+        alpha = int(alpha)          # PyTorch truncates alpha for integer tensors
+    r = apply(INDEX_ADD, (x, src), {"idx": idx, "dim": d, "alpha": alpha})
+    if was_0d:
+        from .shape import reshape
+        r = reshape(r, ())
+    return r
+
+
+def index_copy(input, dim, index, source):
+    """``input`` with the slices ``index`` (a 1-D integer tensor) along ``dim`` replaced by
+    the slices of ``source`` (with repeated indices the slice kept is unspecified, as in
+    PyTorch).
+
+    >>> import chainrule as torch
+    >>> src = torch.tensor([[1., 2.], [3., 4.]])
+    >>> torch.index_copy(torch.zeros(3, 2), 0, torch.tensor([2, 0]), src)
+    tensor([[3., 4.],
+            [0., 0.],
+            [1., 2.]])
+    """
+    was_0d = _as_tensor(input)._data.ndim == 0
+    x, src, idx, d = _index_source("index_copy_", input, dim, index, source, ("int64",),
+                                   "a long tensor", IndexError)
+    r = apply(INDEX_COPY, (x, src), {"idx": idx, "dim": d})
+    if was_0d:
+        from .shape import reshape
+        r = reshape(r, ())
+    return r
+
+
+def _index_fill_np(x, idx, dim, value):
+    out = np.array(x, copy=True)
+    out[_slot(dim, idx)] = value
+    return out
+
+
+def _index_fill_t_jvp(F, t, out, x, v, idx, dim, uniq):
+    tx, tv = t
+    r = None if tx is None else F.zero_at(tx, _slot(dim, idx))
+    if tv is not None:
+        sl = _slot(dim, uniq)
+        s = F.index_scatter(F.broadcast_to(tv, out._data[sl].shape), sl, out.shape)
+        r = s if r is None else r + s
+    return r
+
+
+INDEX_FILL = defop(
+    "index_fill", _index_fill_np,
+    vjps=(lambda F, g, out, x, idx, dim, value: F.zero_at(g, _slot(dim, idx)),),
+    jvp=lambda F, t, out, x, idx, dim, value: F.zero_at(t[0], _slot(dim, idx)),
+    save_inputs=False, backward_name="IndexFillBackward0")
+INDEX_FILL_T = defop(
+    "index_fill_tensor", lambda x, v, idx, dim, uniq: _index_fill_np(x, idx, dim, v),
+    vjps=(lambda F, g, out, x, v, idx, dim, uniq: F.zero_at(g, _slot(dim, idx)),
+          lambda F, g, out, x, v, idx, dim, uniq: F.sum(F.index(g, _slot(dim, uniq)))),
+    jvp=_index_fill_t_jvp, save_inputs=False, backward_name="IndexFillBackward1")
+
+
+def index_fill(input, dim, index, value):
+    """``input`` with the slices ``index`` (a 1-D integer tensor, negative entries count
+    from the end) along ``dim`` set to ``value``: a number, or a 0-d tensor which then gets
+    the sum of the gradient over the filled slices.
+
+    >>> import chainrule as torch
+    >>> torch.index_fill(torch.zeros(2, 3), 1, torch.tensor([0, -1]), 7.)
+    tensor([[7., 0., 7.],
+            [7., 0., 7.]])
+    """
+    from .shape import reshape
+    x = _as_tensor(input)
+    idx = _index_of("index_fill_", index, exc=IndexError, expected="dtype int64")
+    if idx.ndim > 1:
+        raise RuntimeError(f"index_fill_(): Index has to be a vector/scalar, but got an index "
+                           f"of {idx.ndim} dimensions (shape {list(idx.shape)}). Flatten it "
+                           f"with index.reshape(-1).")
+    idx = idx.reshape(-1)
+    nd = x._data.ndim
+    d = _dim(dim, nd, "index_fill")
+    if isinstance(value, Tensor) and value._data.ndim:
+        raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but got "
+                           f"tensor with {value._data.ndim} dimension(s). Pass value.item() or "
+                           f"a 0-d tensor.")
+    y = reshape(x, (1,)) if nd == 0 else x
+    idx = _in_bounds("index_fill_", idx, y._data.shape[d], d, IndexError, allow_negative=True)
+    if isinstance(value, Tensor):
+        if value._data.dtype != x._data.dtype:
+            value = value.to(x.dtype)
+        r = apply(INDEX_FILL_T, (y, value), {"idx": idx, "dim": d, "uniq": np.unique(idx)})
+    else:
+        if isinstance(value, np.generic):
+            value = value.item()
+        r = apply(INDEX_FILL, (y,), {"idx": idx, "dim": d, "value": value})
+    return reshape(r, ()) if nd == 0 else r
+
+
+# masked_scatter ------------------------------------------------------------------------------
+
+def _masked_scatter_np(x, src, nz, k, sshape):
+    out = np.array(x, copy=True)
+    out[nz] = src.reshape(-1)[:k]
+    return out
+
+
+def _masked_scatter_src_vjp(F, g, out, x, src, nz, k, sshape):
+    # the masked elements of g in order, zero-padded to the source's size and shape
+    flat = F.index_scatter(F.index(g, nz), (slice(0, k),), (math.prod(sshape),))
+    return F.reshape(flat, sshape)
+
+
+def _masked_scatter_jvp(F, t, out, x, src, nz, k, sshape):
+    tx, ts = t
+    r = None if tx is None else F.zero_at(tx, nz)
+    if ts is not None:
+        s = F.index_scatter(F.index(F.reshape(ts, (-1,)), (slice(0, k),)), nz, out.shape)
+        r = s if r is None else r + s
+    return r
+
+
+MASKED_SCATTER = defop(
+    "masked_scatter", _masked_scatter_np,
+    vjps=(lambda F, g, out, x, src, nz, k, sshape: F.zero_at(g, nz), _masked_scatter_src_vjp),
+    jvp=_masked_scatter_jvp, save_inputs=False, backward_name="MaskedScatterBackward0")
+
+
+def masked_scatter(input, mask, source):
+    """``input`` (broadcast with ``mask``) with the positions where ``mask`` is true filled
+    by the first elements of ``source`` in row-major order.
+
+    >>> import chainrule as torch
+    >>> x = torch.zeros(2, 3)
+    >>> torch.masked_scatter(x, torch.tensor([[True, False, True], [False, True, False]]),
+    ...                      torch.tensor([1., 2., 3., 4.]))
+    tensor([[1., 0., 2.],
+            [0., 3., 0.]])
+    """
+    from .reduce import broadcast_to
+    x, m, src = _as_tensor(input), _as_tensor(mask), _as_tensor(source)
+    if m._data.dtype != np.bool_:
+        raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with "
+                           f"dtype {_TORCH_TYPE.get(m._data.dtype.name, m._data.dtype.name)}. "
+                           f"Compare first, e.g. x > 0.")
+    if src._data.dtype != x._data.dtype:
+        a = _TORCH_TYPE.get(x._data.dtype.name, x._data.dtype.name)
+        b = _TORCH_TYPE.get(src._data.dtype.name, src._data.dtype.name)
+        raise RuntimeError(f"masked_scatter: expected self and source to have same dtypes but "
+                           f"got {a} and {b}. Convert the source with .to(self.dtype).")
+    try:
+        shape = np.broadcast_shapes(x._data.shape, m._data.shape)
+    except ValueError:
+        raise RuntimeError(f"masked_scatter: the size of the mask {list(m._data.shape)} must be "
+                           f"broadcastable with the size of the input "
+                           f"{list(x._data.shape)}") from None
+    mk = np.broadcast_to(m._data, shape).copy()
+    k = int(mk.sum())
+    if src._data.size < k:
+        raise RuntimeError(f"masked_scatter: Number of elements of source < number of ones in "
+                           f"mask ({src._data.size} < {k}). Pass a source with at least {k} "
+                           f"elements.")
+    if x._data.shape != shape:
+        x = broadcast_to(x, shape)
+    if not shape:                       # 0-d: work on a 1-element vector
+        from .shape import reshape
+        r = apply(MASKED_SCATTER, (reshape(x, (1,)), src),
+                  {"nz": mk.reshape(1).nonzero(), "k": k, "sshape": src._data.shape})
+        return reshape(r, ())
+    return apply(MASKED_SCATTER, (x, src), {"nz": mk.nonzero(), "k": k,
+                                            "sshape": src._data.shape})
+
+
+# embedding -----------------------------------------------------------------------------------
+
+def _embedding_vjp(F, g, out, w, idx, shape, padding_idx):
+    r = F.index_scatter(g, idx, shape)
+    return r if padding_idx is None else F.zero_at(r, (padding_idx,))
+
+
+EMBEDDING = defop("embedding", lambda w, idx, shape, padding_idx: w[idx],
+                  vjps=(_embedding_vjp,),
+                  jvp=lambda F, t, out, w, idx, shape, padding_idx: F.index(t[0], idx),
+                  save_inputs=False, backward_name="EmbeddingBackward0")
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
+              scale_grad_by_freq=False, sparse=False):
+    """The rows of ``weight`` (num_embeddings, embedding_dim) at the integer positions
+    ``input``: a tensor of shape ``input.shape + (embedding_dim,)``.  The gradient adds up
+    over repeated indices; the row ``padding_idx`` gets none.  ``max_norm``,
+    ``scale_grad_by_freq`` and ``sparse`` are not supported.
+
+    >>> import chainrule as torch
+    >>> w = torch.tensor([[0., 0.], [1., 2.], [3., 4.]])
+    >>> torch.nn.functional.embedding(torch.tensor([[1, 2], [2, 2]]), w)
+    tensor([[[1., 2.],
+             [3., 4.]],
+    <BLANKLINE>
+            [[3., 4.],
+             [3., 4.]]])
+    """
+    w = _as_tensor(weight)
+    if max_norm is not None:
+        raise NotImplementedError("embedding(): max_norm is not supported by chainrule (it "
+                                  "renormalises weight rows in place). Renormalise the weight "
+                                  "yourself under torch.no_grad() before the call.")
+    if scale_grad_by_freq:
+        raise NotImplementedError("embedding(): scale_grad_by_freq=True is not supported by "
+                                  "chainrule. Leave it False.")
+    if sparse:
+        raise NotImplementedError("embedding(): sparse=True is not supported (chainrule has no "
+                                  "sparse tensors). Leave it False: gradients are dense.")
+    idx = _index_of("embedding", input, ("int64", "int32"), expected="Long or Int indices")
+    if w._data.ndim != 2:
+        raise RuntimeError(f"embedding(): 'weight' must be 2-D (num_embeddings, "
+                           f"embedding_dim), got shape {list(w._data.shape)}.")
+    n = w._data.shape[0]
+    if padding_idx is not None:
+        padding_idx = int(padding_idx)
+        if padding_idx > 0:
+            assert padding_idx < n, "Padding_idx must be within num_embeddings"
+        elif padding_idx < 0:
+            assert padding_idx >= -n, "Padding_idx must be within num_embeddings"
+            padding_idx += n
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        bad = int(idx.min()) if idx.min() < 0 else int(idx.max())
+        raise IndexError(f"index out of range in self (embedding: index {bad}, but weight has "
+                         f"{n} rows; valid indices are 0..{n - 1})")
+    return apply(EMBEDDING, (w,), {"idx": (idx,), "shape": w._data.shape,
+                                   "padding_idx": padding_idx})
