@@ -435,7 +435,9 @@ def _run_all(roots, buffers, tensor_mode, retain_graph, accumulate, create_graph
                         gi = old = out = inputs = None  # no stale references (_OWNED_REFS)
                         if not retain_graph and (node._inputs is not None or
                                                  node._out is not None):
-                            node._inputs = node._arrays = node._out = node._out_fw = None
+                            node._inputs = node._arrays = node._out = None
+                            if node._out_fw is not None:
+                                node._out_fw = None
                             node._freed = True
                 if follow is None:
                     break

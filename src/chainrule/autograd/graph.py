@@ -58,9 +58,15 @@ class Node:
     >>> y.grad_fn.name(), y.grad_fn.next_functions[0][0].name()
     ('SumBackward0', 'MulBackward0')
     """
-    __slots__ = ("_next", "_uses", "_inputs", "_arrays", "_out", "_out_fw", "_versions",
-                 "_params", "_shapes", "_pre_hooks", "_freed", "__dict__", "__weakref__")
+    __slots__ = ("_next", "_uses", "_inputs", "_arrays", "_out", "_versions", "_freed",
+                 "__dict__", "__weakref__")
     op = None
+    # rarely set: class defaults, stored on a node (in its __dict__) only when not None,
+    # so recording an op makes fewer stores
+    _params = None
+    _shapes = None
+    _pre_hooks = None
+    _out_fw = None          # tangents of the saved output (forward mode)
     _trace = None           # where the op ran (set under detect_anomaly only)
 
     def name(self):
@@ -116,7 +122,8 @@ class Node:
             self._inputs = None
             self._arrays = None
             self._out = None
-            self._out_fw = None
+            if self._out_fw is not None:
+                self._out_fw = None
             self._freed = True
 
     def __call__(self, *grads):
@@ -159,12 +166,8 @@ class AccumulateGrad(Node):
         self._inputs = None
         self._arrays = None
         self._out = None
-        self._pre_hooks = None
         self._freed = False
-        self._params = None
-        self._shapes = None
         self._versions = None
-        self._out_fw = None
 
 
 def make_node_class(backward_name, op):

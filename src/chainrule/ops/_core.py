@@ -227,10 +227,8 @@ def apply(op, args, params=None):
                 if save and op.reads is None:
                     vc = a._vc
                     versions = _V0 if vc is None or not vc[0] else ((0, vc[0], None),)
-            if op.broadcasts:
-                node._shapes = None if a._data.shape == out.shape else (a._data.shape,)
-            else:
-                node._shapes = None
+            if op.broadcasts and a._data.shape != out.shape:
+                node._shapes = (a._data.shape,)
         elif n == 2:
             pa = (a._node or a._grad_accumulator()) if ta and a._rg and vjps[0] is not None \
                 else None
@@ -259,24 +257,22 @@ def apply(op, args, params=None):
                     else:
                         e = ((1, vc[0], None),)
                         versions = e if versions is None else versions + e
+            # (node._shapes is left at its class default None when no shape changed)
             if op.broadcasts:
                 if ta and tb:
                     oshape = out.shape
                     sa = a._data.shape
                     sb = b._data.shape
-                    node._shapes = None if sa == oshape and sb == oshape else (sa, sb)
+                    if sa != oshape or sb != oshape:
+                        node._shapes = (sa, sb)
                 elif (ta and (cb is float or cb is int)) or (tb and (ca is float or ca is int)):
-                    node._shapes = None     # a Python number never changes the other's shape
+                    pass                    # a Python number never changes the other's shape
                 else:
                     oshape = out.shape
                     sa = a._data.shape if ta else None
                     sb = b._data.shape if tb else None
                     if (ta and sa != oshape) or (tb and sb != oshape):
                         node._shapes = (sa, sb)
-                    else:
-                        node._shapes = None
-            else:
-                node._shapes = None
         else:
             nxt = []
             i = 0
@@ -305,7 +301,8 @@ def apply(op, args, params=None):
                         shapes = tuple(a._data.shape if isinstance(a, Tensor) else None
                                        for a in args)
                         break
-            node._shapes = shapes
+            if shapes is not None:
+                node._shapes = shapes
         if versions is not None and n > 2 and op.reads is not None:
             reads = op.reads
             keep = ()
@@ -339,12 +336,11 @@ def apply(op, args, params=None):
         else:
             node._out = None
         node._versions = versions
-        node._params = params
-        node._pre_hooks = None
+        if params:
+            node._params = params
         node._freed = False
         if STATE.anomaly:
             node._trace = _capture_trace()
-        node._out_fw = None
         t._node = node
         t._rg = True
     if STATE.fw_level:
@@ -400,11 +396,7 @@ def apply1(op, a):
         else:
             node._out = None
         node._versions = versions
-        node._params = None
-        node._shapes = None
-        node._pre_hooks = None
         node._freed = False
-        node._out_fw = None
         t._node = node
         t._rg = True
     return t
@@ -461,11 +453,7 @@ def apply_ts(op, a, b):
         else:
             node._out = None
         node._versions = versions
-        node._params = None
-        node._shapes = None
-        node._pre_hooks = None
         node._freed = False
-        node._out_fw = None
         t._node = node
         t._rg = True
     return t
