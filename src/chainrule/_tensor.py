@@ -436,9 +436,22 @@ class Tensor:
         >>> (x * x).backward(torch.ones(3)); x.grad
         tensor([0., 2., 4.])
         """
-        from .autograd.engine import backward
-        backward((self,), None if gradient is None else (gradient,), retain_graph, create_graph,
-                 inputs=inputs)
+        engine = _ENGINE[0] if _ENGINE else _bind_engine()
+        if gradient is None and inputs is None:         # (nothing to normalise)
+            engine.run_backward((self,), None, retain_graph, create_graph, accumulate=True)
+        else:
+            engine.backward((self,), None if gradient is None else (gradient,), retain_graph,
+                            create_graph, inputs=inputs)
+
+
+_ENGINE = []
+
+
+def _bind_engine():
+    """The engine module, imported on first use (it imports this module)."""
+    from .autograd import engine
+    _ENGINE.append(engine)
+    return engine
 
 
 class _RetainGrad:

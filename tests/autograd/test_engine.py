@@ -79,6 +79,29 @@ def test_backward_scalar():
     check(f)
 
 
+def test_backward_of_one_element_outputs_and_leaves():
+    # loss.backward() with no arguments takes a short path in the engine: one-element
+    # outputs of any shape, a leaf as the output, float32, retain_graph, hooks on the output
+    def f(m):
+        x = m.tensor([[1.5, -2.0]], requires_grad=True)
+        y = (x * x).sum(1, keepdim=True)                 # shape (1, 1)
+        y.retain_grad()
+        y.backward(retain_graph=True)
+        y.backward()
+        s = m.tensor(2.5, dtype=m.float64, requires_grad=True)
+        s.backward()
+        s.backward()
+        z = m.tensor([3.0], requires_grad=True)
+        z.register_hook(lambda g: g * 4)
+        (z * 2).backward()
+        return x.grad, y.grad, s.grad, z.grad
+    check(f)
+    with pytest.raises(RuntimeError, match="implicitly created only for scalar outputs"):
+        (cr.ones(2, requires_grad=True) * 2).backward()
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        cr.ones(()).backward()
+
+
 def test_backward_gradient_for_nonscalar():
     def f(m):
         x = m.tensor([[1.0, 2.0], [3.0, -1.0]], requires_grad=True)

@@ -21,6 +21,8 @@ from .graph import AccumulateGrad
 
 __all__ = ["backward", "grad"]
 
+_empty = np.empty
+
 
 def _tensor_mod():
     from .. import _tensor
@@ -189,6 +191,23 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
     """Shared by ``backward`` (accumulate into leaves) and ``grad`` (return gradients)."""
     if _NF is None:
         _late_imports()
+    if inputs is None and grad_outputs is None and len(outputs) == 1 and not create_graph \
+            and not STATE.fw_level and not STATE.anomaly:
+        # the common ``loss.backward()``: one scalar output seeded with 1 (the general
+        # path below does the same with the checks and options this case does not need)
+        t = outputs[0]
+        d = t._data
+        if t._rg and d.size == 1:
+            node = t._node or t._grad_accumulator()
+            seed = _empty(d.shape, d.dtype)
+            seed.fill(1)
+            prev = STATE.enabled
+            STATE.enabled = False
+            try:
+                _run_all((node,), {node: seed}, False, bool(retain_graph), accumulate, False)
+            finally:
+                STATE.enabled = prev
+            return None
     Tensor, wrap = _Tensor, _wrap
     if retain_graph is None:
         retain_graph = create_graph
@@ -318,13 +337,13 @@ def _run_all(roots, buffers, tensor_mode, retain_graph, accumulate, create_graph
     if _NF is None:
         _late_imports()
     NF = _NF
-    roots = list(dict.fromkeys(roots))
     if len(roots) == 1:
         exact = False
         left = {}                   # nodes with several consumers: how many still to run
-        ready = roots
+        ready = [roots[0]]
     else:
         exact = True
+        roots = list(dict.fromkeys(roots))
         left = _dependencies(roots)
         ready = [r for r in roots if r not in left]
     pop = buffers.pop
@@ -549,7 +568,9 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     >>> torch.autograd.backward([(x * x).sum()]); x.grad
     tensor([2., 4.])
     """
-    from .._tensor import Tensor
+    if _NF is None:
+        _late_imports()
+    Tensor = _Tensor
     if isinstance(tensors, Tensor):
         tensors = (tensors,)
     tensors = tuple(tensors)
