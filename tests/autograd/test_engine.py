@@ -1124,3 +1124,4 @@ def test_walk_follows_multi_input_nodes_like_torch(create_graph):
         return g
     mine, ref = both(program)
     assert_same(mine, ref)
+
