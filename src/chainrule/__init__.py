@@ -28,7 +28,7 @@ from .ops.elementwise import (abs, add, allclose, bitwise_and, bitwise_not, bitw
                               ge, greater, greater_equal, gt, isclose, isfinite, isinf, isnan,
                               le, less, less_equal, log, logical_and, logical_not, logical_or,
                               logical_xor, lt, maximum, minimum, mul, ne, neg, negative,
-                              not_equal, pow, relu, sigmoid, sign, sin, sqrt, sub, tanh,
+                              not_equal, pow, relu, rsub, sigmoid, sign, sin, sqrt, sub, tanh,
                               true_divide, trunc, where)
 from .ops.index import gather, masked_select, nonzero
 from .ops.linalg import bmm, dot, inner, matmul, mm, mv, norm

@@ -35,7 +35,7 @@ Tensor.__add__ = E.add
 # (grad_fn.next_functions order); the values are the same (IEEE + and * commute)
 Tensor.__radd__ = E.add
 Tensor.__sub__ = E.sub
-Tensor.__rsub__ = _r(E.sub)
+Tensor.__rsub__ = E.rsub
 Tensor.__mul__ = E.mul
 Tensor.__rmul__ = E.mul
 Tensor.__truediv__ = E.div

@@ -119,6 +119,11 @@ SUB = defop("sub", np.subtract,
             vjps=(lambda F, g, out, a, b: g, lambda F, g, out, a, b: -g),
             jvp=lambda F, t, out, a, b: -t[1] if t[0] is None else (t[0] if t[1] is None else t[0] - t[1]),
             save_inputs=False, broadcasts=True)
+# number - tensor: PyTorch's rsub(Tensor, Scalar), whose node has the tensor as its only input
+RSUB = defop("rsub", lambda x, c, alpha=1: np.subtract(c, x if alpha == 1 else alpha * x),
+             vjps=(lambda F, g, out, x, c, alpha=1: -g if alpha == 1 else g * -alpha,),
+             jvp=lambda F, t, out, x, c, alpha=1: -t[0] if alpha == 1 else t[0] * -alpha,
+             save_inputs=False, backward_name="RsubBackward1")
 MUL = binary_op("mul", np.multiply, lambda F, out, a, b: b, lambda F, out, a, b: a,
                 vjps=(lambda F, g, out, a, b: g * b, lambda F, g, out, a, b: g * a),
                 reads=((1,), (0,)))
@@ -174,6 +179,18 @@ POW_SCALAR_BASE = binary_op("pow_scalar_base", np.power,
                             _pow_exp_deriv, save_out=True, backward_name="PowBackward2")
 
 
+def _check_float_alpha(name, a, b):
+    """PyTorch refuses a float ``alpha`` when the result would be integral."""
+    def integral(x):
+        if isinstance(x, Tensor):
+            return x._data.dtype.kind in "iub"
+        return isinstance(x, (int, np.integer, np.bool_))
+    if integral(a) and integral(b):
+        raise RuntimeError(f"{name}: For integral input tensors, argument alpha must not be a "
+                           f"floating point number. Pass an integer alpha, or convert the "
+                           f"tensors to a floating dtype first (x.float()).")
+
+
 def add(input, other, *, alpha=1):
     """``input + alpha * other`` with broadcasting.
 
@@ -181,7 +198,7 @@ def add(input, other, *, alpha=1):
     >>> torch.add(torch.tensor([1., 2.]), 1)
     tensor([2., 3.])
     """
-    if input.__class__ is Tensor and alpha == 1:
+    if input.__class__ is Tensor and alpha == 1 and alpha.__class__ is not float:
         # fast path (no call to binary_args): float tensor + Python number, or two
         # tensors of one dtype and shape -- the operands need no promotion
         d = input._data
@@ -191,8 +208,11 @@ def add(input, other, *, alpha=1):
                 return apply_ts(ADD, input, other)
         elif c is Tensor and other._data.dtype is d.dtype and other._data.shape == d.shape:
             return apply(ADD, (input, other))
+    if alpha.__class__ is float:
+        _check_float_alpha("add", input, other)
     if alpha != 1:
-        other = mul(other, alpha)
+        # (a Python number stays one: weak in type promotion, as in PyTorch)
+        other = other * alpha if isinstance(other, (int, float)) else mul(other, alpha)
     a, b = binary_args("add", input, other)
     return apply(ADD, (a, b))
 
@@ -204,7 +224,7 @@ def sub(input, other, *, alpha=1):
     >>> torch.sub(torch.tensor([5., 7.]), torch.tensor([1., 2.]), alpha=2)
     tensor([3., 3.])
     """
-    if input.__class__ is Tensor and alpha == 1:             # fast path, as in add
+    if input.__class__ is Tensor and alpha == 1 and alpha.__class__ is not float:  # as add
         d = input._data
         c = other.__class__
         if c is float or c is int:
@@ -218,14 +238,39 @@ def sub(input, other, *, alpha=1):
         raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not "
                            "supported. If you are trying to invert a mask, use the `~` or "
                            "`logical_not()` operator instead.")
+    if alpha.__class__ is float:
+        _check_float_alpha("sub", input, other)
     if alpha != 1:
-        other = mul(other, alpha)
+        # (a Python number stays one: weak in type promotion, as in PyTorch)
+        other = other * alpha if isinstance(other, (int, float)) else mul(other, alpha)
     a, b = binary_args("sub", input, other)
     if a.__class__ is not Tensor and b.__class__ is not Tensor and not isinstance(a, Tensor) \
             and not isinstance(b, Tensor):
         from .._creation import tensor
         a = tensor(a)
     return apply(SUB, (a, b))
+
+
+def rsub(input, other, *, alpha=1):
+    """``other - alpha * input`` (subtraction with the operands swapped; ``number - x``
+    runs this).
+
+    >>> import chainrule as torch
+    >>> torch.rsub(torch.tensor([1., 2.]), 5)
+    tensor([4., 3.])
+    >>> 1 - torch.tensor([0.25], requires_grad=True)
+    tensor([0.7500], grad_fn=<RsubBackward1>)
+    """
+    c = other.__class__
+    if input.__class__ is Tensor and (c is float or c is int) and \
+            input._data.dtype.kind != "b" and alpha.__class__ in (int, float):
+        if alpha.__class__ is float:
+            _check_float_alpha("rsub", input, other)
+        b, a = binary_args("sub", other, input)     # (int tensor, float number: float)
+        return apply(RSUB, (a,), {"c": b} if alpha == 1 else {"c": b, "alpha": alpha})
+    if not isinstance(other, (Tensor, int, float, bool)):
+        other = _tensorize(other)
+    return sub(other, input, alpha=alpha)
 
 
 def mul(input, other):
