@@ -1,6 +1,13 @@
 """Every core op (issue: core) against PyTorch and finite differences: value, VJP, JVP and
 second order in float64, plus float32 dtype preservation.  Rows live in ``CASES``."""
 
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule as cr
 from oplib import OpCase, table_tests
 
 P = (0.3, 2.0)         # positive domain (log, sqrt, ...)
@@ -195,3 +202,37 @@ CASES = [
 
 
 test_value, test_vjp, test_jvp, test_second_order, test_float32 = table_tests(CASES)
+
+
+@pytest.mark.parametrize("base", [0, 0.0, -2.0, 3])
+def test_number_to_tensor_power_edges_like_torch(base):
+    # d(base**x)/dx = base**x log(base), 0 where base == 0 and x >= 0; NaN for a negative
+    # base; first and second order, bit for bit with PyTorch (NaN and inf included)
+    res = []
+    for m in (cr, torch):
+        x = m.tensor([-1.0, 0.0, 2.0], dtype=m.float64, requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            y = base ** x
+            g, = m.autograd.grad(y.sum(), x, create_graph=True)
+            g2, = m.autograd.grad(g.sum(), x)
+        res.append([v.detach().numpy() for v in (y, g, g2)])
+    for mine, ref in zip(*res):
+        np.testing.assert_array_equal(mine, ref)
+
+
+def test_alpha_rules_like_torch():
+    # a float alpha is refused when the result would be integral (even alpha=1.0); a
+    # Python-number operand scaled by alpha stays weak in type promotion
+    for f in (lambda m, x: m.add(x, 2, alpha=1.0), lambda m, x: m.sub(x, x, alpha=2.0),
+              lambda m, x: m.rsub(x, 2, alpha=1.5)):
+        with pytest.raises(RuntimeError, match="alpha must not be a floating point number"):
+            f(cr, cr.tensor([1, 2]))
+        with pytest.raises(RuntimeError, match="alpha must not be a floating point number"):
+            f(torch, torch.tensor([1, 2]))
+    for f in (lambda m, x: m.add(x, 2.5, alpha=1.5), lambda m, x: m.sub(x, 2, alpha=3),
+              lambda m, x: m.rsub(x, 2.5, alpha=2), lambda m, x: 1.5 - x, lambda m, x: 3 - x,
+              lambda m, x: m.rsub(x.double(), 2, alpha=0.5)):
+        a, b = f(cr, cr.tensor([1, 2])), f(torch, torch.tensor([1, 2]))
+        assert str(a.dtype) == str(b.dtype)
+        np.testing.assert_array_equal(a.numpy(), b.numpy())

@@ -116,9 +116,9 @@ def test_changing_returned_indices_does_not_move_the_gradient(which):
 @pytest.mark.parametrize("expr", [lambda x: 2 * x, lambda x: 2.5 + x, lambda x: x * 2,
                                   lambda x: np.float64(3.0) * x, lambda x: 2 / x,
                                   lambda x: 3 * x.double(), lambda x: 1 - x,
-                                  lambda x: 2.5 - x * 2],
+                                  lambda x: 2.5 - x * 2, lambda x: 2 ** x, lambda x: 0.5 ** x],
                          ids=["rmul", "radd", "mul", "np-rmul", "rdiv", "rmul-double", "rsub",
-                              "rsub-chain"])
+                              "rsub-chain", "rpow", "rpow-float"])
 def test_reflected_operators_order_inputs_like_torch(expr):
     def sig(m):
         x = m.tensor([1.0, 2.0], requires_grad=True)

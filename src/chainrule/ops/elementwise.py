@@ -173,10 +173,19 @@ def _pow_exp_deriv(F, out, a, b):
 POW = binary_op("pow_tensor", np.power,
                 lambda F, out, a, b: b * a ** (b - 1),
                 _pow_exp_deriv, save_out=True, backward_name="PowBackward1")
-# a Python number raised to a tensor power: the same rules under PyTorch's node name
-POW_SCALAR_BASE = binary_op("pow_scalar_base", np.power,
-                            lambda F, out, a, b: b * a ** (b - 1),
-                            _pow_exp_deriv, save_out=True, backward_name="PowBackward2")
+
+
+def _pow_base_deriv(F, out, x, base):
+    # d(base**x)/dx = base**x * log(base); PyTorch makes it 0 where base == 0 and x >= 0
+    if base != 0:
+        return out * float(np.log(base))
+    return F.where(x >= 0, 0., out * float("-inf"))
+
+
+# a Python number raised to a tensor power: PyTorch's pow(Scalar, Tensor), whose node has
+# the tensor as its only input
+POW_SCALAR_BASE = unary_op("pow_scalar_base", lambda x, base: np.power(base, x),
+                           _pow_base_deriv, save_out=True, backward_name="PowBackward2")
 
 
 def _check_float_alpha(name, a, b):
@@ -367,7 +376,7 @@ def pow(input, exponent):
         from .._creation import tensor
         a = tensor(a)
     if not isinstance(a, Tensor):
-        return apply(POW_SCALAR_BASE, (a, b))
+        return apply(POW_SCALAR_BASE, (b,), {"base": a})
     return apply(POW, (a, b))
 
 
