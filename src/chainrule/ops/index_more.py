@@ -796,25 +796,35 @@ def take_along_dim(input, indices, dim=None):
 
 # scatter -------------------------------------------------------------------------------------
 
-def _scatter_np(x, src, idx, dim):
+def _written(x, pos, v):
+    """A copy of ``x`` with ``v`` written at the positions ``pos`` (scatter, index_copy)."""
     out = np.array(x, copy=True)
-    out[_along(idx, dim)] = src
+    out[pos] = v
     return out
+
+
+def _written_jvp(F, t, pos, spread):
+    """Tangent of writing a source into ``x`` at ``pos``: x's tangent with ``pos`` zeroed,
+    plus ``spread(source tangent)`` (the source's tangent placed at ``pos``)."""
+    tx, ts = t
+    r = None if tx is None else F.zero_at(tx, pos)
+    if ts is not None:
+        s = spread(ts)
+        r = s if r is None else r + s
+    return r
+
+
+def _scatter_np(x, src, idx, dim):
+    return _written(x, _along(idx, dim), src)
 
 
 def _scatter_value_np(x, idx, dim, value):
-    out = np.array(x, copy=True)
-    out[_along(idx, dim)] = value
-    return out
+    return _written(x, _along(idx, dim), value)
 
 
 def _scatter_jvp(F, t, out, x, src, idx, dim):
-    tx, ts = t
-    r = None if tx is None else F.zero_at(tx, _along(idx, dim))
-    if ts is not None:
-        s = F.scatter_add_zeros(ts, idx, dim, out.shape)
-        r = s if r is None else r + s
-    return r
+    return _written_jvp(F, t, _along(idx, dim),
+                        lambda ts: F.scatter_add_zeros(ts, idx, dim, out.shape))
 
 
 SCATTER = defop("scatter", _scatter_np,
@@ -931,18 +941,12 @@ INDEX_ADD = defop("index_add", _index_add_np,
 
 
 def _index_copy_np(x, src, idx, dim):
-    out = np.array(x, copy=True)
-    out[_slot(dim, idx)] = src
-    return out
+    return _written(x, _slot(dim, idx), src)
 
 
 def _index_copy_jvp(F, t, out, x, src, idx, dim):
-    tx, ts = t
-    r = None if tx is None else F.zero_at(tx, _slot(dim, idx))
-    if ts is not None:
-        s = F.index_scatter(ts, _slot(dim, idx), out.shape)
-        r = s if r is None else r + s
-    return r
+    return _written_jvp(F, t, _slot(dim, idx),
+                        lambda ts: F.index_scatter(ts, _slot(dim, idx), out.shape))
 
 
 INDEX_COPY = defop("index_copy", _index_copy_np,
