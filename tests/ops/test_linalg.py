@@ -43,6 +43,11 @@ CASES = [
     OpCase("einsum_implicit", lambda m, a, b: m.einsum("bi,bj", a, b), [(2, 3), (2, 4)],
            op="einsum"),
     OpCase("einsum_trace", lambda m, a: m.einsum("ii", a), [(3, 3)], op="einsum"),
+    # the sublist form: integers 0..25 are A..Z, 26..51 a..z (implicit output sorts them)
+    OpCase("einsum_sublist", lambda m, a, b: m.einsum(a, [0, 1], b, [1, 27]),
+           [(2, 3), (3, 4)], op="einsum"),
+    OpCase("einsum_sublist_out", lambda m, a, b: m.einsum(a, [..., 30, 1], b, [1, 2], [2, ...]),
+           [(2, 3), (3, 4)], op="einsum"),
     OpCase("einsum_diag", lambda m, a: m.einsum("ii->i", a), [(3, 3)], op="einsum"),
     OpCase("einsum_repeat3", lambda m, a: m.einsum("iij->ji", a), [(2, 2, 3)], op="einsum"),
     OpCase("einsum_sum", lambda m, a: m.einsum("ij->", a), [(2, 3)], op="einsum"),
@@ -359,3 +364,14 @@ def test_inplace_triangles():
         assert x.tril_(-1) is x
         y = m.ones(2, 3).triu_(1)
         assert x.sum().item() == 3.0 and y.tolist() == [[0.0, 1.0, 1.0], [0.0, 0.0, 1.0]]
+
+
+@pytest.mark.parametrize("args, exc", [
+    (lambda a: (a, [0, 60]), ValueError),
+    (lambda a: (a, [0, "x"]), TypeError),
+    (lambda a: (a, [0, 1], [1, 0, 2]), RuntimeError),
+])
+def test_einsum_sublist_errors_like_torch(args, exc):
+    for m in (cr, torch):
+        with pytest.raises(exc):
+            m.einsum(*args(m.ones(2, 3)))

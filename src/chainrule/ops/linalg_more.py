@@ -215,10 +215,15 @@ def einsum(equation, *operands):
     tensor([3., 7.])
     >>> torch.einsum('ii', a)
     tensor(5.)
+
+    The sublist form names dimensions by integers in [0, 52) (and ``...``):
+    ``einsum(op1, sublist1, op2, sublist2, ..., [sublist_out])``.
+
+    >>> torch.einsum(a, [0, 1], torch.tensor([1., 1.]), [1], [0])
+    tensor([3., 7.])
     """
     if not isinstance(equation, str):
-        raise TypeError("einsum(): the first argument must be the equation string (the "
-                        "sublist format einsum(op, [0, 1], ...) is not supported)")
+        equation, operands = _sublist_equation((equation,) + operands)
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     ops = [_tensorize(x) for x in operands]
@@ -233,6 +238,43 @@ def einsum(equation, *operands):
                            f"b.to(a.dtype).")
     eq = _canonical_einsum(equation, [x._data.shape for x in ops])
     return apply(EINSUM, tuple(ops), {"eq": eq})
+
+
+def _sublist_letters(sub):
+    out = []
+    for s in sub:
+        if s is Ellipsis:
+            out.append("...")
+            continue
+        if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
+            raise TypeError(f"einsum(): a subscript list holds integers in [0, 52) or "
+                            f"Ellipsis, got {s!r} of type {type(s).__name__}")
+        if not 0 <= s < 52:
+            raise ValueError(f"einsum(): subscript in subscript list is not within the valid "
+                             f"range [0, 52): got {s}. Number the dimensions 0..51.")
+        out.append(chr(ord("A") + s) if s < 26 else chr(ord("a") + s - 26))    # (as PyTorch)
+    return "".join(out)
+
+
+def _sublist_equation(args):
+    """``(op1, sub1, op2, sub2, ..., [sub_out])`` -> ``("ab,bc->ac", (op1, op2, ...))``."""
+    out = None
+    if len(args) % 2:
+        *args, out = args
+    operands, subs = tuple(args[0::2]), args[1::2]
+    for i, s in enumerate(subs):
+        if not isinstance(s, (list, tuple)):
+            raise TypeError(f"einsum(): in the sublist form each operand is followed by a "
+                            f"list of subscripts; argument {2 * i + 1} is a "
+                            f"{type(s).__name__}. Write einsum(a, [0, 1], b, [1, 2]) or use "
+                            f"an equation string.")
+    eq = ",".join(_sublist_letters(s) for s in subs)
+    if out is not None:
+        if not isinstance(out, (list, tuple)):
+            raise TypeError(f"einsum(): the output subscripts must be a list, got "
+                            f"{type(out).__name__}")
+        eq += "->" + _sublist_letters(out)
+    return eq, operands
 
 
 def outer(input, vec2):
