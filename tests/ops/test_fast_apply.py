@@ -154,3 +154,12 @@ def test_changing_the_index_tensor_after_the_op_does_not_move_the_gradient(which
         assert (a is None) == (b is None)
         if a is not None:
             np.testing.assert_array_equal(a, b)
+
+
+def test_number_minus_parameter_is_rsub_like_torch():
+    names = []
+    for m in (cr, torch):
+        p = m.nn.Parameter(m.tensor([1.0, 2.0]))
+        y = 1 - p
+        names.append((y.grad_fn.name(), len(y.grad_fn.next_functions)))
+    assert names[0] == names[1] == ("RsubBackward1", 1)

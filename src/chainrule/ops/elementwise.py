@@ -271,7 +271,7 @@ def rsub(input, other, *, alpha=1):
     tensor([0.7500], grad_fn=<RsubBackward1>)
     """
     c = other.__class__
-    if input.__class__ is Tensor and (c is float or c is int) and \
+    if isinstance(input, Tensor) and (c is float or c is int) and \
             input._data.dtype.kind != "b" and alpha.__class__ in (int, float):
         if alpha.__class__ is float:
             _check_float_alpha("rsub", input, other)
