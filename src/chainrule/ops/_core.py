@@ -203,7 +203,8 @@ def apply(op, args, params=None):
     t._fw = None
     # a view op's result is a view only when NumPy did not copy (x[[0, 0]], a reshape of
     # a transposed array copy; PyTorch gives those no _base and their own version counter)
-    if op.is_view and out.base is not None and _may_share(out, data[0]):
+    if op.is_view and out.base is not None and (_may_share(out, data[0]) or not out.size):
+        # (an empty view shares no memory NumPy can see, but is still a view, as in PyTorch)
         src = args[0]
         t._vc = _vbox(src)
         t._base = src if src._base is None else src._base
