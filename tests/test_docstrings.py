@@ -118,7 +118,8 @@ def test_tensor_method_examples(restored_state):
 NAMESPACES = ["chainrule", "chainrule.nn", "chainrule.nn.functional", "chainrule.nn.init",
               "chainrule.linalg", "chainrule.func", "chainrule.autograd",
               "chainrule.autograd.forward_ad", "chainrule.autograd.functional",
-              "chainrule.optim", "chainrule.utils.data", "chainrule.viz"]
+              "chainrule.optim", "chainrule.optim.lr_scheduler", "chainrule.utils.data",
+              "chainrule.viz"]
 # where an example makes no sense: exception classes and type objects
 NO_EXAMPLE = {"chainrule.linalg.LinAlgError", "chainrule.viz.ExecutableNotFound",
               "chainrule.autograd.GradcheckError", "chainrule.dtype",

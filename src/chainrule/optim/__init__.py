@@ -10,7 +10,10 @@
 ...     opt.step()
 >>> w
 tensor([0.3750], requires_grad=True)
+
+Schedulers are in ``chainrule.optim.lr_scheduler`` (``StepLR``, ``CosineAnnealingLR`` ...).
 """
+from . import lr_scheduler  # noqa: F401
 from .adam import Adam, AdamW  # noqa: F401
 from .optimizer import Optimizer  # noqa: F401
 from .sgd import SGD  # noqa: F401
