@@ -488,3 +488,18 @@ def test_get_lr_with_the_wrong_number_of_rates():
             TwoRates(_opt(m))
         caught.append(str(info.value))
     assert caught[0] == caught[1] == "zip() argument 2 is longer than argument 1"
+
+
+def test_copies_and_pickles_of_a_scheduled_optimizer_step_themselves():
+    import copy
+    import pickle
+    for m in (cr, torch):
+        w = m.tensor([1.0], requires_grad=True)
+        opt = m.optim.SGD([w], lr=0.5)
+        m.optim.lr_scheduler.StepLR(opt, 2)
+        for clone in (copy.deepcopy(opt), pickle.loads(pickle.dumps(opt))):
+            assert "step" not in clone.__dict__ and not hasattr(clone, "_opt_called")
+            w2 = clone.param_groups[0]["params"][0]
+            w2.grad = m.ones(1)
+            clone.step()
+            assert w2.item() == 0.5 and w.item() == 1.0 and not hasattr(opt, "_opt_called")

@@ -151,7 +151,9 @@ class Optimizer:
         return s + "\n)"
 
     def __getstate__(self):
-        return self.__dict__
+        # not the instance's step wrapper that an lr_scheduler installs (it refers to this
+        # optimizer: a copy would step the original) nor its "has stepped" flag, as PyTorch
+        return {k: v for k, v in self.__dict__.items() if k not in ("step", "_opt_called")}
 
     def __setstate__(self, state):
         self.__dict__.update(state)
