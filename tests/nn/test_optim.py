@@ -149,3 +149,30 @@ def test_load_state_dict_mismatch_errors():
     two = cr.optim.SGD([{"params": [ps[0]]}, {"params": [ps[1]]}], lr=0.1)
     with pytest.raises(ValueError, match="different number of parameter groups"):
         two.load_state_dict(sd)
+
+
+@pytest.mark.parametrize("make", [
+    lambda m, ps: m.optim.SGD(ps, lr=m.tensor(0.1), momentum=0.9, nesterov=True),
+    lambda m, ps: m.optim.SGD(ps, lr=m.tensor(0.1), weight_decay=m.tensor(0.01)),
+    lambda m, ps: m.optim.Adam(ps, lr=m.tensor(0.01, dtype=m.float64)),
+    lambda m, ps: m.optim.AdamW(ps, lr=m.tensor(0.01, dtype=m.float64), weight_decay=0.1),
+], ids=["sgd-nesterov", "sgd-wd", "adam", "adamw"])
+def test_tensor_hyperparameters_like_torch(make):
+    # PyTorch accepts 0-d tensors for lr (and weight_decay); the update used to turn the
+    # parameter's storage into a Tensor (ndarray -= Tensor falls back to Tensor.__rsub__).
+    # (Adam's lr is float64 here: with a float32 lr tensor PyTorch forms the step size in
+    # float32 and the results differ from chainrule's by ~1e-10 relative.)
+    out = []
+    for m in (cr, torch):
+        w = m.tensor([1.0, -2.0, 3.0], dtype=m.float64, requires_grad=True)
+        opt = make(m, [w])
+        sched = m.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+        for _ in range(5):
+            opt.zero_grad()
+            (w * w * w).sum().backward()
+            opt.step()
+            sched.step()
+        assert w.dtype == m.float64 and "tensor(" in repr(w)
+        out.append((w.detach().numpy().copy(), float(opt.param_groups[0]["lr"])))
+    np.testing.assert_allclose(out[0][0], out[1][0], rtol=1e-12)
+    assert out[0][1] == out[1][1]

@@ -2,7 +2,7 @@
 import numpy as np
 
 from .._tensor import bump_version, wrap
-from .optimizer import Optimizer
+from .optimizer import Optimizer, hyper
 
 __all__ = ["Adam", "AdamW"]
 
@@ -58,8 +58,8 @@ class Adam(Optimizer):
         """One Adam update of every parameter that has a gradient."""
         loss = self._closure(closure)
         for group in self.param_groups:
-            lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
-            beta1, beta2 = group["betas"]
+            lr, eps, wd = hyper(group["lr"]), hyper(group["eps"]), hyper(group["weight_decay"])
+            beta1, beta2 = (hyper(b) for b in group["betas"])
             for p in group["params"]:
                 if p.grad is None:
                     continue

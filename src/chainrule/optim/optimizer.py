@@ -165,3 +165,10 @@ def _cast(param, name, value):
             return wrap(value._data.copy())
         return wrap(value._data.astype(param._data.dtype, copy=True))
     return value
+
+
+def hyper(value):
+    """A hyperparameter as a Python number: PyTorch accepts 0-d tensors for ``lr`` and the
+    like; the update arithmetic works on NumPy arrays, where a Tensor operand would not
+    compute in place."""
+    return value.item() if isinstance(value, Tensor) else value

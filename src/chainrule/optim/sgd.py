@@ -1,6 +1,6 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov and weight decay."""
 from .._tensor import bump_version, wrap
-from .optimizer import Optimizer
+from .optimizer import Optimizer, hyper
 
 __all__ = ["SGD"]
 
@@ -43,8 +43,8 @@ class SGD(Optimizer):
         a closure is given."""
         loss = self._closure(closure)
         for group in self.param_groups:
-            lr, momentum = group["lr"], group["momentum"]
-            dampening, wd = group["dampening"], group["weight_decay"]
+            lr, momentum = hyper(group["lr"]), hyper(group["momentum"])
+            dampening, wd = hyper(group["dampening"]), hyper(group["weight_decay"])
             for p in group["params"]:
                 if p.grad is None:
                     continue
