@@ -24,11 +24,6 @@ __all__ = ["backward", "grad"]
 _empty = np.empty
 
 
-def _tensor_mod():
-    from .. import _tensor
-    return _tensor
-
-
 def _check_output(i, t):
     if not t._rg:
         raise RuntimeError(
@@ -452,12 +447,8 @@ def _run_all(roots, buffers, tensor_mode, retain_graph, accumulate, create_graph
                                             buffers[nxt] = gi if old is None else old + gi
                                 i += 1
                         gi = old = out = inputs = None  # no stale references (_OWNED_REFS)
-                        if not retain_graph and (node._inputs is not None or
-                                                 node._out is not None):
-                            node._inputs = node._arrays = node._out = None
-                            if node._out_fw is not None:
-                                node._out_fw = None
-                            node._freed = True
+                        if not retain_graph:
+                            node.release()
                 if follow is None:
                     break
                 node = follow

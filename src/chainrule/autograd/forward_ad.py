@@ -111,7 +111,7 @@ def make_dual(tensor, tangent, *, level=None):
     ...
     tensor([0.5403, -0.0000])
     """
-    from .._tensor import Tensor, wrap
+    from .._tensor import Tensor
     level = _current(level)
     if not isinstance(tangent, Tensor) or not isinstance(tensor, Tensor):
         raise TypeError(f"make_dual expects Tensors for both primal and tangent, got "

@@ -13,7 +13,6 @@ import numpy as np
 
 from .._tensor import Tensor, wrap
 from ..ops import elementwise as E
-from ..ops import reduce as R
 
 __all__ = ["mse_loss", "l1_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "dropout"]

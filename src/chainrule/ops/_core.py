@@ -132,13 +132,13 @@ def binary_op(name, forward, da, db, save_inputs=True, save_out=False, vjps=None
     """A broadcasting elementwise op ``y = f(a, b)`` from its partial derivatives
     ``da(F, out, a, b)`` and ``db(F, out, a, b)``.  ``vjps``: the two VJPs written out
     (``g * da(...)``, ``g * db(...)``), to save a call per backward step on hot ops."""
-    def vjp_a(F, g, out, a, b):
-        return g * da(F, out, a, b)
+    if vjps is None:
+        def vjp_a(F, g, out, a, b):
+            return g * da(F, out, a, b)
 
-    def vjp_b(F, g, out, a, b):
-        return g * db(F, out, a, b)
-    if vjps is not None:
-        vjp_a, vjp_b = vjps
+        def vjp_b(F, g, out, a, b):
+            return g * db(F, out, a, b)
+        vjps = (vjp_a, vjp_b)
 
     def jvp(F, tangents, out, a, b):
         ta, tb = tangents
@@ -147,7 +147,7 @@ def binary_op(name, forward, da, db, save_inputs=True, save_out=False, vjps=None
             r2 = tb * db(F, out, a, b)
             r = r2 if r is None else r + r2
         return r
-    return defop(name, forward, (vjp_a, vjp_b), jvp, save_inputs=save_inputs,
+    return defop(name, forward, vjps, jvp, save_inputs=save_inputs,
                  save_out=save_out, broadcasts=True, **kw)
 
 

@@ -6,7 +6,7 @@ call ``apply``.
 """
 import numpy as np
 
-from .._dtypes import DEFAULTS, result_np_dtype, to_dtype
+from .._dtypes import DEFAULTS, result_np_dtype
 from .._tensor import Tensor, wrap
 from ._core import NF, TF, apply, apply1, apply_ts, binary_op, defop, unary_op
 
@@ -84,8 +84,6 @@ def binary_args(opname, a, b, floating=False):
         a = a.to(dt)
     if tb and db.dtype != dt:
         b = b.to(dt)
-    if not ta and not isinstance(a, Tensor) and dt.kind != "f" and isinstance(a, float):
-        pass
     return a, b
 
 
@@ -200,6 +198,16 @@ def _check_float_alpha(name, a, b):
                            f"tensors to a floating dtype first (x.float()).")
 
 
+def _times_alpha(name, input, other, alpha):
+    """``alpha * other`` for add/sub: PyTorch's float-alpha check, and a Python number
+    stays one (weak in type promotion, as in PyTorch)."""
+    if alpha.__class__ is float:
+        _check_float_alpha(name, input, other)
+    if alpha == 1:
+        return other
+    return other * alpha if isinstance(other, (int, float)) else mul(other, alpha)
+
+
 def add(input, other, *, alpha=1):
     """``input + alpha * other`` with broadcasting.
 
@@ -217,12 +225,7 @@ def add(input, other, *, alpha=1):
                 return apply_ts(ADD, input, other)
         elif c is Tensor and other._data.dtype is d.dtype and other._data.shape == d.shape:
             return apply(ADD, (input, other))
-    if alpha.__class__ is float:
-        _check_float_alpha("add", input, other)
-    if alpha != 1:
-        # (a Python number stays one: weak in type promotion, as in PyTorch)
-        other = other * alpha if isinstance(other, (int, float)) else mul(other, alpha)
-    a, b = binary_args("add", input, other)
+    a, b = binary_args("add", input, _times_alpha("add", input, other, alpha))
     return apply(ADD, (a, b))
 
 
@@ -247,12 +250,7 @@ def sub(input, other, *, alpha=1):
         raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not "
                            "supported. If you are trying to invert a mask, use the `~` or "
                            "`logical_not()` operator instead.")
-    if alpha.__class__ is float:
-        _check_float_alpha("sub", input, other)
-    if alpha != 1:
-        # (a Python number stays one: weak in type promotion, as in PyTorch)
-        other = other * alpha if isinstance(other, (int, float)) else mul(other, alpha)
-    a, b = binary_args("sub", input, other)
+    a, b = binary_args("sub", input, _times_alpha("sub", input, other, alpha))
     if a.__class__ is not Tensor and b.__class__ is not Tensor and not isinstance(a, Tensor) \
             and not isinstance(b, Tensor):
         from .._creation import tensor
@@ -277,8 +275,6 @@ def rsub(input, other, *, alpha=1):
             _check_float_alpha("rsub", input, other)
         b, a = binary_args("sub", other, input)     # (int tensor, float number: float)
         return apply(RSUB, (a,), {"c": b} if alpha == 1 else {"c": b, "alpha": alpha})
-    if not isinstance(other, (Tensor, int, float, bool)):
-        other = _tensorize(other)
     return sub(other, input, alpha=alpha)
 
 

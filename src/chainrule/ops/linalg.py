@@ -1,7 +1,7 @@
 """Matrix products (matmul, dot, mv, mm, bmm) and norms."""
 import numpy as np
 
-from .._tensor import Tensor, wrap
+from .._tensor import Tensor
 from ._core import NF, TF, apply, defop
 from .elementwise import _floating, _tensorize
 from .reduce import kept_shape, norm_dims

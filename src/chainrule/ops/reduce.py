@@ -5,7 +5,6 @@ import collections
 
 import numpy as np
 
-from .._dtypes import to_dtype
 from .._tensor import Tensor, _dim, wrap
 from ._core import NF, TF, apply, defop
 from .elementwise import _tensorize
