@@ -54,6 +54,14 @@ _add_reduce = np.add.reduce     # sum without the Python layers of np.sum / ndar
 _INT64 = np.dtype(np.int64)
 
 
+def _readonly_view(a, shape, strides):
+    """A read-only view of ``a``'s memory with ``shape`` and ``strides`` (0 for broadcast
+    dims), as np.broadcast_to makes, without its Python layers: nobody writes into it."""
+    r = _ndarray(shape, a.dtype, a, 0, strides)
+    r.flags.writeable = False
+    return r
+
+
 def _unreduce_np(g, dims, keepdim, shape):
     """``g`` (``shape`` reduced over ``dims``) as a read-only view of ``shape``: the reduced
     dims get stride 0.  The view is built directly (np.broadcast_to and a reshape cost
@@ -66,9 +74,7 @@ def _unreduce_np(g, dims, keepdim, shape):
         if dims is None:
             # sum(): a 0-d gradient; sum(dim=None, keepdim=True): all dims of size 1
             if (g.size == 1 and len(gs) == len(shape)) if keepdim else not gs:
-                r = _ndarray(shape, g.dtype, g, 0, (0,) * len(shape))
-                r.flags.writeable = False
-                return r
+                return _readonly_view(g, shape, (0,) * len(shape))
         elif len(dims) == 1:
             d = dims[0]
             st = g.strides
@@ -79,9 +85,7 @@ def _unreduce_np(g, dims, keepdim, shape):
                 ok = gs == shape[:d] + shape[d + 1:]
                 strides = st[:d] + (0,) + st[d:]
             if ok:
-                r = _ndarray(shape, g.dtype, g, 0, strides)
-                r.flags.writeable = False       # as np.broadcast_to: nobody writes into g
-                return r
+                return _readonly_view(g, shape, strides)
     if not keepdim:
         g = np.reshape(g, kept_shape(shape, dims))
     return np.broadcast_to(g, shape)
@@ -93,9 +97,7 @@ def _broadcast_np(x, shape):
     if x.__class__ is not _ndarray:
         x = np.asarray(x)
     if not x.shape:
-        r = _ndarray(shape, x.dtype, x, 0, (0,) * len(shape))
-        r.flags.writeable = False
-        return r
+        return _readonly_view(x, shape, (0,) * len(shape))
     return np.broadcast_to(x, shape)
 
 
@@ -223,6 +225,18 @@ MEAN = _mean_op("mean", "MeanBackward0")
 MEAN_DIM = _mean_op("mean_dim", "MeanBackward1")
 
 
+def _reduce_common(op_all, op_dim, x, dim, keepdim):
+    """sum/mean of a float Tensor over everything or one int ``dim``, without the general
+    dim handling (the common calls); ``None`` for any other ``dim``."""
+    shape = x._data.shape
+    if dim is None:
+        return apply(op_all, (x,), {"dim": None, "keepdim": bool(keepdim), "shape": shape})
+    if dim.__class__ is int and -len(shape) <= dim < len(shape):
+        return apply(op_dim, (x,), {"dim": (dim % len(shape),), "keepdim": bool(keepdim),
+                                    "shape": shape})
+    return None
+
+
 def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
     """Sum of all elements, or over ``dim`` (int or tuple), keeping reduced dims if
     ``keepdim``.  Integer and bool tensors sum to int64.
@@ -233,13 +247,9 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None)
     """
     if input.__class__ is Tensor and dtype is None and axis is None and keepdims is None \
             and input._data.dtype.kind == "f":
-        # the common calls (x.sum(), x.sum(int, keepdim)) skip the general dim handling
-        shape = input._data.shape
-        if dim is None:
-            return apply(SUM, (input,), {"dim": None, "keepdim": bool(keepdim), "shape": shape})
-        if dim.__class__ is int and -len(shape) <= dim < len(shape):
-            return apply(SUM_DIM, (input,), {"dim": (dim % len(shape),),
-                                             "keepdim": bool(keepdim), "shape": shape})
+        r = _reduce_common(SUM, SUM_DIM, input, dim, keepdim)
+        if r is not None:
+            return r
     dim, keepdim = _aliases(dim, keepdim, axis, keepdims)
     x = _tensorize(input)
     if dtype is not None:
@@ -260,13 +270,9 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
     """
     if input.__class__ is Tensor and dtype is None and axis is None and keepdims is None \
             and input._data.dtype.kind == "f":
-        shape = input._data.shape           # the common calls, as in sum()
-        if dim is None:
-            return apply(MEAN, (input,), {"dim": None, "keepdim": bool(keepdim),
-                                          "shape": shape})
-        if dim.__class__ is int and -len(shape) <= dim < len(shape):
-            return apply(MEAN_DIM, (input,), {"dim": (dim % len(shape),),
-                                              "keepdim": bool(keepdim), "shape": shape})
+        r = _reduce_common(MEAN, MEAN_DIM, input, dim, keepdim)
+        if r is not None:
+            return r
     dim, keepdim = _aliases(dim, keepdim, axis, keepdims)
     x = _tensorize(input)
     if dtype is not None:
