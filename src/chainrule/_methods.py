@@ -55,7 +55,7 @@ Tensor.__floordiv__ = lambda self, other: E.div(self, other, rounding_mode="floo
 Tensor.__rfloordiv__ = lambda self, other: E.div(other, self, rounding_mode="floor")
 Tensor.__pow__ = lambda self, other: E.pow(self, other)
 Tensor.__rpow__ = _r(E.pow)
-Tensor.__matmul__ = lambda self, other: L.matmul(self, other)
+Tensor.__matmul__ = L.matmul
 Tensor.__rmatmul__ = _r(L.matmul)
 Tensor.__neg__ = E.neg
 Tensor.__pos__ = lambda self: self

@@ -43,6 +43,8 @@ CASES = [
     OpCase("add_scalar", lambda m, a: 2.5 + a, [(3,)], op="add"),
     OpCase("add_alpha", lambda m, a, b: m.add(a, b, alpha=2.0), [(3,), (3,)], op="add"),
     OpCase("sub", lambda m, a, b: a - b, [(2, 3), (2, 1)], op="sub"),
+    OpCase("sub_bcast", lambda m, a, b: a - b, [(2, 3), (3,)], op="sub"),
+    OpCase("sub_0d", lambda m, a, b: a - b, [(2, 3), ()], op="sub"),
     OpCase("rsub", lambda m, a: 1.0 - a, [(3,)], op="rsub"),
     OpCase("rsub_alpha", lambda m, a: m.rsub(a * a, 2, alpha=3), [(2, 3)], op="rsub"),
     OpCase("rsub_0d", lambda m, a: 2 - a, [()], op="rsub"),

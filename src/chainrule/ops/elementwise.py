@@ -223,8 +223,11 @@ def add(input, other, *, alpha=1):
         if c is float or c is int:
             if d.dtype.kind == "f":
                 return apply_ts(ADD, input, other)
-        elif c is Tensor and other._data.dtype is d.dtype and other._data.shape == d.shape:
-            return apply(ADD, (input, other))
+        elif c is Tensor and other._data.dtype is d.dtype:
+            s = other._data.shape
+            # same shape, or other's shape a suffix of input's (a bias row): these broadcast
+            if s == d.shape or (len(s) < d.ndim and d.shape[d.ndim - len(s):] == s):
+                return apply(ADD, (input, other))
     a, b = binary_args("add", input, _times_alpha("add", input, other, alpha))
     return apply(ADD, (a, b))
 
@@ -242,9 +245,10 @@ def sub(input, other, *, alpha=1):
         if c is float or c is int:
             if d.dtype.kind == "f":
                 return apply_ts(SUB, input, other)
-        elif c is Tensor and other._data.dtype is d.dtype and d.dtype.kind != "b" and \
-                other._data.shape == d.shape:
-            return apply(SUB, (input, other))
+        elif c is Tensor and other._data.dtype is d.dtype and d.dtype.kind != "b":
+            s = other._data.shape
+            if s == d.shape or (len(s) < d.ndim and d.shape[d.ndim - len(s):] == s):
+                return apply(SUB, (input, other))
     if (isinstance(input, Tensor) and input._data.dtype.kind == "b") or \
             (isinstance(other, Tensor) and other._data.dtype.kind == "b"):
         raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not "

@@ -41,16 +41,26 @@ def _mm_jvp(F, t, out, a, b):
     return r
 
 
-def _matmul_op(name, bname):
+def _mm2_vjp_a(F, g, out, a, b):
+    # mm: ``b`` is a matrix, ``a`` a matrix or a vector -- g @ b.T either way (written out:
+    # the MLP's hot path, one call less than the general rule)
+    return F.matmul(g, b.T)
+
+
+def _mm2_vjp_b(F, g, out, a, b):
+    return F.matmul(a.T, g) if a.ndim == 2 else _mm_vjp_b(F, g, out, a, b)
+
+
+def _matmul_op(name, bname, vjps=(_mm_vjp_a, _mm_vjp_b)):
     # matmul and its 1-D/2-D/batched special cases share one rule set; names follow PyTorch
     # each input's VJP reads only the other input's values (shapes don't change in place)
-    return defop(name, np.matmul, vjps=(_mm_vjp_a, _mm_vjp_b), jvp=_mm_jvp, broadcasts=True,
+    return defop(name, np.matmul, vjps=vjps, jvp=_mm_jvp, broadcasts=True,
                  backward_name=bname, reads=((1,), (0,)))
 
 
 DOT = _matmul_op("dot", "DotBackward0")
 MV = _matmul_op("mv", "MvBackward0")
-MM = _matmul_op("mm", "MmBackward0")
+MM = _matmul_op("mm", "MmBackward0", (_mm2_vjp_a, _mm2_vjp_b))
 BMM = _matmul_op("bmm", "BmmBackward0")
 UNSAFE_MATMUL = _matmul_op("matmul_batched", "UnsafeViewBackward0")
 
