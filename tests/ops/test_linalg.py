@@ -272,6 +272,40 @@ def test_einsum_third_order():
         np.testing.assert_allclose(u, v, rtol=1e-10)
 
 
+@pytest.mark.parametrize("eq,shapes", [("ij,jk->ik", [(2, 3), (3, 2)]),
+                                        ("i,i->", [(3,), (3,)]),
+                                        ("bij,bkj->bik", [(2, 3, 4), (2, 2, 4)])])
+def test_einsum_operand_changed_in_place_like_torch(eq, shapes):
+    # an operand's rule reads the other operands only: changing an operand in place after
+    # einsum is an error only when the *other* operand needs a gradient, as in PyTorch.
+    # (Two operands: PyTorch contracts three or more pairwise, so what it saves depends on
+    # its contraction order; chainrule's single node is stricter there.)
+    rng = np.random.default_rng(1)
+    vals = [rng.standard_normal(s) for s in shapes]
+    for needs in range(1, 2 ** len(shapes)):
+        for changed in range(len(shapes)):
+            res = []
+            for m in (cr, torch):
+                leaves = [m.tensor(v, requires_grad=bool(needs >> k & 1))
+                          for k, v in enumerate(vals)]
+                ops = [x * 1.0 for x in leaves]         # non-leaves: changeable in place
+                y = m.einsum(eq, *ops)
+                ops[changed].mul_(2.0)
+                try:
+                    y.sum().backward()
+                    res.append(("ok", [None if x.grad is None else x.grad.numpy()
+                                       for x in leaves]))
+                except RuntimeError as e:
+                    assert "modified by an inplace operation" in str(e)
+                    res.append(("raised", None))
+            assert res[0][0] == res[1][0], (needs, changed, res)
+            if res[0][0] == "ok":
+                for u, v in zip(res[0][1], res[1][1]):
+                    assert (u is None) == (v is None)
+                    if u is not None:
+                        np.testing.assert_allclose(u, v, rtol=1e-12)
+
+
 def test_inverse_of_singular_raises_linalg_error():
     for fn in (lambda m, a: m.linalg.inv(a), lambda m, a: m.linalg.solve(a, m.ones(2))):
         with pytest.raises(cr.linalg.LinAlgError) as ec:

@@ -92,6 +92,37 @@ class _EveryInput:
 
 _EVERY_INPUT = _EveryInput()
 
+
+class _AllBut:
+    """Input indices except those in ``skip``: what a variadic op's rules read when the
+    rule of input ``i`` reads every other input (einsum).  Supports what ``apply`` does
+    with ``reads`` entries: ``+`` with a tuple or another ``_AllBut`` (a union) and ``in``."""
+    __slots__ = ("skip",)
+
+    def __init__(self, skip):
+        self.skip = skip
+
+    def __contains__(self, i):
+        return i not in self.skip
+
+    def __add__(self, other):
+        if isinstance(other, _AllBut):
+            return _AllBut(self.skip & other.skip)
+        return _AllBut(self.skip - set(other))
+
+    __radd__ = __add__
+
+
+class _OthersRead:
+    """``reads`` of a variadic op whose rule for input ``i`` reads all inputs but ``i``."""
+    __slots__ = ()
+
+    def __getitem__(self, i):
+        return _AllBut(frozenset((i,)))
+
+
+OTHERS_READ = _OthersRead()
+
 #: every registered op by name (the rule table; tests iterate over it)
 OPS = {}
 

@@ -13,7 +13,7 @@ import collections
 import numpy as np
 
 from .._tensor import Tensor, _dim
-from ._core import NF, TF, apply, defop
+from ._core import NF, OTHERS_READ, TF, apply, defop
 from .elementwise import _tensorize
 from .index import getitem
 from .index_more import embed_op
@@ -99,8 +99,10 @@ def _einsum_jvp(F, tangents, out, *xs, eq):
     return r
 
 
+# an operand's rule reads the other operands' values and only its own shape, so (as in
+# PyTorch) changing an operand in place is an error only when another operand needs a grad
 EINSUM = defop("einsum", lambda *xs, eq: _einsum_np(eq, *xs), vjps=_einsum_vjp,
-               jvp=_einsum_jvp)
+               jvp=_einsum_jvp, reads=OTHERS_READ)
 
 
 def _einsum_error(msg):
