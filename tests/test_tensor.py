@@ -734,3 +734,33 @@ def test_compare_with_none():
     for m in (cr, torch):
         x = m.tensor([1.0, 2.0])
         assert (x == None) is False and (x != None) is True   # noqa: E711
+
+
+def test_numpy_floating_point_warnings_stay_inside_like_torch():
+    # PyTorch computes log(0), 1/0, 0/0, exp(1000) and their gradients without a warning;
+    # chainrule's NumPy calls must not warn either, while the user's own NumPy still does.
+    # A fresh interpreter with RuntimeWarnings as errors (set before chainrule is imported)
+    import subprocess
+    import sys
+    code = (
+        "import numpy as np, chainrule as cr\n"
+        "x = cr.tensor([0., 1., -1.], requires_grad=True)\n"
+        "y = cr.log(x) + 1 / x + cr.sqrt(x) + x ** -1.0 + cr.exp(x * 1000.)\n"
+        "y.sum().backward()\n"
+        "z = cr.tensor([0.]) / 0\n"
+        "print([y.detach().numpy().tolist(), x.grad.numpy().tolist(), z.numpy().tolist()])\n"
+        "try:\n"
+        "    np.log(np.zeros(1))\n"
+        "except RuntimeWarning:\n"
+        "    print('user warns')\n")
+    out = subprocess.run([sys.executable, "-W", "error::RuntimeWarning", "-c", code],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    got = out.stdout.strip().splitlines()
+    assert got[1] == "user warns"
+    x = torch.tensor([0., 1., -1.], requires_grad=True)
+    y = torch.log(x) + 1 / x + torch.sqrt(x) + x ** -1.0 + torch.exp(x * 1000.)
+    y.sum().backward()
+    z = torch.tensor([0.]) / 0
+    assert got[0] == str([y.detach().numpy().tolist(), x.grad.numpy().tolist(),
+                          z.numpy().tolist()])

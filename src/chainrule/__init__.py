@@ -11,6 +11,15 @@ tensor([ 0.,  4.,  8., 12.])
 """
 __version__ = "0.1.0"
 
+import warnings as _warnings
+
+# PyTorch gives log(0) = -inf, 0 / 0 = nan, exp(1000) = inf silently; NumPy warns.  Its
+# floating-point warnings are ignored when they come from chainrule's own code, as in
+# PyTorch -- a user's own NumPy calls still warn, and a filter the user adds later (such
+# as "error") comes first and wins
+_warnings.filterwarnings("ignore", r"(divide by zero|invalid value|overflow|underflow) "
+                         r"encountered", RuntimeWarning, r"chainrule(\.|$)")
+
 from ._dtypes import (bool, double, dtype, float, float16, float32, float64,  # noqa: A004
                       get_default_dtype, half, int, int8, int16, int32, int64, long,
                       promote_types, set_default_dtype, short, uint8)
