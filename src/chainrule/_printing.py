@@ -196,7 +196,7 @@ def tensor_repr(t, prefix="tensor("):
             suffixes.append("dtype=" + repr(_dtypes._FROM_NP[a.dtype]))
         body = format_values(a, indent)
     if t._node is not None:
-        suffixes.append(f"grad_fn=<{type(t._node).__name__}>")
+        suffixes.append(f"grad_fn=<{t._node.name()}>")
     elif t._rg:
         suffixes.append("requires_grad=True")
     if t._fw:

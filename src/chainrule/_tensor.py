@@ -25,7 +25,7 @@ import numpy as np
 
 from . import _dtypes
 from .autograd.grad_mode import STATE
-from .autograd.graph import AccumulateGrad as _AccumulateGrad
+from .autograd.graph import AccumulateGrad as _AccumulateGrad, OpNode as _OpNode
 
 __all__ = ["Tensor", "wrap", "is_tensor", "Size"]
 
@@ -125,7 +125,10 @@ class Tensor:
     @property
     def grad_fn(self):
         """The graph node that produced this tensor (``None`` for leaves)."""
-        return self._node
+        node = self._node
+        if node is not None and node.__class__ is _OpNode:
+            node.__class__ = node.op.node_cls       # (graph.shown, inlined)
+        return node
 
     @property
     def is_leaf(self):

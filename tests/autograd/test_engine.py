@@ -1142,3 +1142,33 @@ def test_empty_views_share_the_version_counter_like_torch():
         e = y[0:0]
         e.mul_(2)
         assert e._version == y._version == 1
+
+
+def test_nodes_take_their_named_class_when_handed_out():
+    # nodes are recorded with one class (OpNode) and become MulBackward0 etc. when a user
+    # gets them; the engine must run a graph that mixes both, and every way of reaching a
+    # node (grad_fn, next_functions, printing, repr) must show PyTorch's names
+    from chainrule.autograd.graph import Node, OpNode
+    res = []
+    for m in (cr, torch):
+        x = m.tensor([0.5, -1.0, 2.0], dtype=m.float64, requires_grad=True)
+        a = x * 3.0
+        b = m.sin(a) + a            # a: two consumers
+        c = m.exp(b).sum()
+        if m is cr:
+            assert type(b._node) is OpNode and type(a._node) is OpNode
+            assert str(b).endswith("grad_fn=<AddBackward0>)")     # printing: no hand-out
+            assert repr(b._node).startswith("<AddBackward0 object at ")
+            assert type(b._node) is OpNode
+        names = [type(b.grad_fn).__name__, b.grad_fn.name(),
+                 [type(n).__name__ for n, _ in b.grad_fn.next_functions],
+                 type(c.grad_fn.next_functions[0][0]).__name__]
+        if m is cr:
+            assert isinstance(b.grad_fn, Node) and isinstance(b.grad_fn, OpNode)
+            # a's node was reached through next_functions: it shows its name too
+            assert type(a._node).__name__ == "MulBackward0"
+            assert b.grad_fn is b._node                  # the same object, class changed
+        c.backward()
+        res.append((names, x.grad.numpy()))
+    assert res[0][0] == res[1][0]
+    np.testing.assert_allclose(res[0][1], res[1][1], rtol=1e-12)

@@ -21,7 +21,7 @@ import numpy as np
 from .._dtypes import DEFAULTS, result_np_dtype
 from .._tensor import Tensor, wrap
 from ..autograd.grad_mode import STATE
-from ..autograd.graph import make_node_class
+from ..autograd.graph import OpNode as _OpNode, make_node_class
 from ..autograd.views import track_view as _track_view
 from .._tensor import vbox as _vbox
 
@@ -242,7 +242,8 @@ def apply(op, args, params=None):
         _track_view(t)              # so in-place changes of the base re-derive its grad_fn
     if rg and STATE.enabled and op.vjps is not None:
         # record the node (written out here rather than in a helper: a call less per op)
-        node = _new(op.node_cls)
+        node = _new(_OpNode)
+        node.op = op
         vjps = op.vjps
         save = op.save_inputs
         versions = None
@@ -403,7 +404,8 @@ def apply1(op, a):
         vjps = op.vjps
         if vjps is None:
             return t
-        node = _new(op.node_cls)
+        node = _new(_OpNode)
+        node.op = op
         if vjps[0] is not None:
             pa = a._node or a._grad_accumulator()
             pa._uses += 1
@@ -458,7 +460,8 @@ def apply_ts(op, a, b):
         vjps = op.vjps
         if vjps is None or vjps[0] is None:
             return apply(op, (a, b))    # (not the ops this is for)
-        node = _new(op.node_cls)
+        node = _new(_OpNode)
+        node.op = op
         pa = a._node or a._grad_accumulator()
         pa._uses += 1
         node._next = (pa, None)

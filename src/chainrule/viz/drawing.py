@@ -552,7 +552,7 @@ class _Builder:
                 g._by_ref[id(node)] = n
                 g._leaf_acc[n.id] = node
             else:
-                n = self.new("op", type(node).__name__, node)
+                n = self.new("op", node.name(), node)
                 t = self.out_tensor.get(node)
                 if t is not None:
                     self.meta(n, t)

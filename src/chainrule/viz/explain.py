@@ -267,7 +267,7 @@ def _check_traced(steps, out):
         seen.add(node)
         if node not in traced:
             raise RuntimeError(
-                f"explain: the graph node {type(node).__name__} was created outside the "
+                f"explain: the graph node {node.name()} was created outside the "
                 f"traced call of f (or by an op that bypasses chainrule.ops._core.apply); "
                 f"compute everything from f's own inputs inside f")
         stack.extend(n for n, _ in node.next_functions)
@@ -331,7 +331,7 @@ class _Explainer:
                                and v is not False and p not in _HIDDEN_PARAMS)
             expr = f"{ev.name}({args}{', ' + params if params else ''})"
             node = ev.result.grad_fn
-            op = type(node).__name__ if node is not None else "(constant)"
+            op = node.name() if node is not None else "(constant)"
             if not ev.grad_enabled:
                 op = "(no_grad)"
             rows.append((str(k), name, expr, op, _fmt.shape(ev.result.shape),
