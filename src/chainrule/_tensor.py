@@ -25,7 +25,7 @@ import numpy as np
 
 from . import _dtypes
 from .autograd.grad_mode import STATE
-from .autograd.graph import AccumulateGrad as _AccumulateGrad, OpNode as _OpNode
+from .autograd.graph import OpNode as _OpNode, accumulator as _accumulator, shown as _shown
 
 __all__ = ["Tensor", "wrap", "is_tensor", "Size"]
 
@@ -126,9 +126,7 @@ class Tensor:
     def grad_fn(self):
         """The graph node that produced this tensor (``None`` for leaves)."""
         node = self._node
-        if node is not None and node.__class__ is _OpNode:
-            node.__class__ = node.op.node_cls       # (graph.shown, inlined)
-        return node
+        return node if node is None or node.__class__ is not _OpNode else _shown(node)
 
     @property
     def is_leaf(self):
@@ -189,7 +187,7 @@ class Tensor:
     def _grad_accumulator(self):
         acc = self._accum() if self._accum is not None else None
         if acc is None:
-            acc = _AccumulateGrad(self)
+            acc = _accumulator(self)
             self._accum = weakref.ref(acc)
         return acc
 

@@ -40,7 +40,6 @@ from ._tensor import Tensor, vbox, wrap as _wrap
 from .autograd import forward_ad as _fw
 from .autograd.engine import grad as _autograd_grad
 from .autograd.grad_mode import STATE, enable_grad
-from .autograd.graph import AccumulateGrad as _AccumulateGrad
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian"]
 
@@ -212,7 +211,7 @@ def _depends_on_outside(tensors, own):
                 stack.append(t._node)
     while stack:
         node = stack.pop()
-        if node.__class__ is _AccumulateGrad:
+        if node.op is None:                 # a leaf's accumulator
             if not _internal(node.variable, own):
                 return True
             continue

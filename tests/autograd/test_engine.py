@@ -1162,7 +1162,13 @@ def test_nodes_take_their_named_class_when_handed_out():
             assert type(b._node) is OpNode
         names = [type(b.grad_fn).__name__, b.grad_fn.name(),
                  [type(n).__name__ for n, _ in b.grad_fn.next_functions],
-                 type(c.grad_fn.next_functions[0][0]).__name__]
+                 type(c.grad_fn.next_functions[0][0]).__name__,
+                 [type(n).__name__ for n, _ in a.grad_fn.next_functions]]   # AccumulateGrad
+        acc = a.grad_fn.next_functions[0][0]
+        assert acc.variable is x and acc.next_functions == ()
+        assert isinstance(acc, m.autograd.graph.Node)
+        if m is cr:
+            assert isinstance(acc, cr.autograd.graph.AccumulateGrad)
         if m is cr:
             assert isinstance(b.grad_fn, Node) and isinstance(b.grad_fn, OpNode)
             # a's node was reached through next_functions: it shows its name too

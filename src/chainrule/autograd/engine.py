@@ -17,7 +17,6 @@ import sys
 import numpy as np
 
 from .grad_mode import STATE
-from .graph import AccumulateGrad
 
 __all__ = ["backward", "grad"]
 
@@ -263,7 +262,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                     # autograd.grad stops at its inputs unless they lead to other inputs
                     if not any(n in needed for n in node._next if n is not None):
                         continue
-                elif node.__class__ is AccumulateGrad:
+                elif node.op is None:                   # a leaf's accumulator
                     _accumulate(node, g, create_graph)
                     continue
                 else:
@@ -272,7 +271,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                         _accumulate_nonleaf(t, g, create_graph)
                     if not any(n in needed for n in node._next if n is not None):
                         continue
-            if node.__class__ is AccumulateGrad:
+            if node.op is None:
                 if accumulate and targets is None:
                     _accumulate(node, g, create_graph)
                 continue
@@ -387,12 +386,12 @@ def _run_all(roots, buffers, tensor_mode, retain_graph, accumulate, create_graph
                 if g is not None:
                     if node._pre_hooks:
                         g = _run_hooks(node._pre_hooks, g, tensor_mode)
-                    if node.__class__ is AccumulateGrad:
+                    op = node.op
+                    if op is None:              # a leaf's accumulator
                         if accumulate:
                             _accumulate(node, g, create_graph)
                         g = None
                         break                   # (a leaf has no input nodes)
-                    op = node.op
                     if tensor_mode or op.vjp_all is not None:
                         grads = apply_node(node, g, tensor_mode)
                         if not retain_graph:

@@ -159,35 +159,51 @@ def _type_str(arr):
     return f"torch.{names.get(arr.dtype.name, 'Tensor')} [{shape}]"
 
 
-class AccumulateGrad(Node):
-    """The node of a leaf that requires grad: adds incoming gradients into ``leaf.grad``."""
-    __slots__ = ("variable",)
-
-    def __init__(self, variable):
-        self.variable = variable
-        self._next = ()
-        self._uses = 0
-        self._inputs = None
-        self._arrays = None
-        self._out = None
-        self._freed = False
-        self._versions = None
-
-
 class OpNode(Node):
-    """The class an op's node is recorded with (``op`` is the rule-table entry); it takes
-    the op's named subclass when a user is handed it (``shown``)."""
-    __slots__ = ("op",)
+    """The class every node is recorded with: an op's node (``op`` is the rule-table
+    entry) or a leaf's accumulator (``op`` None, ``variable`` the leaf).  It takes its
+    named class (``MulBackward0``, ``AccumulateGrad``) when a user is handed it
+    (``shown``)."""
+    __slots__ = ("op", "variable")
 
     def name(self):
-        return self.op.node_cls.__name__
+        op = self.op
+        return "AccumulateGrad" if op is None else op.node_cls.__name__
+
+
+class AccumulateGrad(OpNode):
+    """The node of a leaf that requires grad: adds incoming gradients into ``leaf.grad``
+    (made by ``accumulator``; recorded as an ``OpNode`` with ``op`` None)."""
+    __slots__ = ()
+
+    def __init__(self, variable):
+        _init_accumulator(self, variable)
+
+
+def _init_accumulator(node, variable):
+    node.op = None
+    node.variable = variable
+    node._next = ()
+    node._uses = 0
+    node._inputs = None
+    node._arrays = None
+    node._out = None
+    node._freed = False
+    node._versions = None
+
+
+def accumulator(variable):
+    """A new accumulator node for the leaf ``variable`` (an ``OpNode`` until shown)."""
+    node = object.__new__(OpNode)
+    _init_accumulator(node, variable)
+    return node
 
 
 def shown(node):
-    """``node`` as users see it: an ``OpNode`` takes its op's named class (same layout,
-    so only the type changes) the first time it is handed out."""
+    """``node`` as users see it: an ``OpNode`` takes its named class (same layout, so
+    only the type changes) the first time it is handed out."""
     if node.__class__ is OpNode:
-        node.__class__ = node.op.node_cls
+        node.__class__ = AccumulateGrad if node.op is None else node.op.node_cls
     return node
 
 
