@@ -1,5 +1,6 @@
 """The hot-path shortcuts of ``apply`` (``apply1`` for one-tensor elementwise ops,
-``apply_ts`` for tensor-with-number ops) must record exactly what the general ``apply``
+``apply_ts`` for tensor-with-number ops, ``apply_tt`` for two-tensor ops) must record
+exactly what the general ``apply``
 records: the same value, node class, inputs, saved values and saved versions, so the
 backward, its in-place checks and the graph drawings cannot tell them apart."""
 import numpy as np
@@ -9,7 +10,8 @@ import torch
 import chainrule as cr
 from chainrule.ops import elementwise as E
 from chainrule.ops import unary as U
-from chainrule.ops._core import apply, apply1, apply_ts
+from chainrule.ops import linalg as L
+from chainrule.ops._core import apply, apply1, apply_ts, apply_tt
 
 UNARY = [E.EXP, E.LOG, E.SIN, E.COS, E.TANH, E.SQRT, E.SIGMOID, E.RELU, U.TAN, U.ASIN,
          U.ACOS, U.ATAN, U.SINH, U.COSH, U.ASINH, U.ATANH, U.RSQRT, U.RECIPROCAL, U.ERF]
@@ -21,7 +23,7 @@ def _fields(t):
     if n is None:
         return None
     vers = tuple((i, v, None if b is None else "box") for i, v, b in (n._versions or ()))
-    return (type(n).__name__, len(n._next), n._inputs is not None,
+    return (n.name(), len(n._next), n._inputs is not None,
             None if n._arrays is None else len(n._arrays), n._out is not None, vers,
             n._params, n._shapes)
 
@@ -62,6 +64,47 @@ def test_apply_ts_records_what_apply_records(op, number):
         ins = t._node._inputs
         return None if ins is None else [id(v) if isinstance(v, cr.Tensor) else v for v in ins]
     assert saved(a) == saved(b)
+
+
+@pytest.mark.parametrize("op", BINARY + [L.MM], ids=lambda o: o.name)
+@pytest.mark.parametrize("shapes", [((2, 3), (2, 3)), ((2, 3), (3,)), ((3,), ()),
+                                    ((2, 3), (3, 2))], ids=["same", "bias", "0d", "mm"])
+@pytest.mark.parametrize("rg", [(True, True), (True, False), (False, True)],
+                         ids=["both", "a", "b"])
+@pytest.mark.parametrize("bumped", [False, True], ids=["v0", "v1"])
+def test_apply_tt_records_what_apply_records(op, shapes, rg, bumped):
+    if (op is L.MM) != (shapes[1] == (3, 2)):
+        pytest.skip("mm takes the matrix shapes, the elementwise ops the others")
+    def make(shape, seed, r):
+        t = cr.tensor(np.linspace(0.2, 0.9 + seed, int(np.prod(shape))).reshape(shape),
+                      dtype=cr.float64, requires_grad=r)
+        t = t * 1.0 if r else t             # a non-leaf, so it can change in place
+        if bumped:
+            t.mul_(1.0)                     # saved at version 1: a record of its own
+        return t
+    x, y = make(shapes[0], 0.0, rg[0]), make(shapes[1], 0.5, rg[1])
+    a, b = apply_tt(op, x, y), apply(op, (x, y))
+    np.testing.assert_array_equal(a._data, b._data)
+    assert _fields(a) == _fields(b)
+    assert [id(v) for v in a._node._inputs or ()] == [id(v) for v in b._node._inputs or ()]
+    wrt = [t for t in (x, y) if t.requires_grad]
+    ga = cr.autograd.grad(a.sum(), wrt, create_graph=True)
+    gb = cr.autograd.grad(b.sum(), wrt, create_graph=True)
+    for u, v in zip(ga, gb):
+        np.testing.assert_array_equal(u.detach().numpy(), v.detach().numpy())
+    # and the in-place check sees the same saved inputs
+    outcomes = []
+    for fn in (apply_tt, lambda o, p, q: apply(o, (p, q))):
+        x2, y2 = make(shapes[0], 0.0, rg[0]), make(shapes[1], 0.5, rg[1])
+        r = fn(op, x2, y2)
+        (x2 if rg[0] else y2).mul_(2.0)     # change an input that needs a gradient
+        try:
+            r.sum().backward()
+            outcomes.append("ok")
+        except RuntimeError as e:
+            assert "modified by an inplace operation" in str(e)
+            outcomes.append("raised")
+    assert outcomes[0] == outcomes[1]
 
 
 def test_fast_paths_keep_inplace_checks_like_torch():

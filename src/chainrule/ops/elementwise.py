@@ -8,7 +8,7 @@ import numpy as np
 
 from .._dtypes import DEFAULTS, result_np_dtype
 from .._tensor import Tensor, wrap
-from ._core import NF, TF, apply, apply1, apply_ts, binary_op, defop, unary_op
+from ._core import NF, TF, apply, apply1, apply_ts, apply_tt, binary_op, defop, unary_op
 
 _np = np
 
@@ -227,7 +227,7 @@ def add(input, other, *, alpha=1):
             s = other._data.shape
             # same shape, or other's shape a suffix of input's (a bias row): these broadcast
             if s == d.shape or (len(s) < d.ndim and d.shape[d.ndim - len(s):] == s):
-                return apply(ADD, (input, other))
+                return apply_tt(ADD, input, other)
     a, b = binary_args("add", input, _times_alpha("add", input, other, alpha))
     return apply(ADD, (a, b))
 
@@ -248,7 +248,7 @@ def sub(input, other, *, alpha=1):
         elif c is Tensor and other._data.dtype is d.dtype and d.dtype.kind != "b":
             s = other._data.shape
             if s == d.shape or (len(s) < d.ndim and d.shape[d.ndim - len(s):] == s):
-                return apply(SUB, (input, other))
+                return apply_tt(SUB, input, other)
     if (isinstance(input, Tensor) and input._data.dtype.kind == "b") or \
             (isinstance(other, Tensor) and other._data.dtype.kind == "b"):
         raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not "
@@ -296,7 +296,7 @@ def mul(input, other):
             if d.dtype.kind == "f":
                 return apply_ts(MUL, input, other)
         elif c is Tensor and other._data.dtype is d.dtype and other._data.shape == d.shape:
-            return apply(MUL, (input, other))
+            return apply_tt(MUL, input, other)
     a, b = binary_args("mul", input, other)
     return apply(MUL, (a, b))
 
@@ -319,7 +319,7 @@ def div(input, other, *, rounding_mode=None):
             if c is float or c is int:
                 return apply_ts(DIV, input, other)
             if c is Tensor and other._data.dtype is d.dtype and other._data.shape == d.shape:
-                return apply(DIV, (input, other))
+                return apply_tt(DIV, input, other)
     if rounding_mode is not None:
         q = div(input, other)
         r = floor(q) if rounding_mode == "floor" else trunc(q)

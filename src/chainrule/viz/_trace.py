@@ -9,7 +9,7 @@ whether grad mode was on.  Calls made *inside* an op (a JVP rule under forward m
 not recorded: only the program's own steps are.
 
 Nothing in the engine changes; ``record()`` swaps the module-level name ``apply`` (and
-its hot-path shortcuts ``apply1``/``apply_ts``) for a recording wrapper in the loaded
+its hot-path shortcuts ``apply1``/``apply_ts``/``apply_tt``) for a recording wrapper in the loaded
 ``chainrule`` modules and puts the originals back on exit.
 """
 import sys
@@ -121,10 +121,12 @@ class record:
                     rec.events.append(ev)
             return out
         recording_apply._chainrule_recorder = True
-        # the hot-path shortcuts of apply (apply1, apply_ts) are routed through it too
+        # the hot-path shortcuts of apply (apply1, apply_ts, apply_tt) are routed through
+        # it too
         swaps = {"apply": (original, recording_apply),
                  "apply1": (_core.apply1, lambda op, a: recording_apply(op, (a,))),
-                 "apply_ts": (_core.apply_ts, lambda op, a, b: recording_apply(op, (a, b)))}
+                 "apply_ts": (_core.apply_ts, lambda op, a, b: recording_apply(op, (a, b))),
+                 "apply_tt": (_core.apply_tt, lambda op, a, b: recording_apply(op, (a, b)))}
         self._patched = []
         for name, mod in list(sys.modules.items()):
             if (name == "chainrule" or name.startswith("chainrule.")) and mod is not None:
