@@ -39,6 +39,7 @@ CASES = [
     OpCase("add", lambda m, a, b: a + b, [(3,), (3,)], op="add"),
     OpCase("add_bcast", lambda m, a, b: a + b, [(2, 3), (3,)], op="add"),
     OpCase("add_bcast2", lambda m, a, b: a + b, [(2, 1), (1, 3)], op="add"),
+    OpCase("add_col", lambda m, a, b: a + b, [(2, 3), (2, 1)], op="add"),
     OpCase("add_0d", lambda m, a, b: a + b, [(), (2, 3)], op="add"),
     OpCase("add_scalar", lambda m, a: 2.5 + a, [(3,)], op="add"),
     OpCase("add_alpha", lambda m, a, b: m.add(a, b, alpha=2.0), [(3,), (3,)], op="add"),

@@ -198,6 +198,20 @@ def _check_float_alpha(name, a, b):
                            f"tensors to a floating dtype first (x.float()).")
 
 
+def _fits(s, ds):
+    """Whether shape ``s`` broadcasts to shape ``ds`` (a bias row ``(n,)`` or a kept
+    column ``(m, 1)`` against ``(m, n)``): the add/sub fast paths take those, with no
+    dtype promotion to do."""
+    k = len(ds) - len(s)
+    if k < 0:
+        return False
+    for n in s:
+        if n != 1 and n != ds[k]:
+            return False
+        k += 1
+    return True
+
+
 def _times_alpha(name, input, other, alpha):
     """``alpha * other`` for add/sub: PyTorch's float-alpha check, and a Python number
     stays one (weak in type promotion, as in PyTorch)."""
@@ -225,8 +239,7 @@ def add(input, other, *, alpha=1):
                 return apply_ts(ADD, input, other)
         elif c is Tensor and other._data.dtype is d.dtype:
             s = other._data.shape
-            # same shape, or other's shape a suffix of input's (a bias row): these broadcast
-            if s == d.shape or (len(s) < d.ndim and d.shape[d.ndim - len(s):] == s):
+            if s == d.shape or _fits(s, d.shape):
                 return apply_tt(ADD, input, other)
     a, b = binary_args("add", input, _times_alpha("add", input, other, alpha))
     return apply(ADD, (a, b))
@@ -247,7 +260,7 @@ def sub(input, other, *, alpha=1):
                 return apply_ts(SUB, input, other)
         elif c is Tensor and other._data.dtype is d.dtype and d.dtype.kind != "b":
             s = other._data.shape
-            if s == d.shape or (len(s) < d.ndim and d.shape[d.ndim - len(s):] == s):
+            if s == d.shape or _fits(s, d.shape):
                 return apply_tt(SUB, input, other)
     if (isinstance(input, Tensor) and input._data.dtype.kind == "b") or \
             (isinstance(other, Tensor) and other._data.dtype.kind == "b"):
