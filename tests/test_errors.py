@@ -56,6 +56,9 @@ def _saved_input_modified(m):
 
 CASES = [
     # (id, f, phrases chainrule's message must contain)
+    ("neg_bool", lambda m: -m.tensor([True, False]), ["Negation", "bool tensor", "~"]),
+    ("sub_bool", lambda m: m.tensor([True]) - m.tensor([False]),
+     ["Subtraction", "bool tensor", "~"]),
     ("backward_nonscalar", lambda m: (m.ones(3, requires_grad=True) * 2).backward(),
      ["scalar outputs", "gradient=", "sum()"]),
     ("backward_nonscalar_2d", lambda m: (m.ones(1, 2, requires_grad=True) * 2).backward(),

@@ -363,6 +363,12 @@ def neg(input):
     >>> torch.neg(torch.tensor([1., -2.]))
     tensor([-1.,  2.])
     """
+    if isinstance(input, Tensor) and input._data.dtype.kind == "b":
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or "
+                           "`logical_not()` operator instead.")
+    if input.__class__ is Tensor:
+        return apply1(NEG, input)
     return apply(NEG, (input,))
 
 
