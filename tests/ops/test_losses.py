@@ -37,30 +37,30 @@ CASES = [
            op="abs"),
     # cross entropy with class indices
     OpCase("ce_idx_mean", lambda m, x: F(m).cross_entropy(x, m.tensor([1, 0, 2, 2])),
-           [(4, 3)], op="gather"),
+           [(4, 3)], op="nll_loss"),
     OpCase("ce_idx_sum", lambda m, x: F(m).cross_entropy(x, m.tensor([1, 0, 2]),
-                                                        reduction="sum"), [(3, 5)], op="gather"),
+                                                        reduction="sum"), [(3, 5)], op="nll_loss"),
     OpCase("ce_idx_none", lambda m, x: F(m).cross_entropy(x, m.tensor([4, 0, 2]),
                                                          reduction="none"), [(3, 5)],
-           op="gather"),
+           op="nll_loss"),
     OpCase("ce_idx_unbatched", lambda m, x: F(m).cross_entropy(x, m.tensor(2)), [(4,)],
-           op="gather"),
+           op="nll_loss"),
     OpCase("ce_idx_spatial", lambda m, x: F(m).cross_entropy(
         x, m.tensor([[0, 2], [1, 1]]), reduction="none"), [(2, 3, 2)], op="gather"),
     OpCase("ce_idx_weight", lambda m, x: F(m).cross_entropy(
         x, m.tensor([1, 0, 2, 2]), weight=m.tensor([0.5, 2.0, 1.5], dtype=x.dtype)),
-        [(4, 3)], op="gather"),
+        [(4, 3)], op="nll_loss"),
     OpCase("ce_idx_ignore", lambda m, x: F(m).cross_entropy(
-        x, m.tensor([1, -100, 2, 0]), ignore_index=-100), [(4, 3)], op="gather"),
+        x, m.tensor([1, -100, 2, 0]), ignore_index=-100), [(4, 3)], op="nll_loss"),
     OpCase("ce_idx_ignore_class", lambda m, x: F(m).cross_entropy(
-        x, m.tensor([1, 0, 2, 0]), ignore_index=0, reduction="sum"), [(4, 3)], op="gather"),
+        x, m.tensor([1, 0, 2, 0]), ignore_index=0, reduction="sum"), [(4, 3)], op="nll_loss"),
     OpCase("ce_idx_smooth", lambda m, x: F(m).cross_entropy(
-        x, m.tensor([1, 0, 2]), label_smoothing=0.2), [(3, 4)], op="gather"),
+        x, m.tensor([1, 0, 2]), label_smoothing=0.2), [(3, 4)], op="nll_loss"),
     OpCase("ce_idx_smooth_weight_ignore", lambda m, x: F(m).cross_entropy(
         x, m.tensor([1, 0, 2, 3]), weight=m.tensor([0.5, 2.0, 1.5, 1.0], dtype=x.dtype),
-        ignore_index=3, label_smoothing=0.1), [(4, 4)], op="gather"),
+        ignore_index=3, label_smoothing=0.1), [(4, 4)], op="nll_loss"),
     OpCase("ce_idx_smooth_none", lambda m, x: F(m).cross_entropy(
-        x, m.tensor([1, 0, 2]), label_smoothing=0.3, reduction="none"), [(3, 4)], op="gather"),
+        x, m.tensor([1, 0, 2]), label_smoothing=0.3, reduction="none"), [(3, 4)], op="nll_loss"),
     OpCase("ce_idx_large_logits", lambda m, x: F(m).cross_entropy(x * 500, m.tensor([1, 0])),
            [(2, 3)], op="exp", fd_eps=1e-8, atol=1e-5),
     # cross entropy with class probabilities (the target is differentiable too)
@@ -77,12 +77,18 @@ CASES = [
            make=lambda r: [r.uniform(-2, 2, (4,)), _probs(r, (4,), 0)], op="exp"),
     # nll
     OpCase("nll_mean", lambda m, x: F(m).nll_loss(x, m.tensor([1, 0, 2])), [(3, 4)],
-           op="gather"),
+           op="nll_loss"),
     OpCase("nll_weight_ignore", lambda m, x: F(m).nll_loss(
         x, m.tensor([1, 0, 2, 1]), weight=m.tensor([1.0, 2.0, 0.5], dtype=x.dtype),
-        ignore_index=0), [(4, 3)], op="gather"),
+        ignore_index=0), [(4, 3)], op="nll_loss"),
     OpCase("nll_none_unbatched", lambda m, x: F(m).nll_loss(x, m.tensor(1), reduction="none"),
-           [(3,)], op="gather"),
+           [(3,)], op="nll_loss"),
+    OpCase("nll_none_ignore_weight", lambda m, x: F(m).nll_loss(
+        x, m.tensor([2, 1, 1, 0]), weight=m.tensor([1.0, 0.0, 3.0], dtype=x.dtype),
+        ignore_index=1, reduction="none"), [(4, 3)], op="nll_loss"),
+    OpCase("nll_unbatched_ignored", lambda m, x: F(m).nll_loss(x, m.tensor(1), ignore_index=1,
+                                                              reduction="sum"),
+           [(3,)], op="nll_loss"),
     OpCase("nll_sum_spatial", lambda m, x: F(m).nll_loss(x, m.tensor([[0, 1, 1]]),
                                                         reduction="sum"), [(1, 2, 3)],
            op="gather"),

@@ -13,6 +13,8 @@ import numpy as np
 
 from .._tensor import Tensor, wrap
 from ..ops import elementwise as E
+from ..ops._core import apply
+from ..ops.loss import NLL_LOSS
 
 __all__ = ["mse_loss", "l1_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "dropout"]
@@ -166,6 +168,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     _check_tensor("nll_loss", "input", input)
     _check_tensor("nll_loss", "target", target)
     t = _class_target_check("nll_loss", input, target, ignore_index)
+    if input._data.ndim <= 2:
+        return _nll_op(input, t, weight, ignore_index, reduction)
     unbatched = input.ndim == 1
     if unbatched:
         input = input.unsqueeze(0)
@@ -187,6 +191,31 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     if reduction == "sum":
         return loss.sum()
     return loss.sum() / w.sum()
+
+
+def _nll_op(input, t, weight, ignore_index, reduction):
+    """nll_loss of a (C,) or (N, C) input as the single NLL_LOSS node (ops/loss.py), as
+    PyTorch records NllLossBackward0; ``t`` is the checked int64 target array."""
+    d = input._data
+    if weight is not None and (weight.ndim != 1 or weight.shape[0] != d.shape[-1]):
+        raise RuntimeError(f"nll_loss: weight tensor should be defined either for all "
+                           f"{d.shape[-1]} classes or no classes but got weight tensor "
+                           f"of shape: {list(weight.shape)}")
+    cd = d.ndim - 1                         # the class dim
+    keep = t != ignore_index
+    all_kept = bool(keep.all())
+    safe = t if all_kept else np.where(keep, t, 0)
+    idx = safe.reshape(1) if cd == 0 else safe.reshape(-1, 1)
+    if weight is not None:
+        w = weight._data[safe].astype(d.dtype) * keep
+    else:
+        w = keep.astype(d.dtype)
+    nw = -w.reshape(idx.shape)
+    if not all_kept:
+        nw[~keep.reshape(idx.shape)] = 0    # +0, not -0, for an ignored target
+    params = {"idx": idx, "nw": nw, "keep": None if all_kept else keep.reshape(idx.shape),
+              "W": float(w.sum()), "reduction": reduction, "cd": cd}
+    return apply(NLL_LOSS, (input,), params)
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
