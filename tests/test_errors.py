@@ -57,6 +57,12 @@ def _saved_input_modified(m):
 CASES = [
     # (id, f, phrases chainrule's message must contain)
     ("neg_bool", lambda m: -m.tensor([True, False]), ["Negation", "bool tensor", "~"]),
+    ("ce_weight_dtype", lambda m: m.nn.functional.cross_entropy(
+        m.ones(3, 4, dtype=m.float64), m.tensor([0, 1, 2]), weight=m.ones(4)),
+     ["expected scalar type Double but found Float", "weight.to("]),
+    ("ce_weight_requires_grad", lambda m: m.nn.functional.cross_entropy(
+        m.ones(3, 4), m.tensor([0, 1, 2]), weight=m.ones(4, requires_grad=True)),
+     ["not differentiable with respect to argument 'weight'"]),
     ("sub_bool", lambda m: m.tensor([True]) - m.tensor([False]),
      ["Subtraction", "bool tensor", "~"]),
     ("backward_nonscalar", lambda m: (m.ones(3, requires_grad=True) * 2).backward(),

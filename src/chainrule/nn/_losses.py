@@ -13,6 +13,7 @@ import numpy as np
 
 from .._tensor import Tensor, wrap
 from ..ops import elementwise as E
+from ..autograd.grad_mode import STATE
 from ..ops._core import apply
 from ..ops.loss import NLL_LOSS
 
@@ -201,6 +202,18 @@ def _nll_op(input, t, weight, ignore_index, reduction):
         raise RuntimeError(f"nll_loss: weight tensor should be defined either for all "
                            f"{d.shape[-1]} classes or no classes but got weight tensor "
                            f"of shape: {list(weight.shape)}")
+    if weight is not None:
+        if weight._data.dtype != d.dtype:
+            names = {"float64": "Double", "float32": "Float", "float16": "Half"}
+            raise RuntimeError(f"nll_loss: expected scalar type "
+                               f"{names.get(d.dtype.name, d.dtype.name)} but found "
+                               f"{names.get(weight._data.dtype.name, weight._data.dtype.name)} "
+                               f"for the weight; give the weight the input's dtype, e.g. "
+                               f"weight.to(input.dtype)")
+        if weight.requires_grad and STATE.enabled:
+            raise RuntimeError("The function 'nll_loss_forward' is not differentiable with "
+                               "respect to argument 'weight'. This input cannot have "
+                               "requires_grad True; pass weight.detach()")
     cd = d.ndim - 1                         # the class dim
     keep = t != ignore_index
     all_kept = bool(keep.all())
