@@ -603,7 +603,7 @@ _SAVED_CASES = {
 
 # ops where chainrule keeps a private copy and computes the (correct) gradient although
 # PyTorch raises: composites whose first op does not save the changed input
-_MORE_PERMISSIVE = {"masked_select", "mse", "bce"}
+_MORE_PERMISSIVE = {"masked_select", "bce"}
 
 
 @pytest.mark.parametrize("which", ["input", "output"])

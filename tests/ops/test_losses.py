@@ -25,13 +25,16 @@ P01 = (0.05, 0.95)          # probabilities away from 0 and 1
 
 CASES = [
     # regression losses
-    OpCase("mse_mean", lambda m, x, y: F(m).mse_loss(x, y), [(3, 4), (3, 4)], op="mul"),
+    OpCase("mse_mean", lambda m, x, y: F(m).mse_loss(x, y), [(3, 4), (3, 4)], op="mse_loss"),
     OpCase("mse_sum", lambda m, x, y: F(m).mse_loss(x, y, reduction="sum"), [(5,), (5,)],
-           op="mul"),
+           op="mse_loss"),
     OpCase("mse_none", lambda m, x, y: F(m).mse_loss(x, y, reduction="none"), [(2, 3), (2, 3)],
-           op="mul"),
+           op="mse_loss"),
     OpCase("mse_const_target", lambda m, x: F(m).mse_loss(x, m.ones(4, dtype=x.dtype)), [(4,)],
-           op="mul"),
+           op="mse_loss"),
+    OpCase("mse_mean_3d", lambda m, x, y: F(m).mse_loss(x * 3, y),
+           [(2, 2, 3), (2, 2, 3)], op="mse_loss"),
+    OpCase("mse_0d", lambda m, x, y: F(m).mse_loss(x, y), [(), ()], op="mse_loss"),
     OpCase("l1_mean", lambda m, x, y: F(m).l1_loss(x, y), [(3, 4), (3, 4)], op="abs"),
     OpCase("l1_none", lambda m, x, y: F(m).l1_loss(x, y, reduction="none"), [(5,), (5,)],
            op="abs"),

@@ -1,6 +1,9 @@
-"""Negative log-likelihood of class indices as one op (PyTorch's ``NllLossBackward0``):
-``nll_loss`` and ``cross_entropy`` of (C,) or (N, C) inputs record this single node
-instead of a gather, a product, a sum and a division.
+"""Losses recorded as one node each, as PyTorch records them (the printed
+``grad_fn=<NllLossBackward0>`` / ``<MseLossBackward0>`` of a loss), instead of the
+several ops of their formulas.
+
+Negative log-likelihood of class indices (``NllLossBackward0``): ``nll_loss`` and
+``cross_entropy`` of (C,) or (N, C) inputs.
 
 The loss is linear in its input: with ``nw[n] = -weight[t[n]]`` (0 for an ignored
 target) it is ``sum_n nw[n] * x[n, t[n]]`` (divided by the total weight ``W`` of the
@@ -52,3 +55,48 @@ def _nll_jvp(F, tangents, out, x, idx, nw, keep, W, reduction, cd):
 # place afterwards, or a second backward, raises as there
 NLL_LOSS = defop("nll_loss", _nll_fwd, vjps=(_nll_vjp,), jvp=_nll_jvp,
                  backward_name="NllLossBackward0")
+
+
+# --- mean squared error -----------------------------------------------------------------
+# (input - target) ** 2 reduced; both inputs are saved, as PyTorch saves them.  The VJP of
+# the input is PyTorch's mse_loss_backward, norm * (input - target) * g with norm 2 (or
+# 2 / numel for 'mean'); the target's is its negative
+
+def _mse_fwd(x, y, reduction):
+    d = x - y
+    v = d * d
+    if reduction == "none":
+        return v
+    s = v.sum()
+    return s if reduction == "sum" else s / v.size
+
+
+def _mse_vjp_x(F, g, out, x, y, reduction):
+    norm = 2.0 / _numel(x) if reduction == "mean" else 2.0
+    return (x - y) * norm * g
+
+
+def _mse_vjp_y(F, g, out, x, y, reduction):
+    norm = 2.0 / _numel(x) if reduction == "mean" else 2.0
+    return (y - x) * norm * g
+
+
+def _mse_jvp(F, tangents, out, x, y, reduction):
+    tx, ty = tangents
+    dt = tx if ty is None else (-ty if tx is None else tx - ty)
+    v = (x - y) * dt * 2.0
+    if reduction == "none":
+        return v
+    s = F.sum(v)
+    return s if reduction == "sum" else s / _numel(x)
+
+
+def _numel(x):
+    n = 1
+    for k in x.shape:
+        n *= k
+    return n
+
+
+MSE_LOSS = defop("mse_loss", _mse_fwd, vjps=(_mse_vjp_x, _mse_vjp_y), jvp=_mse_jvp,
+                 backward_name="MseLossBackward0")
