@@ -57,6 +57,12 @@ def _saved_input_modified(m):
 CASES = [
     # (id, f, phrases chainrule's message must contain)
     ("neg_bool", lambda m: -m.tensor([True, False]), ["Negation", "bool tensor", "~"]),
+    ("addmm_vector", lambda m: m.addmm(m.ones(3), m.ones(4), m.ones(4, 3)),
+     ["mat1 must be a matrix"]),
+    ("addmm_shapes", lambda m: m.addmm(m.ones(3), m.ones(2, 4), m.ones(5, 3)),
+     ["cannot be multiplied", "2x4 and 5x3"]),
+    ("addmm_input", lambda m: m.addmm(m.ones(5), m.ones(2, 4), m.ones(4, 3)),
+     ["addmm", "[5]", "[2, 3]"]),
     ("ce_weight_dtype", lambda m: m.nn.functional.cross_entropy(
         m.ones(3, 4, dtype=m.float64), m.tensor([0, 1, 2]), weight=m.ones(4)),
      ["expected scalar type Double but found Float", "weight.to("]),

@@ -40,7 +40,7 @@ from .ops.elementwise import (abs, add, allclose, bitwise_and, bitwise_not, bitw
                               not_equal, pow, relu, rsub, sigmoid, sign, sin, sqrt, sub, tanh,
                               true_divide, trunc, where)
 from .ops.index import gather, masked_select, nonzero
-from .ops.linalg import bmm, dot, inner, matmul, mm, mv, norm
+from .ops.linalg import addmm, bmm, dot, inner, matmul, mm, mv, norm
 from .ops.reduce import (all, any, argmax, argmin, broadcast_to, count_nonzero, max, mean,
                          min, sum)
 from .ops.shape import (cat, clone, concat, concatenate, flatten, permute, ravel, reshape,

@@ -336,3 +336,33 @@ def test_init_is_seeded():
     w1 = nn.init.uniform_(cr.empty(3), generator=g).numpy().copy()
     g.manual_seed(7)
     np.testing.assert_array_equal(w1, nn.init.uniform_(cr.empty(3), generator=g).numpy())
+
+
+def test_linear_records_pytorch_nodes():
+    # nn.Linear / F.linear: AddmmBackward0 (input, TBackward0 of the weight) for a matrix
+    # input with a bias, MmBackward0 without, ViewBackward0 around addmm for other ranks
+    def graph(m, shape, bias):
+        m.manual_seed(0)
+        lin = m.nn.Linear(4, 3, bias=bias)
+        y = lin(m.ones(shape, requires_grad=True))
+        n = y.grad_fn
+        return n.name(), [None if a is None else type(a).__name__.split("::")[-1]
+                          for a, _ in n.next_functions]
+    for shape in [(2, 4), (4,), (2, 5, 4)]:
+        for bias in (True, False):
+            if shape != (2, 4) and not bias:
+                continue            # (PyTorch's squeeze/unsafe-view wrappers differ there)
+            assert graph(cr, shape, bias) == graph(torch, shape, bias), (shape, bias)
+
+
+def test_addmm_beta_zero_ignores_input_like_torch():
+    res = []
+    for m in (cr, torch):
+        c = m.tensor([float("nan"), 1.0], requires_grad=True)
+        a = m.tensor([[1.0, 2.0]], requires_grad=True)
+        b = m.tensor([[3.0, 4.0], [5.0, 6.0]], requires_grad=True)
+        y = m.addmm(c, a, b, beta=0, alpha=2.0)
+        y.sum().backward()
+        res.append([y.detach().numpy(), c.grad.numpy(), a.grad.numpy(), b.grad.numpy()])
+    for u, v in zip(*res):
+        np.testing.assert_array_equal(u, v)

@@ -52,6 +52,8 @@ NOT_ELEMENTWISE = {
     "dot": "1-D product, no broadcasting",
     "mv": "matrix-vector product, no broadcasting",
     "mm": "matrix product, no broadcasting",
+    "addmm": "input + matrix product: only the input broadcasts, to the product's shape "
+             "(op rows addmm, addmm_beta_alpha)",
     "bmm": "batched matrix product, no broadcasting",
     "matmul_batched": "batched matrix product (batch dimensions broadcast)",
     "linalg_solve": "linear solve (batch dimensions broadcast)",

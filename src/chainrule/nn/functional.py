@@ -18,5 +18,34 @@ def relu(input, inplace=False):
     return _inplace("relu_", _relu, input) if inplace else _relu(input)
 
 
+def linear(input, weight, bias=None):
+    """``input @ weight.T + bias`` (``weight`` of shape (out_features, in_features)),
+    recorded as PyTorch records it: an ``addmm`` node for a matrix input with a bias, an
+    ``mm`` without, and a view around either for other input ranks.
+
+    >>> import chainrule as torch
+    >>> torch.nn.functional.linear(torch.ones(2, 3), torch.ones(4, 3), torch.zeros(4))
+    tensor([[3., 3., 3., 3.],
+            [3., 3., 3., 3.]])
+    """
+    from .. import _tensor
+    from ..ops.linalg import addmm, matmul, mm
+    if not isinstance(input, _tensor.Tensor) or not isinstance(weight, _tensor.Tensor):
+        raise TypeError(f"linear(): argument 'input' and 'weight' must be Tensors, got "
+                        f"{type(input).__name__} and {type(weight).__name__}")
+    if weight.ndim != 2 or input.ndim == 0:
+        return matmul(input, weight.t()) if bias is None else \
+            matmul(input, weight.t()) + bias
+    wt = weight.t()
+    nd = input.ndim
+    if nd == 2:
+        return mm(input, wt) if bias is None else addmm(bias, input, wt)
+    if bias is None:
+        return matmul(input, wt) if nd > 1 else mm(input.unsqueeze(0), wt).squeeze(0)
+    flat = input.view(1, -1) if nd == 1 else input.reshape(-1, input.shape[-1])
+    out = addmm(bias, flat, wt)
+    return out.view(-1) if nd == 1 else out.view(*input.shape[:-1], out.shape[-1])
+
+
 from ._losses import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: F401
                       cross_entropy, dropout, l1_loss, mse_loss, nll_loss)

@@ -47,10 +47,8 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input):
-        out = input @ self.weight.T
-        if self.bias is not None:
-            out = out + self.bias
-        return out
+        from .functional import linear
+        return linear(input, self.weight, self.bias)
 
     def extra_repr(self):
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

@@ -183,6 +183,74 @@ def mm(input, mat2):
     return apply(MM, (a, b))
 
 
+def _addmm_fwd(c, a, b, beta=1, alpha=1):
+    r = np.matmul(a, b)
+    if alpha != 1:
+        r *= alpha
+    if beta == 1:
+        r += c                  # r is this op's own fresh array: adding in place is safe
+    elif beta != 0:
+        r += beta * c
+    return r
+
+
+def _addmm_jvp(F, t, out, c, a, b, beta=1, alpha=1):
+    tc, ta, tb = t
+    r = None
+    if ta is not None:
+        r = F.matmul(ta, b)
+    if tb is not None:
+        r2 = F.matmul(a, tb)
+        r = r2 if r is None else r + r2
+    if r is not None and alpha != 1:
+        r = r * alpha
+    if tc is not None and beta != 0:
+        tc = tc if beta == 1 else tc * beta
+        r = F.broadcast_to(tc, out.shape) if r is None else r + tc
+    return r
+
+
+# beta * input + alpha * (mat1 @ mat2) (nn.Linear's node); PyTorch ignores input when
+# beta is 0 (its nan/inf do not propagate) and gives it a zero gradient
+ADDMM = defop("addmm", _addmm_fwd,
+              vjps=(lambda F, g, out, c, a, b, beta=1, alpha=1: g if beta == 1 else g * beta,
+                    lambda F, g, out, c, a, b, beta=1, alpha=1:
+                        F.matmul(g, b.T) if alpha == 1 else F.matmul(g, b.T) * alpha,
+                    lambda F, g, out, c, a, b, beta=1, alpha=1:
+                        F.matmul(a.T, g) if alpha == 1 else F.matmul(a.T, g) * alpha),
+              jvp=_addmm_jvp, broadcasts=True, reads=((), (2,), (1,)))
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    """``beta * input + alpha * (mat1 @ mat2)`` for matrices ``mat1`` (n, m) and ``mat2``
+    (m, p); ``input`` broadcasts to (n, p).  ``nn.Linear`` records this node.
+
+    >>> import chainrule as torch
+    >>> torch.addmm(torch.tensor([1., 2.]), torch.ones(1, 3), torch.ones(3, 2))
+    tensor([[4., 5.]])
+    """
+    c, a = _mm_args("addmm", input, mat1)
+    a, b = _mm_args("addmm", a, mat2)
+    for name, t in (("mat1", a), ("mat2", b)):
+        if t._data.ndim != 2:
+            raise RuntimeError(f"addmm: {name} must be a matrix, got {t._data.ndim}-D tensor")
+    if a._data.shape[1] != b._data.shape[0]:
+        raise _shape_error("addmm", a._data.shape, b._data.shape)
+    target = (a._data.shape[0], b._data.shape[1])
+    try:
+        if np.broadcast_shapes(c._data.shape, target) != target:
+            raise ValueError
+    except ValueError:
+        raise RuntimeError(f"addmm: the input of shape {list(c._data.shape)} must broadcast "
+                           f"to the product's shape {list(target)}") from None
+    params = {}
+    if beta != 1:
+        params["beta"] = beta
+    if alpha != 1:
+        params["alpha"] = alpha
+    return apply(ADDMM, (c, a, b), params)
+
+
 def bmm(input, mat2):
     """Batched product of two 3-D tensors ``(b, n, k) @ (b, k, m)``.
 
