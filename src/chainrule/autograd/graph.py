@@ -42,7 +42,8 @@ class Node:
     """A recorded op in the graph (PyTorch's ``grad_fn``).
 
     Attributes:
-      ``op``        class attribute: the rule-table entry
+      ``op``        the rule-table entry (a slot of ``OpNode``; None for a leaf's
+                    accumulator)
       ``_next``     the input nodes, ``None`` for inputs that need no gradient
       ``_uses``     how many edges of recorded nodes lead into this one: an upper bound of
                     its consumers in any backward, so the engine needs no dependency pass
