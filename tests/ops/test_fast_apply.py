@@ -66,15 +66,18 @@ def test_apply_ts_records_what_apply_records(op, number):
     assert saved(a) == saved(b)
 
 
-@pytest.mark.parametrize("op", BINARY + [L.MM], ids=lambda o: o.name)
-@pytest.mark.parametrize("shapes", [((2, 3), (2, 3)), ((2, 3), (3,)), ((3,), ()),
-                                    ((2, 3), (3, 2))], ids=["same", "bias", "0d", "mm"])
+_TT_CASES = [(op, shapes) for op in BINARY
+             for shapes in (((2, 3), (2, 3)), ((2, 3), (3,)), ((2, 3), (2, 1)), ((3,), ()))]
+_TT_CASES.append((L.MM, ((2, 3), (3, 2))))
+
+
+@pytest.mark.parametrize("op,shapes", _TT_CASES,
+                         ids=[f"{op.name}-{'x'.join(map(str, b)) or '0d'}" for op, (a, b)
+                              in _TT_CASES])
 @pytest.mark.parametrize("rg", [(True, True), (True, False), (False, True)],
                          ids=["both", "a", "b"])
 @pytest.mark.parametrize("bumped", [False, True], ids=["v0", "v1"])
 def test_apply_tt_records_what_apply_records(op, shapes, rg, bumped):
-    if (op is L.MM) != (shapes[1] == (3, 2)):
-        pytest.skip("mm takes the matrix shapes, the elementwise ops the others")
     def make(shape, seed, r):
         t = cr.tensor(np.linspace(0.2, 0.9 + seed, int(np.prod(shape))).reshape(shape),
                       dtype=cr.float64, requires_grad=r)
