@@ -66,6 +66,9 @@ CASES = [
     ("ce_weight_dtype", lambda m: m.nn.functional.cross_entropy(
         m.ones(3, 4, dtype=m.float64), m.tensor([0, 1, 2]), weight=m.ones(4)),
      ["expected scalar type Double but found Float", "weight.to("]),
+    ("ce_spatial_weight_dtype", lambda m: m.nn.functional.cross_entropy(
+        m.ones(2, 3, 4, dtype=m.float64), m.zeros(2, 4, dtype=m.long), weight=m.ones(3)),
+     ["expected scalar type Double but found Float"]),
     ("ce_weight_requires_grad", lambda m: m.nn.functional.cross_entropy(
         m.ones(3, 4), m.tensor([0, 1, 2]), weight=m.ones(4, requires_grad=True)),
      ["not differentiable with respect to argument 'weight'"]),

@@ -173,6 +173,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     _check_tensor("nll_loss", "input", input)
     _check_tensor("nll_loss", "target", target)
     t = _class_target_check("nll_loss", input, target, ignore_index)
+    _nll_weight_check(input, weight)
     if input._data.ndim <= 2:
         return _nll_op(input, t, weight, ignore_index, reduction)
     unbatched = input.ndim == 1
@@ -198,6 +199,25 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     return loss.sum() / w.sum()
 
 
+def _nll_weight_check(input, weight):
+    """PyTorch's errors for nll_loss's weight: another dtype than the input's, or one that
+    requires grad (nll_loss is not differentiable with respect to it)."""
+    if weight is None:
+        return
+    d = input._data
+    if weight._data.dtype != d.dtype:
+        names = {"float64": "Double", "float32": "Float", "float16": "Half"}
+        raise RuntimeError(f"nll_loss: expected scalar type "
+                           f"{names.get(d.dtype.name, d.dtype.name)} but found "
+                           f"{names.get(weight._data.dtype.name, weight._data.dtype.name)} "
+                           f"for the weight; give the weight the input's dtype, e.g. "
+                           f"weight.to(input.dtype)")
+    if weight.requires_grad and STATE.enabled:
+        raise RuntimeError("The function 'nll_loss_forward' is not differentiable with "
+                           "respect to argument 'weight'. This input cannot have "
+                           "requires_grad True; pass weight.detach()")
+
+
 def _nll_op(input, t, weight, ignore_index, reduction):
     """nll_loss of a (C,) or (N, C) input as the single NLL_LOSS node (ops/loss.py), as
     PyTorch records NllLossBackward0; ``t`` is the checked int64 target array."""
@@ -206,18 +226,6 @@ def _nll_op(input, t, weight, ignore_index, reduction):
         raise RuntimeError(f"nll_loss: weight tensor should be defined either for all "
                            f"{d.shape[-1]} classes or no classes but got weight tensor "
                            f"of shape: {list(weight.shape)}")
-    if weight is not None:
-        if weight._data.dtype != d.dtype:
-            names = {"float64": "Double", "float32": "Float", "float16": "Half"}
-            raise RuntimeError(f"nll_loss: expected scalar type "
-                               f"{names.get(d.dtype.name, d.dtype.name)} but found "
-                               f"{names.get(weight._data.dtype.name, weight._data.dtype.name)} "
-                               f"for the weight; give the weight the input's dtype, e.g. "
-                               f"weight.to(input.dtype)")
-        if weight.requires_grad and STATE.enabled:
-            raise RuntimeError("The function 'nll_loss_forward' is not differentiable with "
-                               "respect to argument 'weight'. This input cannot have "
-                               "requires_grad True; pass weight.detach()")
     cd = d.ndim - 1                         # the class dim
     keep = t != ignore_index
     all_kept = bool(keep.all())
