@@ -65,7 +65,6 @@ class Node:
     """
     __slots__ = ("_next", "_uses", "_inputs", "_arrays", "_out", "_versions", "_freed",
                  "__dict__", "__weakref__")
-    op = None
     # rarely set: class defaults, stored on a node (in its __dict__) only when not None,
     # so recording an op makes fewer stores
     _params = None

@@ -176,32 +176,26 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     _nll_weight_check(input, weight)
     if input._data.ndim <= 2:
         return _nll_op(input, t, weight, ignore_index, reduction)
-    unbatched = input.ndim == 1
-    if unbatched:
-        input = input.unsqueeze(0)
-        t = t.reshape(1)
+    # spatial input (N, C, d1, ...): a composite of gather and reductions
     keep = t != ignore_index
     safe = np.where(keep, t, 0)
     picked = input.gather(1, wrap(np.expand_dims(safe, 1))).squeeze(1)
     if weight is not None:
-        if weight.ndim != 1 or weight.shape[0] != input.shape[1]:
-            raise RuntimeError(f"nll_loss: weight tensor should be defined either for all "
-                               f"{input.shape[1]} classes or no classes but got weight tensor "
-                               f"of shape: {list(weight.shape)}")
         w = weight[wrap(safe)] * wrap(keep.astype(weight._data.dtype))
     else:
         w = wrap(keep.astype(input._data.dtype))
     loss = -(picked * w)
     if reduction == "none":
-        return loss.squeeze(0) if unbatched else loss
+        return loss
     if reduction == "sum":
         return loss.sum()
     return loss.sum() / w.sum()
 
 
 def _nll_weight_check(input, weight):
-    """PyTorch's errors for nll_loss's weight: another dtype than the input's, or one that
-    requires grad (nll_loss is not differentiable with respect to it)."""
+    """PyTorch's errors for nll_loss's weight: another dtype than the input's, one that
+    requires grad (nll_loss is not differentiable with respect to it), or not one value
+    per class."""
     if weight is None:
         return
     d = input._data
@@ -216,23 +210,24 @@ def _nll_weight_check(input, weight):
         raise RuntimeError("The function 'nll_loss_forward' is not differentiable with "
                            "respect to argument 'weight'. This input cannot have "
                            "requires_grad True; pass weight.detach()")
+    n = d.shape[0 if d.ndim == 1 else 1]            # the number of classes
+    if weight.ndim != 1 or weight.shape[0] != n:
+        raise RuntimeError(f"nll_loss: weight tensor should be defined either for all "
+                           f"{n} classes or no classes but got weight tensor of shape: "
+                           f"{list(weight.shape)}")
 
 
 def _nll_op(input, t, weight, ignore_index, reduction):
     """nll_loss of a (C,) or (N, C) input as the single NLL_LOSS node (ops/loss.py), as
     PyTorch records NllLossBackward0; ``t`` is the checked int64 target array."""
     d = input._data
-    if weight is not None and (weight.ndim != 1 or weight.shape[0] != d.shape[-1]):
-        raise RuntimeError(f"nll_loss: weight tensor should be defined either for all "
-                           f"{d.shape[-1]} classes or no classes but got weight tensor "
-                           f"of shape: {list(weight.shape)}")
     cd = d.ndim - 1                         # the class dim
     keep = t != ignore_index
     all_kept = bool(keep.all())
     safe = t if all_kept else np.where(keep, t, 0)
     idx = safe.reshape(1) if cd == 0 else safe.reshape(-1, 1)
     if weight is not None:
-        w = weight._data[safe].astype(d.dtype) * keep
+        w = weight._data[safe] * keep       # (the weight has the input's dtype: checked)
     else:
         w = keep.astype(d.dtype)
     nw = -w.reshape(idx.shape)

@@ -1,5 +1,7 @@
 """``chainrule.nn.functional``: activations and losses as plain functions."""
+from .._tensor import Tensor as _Tensor
 from ..ops.elementwise import relu as _relu, sigmoid, tanh  # noqa: F401
+from ..ops.linalg import addmm as _addmm, matmul as _matmul, mm as _mm
 from ..ops.activation import elu, gelu, leaky_relu, logsigmoid, silu, softplus  # noqa: F401
 from ..ops.activation import functional_log_softmax as log_softmax  # noqa: F401
 from ..ops.activation import functional_softmax as softmax  # noqa: F401
@@ -28,22 +30,20 @@ def linear(input, weight, bias=None):
     tensor([[3., 3., 3., 3.],
             [3., 3., 3., 3.]])
     """
-    from .. import _tensor
-    from ..ops.linalg import addmm, matmul, mm
-    if not isinstance(input, _tensor.Tensor) or not isinstance(weight, _tensor.Tensor):
+    if not isinstance(input, _Tensor) or not isinstance(weight, _Tensor):
         raise TypeError(f"linear(): argument 'input' and 'weight' must be Tensors, got "
                         f"{type(input).__name__} and {type(weight).__name__}")
     if weight.ndim != 2 or input.ndim == 0:
-        return matmul(input, weight.t()) if bias is None else \
-            matmul(input, weight.t()) + bias
+        r = _matmul(input, weight.t())      # (matmul's own errors for these shapes)
+        return r if bias is None else r + bias
     wt = weight.t()
     nd = input.ndim
     if nd == 2:
-        return mm(input, wt) if bias is None else addmm(bias, input, wt)
+        return _mm(input, wt) if bias is None else _addmm(bias, input, wt)
     if bias is None:
-        return matmul(input, wt) if nd > 1 else mm(input.unsqueeze(0), wt).squeeze(0)
+        return _matmul(input, wt) if nd > 1 else _mm(input.unsqueeze(0), wt).squeeze(0)
     flat = input.view(1, -1) if nd == 1 else input.reshape(-1, input.shape[-1])
-    out = addmm(bias, flat, wt)
+    out = _addmm(bias, flat, wt)
     return out.view(-1) if nd == 1 else out.view(*input.shape[:-1], out.shape[-1])
 
 

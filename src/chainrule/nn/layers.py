@@ -6,6 +6,7 @@ from collections import OrderedDict
 from .._creation import empty
 from ..ops import elementwise as E
 from . import init
+from .functional import linear
 from .module import Module
 from .parameter import Parameter
 
@@ -47,7 +48,6 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input):
-        from .functional import linear
         return linear(input, self.weight, self.bias)
 
     def extra_repr(self):

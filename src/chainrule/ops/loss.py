@@ -13,6 +13,8 @@ loss of the tangent.  Parameters: ``idx`` the targets shaped for ``take_along_ax
 along the class dim ``cd`` (ignored ones replaced by 0), ``nw``, ``keep`` (None when no
 target is ignored), ``W`` and ``reduction``.
 """
+import math
+
 import numpy as np
 
 from ._core import NF, defop
@@ -72,12 +74,12 @@ def _mse_fwd(x, y, reduction):
 
 
 def _mse_vjp_x(F, g, out, x, y, reduction):
-    norm = 2.0 / _numel(x) if reduction == "mean" else 2.0
+    norm = 2.0 / math.prod(x.shape) if reduction == "mean" else 2.0
     return (x - y) * norm * g
 
 
 def _mse_vjp_y(F, g, out, x, y, reduction):
-    norm = 2.0 / _numel(x) if reduction == "mean" else 2.0
+    norm = 2.0 / math.prod(x.shape) if reduction == "mean" else 2.0
     return (y - x) * norm * g
 
 
@@ -88,14 +90,7 @@ def _mse_jvp(F, tangents, out, x, y, reduction):
     if reduction == "none":
         return v
     s = F.sum(v)
-    return s if reduction == "sum" else s / _numel(x)
-
-
-def _numel(x):
-    n = 1
-    for k in x.shape:
-        n *= k
-    return n
+    return s if reduction == "sum" else s / math.prod(x.shape)
 
 
 MSE_LOSS = defop("mse_loss", _mse_fwd, vjps=(_mse_vjp_x, _mse_vjp_y), jvp=_mse_jvp,
