@@ -3,6 +3,12 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))   # so tests can import the oplib helpers
 
+# The code under test is this checkout's src/ (pyproject's pythonpath puts it first on
+# sys.path); subprocesses the tests start (python -m chainrule, examples) see it too.
+_SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [_SRC] + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else []))
+
 import numpy as np
 import pytest
 
