@@ -2,7 +2,6 @@
 PyTorch, node kinds, saved tensors, rendering and memory."""
 import gc
 import re
-import shutil
 import subprocess
 import weakref
 
@@ -14,8 +13,14 @@ import chainrule
 from chainrule import viz
 from chainrule.viz import drawing as graph_mod
 
-HAVE_DOT = shutil.which("dot") is not None
-needs_dot = pytest.mark.skipif(not HAVE_DOT, reason="Graphviz `dot` not installed")
+
+@pytest.fixture
+def dot_exe():
+    """Graphviz's dot, found as the code under test finds it, at run time (else skip)."""
+    exe = graph_mod.graphviz_executable()
+    if exe is None:
+        pytest.skip("Graphviz `dot` not installed (apt-get install -y graphviz)")
+    return exe
 
 
 def regression(m):
@@ -50,8 +55,8 @@ def walk_counts(*outputs):
     return ops, leaves, inputs
 
 
-def dot_to_svg(text):
-    proc = subprocess.run(["dot", "-Tsvg"], input=text.encode(), capture_output=True,
+def dot_to_svg(text, exe):
+    proc = subprocess.run([exe, "-Tsvg"], input=text.encode(), capture_output=True,
                           timeout=60)
     assert proc.returncode == 0, proc.stderr.decode()
     return proc.stdout.decode()
@@ -91,12 +96,11 @@ def test_node_names_match_pytorch():
     assert names == sorted(tnames)
 
 
-@needs_dot
-def test_dot_output_parses_with_graphviz():
+def test_dot_output_parses_with_graphviz(dot_exe):
     r = regression(chainrule)
     g = viz.graph(r["L"], params={k: r[k] for k in "wbxy"} | {"L": r["L"]},
                   show_values=True, show_grads=True, show_saved=True)
-    svg = dot_to_svg(g.to_dot())
+    svg = dot_to_svg(g.to_dot(), dot_exe)
     assert "<svg" in svg
     for label in ("DotBackward0", "AddBackward0", "SubBackward0", "PowBackward0",
                   "MulBackward0", "legend"):
@@ -186,8 +190,9 @@ def test_kinds_are_distinct_constant_detached_no_grad():
         assert graph_mod.STYLES[kind][0] in text
         assert graph_mod.STYLES[kind][1] in text              # legend entry
     assert "cluster_no_grad" in text
-    if HAVE_DOT:
-        dot_to_svg(text)
+    exe = graph_mod.graphviz_executable()
+    if exe is not None:
+        dot_to_svg(text, exe)
     # without a trace, a detached copy of a drawn tensor is still recognised
     g2 = viz.graph(z, y, params={"x": x})
     assert any(n.kind == "detached" for n in g2.nodes)
@@ -226,7 +231,7 @@ def test_no_reference_cycles():
 
 
 def test_missing_graphviz_error(monkeypatch, tmp_path):
-    monkeypatch.setattr(graph_mod.shutil, "which", lambda name: None)
+    monkeypatch.setattr(graph_mod, "graphviz_executable", lambda: None)
     x = chainrule.ones(2, requires_grad=True)
     g = viz.graph(x.sum())
     with pytest.raises(viz.ExecutableNotFound) as ei:
@@ -238,8 +243,7 @@ def test_missing_graphviz_error(monkeypatch, tmp_path):
         g.render(tmp_path / "g.txt")
 
 
-@needs_dot
-def test_render_svg_png_pdf_and_jupyter(tmp_path):
+def test_render_svg_png_pdf_and_jupyter(tmp_path, dot_exe):
     x = chainrule.arange(4.0, requires_grad=True)
     g = viz.graph(2 * chainrule.dot(x, x), params={"x": x}, show_values=True)
     magic = {"svg": b"<svg", "png": b"\x89PNG", "pdf": b"%PDF"}

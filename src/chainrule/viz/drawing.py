@@ -65,6 +65,15 @@ class ExecutableNotFound(RuntimeError):
     """Raised by ``Graph.render`` when Graphviz's ``dot`` program is not installed."""
 
 
+def graphviz_executable():
+    """The path of Graphviz's ``dot`` program, or None when it is not installed.
+
+    The one place that decides whether drawings can be rendered (rendering, Jupyter
+    display, the demo and the tests all ask it, at the time of the call).
+    """
+    return shutil.which("dot")
+
+
 class GraphNode:
     """One box of the drawing.
 
@@ -400,7 +409,7 @@ class Graph:
         return _run_dot(self.to_dot(), format, timeout)
 
     def _repr_svg_(self):
-        if shutil.which("dot") is None:
+        if graphviz_executable() is None:
             return None
         return self.pipe("svg").decode("utf-8")
 
@@ -428,7 +437,7 @@ def _q(text):
 
 
 def _run_dot(text, fmt, timeout):
-    exe = shutil.which("dot")
+    exe = graphviz_executable()
     if exe is None:
         raise ExecutableNotFound(GRAPHVIZ_HELP)
     proc = subprocess.run([exe, f"-T{fmt}"], input=text.encode("utf-8"), capture_output=True,
