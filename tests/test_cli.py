@@ -178,3 +178,35 @@ def test_demo_without_graphviz(tmp_path, capsys, monkeypatch):
     out = capsys.readouterr().out
     assert "apt-get install -y graphviz" in out and "digraph chainrule" in out
     assert not os.listdir(tmp_path)
+
+
+def test_total_work_is_capped_before_computing(capsys, monkeypatch):
+    """Each input within the per-input limit, but inputs x elements x passes too much:
+    refused with exit status 2 and a message, before anything is evaluated."""
+    from chainrule import viz
+    from chainrule.viz.explain import MAX_ELEMENTS, MAX_WORK
+
+    def never(*a, **k):
+        raise AssertionError("explain ran although the work is over the cap")
+    monkeypatch.setattr(viz, "explain", never)
+    vec = ",".join(["1"] * MAX_ELEMENTS)
+    names = [f"a{i}" for i in range(4)]
+    formula = "+".join(f"sum({n})" for n in names)
+    argv = ["explain", formula] + [f"{n}={vec}" for n in names]
+    rc, out, err = run(argv, capsys)
+    assert rc == 2 and out == ""
+    assert "too much work" in err and f"at most {MAX_WORK}" in err
+    assert f"{4 * MAX_ELEMENTS} elements in all" in err and "--mode reverse" in err
+    # one reverse pass over the same inputs is within the cap and runs
+    monkeypatch.undo()
+    rc, out, err = run(argv + ["--mode", "reverse"], capsys)
+    assert rc == 0, err
+
+
+def test_python_explain_caps_total_work_too():
+    from chainrule.viz.explain import MAX_WORK
+    xs = [[1.0] * 200 for _ in range(3)]
+    with pytest.raises(ValueError, match=f"at most {MAX_WORK}"):
+        chainrule.explain(lambda a, b, c: (a * b * c).sum(), *xs, mode="both")
+    r = chainrule.explain(lambda a, b, c: (a * b * c).sum(), *xs, mode="reverse")
+    assert r.gradients["a"].tolist() == [1.0] * 200
