@@ -792,3 +792,8 @@ def test_generator_state_round_trips_without_pickle(tmp_path):
     with pytest.raises(TypeError, match="expected a torch.ByteTensor"):
         g.set_state("state")
     assert cr.rand(4, generator=g.set_state(state)).tolist() == a.tolist()
+
+
+def test_tensor_class_prints_as_chainrule_tensor():
+    assert repr(type(cr.ones(1))) == "<class 'chainrule.Tensor'>"
+    assert repr(type(cr.nn.Parameter(cr.ones(1)))) == "<class 'chainrule.nn.parameter.Parameter'>"

@@ -24,6 +24,7 @@ from ._dtypes import (bool, double, dtype, float, float16, float32, float64,  # 
                       get_default_dtype, half, int, int8, int16, int32, int64, long,
                       promote_types, set_default_dtype, short, uint8)
 from ._tensor import Size, Tensor, device, is_tensor
+Tensor.__module__ = "chainrule"       # type(x) prints <class 'chainrule.Tensor'>, as torch.Tensor
 from . import ops as _ops
 from . import _methods  # noqa: F401  (attaches Tensor methods)
 from ._creation import (Generator, arange, as_tensor, asarray, bernoulli, default_generator,
