@@ -210,3 +210,13 @@ def test_python_explain_caps_total_work_too():
         chainrule.explain(lambda a, b, c: (a * b * c).sum(), *xs, mode="both")
     r = chainrule.explain(lambda a, b, c: (a * b * c).sum(), *xs, mode="reverse")
     assert r.gradients["a"].tolist() == [1.0] * 200
+
+
+def test_version_and_usage(capsys):
+    with pytest.raises(SystemExit) as ei:
+        main(["--version"])
+    assert ei.value.code == 0
+    assert capsys.readouterr().out.strip() == f"chainrule {chainrule.__version__}"
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: python -m chainrule") and "demo" in out and "explain" in out

@@ -122,6 +122,8 @@ def _draw(f, values, names, wrt, path, stdout, stderr):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m chainrule",
                                      description="chainrule: automatic differentiation on NumPy")
+    from . import __version__
+    parser.add_argument("--version", action="version", version=f"chainrule {__version__}")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("demo", help="walk through the autograd chapter of Dive into Deep Learning")
     ex = sub.add_parser(
