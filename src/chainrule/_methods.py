@@ -707,7 +707,8 @@ _METHOD_DOCS = {
         >>> torch.tensor([1.], dtype=torch.float64).new_tensor([2, 3])
         tensor([2., 3.], dtype=torch.float64)
         """,
-    "normal_": """Fill in place with draws from N(``mean``, ``std``**2).
+    "normal_": """Fill in place with draws from the normal distribution with mean ``mean`` and
+        standard deviation ``std``.
 
         >>> import chainrule as torch
         >>> x = torch.empty(1000).normal_(5.0, 0.1)
@@ -746,7 +747,8 @@ _METHOD_DOCS = {
         >>> torch.tensor([1, 2]).type_as(torch.tensor([0.5]))
         tensor([1., 2.])
         """,
-    "uniform_": """Fill in place with uniform draws from [``from``, ``to``) (default [0, 1)).
+    "uniform_": """Fill in place with uniform draws from the interval ``[from, to)`` (default
+        ``[0, 1)``).
 
         >>> import chainrule as torch
         >>> x = torch.empty(100).uniform_(2, 3)
