@@ -15,4 +15,6 @@ from .layers import (Dropout, Embedding, Flatten, Identity, Linear, LogSoftmax, 
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss,  # noqa: F401
                    MSELoss, NLLLoss)
 from .module import Module  # noqa: F401
+from .normalization import (BatchNorm1d, BatchNorm2d, Dropout2d, GroupNorm,  # noqa: F401
+                            LayerNorm)
 from .parameter import Parameter  # noqa: F401
