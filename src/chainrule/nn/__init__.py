@@ -10,6 +10,7 @@ torch.Size([4, 2])
 """
 from . import functional  # noqa: F401
 from . import init  # noqa: F401
+from . import utils  # noqa: F401
 from .layers import (Dropout, Embedding, Flatten, Identity, Linear, LogSoftmax,  # noqa: F401
                      ModuleList, ReLU, Sequential, Sigmoid, Softmax, Tanh)
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss,  # noqa: F401
