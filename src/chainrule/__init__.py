@@ -74,7 +74,7 @@ multiply, subtract, divide = mul, sub, div
 # loaded on first use, to keep ``import chainrule`` fast: chainrule.nn, chainrule.func,
 # chainrule.optim, chainrule.utils.data, save/load, chainrule.viz (graph drawings) and explain
 _LAZY = {"nn": (".nn", None), "func": (".func", None), "optim": (".optim", None),
-         "utils": (".utils", None),
+         "utils": (".utils", None), "distributions": (".distributions", None),
          "load": (".serialization", "load"), "save": (".serialization", "save"),
          "viz": (".viz", None), "explain": (".viz", "explain")}
 
