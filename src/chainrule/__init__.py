@@ -52,6 +52,8 @@ from .ops.unary import (acos, arccos, arcsin, arcsinh, arctan, arctan2, arctanh,
 from .ops.activation import log_softmax, logsumexp, softmax
 from .ops.scan import cumprod, cumsum, prod
 from .ops.stats import amax, amin, std, std_mean, var, var_mean
+from ._legacy import (BoolTensor, ByteTensor, CharTensor, DoubleTensor,  # noqa: F401
+                      FloatTensor, HalfTensor, IntTensor, LongTensor, ShortTensor)
 from .ops.sorting import argsort, msort, sort, topk
 from . import return_types
 from .ops.linalg_more import (det, diag, diag_embed, diagonal, einsum, ger, inverse, outer,
@@ -73,7 +75,7 @@ multiply, subtract, divide = mul, sub, div
 # loaded on first use, to keep ``import chainrule`` fast: chainrule.nn, chainrule.func,
 # chainrule.optim, chainrule.utils.data, save/load, chainrule.viz (graph drawings) and explain
 _LAZY = {"nn": (".nn", None), "func": (".func", None), "optim": (".optim", None),
-         "utils": (".utils", None),
+         "utils": (".utils", None), "distributions": (".distributions", None),
          "load": (".serialization", "load"), "save": (".serialization", "save"),
          "viz": (".viz", None), "explain": (".viz", "explain")}
 
