@@ -23,7 +23,7 @@ def _finish(arr, requires_grad):
     return t
 
 
-def _infer_np(data, exact=False):
+def _infer_np(data, exact=False, dtype=None):
     """NumPy array for Python data, with PyTorch's dtype inference: Python floats become the
     default float dtype, ints int64, bools bool; NumPy scalars/arrays and Tensors inside the
     data keep their dtype; mixed elements promote with ``promote_types``.  ``exact=True``
@@ -35,6 +35,10 @@ def _infer_np(data, exact=False):
     if isinstance(data, (list, tuple)):
         d, has_tensor = _infer_dtype(data)
         arr = np.array(_to_nested(data) if has_tensor else data)
+        if arr.dtype.kind in "uO":          # uint64 or object: an int beyond int64?
+            big = _big_ints(data, dtype)
+            if big is not None:
+                return big
         if arr.dtype.kind in "USOV":
             raise TypeError(f"tensor(): could not infer dtype of {type(_first(data)).__name__}; "
                             f"pass numbers, bools, nested lists of them, or NumPy arrays")
@@ -44,6 +48,8 @@ def _infer_np(data, exact=False):
     if isinstance(data, builtins.bool):
         return np.array(data)
     if isinstance(data, builtins.int):
+        if not _INT64_MIN <= data <= _INT64_MAX:
+            return _big_ints(data, dtype)
         return np.array(data, dtype=np.int64)
     if isinstance(data, builtins.float):
         return np.array(data, dtype=np.float64 if exact else DEFAULTS.float.np)
@@ -127,9 +133,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
         if arr.dtype not in _dtypes._FROM_NP:
             _dtypes.from_np(arr.dtype)
     else:
-        arr = _python_data(data, dtype)
-        if arr is None:
-            arr = _infer_np(data, exact=dtype is not None)
+        arr = _infer_np(data, exact=dtype is not None, dtype=dtype)
         if dtype is not None and arr.dtype.kind in "fiub":
             _check_fits(arr, to_dtype(dtype).np)
             if arr.dtype.kind == "i" and to_dtype(dtype).np.kind == "u":
@@ -142,27 +146,15 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
 _INT64_MIN, _INT64_MAX = -0x8000000000000000, 0x7FFFFFFFFFFFFFFF
 
 
-def _python_data(data, dtype):
-    """Python ints beyond int64 in ``data``: with a floating ``dtype`` (or beside Python
+def _big_ints(data, dtype):
+    """Python data holding ints beyond int64: with a floating ``dtype`` (or beside Python
     floats) they become floats, as in PyTorch; otherwise PyTorch's ValueError.  ``None``:
-    nothing special, infer as usual."""
-    if data.__class__ is builtins.int:
-        if _INT64_MIN <= data <= _INT64_MAX:
-            return None
-        items = (data,)
-    elif isinstance(data, (list, tuple)):
-        try:
-            a = np.array(data)
-        except (ValueError, TypeError):
-            return None                 # ragged or odd: _infer_np reports it
-        if a.dtype.kind not in "uO":    # uint64 or object: some int is beyond int64
-            return None
-        items = [x for x in _flat(data) if x.__class__ is builtins.int]
-        if all(_INT64_MIN <= x <= _INT64_MAX for x in items):
-            return None
-    else:
+    no such int (uint64/object for another reason: inferred as usual)."""
+    items = [data] if data.__class__ is builtins.int else \
+        [x for x in _flat(data) if x.__class__ is builtins.int]
+    big = next((x for x in items if not _INT64_MIN <= x <= _INT64_MAX), None)
+    if big is None:
         return None
-    big = next(x for x in items if not _INT64_MIN <= x <= _INT64_MAX)
     d = to_dtype(dtype) if dtype is not None else None
     if d is None:
         d, _ = _infer_dtype(data if isinstance(data, (list, tuple)) else [data])

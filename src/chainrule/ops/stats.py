@@ -16,7 +16,7 @@ import numpy as np
 from .._tensor import Tensor, wrap
 from ._core import apply, defop
 from .elementwise import _floating, _tensorize
-from .reduce import (_aliases, _count, _dim, _return_types_repr, _select_fwd, _select_jvp,
+from .reduce import (_aliases, _count, _dim, _mean_np, _return_types_repr, _select_fwd, _select_jvp,
                      _select_vjp, kept_shape, norm_dims)
 
 
@@ -28,7 +28,7 @@ def _keep(F, y, x, dims, keepdim):
 # --- var / std -----------------------------------------------------------------------------
 
 def _var_np(x, dims, keepdim, divisor):
-    d = x - np.mean(x, axis=dims, keepdims=True)
+    d = x - _mean_np(x, dims, True)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.sum(d * d, axis=dims, keepdims=keepdim) / x.dtype.type(divisor)
 
@@ -190,7 +190,10 @@ def _amax_amin(name, op, input, dim, keepdim):
         dims = norm_dims(name, dim, x._data.ndim)
     if x._data.size == 0:
         empty = [i for i, s in enumerate(x._data.shape) if s == 0 and (dims is None or i in dims)]
-        if dims is None or empty:
+        if dims is not None and empty:
+            raise IndexError(f"{name}(): Expected reduction dim {empty[0]} to have non-zero "
+                             f"size. Reduce over a non-empty dim, or check the input's shape.")
+        if dims is None:
             raise RuntimeError(f"{name}(): Expected reduction dim to be specified for "
                                f"input.numel() == 0. Specify the reduction dim with the 'dim' "
                                f"argument (reducing over an empty dim has no {name[1:]}imum).")
