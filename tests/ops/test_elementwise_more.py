@@ -292,7 +292,12 @@ def test_out_of_range_raises_as_torch(expr):
     # alpha applies after promotion: 2**24 + 1 is first rounded to float32, then tripled
     "m.add(m.tensor([1.]), m.tensor([2**24 + 1]), alpha=3)",
     "m.sub(m.tensor([1.]), m.tensor([2**24 + 1]), alpha=3)",
-    "m.add(m.tensor([2**24 + 1]), m.tensor([0.0], dtype=m.float64), alpha=2)"])
+    "m.add(m.tensor([2**24 + 1]), m.tensor([0.0], dtype=m.float64), alpha=2)",
+    # bool results: alpha acts as a bool
+    "m.add(m.tensor([True, False]), m.tensor([True, True]), alpha=2)",
+    "m.add(m.tensor([True, False]), m.tensor([True, True]), alpha=0)",
+    "m.add(m.tensor([True, False]), m.tensor([True, True]), alpha=False)",
+    "m.add(m.tensor([True, False]), m.tensor([True, True]), alpha=True)"])
 def test_in_range_values_match_torch(expr):
     _same(eval(expr, {"m": cr}), eval(expr, {"m": torch}))
 

@@ -410,11 +410,14 @@ def _with_alpha(name, input, other, alpha):
     a, b = binary_args(name, input, other)
     if alpha == 1 and alpha.__class__ is not bool:
         return a, b
+    dt = result_np_dtype(tuple(x._data if isinstance(x, Tensor) else x for x in (a, b)))
+    if dt.kind == "b":
+        # a bool result: alpha counts as a bool too (0 drops other, anything else keeps it)
+        return (a, b) if alpha else (a, wrap(np.zeros(np.shape(b._data if isinstance(
+            b, Tensor) else b), np.bool_)))
     if alpha.__class__ is bool:
-        dt = result_np_dtype(tuple(x._data if isinstance(x, Tensor) else x for x in (a, b)))
-        if dt.kind != "b":
-            raise RuntimeError(f"{name}: Boolean alpha only supported for Boolean results. "
-                               f"Pass alpha as a number (alpha={int(alpha)}).")
+        raise RuntimeError(f"{name}: Boolean alpha only supported for Boolean results. "
+                           f"Pass alpha as a number (alpha={int(alpha)}).")
     if alpha.__class__ is int:
         alpha = _int_operand(name, alpha, np.dtype(np.int64))
     if isinstance(b, (int, float)):
