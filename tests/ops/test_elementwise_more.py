@@ -21,12 +21,6 @@ def _ratio_ok(r, b, shape):
     return (k + r.uniform(0.15, 0.85, shape)) * b
 
 
-def _div_pair(r, sa, sb):
-    b = _away(r, sb)
-    return [_ratio_ok(r, b, np.broadcast_shapes(sa, sb)).reshape(sa) if sa == np.broadcast_shapes(sa, sb)
-            else None, b]
-
-
 def _mk_div(sa, sb):
     def make(r):
         b = _away(r, sb)

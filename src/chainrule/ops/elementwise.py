@@ -162,15 +162,14 @@ def _div_jvp(t, a, b):
     return r
 
 
-
 # --- floor division, remainder, fmod: exact in each dtype, as PyTorch ------------------------
 # Integers are divided in integer arithmetic (an int64 above 2**24 never goes through a
 # float), and a zero divisor raises.  Floats follow PyTorch's kernels step by step (fmod
 # first, then the sign fix), so large magnitudes, -0.0, inf and nan come out as in PyTorch.
 
 def _int_divisor_check(name, a, b):
-    if _np.asarray(a).dtype.kind in "iub" and _np.asarray(b).dtype.kind in "iub" and \
-            not _np.all(b):
+    if np.asarray(a).dtype.kind in "iub" and np.asarray(b).dtype.kind in "iub" and \
+            not np.all(b):
         raise RuntimeError(f"ZeroDivisionError ({name}: integer division by zero; the divisor "
                            f"has a 0. Mask the zeros out first, or divide in floating point "
                            f"with x.double())")
@@ -179,7 +178,7 @@ def _int_divisor_check(name, a, b):
 def _floor_divide_np(a, b):
     _int_divisor_check("floor_divide", a, b)
     with np.errstate(all="ignore"):
-        if _np.result_type(a, b).kind != "f":
+        if np.result_type(a, b).kind != "f":
             return np.floor_divide(a, b)        # (INT_MIN // -1 wraps, as in PyTorch)
         mod = np.fmod(a, b)
         q = (a - mod) / b
@@ -193,7 +192,7 @@ def _floor_divide_np(a, b):
 def _trunc_divide_np(a, b):
     _int_divisor_check("div_trunc", a, b)
     with np.errstate(all="ignore"):
-        if _np.result_type(a, b).kind != "f":
+        if np.result_type(a, b).kind != "f":
             q = np.floor_divide(a, b)
             # floor and trunc differ where the signs differ and the division is inexact
             fix = (np.remainder(a, b) != 0) & ((np.asarray(a) < 0) != (np.asarray(b) < 0))
@@ -204,7 +203,7 @@ def _trunc_divide_np(a, b):
 def _remainder_np(a, b):
     _int_divisor_check("remainder", a, b)
     with np.errstate(all="ignore"):
-        if _np.result_type(a, b).kind != "f":
+        if np.result_type(a, b).kind != "f":
             return np.remainder(a, b)           # sign of the divisor, exact
         mod = np.fmod(a, b)
         return np.where((mod != 0) & ((b < 0) != (mod < 0)), mod + b, mod)
