@@ -23,7 +23,7 @@ def _finish(arr, requires_grad):
     return t
 
 
-def _infer_np(data, exact=False):
+def _infer_np(data, exact=False, dtype=None):
     """NumPy array for Python data, with PyTorch's dtype inference: Python floats become the
     default float dtype, ints int64, bools bool; NumPy scalars/arrays and Tensors inside the
     data keep their dtype; mixed elements promote with ``promote_types``.  ``exact=True``
@@ -35,6 +35,10 @@ def _infer_np(data, exact=False):
     if isinstance(data, (list, tuple)):
         d, has_tensor = _infer_dtype(data)
         arr = np.array(_to_nested(data) if has_tensor else data)
+        if arr.dtype.kind in "uO":          # uint64 or object: an int beyond int64?
+            big = _big_ints(data, dtype)
+            if big is not None:
+                return big
         if arr.dtype.kind in "USOV":
             raise TypeError(f"tensor(): could not infer dtype of {type(_first(data)).__name__}; "
                             f"pass numbers, bools, nested lists of them, or NumPy arrays")
@@ -44,6 +48,8 @@ def _infer_np(data, exact=False):
     if isinstance(data, builtins.bool):
         return np.array(data)
     if isinstance(data, builtins.int):
+        if not _INT64_MIN <= data <= _INT64_MAX:
+            return _big_ints(data, dtype)
         return np.array(data, dtype=np.int64)
     if isinstance(data, builtins.float):
         return np.array(data, dtype=np.float64 if exact else DEFAULTS.float.np)
@@ -127,10 +133,53 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
         if arr.dtype not in _dtypes._FROM_NP:
             _dtypes.from_np(arr.dtype)
     else:
-        arr = _infer_np(data, exact=dtype is not None)
+        arr = _infer_np(data, exact=dtype is not None, dtype=dtype)
+        if dtype is not None and arr.dtype.kind in "fiub":
+            _check_fits(arr, to_dtype(dtype).np)
+            if arr.dtype.kind == "i" and to_dtype(dtype).np.kind == "u":
+                arr = arr.astype(np.int64).astype(to_dtype(dtype).np)
     if dtype is not None:
         arr = arr.astype(to_dtype(dtype).np, copy=False)
     return _finish(arr, requires_grad)
+
+
+_INT64_MIN, _INT64_MAX = -0x8000000000000000, 0x7FFFFFFFFFFFFFFF
+
+
+def _big_ints(data, dtype):
+    """Python data holding ints beyond int64: with a floating ``dtype`` (or beside Python
+    floats) they become floats, as in PyTorch; otherwise PyTorch's ValueError.  ``None``:
+    no such int (uint64/object for another reason: inferred as usual)."""
+    items = [data] if data.__class__ is builtins.int else \
+        [x for x in _flat(data) if x.__class__ is builtins.int]
+    big = next((x for x in items if not _INT64_MIN <= x <= _INT64_MAX), None)
+    if big is None:
+        return None
+    d = to_dtype(dtype) if dtype is not None else None
+    if d is None:
+        d, _ = _infer_dtype(data if isinstance(data, (list, tuple)) else [data])
+    if d is None or not d.is_floating_point:
+        raise ValueError(f"tensor(): Overflow when unpacking long long: the Python int {big} "
+                         f"does not fit in int64. Pass dtype=torch.float64, or use a float.")
+    return np.array(_to_nested(data) if isinstance(data, (list, tuple)) else data,
+                    dtype=np.float64 if dtype is not None else d.np)
+
+
+def _check_fits(arr, np_dtype, name="tensor()"):
+    """PyTorch refuses Python values out of an integer dtype's range (and nan/inf) at
+    construction: RuntimeError."""
+    if np_dtype.kind not in "iu" or arr.size == 0 or arr.dtype == np_dtype:
+        return
+    info = np.iinfo(np_dtype)
+    # (an unsigned dtype also takes -max..-1, wrapped, as PyTorch's overflow check does)
+    lo, hi = (-info.max, info.max) if np_dtype.kind == "u" else (info.min, info.max)
+    with np.errstate(invalid="ignore"):
+        bad = not (np.all(np.isfinite(arr)) if arr.dtype.kind == "f" else True) or \
+            arr.min() < lo or arr.max() > hi
+    if bad:
+        raise RuntimeError(f"{name}: value cannot be converted to type {np_dtype.name} without "
+                           f"overflow: the data holds values outside [{info.min}, {info.max}] "
+                           f"(or nan/inf). Pick a wider dtype, or clamp the values first.")
 
 
 def as_tensor(data, dtype=None, device=None):
@@ -265,6 +314,18 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     d = to_dtype(dtype).np if dtype is not None else _scalar_dtype(fill_value)
+    if isinstance(fill_value, builtins.int) and not isinstance(fill_value, builtins.bool) and \
+            not _INT64_MIN <= fill_value <= _INT64_MAX:
+        if fill_value > 0xFFFFFFFFFFFFFFFF or fill_value < _INT64_MIN:
+            raise OverflowError(f"full(): int too big to convert: {fill_value} fits neither "
+                                f"int64 nor uint64. Use a float fill value.")
+        if d.kind != "f":
+            raise RuntimeError(f"full(): value cannot be converted to type {d.name} without "
+                               f"overflow ({fill_value}). Use a float dtype or a smaller value.")
+    elif isinstance(fill_value, (builtins.int, builtins.float)) and d.kind in "iu":
+        _check_fits(np.array(fill_value), d, "full()")
+        if d.kind == "u" and fill_value < 0:
+            fill_value = int(np.array(fill_value).astype(np.int64).astype(d))
     return _finish(np.full(_size((size,) if isinstance(size, int) else (size,)), fill_value, d),
                    requires_grad)
 
