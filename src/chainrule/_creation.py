@@ -363,7 +363,8 @@ def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
     return _finish(arr.astype(d), requires_grad)
 
 
-def range(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):   # noqa: A001
+def range(start=0, end=None, step=1, *, dtype=None, device=None,   # noqa: A001
+          requires_grad=False):
     """Deprecated in PyTorch: like arange but includes ``end``; floats by default."""
     _check_device(device)
     if end is None:
