@@ -7,6 +7,7 @@ import numpy as np
 
 from .._tensor import Tensor, _dim, wrap
 from ._core import NF, TF, apply, defop
+from ._numpy_names import numpy_names
 
 # --- reshape family: one forward, PyTorch's node names ----------------------------------
 
@@ -105,6 +106,7 @@ def reshape_as(input, other):
     return reshape(input, other._data.shape)
 
 
+@numpy_names
 def unsqueeze(input, dim):
     """Insert a size-1 dimension at ``dim``.
 
@@ -121,6 +123,7 @@ def unsqueeze(input, dim):
     return apply(UNSQUEEZE, (input,), {"shape": shape, "src": input._data.shape})
 
 
+@numpy_names
 def squeeze(input, dim=None):
     """Remove size-1 dimensions (all, or only those in ``dim``).
 
@@ -332,6 +335,7 @@ def cat(tensors, dim=0, *, axis=None):
 concat = concatenate = cat
 
 
+@numpy_names
 def stack(tensors, dim=0):
     """Join tensors of the same shape along a new dimension.
 

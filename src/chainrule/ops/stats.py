@@ -15,6 +15,7 @@ from .._tensor import Tensor
 from ._core import apply, defop
 from .elementwise import _floating, _tensorize
 from .reduce import _aliases, _count, kept_shape, norm_dims
+from ._numpy_names import numpy_names
 
 
 def _keep(F, y, x, dims, keepdim):
@@ -126,6 +127,7 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=
     return apply(STD, (x,), params)
 
 
+@numpy_names
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """``(var, mean)`` over the same dims.
 
@@ -139,6 +141,7 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return v, mean(input, d, keepdim)
 
 
+@numpy_names
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """``(std, mean)`` over the same dims.
 
@@ -194,6 +197,7 @@ def _amax_amin(name, op, input, dim, keepdim):
     return apply(op, (x,), {"dims": dims, "keepdim": bool(keepdim)})
 
 
+@numpy_names
 def amax(input, dim=(), keepdim=False):
     """Largest value over ``dim`` (int or tuple; all dims by default).  The gradient is
     split evenly among tied maxima.
@@ -207,6 +211,7 @@ def amax(input, dim=(), keepdim=False):
     return _amax_amin("amax", AMAX, input, dim, keepdim)
 
 
+@numpy_names
 def amin(input, dim=(), keepdim=False):
     """Smallest value over ``dim`` (int or tuple; all dims by default); ties split the
     gradient evenly.
