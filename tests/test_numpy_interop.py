@@ -98,6 +98,20 @@ NUMPY_FUNCS = [
     ("prod-axes", lambda x: np.prod(x.reshape(3, 2, 2), axis=(1, -3)), P),
     ("maximum.reduce", lambda x: np.maximum.reduce(x, axis=0), A),
     ("getitem", lambda x: x[1:, ::2] * x.T[:2, :2].sum(), A),
+    ("hypot", lambda x: np.hypot(x, P), A), ("cbrt", np.cbrt, P), ("cbrt-neg", lambda x: np.cbrt(-x), P),
+    ("deg2rad", np.deg2rad, A), ("rad2deg", np.degrees, A), ("fmod", lambda x: np.fmod(x * 3, P), A),
+    ("logaddexp2", lambda x: np.logaddexp2(x, 0.5), A),
+    ("float_power", lambda x: np.float_power(x, 1.5), P),
+    ("ptp", lambda x: np.ptp(x, axis=1), A), ("average", np.average, A),
+    ("average-weights", lambda x: np.average(x, axis=1, weights=V), A),
+    ("diff", np.diff, A), ("diff-n2", lambda x: np.diff(x, n=2, axis=0), A),
+    ("diff-prepend", lambda x: np.diff(x, axis=1, prepend=0.5), A),
+    ("append", lambda x: np.append(x, A, axis=0), A), ("append-flat", lambda x: np.append(x, V), A),
+    ("split", lambda x: np.split(x, 2, axis=1)[1], A),
+    ("array_split", lambda x: np.array_split(x, [1], axis=0)[1], A),
+    ("hsplit", lambda x: np.hsplit(x, 4)[2], A), ("vsplit", lambda x: np.vsplit(x, 3)[0], A),
+    ("copy", np.copy, A), ("round", lambda x: np.round(x, 1) * x, A),
+    ("meshgrid", lambda x: np.meshgrid(x[0], x[1, :3])[0] * np.meshgrid(x[0], x[1, :3])[1], A),
 ]
 
 
@@ -161,11 +175,12 @@ def test_numpy_names_of_arguments_and_refusals():
 
 
 @pytest.mark.parametrize("call,name,hint", [
-    (lambda x: np.cbrt(x), "numpy.cbrt", "pow"),
+    (lambda x: np.sinc(x), "numpy.sinc", "sin(pi * x) / (pi * x)"),
     (lambda x: np.fft.fft(x), "numpy.fft.fft", "chainrule has no such op"),
     (lambda x: np.median(x), "numpy.median", "sort"),
     (lambda x: np.cross(x[:, :3], x[:, 1:]), "numpy.cross", "there is none"),
-    (lambda x: np.hypot(x, x), "numpy.hypot", "sqrt(x ** 2 + y ** 2)"),
+    (lambda x: np.kron(x, x), "numpy.kron", "einsum"),
+    (lambda x: np.multiply.outer(x, x), "numpy.multiply.outer", "broadcasting"),
     (lambda x: np.maximum.accumulate(x), "numpy.maximum.accumulate", "there is none"),
 ])
 def test_numpy_function_without_rule_raises_naming_it(call, name, hint):

@@ -214,6 +214,47 @@ def _ufunc_reduce(ufunc, x, axis=0, dtype=None, out=None, keepdims=False, initia
     return getattr(_cr, name)(x, _dims(axis, x.ndim), keepdims)
 
 
+@_ufunc(np.hypot)
+def _hypot(a, b):
+    a, b = _common(_float(a), _float(b))
+    return _cr.sqrt(a * a + b * b)
+
+
+@_ufunc(np.cbrt)
+def _cbrt(x):
+    x = _float(x)
+    return _cr.sign(x) * _cr.abs(x) ** (1.0 / 3.0)
+
+
+@_ufunc(np.deg2rad, np.radians)
+def _deg2rad(x):
+    return _float(x) * (np.pi / 180.0)
+
+
+@_ufunc(np.rad2deg, np.degrees)
+def _rad2deg(x):
+    return _float(x) * (180.0 / np.pi)
+
+
+@_ufunc(np.fmod)
+def _fmod(a, b):
+    a = _t(a) if not isinstance(b, Tensor) else a
+    return _binary(lambda a, b: a - _cr.trunc(a / b) * b)(a, b)
+
+
+@_ufunc(np.logaddexp2)
+def _logaddexp2(a, b):
+    ln2 = np.log(2.0)
+    return _logaddexp(_float(a) * ln2, _float(b) * ln2) / ln2
+
+
+@_ufunc(np.float_power)
+def _float_power(a, b):
+    a = _float(a).to(_cr.float64) if isinstance(a, Tensor) or np.ndim(a) else a
+    b = _float(b).to(_cr.float64) if isinstance(b, Tensor) or np.ndim(b) else b
+    return _binary(lambda a, b: _cr.pow(a, b))(a, b)
+
+
 # --- reductions --------------------------------------------------------------------------
 
 @_implements(np.sum)
@@ -312,6 +353,45 @@ def _moment(fn, name):
 
 _FUNCTIONS[np.std] = _moment(_cr.std, "std")
 _FUNCTIONS[np.var] = _moment(_cr.var, "var")
+
+
+@_implements(np.ptp)
+def _ptp(a, axis=None, out=None, keepdims=False):
+    return _max(a, axis, out, keepdims) - _min(a, axis, out, keepdims)
+
+
+@_implements(np.average)
+def _average(a, axis=None, weights=None, returned=False, *, keepdims=False):
+    _no("average", returned=returned or None)
+    if weights is None:
+        return _mean(a, axis, keepdims=keepdims)
+    a, w = _common(_float(a), _float(weights))
+    if w.ndim != a.ndim:                       # 1-D weights along axis, as NumPy
+        shape = [1] * a.ndim
+        shape[axis] = -1
+        w = w.reshape(shape)
+    return _sum(a * w, axis, keepdims=keepdims) / _sum(w * _cr.ones_like(a), axis,
+                                                      keepdims=keepdims)
+
+
+@_implements(np.diff)
+def _diff(a, n=1, axis=-1, prepend=None, append=None):
+    a = _t(a)
+    if prepend is not None or append is not None:
+        parts = [a]
+        for v, first in ((prepend, True), (append, False)):
+            if v is not None:
+                v = _t(v)
+                if v.ndim == 0:
+                    shape = list(a.shape)
+                    shape[axis] = 1
+                    v = _cr.broadcast_to(v, tuple(shape))
+                parts.insert(0, v) if first else parts.append(v)
+        a = _cr.cat(_common(*parts), axis)
+    for _ in range(n):
+        k = a.shape[axis]
+        a = _cr.narrow(a, axis, 1, k - 1) - _cr.narrow(a, axis, 0, k - 1)
+    return a
 
 
 @_implements(np.trace)
@@ -575,6 +655,53 @@ def _column_stack(tup):
     return _cr.cat(arrs, 1)
 
 
+@_implements(np.append)
+def _append(arr, values, axis=None):
+    arr, values = _common(arr, values)
+    if axis is None:
+        return _cr.cat([arr.reshape(-1), values.reshape(-1)], 0)
+    return _cr.cat([arr, values], axis)
+
+
+def _split(name, default_axis, min_dim=1):
+    def call(ary, indices_or_sections, axis=None):
+        a = _t(ary)
+        ax = default_axis if axis is None else axis
+        if name in ("hsplit",) and a.ndim == 1:
+            ax = 0
+        if name == "split" and isinstance(indices_or_sections, int) and \
+                a.shape[ax] % indices_or_sections:
+            raise ValueError("array split does not result in an equal division")
+        ios = indices_or_sections
+        ios = ios if isinstance(ios, int) else list(ios)
+        return list(_cr.tensor_split(a, ios, ax))
+    return call
+
+
+_FUNCTIONS[np.split] = _split("split", 0)
+_FUNCTIONS[np.array_split] = _split("array_split", 0)
+_FUNCTIONS[np.hsplit] = lambda ary, ios: _split("hsplit", 1)(ary, ios)
+_FUNCTIONS[np.vsplit] = lambda ary, ios: _split("split", 0)(ary, ios)
+_FUNCTIONS[np.dsplit] = lambda ary, ios: _split("split", 2)(ary, ios)
+
+
+@_implements(np.copy)
+def _copy(a, order="K", subok=False):
+    return _cr.clone(_t(a))
+
+
+@_implements(np.round, np.around)
+def _round(a, decimals=0, out=None):
+    _no("round", out=out)
+    return _cr.round(_t(a), decimals=decimals)
+
+
+@_implements(np.meshgrid)
+def _meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
+    _no("meshgrid", sparse=sparse or None)
+    return tuple(_cr.meshgrid(*_common(*xi), indexing=indexing))
+
+
 @_implements(np.tile)
 def _tile(A, reps):
     return _cr.tile(_t(A), (reps,) if isinstance(reps, int) else tuple(reps))
@@ -681,15 +808,12 @@ def _strip(obj):
 
 
 # nearest chainrule op for NumPy names that differ (shown in the "no rule" error)
-_HINTS = {"maximum.accumulate": "none", "minimum.accumulate": "none",
-          "cbrt": "pow(x, 1 / 3)", "hypot": "sqrt(x ** 2 + y ** 2)", "fmax": "maximum",
+_HINTS = {"maximum.accumulate": "none", "minimum.accumulate": "none", "fmax": "maximum",
           "fmin": "minimum", "heaviside": "where", "repeat": "tile (or indexing)",
-          "fmod": "x - torch.trunc(x / y) * y", "ptp": "amax(x) - amin(x)",
-          "median": "sort and indexing", "average": "sum(w * x) / sum(w)",
+          "median": "sort and indexing",
           "linspace": "chainrule.linspace", "cross": "none", "kron": "einsum",
           "interp": "none", "convolve": "none", "correlate": "none",
-          "logaddexp2": "logaddexp(x * log(2), y * log(2)) / log(2)", "deg2rad": "x * pi / 180",
-          "rad2deg": "x * 180 / pi", "sinc": "sin(pi * x) / (pi * x)"}
+          "sinc": "sin(pi * x) / (pi * x)"}
 
 
 def _public_names():
