@@ -48,3 +48,12 @@ def test_axis_together_with_dim_is_refused():
         cr.cumsum(cr.ones(2), dim=0, axis=0)
     with pytest.raises(TypeError):
         torch.cumsum(torch.ones(2), dim=0, axis=0)
+
+
+def test_squeeze_unsqueeze_aliases_in_signature():
+    x = cr.zeros(2, 1)
+    assert x.unsqueeze(axis=0).shape == (1, 2, 1) and cr.squeeze(x, axis=1).shape == (2,)
+    with pytest.raises(TypeError, match=r"unsqueeze\(\) missing 1 required positional"):
+        cr.zeros(2).unsqueeze()
+    with pytest.raises(TypeError, match=r"squeeze\(\) got both dim= and axis="):
+        x.squeeze(1, axis=1)
