@@ -237,6 +237,19 @@ def test_grad_of_numpy_function_returns_ndarray():
     assert type(cf.grad(np.tanh)(np.float32(1.0))) is np.float32
 
 
+def test_numpy_results_are_writable_arrays():
+    """Regression: grad of np.sum returned the read-only stride-0 broadcast view behind the
+    gradient, so ``g *= 0.5`` or ``g[0] = 0`` raised 'assignment destination is read-only'."""
+    for f in (np.sum, np.mean, lambda x: np.sum(np.max(x, axis=0))):
+        g = cf.grad(f)(np.ones((2, 3)))
+        assert g.flags.writeable
+        g *= 0.5
+        g[0, 0] = 7.0
+        assert g[0, 0] == 7.0
+    (g,) = cf.vjp(np.sum, np.ones(3))[1](1.0)
+    assert g.flags.writeable
+
+
 def test_value_and_grad_order_and_has_aux():
     v, g = cf.value_and_grad(lambda x: np.sum(x ** 2))(V)
     assert type(v) is np.float64 and v == pytest.approx(np.sum(V ** 2))

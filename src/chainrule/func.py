@@ -343,7 +343,11 @@ def _to_numpy(t):
     graph or tangents (an enclosing computation differentiates it: keep it a Tensor)."""
     if isinstance(t, Tensor) and not t._rg and not t._fw:
         a = t._data
-        return a[()] if a.ndim == 0 else a
+        if a.ndim == 0:
+            return a[()]
+        # a gradient may be a read-only broadcast view (sum's): give NumPy users an array
+        # they can update in place
+        return a if a.flags.writeable else a.copy()
     return t
 
 
