@@ -74,6 +74,8 @@ from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set
 
 multiply, subtract, divide = mul, sub, div
 
+from . import _numpy_api  # noqa: E402,F401  (NumPy's protocols on Tensor)
+
 # loaded on first use, to keep ``import chainrule`` fast: chainrule.nn, chainrule.func,
 # chainrule.optim, chainrule.utils.data, save/load, chainrule.viz (graph drawings), explain,
 # chainrule.cuda and chainrule.backends

@@ -147,7 +147,9 @@ MUL = binary_op("mul", np.multiply, lambda F, out, a, b: b, lambda F, out, a, b:
                 reads=((1,), (0,)))
 DIV = defop("div", np.true_divide,
             vjps=(lambda F, g, out, a, b: g / b,
-                  lambda F, g, out, a, b: -g * a / (b * b)),
+                  # PyTorch's -g * ((a / b) / b): a / (b * b) loses all precision in
+                  # high derivatives when b is large (b ** 2k terms cancel)
+                  lambda F, g, out, a, b: -g * ((a / b) / b)),
             reads=((1,), (0, 1)),
             jvp=lambda F, t, out, a, b: _div_jvp(t, a, b),
             broadcasts=True)
@@ -157,7 +159,7 @@ def _div_jvp(t, a, b):
     ta, tb = t
     r = None if ta is None else ta / b
     if tb is not None:
-        r2 = -tb * a / (b * b)
+        r2 = -tb * ((a / b) / b)
         r = r2 if r is None else r + r2
     return r
 
