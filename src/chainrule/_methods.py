@@ -285,8 +285,10 @@ def _check_inplace(self, name, graph=False):
                 f"{name}: a view created in no_grad mode is being modified in place with grad "
                 f"mode enabled, which would hide the change from autograd. Create the view "
                 f"with grad mode on, or use the out-of-place form.")
-    if base is not None and has_internal_overlap(self._data):
-        # also without grad: NumPy's read-only broadcast would raise ValueError
+    if (base is not None or not self._data.flags.writeable) and \
+            has_internal_overlap(self._data):
+        # also without grad, and for expanded gradients that autograd.grad returns (as
+        # torch's are): NumPy's read-only broadcast would raise ValueError
         raise RuntimeError(
             f"{name}: unsupported operation: more than one element of the written-to "
             f"tensor refers to a single memory location (an expanded tensor). Please "
@@ -420,16 +422,20 @@ def inplace(name, fn):
             o = args[0]
             d = self._data
             if not (STATE.enabled and (self._rg or (isinstance(o, Tensor) and o._rg))):
-                if o.__class__ is Tensor:
-                    od = o._data
-                    if od.dtype is d.dtype and od.shape == d.shape and d.dtype.kind == "f":
-                        uf(d, od, out=d)
+                try:            # a read-only (expanded) self takes the checked path below
+                    if o.__class__ is Tensor:
+                        od = o._data
+                        if od.dtype is d.dtype and od.shape == d.shape and d.dtype.kind == "f":
+                            uf(d, od, out=d)
+                            bump_version(self)
+                            return self
+                    elif (o.__class__ is float or o.__class__ is int) and d.dtype.kind == "f":
+                        uf(d, o, out=d)
                         bump_version(self)
                         return self
-                elif (o.__class__ is float or o.__class__ is int) and d.dtype.kind == "f":
-                    uf(d, o, out=d)
-                    bump_version(self)
-                    return self
+                except ValueError:
+                    if d.flags.writeable:
+                        raise
         graph = _needs_graph(self, args)
         _check_inplace(self, name, graph)
         if graph:
@@ -480,6 +486,7 @@ def zero_(self):
     >>> torch.ones(2).zero_()
     tensor([0., 0.])
     """
+    _own_expanded(self)
     _check_inplace(self, "zero_")
     if _needs_graph(self, ()):
         _commit(self, apply(E.ZERO, (_shadow(self),)), "zero_")
@@ -489,8 +496,18 @@ def zero_(self):
     return self
 
 
+def _own_expanded(self):
+    """Give an expanded tensor that is no view of another (e.g. an ``autograd.grad``
+    result) memory of its own, so that zero_/fill_ -- which write one value everywhere and
+    which torch allows on expanded tensors -- can write it."""
+    d = self._data
+    if self._base is None and not d.flags.writeable and has_internal_overlap(d):
+        self._data = np.array(d)
+
+
 def fill_(self, value):
     """Fill with ``value`` in place."""
+    _own_expanded(self)
     if isinstance(value, Tensor):
         if value._data.ndim:
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor "
