@@ -94,7 +94,7 @@ def _affine(y, weight, bias, shape):
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
                momentum=0.1, eps=1e-5):
-    """Batch normalisation of an (N, C, *) input per channel ``C``.
+    """Batch normalisation of an ``(N, C, *)`` input per channel ``C``.
 
     With ``training=True`` the batch statistics are used (biased variance), and
     ``running_mean``/``running_var`` (when given) are updated in place:
