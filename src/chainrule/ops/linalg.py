@@ -297,6 +297,10 @@ def _norm_vjp(F, g, out, x, p, dim, keepdim):
 
 
 def _norm_jvp(F, t, out, x, p, dim, keepdim):
+    if p == 2:
+        # PyTorch's sum(x * t) / ||x||, 0 where the norm is 0 (an overflowing sum(x * t)
+        # over an infinite norm gives nan, as there)
+        return _safe_div(F, F.sum(x * t[0], dim, keepdim), out)
     # d||x|| = sum(grad-direction * t): reuse the VJP with g = 1 and contract with t
     ones = F.ones_like(out)
     return F.sum(_norm_vjp(F, ones, out, x, p, dim, keepdim) * t[0], dim, keepdim)

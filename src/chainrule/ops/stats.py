@@ -163,7 +163,10 @@ def _ext_mask_count(F, out, x, dims, keepdim):
 
 def _ext_vjp(F, g, out, x, dims, keepdim):
     mask, count = _ext_mask_count(F, out, x, dims, keepdim)
-    return F.where(mask, _keep(F, g, x, dims, keepdim) / count, 0)
+    # PyTorch's (g / count) * mask: a slice whose extreme is nan has count 0, and every
+    # element of it gets inf * 0 = nan
+    q = _keep(F, g, x, dims, keepdim) / count
+    return F.where(mask, q, q * 0)
 
 
 def _ext_jvp(F, t, out, x, dims, keepdim):

@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from .._tensor import Tensor
-from ._core import NF, TF, apply, binary_op, unary_op
+from ._core import NF, TF, apply, defop, unary_op
 from .elementwise import _floating, _tensorize, _unary, binary_args
 
 _LN2 = math.log(2.0)
@@ -86,9 +86,25 @@ ROUND = unary_op("round", _round_np, _zero, save_inputs=False, save_out=True)
 ROUND_DECIMALS = unary_op("round_decimals", _round_np, _zero, save_inputs=False,
                           save_out=True, backward_name="RoundBackward1")
 ERF = unary_op("erf", _erf_np, lambda F, out, x: _TWO_OVER_SQRT_PI * F.exp(-(x * x)))
-ATAN2 = binary_op("atan2", np.arctan2,
-                  lambda F, out, a, b: b / (a * a + b * b),
-                  lambda F, out, a, b: -a / (a * a + b * b))
+def _atan2_recip(F, a, b):
+    # 1 / (a^2 + b^2), 0 where that sum is 0 (the origin, or squares that underflow): PyTorch
+    # gives gradient 0 there instead of 0 * inf = nan (its second order there is nan, as
+    # here: the masked 1 / 0 is differentiated)
+    d = a * a + b * b
+    return F.where(d == 0, 0, 1 / d)
+
+
+def _atan2_jvp(F, t, out, a, b):
+    # PyTorch's (b * ta - a * tb) / (a^2 + b^2), unmasked (forward mode is not masked there)
+    ta, tb = t
+    num = -(a * tb) if ta is None else (b * ta if tb is None else b * ta - a * tb)
+    return num / (a * a + b * b)
+
+
+ATAN2 = defop("atan2", np.arctan2,
+              vjps=(lambda F, g, out, a, b: g * b * _atan2_recip(F, a, b),
+                    lambda F, g, out, a, b: g * -a * _atan2_recip(F, a, b)),
+              jvp=_atan2_jvp, broadcasts=True)
 
 
 # --- public functions ----------------------------------------------------------------------
