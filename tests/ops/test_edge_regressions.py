@@ -157,3 +157,39 @@ def test_mse_loss_and_norm_forward_mode_at_infinity():
     check(lambda m, a, b: m.nn.functional.mse_loss(a, b, reduction="none"),
           [np.array([0.0, 1.0, 2.0]), np.array([-INF, 1e308, 1.0])], second=False)
     check(lambda m, a: a.norm(), [np.array([1e308, -1e308, 1.0])], second=False)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_vector_norm_below_one_at_zero_elements(dtype):
+    # p < 1: |x|^(p-1) is masked to 0 at x == 0 (was sign(0) * inf = nan); forward mode sums
+    # before scaling by ||x||^(1-p) (-inf at an infinite norm, not nan); p = 0 has gradient 0
+    x = np.array([0.0, 1.0, -0.0, 2.0])
+    check(lambda m, a: m.linalg.vector_norm(a, ord=0.5), [x], dtype)
+    check(lambda m, a: a.norm(p=0.5), [x], dtype)
+    check(lambda m, a: a.norm(p=0), [x], dtype, second=False)
+    check(lambda m, a: m.linalg.vector_norm(a, ord=0.5), [np.array([0.5, INF, 0.0, 3.0])],
+          dtype, second=False)
+
+
+def test_amax_amin_over_an_empty_dim_raise_index_error():
+    # PyTorch: IndexError naming the empty dim (was RuntimeError); no dim given: RuntimeError
+    for m in (torch, cr):
+        with pytest.raises(IndexError, match="Expected reduction dim 0 to have non-zero size"):
+            m.amin(m.zeros(0, 4), 0)
+        with pytest.raises(IndexError, match="Expected reduction dim 1 to have non-zero size"):
+            m.zeros(2, 0).amax((0, 1))
+        with pytest.raises(RuntimeError, match="Expected reduction dim to be specified"):
+            m.zeros(2, 0).amax()
+
+
+def test_clamp_and_elu_keep_the_sign_of_zero():
+    # PyTorch keeps x at a tie with a scalar bound and elu(-0.) is -0. (np.maximum gave +0)
+    x = [-0.0, 0.0, 1.0, -1.0, NAN]
+    fns = [lambda m, a: m.clamp(a, min=0.0), lambda m, a: m.clamp(a, max=-0.0),
+           lambda m, a: m.clamp(a, -0.0, 0.0), lambda m, a: m.nn.functional.elu(a),
+           lambda m, a: m.clamp(a, min=NAN)]
+    for fn in fns:
+        c = fn(cr, cr.tensor(x)).numpy()
+        t = fn(torch, torch.tensor(x)).numpy()
+        np.testing.assert_array_equal(c, t)
+        np.testing.assert_array_equal(np.signbit(c), np.signbit(t))

@@ -4,7 +4,8 @@ Inputs are drawn from a grid of special values (+-0, +-inf, nan, subnormals, the
 largest and smallest normal values, a few ordinary numbers; integer extremes for ops that
 take integers) and empty shapes.  Values, reverse-mode gradients and (where cheap)
 forward-mode tangents are compared with PyTorch in float64 and float32, NaN-aware
-(nan == nan; +0 == -0 unless the entry says the sign matters) with a tight tolerance.
+(nan == nan; +0 and -0 differ in values unless the entry says ``signed_zero=False``; they
+are equal in gradients) with a tight tolerance.
 
 Every op of ``chainrule.ops.OPS`` needs an entry in ``SWEEP`` or a reason in ``SKIP``
 (``test_every_op_is_swept``), so an op added later must be covered.  Adding one is one line:
@@ -90,6 +91,7 @@ SETS = {
                          float(np.nextafter(dt(1), dt(0))), 0.25, 0.75, 1e-3, 0.999, -0.0,
                          float(np.finfo(dt).eps)],
     "probs_nan": lambda dt: [0.5, NAN, 0.25],
+    "const": lambda dt: [1.5],                # all elements equal (zero variance)
     # small integers: products and sums are exact in any order (matmul-like ops)
     "ints": lambda dt: [1.0, -2.0, 0.0, 3.0, -1.0, 2.0, -3.0, 1.0, 0.0, -0.0],
 }
@@ -109,7 +111,7 @@ class Sweep:
     ints: tuple = ()                # integer dtypes to run too (values only)
     grad: bool = True               # compare reverse-mode gradients
     fwd: bool = True                # compare forward-mode tangents
-    signed_zero: bool = False       # +0 and -0 differ in the values
+    signed_zero: bool = True        # +0 and -0 differ in the values (False: equal)
     floats: tuple = ("float64", "float32")
     rtol: Optional[float] = None    # instead of TOL's (say why)
 
@@ -184,7 +186,9 @@ SWEEP = {
     "sqrt": U(lambda m, a: m.sqrt(a)),
     "abs": U(lambda m, a: m.abs(a), ints=("int64", "int32")),
     "sigmoid": U(lambda m, a: m.sigmoid(a)),
-    "relu": U(lambda m, a: m.relu(a), ints=I64),
+    # relu(-0.) is +0 here, -0 in PyTorch: np.maximum(x, 0) on the hot path; the sign of a
+    # zero activation does not matter
+    "relu": U(lambda m, a: m.relu(a), ints=I64, signed_zero=False),
     "sign": U(lambda m, a: m.sign(a), ints=("int64", "int32", "bool")),
     "floor": U(lambda m, a: m.floor(a), ints=I64),
     "ceil": U(lambda m, a: m.ceil(a), ints=I64),
@@ -254,12 +258,14 @@ SWEEP = {
     "sum_dim": G(lambda m, a: a.sum(dim=1), (2, 3), sets=SUMS, empty=[(2, 0)], ints=I64),
     "mean": G(lambda m, a: a.mean(), (2, 3), sets=SUMS, empty=[(0,)]),
     "mean_dim": G(lambda m, a: a.mean(-1, keepdim=True), (2, 3), sets=SUMS, empty=[(2, 0)]),
-    "max": G(lambda m, a: a.max(), (2, 3), sets=DISTINCT, ints=I64),
-    "min": G(lambda m, a: m.min(a), (2, 3), sets=DISTINCT, ints=I64),
-    "max_dim": G(lambda m, a: a.max(dim=1).values, (3, 4), sets=DISTINCT, ints=I64),
-    "min_dim": G(lambda m, a: a.min(dim=0).values, (3, 4), sets=DISTINCT, ints=I64),
-    "amax": G(lambda m, a: a.amax(dim=1), (3, 4), sets=DISTINCT, ints=I64),
-    "amin": G(lambda m, a: m.amin(a, 0), (3, 4), sets=DISTINCT, ints=I64),
+    "max": G(lambda m, a: a.max(), (2, 3), sets=DISTINCT, ints=I64, empty=[(0,)]),
+    "min": G(lambda m, a: m.min(a), (2, 3), sets=DISTINCT, ints=I64, empty=[(2, 0)]),
+    "max_dim": G(lambda m, a: a.max(dim=1).values, (3, 4), sets=DISTINCT, ints=I64,
+                 empty=[(0, 4)]),
+    "min_dim": G(lambda m, a: a.min(dim=0).values, (3, 4), sets=DISTINCT, ints=I64,
+                 empty=[(0, 4)]),
+    "amax": G(lambda m, a: a.amax(dim=1), (3, 4), sets=DISTINCT, ints=I64, empty=[(0, 4)]),
+    "amin": G(lambda m, a: m.amin(a, 0), (3, 4), sets=DISTINCT, ints=I64, empty=[(0, 4)]),
     "sum_to": G(lambda m, g: _vjp_of(m, lambda x: x.expand(2, 2, 3), (2, 1, 3), g), (2, 2, 3),
                 sets=SUMS),
     "expand": G(lambda m, a: a.expand(2, 3) * 1.0, (1, 3)),
@@ -267,12 +273,20 @@ SWEEP = {
     "prod_dim": G(lambda m, a: m.prod(a, 1), (3, 4), sets=SUMS, empty=[(2, 0)]),
     "cumsum": G(lambda m, a: m.cumsum(a, 0), (5,), sets=SUMS, empty=[(0,)], ints=I64),
     "cumprod": G(lambda m, a: m.cumprod(a, 0), (6,), sets=SUMS, empty=[(0,)]),
-    "var": G(lambda m, a: _cat(m, a.var(), a.var(dim=0)), (3, 4), sets=SUMS),
-    "std": G(lambda m, a: _cat(m, a.std(), a.std(dim=0)), (3, 4), sets=SUMS),
-    "norm": G(lambda m, a: a.norm(), (3, 2), sets=SUMS + ("huge",)),
+    "var": G(lambda m, a: _cat(m, a.var(), a.var(dim=0), a[:1].var(), a[0].var(correction=0)),
+             (3, 4), sets=SUMS + ("const",), empty=[(0,)]),
+    "std": G(lambda m, a: _cat(m, a.std(), a.std(dim=0), a[:1].std(), a[0].std(correction=0)),
+             (3, 4), sets=SUMS + ("const",), empty=[(0,)]),
+    "norm": G(lambda m, a: _cat(m, a.norm(), a.norm(p=0.5), a.norm(p=3), a.norm(p=1.5), a.norm(p=0)),
+              (3, 2),
+              sets=SUMS + ("huge",)),
     "linalg_vector_norm": G(lambda m, a: _cat(m, m.linalg.vector_norm(a),
                                               m.linalg.vector_norm(a, ord=1, dim=0),
-                                              m.linalg.vector_norm(a, ord=INF, dim=1)),
+                                              m.linalg.vector_norm(a, ord=INF, dim=1),
+                                              m.linalg.vector_norm(a, ord=0.5, dim=1),
+                                              m.linalg.vector_norm(a, ord=-INF, dim=0),
+                                              m.linalg.vector_norm(a, ord=3),
+                                              m.linalg.vector_norm(a, ord=0)),
                             (3, 4), sets=SUMS),
     # --- matmul and linear algebra (small integers: exact in any summation order)
     "dot": G(lambda m, a, b: m.dot(a, b), (4,), (4,), sets=MATMUL, empty=[(0,), (0,)]),
@@ -280,7 +294,8 @@ SWEEP = {
     "mm": G(lambda m, a, b: m.mm(a, b), (3, 4), (4, 2), sets=MATMUL, empty=[(3, 0), (0, 2)]),
     "bmm": G(lambda m, a, b: m.bmm(a, b), (2, 3, 4), (2, 4, 2), sets=MATMUL),
     "matmul_batched": G(lambda m, a, b: a @ b, (2, 3, 4), (4, 5), sets=MATMUL),
-    "addmm": G(lambda m, c, a, b: m.addmm(c, a, b), (2,), (3, 4), (4, 2), sets=MATMUL),
+    "addmm": G(lambda m, c, a, b: _cat(m, m.addmm(c, a, b), m.addmm(c, a, b, beta=0, alpha=2)),
+               (2,), (3, 4), (4, 2), sets=MATMUL),
     "einsum": G(lambda m, a, b: m.einsum("ij,jk->ik", a, b), (3, 4), (4, 2), sets=MATMUL),
     "trace": G(lambda m, a: m.trace(a), (3, 3), sets=SUMS),
     "diagonal": G(lambda m, a: m.diagonal(a, 1), (3, 4)),

@@ -693,10 +693,11 @@ def where(condition, input=None, other=None):
 
 
 def _clamp_fwd(x, lo, hi):
+    # PyTorch keeps x at a tie with a bound (clamp(-0., min=0.) is -0.); a nan bound gives nan
     if lo is not None:
-        x = np.maximum(x, lo)
+        x = np.where(x < lo, lo, x) if lo == lo else np.maximum(x, lo)
     if hi is not None:
-        x = np.minimum(x, hi)
+        x = np.where(x > hi, hi, x) if hi == hi else np.minimum(x, hi)
     return x
 
 

@@ -190,10 +190,14 @@ def _amax_amin(name, op, input, dim, keepdim):
         dims = norm_dims(name, dim, x._data.ndim)
     if x._data.size == 0:
         empty = [i for i, s in enumerate(x._data.shape) if s == 0 and (dims is None or i in dims)]
-        if dims is None or empty:
+        if dims is None:
             raise RuntimeError(f"{name}(): Expected reduction dim to be specified for "
                                f"input.numel() == 0. Specify the reduction dim with the 'dim' "
                                f"argument (reducing over an empty dim has no {name[1:]}imum).")
+        if empty:       # PyTorch's IndexError for a given dim of size 0
+            raise IndexError(f"{name}(): Expected reduction dim {empty[0]} to have non-zero "
+                             f"size (the input's shape is {list(x._data.shape)}; an empty dim "
+                             f"has no {name[1:]}imum). Reduce over non-empty dims only.")
     return apply(op, (x,), {"dims": dims, "keepdim": bool(keepdim)})
 
 
