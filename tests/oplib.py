@@ -31,6 +31,10 @@ class OpCase:
     fd_eps: float = 1e-6
     f32: bool = True                            # float32 dtype-preservation check
     nondiff_output: bool = False                # output has no gradient (argmax ...)
+    # False where PyTorch's derivative depends on the platform's floating-point rounding
+    # (an exactly singular matrix: LAPACK may return 0 or the adjugate): the derivatives
+    # are then checked against finite differences only (add an analytic test beside it)
+    vs_torch: bool = True
 
     def __str__(self):
         return self.name
@@ -99,7 +103,8 @@ def check_vjp(case, seed=0):
     for i, (a, b) in enumerate(zip(gc, gt)):
         a = np.zeros(arrays[i].shape) if a is None else _np(a)
         b = np.zeros(arrays[i].shape) if b is None else _np(b)
-        _close(a, b, case, f"VJP input {i} vs torch")
+        if case.vs_torch:
+            _close(a, b, case, f"VJP input {i} vs torch")
     # against finite differences: <v, J u> == <J^T v, u>
     u = [rng.standard_normal(a.shape) for a in arrays]
     fd = float(np.sum(v * _fd_jvp(case, arrays, u)))
@@ -127,7 +132,8 @@ def check_jvp(case, seed=0):
         tc = np.zeros_like(fd)
     if tt is None:
         tt = np.zeros_like(fd)
-    _close(tc, tt, case, "JVP vs torch")
+    if case.vs_torch:
+        _close(tc, tt, case, "JVP vs torch")
     np.testing.assert_allclose(tc, fd, atol=max(case.atol, 1e-5), rtol=1e-4,
                                err_msg=f"{case.name}: JVP vs finite differences")
 
@@ -171,7 +177,8 @@ def check_second_order(case, seed=0):
     for i, (a, b) in enumerate(zip(hc, ht)):
         a = np.zeros(arrays[i].shape) if a is None else _np(a)
         b = np.zeros(arrays[i].shape) if b is None else _np(b)
-        _close(a, b, case, f"2nd order input {i} vs torch")
+        if case.vs_torch:
+            _close(a, b, case, f"2nd order input {i} vs torch")
     # against finite differences of the first-order VJP along a random direction w
     w = [rng.standard_normal(a.shape) for a in arrays]
     eps = 1e-5

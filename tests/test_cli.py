@@ -2,7 +2,6 @@
 hostile formulas (never evaluated: a canary file is never created)."""
 import html
 import os
-import shutil
 import subprocess
 import sys
 
@@ -12,7 +11,6 @@ import chainrule
 from chainrule.__main__ import main
 from chainrule.viz import drawing
 
-HAVE_DOT = shutil.which("dot") is not None
 EXAMPLE = ["explain", "0.5*(dot(w, x) + b - y)**2", "w=1,1,1", "b=1", "x=2,1,3", "y=10"]
 
 
@@ -48,8 +46,9 @@ def test_explain_markdown_and_default_wrt(capsys):
     assert out.count("Forward accumulation, pass for") == 8      # all of w, b, x, y
 
 
-@pytest.mark.skipif(not HAVE_DOT, reason="Graphviz `dot` not installed")
 def test_explain_draws_graph(tmp_path, capsys):
+    if drawing.graphviz_executable() is None:       # decided as the code decides, now
+        pytest.skip("Graphviz `dot` not installed (apt-get install -y graphviz)")
     path = tmp_path / "g.svg"
     rc, out, err = run(EXAMPLE + ["--wrt", "w,b", "--graph", str(path)], capsys)
     assert rc == 0, err
@@ -59,7 +58,7 @@ def test_explain_draws_graph(tmp_path, capsys):
 
 
 def test_explain_graph_without_graphviz(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(drawing.shutil, "which", lambda name: None)
+    monkeypatch.setattr(drawing, "graphviz_executable", lambda: None)
     rc, out, err = run(EXAMPLE + ["--graph", str(tmp_path / "g.svg")], capsys)
     assert rc == 1
     assert "apt-get install -y graphviz" in err and "[-6, -3, -9]" in out
@@ -163,7 +162,7 @@ def test_demo_prints_the_chapter_then_the_graph(tmp_path, capsys, monkeypatch):
     assert rc == 0
     assert out[:len(lines)] == lines                  # run()'s lines are unchanged
     tail = "\n".join(out[len(lines):])
-    if HAVE_DOT:
+    if drawing.graphviz_executable() is not None:
         svg = tmp_path / "chainrule_demo_graph.svg"
         assert str(svg) in tail and "<svg" in svg.read_text()
         assert "DotBackward0" in svg.read_text()
@@ -174,9 +173,50 @@ def test_demo_prints_the_chapter_then_the_graph(tmp_path, capsys, monkeypatch):
 def test_demo_without_graphviz(tmp_path, capsys, monkeypatch):
     from chainrule import demo
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(drawing.shutil, "which", lambda name: None)
-    monkeypatch.setattr(demo.shutil, "which", lambda name: None)
+    monkeypatch.setattr(drawing, "graphviz_executable", lambda: None)
     demo.show_graph()
     out = capsys.readouterr().out
     assert "apt-get install -y graphviz" in out and "digraph chainrule" in out
     assert not os.listdir(tmp_path)
+
+
+def test_total_work_is_capped_before_computing(capsys, monkeypatch):
+    """Each input within the per-input limit, but inputs x elements x passes too much:
+    refused with exit status 2 and a message, before anything is evaluated."""
+    from chainrule import viz
+    from chainrule.viz.explain import MAX_ELEMENTS, MAX_WORK
+
+    def never(*a, **k):
+        raise AssertionError("explain ran although the work is over the cap")
+    monkeypatch.setattr(viz, "explain", never)
+    vec = ",".join(["1"] * MAX_ELEMENTS)
+    names = [f"a{i}" for i in range(4)]
+    formula = "+".join(f"sum({n})" for n in names)
+    argv = ["explain", formula] + [f"{n}={vec}" for n in names]
+    rc, out, err = run(argv, capsys)
+    assert rc == 2 and out == ""
+    assert "too much work" in err and f"at most {MAX_WORK}" in err
+    assert f"{4 * MAX_ELEMENTS} elements in all" in err and "--mode reverse" in err
+    # one reverse pass over the same inputs is within the cap and runs
+    monkeypatch.undo()
+    rc, out, err = run(argv + ["--mode", "reverse"], capsys)
+    assert rc == 0, err
+
+
+def test_python_explain_caps_total_work_too():
+    from chainrule.viz.explain import MAX_WORK
+    xs = [[1.0] * 200 for _ in range(3)]
+    with pytest.raises(ValueError, match=f"at most {MAX_WORK}"):
+        chainrule.explain(lambda a, b, c: (a * b * c).sum(), *xs, mode="both")
+    r = chainrule.explain(lambda a, b, c: (a * b * c).sum(), *xs, mode="reverse")
+    assert r.gradients["a"].tolist() == [1.0] * 200
+
+
+def test_version_and_usage(capsys):
+    with pytest.raises(SystemExit) as ei:
+        main(["--version"])
+    assert ei.value.code == 0
+    assert capsys.readouterr().out.strip() == f"chainrule {chainrule.__version__}"
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: python -m chainrule") and "demo" in out and "explain" in out

@@ -765,3 +765,36 @@ def test_numpy_floating_point_warnings_stay_inside_like_torch():
     z = torch.tensor([0.]) / 0
     assert got[0] == str([y.detach().numpy().tolist(), x.grad.numpy().tolist(),
                           z.numpy().tolist()])
+
+
+def test_generator_state_round_trips_without_pickle(tmp_path):
+    import pickle
+    g = cr.Generator().manual_seed(3)
+    cr.rand(5, generator=g)
+    state = g.get_state()
+    assert state.dtype == cr.uint8 and state.dim() == 1
+    a = cr.rand(4, generator=g)
+    assert g.set_state(state) is g
+    assert cr.rand(4, generator=g).tolist() == a.tolist()
+    # a pickled payload is refused without being run
+    marker = tmp_path / "pwned"
+
+    class Evil:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+    evil = cr.tensor(list(pickle.dumps(Evil())), dtype=cr.uint8)
+    with pytest.raises(RuntimeError, match="not a chainrule generator state"):
+        g.set_state(evil)
+    assert not marker.exists()
+    with pytest.raises(RuntimeError, match="does not describe a PCG64 state"):
+        g.set_state(cr.tensor(list(b'{"bit_generator": "MT19937"}'), dtype=cr.uint8))
+    with pytest.raises(TypeError, match="expected a torch.ByteTensor"):
+        g.set_state(cr.zeros(3))
+    with pytest.raises(TypeError, match="expected a torch.ByteTensor"):
+        g.set_state("state")
+    assert cr.rand(4, generator=g.set_state(state)).tolist() == a.tolist()
+
+
+def test_tensor_class_prints_as_chainrule_tensor():
+    assert repr(type(cr.ones(1))) == "<class 'chainrule.Tensor'>"
+    assert repr(type(cr.nn.Parameter(cr.ones(1)))) == "<class 'chainrule.nn.parameter.Parameter'>"

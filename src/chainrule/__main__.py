@@ -58,6 +58,15 @@ def explain_command(args, stdout=None, stderr=None):
             if unknown:
                 raise CliError(f"--wrt names unknown inputs {', '.join(unknown)}; the inputs "
                                f"are {', '.join(names)}")
+        from .viz.explain import check_work
+
+        def numel(v):
+            return len(v) if isinstance(v, list) else 1
+        try:                    # the total work, refused before anything is computed
+            check_work([numel(v) for v in values.values()],
+                       [numel(values[n]) for n in (wrt or names)], args.mode)
+        except ValueError as e:
+            raise CliError(str(e).removeprefix("explain: ")) from None
     except (CliError, FormulaError) as e:
         print(f"chainrule explain: error: {e}", file=stderr)
         return 2
@@ -113,6 +122,8 @@ def _draw(f, values, names, wrt, path, stdout, stderr):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m chainrule",
                                      description="chainrule: automatic differentiation on NumPy")
+    from . import __version__
+    parser.add_argument("--version", action="version", version=f"chainrule {__version__}")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("demo", help="walk through the autograd chapter of Dive into Deep Learning")
     ex = sub.add_parser(

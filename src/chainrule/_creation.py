@@ -23,7 +23,7 @@ def _finish(arr, requires_grad):
     return t
 
 
-def _infer_np(data, exact=False):
+def _infer_np(data, exact=False, dtype=None):
     """NumPy array for Python data, with PyTorch's dtype inference: Python floats become the
     default float dtype, ints int64, bools bool; NumPy scalars/arrays and Tensors inside the
     data keep their dtype; mixed elements promote with ``promote_types``.  ``exact=True``
@@ -35,6 +35,10 @@ def _infer_np(data, exact=False):
     if isinstance(data, (list, tuple)):
         d, has_tensor = _infer_dtype(data)
         arr = np.array(_to_nested(data) if has_tensor else data)
+        if arr.dtype.kind in "uO":          # uint64 or object: an int beyond int64?
+            big = _big_ints(data, dtype)
+            if big is not None:
+                return big
         if arr.dtype.kind in "USOV":
             raise TypeError(f"tensor(): could not infer dtype of {type(_first(data)).__name__}; "
                             f"pass numbers, bools, nested lists of them, or NumPy arrays")
@@ -44,6 +48,8 @@ def _infer_np(data, exact=False):
     if isinstance(data, builtins.bool):
         return np.array(data)
     if isinstance(data, builtins.int):
+        if not _INT64_MIN <= data <= _INT64_MAX:
+            return _big_ints(data, dtype)
         return np.array(data, dtype=np.int64)
     if isinstance(data, builtins.float):
         return np.array(data, dtype=np.float64 if exact else DEFAULTS.float.np)
@@ -127,10 +133,53 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
         if arr.dtype not in _dtypes._FROM_NP:
             _dtypes.from_np(arr.dtype)
     else:
-        arr = _infer_np(data, exact=dtype is not None)
+        arr = _infer_np(data, exact=dtype is not None, dtype=dtype)
+        if dtype is not None and arr.dtype.kind in "fiub":
+            _check_fits(arr, to_dtype(dtype).np)
+            if arr.dtype.kind == "i" and to_dtype(dtype).np.kind == "u":
+                arr = arr.astype(np.int64).astype(to_dtype(dtype).np)
     if dtype is not None:
         arr = arr.astype(to_dtype(dtype).np, copy=False)
     return _finish(arr, requires_grad)
+
+
+_INT64_MIN, _INT64_MAX = -0x8000000000000000, 0x7FFFFFFFFFFFFFFF
+
+
+def _big_ints(data, dtype):
+    """Python data holding ints beyond int64: with a floating ``dtype`` (or beside Python
+    floats) they become floats, as in PyTorch; otherwise PyTorch's ValueError.  ``None``:
+    no such int (uint64/object for another reason: inferred as usual)."""
+    items = [data] if data.__class__ is builtins.int else \
+        [x for x in _flat(data) if x.__class__ is builtins.int]
+    big = next((x for x in items if not _INT64_MIN <= x <= _INT64_MAX), None)
+    if big is None:
+        return None
+    d = to_dtype(dtype) if dtype is not None else None
+    if d is None:
+        d, _ = _infer_dtype(data if isinstance(data, (list, tuple)) else [data])
+    if d is None or not d.is_floating_point:
+        raise ValueError(f"tensor(): Overflow when unpacking long long: the Python int {big} "
+                         f"does not fit in int64. Pass dtype=torch.float64, or use a float.")
+    return np.array(_to_nested(data) if isinstance(data, (list, tuple)) else data,
+                    dtype=np.float64 if dtype is not None else d.np)
+
+
+def _check_fits(arr, np_dtype, name="tensor()"):
+    """PyTorch refuses Python values out of an integer dtype's range (and nan/inf) at
+    construction: RuntimeError."""
+    if np_dtype.kind not in "iu" or arr.size == 0 or arr.dtype == np_dtype:
+        return
+    info = np.iinfo(np_dtype)
+    # (an unsigned dtype also takes -max..-1, wrapped, as PyTorch's overflow check does)
+    lo, hi = (-info.max, info.max) if np_dtype.kind == "u" else (info.min, info.max)
+    with np.errstate(invalid="ignore"):
+        bad = not (np.all(np.isfinite(arr)) if arr.dtype.kind == "f" else True) or \
+            arr.min() < lo or arr.max() > hi
+    if bad:
+        raise RuntimeError(f"{name}: value cannot be converted to type {np_dtype.name} without "
+                           f"overflow: the data holds values outside [{info.min}, {info.max}] "
+                           f"(or nan/inf). Pick a wider dtype, or clamp the values first.")
 
 
 def as_tensor(data, dtype=None, device=None):
@@ -265,6 +314,18 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     d = to_dtype(dtype).np if dtype is not None else _scalar_dtype(fill_value)
+    if isinstance(fill_value, builtins.int) and not isinstance(fill_value, builtins.bool) and \
+            not _INT64_MIN <= fill_value <= _INT64_MAX:
+        if fill_value > 0xFFFFFFFFFFFFFFFF or fill_value < _INT64_MIN:
+            raise OverflowError(f"full(): int too big to convert: {fill_value} fits neither "
+                                f"int64 nor uint64. Use a float fill value.")
+        if d.kind != "f":
+            raise RuntimeError(f"full(): value cannot be converted to type {d.name} without "
+                               f"overflow ({fill_value}). Use a float dtype or a smaller value.")
+    elif isinstance(fill_value, (builtins.int, builtins.float)) and d.kind in "iu":
+        _check_fits(np.array(fill_value), d, "full()")
+        if d.kind == "u" and fill_value < 0:
+            fill_value = int(np.array(fill_value).astype(np.int64).astype(d))
     return _finish(np.full(_size((size,) if isinstance(size, int) else (size,)), fill_value, d),
                    requires_grad)
 
@@ -443,13 +504,54 @@ class Generator:
         return self.manual_seed(secrets.randbits(63))._seed
 
     def get_state(self):
-        from ._tensor import wrap as _w
-        import pickle
-        return _w(np.frombuffer(pickle.dumps(self._rng.bit_generator.state), dtype=np.uint8).copy())
+        """The generator's state as a uint8 tensor (JSON text of NumPy's PCG64 state; no
+        pickle), for ``set_state``.
 
-    def set_state(self, state):
-        import pickle
-        self._rng.bit_generator.state = pickle.loads(state._data.tobytes())
+        >>> import chainrule as torch
+        >>> g = torch.Generator().manual_seed(1)
+        >>> s = g.get_state(); a = torch.rand(2, generator=g)
+        >>> bool((g.set_state(s) is g) and (torch.rand(2, generator=g) == a).all())
+        True
+        """
+        import json
+        from ._tensor import wrap as _w
+        text = json.dumps(self._rng.bit_generator.state).encode("ascii")
+        return _w(np.frombuffer(text, dtype=np.uint8).copy())
+
+    def set_state(self, new_state):
+        """Restore a state from ``get_state``.  The state is parsed as JSON and checked,
+        never unpickled: a state that is not one of ours raises ``RuntimeError``."""
+        import json
+        from ._tensor import Tensor
+        if not isinstance(new_state, Tensor) or new_state.dtype.name != "uint8":
+            found = (f"a tensor of dtype {new_state.dtype}" if isinstance(new_state, Tensor)
+                     else type(new_state).__name__)
+            raise TypeError(f"Generator.set_state: expected a torch.ByteTensor (uint8 tensor "
+                            f"from Generator.get_state()), but got {found}")
+        why = None
+        try:
+            state = json.loads(np.ascontiguousarray(new_state._data).tobytes().decode("ascii"))
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            state, why = None, "it is not the JSON text that get_state() writes"
+        if why is None:
+            ok = (isinstance(state, dict) and state.get("bit_generator") == "PCG64"
+                  and isinstance(state.get("state"), dict)
+                  and all(type(state["state"].get(k)) is int for k in ("state", "inc"))
+                  and type(state.get("has_uint32")) is int
+                  and type(state.get("uinteger")) is int)
+            if not ok:
+                why = "it does not describe a PCG64 state"
+        if why is None:
+            try:
+                self._rng.bit_generator.state = state
+            except (TypeError, ValueError, OverflowError) as e:
+                why = f"NumPy refused it ({e})"
+        if why is not None:
+            raise RuntimeError(f"Generator.set_state: the state tensor ({new_state.numel()} "
+                               f"bytes) is not a chainrule generator state: {why}. Pass a "
+                               f"tensor returned by Generator.get_state() (PyTorch's states "
+                               f"are not interchangeable with chainrule's).")
+        return self
 
 
 default_generator = Generator()

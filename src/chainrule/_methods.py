@@ -51,8 +51,8 @@ def _rtruediv(self, other):
 
 
 Tensor.__rtruediv__ = _rtruediv
-Tensor.__floordiv__ = lambda self, other: E.div(self, other, rounding_mode="floor")
-Tensor.__rfloordiv__ = lambda self, other: E.div(other, self, rounding_mode="floor")
+Tensor.__floordiv__ = E.floor_divide
+Tensor.__rfloordiv__ = _r(E.floor_divide)
 Tensor.__pow__ = lambda self, other: E.pow(self, other)
 Tensor.__rpow__ = _r(E.pow)
 Tensor.__matmul__ = L.matmul
@@ -73,14 +73,8 @@ Tensor.__rand__ = _r(E.bitwise_and)
 Tensor.__ror__ = _r(E.bitwise_or)
 Tensor.__invert__ = E.bitwise_not
 Tensor.__hash__ = object.__hash__
-
-
-def _mod(a, b):
-    return a - E.div(a, b, rounding_mode="floor") * b
-
-
-Tensor.__mod__ = _mod
-Tensor.__rmod__ = _r(_mod)
+Tensor.__mod__ = E.remainder
+Tensor.__rmod__ = _r(E.remainder)
 Tensor.__getitem__ = I.getitem
 
 # --- plain methods -----------------------------------------------------------------------
@@ -90,7 +84,8 @@ for _name in ("exp", "log", "sin", "cos", "tanh", "sqrt", "sigmoid", "relu", "ab
               "true_divide", "pow", "maximum", "minimum", "clamp", "clip", "eq", "ne", "lt",
               "le", "gt", "ge", "greater", "less", "greater_equal", "less_equal", "not_equal",
               "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_not",
-              "isnan", "isinf", "isfinite", "allclose", "isclose", "equal"):
+              "isnan", "isinf", "isfinite", "allclose", "isclose", "equal", "floor_divide",
+              "remainder", "fmod"):
     _method(_name, getattr(E, _name))
 for _name in ("sum", "mean", "max", "min", "argmax", "argmin", "all", "any", "expand",
               "expand_as", "broadcast_to", "count_nonzero"):
@@ -383,7 +378,8 @@ for _name, _fn in (("add_", E.add), ("sub_", E.sub), ("mul_", E.mul), ("div_", E
                    ("exp_", E.exp), ("log_", E.log), ("sin_", E.sin), ("cos_", E.cos),
                    ("tanh_", E.tanh), ("sqrt_", E.sqrt), ("sigmoid_", E.sigmoid),
                    ("relu_", E.relu), ("abs_", E.abs), ("floor_", E.floor),
-                   ("ceil_", E.ceil), ("sign_", E.sign)):
+                   ("ceil_", E.ceil), ("sign_", E.sign), ("floor_divide_", E.floor_divide),
+                   ("remainder_", E.remainder), ("fmod_", E.fmod)):
     _method(_name, inplace(_name, _fn))
 
 Tensor.__iadd__ = Tensor.add_
@@ -391,6 +387,8 @@ Tensor.__isub__ = Tensor.sub_
 Tensor.__imul__ = Tensor.mul_
 Tensor.__itruediv__ = Tensor.div_
 Tensor.__ipow__ = Tensor.pow_
+Tensor.__ifloordiv__ = Tensor.floor_divide_
+Tensor.__imod__ = Tensor.remainder_
 
 
 def _imatmul(self, other):
@@ -521,11 +519,13 @@ def _op_table_methods():
     for name in ("tan", "asin", "acos", "atan", "atan2", "sinh", "cosh", "asinh", "atanh",
                  "log1p", "expm1", "log2", "log10", "exp2", "rsqrt", "square", "reciprocal",
                  "round", "erf", "arcsin", "arccos", "arctan", "arctan2", "arcsinh",
-                 "arctanh"):
+                 "arctanh", "hypot", "copysign", "xlogy", "logit", "sinc", "nan_to_num",
+                 "lerp"):
         _method(name, getattr(U, name))
     for name in ("tan", "asin", "acos", "atan", "atan2", "sinh", "cosh", "asinh", "atanh",
                  "log1p", "expm1", "log2", "log10", "exp2", "rsqrt", "square", "reciprocal",
-                 "round", "erf"):
+                 "round", "erf", "hypot", "copysign", "xlogy", "logit", "sinc", "nan_to_num",
+                 "lerp"):
         _method(name + "_", inplace(name + "_", getattr(U, name)))
     for name in ("softmax", "log_softmax", "logsumexp"):
         _method(name, getattr(A, name))
@@ -533,7 +533,7 @@ def _op_table_methods():
         _method(name, getattr(SC, name))
     Tensor.cumsum_ = inplace("cumsum_", SC.cumsum)
     Tensor.cumprod_ = inplace("cumprod_", SC.cumprod)
-    for name in ("var", "std", "amax", "amin"):
+    for name in ("var", "std", "amax", "amin", "median"):
         _method(name, getattr(ST, name))
     for name in ("sort", "argsort", "msort", "topk"):
         _method(name, getattr(SO, name))
@@ -707,7 +707,8 @@ _METHOD_DOCS = {
         >>> torch.tensor([1.], dtype=torch.float64).new_tensor([2, 3])
         tensor([2., 3.], dtype=torch.float64)
         """,
-    "normal_": """Fill in place with draws from N(``mean``, ``std``**2).
+    "normal_": """Fill in place with draws from the normal distribution with mean ``mean`` and
+        standard deviation ``std``.
 
         >>> import chainrule as torch
         >>> x = torch.empty(1000).normal_(5.0, 0.1)
@@ -746,7 +747,8 @@ _METHOD_DOCS = {
         >>> torch.tensor([1, 2]).type_as(torch.tensor([0.5]))
         tensor([1., 2.])
         """,
-    "uniform_": """Fill in place with uniform draws from [``from``, ``to``) (default [0, 1)).
+    "uniform_": """Fill in place with uniform draws from the interval ``[from, to)`` (default
+        ``[0, 1)``).
 
         >>> import chainrule as torch
         >>> x = torch.empty(100).uniform_(2, 3)

@@ -4,7 +4,6 @@
 chainrule and on PyTorch and the outputs can be compared line by line (the tests do).
 ``main()`` then draws the chapter's first example with ``chainrule.viz``.
 """
-import shutil
 
 
 def run(torch, emit=print):
@@ -109,13 +108,14 @@ def show_graph(directory=None):
     import tempfile
     import chainrule
     from chainrule import viz
+    from chainrule.viz import drawing
     print()
     print("The computation graph of y = 2 * dot(x, x) at x = arange(4.0):")
     x = chainrule.arange(4.0, requires_grad=True)
     y = 2 * chainrule.dot(x, x)
     g = viz.graph(y, params={"x": x, "y": y}, show_values=True, show_grads=True)
     y.backward()            # the graph's hooks capture the gradient sent along each edge
-    if shutil.which("dot") is None:
+    if drawing.graphviz_executable() is None:
         print(g.to_dot(), end="")
         print("To see it as a picture, install Graphviz (Debian/Ubuntu: "
               "apt-get install -y graphviz) and run the demo again, or paste the DOT text "

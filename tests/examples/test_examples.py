@@ -39,14 +39,25 @@ def test_linear_regression_recovers_parameters(name):
 
 
 def test_scripts_run_from_the_command_line(tmp_path):
-    env = dict(os.environ, MPLBACKEND="Agg")
+    out = tmp_path / "pictures"
+    work = tmp_path / "cwd"
+    work.mkdir()
+    env = dict(os.environ, MPLBACKEND="Agg", CHAINRULE_EXAMPLES_OUTPUT=str(out))
     for script, expect in (("linear_regression_scratch.py", "error in estimating w"),
                            ("sigmoid_gradient_plot.py", "")):
-        proc = subprocess.run([sys.executable, os.path.join(EXAMPLES, script)], cwd=tmp_path,
+        proc = subprocess.run([sys.executable, os.path.join(EXAMPLES, script)], cwd=work,
                               env=env, capture_output=True, text=True, timeout=120)
         assert proc.returncode == 0, proc.stderr
         assert expect in proc.stdout
-    assert _is_png(tmp_path / "sigmoid_gradient.png")
+    assert _is_png(out / "sigmoid_gradient.png")
+    assert not os.listdir(work)          # nothing written into the current directory
+
+
+def test_examples_use_notebook_aware_progress_bars():
+    import pathlib
+    for path in pathlib.Path(EXAMPLES).glob("*.py"):
+        text = path.read_text()
+        assert "from tqdm import" not in text and "import tqdm\n" not in text, path.name
 
 
 def test_sigmoid_gradient_plot(tmp_path):

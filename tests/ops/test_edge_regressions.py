@@ -193,3 +193,35 @@ def test_clamp_and_elu_keep_the_sign_of_zero():
         t = fn(torch, torch.tensor(x)).numpy()
         np.testing.assert_array_equal(c, t)
         np.testing.assert_array_equal(np.signbit(c), np.signbit(t))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sinc_gradient_at_tiny_inputs(dtype):
+    # pi x^2 underflows to 0 for subnormal / tiny x: the gradient is 0 there (was 0 / 0 = nan)
+    fi = np.finfo(dtype)
+    x = np.array([0.0, float(fi.tiny), -float(fi.tiny), float(fi.smallest_subnormal), 0.5])
+    check(lambda m, a: m.sinc(a), [x], dtype, second=False)
+
+
+def test_lerp_forward_mode_with_infinite_weight():
+    # PyTorch's tangent is lerp(ta, tb, w) (from the nearer end): inf, not inf - inf = nan
+    a, b, w = np.array([1.0, 2.0]), np.array([3.0, -1.0]), np.array([INF, 0.25])
+    out = []
+    for m, fw in ((cr, cr_fw), (torch, t_fw)):
+        f64 = m.float64
+        with fw.dual_level():
+            duals = [fw.make_dual(m.tensor(v, dtype=f64), m.tensor(t, dtype=f64))
+                     for v, t in ((a, [1.0, 2.0]), (b, [3.0, -1.0]))]
+            out.append(_np(fw.unpack_dual(m.lerp(*duals, m.tensor(w, dtype=f64))).tangent))
+    _same(out[0], out[1], "JVP")
+    assert out[0][0] == INF
+
+
+def test_median_forward_mode_with_nan_and_empty():
+    # PyTorch's forward mode of a full median: x == out mask (nan median: nan), 0 when empty
+    check(lambda m, a: a.median(), [np.array([NAN, 1.0, 2.0])], second=False)
+    for m, fw in ((cr, cr_fw), (torch, t_fw)):
+        with fw.dual_level():
+            t = fw.unpack_dual(fw.make_dual(m.zeros(0, dtype=m.float64),
+                                            m.zeros(0, dtype=m.float64)).median()).tangent
+            assert float(t) == 0.0

@@ -113,7 +113,8 @@ class Sweep:
     fwd: bool = True                # compare forward-mode tangents
     signed_zero: bool = True        # +0 and -0 differ in the values (False: equal)
     floats: tuple = ("float64", "float32")
-    rtol: Optional[float] = None    # instead of TOL's (say why)
+    rtol: Optional[float] = None    # looser than TOL's (say why)
+    atol: Optional[float] = None
 
 
 def U(fn, **kw):
@@ -240,6 +241,31 @@ SWEEP = {
     "round_decimals": U(lambda m, a: m.round(a, decimals=1)),
     "erf": U(lambda m, a: m.erf(a)),
     "atan2": B(lambda m, a, b: m.atan2(a, b)),
+    # --- division family, copysign, hypot, xlogy, logit, lerp, nan_to_num, sinc, median
+    "div_rounding": B(lambda m, a, b: _cat(m, m.div(a, b, rounding_mode="floor"),
+                                           m.div(a, b, rounding_mode="trunc")), ints=I64),
+    "floor_divide": B(lambda m, a, b: a // b, ints=I64),
+    "fmod": B(lambda m, a, b: m.fmod(a, b), ints=I64),
+    "fmod_scalar": U(lambda m, a: _cat(m, a.fmod(1.5), a.fmod(-2.0), a.fmod(INF))),
+    "remainder": B(lambda m, a, b: m.remainder(a, b), ints=I64),
+    "remainder_scalar": U(lambda m, a: _cat(m, a % 1.5, m.remainder(a, -2.0), a % INF)),
+    "copysign": B(lambda m, a, b: m.copysign(a, b)),
+    "copysign_scalar": U(lambda m, a: _cat(m, m.copysign(a, -1.0), m.copysign(a, 0.0),
+                                           m.copysign(a, -0.0))),
+    "hypot": B(lambda m, a, b: m.hypot(a, b)),
+    "xlogy": B(lambda m, a, b: m.xlogy(a, b)),
+    "logit": U(lambda m, a: _cat(m, m.logit(a), m.logit(a, eps=0.2))),
+    # the sign of a zero lerp depends on PyTorch's kernel (fused multiply-add); values agree
+    "lerp": B(lambda m, a, b: _cat(m, m.lerp(a, b, 0.3), m.lerp(a, b, 1.0)), signed_zero=False),
+    "lerp_tensor": G(lambda m, a, b, w: m.lerp(a, b, w), (6,), (6,), (6,)),
+    "nan_to_num": U(lambda m, a: _cat(m, m.nan_to_num(a),
+                                      m.nan_to_num(a, nan=1.0, posinf=2.0, neginf=-3.0))),
+    "sinc": U(lambda m, a: m.sinc(a)),
+    "median": G(lambda m, a: a.median(), (2, 3), sets=DISTINCT, empty=[(0,)]),
+    "median_dim": G(lambda m, a: m.median(a, 1).values, (3, 4), sets=DISTINCT),
+    "normalize": G(lambda m, a: _cat(m, F(m).layer_norm(a, (4,)),
+                                     F(m).group_norm(a.reshape(1, 3, 4), 1)), (3, 4), sets=SUMS,
+                   atol=1e-12),     # a zero mean is a rounding residue in PyTorch (Welford)
     # --- activations
     "softplus": U(lambda m, a: _cat(m, F(m).softplus(a), F(m).softplus(a, beta=2, threshold=5))),
     "logsigmoid": U(lambda m, a: F(m).logsigmoid(a)),
@@ -391,6 +417,23 @@ def _f32(pred):
     return lambda dtype, xs: dtype == "float32" and pred(*xs)
 
 
+def _quotient_overflows(dtype, a, b):
+    """a / b overflows in ``dtype`` for a finite a and a non-zero b."""
+    a, b = a.astype(dtype), b.astype(dtype)
+    with np.errstate(all="ignore"):
+        return np.isinf(a / b) & np.isfinite(a) & (b != 0)
+
+
+def _extreme(dtype, *xs):
+    """Any operand is finite and huge (a product with it overflows) or subnormal."""
+    fi = np.finfo(dtype)
+    m = np.zeros(np.shape(xs[0]), bool)
+    for x in xs:
+        ax = np.abs(x)
+        m |= (ax >= float(fi.max) / 4) & np.isfinite(ax) | (ax > 0) & (ax < float(fi.tiny))
+    return m
+
+
 def _has_inf_and_zero(dtype, xs):
     return bool(np.isinf(xs[0]).any() and (xs[0] == 0).any())
 
@@ -414,6 +457,30 @@ ALLOW = {
         _has_inf_and_zero),
     ("cumprod", "jvp"): ("as cumprod's grad (an inf and a zero in one slice)",
                          _has_inf_and_zero),
+    ("fmod", "value"): (
+        "PyTorch's CPU kernel computes a - trunc(a / b) * b, nan when a / b overflows (a "
+        "subnormal divisor); chainrule gives the exact fmod (C's fmod: 1.0 fmod 5e-324 is 0)",
+        lambda dtype, xs: _quotient_overflows(dtype, *xs)),
+    ("remainder", "value"): (
+        "as fmod's: PyTorch's a - floor(a / b) * b is nan when a / b overflows; chainrule "
+        "gives the exact remainder",
+        lambda dtype, xs: _quotient_overflows(dtype, *xs)),
+    ("hypot", "grad"): (
+        "PyTorch computes (g * a) / hypot(a, b), which overflows or loses the subnormal's "
+        "precision before the division at extreme inputs; chainrule's g * (a / hypot) is exact "
+        "there (|a / hypot| <= 1)",
+        lambda dtype, xs: _extreme(dtype, *xs)),
+    ("hypot", "jvp"): ("as hypot's grad: PyTorch's (a ta + b tb) / hypot overflows or loses a "
+                       "subnormal's precision first",
+                       lambda dtype, xs: _extreme(dtype, *xs)),
+    ("logit", "jvp"): (
+        "PyTorch's forward mode disagrees with its own backward at nan with eps (0, backward "
+        "nan); chainrule's JVP uses the backward's formula",
+        lambda dtype, xs: np.isnan(xs[0])),
+    ("logit", "grad"): (
+        "PyTorch's float32 logit backward gives -inf at -0 (its float64 kernel, and "
+        "chainrule, give +inf: 1 / (x (1 - x)) at x = +-0)",
+        _f32(lambda x: (x == 0) & np.signbit(x))),
 }
 
 
@@ -434,7 +501,7 @@ def _flat(out):
     return [out]
 
 
-def _mismatch(c, t, dtype, signed_zero, rtol=None):
+def _mismatch(c, t, dtype, signed_zero, rtol=None, atol=None):
     """Bool array of elements where ``c`` and ``t`` differ (NaN-aware)."""
     c = np.asarray(c)
     t = np.asarray(t)
@@ -442,8 +509,9 @@ def _mismatch(c, t, dtype, signed_zero, rtol=None):
         return c != t
     c = c.astype(np.float64)
     t = t.astype(np.float64)
-    rtol0, atol = TOL.get(dtype, TOL["float64"])
+    rtol0, atol0 = TOL.get(dtype, TOL["float64"])
     rtol = rtol0 if rtol is None else max(rtol, rtol0)
+    atol = atol if atol is not None and atol > atol0 else atol0
     both_nan = np.isnan(c) & np.isnan(t)
     with np.errstate(invalid="ignore", over="ignore"):
         inf = np.isinf(c) | np.isinf(t)
@@ -544,7 +612,7 @@ def _compare(name, what, dtype, label, xs, c, t, entry, errors):
     if what == "value" and c.dtype != t.dtype:
         errors.append(f"{name} [{dtype}, {label}] value dtype {c.dtype} vs torch {t.dtype}")
         return
-    bad = _mismatch(c, t, dtype, entry.signed_zero and what == "value", entry.rtol)
+    bad = _mismatch(c, t, dtype, entry.signed_zero and what == "value", entry.rtol, entry.atol)
     elementwise = entry.kind in ("unary", "binary")
     if bad.any():
         excused = _allowed(name, what, dtype, xs, bad.shape) if elementwise else \
@@ -590,13 +658,22 @@ def sweep_one(name, entry, dtype):
             continue
         diff_c = [o for o, ot in zip(outs_c, outs_t) if ot.requires_grad]
         seeds = [_pattern(tuple(o.shape), k) for k, o in enumerate(diff_t)]
-        gt = torch.autograd.grad(diff_t, tt, [torch.tensor(v, dtype=o.dtype)
-                                              for v, o in zip(seeds, diff_t)], allow_unused=True)
+        gt, gc, err_t, err_c = None, None, None, None
+        try:
+            gt = torch.autograd.grad(diff_t, tt, [torch.tensor(v, dtype=o.dtype) for v, o in
+                                                  zip(seeds, diff_t)], allow_unused=True)
+        except Exception as e:   # noqa: BLE001 -- e.g. a derivative PyTorch does not implement
+            err_t = e
         try:
             gc = cr.autograd.grad(diff_c, ct, [cr.tensor(v, dtype=getattr(cr, dtype))
                                                for v in seeds], allow_unused=True)
         except Exception as e:   # noqa: BLE001
-            errors.append(f"{name} [{dtype}, {label}] backward raised {e!r}")
+            err_c = e
+        if err_t is not None or err_c is not None:
+            if err_t is None or err_c is None or not isinstance(err_c, type(err_t)):
+                errors.append(f"{name} [{dtype}, {label}] backward: torch "
+                              f"{'raised ' + repr(err_t) if err_t else 'ran'}, chainrule "
+                              f"{'raised ' + repr(err_c) if err_c else 'ran'}")
             continue
         for i, (a, b) in enumerate(zip(gc, gt)):
             a = np.zeros(xs[i].shape) if a is None else _np(a)

@@ -2,7 +2,6 @@
 PyTorch, node kinds, saved tensors, rendering and memory."""
 import gc
 import re
-import shutil
 import subprocess
 import weakref
 
@@ -14,8 +13,14 @@ import chainrule
 from chainrule import viz
 from chainrule.viz import drawing as graph_mod
 
-HAVE_DOT = shutil.which("dot") is not None
-needs_dot = pytest.mark.skipif(not HAVE_DOT, reason="Graphviz `dot` not installed")
+
+@pytest.fixture
+def dot_exe():
+    """Graphviz's dot, found as the code under test finds it, at run time (else skip)."""
+    exe = graph_mod.graphviz_executable()
+    if exe is None:
+        pytest.skip("Graphviz `dot` not installed (apt-get install -y graphviz)")
+    return exe
 
 
 def regression(m):
@@ -50,8 +55,8 @@ def walk_counts(*outputs):
     return ops, leaves, inputs
 
 
-def dot_to_svg(text):
-    proc = subprocess.run(["dot", "-Tsvg"], input=text.encode(), capture_output=True,
+def dot_to_svg(text, exe):
+    proc = subprocess.run([exe, "-Tsvg"], input=text.encode(), capture_output=True,
                           timeout=60)
     assert proc.returncode == 0, proc.stderr.decode()
     return proc.stdout.decode()
@@ -91,12 +96,11 @@ def test_node_names_match_pytorch():
     assert names == sorted(tnames)
 
 
-@needs_dot
-def test_dot_output_parses_with_graphviz():
+def test_dot_output_parses_with_graphviz(dot_exe):
     r = regression(chainrule)
     g = viz.graph(r["L"], params={k: r[k] for k in "wbxy"} | {"L": r["L"]},
                   show_values=True, show_grads=True, show_saved=True)
-    svg = dot_to_svg(g.to_dot())
+    svg = dot_to_svg(g.to_dot(), dot_exe)
     assert "<svg" in svg
     for label in ("DotBackward0", "AddBackward0", "SubBackward0", "PowBackward0",
                   "MulBackward0", "legend"):
@@ -186,8 +190,9 @@ def test_kinds_are_distinct_constant_detached_no_grad():
         assert graph_mod.STYLES[kind][0] in text
         assert graph_mod.STYLES[kind][1] in text              # legend entry
     assert "cluster_no_grad" in text
-    if HAVE_DOT:
-        dot_to_svg(text)
+    exe = graph_mod.graphviz_executable()
+    if exe is not None:
+        dot_to_svg(text, exe)
     # without a trace, a detached copy of a drawn tensor is still recognised
     g2 = viz.graph(z, y, params={"x": x})
     assert any(n.kind == "detached" for n in g2.nodes)
@@ -226,7 +231,7 @@ def test_no_reference_cycles():
 
 
 def test_missing_graphviz_error(monkeypatch, tmp_path):
-    monkeypatch.setattr(graph_mod.shutil, "which", lambda name: None)
+    monkeypatch.setattr(graph_mod, "graphviz_executable", lambda: None)
     x = chainrule.ones(2, requires_grad=True)
     g = viz.graph(x.sum())
     with pytest.raises(viz.ExecutableNotFound) as ei:
@@ -238,8 +243,7 @@ def test_missing_graphviz_error(monkeypatch, tmp_path):
         g.render(tmp_path / "g.txt")
 
 
-@needs_dot
-def test_render_svg_png_pdf_and_jupyter(tmp_path):
+def test_render_svg_png_pdf_and_jupyter(tmp_path, dot_exe):
     x = chainrule.arange(4.0, requires_grad=True)
     g = viz.graph(2 * chainrule.dot(x, x), params={"x": x}, show_values=True)
     magic = {"svg": b"<svg", "png": b"\x89PNG", "pdf": b"%PDF"}
@@ -273,3 +277,57 @@ def test_counts_match_the_recorded_program():
     assert sorted(n.name for n in g.nodes if n.kind == "op") == sorted(
         type(ev.node).__name__ for ev in recorded)
     assert all(n.value is not None for n in g.nodes if n.kind == "op")
+
+
+def _mlp_graph():
+    from chainrule import nn
+    chainrule.manual_seed(0)
+    net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    X, y = chainrule.randn(5, 4), chainrule.tensor([0, 1, 2, 0, 1])
+    loss = nn.functional.cross_entropy(net(X), y)
+    g = viz.graph(loss, params=dict(net.named_parameters()) | {"loss": loss},
+                  show_values=True, show_grads=True)
+    loss.backward()
+    return g
+
+
+def test_style_options_shape_the_dot_text():
+    g = _mlp_graph()
+    assert g._depth() == 7
+    text = g.to_dot()
+    assert "rankdir=TB;" in text                      # auto: deep graphs run top to bottom
+    assert "rankdir=LR;" in g.to_dot(direction="LR")
+    assert "legend_leaf" in text and "rank=sink;" in text
+    assert "legend_" not in g.to_dot(legend=False)
+    compact = g.to_dot(compact=True)
+    assert "fontsize=9" in compact and "nodesep=0.15" in compact
+    assert g._label(g.node("0.weight"), compact=True) == "0.weight\n[8, 4]"
+    assert 'size="7.5,1000";' in g.to_dot(max_width=7.5)
+    # set_style changes the defaults of to_dot, render, pipe and the notebook display
+    assert g.set_style(direction="LR", legend=False) is g
+    assert "rankdir=LR;" in g.to_dot() and "legend_" not in g.to_dot()
+    assert "rankdir=TB;" in g.to_dot(direction="TB")
+    with pytest.raises(ValueError, match="direction must be"):
+        g.to_dot(direction="up")
+    with pytest.raises(TypeError, match="compact must be True or False"):
+        g.set_style(compact="yes")
+    # shallow graphs stay left to right
+    x = chainrule.arange(4.0, requires_grad=True)
+    assert "rankdir=LR;" in viz.graph(2 * chainrule.dot(x, x)).to_dot()
+
+
+def test_long_values_wrap():
+    g = _mlp_graph()
+    label = g._label(g.node("0.bias"))
+    assert max(len(line) for line in label.splitlines()) <= 40
+    assert "-0.364904" in label.replace("\n", " ")
+
+
+def test_notebook_drawing_fits_the_width(dot_exe):
+    import re
+    g = _mlp_graph()
+    svg = g._repr_svg_()
+    width = float(re.search(r'<svg width="([0-9.]+)pt"', svg).group(1))
+    assert width <= viz.Graph.NOTEBOOK_WIDTH * 72 + 1
+    png = g.pipe("png", compact=True, legend=False)
+    assert png[:4] == b"\x89PNG"

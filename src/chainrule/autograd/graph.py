@@ -42,20 +42,27 @@ class Node:
     """A recorded op in the graph (PyTorch's ``grad_fn``).
 
     Attributes:
-      ``op``        the rule-table entry (a slot of ``OpNode``; None for a leaf's
-                    accumulator)
-      ``_next``     the input nodes, ``None`` for inputs that need no gradient
-      ``_uses``     how many edges of recorded nodes lead into this one: an upper bound of
-                    its consumers in any backward, so the engine needs no dependency pass
-                    (see ``engine._run_all``)
-      ``_inputs``   saved inputs (tensors or Python numbers), ``None`` when none are saved;
-                    ``_arrays`` the same with arrays, read by first-order backward
-      ``_out``      saved output array or ``None``
-      ``_versions`` ``(index, version, counter)`` of each saved tensor at save time: index
-                    -1 is the output, whose counter is kept; an input's counter is read
-                    through the input
-      ``_params``   non-tensor arguments such as ``dim``
-      ``_shapes``   input shapes when broadcasting must be undone
+
+    ``op``
+        the rule-table entry (a slot of ``OpNode``; None for a leaf's accumulator)
+    ``_next``
+        the input nodes, ``None`` for inputs that need no gradient
+    ``_uses``
+        how many edges of recorded nodes lead into this one: an upper bound of its
+        consumers in any backward, so the engine needs no dependency pass (see
+        ``engine._run_all``)
+    ``_inputs``
+        saved inputs (tensors or Python numbers), ``None`` when none are saved;
+        ``_arrays`` the same with arrays, read by first-order backward
+    ``_out``
+        saved output array or ``None``
+    ``_versions``
+        ``(index, version, counter)`` of each saved tensor at save time: index -1 is the
+        output, whose counter is kept; an input's counter is read through the input
+    ``_params``
+        non-tensor arguments such as ``dim``
+    ``_shapes``
+        input shapes when broadcasting must be undone
 
     >>> import chainrule as torch
     >>> x = torch.tensor([1., 2.], requires_grad=True)

@@ -10,9 +10,12 @@ torch.Size([4, 2])
 """
 from . import functional  # noqa: F401
 from . import init  # noqa: F401
+from . import utils  # noqa: F401
 from .layers import (Dropout, Embedding, Flatten, Identity, Linear, LogSoftmax,  # noqa: F401
                      ModuleList, ReLU, Sequential, Sigmoid, Softmax, Tanh)
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss,  # noqa: F401
                    MSELoss, NLLLoss)
 from .module import Module  # noqa: F401
+from .normalization import (BatchNorm1d, BatchNorm2d, Dropout2d, GroupNorm,  # noqa: F401
+                            LayerNorm)
 from .parameter import Parameter  # noqa: F401

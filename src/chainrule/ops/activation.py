@@ -211,12 +211,16 @@ def _inplace(name, fn, input, *args):
 # --- softmax family ------------------------------------------------------------------------
 
 def _softmax_np(x, dim):
+    if not x.size:
+        return x.copy()                 # (np.max has no identity for an empty slice)
     m = np.max(x, axis=dim, keepdims=True)
     e = np.exp(x - m)
     return e / np.sum(e, axis=dim, keepdims=True)
 
 
 def _log_softmax_np(x, dim):
+    if not x.size:
+        return x.copy()
     m = np.max(x, axis=dim, keepdims=True)
     s = x - m
     return s - np.log(np.sum(np.exp(s), axis=dim, keepdims=True))

@@ -27,6 +27,31 @@ from ._trace import record
 __all__ = ["explain", "Report"]
 
 MAX_ELEMENTS = 256      # explain is for small, readable examples
+MAX_WORK = 50_000       # input elements x passes one explain call may compute
+
+
+def check_work(numels, wrt_numels, mode):
+    """Refuse (``ValueError``) before computing anything when the tables would take more
+    than ``MAX_WORK`` element-passes: all input elements times the number of passes (one
+    reverse pass; one forward pass per element of each input differentiated against).
+
+    >>> from chainrule.viz.explain import check_work
+    >>> check_work([3, 1, 3, 1], [3, 1], "both")      # 8 elements x 5 passes
+    40
+    """
+    passes = ((1 if mode in ("reverse", "both") else 0)
+              + (sum(wrt_numels) if mode in ("forward", "both") else 0))
+    work = sum(numels) * passes
+    if work > MAX_WORK:
+        raise ValueError(
+            f"explain: too much work for a readable explanation: {len(numels)} input(s) "
+            f"with {sum(numels)} elements in all, over {passes} pass(es) "
+            f"({'1 reverse + ' if mode == 'both' else ''}"
+            f"{'one forward pass per differentiated element' if mode != 'reverse' else 'reverse'}"
+            f") = {work} element-passes; at most {MAX_WORK}. Use fewer or shorter inputs, "
+            f"differentiate with respect to fewer of them (wrt / --wrt), or reverse mode only "
+            f"(mode='reverse' / --mode reverse: one pass)")
+    return work
 _HIDDEN_PARAMS = {"shape", "src", "vshape", "shapes"}     # bookkeeping for the rules
 
 
@@ -204,6 +229,7 @@ def explain(f, *inputs, mode="reverse", wrt=None, names=None):
         raise ValueError(f"explain: input names must differ, got {in_names}")
     xs = [_as_input(x, n) for x, n in zip(inputs, in_names)]
     wrt_idx = _wrt_indices(wrt, in_names)
+    check_work([x.numel() for x in xs], [xs[i].numel() for i in wrt_idx], mode)
     for i in wrt_idx:
         xs[i].requires_grad_(True)
 
