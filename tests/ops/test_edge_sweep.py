@@ -36,8 +36,9 @@ INF, NAN = math.inf, math.nan
 
 # NumPy's floating-point warnings (chainrule silences them at import; pytest re-enables them
 # per test) are expected on these inputs
-pytestmark = pytest.mark.filterwarnings(
-    r"ignore:(divide by zero|invalid value|overflow|underflow) encountered:RuntimeWarning")
+pytestmark = [pytest.mark.filterwarnings(
+    r"ignore:(divide by zero|invalid value|overflow|underflow) encountered:RuntimeWarning"),
+    pytest.mark.filterwarnings(r"ignore:(var|std)\(\). degrees of freedom is <= 0")]
 
 
 def _specials(dt):
