@@ -133,7 +133,8 @@ NAMESPACES = ["chainrule", "chainrule.nn", "chainrule.nn.functional", "chainrule
               "chainrule.linalg", "chainrule.func", "chainrule.autograd",
               "chainrule.autograd.forward_ad", "chainrule.autograd.functional",
               "chainrule.optim", "chainrule.optim.lr_scheduler", "chainrule.utils.data",
-              "chainrule.viz", "chainrule.distributions"]
+              "chainrule.viz", "chainrule.distributions", "chainrule.cuda",
+              "chainrule.backends", "chainrule.backends.mps", "chainrule.backends.cuda"]
 # where an example makes no sense: exception classes and type objects
 NO_EXAMPLE = {"chainrule.linalg.LinAlgError", "chainrule.viz.ExecutableNotFound",
               "chainrule.autograd.GradcheckError", "chainrule.dtype",

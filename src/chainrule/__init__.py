@@ -23,7 +23,8 @@ _warnings.filterwarnings("ignore", r"(divide by zero|invalid value|overflow|unde
 from ._dtypes import (bool, double, dtype, float, float16, float32, float64,  # noqa: A004
                       get_default_dtype, half, int, int8, int16, int32, int64, long,
                       promote_types, set_default_dtype, short, uint8)
-from ._tensor import Size, Tensor, device, is_tensor
+from ._device import device, get_default_device, set_default_device
+from ._tensor import Size, Tensor, is_tensor
 Tensor.__module__ = "chainrule"       # type(x) prints <class 'chainrule.Tensor'>, as torch.Tensor
 from . import ops as _ops
 from . import _methods  # noqa: F401  (attaches Tensor methods)
@@ -73,10 +74,14 @@ from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set
 
 multiply, subtract, divide = mul, sub, div
 
+from . import _numpy_api  # noqa: E402,F401  (NumPy's protocols on Tensor)
+
 # loaded on first use, to keep ``import chainrule`` fast: chainrule.nn, chainrule.func,
-# chainrule.optim, chainrule.utils.data, save/load, chainrule.viz (graph drawings) and explain
+# chainrule.optim, chainrule.utils.data, save/load, chainrule.viz (graph drawings), explain,
+# chainrule.cuda and chainrule.backends
 _LAZY = {"nn": (".nn", None), "func": (".func", None), "optim": (".optim", None),
          "utils": (".utils", None), "distributions": (".distributions", None),
+         "cuda": (".cuda", None), "backends": (".backends", None),
          "load": (".serialization", "load"), "save": (".serialization", "save"),
          "viz": (".viz", None), "explain": (".viz", "explain")}
 

@@ -7,6 +7,7 @@ import numpy as np
 
 from . import _dtypes
 from ._dtypes import DEFAULTS, to_dtype
+from ._device import check_factory_device as _check_device
 from ._tensor import Tensor, wrap
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "asarray", "arange", "range", "linspace",
@@ -190,6 +191,7 @@ def as_tensor(data, dtype=None, device=None):
     >>> torch.as_tensor([1, 2]), torch.as_tensor([1.5], dtype=torch.float64)
     (tensor([1, 2]), tensor([1.5000], dtype=torch.float64))
     """
+    _check_device(device)
     if isinstance(data, Tensor):
         return data if dtype is None or data.dtype is to_dtype(dtype) else data.to(dtype)
     if isinstance(data, np.ndarray) and (dtype is None or data.dtype == to_dtype(dtype).np):
@@ -213,9 +215,11 @@ def from_numpy(ndarray):
     return wrap(ndarray)
 
 
-def _check_device(device):
-    if device is not None and str(device) != "cpu":
-        raise RuntimeError(f"chainrule runs on the CPU only; device {device!r} is not available")
+def _check_like(device):
+    """``device=`` of a ``*_like`` factory: ``None`` means ``input``'s device (the CPU), not
+    the default device."""
+    if device is not None:
+        _check_device(device)
 
 
 def _size(size):
@@ -357,6 +361,7 @@ def zeros_like(input, *, dtype=None, device=None, requires_grad=False, memory_fo
     tensor([[0, 0],
             [0, 0]])
     """
+    _check_like(device)
     return _finish(np.zeros(input._data.shape, _like(input, dtype)), requires_grad)
 
 
@@ -367,6 +372,7 @@ def ones_like(input, *, dtype=None, device=None, requires_grad=False, memory_for
     >>> torch.ones_like(torch.zeros(2))
     tensor([1., 1.])
     """
+    _check_like(device)
     return _finish(np.ones(input._data.shape, _like(input, dtype)), requires_grad)
 
 
@@ -377,7 +383,7 @@ def empty_like(input, *, dtype=None, device=None, requires_grad=False, memory_fo
     >>> torch.empty_like(torch.tensor([1, 2, 3])).shape
     torch.Size([3])
     """
-    return zeros_like(input, dtype=dtype, requires_grad=requires_grad)
+    return zeros_like(input, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False,
@@ -388,6 +394,7 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False
     >>> torch.full_like(torch.tensor([1.0, 2.0]), 7)
     tensor([7., 7.])
     """
+    _check_like(device)
     return _finish(np.full(input._data.shape, fill_value, _like(input, dtype)), requires_grad)
 
 
@@ -417,8 +424,10 @@ def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
     return _finish(arr.astype(d), requires_grad)
 
 
-def range(start=0, end=None, step=1, *, dtype=None, requires_grad=False):   # noqa: A001
+def range(start=0, end=None, step=1, *, dtype=None, device=None,   # noqa: A001
+          requires_grad=False):
     """Deprecated in PyTorch: like arange but includes ``end``; floats by default."""
+    _check_device(device)
     if end is None:
         start, end = 0, start
     n = int(math.floor((end - start) / step)) + 1
@@ -452,7 +461,8 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
     return _finish(vals.astype(d), requires_grad)
 
 
-def logspace(start, end, steps, base=10.0, *, dtype=None, requires_grad=False):
+def logspace(start, end, steps, base=10.0, *, dtype=None, device=None,
+             requires_grad=False):
     """``steps`` values from ``base ** start`` to ``base ** end``, evenly spaced in the
     exponent.
 
@@ -462,6 +472,7 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, requires_grad=False):
     >>> torch.logspace(0, 3, 4, base=2)
     tensor([1., 2., 4., 8.])
     """
+    _check_device(device)
     return _finish(np.logspace(float(start), float(end), int(steps), base=base)
                    .astype(_float_dtype(dtype)), requires_grad)
 
@@ -481,6 +492,13 @@ class Generator:
     """
 
     def __init__(self, device="cpu"):
+        from ._device import device as _dev
+        d = _dev(device)
+        if d.type != "cpu":
+            raise RuntimeError(f"Cannot get {d.type.upper()} generator: chainrule's tensors and "
+                               f"random numbers live on the CPU (no GPU backend yet); use "
+                               f"torch.Generator() or torch.Generator('cpu')")
+        self.device = _dev("cpu")
         self._seed = 67280421310721
         self._gen = None
 
@@ -600,6 +618,7 @@ def rand(*shape, size=None, generator=None, dtype=None, device=None, requires_gr
     >>> x.shape, bool(((x >= 0) & (x < 1)).all())
     (torch.Size([2, 3]), True)
     """
+    _check_device(device)
     arr = _rng(generator).random(_shape(shape, size)).astype(_random_float_dtype(dtype, "rand"))
     return _finish(arr, requires_grad)
 
@@ -613,6 +632,7 @@ def randn(*shape, size=None, generator=None, dtype=None, device=None, requires_g
     >>> torch.randn(2, 3, dtype=torch.float64).dtype
     torch.float64
     """
+    _check_device(device)
     arr = _rng(generator).standard_normal(_shape(shape, size)).astype(_random_float_dtype(dtype, "randn"))
     return _finish(arr, requires_grad)
 
@@ -625,6 +645,7 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
     >>> torch.randint(0, 10, (3,)).dtype
     torch.int64
     """
+    _check_device(device)
     if size is None:
         low, high, size = 0, low, high
     if high is None or size is None:
@@ -637,13 +658,15 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
     return _finish(arr.astype(d), requires_grad)
 
 
-def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, requires_grad=False):
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None,
+           requires_grad=False):
     """Normal random numbers with the given ``mean`` and ``std`` (numbers or tensors).
 
     >>> import chainrule as torch
     >>> torch.normal(0, 1, size=(2, 3)).shape
     torch.Size([2, 3])
     """
+    _check_device(device)
     m = mean._data if isinstance(mean, Tensor) else mean
     s = std._data if isinstance(std, Tensor) else std
     if size is None:
@@ -659,28 +682,30 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, requires
     return _finish(arr, requires_grad)
 
 
-def rand_like(input, *, dtype=None, requires_grad=False):
+def rand_like(input, *, dtype=None, device=None, requires_grad=False):
     """Uniform random numbers in [0, 1) of ``input``'s shape and dtype.
 
     >>> import chainrule as torch
     >>> torch.rand_like(torch.zeros(2, 2, dtype=torch.float64)).dtype
     torch.float64
     """
+    _check_like(device)
     return _finish(_rng(None).random(input._data.shape).astype(_like(input, dtype)), requires_grad)
 
 
-def randn_like(input, *, dtype=None, requires_grad=False):
+def randn_like(input, *, dtype=None, device=None, requires_grad=False):
     """Standard normal random numbers of ``input``'s shape and dtype.
 
     >>> import chainrule as torch
     >>> torch.randn_like(torch.zeros(3, 1)).shape
     torch.Size([3, 1])
     """
+    _check_like(device)
     return _finish(_rng(None).standard_normal(input._data.shape).astype(_like(input, dtype)),
                    requires_grad)
 
 
-def randint_like(input, low=0, high=None, *, dtype=None):
+def randint_like(input, low=0, high=None, *, dtype=None, device=None):
     """Random integers in [``low``, ``high``) of ``input``'s shape (and dtype unless ``dtype``
     is given); with one bound it is ``high``.
 
@@ -689,19 +714,21 @@ def randint_like(input, low=0, high=None, *, dtype=None):
     >>> x.dtype, bool(((x >= 0) & (x < 3)).all())
     (torch.int64, True)
     """
+    _check_like(device)
     if high is None:
         low, high = 0, low
     return _finish(_rng(None).integers(low, high, input._data.shape).astype(_like(input, dtype)),
                    False)
 
 
-def randperm(n, *, generator=None, dtype=None, requires_grad=False):
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
     """A random permutation of ``0 .. n-1`` (int64).
 
     >>> import chainrule as torch
     >>> _ = torch.manual_seed(0); torch.randperm(5).sort().values
     tensor([0, 1, 2, 3, 4])
     """
+    _check_device(device)
     d = to_dtype(dtype).np if dtype is not None else np.dtype(np.int64)
     return _finish(_rng(generator).permutation(n).astype(d), requires_grad)
 

@@ -8,6 +8,7 @@ import numpy as np
 
 from . import _dtypes
 from ._dtypes import to_dtype
+from ._device import check_target
 from ._tensor import Tensor, bump_version, vbox, wrap
 from .autograd.grad_mode import STATE
 from .ops import elementwise as E
@@ -105,33 +106,101 @@ Tensor.mT = property(lambda self: S.transpose(self, -2, -1))
 Tensor.H = Tensor.T
 
 
-# --- dtype conversion ----------------------------------------------------------------------
+# --- dtype and device conversion ---------------------------------------------------------
+
+_TO_FORMS = ("expected one of:\n"
+             " * (torch.device device = None, torch.dtype dtype = None, bool non_blocking = "
+             "False, bool copy = False, *, torch.memory_format memory_format = None)\n"
+             " * (torch.dtype dtype, bool non_blocking = False, bool copy = False, *, "
+             "torch.memory_format memory_format = None)\n"
+             " * (Tensor tensor, bool non_blocking = False, bool copy = False, *, "
+             "torch.memory_format memory_format = None)")
+
+
+_TO_KEYS = frozenset(("device", "dtype", "non_blocking", "copy", "memory_format"))
+
+
+def _is_dtype(a):
+    return isinstance(a, (_dtypes.dtype, np.dtype)) or a is float or a is int or a is bool
+
+
+def parse_to(name, args, kwargs):
+    """``(device, dtype, copy)`` from the arguments of ``Tensor.to`` / ``Module.to``, in
+    PyTorch's three forms: ``to(device=None, dtype=None, non_blocking=False, copy=False)``,
+    ``to(dtype, non_blocking=False, copy=False)``, ``to(tensor, non_blocking=False,
+    copy=False)`` (``memory_format=`` accepted and ignored)."""
+    dev = kwargs.get("device")
+    dtype = kwargs.get("dtype")
+    copy = kwargs.get("copy", False)
+    if kwargs and not _TO_KEYS.issuperset(kwargs):
+        bad = next(k for k in kwargs if k not in _TO_KEYS)
+        raise TypeError(f"{name}() got an unexpected keyword argument {bad!r}")
+    if not args:
+        return dev, dtype, copy
+    a, rest = args[0], args[1:]
+    ok = True
+    if isinstance(a, Tensor):
+        ok = dev is None and dtype is None
+        dev, dtype = a.device, a.dtype
+    elif _is_dtype(a):
+        ok = dev is None and dtype is None
+        dtype = a
+    else:
+        ok = dev is None
+        dev = a
+        if rest:
+            if rest[0] is not None and not _is_dtype(rest[0]) or dtype is not None:
+                ok = False
+            dtype, rest = rest[0], rest[1:]
+    if len(rest) > 2 or [r for r in rest if not isinstance(r, bool)]:
+        ok = False
+    if not ok:
+        got = [type(x).__name__ for x in args] + [f"{k}={type(v).__name__}"
+                                                  for k, v in kwargs.items()]
+        raise TypeError(f"{name}() received an invalid combination of arguments - got "
+                        f"({', '.join(got)}), "
+                        f"but {_TO_FORMS}\n(e.g. x.to('cpu'), x.to(torch.float64), "
+                        f"x.to('cpu', torch.float64), x.to(other_tensor))")
+    if len(rest) == 2:
+        copy = rest[1]
+    return dev, dtype, copy
+
 
 def to(self, *args, **kwargs):
-    """Convert to a dtype (``x.to(torch.float64)``, ``x.to(other)``, ``x.to("cpu")``);
-    returns ``self`` when nothing changes.  The gradient flows back through the cast.
+    """Convert to a dtype and/or device: ``x.to(torch.float64)``, ``x.to("cpu")``,
+    ``x.to(device, dtype)``, ``x.to(other)`` (its device and dtype).  Returns ``self`` when
+    nothing changes (``copy=True`` forces a copy); the gradient flows back through a cast.
+    chainrule's tensors live on the CPU: a CUDA target raises PyTorch's CPU-build error.
 
     >>> import chainrule as torch
     >>> torch.tensor([1, 2]).to(torch.float32)
     tensor([1., 2.])
+    >>> x = torch.zeros(2); x.to("cpu") is x, x.to(torch.device("cpu"), torch.float64).dtype
+    (True, torch.float64)
     """
-    dtype = kwargs.get("dtype")
-    copy = kwargs.get("copy", False)
-    for a in args:
-        if isinstance(a, Tensor):
-            dtype = a.dtype
-        elif isinstance(a, _dtypes.dtype) or isinstance(a, np.dtype) or a in (float, int, bool):
-            dtype = a
-        elif isinstance(a, str) and a.startswith("torch."):
+    if kwargs or len(args) != 1:
+        dev, dtype, copy = parse_to("to", args, kwargs)
+    else:                       # the common x.to(dtype) / x.to(device), parsed inline
+        a, dev, dtype, copy = args[0], None, None, False
+        if isinstance(a, (np.dtype, _dtypes.dtype)):
             dtype = a
         else:
-            from ._tensor import device
-            device(a)           # only "cpu" is accepted
+            dev, dtype, copy = parse_to("to", args, kwargs)
+    if dev is not None and check_target(dev) is not None:
+        copy = True             # 'cpu:0' is not the tensor's device('cpu'): PyTorch copies
+    src = self._data.dtype
     if dtype is None:
-        return self.clone() if copy else self
-    d = to_dtype(dtype).np if not isinstance(dtype, np.dtype) else dtype
-    if d == self._data.dtype:
-        return self.clone() if copy else self
+        d = src
+    elif isinstance(dtype, np.dtype):
+        d = dtype
+    else:                       # Python's float is float64 here, as in PyTorch
+        d = np.dtype(np.float64) if dtype is float else to_dtype(dtype).np
+    if d == src:
+        if not copy:
+            return self
+        if src.kind == "f":     # a recorded copy (ToCopyBackward0), as PyTorch's
+            return apply(E.CAST, (self,), {"dtype": d, "src": src})
+        return wrap(self._data.copy())
     return E.cast(self, d)
 
 
@@ -164,26 +233,32 @@ def type_(self, dtype=None, non_blocking=False, **kwargs):
 
 Tensor.type = type_
 Tensor.type_as = lambda self, other: self.to(other.dtype)
-Tensor.new_zeros = lambda self, *size, dtype=None, requires_grad=False: _new(np.zeros, self, size, dtype, requires_grad)
-Tensor.new_ones = lambda self, *size, dtype=None, requires_grad=False: _new(np.ones, self, size, dtype, requires_grad)
+Tensor.new_zeros = lambda self, *size, dtype=None, device=None, requires_grad=False: \
+    _new(np.zeros, self, size, dtype, device, requires_grad)
+Tensor.new_ones = lambda self, *size, dtype=None, device=None, requires_grad=False: \
+    _new(np.ones, self, size, dtype, device, requires_grad)
 Tensor.new_empty = Tensor.new_zeros
 
 
-def _new(fn, self, size, dtype, rg):
-    from ._creation import _size
+def _new(fn, self, size, dtype, device, rg):
+    from ._creation import _check_like, _size
+    _check_like(device)
     d = to_dtype(dtype).np if dtype is not None else self._data.dtype
     t = wrap(fn(_size(size), d))
     return t.requires_grad_(rg) if rg else t
 
 
-def new_tensor(self, data, dtype=None, requires_grad=False):
-    from ._creation import tensor
-    return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+    from ._creation import _check_like, tensor
+    _check_like(device)
+    return tensor(data, dtype=dtype or self.dtype, device="cpu", requires_grad=requires_grad)
 
 
-def new_full(self, size, fill_value, dtype=None, requires_grad=False):
-    from ._creation import full
-    return full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
+def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+    from ._creation import _check_like, full
+    _check_like(device)
+    return full(size, fill_value, dtype=dtype or self.dtype, device="cpu",
+                requires_grad=requires_grad)
 
 
 Tensor.new_tensor = new_tensor
@@ -614,8 +689,6 @@ _METHOD_DOCS = {
         tensor([1, 2], dtype=torch.uint8)
         """,
     "contiguous": "``self`` (chainrule tensors are always usable as contiguous).",
-    "cpu": "``self``: chainrule tensors always live on the CPU.",
-    "cuda": "Raises: chainrule has no CUDA device.",
     "data_ptr": "The address of the first element (as ``Tensor.data_ptr``).",
     "dim": """Number of dimensions.
 

@@ -225,3 +225,19 @@ def test_median_forward_mode_with_nan_and_empty():
             t = fw.unpack_dual(fw.make_dual(m.zeros(0, dtype=m.float64),
                                             m.zeros(0, dtype=m.float64)).median()).tangent
             assert float(t) == 0.0
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_div_forward_mode_at_a_zero_divisor(dtype):
+    # PyTorch's (ta - tb * (a / b)) / b: ta / b - tb * (a / b) / b is inf - inf = nan here
+    a, b = [1.0, -1.0, 3.0, 0.5], [-0.0, 0.0, -0.0, 0.0]
+    ta, tb = [1.0, -1.5, 2.0, 0.5], [-0.5, 1.25, -2.0, 0.75]
+    out = []
+    for m, fw in ((cr, cr_fw), (torch, t_fw)):
+        dt = getattr(m, dtype)
+        with fw.dual_level():
+            x = fw.make_dual(m.tensor(a, dtype=dt), m.tensor(ta, dtype=dt))
+            y = fw.make_dual(m.tensor(b, dtype=dt), m.tensor(tb, dtype=dt))
+            out.append(_np(fw.unpack_dual(x / y).tangent))
+    _same(out[0], out[1], "JVP")
+    assert not np.isnan(out[0]).any()

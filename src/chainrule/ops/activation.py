@@ -25,6 +25,7 @@ from ._core import NF, TF, apply, defop, unary_op
 from .elementwise import _floating, _sigmoid_np, _tensorize
 from .reduce import kept_shape, norm_dims
 from .unary import _erf_np
+from ._numpy_names import numpy_names
 
 _INV_SQRT2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -290,6 +291,7 @@ def _softmax_args(opname, kernel, input, dim, dtype):
     return x, (d if x._data.ndim else None)
 
 
+@numpy_names
 def softmax(input, dim, dtype=None):
     """``exp(x) / sum(exp(x))`` along ``dim`` (computed stably, after subtracting the
     maximum).  ``dtype`` casts the input first.
@@ -302,6 +304,7 @@ def softmax(input, dim, dtype=None):
     return apply(SOFTMAX, (x,), {"dim": d})
 
 
+@numpy_names
 def log_softmax(input, dim, dtype=None):
     """``x - logsumexp(x)`` along ``dim`` (stable for large inputs).
 
@@ -313,6 +316,7 @@ def log_softmax(input, dim, dtype=None):
     return apply(LOG_SOFTMAX, (x,), {"dim": d})
 
 
+@numpy_names
 def logsumexp(input, dim, keepdim=False):
     """``log(sum(exp(x)))`` over ``dim`` (int or tuple), computed stably.  Integer tensors
     give the default float dtype.

@@ -145,18 +145,21 @@ RSUB = defop("rsub", lambda x, c, alpha=1: np.subtract(c, x if alpha == 1 else a
 MUL = binary_op("mul", np.multiply, lambda F, out, a, b: b, lambda F, out, a, b: a,
                 vjps=(lambda F, g, out, a, b: g * b, lambda F, g, out, a, b: g * a),
                 reads=((1,), (0,)))
-# the divisor's gradient is -g * (a / b) / b, as in PyTorch: -g * a / (b * b) would
+# the divisor's gradient is -g * ((a / b) / b), as in PyTorch: -g * a / (b * b) would
 # overflow or underflow in b * b for huge or tiny b (0 / 0 = nan at a = 0, b = 1e-200)
 DIV = defop("div", np.true_divide,
             vjps=(lambda F, g, out, a, b: g / b,
-                  lambda F, g, out, a, b: -g * (a / b) / b),
+                  # PyTorch's -g * ((a / b) / b): a / (b * b) loses all precision in
+                  # high derivatives when b is large (b ** 2k terms cancel)
+                  lambda F, g, out, a, b: -g * ((a / b) / b)),
             reads=((1,), (0, 1)),
             jvp=lambda F, t, out, a, b: _div_jvp(t, a, b),
             broadcasts=True)
 
 
 def _div_jvp(t, a, b):
-    # PyTorch's (ta - tb * (a / b)) / b; no b * b to overflow or underflow
+    # PyTorch's forward mode, (ta - tb * (a / b)) / b: no b * b to overflow or underflow,
+    # and one division by b (ta / b - tb * (a / b) / b gives inf - inf = nan at b = +-0)
     ta, tb = t
     if tb is None:
         return ta / b

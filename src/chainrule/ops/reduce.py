@@ -9,6 +9,7 @@ from .._tensor import Tensor, _dim, wrap
 from ._core import NF, TF, apply, defop
 from .elementwise import _tensorize
 from .index import _along
+from ._numpy_names import numpy_names
 
 # --- dim handling -------------------------------------------------------------------------
 
@@ -493,6 +494,7 @@ def _arg(fn, x, dim, keepdim):
     return wrap(np.asarray(fn(x._data, axis=d, keepdims=keepdim)).astype(np.int64))
 
 
+@numpy_names
 def all(input, dim=None, keepdim=False):
     """True where all elements (over ``dim``) are non-zero.
 
@@ -504,6 +506,7 @@ def all(input, dim=None, keepdim=False):
     return wrap(np.asarray(np.all(input._data, axis=d, keepdims=keepdim)))
 
 
+@numpy_names
 def any(input, dim=None, keepdim=False):
     """True where any element (over ``dim``) is non-zero.
 
@@ -515,6 +518,7 @@ def any(input, dim=None, keepdim=False):
     return wrap(np.asarray(np.any(input._data, axis=d, keepdims=keepdim)))
 
 
+@numpy_names
 def count_nonzero(input, dim=None):
     """Number of non-zero elements (over ``dim``).
 

@@ -18,6 +18,7 @@ from ._core import apply, defop
 from .elementwise import _floating, _tensorize
 from .reduce import (_aliases, _count, _dim, _mean_np, _return_types_repr, _select_fwd, _select_jvp,
                      _select_vjp, kept_shape, norm_dims)
+from ._numpy_names import numpy_names
 
 
 def _keep(F, y, x, dims, keepdim):
@@ -129,6 +130,7 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=
     return apply(STD, (x,), params)
 
 
+@numpy_names
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """``(var, mean)`` over the same dims.
 
@@ -142,6 +144,7 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return v, mean(input, d, keepdim)
 
 
+@numpy_names
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """``(std, mean)`` over the same dims.
 
@@ -204,6 +207,7 @@ def _amax_amin(name, op, input, dim, keepdim):
     return apply(op, (x,), {"dims": dims, "keepdim": bool(keepdim)})
 
 
+@numpy_names
 def amax(input, dim=(), keepdim=False):
     """Largest value over ``dim`` (int or tuple; all dims by default).  The gradient is
     split evenly among tied maxima.
@@ -217,6 +221,7 @@ def amax(input, dim=(), keepdim=False):
     return _amax_amin("amax", AMAX, input, dim, keepdim)
 
 
+@numpy_names
 def amin(input, dim=(), keepdim=False):
     """Smallest value over ``dim`` (int or tuple; all dims by default); ties split the
     gradient evenly.
@@ -285,6 +290,7 @@ def _median_index(data, d):
     return idx.astype(np.int64, copy=False)
 
 
+@numpy_names
 def median(input, dim=None, keepdim=False):
     """``median(x)``: the lower median of all elements (nan if any is nan);
     ``median(x, dim)``: a named tuple ``(values, indices)`` of the lower median along
