@@ -340,6 +340,7 @@ def test_is_leaf_grad_and_grad_fn():
     (lambda m, x: x.norm(p=1), "LinalgVectorNormBackward0"),
     (lambda m, x: x.min(), "MinBackward1"), (lambda m, x: x.min(0).values, "MinBackward0"),
     (lambda m, x: x.clamp(min=0.7), "ClampBackward1"),
+    (lambda m, x: x.clamp(min=x * 0.5), "ClampBackward0"),
     (lambda m, x: x.expand(3, 2), "ExpandBackward0"), (lambda m, x: x.double(), "ToCopyBackward0"),
     (lambda m, x: x.clone(), "CloneBackward0"),
     (lambda m, x: x.unsqueeze(1) @ x.unsqueeze(0), "MmBackward0"),

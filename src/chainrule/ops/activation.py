@@ -110,7 +110,10 @@ LEAKY_RELU = defop(
 
 
 def _elu_np(x, alpha):
-    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))).astype(x.dtype, copy=False)
+    # expm1 of x where x <= 0 (-0 stays -0, as in PyTorch; np.minimum(-0., 0) is +0) and of 0
+    # elsewhere (no overflow)
+    return np.where(x > 0, x, alpha * np.expm1(np.where(x > 0, 0, x))).astype(x.dtype,
+                                                                            copy=False)
 
 
 def _elu_scale(F, x, alpha):

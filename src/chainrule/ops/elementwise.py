@@ -145,6 +145,8 @@ RSUB = defop("rsub", lambda x, c, alpha=1: np.subtract(c, x if alpha == 1 else a
 MUL = binary_op("mul", np.multiply, lambda F, out, a, b: b, lambda F, out, a, b: a,
                 vjps=(lambda F, g, out, a, b: g * b, lambda F, g, out, a, b: g * a),
                 reads=((1,), (0,)))
+# the divisor's gradient is -g * ((a / b) / b), as in PyTorch: -g * a / (b * b) would
+# overflow or underflow in b * b for huge or tiny b (0 / 0 = nan at a = 0, b = 1e-200)
 DIV = defop("div", np.true_divide,
             vjps=(lambda F, g, out, a, b: g / b,
                   # PyTorch's -g * ((a / b) / b): a / (b * b) loses all precision in
@@ -156,12 +158,13 @@ DIV = defop("div", np.true_divide,
 
 
 def _div_jvp(t, a, b):
+    # PyTorch's forward mode, (ta - tb * (a / b)) / b: no b * b to overflow or underflow,
+    # and one division by b (ta / b - tb * (a / b) / b gives inf - inf = nan at b = +-0)
     ta, tb = t
-    r = None if ta is None else ta / b
-    if tb is not None:
-        r2 = -tb * ((a / b) / b)
-        r = r2 if r is None else r + r2
-    return r
+    if tb is None:
+        return ta / b
+    q = tb * (a / b)
+    return (-q if ta is None else ta - q) / b
 
 
 # --- floor division, remainder, fmod: exact in each dtype, as PyTorch ------------------------
@@ -343,6 +346,9 @@ def _pow_base_deriv(F, out, x, p):
         return F.ones_like(x)
     if p == 2:
         return 2 * x
+    if p == 0.5:
+        # x ** -0.5 as PyTorch computes it (rsqrt): -inf at -0, nan at -inf
+        return 0.5 / F.sqrt(x)
     return p * x ** (p - 1)
 
 
@@ -351,15 +357,19 @@ POW_SCALAR = unary_op("pow", lambda x, p: np.power(x, p), _pow_base_deriv,
 
 
 def _pow_exp_deriv(F, out, a, b):
-    # d(a**b)/db = a**b * log(a); PyTorch makes it 0 where a == 0 and b >= 0
+    # d(a**b)/db = a**b * log(a); PyTorch makes it 0 where a == 0 and b >= 0 (elsewhere at
+    # a == 0 it is inf * -inf: -inf or inf, as in PyTorch)
     if not isinstance(a, Tensor) and not hasattr(a, "shape"):
         return out * float(np.log(a)) if a != 0 else F.zeros_like(out)
-    safe = F.where(a == 0, 1, a)
-    return F.where((a == 0) & (b >= 0), 0, out * F.log(safe))
+    return F.where((a == 0) & (b >= 0), 0, out * F.log(a))
 
 
-POW = binary_op("pow_tensor", np.power,
-                lambda F, out, a, b: b * a ** (b - 1),
+def _pow_base_deriv_tensor(F, out, a, b):
+    # d(a**b)/da = b * a**(b - 1); PyTorch makes it 0 where b == 0 (0 * 0**-1 would be nan)
+    return F.where(b == 0, 0, b * a ** (b - 1))
+
+
+POW = binary_op("pow_tensor", np.power, _pow_base_deriv_tensor,
                 _pow_exp_deriv, save_out=True, backward_name="PowBackward1")
 
 
@@ -637,7 +647,17 @@ RELU = unary_op("relu", lambda x: np.maximum(x, 0), lambda F, out, x: out > 0,
                 save_inputs=False, save_out=True, vjp=lambda F, g, out, x: F.relu_backward(g, out),
                 jvp=lambda F, t, out, x: F.relu_backward(t[0], out))
 # zero-gradient elementwise ops: their derivative is 0 almost everywhere
-SIGN = unary_op("sign", np.sign, lambda F, out, x: F.zeros_like(out), save_inputs=False,
+def _sign_np(x):
+    # PyTorch's sign is (0 < x) - (x < 0): 0 for nan (np.sign gives nan); bool stays bool
+    if x.dtype.kind == "b":
+        return np.array(x, copy=True)
+    s = np.sign(x)
+    if x.dtype.kind == "f":
+        s = np.where(np.isnan(x), x.dtype.type(0), s)
+    return s
+
+
+SIGN = unary_op("sign", _sign_np, lambda F, out, x: F.zeros_like(out), save_inputs=False,
                 save_out=True)
 FLOOR = unary_op("floor", np.floor, lambda F, out, x: F.zeros_like(out), save_inputs=False,
                  save_out=True)
@@ -781,19 +801,20 @@ def trunc(input):
 
 # --- maximum / minimum / where / clamp ------------------------------------------------------
 
-def _tie_split(F, g, win, tie):
-    # gradient of max/min: all to the winner, split evenly at ties (PyTorch's choice)
-    return F.where(win, g, F.where(tie, g * 0.5, 0))
+def _tie_split(F, g, lose, tie):
+    # gradient of maximum/minimum: all to the winner, split evenly at ties; an input that
+    # does not lose gets it, so where either is nan (no order) both get g, as in PyTorch
+    return F.where(lose, 0, F.where(tie, g * 0.5, g))
 
 
 MAXIMUM = defop("maximum", np.maximum,
-                vjps=(lambda F, g, out, a, b: _tie_split(F, g, a > b, a == b),
-                      lambda F, g, out, a, b: _tie_split(F, g, b > a, a == b)),
+                vjps=(lambda F, g, out, a, b: _tie_split(F, g, a < b, a == b),
+                      lambda F, g, out, a, b: _tie_split(F, g, b < a, a == b)),
                 jvp=lambda F, t, out, a, b: _tie_jvp(F, t, a > b, a == b),
                 broadcasts=True)
 MINIMUM = defop("minimum", np.minimum,
-                vjps=(lambda F, g, out, a, b: _tie_split(F, g, a < b, a == b),
-                      lambda F, g, out, a, b: _tie_split(F, g, b < a, a == b)),
+                vjps=(lambda F, g, out, a, b: _tie_split(F, g, a > b, a == b),
+                      lambda F, g, out, a, b: _tie_split(F, g, b > a, a == b)),
                 jvp=lambda F, t, out, a, b: _tie_jvp(F, t, a < b, a == b),
                 broadcasts=True)
 
@@ -874,10 +895,11 @@ def where(condition, input=None, other=None):
 
 
 def _clamp_fwd(x, lo, hi):
+    # PyTorch keeps x at a tie with a bound (clamp(-0., min=0.) is -0.); a nan bound gives nan
     if lo is not None:
-        x = np.maximum(x, lo)
+        x = np.where(x < lo, lo, x) if lo == lo else np.maximum(x, lo)
     if hi is not None:
-        x = np.minimum(x, hi)
+        x = np.where(x > hi, hi, x) if hi == hi else np.minimum(x, hi)
     return x
 
 
@@ -906,16 +928,63 @@ def clamp(input, min=None, max=None):
     if min is None and max is None:
         raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        r = input
-        if min is not None:
-            r = maximum(r, min if isinstance(min, Tensor) else _full_like(r, min))
-        if max is not None:
-            r = minimum(r, max if isinstance(max, Tensor) else _full_like(r, max))
-        return r
+        return _clamp_tensor(input, min, max)
     x = _tensorize(input)
     if x._data.dtype.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
         x = x.to(DEFAULTS.float.np)
     return apply(CLAMP, (x,), {"lo": min, "hi": max})
+
+
+def _clamp_tensor_fwd(x, lo, hi, has_lo, has_hi):
+    return np.minimum(np.maximum(x, lo), hi)
+
+
+def _clamp_masks(x, lo, hi, has_lo, has_hi):
+    """PyTorch's clamp_backward_min_max: the input gets the gradient where it lies inside
+    [lo, hi] (both ends included, so ties go to the input; nan gets none), ``lo`` where the
+    input is below it (and lo < hi), ``hi`` where the input is above it or hi < lo (the
+    result is hi then)."""
+    if not has_lo:
+        return x <= hi, None, x > hi
+    if not has_hi:
+        return x >= lo, x < lo, None
+    return (x >= lo) & (x <= hi), (x < lo) & (lo < hi), (x > hi) | (hi < lo)
+
+
+def _clamp_tensor_vjp(F, g, out, x, lo, hi, has_lo, has_hi):
+    m = _clamp_masks(x, lo, hi, has_lo, has_hi)
+    return [None if k is None else F.where(k, g, 0) for k in m]
+
+
+def _clamp_tensor_jvp(F, t, out, x, lo, hi, has_lo, has_hi):
+    # PyTorch's forward mode: one bound picks it at ties and nan (x > lo, x < hi fail);
+    # two bounds take x's tangent unless x < lo (lo's) or max(x, lo) > hi or lo > hi (hi's)
+    tx, tlo, thi = (0 if v is None else v for v in t)
+    if not has_lo:
+        return F.where(x < hi, tx, thi)
+    if not has_hi:
+        return F.where(x > lo, tx, tlo)
+    return F.where((F.maximum(x, lo) > hi) | (lo > hi), thi, F.where(x < lo, tlo, tx))
+
+
+# clamp with tensor bounds; a missing bound is a constant +-inf tensor (has_lo / has_hi
+# False), so one op covers clamp(x, min=t), clamp(x, max=t) and clamp(x, t1, t2)
+CLAMP_TENSOR = defop("clamp_tensor", _clamp_tensor_fwd, vjps=_clamp_tensor_vjp,
+                     jvp=_clamp_tensor_jvp, broadcasts=True, backward_name="ClampBackward0")
+
+
+def _clamp_tensor(input, min, max):
+    x = _tensorize(input)
+    bounds = []
+    for v, fill in ((min, -np.inf), (max, np.inf)):
+        if v is None:
+            bounds.append(wrap(np.full((), fill, dtype=x._data.dtype)))
+        else:
+            bounds.append(v if isinstance(v, Tensor) else _full_like(x, v))
+    dt = result_np_dtype(tuple(b._data for b in [x] + bounds))
+    x, lo, hi = (t if t._data.dtype == dt else t.to(dt) for t in [x] + bounds)
+    return apply(CLAMP_TENSOR, (x, lo, hi), {"has_lo": min is not None,
+                                             "has_hi": max is not None})
 
 
 def _full_like(t, v):
@@ -1173,7 +1242,7 @@ def equal(input, other):
 # --- the rule namespaces --------------------------------------------------------------------
 
 NF.exp, NF.log, NF.sin, NF.cos, NF.tanh, NF.sqrt, NF.sign = (
-    np.exp, np.log, np.sin, np.cos, np.tanh, np.sqrt, np.sign)
+    np.exp, np.log, np.sin, np.cos, np.tanh, np.sqrt, _sign_np)
 NF.abs, NF.where, NF.maximum, NF.minimum = np.abs, np.where, np.maximum, np.minimum
 NF.sigmoid = _sigmoid_np
 NF.tanh_backward = _tanh_backward_np

@@ -307,14 +307,20 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
 
 # --- max / min ----------------------------------------------------------------------------
 
+def _ext_mask(x, out):
+    # the elements equal to the extreme; when it is nan, the nan elements (PyTorch's
+    # evenly_distribute_backward), whose x == out is false
+    return (x == out) | ((x != x) & (out != out))
+
+
 def _full_ext_vjp(F, g, out, x):
     # full max/min: the gradient is shared evenly among all elements equal to the extreme
-    mask = x == out
+    mask = _ext_mask(x, out)
     return F.where(mask, g / F.count_true(mask), 0)
 
 
 def _full_ext_jvp(F, t, out, x):
-    mask = x == out
+    mask = x == out             # PyTorch's evenly_read_jvp: a nan extreme gives 0 / 0 = nan
     return F.sum(F.where(mask, t[0], 0), None, False) / F.count_true(mask)
 
 

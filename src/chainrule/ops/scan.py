@@ -121,6 +121,10 @@ def _prod_grad_factor(F, out, x, axis, keepdim):
 
 
 def _prod_vjp(F, g, out, x, axis, keepdim):
+    if axis is None and F is NF and np.count_nonzero(x == 0) > 1:
+        # PyTorch's first-order shortcut: with two zeros every product of the others is 0
+        # (also next to an inf, where the partial products would give inf * 0 = nan)
+        return np.zeros_like(x)
     if not keepdim and axis is not None:
         g = F.reshape(g, kept_shape(x.shape, (axis,)))
     return g * _prod_grad_factor(F, out, x, axis, keepdim)

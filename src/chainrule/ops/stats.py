@@ -169,7 +169,10 @@ def _ext_mask_count(F, out, x, dims, keepdim):
 
 def _ext_vjp(F, g, out, x, dims, keepdim):
     mask, count = _ext_mask_count(F, out, x, dims, keepdim)
-    return F.where(mask, _keep(F, g, x, dims, keepdim) / count, 0)
+    # PyTorch's (g / count) * mask: a slice whose extreme is nan has count 0, and every
+    # element of it gets inf * 0 = nan
+    q = _keep(F, g, x, dims, keepdim) / count
+    return F.where(mask, q, q * 0)
 
 
 def _ext_jvp(F, t, out, x, dims, keepdim):
@@ -193,13 +196,14 @@ def _amax_amin(name, op, input, dim, keepdim):
         dims = norm_dims(name, dim, x._data.ndim)
     if x._data.size == 0:
         empty = [i for i, s in enumerate(x._data.shape) if s == 0 and (dims is None or i in dims)]
-        if dims is not None and empty:
-            raise IndexError(f"{name}(): Expected reduction dim {empty[0]} to have non-zero "
-                             f"size. Reduce over a non-empty dim, or check the input's shape.")
         if dims is None:
             raise RuntimeError(f"{name}(): Expected reduction dim to be specified for "
                                f"input.numel() == 0. Specify the reduction dim with the 'dim' "
                                f"argument (reducing over an empty dim has no {name[1:]}imum).")
+        if empty:       # PyTorch's IndexError for a given dim of size 0
+            raise IndexError(f"{name}(): Expected reduction dim {empty[0]} to have non-zero "
+                             f"size (the input's shape is {list(x._data.shape)}; an empty dim "
+                             f"has no {name[1:]}imum). Reduce over non-empty dims only.")
     return apply(op, (x,), {"dims": dims, "keepdim": bool(keepdim)})
 
 
@@ -256,7 +260,11 @@ def _median_all_vjp(F, g, out, x):
 
 
 def _median_all_jvp(F, t, out, x):
-    mask = _median_mask(F, out, x)
+    # PyTorch's evenly_read_jvp: the plain x == out mask (a nan median gives 0 / 0 = nan, as
+    # max's forward mode), and 0 for an empty input
+    if 0 in tuple(x.shape):
+        return F.zeros_like(out)
+    mask = x == out
     return F.sum(F.where(mask, t[0], 0), None, False) / F.count_true(mask)
 
 

@@ -86,9 +86,25 @@ ROUND = unary_op("round", _round_np, _zero, save_inputs=False, save_out=True)
 ROUND_DECIMALS = unary_op("round_decimals", _round_np, _zero, save_inputs=False,
                           save_out=True, backward_name="RoundBackward1")
 ERF = unary_op("erf", _erf_np, lambda F, out, x: _TWO_OVER_SQRT_PI * F.exp(-(x * x)))
-ATAN2 = binary_op("atan2", np.arctan2,
-                  lambda F, out, a, b: b / (a * a + b * b),
-                  lambda F, out, a, b: -a / (a * a + b * b))
+def _atan2_recip(F, a, b):
+    # 1 / (a^2 + b^2), 0 where that sum is 0 (the origin, or squares that underflow): PyTorch
+    # gives gradient 0 there instead of 0 * inf = nan (its second order there is nan, as
+    # here: the masked 1 / 0 is differentiated)
+    d = a * a + b * b
+    return F.where(d == 0, 0, 1 / d)
+
+
+def _atan2_jvp(F, t, out, a, b):
+    # PyTorch's (b * ta - a * tb) / (a^2 + b^2), unmasked (forward mode is not masked there)
+    ta, tb = t
+    num = -(a * tb) if ta is None else (b * ta if tb is None else b * ta - a * tb)
+    return num / (a * a + b * b)
+
+
+ATAN2 = defop("atan2", np.arctan2,
+              vjps=(lambda F, g, out, a, b: g * b * _atan2_recip(F, a, b),
+                    lambda F, g, out, a, b: g * -a * _atan2_recip(F, a, b)),
+              jvp=_atan2_jvp, broadcasts=True)
 
 
 
@@ -159,9 +175,11 @@ def _sinc_np(x):
 
 
 def _sinc_deriv(F, out, x):
-    # (cos(pi x) pi x - sin(pi x)) / (pi x^2), and 0 at x == 0
+    # (cos(pi x) pi x - sin(pi x)) / (pi x^2), and 0 where pi x^2 underflows to 0 (x == 0
+    # and subnormal or tiny x, where it is about -pi^2 x / 3: 0 / 0 = nan before), as PyTorch
     px = math.pi * x
-    return F.where(x == 0, 0., (F.cos(px) * px - F.sin(px)) / (px * x))
+    d = px * x
+    return F.where(d == 0, 0., (F.cos(px) * px - F.sin(px)) / d)
 
 
 SINC = unary_op("sinc", _sinc_np, _sinc_deriv)
@@ -189,23 +207,33 @@ def _lerp_np(a, b, weight):
 LERP = defop("lerp", _lerp_np,
              vjps=(lambda F, g, out, a, b, weight: g * (1 - weight),
                    lambda F, g, out, a, b, weight: g * weight),
-             jvp=lambda F, t, out, a, b, weight: _sum_tangents(
-                 None if t[0] is None else t[0] * (1 - weight),
-                 None if t[1] is None else t[1] * weight),
+             jvp=lambda F, t, out, a, b, weight: _lerp_tangents(F, t[0], t[1], weight),
              save_inputs=False, broadcasts=True)
 LERP_TENSOR = defop("lerp_tensor", _lerp_np,
                     vjps=(lambda F, g, out, a, b, w: g * (1 - w),
                           lambda F, g, out, a, b, w: g * w,
                           lambda F, g, out, a, b, w: g * (b - a)),
-                    jvp=lambda F, t, out, a, b, w: _lerp_tensor_jvp(t, a, b, w),
+                    jvp=lambda F, t, out, a, b, w: _lerp_tensor_jvp(F, t, a, b, w),
                     broadcasts=True, backward_name="LerpBackward1")
 
 
-def _lerp_tensor_jvp(t, a, b, w):
+def _lerp_tangents(F, ta, tb, w):
+    """PyTorch's forward mode: lerp(ta, tb, w) with lerp's own formula (from the nearer
+    end), so a weight of +-inf gives +-inf, not inf - inf = nan."""
+    if ta is None and tb is None:
+        return None
+    if tb is None:
+        return ta * (1 - w)
+    if ta is None:
+        return tb * w
+    if not hasattr(w, "shape"):
+        return ta + w * (tb - ta) if abs(w) < 0.5 else tb - (tb - ta) * (1 - w)
+    return F.where(F.abs(w) < 0.5, ta + w * (tb - ta), tb - (tb - ta) * (1 - w))
+
+
+def _lerp_tensor_jvp(F, t, a, b, w):
     ta, tb, tw = t
-    r = None if ta is None else ta * (1 - w)
-    r = _sum_tangents(r, None if tb is None else tb * w)
-    return _sum_tangents(r, None if tw is None else tw * (b - a))
+    return _sum_tangents(_lerp_tangents(F, ta, tb, w), None if tw is None else tw * (b - a))
 
 # --- public functions ----------------------------------------------------------------------
 
