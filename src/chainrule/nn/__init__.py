@@ -19,3 +19,4 @@ from .module import Module  # noqa: F401
 from .normalization import (BatchNorm1d, BatchNorm2d, Dropout2d, GroupNorm,  # noqa: F401
                             LayerNorm)
 from .parameter import Parameter  # noqa: F401
+from .rnn import GRU, GRUCell, LSTM, LSTMCell, RNN, RNNBase, RNNCell, RNNCellBase  # noqa: F401
