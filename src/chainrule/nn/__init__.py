@@ -20,3 +20,4 @@ from .normalization import (BatchNorm1d, BatchNorm2d, Dropout2d, GroupNorm,  # n
                             LayerNorm)
 from .parameter import Parameter  # noqa: F401
 from .rnn import GRU, GRUCell, LSTM, LSTMCell, RNN, RNNBase, RNNCell, RNNCellBase  # noqa: F401
+from .attention import MultiheadAttention  # noqa: F401
