@@ -21,3 +21,6 @@ from .normalization import (BatchNorm1d, BatchNorm2d, Dropout2d, GroupNorm,  # n
 from .parameter import Parameter  # noqa: F401
 from .rnn import GRU, GRUCell, LSTM, LSTMCell, RNN, RNNBase, RNNCell, RNNCellBase  # noqa: F401
 from .attention import MultiheadAttention  # noqa: F401
+from .lazy import LazyLinear, UninitializedParameter  # noqa: F401
+from .parallel import DataParallel  # noqa: F401
+from . import parallel  # noqa: F401
