@@ -199,3 +199,31 @@ def test_sdpa_grouped_query_and_float32():
     c = nn.functional.scaled_dot_product_attention(*map(cr.tensor, (q, k, v)), enable_gqa=True)
     assert c.dtype == cr.float32
     np.testing.assert_allclose(c.numpy(), t.numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.filterwarnings("ignore:Support for mismatched key_padding_mask")
+def test_mha_forward_mode_and_second_order_match_torch():
+    tm, cm = _pair(E, HEADS)
+    rng = np.random.default_rng(6)
+    q, kv, v = rng.standard_normal((L, N, E)), rng.standard_normal((S, N, E)), \
+        rng.standard_normal((L, N, E))
+    masks = {m: _masks(m, "kpm+am_float") for m in (torch, cr)}
+    _, tt = torch.func.jvp(lambda a: tm(a, torch.tensor(kv), torch.tensor(kv),
+                                        **masks[torch])[0], (torch.tensor(q),),
+                           (torch.tensor(v),))
+    _, ct = cr.func.jvp(lambda a: cm(a, cr.tensor(kv), cr.tensor(kv), **masks[cr])[0],
+                        (cr.tensor(q),), (cr.tensor(v),))
+    np.testing.assert_allclose(ct.detach().numpy(), tt.detach().numpy(), rtol=1e-10,
+                               atol=1e-12)
+    grads = {}
+    for m, mod in ((torch, tm), (cr, cm)):
+        x = m.tensor(q, requires_grad=True)
+        out = mod(x, m.tensor(kv), m.tensor(kv), **masks[m])[0]
+        (g,) = m.autograd.grad((out * m.tensor(v)).sum(), x, create_graph=True)
+        (g ** 2).sum().backward()
+        grads[m] = [None if p.grad is None else p.grad.numpy() for p in mod.parameters()]
+    assert [c is None for c in grads[cr]] == [t is None for t in grads[torch]]
+    assert sum(c is not None for c in grads[cr]) >= 3
+    for c, t in zip(grads[cr], grads[torch]):
+        if c is not None:
+            np.testing.assert_allclose(c, t, rtol=1e-9, atol=1e-11)
