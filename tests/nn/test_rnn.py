@@ -292,9 +292,21 @@ def _same_error(fn):
     lambda m: m.nn.LSTMCell(3, 4)(m.ones(2, 3), (m.ones(2, 4), m.ones(2, 5))),
     lambda m: m.nn.LSTMCell(3, 4)(m.ones(2, 2, 3)),
     lambda m: m.nn.GRUCell(3, 4)(m.ones(2, 3), m.ones(1, 2, 4)),
+    lambda m: m.nn.GRU(3, 4)(m.ones(0, 2, 3)),
 ])
 def test_errors_match_torch(case):
     _same_error(case)
+
+
+@pytest.mark.parametrize("call", [
+    lambda: nn.GRU(3, 4)(cr.ones(5, 2, 3), cr.ones(1, 2, 4, dtype=cr.float64)),
+    lambda: nn.LSTM(3, 4)(cr.ones(5, 2, 3), (cr.ones(1, 2, 4), cr.ones(1, 2, 4, dtype=cr.float64))),
+    lambda: nn.GRUCell(3, 4)(cr.ones(2, 3), cr.ones(2, 4, dtype=cr.float64)),
+])
+def test_state_of_another_dtype_is_refused_naming_both(call):
+    with pytest.raises(RuntimeError, match="Input and hidden tensors are not the same dtype.*"
+                                           "torch.float32.*torch.float64"):
+        call()
 
 
 # --- a short char-level training loop -----------------------------------------------------

@@ -1,6 +1,7 @@
 """Attention building blocks: repeat_interleave (ops/repeat.py, a composite of
-expand/reshape and index_select) and bmm against PyTorch and finite differences (value, VJP, JVP, second order in float64,
-float32 preservation); their errors; and the book's masked_softmax code, run unchanged."""
+expand/reshape and index_select) and bmm against PyTorch and finite differences (value,
+VJP, JVP, second order in float64, float32 preservation); their errors; and the book's
+masked_softmax code, run unchanged."""
 import numpy as np
 import pytest
 import torch

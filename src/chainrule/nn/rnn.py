@@ -91,6 +91,13 @@ def _check_dims(name, x, hx, mode):
     return batched
 
 
+def _check_state_dtype(x, h):
+    if isinstance(h, Tensor) and h.dtype != x.dtype:
+        raise RuntimeError(f"Input and hidden tensors are not the same dtype, found input tensor "
+                           f"with {x.dtype} and hidden tensor with {h.dtype}; convert the "
+                           f"state, e.g. h0.to({x.dtype})")
+
+
 class RNNBase(Module):
     """Shared machinery of ``RNN``, ``GRU`` and ``LSTM`` (parameters, checks, the loop).
 
@@ -263,6 +270,11 @@ class RNNBase(Module):
         if self.batch_first:
             x = x.transpose(0, 1)
         self._check_input(x, None)
+        if x.shape[0] == 0:
+            raise RuntimeError("Expected sequence length to be larger than 0 in RNN (got an "
+                               f"input of shape {list(input.shape)})")
+        for h in ((hx,) if mode != "LSTM" else hx) if hx is not None else ():
+            _check_state_dtype(x, h)
         expected = ((2 if self.bidirectional else 1) * self.num_layers, x.shape[1],
                     self.hidden_size)
         if hx is None:
@@ -418,6 +430,7 @@ class RNNCellBase(Module):
                                f"{self.input_size}")
         out = []
         for i, s in enumerate(states):
+            _check_state_dtype(x, s)
             if s is None:
                 s = zeros(x.shape[0], self.hidden_size, dtype=x.dtype)
             elif not batched:
