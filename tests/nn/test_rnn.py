@@ -81,6 +81,18 @@ def test_layer_parity_with_initial_states(name, batch_first, bidirectional, num_
     _check_parity(tm, cm, x, states, rng)
 
 
+@pytest.mark.parametrize("steps", [1, 2, 4, 9, 10, 17])
+@pytest.mark.parametrize("name", ["GRU", "LSTM"])
+def test_layer_parity_for_sequence_lengths(name, steps):
+    """The per-step pieces of the input projection are cut in blocks of ~sqrt(T) steps
+    (cheaper backward): every length, with full and partial blocks, gives torch's values
+    and gradients."""
+    rng = np.random.default_rng(steps)
+    tm, cm = _pair(name, 3, 4, num_layers=2, bidirectional=True)
+    states = [rng.standard_normal((4, 2, 4)) for _ in range(2 if name == "LSTM" else 1)]
+    _check_parity(tm, cm, rng.standard_normal((steps, 2, 3)), states, rng)
+
+
 @pytest.mark.parametrize("name", LAYERS)
 def test_layer_parity_default_state_no_bias_and_unbatched(name):
     rng = np.random.default_rng(1)
