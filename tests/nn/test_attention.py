@@ -127,6 +127,8 @@ def test_mha_init_and_repr():
     assert np.all(m.out_proj.bias.detach().numpy() == 0)
     assert np.abs(m.out_proj.weight.detach().numpy()).max() <= 1 / 4   # Linear's init
     assert m.q_proj_weight is None and m.bias_k is None
+    assert repr(m) == repr(torch.nn.MultiheadAttention(16, 4))
+    assert isinstance(m.out_proj, nn.Linear)
     sep = nn.MultiheadAttention(16, 4, kdim=3, vdim=5, add_bias_kv=True, bias=False)
     t_sep = torch.nn.MultiheadAttention(16, 4, kdim=3, vdim=5, add_bias_kv=True, bias=False)
     assert [(k, tuple(v.shape)) for k, v in sep.state_dict().items()] == \
