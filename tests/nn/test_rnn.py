@@ -363,3 +363,61 @@ def test_char_level_gru_training_matches_torch_losses():
     c_losses = train(cr, cnet)
     assert t_losses[-1] < t_losses[0] - 0.2                # it learns
     np.testing.assert_allclose(c_losses, t_losses, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("layer", [
+    lambda m, V, H: m.nn.RNN(V, H),
+    lambda m, V, H: m.nn.LSTM(V, H),
+    lambda m, V, H: m.nn.GRU(V, H, num_layers=2),
+    lambda m, V, H: m.nn.GRU(V, H, bidirectional=True),
+], ids=["rnn", "lstm", "gru2", "bigru"])
+def test_book_style_language_model_training_matches_torch(layer):
+    """The book's concise RNN language model: time-major one-hot inputs (F.one_hot of
+    X.T), a recurrent layer, a linear output layer, gradient clipping and SGD; the state is
+    carried from one batch to the next (detached), as in sequential partitioning."""
+    text = "the time traveller for so it will be convenient to speak of him " * 2
+    vocab = sorted(set(text))
+    idx = np.array([vocab.index(ch) for ch in text])
+    V, H, T, B = len(vocab), 12, 6, 3
+
+    def build(m):
+        class RNNLM(m.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.rnn = layer(m, V, H)
+                d = 2 if self.rnn.bidirectional else 1
+                self.linear = m.nn.Linear(d * H, V)
+
+            def forward(self, X, state=None):
+                embs = m.nn.functional.one_hot(X.T, V).type(m.float32)
+                rnn_outputs, state = self.rnn(embs, state)
+                return self.linear(rnn_outputs).swapaxes(0, 1), state
+        return RNNLM()
+    torch.manual_seed(1)
+    tnet, cnet = build(torch), build(cr)
+    cnet.load_state_dict({k: cr.tensor(v.numpy()) for k, v in tnet.state_dict().items()})
+
+    def train(m, net):
+        opt = m.optim.SGD(net.parameters(), lr=1.0)
+        losses, state = [], None
+        for step in range(5):
+            start = step * T
+            X = m.tensor(np.stack([idx[start + b * 20:start + b * 20 + T] for b in range(B)]))
+            Y = m.tensor(np.stack([idx[start + b * 20 + 1:start + b * 20 + T + 1]
+                                   for b in range(B)]))
+            if state is not None:
+                state = tuple(s.detach() for s in state) if isinstance(state, tuple) \
+                    else state.detach()
+            Y_hat, state = net(X, state)
+            loss = m.nn.functional.cross_entropy(Y_hat.reshape(-1, V), Y.reshape(-1))
+            opt.zero_grad()
+            loss.backward()
+            m.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+            opt.step()
+            losses.append(loss.item())
+        return losses
+    t_losses, c_losses = train(torch, tnet), train(cr, cnet)
+    np.testing.assert_allclose(c_losses, t_losses, rtol=1e-4, atol=1e-5)
+    for (k, tp), cp in zip(tnet.named_parameters(), cnet.parameters()):
+        np.testing.assert_allclose(cp.detach().numpy(), tp.detach().numpy(), rtol=1e-4,
+                                   atol=1e-5, err_msg=k)
