@@ -661,6 +661,14 @@ def _linalg_index_methods():
 _linalg_index_methods()
 
 
+def _repeat_methods():
+    from .ops.repeat import repeat_interleave
+    _method("repeat_interleave", repeat_interleave)
+
+
+_repeat_methods()
+
+
 def _shape_more_methods():
     from .ops import shape_more as SM
     for name in ("select", "movedim", "moveaxis", "unflatten", "tensor_split", "frac"):

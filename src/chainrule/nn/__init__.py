@@ -19,3 +19,8 @@ from .module import Module  # noqa: F401
 from .normalization import (BatchNorm1d, BatchNorm2d, Dropout2d, GroupNorm,  # noqa: F401
                             LayerNorm)
 from .parameter import Parameter  # noqa: F401
+from .rnn import GRU, GRUCell, LSTM, LSTMCell, RNN, RNNBase, RNNCell, RNNCellBase  # noqa: F401
+from .attention import MultiheadAttention  # noqa: F401
+from .lazy import LazyLinear, UninitializedParameter  # noqa: F401
+from .parallel import DataParallel  # noqa: F401
+from . import parallel  # noqa: F401

@@ -365,6 +365,8 @@ class Module:
                                   f'torch.Tensor or Tensor-like object from checkpoint but '
                                   f'received {type(value)}')
                     continue
+                if hasattr(current, "materialize"):      # an UninitializedParameter
+                    current.materialize(value.shape, dtype=value.dtype)
                 if value.shape != current.shape:
                     errors.append(f"size mismatch for {key}: copying a param with shape "
                                   f"{value.shape!r} from checkpoint, the shape in current "

@@ -260,9 +260,11 @@ def bmm(input, mat2):
     (torch.Size([2, 1, 1]), tensor([ 3., 12.]))
     """
     a, b = _mm_args("bmm", input, mat2)
-    if a._data.ndim != 3 or b._data.ndim != 3:
-        raise RuntimeError(f"batch1 must be a 3D tensor (got {a._data.ndim}D and "
-                           f"{b._data.ndim}D)")
+    for name, t in (("batch1", a), ("batch2", b)):
+        if t._data.ndim != 3:
+            raise RuntimeError(f"{name} must be a 3D tensor (bmm got {t._data.ndim}D, shape "
+                               f"{list(t._data.shape)}); use matmul for other ranks or "
+                               f"reshape to (batch, n, m)")
     if a._data.shape[0] != b._data.shape[0] or a._data.shape[2] != b._data.shape[1]:
         raise RuntimeError(f"bmm: Expected size for first two dimensions of batch2 tensor to "
                            f"be: [{a._data.shape[0]}, {a._data.shape[2]}] but got: "
