@@ -99,3 +99,12 @@ def test_gradients_unchanged_under_anomaly_mode():
         with cr.autograd.detect_anomaly():
             checked = grads()
     assert (plain == checked).all()
+
+
+def test_check_nan_flag_is_reported_while_off_as_in_torch():
+    for m, check_nan in ((torch, torch.is_anomaly_check_nan_enabled),
+                         (cr, cr.autograd.is_anomaly_check_nan_enabled)):
+        assert check_nan()                                  # the default: on, mode off
+        with m.autograd.set_detect_anomaly(False, check_nan=False):
+            assert not check_nan()
+        assert check_nan()

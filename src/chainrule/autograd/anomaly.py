@@ -46,7 +46,8 @@ def is_anomaly_enabled():
 
 
 def is_anomaly_check_nan_enabled():
-    """True while anomaly detection also checks backward results for NaN.
+    """Whether anomaly detection checks backward results for NaN (its ``check_nan``
+    setting; ``True`` by default, also while detection is off, as in PyTorch).
 
     >>> import chainrule as torch
     >>> with torch.autograd.set_detect_anomaly(True, check_nan=False):
@@ -58,7 +59,7 @@ def is_anomaly_check_nan_enabled():
     ...
     True
     """
-    return bool(STATE.anomaly) and _CHECK_NAN[0]
+    return _CHECK_NAN[0]
 
 
 class detect_anomaly:
