@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import chainrule as cr
-from chainrule.autograd.grad_mode import STATE
+from chainrule.autograd.grad_mode import SHARED
 
 
 def _nan_backward(m):
@@ -45,7 +45,7 @@ def test_enter_warns_and_state_restored():
         with cr.autograd.detect_anomaly():
             assert cr.autograd.is_anomaly_enabled()
             assert cr.autograd.is_anomaly_check_nan_enabled()
-    assert not cr.autograd.is_anomaly_enabled() and not STATE.anomaly
+    assert not cr.autograd.is_anomaly_enabled() and not SHARED.anomaly
 
 
 def test_set_detect_anomaly_function_and_context():
