@@ -415,17 +415,19 @@ def inplace(name, fn):
 
     def method(self, *args, **kwargs):
         if uf is not None and len(args) == 1 and not kwargs and self._base is None \
-                and not STATE.fw_level:
+                and not self._fw:
             # fast path (optimiser updates under no_grad): nothing to record, the other
             # operand has self's dtype and shape (or is a Python number and self is float),
             # so compute straight into self's memory -- same values as the general path
+            # (neither operand carries forward-AD tangents)
             o = args[0]
             d = self._data
             if not (STATE.enabled and (self._rg or (isinstance(o, Tensor) and o._rg))):
                 try:            # a read-only (expanded) self takes the checked path below
                     if o.__class__ is Tensor:
                         od = o._data
-                        if od.dtype is d.dtype and od.shape == d.shape and d.dtype.kind == "f":
+                        if od.dtype is d.dtype and od.shape == d.shape and d.dtype.kind == "f" \
+                                and not o._fw:
                             uf(d, od, out=d)
                             bump_version(self)
                             return self

@@ -19,6 +19,7 @@ Rarely set (class-level defaults, stored in the instance ``__dict__`` once set):
 
 Most methods (``exp``, ``sum``, ``__add__`` ...) are attached by ``chainrule.ops``.
 """
+import threading
 import weakref
 
 import numpy as np
@@ -189,8 +190,16 @@ class Tensor:
     def _grad_accumulator(self):
         acc = self._accum() if self._accum is not None else None
         if acc is None:
-            acc = _accumulator(self)
-            self._accum = weakref.ref(acc)
+            # made under a lock: two threads recording on this leaf at once must get the
+            # same node (else autograd.grad(..., leaf) in one of them finds its leaf unused)
+            _ACCUM_LOCK.acquire()
+            try:
+                acc = self._accum() if self._accum is not None else None
+                if acc is None:
+                    acc = _accumulator(self)
+                    self._accum = weakref.ref(acc)
+            finally:
+                _ACCUM_LOCK.release()
         return acc
 
     # --- shape and type ----------------------------------------------------------------
@@ -493,6 +502,7 @@ class Tensor:
 
 
 _ENGINE = []
+_ACCUM_LOCK = threading.Lock()     # see Tensor._grad_accumulator
 
 
 def _bind_engine():
@@ -513,10 +523,12 @@ class _RetainGrad:
     def __call__(self, grad):
         t = self.ref()
         if t is not None:
-            if t._grad is None:
-                t._grad = grad if STATE.enabled and grad._node is not None else grad.detach()
-            else:
-                t._grad = t._grad + grad
+            engine = _ENGINE[0] if _ENGINE else _bind_engine()
+            with engine._GRAD_LOCK:         # (backward may run in several threads at once)
+                if t._grad is None:
+                    t._grad = grad if STATE.enabled and grad._node is not None else grad.detach()
+                else:
+                    t._grad = t._grad + grad
         return None
 
 

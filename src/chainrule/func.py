@@ -158,7 +158,7 @@ def _fresh(x, own):
     y._vc = vbox(x)
     y._rg = True
     if x._fw:
-        y._fw = {lv: t for lv, t in x._fw.items() if lv in _fw.OPEN}
+        y._fw = {lv: t for lv, t in x._fw.items() if lv in STATE.fw_open}
     own[id(y)] = y
     return y
 
@@ -239,7 +239,7 @@ def _finalize(t, own):
         return t
     fw = t._fw
     if fw:
-        fw = {lv: _finalize(tan, own) for lv, tan in fw.items() if lv in _fw.OPEN} or None
+        fw = {lv: _finalize(tan, own) for lv, tan in fw.items() if lv in STATE.fw_open} or None
     if t._rg and not _depends_on_outside([t], own):
         r = t.detach()
         r._fw = fw
