@@ -815,3 +815,20 @@ def test_inplace_on_an_expanded_gradient_raises_torchs_error():
         (g,) = lib.autograd.grad(x.sum(), x)
         assert g.zero_().tolist() == [0.0, 0.0, 0.0]
         assert g.fill_(2.0).tolist() == [2.0, 2.0, 2.0]
+
+
+def test_setitem_drops_extra_leading_unit_dims_like_torch():
+    for lib in (cr, torch):
+        x = lib.zeros(3)
+        x[1] = lib.ones(1, 1) * 5
+        assert x.tolist() == [0.0, 5.0, 0.0]
+        y = lib.zeros(2, 3)
+        y[0] = lib.ones(1, 1, 3)
+        assert y.tolist() == [[1.0, 1.0, 1.0], [0.0, 0.0, 0.0]]
+        w = lib.ones(1, 1, requires_grad=True)
+        z = lib.zeros(3)
+        z[2] = w * 2
+        z.sum().backward()
+        assert w.grad.tolist() == [[2.0]]
+    with pytest.raises(RuntimeError):
+        cr.zeros(3)[1] = cr.ones(2, 1)          # not size 1: still refused

@@ -591,6 +591,12 @@ def __setitem__(self, idx, value):
             value = tensor(value)
     if isinstance(value, Tensor) and value._data.dtype != self._data.dtype:
         value = value.to(self.dtype)
+    if isinstance(value, Tensor) and value._data.ndim and value._data.shape[0] == 1:
+        # leading size-1 dims beyond the target's rank are dropped, as PyTorch does
+        # (x[i] = net(y) with a (1, 1) result)
+        target = self._data[idx].ndim
+        while value._data.ndim > target and value._data.shape[0] == 1:
+            value = value.reshape(value._data.shape[1:])
     if _needs_graph(self, (value,)):
         _check_inplace(self, "setitem", True)
         vshape = value._data.shape if isinstance(value, Tensor) else ()
@@ -599,7 +605,15 @@ def __setitem__(self, idx, value):
         _commit(self, result, "setitem")
         return
     _check_inplace(self, "setitem")
-    self._data[idx] = value._data if isinstance(value, Tensor) else value
+    try:
+        self._data[idx] = value._data if isinstance(value, Tensor) else value
+    except ValueError as e:
+        if not isinstance(value, Tensor):
+            raise
+        raise RuntimeError(
+            f"setitem: the value of shape {list(value._data.shape)} cannot be broadcast to "
+            f"the indexed shape {list(self._data[idx].shape)} ({e}). Reshape the value or "
+            f"index a region of its shape.") from None
     bump_version(self)
 
 

@@ -117,3 +117,15 @@ def test_tensor_dataset_subclass_getitem_is_respected():
             return x * 2, y
     (x, y), = list(DataLoader(Doubled(cr.ones(3, 2), cr.arange(3)), batch_size=3))
     assert (x == 2).all() and y.tolist() == [0, 1, 2]
+
+
+def test_batches_of_tuple_samples_are_lists_like_torch():
+    import torch
+    from torch.utils import data as tdata
+    from chainrule.utils import data as cdata
+    a, b = cr.arange(6.0).reshape(3, 2), cr.arange(3.0)
+    ta, tb = torch.arange(6.0).reshape(3, 2), torch.arange(3.0)
+    cb = next(iter(cdata.DataLoader(cdata.TensorDataset(a, b), batch_size=2)))
+    tbatch = next(iter(tdata.DataLoader(tdata.TensorDataset(ta, tb), batch_size=2)))
+    assert type(cb) is type(tbatch) is list
+    assert [t.tolist() for t in cb] == [t.tolist() for t in tbatch]

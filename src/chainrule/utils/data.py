@@ -286,7 +286,7 @@ class BatchSampler(Sampler):
 def default_collate(batch):
     """Stack a list of samples into a batch: tensors are stacked along a new first
     dimension, numbers become tensors (floats as float64, ints as int64), tuples/lists
-    and dicts are collated field by field.
+    (into a list, as PyTorch) and dicts are collated field by field.
 
     >>> import chainrule as torch
     >>> from chainrule.utils.data import default_collate
@@ -318,8 +318,8 @@ def default_collate(batch):
         n = len(elem)
         if any(len(e) != n for e in batch):
             raise RuntimeError("each element in list of batch should be of equal size")
-        fields = [default_collate(list(s)) for s in zip(*batch)]
-        return tuple(fields) if isinstance(elem, tuple) else fields
+        # a list for tuple samples too, as PyTorch's default_collate returns
+        return [default_collate(list(s)) for s in zip(*batch)]
     raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, "
                     f"dicts or lists; found {type(elem)}")
 
@@ -389,7 +389,7 @@ class DataLoader:
         if fast:
             # one fancy-indexing read per tensor instead of stacking sample by sample
             for idx in self.batch_sampler._batches():
-                yield tuple(t[wrap(idx)] if t.requires_grad else wrap(t._data[idx])
+                yield list(t[wrap(idx)] if t.requires_grad else wrap(t._data[idx])
                             for t in ds.tensors)
             return
         for indices in self.batch_sampler:
