@@ -832,3 +832,21 @@ def test_setitem_drops_extra_leading_unit_dims_like_torch():
         assert w.grad.tolist() == [[2.0]]
     with pytest.raises(RuntimeError):
         cr.zeros(3)[1] = cr.ones(2, 1)          # not size 1: still refused
+
+
+@pytest.mark.parametrize("expr", ["x + 2**64", "x * 2**70", "x - 2**70", "x / 2**70",
+                                  "2**70 * x", "2**70 + x", "2**70 - x", "x + (-2**63 - 1)",
+                                  "x.add_(2**70)", "x.mul_(2**64)"])
+def test_python_ints_beyond_64_bits_raise_on_float_tensors_too(expr):
+    """PyTorch converts a Python int operand to a 64-bit integer first: beyond int64/uint64
+    it raises OverflowError even when the tensor is floating (the fast paths must not
+    skip that check)."""
+    for lib in (cr, torch):
+        x = lib.ones(2)
+        with pytest.raises(OverflowError):
+            eval(expr)
+    for lib in (cr, torch):                      # the edges of the range still work
+        x = lib.ones(2)
+        assert (x + 2**63).tolist() == [2.0**63] * 2
+        assert (x * (2**64 - 1)).tolist() == [2.0**64] * 2
+        assert (x - 2**63).tolist() == [-(2.0**63)] * 2

@@ -431,7 +431,8 @@ def inplace(name, fn):
                             uf(d, od, out=d)
                             bump_version(self)
                             return self
-                    elif (o.__class__ is float or o.__class__ is int) and d.dtype.kind == "f":
+                    elif (o.__class__ is float or o.__class__ is int and
+                          -0x8000000000000000 <= o <= 0xFFFFFFFFFFFFFFFF) and d.dtype.kind == "f":
                         uf(d, o, out=d)
                         bump_version(self)
                         return self

@@ -54,9 +54,10 @@ def binary_args(opname, a, b, floating=False):
             if da.dtype is db.dtype and da.shape == db.shape and \
                     (not floating or da.dtype.kind == "f"):
                 return a, b
-        elif (cb is float or cb is int) and da.dtype.kind == "f":
+        elif (cb is float or cb is int and _PYINT_MIN <= b <= _PYINT_MAX) and da.dtype.kind == "f":
             return a, b
-    elif (ca is float or ca is int) and cb is Tensor and b._data.dtype.kind == "f":
+    elif (ca is float or ca is int and _PYINT_MIN <= a <= _PYINT_MAX) and cb is Tensor and \
+            b._data.dtype.kind == "f":
         return a, b
     ta = a.__class__ is Tensor or isinstance(a, Tensor)
     tb = b.__class__ is Tensor or isinstance(b, Tensor)
@@ -89,6 +90,11 @@ def binary_args(opname, a, b, floating=False):
     if tb and db.dtype != dt:
         b = b.to(dt)
     return a, b
+
+
+# the Python ints PyTorch takes as an operand (int64 or uint64); beyond them it raises
+# OverflowError, so the fast paths below leave such ints to binary_args' check
+_PYINT_MIN, _PYINT_MAX = -0x8000000000000000, 0xFFFFFFFFFFFFFFFF
 
 
 def _int_operand(opname, v, dt):
@@ -448,7 +454,7 @@ def add(input, other, *, alpha=1):
         # tensors of one dtype and shape -- the operands need no promotion
         d = input._data
         c = other.__class__
-        if c is float or c is int:
+        if c is float or c is int and _PYINT_MIN <= other <= _PYINT_MAX:
             if d.dtype.kind == "f":
                 return apply_ts(ADD, input, other)
         elif c is Tensor and other._data.dtype is d.dtype:
@@ -469,7 +475,7 @@ def sub(input, other, *, alpha=1):
     if input.__class__ is Tensor and alpha == 1 and alpha.__class__ is int:  # as add
         d = input._data
         c = other.__class__
-        if c is float or c is int:
+        if c is float or c is int and _PYINT_MIN <= other <= _PYINT_MAX:
             if d.dtype.kind == "f":
                 return apply_ts(SUB, input, other)
         elif c is Tensor and other._data.dtype is d.dtype and d.dtype.kind != "b":
@@ -519,7 +525,7 @@ def mul(input, other):
     if input.__class__ is Tensor:                           # fast path, as in add
         d = input._data
         c = other.__class__
-        if c is float or c is int:
+        if c is float or c is int and _PYINT_MIN <= other <= _PYINT_MAX:
             if d.dtype.kind == "f":
                 return apply_ts(MUL, input, other)
         elif c is Tensor and other._data.dtype is d.dtype and other._data.shape == d.shape:
@@ -543,7 +549,7 @@ def div(input, other, *, rounding_mode=None):
         d = input._data
         c = other.__class__
         if d.dtype.kind == "f":
-            if c is float or c is int:
+            if c is float or c is int and _PYINT_MIN <= other <= _PYINT_MAX:
                 return apply_ts(DIV, input, other)
             if c is Tensor and other._data.dtype is d.dtype and other._data.shape == d.shape:
                 return apply_tt(DIV, input, other)
