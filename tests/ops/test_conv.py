@@ -195,6 +195,11 @@ def test_max_pool_second_order_is_routing():
 
 def test_conv_grad_fn_names():
     x = cr.ones(1, 1, 4, 4, requires_grad=True)
+    w = cr.ones(2, 1, 3, 3)
+    for b in (None, cr.ones(2)):
+        assert cr.nn.functional.conv2d(x, w, b).grad_fn.name() == "ConvolutionBackward0"
+    assert cr.nn.functional.conv2d(cr.ones(1, 2, 4, 4, requires_grad=True), w, cr.ones(2),
+                                   groups=2).grad_fn.name() == "ConvolutionBackward0"
     assert cr.nn.functional.unfold(x, 2).grad_fn.name() == "Im2ColBackward0"
     assert cr.nn.functional.fold(cr.ones(1, 4, 4, requires_grad=True), 3, 2).grad_fn.name() \
         == "Col2ImBackward0"

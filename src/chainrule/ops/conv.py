@@ -25,6 +25,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from .._tensor import Tensor
 from ._core import NF, TF, apply, defop
+from .linalg import addmm
 
 # --- the primitives -----------------------------------------------------------------------
 
@@ -279,7 +280,8 @@ def _convnd(nd, op, input, weight, bias, stride, padding, dilation, groups):
     k = math.prod(ksize)
     kc = tuple(range(2, nd + 2)) + (1,)                  # weight as (O, *ksize, C/groups)
     if groups == 1:
-        out = cols.mm(weight.permute((0,) + kc).reshape(o, k * cg).t())
+        w2t = weight.permute((0,) + kc).reshape(o, k * cg).t()
+        out = cols.mm(w2t) if bias is None else addmm(bias, cols, w2t)
     else:
         og = o // groups
         wg = weight.reshape((groups, og) + weight.shape[1:]).permute(
@@ -287,9 +289,10 @@ def _convnd(nd, op, input, weight, bias, stride, padding, dilation, groups):
         cg_rows = cols.reshape(-1, k, groups, cg).permute(2, 0, 1, 3).reshape(
             groups, -1, k * cg)
         out = cg_rows.matmul(wg.transpose(1, 2)).transpose(0, 1).reshape(-1, o)
+        if bias is not None:
+            out = out + bias
+    # the last node is the layout move, so grad_fn is ConvolutionBackward0 as in torch
     out = rows_to_nchw(out, n, grid)
-    if bias is not None:
-        out = out + bias.reshape((o,) + (1,) * nd)
     return out.squeeze(0) if unbatched else out
 
 
