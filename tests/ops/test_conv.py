@@ -4,7 +4,7 @@ plus torch's tie-breaking of max pooling, unbatched inputs and error messages.
 
 Convolutions are composites of ``im2col``/``col2im`` (linear primitives, each the other's
 transpose), ``rows_to_nchw``/``nchw_to_rows`` (layout moves) and matmul; pooling of
-``im2col``, ``gather`` and matmul."""
+``gather`` (max) and matmul with averaging matrices (average)."""
 import numpy as np
 import pytest
 import torch
@@ -45,6 +45,9 @@ CASES = [
            [(1, 1, 4, 4), (2, 1, 2, 2)], op=CONV),
     OpCase("conv2d_unbatched", lambda m, x, w, b: F(m).conv2d(x, w, b, padding=1),
            [(2, 4, 3), (3, 2, 3, 3), (3,)], op=CONV),
+    # 16+ channels: col2im's channels-last branch (fewer channels take the other one)
+    OpCase("conv2d_many_channels", lambda m, x, w: F(m).conv2d(x, w, stride=2, padding=1),
+           [(1, 16, 4, 5), (2, 16, 3, 3)], op=CONV),
     OpCase("conv1d_plain", lambda m, x, w, b: F(m).conv1d(x, w, b),
            [(2, 3, 7), (4, 3, 3), (4,)], op=CONV),
     OpCase("conv1d_stride_dil_groups",
@@ -66,6 +69,9 @@ CASES = [
     OpCase("conv_transpose2d_unbatched",
            lambda m, x, w: F(m).conv_transpose2d(x, w, stride=2), [(2, 3, 2), (2, 2, 2, 2)],
            op=CONVT),
+    OpCase("conv_transpose2d_many_channels",
+           lambda m, x, w: F(m).conv_transpose2d(x, w, stride=2, padding=(0, 1)),
+           [(1, 2, 3, 3), (2, 16, 2, 3)], op=CONVT),
     OpCase("conv_transpose1d", lambda m, x, w, b: F(m).conv_transpose1d(x, w, b, stride=3,
                                                                          padding=1),
            [(2, 2, 4), (2, 3, 3), (3,)], op=CONVT),
@@ -96,19 +102,19 @@ CASES = [
                                                       ceil_mode=True), [(2, 3, 8)],
            op="gather"),
     OpCase("avg_pool2d_plain", lambda m, x: F(m).avg_pool2d(x, 2), [(2, 3, 4, 6)],
-           op="im2col"),
+           op="matmul_batched"),
     OpCase("avg_pool2d_pad_ceil",
            lambda m, x: F(m).avg_pool2d(x, 3, stride=2, padding=1, ceil_mode=True),
-           [(1, 2, 6, 5)], op="im2col"),
+           [(1, 2, 6, 5)], op="matmul_batched"),
     OpCase("avg_pool2d_exclude_pad",
            lambda m, x: F(m).avg_pool2d(x, (3, 2), stride=(2, 1), padding=1, ceil_mode=True,
                                         count_include_pad=False), [(1, 2, 6, 5)],
-           op="im2col"),
+           op="matmul_batched"),
     OpCase("avg_pool2d_divisor", lambda m, x: F(m).avg_pool2d(x, 2, divisor_override=3),
-           [(3, 4, 4)], op="im2col"),
+           [(3, 4, 4)], op="matmul_batched"),
     OpCase("avg_pool1d", lambda m, x: F(m).avg_pool1d(x, 3, stride=2, padding=1,
                                                       count_include_pad=False), [(2, 3, 8)],
-           op="im2col"),
+           op="matmul_batched"),
     OpCase("adaptive_avg_pool2d", lambda m, x: F(m).adaptive_avg_pool2d(x, (3, 2)),
            [(2, 3, 7, 5)], op="matmul_batched"),
     OpCase("adaptive_avg_pool2d_none", lambda m, x: F(m).adaptive_avg_pool2d(x, (None, 3)),

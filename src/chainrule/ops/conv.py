@@ -76,19 +76,24 @@ def _col2im_np(cols, ksize, dilation, pads, stride, size, grid, rows=False):
     nd = len(ksize)
     padded = tuple(s + lo + hi for s, (lo, hi) in zip(size, pads))
     crop = tuple(slice(lo, lo + s) for s, (lo, _) in zip(size, pads))
-    if rows:            # (N*L, K*C) -> channels-last image -> (N, C, *size)
+    if rows:            # (N*L, K*C)
         c = cols.shape[1] // math.prod(ksize)
         n = cols.shape[0] // math.prod(grid)
         blocks = cols.reshape((n,) + tuple(grid) + tuple(ksize) + (c,))
-        out = np.zeros((n,) + padded + (c,), dtype=cols.dtype)
-        for off in itertools.product(*(range(k) for k in ksize)):
-            where = tuple(slice(o * d, o * d + (g - 1) * s + 1, s)
-                          for o, d, g, s in zip(off, dilation, grid, stride))
-            out[(slice(None),) + where] += blocks[(slice(None),) * (nd + 1) + off]
-        return np.ascontiguousarray(np.moveaxis(out[(slice(None),) + crop], -1, 1))
-    n = cols.shape[0]
-    c = cols.shape[1] // math.prod(ksize)
-    blocks = cols.reshape((n, c) + tuple(ksize) + tuple(grid))
+        if c >= 16:     # add runs of C into a channels-last image, then -> (N, C, *size)
+            out = np.zeros((n,) + padded + (c,), dtype=cols.dtype)
+            for off in itertools.product(*(range(k) for k in ksize)):
+                where = tuple(slice(o * d, o * d + (g - 1) * s + 1, s)
+                              for o, d, g, s in zip(off, dilation, grid, stride))
+                out[(slice(None),) + where] += blocks[(slice(None),) * (nd + 1) + off]
+            return np.ascontiguousarray(np.moveaxis(out[(slice(None),) + crop], -1, 1))
+        # few channels: runs of C would be short; reorder once, add rows of the grid
+        blocks = np.ascontiguousarray(blocks.transpose(
+            (0, 2 * nd + 1) + tuple(range(nd + 1, 2 * nd + 1)) + tuple(range(1, nd + 1))))
+    else:
+        n = cols.shape[0]
+        c = cols.shape[1] // math.prod(ksize)
+        blocks = cols.reshape((n, c) + tuple(ksize) + tuple(grid))
     out = np.zeros((n, c) + padded, dtype=cols.dtype)
     for off in itertools.product(*(range(k) for k in ksize)):
         where = tuple(slice(o * d, o * d + (g - 1) * s + 1, s)

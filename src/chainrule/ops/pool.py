@@ -5,11 +5,12 @@
   with NumPy on a strided window view, then reads those positions with ``gather``: the
   gradient goes to the chosen positions (gather's transpose scatter-adds, so overlapping
   windows add up) and is linear in the incoming gradient, so second order is routing too.
-* Average pooling sums the window columns of ``im2col`` and multiplies by a constant map
-  of 1 / divisor (PyTorch's divisor: ``count_include_pad`` counts padding but never the
-  part of a ``ceil_mode`` window past the padding; ``divisor_override`` replaces it).
-* Adaptive average pooling is ``A_h @ x @ A_w^T`` with averaging matrices (window
-  ``i`` covers ``floor(i*S/o) .. ceil((i+1)*S/o)``); adaptive max pooling reads the
+* Average pooling is separable: ``A_h @ x @ A_w^T`` with one averaging matrix per spatial
+  dimension (row i: 1 / count on window i's part inside the input), since PyTorch's
+  divisor is a product of per-dimension counts (``count_include_pad`` counts padding but
+  never the part of a ``ceil_mode`` window past the padding; ``divisor_override``
+  replaces it).  Adaptive average pooling is the same with window ``i`` covering
+  ``floor(i*S/o) .. ceil((i+1)*S/o)``.  Adaptive max pooling reads the
   windows with integer indices (clipped to the window's end, which never changes the
   first maximum) and gathers like max pooling.  A window holding NaN gives its last NaN,
   as PyTorch's kernels do.
@@ -20,7 +21,7 @@ import numpy as np
 
 from .._tensor import Tensor, wrap
 from .index import gather
-from .conv import _padded, block_windows, im2col, ntuple
+from .conv import _padded, block_windows, ntuple
 
 
 def _input(input, nd, op):
@@ -123,34 +124,38 @@ def _avg_pool(nd, op, input, kernel_size, stride, padding, ceil_mode, count_incl
                                          ceil_mode)
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
-    n, c = x._data.shape[:2]
     size = tuple(x._data.shape[2:])
-    if k == s and not any(p) and all(o * ki <= si for o, ki, si in zip(out, k, size)):
-        # non-overlapping windows inside the input (LeNet's 2x2/2): a reshape and a sum,
-        # whose gradient is a broadcast (no im2col copy, no col2im loop)
-        if any(o * ki != si for o, ki, si in zip(out, k, size)):
-            x = x[(Ellipsis,) + tuple(slice(0, o * ki) for o, ki in zip(out, k))]
-        split = tuple(v for o, ki in zip(out, k) for v in (o, ki))
-        mean = x.reshape((n, c) + split).sum(tuple(range(3, 3 + 2 * nd, 2)))
-        d = divisor_override if divisor_override is not None else math.prod(k)
-        res = mean / d
-        return res.squeeze(0) if unbatched else res
-    cols = im2col(x.reshape((n * c, 1) + size), ksize=k, dilation=d, pads=pads, stride=s,
-                  size=size, grid=out)
-    total = cols.sum(1).reshape((n, c) + out)
-    if divisor_override is not None:
-        return (total / divisor_override).squeeze(0) if unbatched else total / divisor_override
-    div = np.ones((), dtype=np.float64)
+    # PyTorch's divisor is a product of per-dimension window counts, so the pooling is
+    # separable: one averaging matrix per spatial dimension (A_h @ x @ A_w^T), no copies
+    mats = []
     for i in range(nd):
         start = np.arange(out[i]) * s[i] - p[i]
         end = np.minimum(start + k[i], size[i] + p[i])
-        if count_include_pad:
-            cnt = end - start
+        lo, hi = np.maximum(start, 0), np.minimum(end, size[i])
+        if divisor_override is not None:
+            cnt = np.ones(out[i])
         else:
-            cnt = np.minimum(end, size[i]) - np.maximum(start, 0)
-        div = np.multiply.outer(div, cnt)
-    res = total * wrap((1.0 / div).astype(x._data.dtype))
+            cnt = (end - start) if count_include_pad else (hi - lo)
+        mats.append(_window_matrix(size[i], lo, hi, cnt))
+    res = _separable(x, mats)
+    if divisor_override is not None:
+        res = res / divisor_override
     return res.squeeze(0) if unbatched else res
+
+
+def _window_matrix(n, lo, hi, cnt):
+    """(o, n) matrix: row ``i`` is ``1 / cnt[i]`` on ``lo[i] .. hi[i] - 1``, 0 elsewhere."""
+    j = np.arange(n)
+    return ((j >= lo[:, None]) & (j < hi[:, None])) / np.asarray(cnt, dtype=np.float64)[:, None]
+
+
+def _separable(x, mats):
+    """``x`` (N, C, *S) with ``mats[i]`` (o_i, S_i) applied along spatial axis i."""
+    dt = x._data.dtype
+    y = x.matmul(wrap(np.ascontiguousarray(mats[-1].T, dtype=dt)))
+    if len(mats) == 2:
+        y = wrap(mats[0].astype(dt)).matmul(y)
+    return y
 
 
 def _adaptive_bounds(n, o):
@@ -176,14 +181,11 @@ def _adaptive_input(input, nd, op):
 def _adaptive_avg(nd, op, input, output_size):
     x, unbatched = _adaptive_input(input, nd, op)
     out = _adaptive_size(op, nd, x, output_size)
-    y = x
-    for i in range(nd):               # average along spatial axis i: (..., S) @ A^T
-        n = x._data.shape[2 + i]
-        lo, hi = _adaptive_bounds(n, out[i])
-        j = np.arange(n)
-        a = ((j >= lo[:, None]) & (j < hi[:, None])) / (hi - lo)[:, None]
-        axis = 2 + i
-        y = y.movedim(axis, -1).matmul(wrap(a.T.astype(x._data.dtype))).movedim(-1, axis)
+    mats = []
+    for i in range(nd):
+        lo, hi = _adaptive_bounds(x._data.shape[2 + i], out[i])
+        mats.append(_window_matrix(x._data.shape[2 + i], lo, hi, hi - lo))
+    y = _separable(x, mats)
     return y.squeeze(0) if unbatched else y
 
 
