@@ -178,6 +178,26 @@ def test_max_pool_nan_index_follows_torch(call):
     np.testing.assert_array_equal(np.isnan(gc[0]), np.isnan(gt[0]))
 
 
+@pytest.mark.parametrize("x,args", [
+    ([[[-0.5, 0.3, 0.2]]], (2, 1, 1, 2, True)),         # last window all padding but one
+    ([[[-0.5]]], (2, 1, 1, 2, True)),                   # a window of padding only
+    ([[[-np.inf, -np.inf]]], (3, 1, 1, 1, False)),      # all -inf: first input position
+    ([[[1.0, -np.inf, -np.inf, 2.0]]], (3, 2, 1, 1, False)),
+    ([[[0.5, -1.0, 2.0, 0.3]]], (3, 3, 1, 2, True)),     # empty window, index inside
+])
+def test_max_pool_padding_only_windows_follow_torch(x, args):
+    # regression: the window's maximum was looked for among the padding too, so a window
+    # of -inf values chose a padding position and a dilated window over padding only read
+    # x[-1] (NumPy's wrap-around) instead of giving -inf with torch's index (whose input
+    # element, when inside the input, gets the gradient in torch)
+    (oc, gc), (ot, gt) = _both(lambda m, t: F(m).max_pool1d(t, *args[:4], ceil_mode=args[4],
+                                                            return_indices=True),
+                               np.array(x))
+    np.testing.assert_array_equal(oc[1], ot[1])
+    np.testing.assert_array_equal(oc[0], ot[0])
+    np.testing.assert_array_equal(gc[0], gt[0])
+
+
 def test_max_pool_indices_dtype_and_unbatched():
     out, idx = cr.nn.functional.max_pool2d(cr.arange(16.).reshape(1, 4, 4), 2,
                                            return_indices=True)

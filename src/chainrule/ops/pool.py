@@ -106,15 +106,40 @@ def _max_pool(nd, op, input, kernel_size, stride, padding, dilation, ceil_mode,
     k, s, p, d, out, pads = _window_args(op, nd, x, kernel_size, stride, padding, dilation,
                                          ceil_mode)
     xd = x._data
+    size = xd.shape[2:]
     win = block_windows(_padded(xd, pads, value=-np.inf), k, d, s, out)
     arg = _argmax_like_torch(win.reshape(xd.shape[:2] + out + (-1,)))
+    # PyTorch scans only a window's positions inside the input: where all of them are
+    # -inf it keeps the first one (here argmax may have picked padding).  A window with
+    # none (dilation over padding) gives -inf and, as index, its first position at or
+    # after 0, which gets the gradient when it lies inside the input (as in PyTorch)
+    valid = block_windows(_padded(np.ones((1, 1) + size, dtype=bool), pads, value=False),
+                          k, d, s, out).reshape((1, 1) + out + (-1,))
+    empty = np.broadcast_to(~valid.any(-1), arg.shape)
+    padding_hit = ~np.take_along_axis(np.broadcast_to(valid, arg.shape + valid.shape[-1:]),
+                                      arg[..., None], -1)[..., 0]
+    if padding_hit.any():
+        arg = np.where(padding_hit, np.broadcast_to(valid.argmax(-1), arg.shape), arg)
     offs = np.unravel_index(arg, k)
-    size = xd.shape[2:]
     flat = np.zeros(arg.shape, dtype=np.int64)
+    torch_flat = np.zeros(arg.shape, dtype=np.int64)
+    inside = np.ones(arg.shape, dtype=bool)
     for i in range(nd):
         start = (np.arange(out[i]) * s[i] - p[i]).reshape((-1,) + (1,) * (nd - 1 - i))
         flat = flat * size[i] + (start + offs[i] * d[i])
-    return _gather_at(x, flat, unbatched, return_indices)
+        first = start + (-start).clip(0) // -d[i] * -d[i]     # first position >= 0
+        torch_flat = torch_flat * size[i] + first
+        inside = inside & (first < size[i])
+    if not empty.any():
+        return _gather_at(x, flat, unbatched, return_indices)
+    read = np.where(empty, np.where(inside, torch_flat, 0), flat)
+    res = _gather_at(x, read, False, False)
+    res = res.masked_fill(wrap(empty & ~inside), -np.inf)
+    res = res + wrap(np.where(empty & inside, -np.inf, 0).astype(xd.dtype))
+    idx = np.where(empty, torch_flat, flat)
+    if unbatched:
+        res, idx = res.squeeze(0), idx[0]
+    return (res, wrap(np.ascontiguousarray(idx, dtype=np.int64))) if return_indices else res
 
 
 def _avg_pool(nd, op, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
