@@ -113,24 +113,27 @@ def _max_pool(nd, op, input, kernel_size, stride, padding, dilation, ceil_mode,
     # -inf it keeps the first one (here argmax may have picked padding).  A window with
     # none (dilation over padding) gives -inf and, as index, its first position at or
     # after 0, which gets the gradient when it lies inside the input (as in PyTorch)
-    valid = block_windows(_padded(np.ones((1, 1) + size, dtype=bool), pads, value=False),
-                          k, d, s, out).reshape((1, 1) + out + (-1,))
-    empty = np.broadcast_to(~valid.any(-1), arg.shape)
-    padding_hit = ~np.take_along_axis(np.broadcast_to(valid, arg.shape + valid.shape[-1:]),
-                                      arg[..., None], -1)[..., 0]
-    if padding_hit.any():
-        arg = np.where(padding_hit, np.broadcast_to(valid.argmax(-1), arg.shape), arg)
+    padded = any(lo or hi for lo, hi in pads)
+    if padded:
+        valid = block_windows(_padded(np.ones((1, 1) + size, dtype=bool), pads, value=False),
+                              k, d, s, out).reshape((1, 1) + out + (-1,))
+        empty = np.broadcast_to(~valid.any(-1), arg.shape)
+        padding_hit = ~np.take_along_axis(
+            np.broadcast_to(valid, arg.shape + valid.shape[-1:]), arg[..., None], -1)[..., 0]
+        if padding_hit.any():
+            arg = np.where(padding_hit, np.broadcast_to(valid.argmax(-1), arg.shape), arg)
     offs = np.unravel_index(arg, k)
     flat = np.zeros(arg.shape, dtype=np.int64)
-    torch_flat = np.zeros(arg.shape, dtype=np.int64)
-    inside = np.ones(arg.shape, dtype=bool)
+    torch_flat, inside = 0, True
     for i in range(nd):
         start = (np.arange(out[i]) * s[i] - p[i]).reshape((-1,) + (1,) * (nd - 1 - i))
         flat = flat * size[i] + (start + offs[i] * d[i])
+        if not padded:
+            continue
         first = start + (-start).clip(0) // -d[i] * -d[i]     # first position >= 0
         torch_flat = torch_flat * size[i] + first
         inside = inside & (first < size[i])
-    if not empty.any():
+    if not padded or not empty.any():
         return _gather_at(x, flat, unbatched, return_indices)
     read = np.where(empty, np.where(inside, torch_flat, 0), flat)
     res = _gather_at(x, read, False, False)
