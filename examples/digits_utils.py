@@ -77,7 +77,7 @@ def train_epoch(net, train_iter, loss, updater, batch_size=None, progress=None):
 def train(net, train_iter, test_iter, loss, num_epochs, updater, show_progress=True):
     """Train for ``num_epochs`` with a tqdm progress bar per epoch; returns the history
     ``{'train_loss': [...], 'train_acc': [...], 'test_acc': [...]}``."""
-    from tqdm import tqdm
+    from tqdm.auto import tqdm       # a widget in notebooks, a text bar in a terminal
     history = {"train_loss": [], "train_acc": [], "test_acc": []}
     for epoch in range(num_epochs):
         with tqdm(total=len(train_iter), desc=f"epoch {epoch + 1}/{num_epochs}",
@@ -114,4 +114,15 @@ def plot_history(history, path, title):
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+    return path
+
+
+def output_dir():
+    """The folder the examples write their pictures to: ``examples/output/`` beside the
+    scripts (or ``$CHAINRULE_EXAMPLES_OUTPUT``), never the current directory; made if
+    missing."""
+    import os
+    path = os.environ.get("CHAINRULE_EXAMPLES_OUTPUT") or os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "output")
+    os.makedirs(path, exist_ok=True)
     return path

@@ -10,7 +10,7 @@ import sys
 import chainrule as torch
 from chainrule import nn
 
-from digits_utils import load_digits_loaders, plot_history, train
+from digits_utils import load_digits_loaders, output_dir, plot_history, train
 
 NUM_INPUTS, NUM_HIDDENS, NUM_OUTPUTS = 64, 256, 10
 
@@ -66,7 +66,8 @@ def concise(num_epochs=15, lr=0.2, batch_size=16, seed=0, show_progress=True, pl
     return history
 
 
-def main(variant="both", num_epochs=15, show_progress=True, out_dir="."):
+def main(variant="both", num_epochs=15, show_progress=True, out_dir=None):
+    out_dir = out_dir or output_dir()
     results = {}
     for name, fn in (("scratch", scratch), ("concise", concise)):
         if variant in (name, "both"):

@@ -2,14 +2,17 @@
 large |x|.  ``y`` is a vector, so ``backward`` needs the vector of the vector-Jacobian
 product: ``ones_like(x)`` gives the elementwise derivative.
 
-Run:  python examples/sigmoid_gradient_plot.py   (writes sigmoid_gradient.png)
+Run:  python examples/sigmoid_gradient_plot.py   (writes examples/output/sigmoid_gradient.png)
 """
+import os
 import sys
 
 import chainrule as torch
 
 
-def main(path="sigmoid_gradient.png"):
+def main(path=None):
+    from digits_utils import output_dir
+    path = path or os.path.join(output_dir(), "sigmoid_gradient.png")
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -30,6 +33,7 @@ def main(path="sigmoid_gradient.png"):
     plt.close(fig)
     # d sigmoid / dx = sigmoid * (1 - sigmoid): at most 1/4 (at 0), tiny at the ends
     assert abs(gs.max() - 0.25) < 1e-4 and gs[0] < 1e-3 and gs[-1] < 1e-3
+    print(f"sigmoid and its gradient drawn in {path}")
     return x, y
 
 

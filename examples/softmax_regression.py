@@ -9,7 +9,7 @@ import sys
 import chainrule as torch
 from chainrule import nn
 
-from digits_utils import load_digits_loaders, plot_history, train
+from digits_utils import load_digits_loaders, output_dir, plot_history, train
 
 NUM_INPUTS, NUM_OUTPUTS = 64, 10
 
@@ -69,8 +69,9 @@ def concise(num_epochs=10, lr=0.1, batch_size=32, seed=0, show_progress=True, pl
     return history
 
 
-def main(variant="both", num_epochs=10, show_progress=True, out_dir="."):
+def main(variant="both", num_epochs=10, show_progress=True, out_dir=None):
     import os
+    out_dir = out_dir or output_dir()
     results = {}
     for name, fn in (("scratch", scratch), ("concise", concise)):
         if variant in (name, "both"):

@@ -20,5 +20,6 @@ def _restore_state():
     from chainrule.autograd.grad_mode import STATE
     yield
     chainrule.set_default_dtype(chainrule.float32)
+    chainrule.set_default_device(None)
     STATE.enabled = True
     assert STATE.fw_level == 0, "a test left a forward-AD level open"

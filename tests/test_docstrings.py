@@ -11,7 +11,7 @@ import pytest
 
 import chainrule
 from chainrule import _creation, _printing, autograd
-from chainrule.autograd import anomaly as anomaly_mod
+from chainrule.autograd.grad_mode import SHARED
 
 # Modules whose examples already run elsewhere (kept there, not run twice):
 # tests/nn/test_doctests.py and tests/ops/test_coverage.py.
@@ -58,7 +58,7 @@ def restored_state():
             for k in ("precision", "threshold", "edgeitems", "linewidth", "sci_mode")}
     grad = chainrule.is_grad_enabled()
     anomaly = autograd.is_anomaly_enabled()
-    check_nan = anomaly_mod._CHECK_NAN[0]
+    check_nan = SHARED.check_nan
     rng = np.random.get_state()
     gen = _creation.default_generator
     seed, gen_state = gen._seed, copy.deepcopy(gen._gen)
@@ -68,7 +68,7 @@ def restored_state():
         setattr(_printing.OPTS, k, v)
     chainrule.set_grad_enabled(grad)
     autograd.set_detect_anomaly(anomaly)
-    anomaly_mod._CHECK_NAN[0] = check_nan
+    SHARED.check_nan = check_nan
     np.random.set_state(rng)
     gen._seed, gen._gen = seed, gen_state
 
@@ -133,7 +133,8 @@ NAMESPACES = ["chainrule", "chainrule.nn", "chainrule.nn.functional", "chainrule
               "chainrule.linalg", "chainrule.func", "chainrule.autograd",
               "chainrule.autograd.forward_ad", "chainrule.autograd.functional",
               "chainrule.optim", "chainrule.optim.lr_scheduler", "chainrule.utils.data",
-              "chainrule.viz"]
+              "chainrule.viz", "chainrule.distributions", "chainrule.cuda",
+              "chainrule.backends", "chainrule.backends.mps", "chainrule.backends.cuda"]
 # where an example makes no sense: exception classes and type objects
 NO_EXAMPLE = {"chainrule.linalg.LinAlgError", "chainrule.viz.ExecutableNotFound",
               "chainrule.autograd.GradcheckError", "chainrule.dtype",

@@ -340,6 +340,7 @@ def test_is_leaf_grad_and_grad_fn():
     (lambda m, x: x.norm(p=1), "LinalgVectorNormBackward0"),
     (lambda m, x: x.min(), "MinBackward1"), (lambda m, x: x.min(0).values, "MinBackward0"),
     (lambda m, x: x.clamp(min=0.7), "ClampBackward1"),
+    (lambda m, x: x.clamp(min=x * 0.5), "ClampBackward0"),
     (lambda m, x: x.expand(3, 2), "ExpandBackward0"), (lambda m, x: x.double(), "ToCopyBackward0"),
     (lambda m, x: x.clone(), "CloneBackward0"),
     (lambda m, x: x.unsqueeze(1) @ x.unsqueeze(0), "MmBackward0"),
@@ -797,3 +798,20 @@ def test_generator_state_round_trips_without_pickle(tmp_path):
 def test_tensor_class_prints_as_chainrule_tensor():
     assert repr(type(cr.ones(1))) == "<class 'chainrule.Tensor'>"
     assert repr(type(cr.nn.Parameter(cr.ones(1)))) == "<class 'chainrule.nn.parameter.Parameter'>"
+
+
+def test_inplace_on_an_expanded_gradient_raises_torchs_error():
+    """autograd.grad of a sum returns an expanded gradient in both libraries; writing into
+    it raises torch's RuntimeError (not NumPy's ValueError), and clone() makes it writable."""
+    for lib in (cr, torch):
+        x = lib.ones(3, requires_grad=True)
+        (g,) = lib.autograd.grad(x.sum(), x)
+        with pytest.raises(RuntimeError, match="more than one element of the written-to"):
+            g.mul_(2)
+        h = g.clone().mul_(2)
+        assert h.tolist() == [2.0, 2.0, 2.0]
+    for lib in (cr, torch):          # zero_/fill_ write one value everywhere: allowed
+        x = lib.ones(3, requires_grad=True)
+        (g,) = lib.autograd.grad(x.sum(), x)
+        assert g.zero_().tolist() == [0.0, 0.0, 0.0]
+        assert g.fill_(2.0).tolist() == [2.0, 2.0, 2.0]

@@ -23,7 +23,8 @@ _warnings.filterwarnings("ignore", r"(divide by zero|invalid value|overflow|unde
 from ._dtypes import (bool, double, dtype, float, float16, float32, float64,  # noqa: A004
                       get_default_dtype, half, int, int8, int16, int32, int64, long,
                       promote_types, set_default_dtype, short, uint8)
-from ._tensor import Size, Tensor, device, is_tensor
+from ._device import device, get_default_device, set_default_device
+from ._tensor import Size, Tensor, is_tensor
 Tensor.__module__ = "chainrule"       # type(x) prints <class 'chainrule.Tensor'>, as torch.Tensor
 from . import ops as _ops
 from . import _methods  # noqa: F401  (attaches Tensor methods)
@@ -35,10 +36,10 @@ from ._creation import (Generator, arange, as_tensor, asarray, bernoulli, defaul
 from ._printing import set_printoptions
 from .ops.elementwise import (abs, add, allclose, bitwise_and, bitwise_not, bitwise_or,
                               bitwise_xor, ceil, clamp, clip, cos, div, eq, equal, exp, floor,
-                              ge, greater, greater_equal, gt, isclose, isfinite, isinf, isnan,
+                              floor_divide, fmod, ge, greater, greater_equal, gt, isclose, isfinite, isinf, isnan,
                               le, less, less_equal, log, logical_and, logical_not, logical_or,
                               logical_xor, lt, maximum, minimum, mul, ne, neg, negative,
-                              not_equal, pow, relu, rsub, sigmoid, sign, sin, sqrt, sub, tanh,
+                              not_equal, pow, relu, remainder, rsub, sigmoid, sign, sin, sqrt, sub, tanh,
                               true_divide, trunc, where)
 from .ops.index import gather, masked_select, nonzero
 from .ops.linalg import addmm, bmm, dot, inner, matmul, mm, mv, norm
@@ -47,11 +48,14 @@ from .ops.reduce import (all, any, argmax, argmin, broadcast_to, count_nonzero, 
 from .ops.shape import (cat, clone, concat, concatenate, flatten, permute, ravel, reshape,
                         squeeze, stack, swapaxes, swapdims, t, transpose, unsqueeze)
 from .ops.unary import (acos, arccos, arcsin, arcsinh, arctan, arctan2, arctanh, asin, asinh,
-                        atan, atan2, atanh, cosh, erf, exp2, expm1, log1p, log2, log10,
-                        reciprocal, round, rsqrt, sinh, square, tan)
+                        atan, atan2, atanh, copysign, cosh, erf, exp2, expm1, hypot, lerp,
+                        log1p, log2, log10, logit, nan_to_num, reciprocal, round, rsqrt, sinc,
+                        sinh, square, tan, xlogy)
 from .ops.activation import log_softmax, logsumexp, softmax
 from .ops.scan import cumprod, cumsum, prod
-from .ops.stats import amax, amin, std, std_mean, var, var_mean
+from .ops.stats import amax, amin, median, std, std_mean, var, var_mean
+from ._legacy import (BoolTensor, ByteTensor, CharTensor, DoubleTensor,  # noqa: F401
+                      FloatTensor, HalfTensor, IntTensor, LongTensor, ShortTensor)
 from .ops.sorting import argsort, msort, sort, topk
 from . import return_types
 from .ops.linalg_more import (det, diag, diag_embed, diagonal, einsum, ger, inverse, outer,
@@ -62,6 +66,7 @@ from .ops.index_more import (index_add, index_copy, index_fill, masked_scatter, 
                              take_along_dim)
 from .ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from .ops.pool import adaptive_avg_pool1d, avg_pool1d, max_pool1d, max_pool2d
+from .ops.repeat import repeat_interleave
 from .ops.shape_more import (dsplit, frac, hsplit, moveaxis, movedim, select, tensor_split,
                              unflatten, vsplit)
 from . import linalg  # noqa: E402  (chainrule.linalg)
@@ -72,10 +77,14 @@ from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set
 
 multiply, subtract, divide = mul, sub, div
 
+from . import _numpy_api  # noqa: E402,F401  (NumPy's protocols on Tensor)
+
 # loaded on first use, to keep ``import chainrule`` fast: chainrule.nn, chainrule.func,
-# chainrule.optim, chainrule.utils.data, save/load, chainrule.viz (graph drawings) and explain
+# chainrule.optim, chainrule.utils.data, save/load, chainrule.viz (graph drawings), explain,
+# chainrule.cuda and chainrule.backends
 _LAZY = {"nn": (".nn", None), "func": (".func", None), "optim": (".optim", None),
-         "utils": (".utils", None),
+         "utils": (".utils", None), "distributions": (".distributions", None),
+         "cuda": (".cuda", None), "backends": (".backends", None),
          "load": (".serialization", "load"), "save": (".serialization", "save"),
          "viz": (".viz", None), "explain": (".viz", "explain")}
 

@@ -7,6 +7,7 @@ import numpy as np
 
 from . import _dtypes
 from ._dtypes import DEFAULTS, to_dtype
+from ._device import check_factory_device as _check_device
 from ._tensor import Tensor, wrap
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "asarray", "arange", "range", "linspace",
@@ -23,7 +24,7 @@ def _finish(arr, requires_grad):
     return t
 
 
-def _infer_np(data, exact=False):
+def _infer_np(data, exact=False, dtype=None):
     """NumPy array for Python data, with PyTorch's dtype inference: Python floats become the
     default float dtype, ints int64, bools bool; NumPy scalars/arrays and Tensors inside the
     data keep their dtype; mixed elements promote with ``promote_types``.  ``exact=True``
@@ -35,6 +36,10 @@ def _infer_np(data, exact=False):
     if isinstance(data, (list, tuple)):
         d, has_tensor = _infer_dtype(data)
         arr = np.array(_to_nested(data) if has_tensor else data)
+        if arr.dtype.kind in "uO":          # uint64 or object: an int beyond int64?
+            big = _big_ints(data, dtype)
+            if big is not None:
+                return big
         if arr.dtype.kind in "USOV":
             raise TypeError(f"tensor(): could not infer dtype of {type(_first(data)).__name__}; "
                             f"pass numbers, bools, nested lists of them, or NumPy arrays")
@@ -44,6 +49,8 @@ def _infer_np(data, exact=False):
     if isinstance(data, builtins.bool):
         return np.array(data)
     if isinstance(data, builtins.int):
+        if not _INT64_MIN <= data <= _INT64_MAX:
+            return _big_ints(data, dtype)
         return np.array(data, dtype=np.int64)
     if isinstance(data, builtins.float):
         return np.array(data, dtype=np.float64 if exact else DEFAULTS.float.np)
@@ -127,10 +134,53 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
         if arr.dtype not in _dtypes._FROM_NP:
             _dtypes.from_np(arr.dtype)
     else:
-        arr = _infer_np(data, exact=dtype is not None)
+        arr = _infer_np(data, exact=dtype is not None, dtype=dtype)
+        if dtype is not None and arr.dtype.kind in "fiub":
+            _check_fits(arr, to_dtype(dtype).np)
+            if arr.dtype.kind == "i" and to_dtype(dtype).np.kind == "u":
+                arr = arr.astype(np.int64).astype(to_dtype(dtype).np)
     if dtype is not None:
         arr = arr.astype(to_dtype(dtype).np, copy=False)
     return _finish(arr, requires_grad)
+
+
+_INT64_MIN, _INT64_MAX = -0x8000000000000000, 0x7FFFFFFFFFFFFFFF
+
+
+def _big_ints(data, dtype):
+    """Python data holding ints beyond int64: with a floating ``dtype`` (or beside Python
+    floats) they become floats, as in PyTorch; otherwise PyTorch's ValueError.  ``None``:
+    no such int (uint64/object for another reason: inferred as usual)."""
+    items = [data] if data.__class__ is builtins.int else \
+        [x for x in _flat(data) if x.__class__ is builtins.int]
+    big = next((x for x in items if not _INT64_MIN <= x <= _INT64_MAX), None)
+    if big is None:
+        return None
+    d = to_dtype(dtype) if dtype is not None else None
+    if d is None:
+        d, _ = _infer_dtype(data if isinstance(data, (list, tuple)) else [data])
+    if d is None or not d.is_floating_point:
+        raise ValueError(f"tensor(): Overflow when unpacking long long: the Python int {big} "
+                         f"does not fit in int64. Pass dtype=torch.float64, or use a float.")
+    return np.array(_to_nested(data) if isinstance(data, (list, tuple)) else data,
+                    dtype=np.float64 if dtype is not None else d.np)
+
+
+def _check_fits(arr, np_dtype, name="tensor()"):
+    """PyTorch refuses Python values out of an integer dtype's range (and nan/inf) at
+    construction: RuntimeError."""
+    if np_dtype.kind not in "iu" or arr.size == 0 or arr.dtype == np_dtype:
+        return
+    info = np.iinfo(np_dtype)
+    # (an unsigned dtype also takes -max..-1, wrapped, as PyTorch's overflow check does)
+    lo, hi = (-info.max, info.max) if np_dtype.kind == "u" else (info.min, info.max)
+    with np.errstate(invalid="ignore"):
+        bad = not (np.all(np.isfinite(arr)) if arr.dtype.kind == "f" else True) or \
+            arr.min() < lo or arr.max() > hi
+    if bad:
+        raise RuntimeError(f"{name}: value cannot be converted to type {np_dtype.name} without "
+                           f"overflow: the data holds values outside [{info.min}, {info.max}] "
+                           f"(or nan/inf). Pick a wider dtype, or clamp the values first.")
 
 
 def as_tensor(data, dtype=None, device=None):
@@ -141,6 +191,7 @@ def as_tensor(data, dtype=None, device=None):
     >>> torch.as_tensor([1, 2]), torch.as_tensor([1.5], dtype=torch.float64)
     (tensor([1, 2]), tensor([1.5000], dtype=torch.float64))
     """
+    _check_device(device)
     if isinstance(data, Tensor):
         return data if dtype is None or data.dtype is to_dtype(dtype) else data.to(dtype)
     if isinstance(data, np.ndarray) and (dtype is None or data.dtype == to_dtype(dtype).np):
@@ -164,9 +215,11 @@ def from_numpy(ndarray):
     return wrap(ndarray)
 
 
-def _check_device(device):
-    if device is not None and str(device) != "cpu":
-        raise RuntimeError(f"chainrule runs on the CPU only; device {device!r} is not available")
+def _check_like(device):
+    """``device=`` of a ``*_like`` factory: ``None`` means ``input``'s device (the CPU), not
+    the default device."""
+    if device is not None:
+        _check_device(device)
 
 
 def _size(size):
@@ -265,6 +318,18 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     d = to_dtype(dtype).np if dtype is not None else _scalar_dtype(fill_value)
+    if isinstance(fill_value, builtins.int) and not isinstance(fill_value, builtins.bool) and \
+            not _INT64_MIN <= fill_value <= _INT64_MAX:
+        if fill_value > 0xFFFFFFFFFFFFFFFF or fill_value < _INT64_MIN:
+            raise OverflowError(f"full(): int too big to convert: {fill_value} fits neither "
+                                f"int64 nor uint64. Use a float fill value.")
+        if d.kind != "f":
+            raise RuntimeError(f"full(): value cannot be converted to type {d.name} without "
+                               f"overflow ({fill_value}). Use a float dtype or a smaller value.")
+    elif isinstance(fill_value, (builtins.int, builtins.float)) and d.kind in "iu":
+        _check_fits(np.array(fill_value), d, "full()")
+        if d.kind == "u" and fill_value < 0:
+            fill_value = int(np.array(fill_value).astype(np.int64).astype(d))
     return _finish(np.full(_size((size,) if isinstance(size, int) else (size,)), fill_value, d),
                    requires_grad)
 
@@ -296,6 +361,7 @@ def zeros_like(input, *, dtype=None, device=None, requires_grad=False, memory_fo
     tensor([[0, 0],
             [0, 0]])
     """
+    _check_like(device)
     return _finish(np.zeros(input._data.shape, _like(input, dtype)), requires_grad)
 
 
@@ -306,6 +372,7 @@ def ones_like(input, *, dtype=None, device=None, requires_grad=False, memory_for
     >>> torch.ones_like(torch.zeros(2))
     tensor([1., 1.])
     """
+    _check_like(device)
     return _finish(np.ones(input._data.shape, _like(input, dtype)), requires_grad)
 
 
@@ -316,7 +383,7 @@ def empty_like(input, *, dtype=None, device=None, requires_grad=False, memory_fo
     >>> torch.empty_like(torch.tensor([1, 2, 3])).shape
     torch.Size([3])
     """
-    return zeros_like(input, dtype=dtype, requires_grad=requires_grad)
+    return zeros_like(input, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False,
@@ -327,6 +394,7 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False
     >>> torch.full_like(torch.tensor([1.0, 2.0]), 7)
     tensor([7., 7.])
     """
+    _check_like(device)
     return _finish(np.full(input._data.shape, fill_value, _like(input, dtype)), requires_grad)
 
 
@@ -356,8 +424,10 @@ def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
     return _finish(arr.astype(d), requires_grad)
 
 
-def range(start=0, end=None, step=1, *, dtype=None, requires_grad=False):   # noqa: A001
+def range(start=0, end=None, step=1, *, dtype=None, device=None,   # noqa: A001
+          requires_grad=False):
     """Deprecated in PyTorch: like arange but includes ``end``; floats by default."""
+    _check_device(device)
     if end is None:
         start, end = 0, start
     n = int(math.floor((end - start) / step)) + 1
@@ -391,7 +461,8 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
     return _finish(vals.astype(d), requires_grad)
 
 
-def logspace(start, end, steps, base=10.0, *, dtype=None, requires_grad=False):
+def logspace(start, end, steps, base=10.0, *, dtype=None, device=None,
+             requires_grad=False):
     """``steps`` values from ``base ** start`` to ``base ** end``, evenly spaced in the
     exponent.
 
@@ -401,6 +472,7 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, requires_grad=False):
     >>> torch.logspace(0, 3, 4, base=2)
     tensor([1., 2., 4., 8.])
     """
+    _check_device(device)
     return _finish(np.logspace(float(start), float(end), int(steps), base=base)
                    .astype(_float_dtype(dtype)), requires_grad)
 
@@ -420,6 +492,13 @@ class Generator:
     """
 
     def __init__(self, device="cpu"):
+        from ._device import device as _dev
+        d = _dev(device)
+        if d.type != "cpu":
+            raise RuntimeError(f"Cannot get {d.type.upper()} generator: chainrule's tensors and "
+                               f"random numbers live on the CPU (no GPU backend yet); use "
+                               f"torch.Generator() or torch.Generator('cpu')")
+        self.device = _dev("cpu")
         self._seed = 67280421310721
         self._gen = None
 
@@ -539,6 +618,7 @@ def rand(*shape, size=None, generator=None, dtype=None, device=None, requires_gr
     >>> x.shape, bool(((x >= 0) & (x < 1)).all())
     (torch.Size([2, 3]), True)
     """
+    _check_device(device)
     arr = _rng(generator).random(_shape(shape, size)).astype(_random_float_dtype(dtype, "rand"))
     return _finish(arr, requires_grad)
 
@@ -552,6 +632,7 @@ def randn(*shape, size=None, generator=None, dtype=None, device=None, requires_g
     >>> torch.randn(2, 3, dtype=torch.float64).dtype
     torch.float64
     """
+    _check_device(device)
     arr = _rng(generator).standard_normal(_shape(shape, size)).astype(_random_float_dtype(dtype, "randn"))
     return _finish(arr, requires_grad)
 
@@ -564,6 +645,7 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
     >>> torch.randint(0, 10, (3,)).dtype
     torch.int64
     """
+    _check_device(device)
     if size is None:
         low, high, size = 0, low, high
     if high is None or size is None:
@@ -576,13 +658,15 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
     return _finish(arr.astype(d), requires_grad)
 
 
-def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, requires_grad=False):
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None,
+           requires_grad=False):
     """Normal random numbers with the given ``mean`` and ``std`` (numbers or tensors).
 
     >>> import chainrule as torch
     >>> torch.normal(0, 1, size=(2, 3)).shape
     torch.Size([2, 3])
     """
+    _check_device(device)
     m = mean._data if isinstance(mean, Tensor) else mean
     s = std._data if isinstance(std, Tensor) else std
     if size is None:
@@ -598,28 +682,30 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, requires
     return _finish(arr, requires_grad)
 
 
-def rand_like(input, *, dtype=None, requires_grad=False):
+def rand_like(input, *, dtype=None, device=None, requires_grad=False):
     """Uniform random numbers in [0, 1) of ``input``'s shape and dtype.
 
     >>> import chainrule as torch
     >>> torch.rand_like(torch.zeros(2, 2, dtype=torch.float64)).dtype
     torch.float64
     """
+    _check_like(device)
     return _finish(_rng(None).random(input._data.shape).astype(_like(input, dtype)), requires_grad)
 
 
-def randn_like(input, *, dtype=None, requires_grad=False):
+def randn_like(input, *, dtype=None, device=None, requires_grad=False):
     """Standard normal random numbers of ``input``'s shape and dtype.
 
     >>> import chainrule as torch
     >>> torch.randn_like(torch.zeros(3, 1)).shape
     torch.Size([3, 1])
     """
+    _check_like(device)
     return _finish(_rng(None).standard_normal(input._data.shape).astype(_like(input, dtype)),
                    requires_grad)
 
 
-def randint_like(input, low=0, high=None, *, dtype=None):
+def randint_like(input, low=0, high=None, *, dtype=None, device=None):
     """Random integers in [``low``, ``high``) of ``input``'s shape (and dtype unless ``dtype``
     is given); with one bound it is ``high``.
 
@@ -628,19 +714,21 @@ def randint_like(input, low=0, high=None, *, dtype=None):
     >>> x.dtype, bool(((x >= 0) & (x < 3)).all())
     (torch.int64, True)
     """
+    _check_like(device)
     if high is None:
         low, high = 0, low
     return _finish(_rng(None).integers(low, high, input._data.shape).astype(_like(input, dtype)),
                    False)
 
 
-def randperm(n, *, generator=None, dtype=None, requires_grad=False):
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
     """A random permutation of ``0 .. n-1`` (int64).
 
     >>> import chainrule as torch
     >>> _ = torch.manual_seed(0); torch.randperm(5).sort().values
     tensor([0, 1, 2, 3, 4])
     """
+    _check_device(device)
     d = to_dtype(dtype).np if dtype is not None else np.dtype(np.int64)
     return _finish(_rng(generator).permutation(n).astype(d), requires_grad)
 

@@ -8,6 +8,7 @@ import numpy as np
 
 from . import _dtypes
 from ._dtypes import to_dtype
+from ._device import check_target
 from ._tensor import Tensor, bump_version, vbox, wrap
 from .autograd.grad_mode import STATE
 from .ops import elementwise as E
@@ -51,8 +52,8 @@ def _rtruediv(self, other):
 
 
 Tensor.__rtruediv__ = _rtruediv
-Tensor.__floordiv__ = lambda self, other: E.div(self, other, rounding_mode="floor")
-Tensor.__rfloordiv__ = lambda self, other: E.div(other, self, rounding_mode="floor")
+Tensor.__floordiv__ = E.floor_divide
+Tensor.__rfloordiv__ = _r(E.floor_divide)
 Tensor.__pow__ = lambda self, other: E.pow(self, other)
 Tensor.__rpow__ = _r(E.pow)
 Tensor.__matmul__ = L.matmul
@@ -73,14 +74,8 @@ Tensor.__rand__ = _r(E.bitwise_and)
 Tensor.__ror__ = _r(E.bitwise_or)
 Tensor.__invert__ = E.bitwise_not
 Tensor.__hash__ = object.__hash__
-
-
-def _mod(a, b):
-    return a - E.div(a, b, rounding_mode="floor") * b
-
-
-Tensor.__mod__ = _mod
-Tensor.__rmod__ = _r(_mod)
+Tensor.__mod__ = E.remainder
+Tensor.__rmod__ = _r(E.remainder)
 Tensor.__getitem__ = I.getitem
 
 # --- plain methods -----------------------------------------------------------------------
@@ -90,7 +85,8 @@ for _name in ("exp", "log", "sin", "cos", "tanh", "sqrt", "sigmoid", "relu", "ab
               "true_divide", "pow", "maximum", "minimum", "clamp", "clip", "eq", "ne", "lt",
               "le", "gt", "ge", "greater", "less", "greater_equal", "less_equal", "not_equal",
               "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_not",
-              "isnan", "isinf", "isfinite", "allclose", "isclose", "equal"):
+              "isnan", "isinf", "isfinite", "allclose", "isclose", "equal", "floor_divide",
+              "remainder", "fmod"):
     _method(_name, getattr(E, _name))
 for _name in ("sum", "mean", "max", "min", "argmax", "argmin", "all", "any", "expand",
               "expand_as", "broadcast_to", "count_nonzero"):
@@ -110,33 +106,101 @@ Tensor.mT = property(lambda self: S.transpose(self, -2, -1))
 Tensor.H = Tensor.T
 
 
-# --- dtype conversion ----------------------------------------------------------------------
+# --- dtype and device conversion ---------------------------------------------------------
+
+_TO_FORMS = ("expected one of:\n"
+             " * (torch.device device = None, torch.dtype dtype = None, bool non_blocking = "
+             "False, bool copy = False, *, torch.memory_format memory_format = None)\n"
+             " * (torch.dtype dtype, bool non_blocking = False, bool copy = False, *, "
+             "torch.memory_format memory_format = None)\n"
+             " * (Tensor tensor, bool non_blocking = False, bool copy = False, *, "
+             "torch.memory_format memory_format = None)")
+
+
+_TO_KEYS = frozenset(("device", "dtype", "non_blocking", "copy", "memory_format"))
+
+
+def _is_dtype(a):
+    return isinstance(a, (_dtypes.dtype, np.dtype)) or a is float or a is int or a is bool
+
+
+def parse_to(name, args, kwargs):
+    """``(device, dtype, copy)`` from the arguments of ``Tensor.to`` / ``Module.to``, in
+    PyTorch's three forms: ``to(device=None, dtype=None, non_blocking=False, copy=False)``,
+    ``to(dtype, non_blocking=False, copy=False)``, ``to(tensor, non_blocking=False,
+    copy=False)`` (``memory_format=`` accepted and ignored)."""
+    dev = kwargs.get("device")
+    dtype = kwargs.get("dtype")
+    copy = kwargs.get("copy", False)
+    if kwargs and not _TO_KEYS.issuperset(kwargs):
+        bad = next(k for k in kwargs if k not in _TO_KEYS)
+        raise TypeError(f"{name}() got an unexpected keyword argument {bad!r}")
+    if not args:
+        return dev, dtype, copy
+    a, rest = args[0], args[1:]
+    ok = True
+    if isinstance(a, Tensor):
+        ok = dev is None and dtype is None
+        dev, dtype = a.device, a.dtype
+    elif _is_dtype(a):
+        ok = dev is None and dtype is None
+        dtype = a
+    else:
+        ok = dev is None
+        dev = a
+        if rest:
+            if rest[0] is not None and not _is_dtype(rest[0]) or dtype is not None:
+                ok = False
+            dtype, rest = rest[0], rest[1:]
+    if len(rest) > 2 or [r for r in rest if not isinstance(r, bool)]:
+        ok = False
+    if not ok:
+        got = [type(x).__name__ for x in args] + [f"{k}={type(v).__name__}"
+                                                  for k, v in kwargs.items()]
+        raise TypeError(f"{name}() received an invalid combination of arguments - got "
+                        f"({', '.join(got)}), "
+                        f"but {_TO_FORMS}\n(e.g. x.to('cpu'), x.to(torch.float64), "
+                        f"x.to('cpu', torch.float64), x.to(other_tensor))")
+    if len(rest) == 2:
+        copy = rest[1]
+    return dev, dtype, copy
+
 
 def to(self, *args, **kwargs):
-    """Convert to a dtype (``x.to(torch.float64)``, ``x.to(other)``, ``x.to("cpu")``);
-    returns ``self`` when nothing changes.  The gradient flows back through the cast.
+    """Convert to a dtype and/or device: ``x.to(torch.float64)``, ``x.to("cpu")``,
+    ``x.to(device, dtype)``, ``x.to(other)`` (its device and dtype).  Returns ``self`` when
+    nothing changes (``copy=True`` forces a copy); the gradient flows back through a cast.
+    chainrule's tensors live on the CPU: a CUDA target raises PyTorch's CPU-build error.
 
     >>> import chainrule as torch
     >>> torch.tensor([1, 2]).to(torch.float32)
     tensor([1., 2.])
+    >>> x = torch.zeros(2); x.to("cpu") is x, x.to(torch.device("cpu"), torch.float64).dtype
+    (True, torch.float64)
     """
-    dtype = kwargs.get("dtype")
-    copy = kwargs.get("copy", False)
-    for a in args:
-        if isinstance(a, Tensor):
-            dtype = a.dtype
-        elif isinstance(a, _dtypes.dtype) or isinstance(a, np.dtype) or a in (float, int, bool):
-            dtype = a
-        elif isinstance(a, str) and a.startswith("torch."):
+    if kwargs or len(args) != 1:
+        dev, dtype, copy = parse_to("to", args, kwargs)
+    else:                       # the common x.to(dtype) / x.to(device), parsed inline
+        a, dev, dtype, copy = args[0], None, None, False
+        if isinstance(a, (np.dtype, _dtypes.dtype)):
             dtype = a
         else:
-            from ._tensor import device
-            device(a)           # only "cpu" is accepted
+            dev, dtype, copy = parse_to("to", args, kwargs)
+    if dev is not None and check_target(dev) is not None:
+        copy = True             # 'cpu:0' is not the tensor's device('cpu'): PyTorch copies
+    src = self._data.dtype
     if dtype is None:
-        return self.clone() if copy else self
-    d = to_dtype(dtype).np if not isinstance(dtype, np.dtype) else dtype
-    if d == self._data.dtype:
-        return self.clone() if copy else self
+        d = src
+    elif isinstance(dtype, np.dtype):
+        d = dtype
+    else:                       # Python's float is float64 here, as in PyTorch
+        d = np.dtype(np.float64) if dtype is float else to_dtype(dtype).np
+    if d == src:
+        if not copy:
+            return self
+        if src.kind == "f":     # a recorded copy (ToCopyBackward0), as PyTorch's
+            return apply(E.CAST, (self,), {"dtype": d, "src": src})
+        return wrap(self._data.copy())
     return E.cast(self, d)
 
 
@@ -169,26 +233,32 @@ def type_(self, dtype=None, non_blocking=False, **kwargs):
 
 Tensor.type = type_
 Tensor.type_as = lambda self, other: self.to(other.dtype)
-Tensor.new_zeros = lambda self, *size, dtype=None, requires_grad=False: _new(np.zeros, self, size, dtype, requires_grad)
-Tensor.new_ones = lambda self, *size, dtype=None, requires_grad=False: _new(np.ones, self, size, dtype, requires_grad)
+Tensor.new_zeros = lambda self, *size, dtype=None, device=None, requires_grad=False: \
+    _new(np.zeros, self, size, dtype, device, requires_grad)
+Tensor.new_ones = lambda self, *size, dtype=None, device=None, requires_grad=False: \
+    _new(np.ones, self, size, dtype, device, requires_grad)
 Tensor.new_empty = Tensor.new_zeros
 
 
-def _new(fn, self, size, dtype, rg):
-    from ._creation import _size
+def _new(fn, self, size, dtype, device, rg):
+    from ._creation import _check_like, _size
+    _check_like(device)
     d = to_dtype(dtype).np if dtype is not None else self._data.dtype
     t = wrap(fn(_size(size), d))
     return t.requires_grad_(rg) if rg else t
 
 
-def new_tensor(self, data, dtype=None, requires_grad=False):
-    from ._creation import tensor
-    return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+    from ._creation import _check_like, tensor
+    _check_like(device)
+    return tensor(data, dtype=dtype or self.dtype, device="cpu", requires_grad=requires_grad)
 
 
-def new_full(self, size, fill_value, dtype=None, requires_grad=False):
-    from ._creation import full
-    return full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
+def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+    from ._creation import _check_like, full
+    _check_like(device)
+    return full(size, fill_value, dtype=dtype or self.dtype, device="cpu",
+                requires_grad=requires_grad)
 
 
 Tensor.new_tensor = new_tensor
@@ -215,8 +285,10 @@ def _check_inplace(self, name, graph=False):
                 f"{name}: a view created in no_grad mode is being modified in place with grad "
                 f"mode enabled, which would hide the change from autograd. Create the view "
                 f"with grad mode on, or use the out-of-place form.")
-    if base is not None and has_internal_overlap(self._data):
-        # also without grad: NumPy's read-only broadcast would raise ValueError
+    if (base is not None or not self._data.flags.writeable) and \
+            has_internal_overlap(self._data):
+        # also without grad, and for expanded gradients that autograd.grad returns (as
+        # torch's are): NumPy's read-only broadcast would raise ValueError
         raise RuntimeError(
             f"{name}: unsupported operation: more than one element of the written-to "
             f"tensor refers to a single memory location (an expanded tensor). Please "
@@ -343,23 +415,29 @@ def inplace(name, fn):
 
     def method(self, *args, **kwargs):
         if uf is not None and len(args) == 1 and not kwargs and self._base is None \
-                and not STATE.fw_level:
+                and not self._fw:
             # fast path (optimiser updates under no_grad): nothing to record, the other
             # operand has self's dtype and shape (or is a Python number and self is float),
             # so compute straight into self's memory -- same values as the general path
+            # (neither operand carries forward-AD tangents)
             o = args[0]
             d = self._data
             if not (STATE.enabled and (self._rg or (isinstance(o, Tensor) and o._rg))):
-                if o.__class__ is Tensor:
-                    od = o._data
-                    if od.dtype is d.dtype and od.shape == d.shape and d.dtype.kind == "f":
-                        uf(d, od, out=d)
+                try:            # a read-only (expanded) self takes the checked path below
+                    if o.__class__ is Tensor:
+                        od = o._data
+                        if od.dtype is d.dtype and od.shape == d.shape and d.dtype.kind == "f" \
+                                and not o._fw:
+                            uf(d, od, out=d)
+                            bump_version(self)
+                            return self
+                    elif (o.__class__ is float or o.__class__ is int) and d.dtype.kind == "f":
+                        uf(d, o, out=d)
                         bump_version(self)
                         return self
-                elif (o.__class__ is float or o.__class__ is int) and d.dtype.kind == "f":
-                    uf(d, o, out=d)
-                    bump_version(self)
-                    return self
+                except ValueError:
+                    if d.flags.writeable:
+                        raise
         graph = _needs_graph(self, args)
         _check_inplace(self, name, graph)
         if graph:
@@ -383,7 +461,8 @@ for _name, _fn in (("add_", E.add), ("sub_", E.sub), ("mul_", E.mul), ("div_", E
                    ("exp_", E.exp), ("log_", E.log), ("sin_", E.sin), ("cos_", E.cos),
                    ("tanh_", E.tanh), ("sqrt_", E.sqrt), ("sigmoid_", E.sigmoid),
                    ("relu_", E.relu), ("abs_", E.abs), ("floor_", E.floor),
-                   ("ceil_", E.ceil), ("sign_", E.sign)):
+                   ("ceil_", E.ceil), ("sign_", E.sign), ("floor_divide_", E.floor_divide),
+                   ("remainder_", E.remainder), ("fmod_", E.fmod)):
     _method(_name, inplace(_name, _fn))
 
 Tensor.__iadd__ = Tensor.add_
@@ -391,6 +470,8 @@ Tensor.__isub__ = Tensor.sub_
 Tensor.__imul__ = Tensor.mul_
 Tensor.__itruediv__ = Tensor.div_
 Tensor.__ipow__ = Tensor.pow_
+Tensor.__ifloordiv__ = Tensor.floor_divide_
+Tensor.__imod__ = Tensor.remainder_
 
 
 def _imatmul(self, other):
@@ -407,6 +488,7 @@ def zero_(self):
     >>> torch.ones(2).zero_()
     tensor([0., 0.])
     """
+    _own_expanded(self)
     _check_inplace(self, "zero_")
     if _needs_graph(self, ()):
         _commit(self, apply(E.ZERO, (_shadow(self),)), "zero_")
@@ -416,8 +498,18 @@ def zero_(self):
     return self
 
 
+def _own_expanded(self):
+    """Give an expanded tensor that is no view of another (e.g. an ``autograd.grad``
+    result) memory of its own, so that zero_/fill_ -- which write one value everywhere and
+    which torch allows on expanded tensors -- can write it."""
+    d = self._data
+    if self._base is None and not d.flags.writeable and has_internal_overlap(d):
+        self._data = np.array(d)
+
+
 def fill_(self, value):
     """Fill with ``value`` in place."""
+    _own_expanded(self)
     if isinstance(value, Tensor):
         if value._data.ndim:
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor "
@@ -521,11 +613,13 @@ def _op_table_methods():
     for name in ("tan", "asin", "acos", "atan", "atan2", "sinh", "cosh", "asinh", "atanh",
                  "log1p", "expm1", "log2", "log10", "exp2", "rsqrt", "square", "reciprocal",
                  "round", "erf", "arcsin", "arccos", "arctan", "arctan2", "arcsinh",
-                 "arctanh"):
+                 "arctanh", "hypot", "copysign", "xlogy", "logit", "sinc", "nan_to_num",
+                 "lerp"):
         _method(name, getattr(U, name))
     for name in ("tan", "asin", "acos", "atan", "atan2", "sinh", "cosh", "asinh", "atanh",
                  "log1p", "expm1", "log2", "log10", "exp2", "rsqrt", "square", "reciprocal",
-                 "round", "erf"):
+                 "round", "erf", "hypot", "copysign", "xlogy", "logit", "sinc", "nan_to_num",
+                 "lerp"):
         _method(name + "_", inplace(name + "_", getattr(U, name)))
     for name in ("softmax", "log_softmax", "logsumexp"):
         _method(name, getattr(A, name))
@@ -533,7 +627,7 @@ def _op_table_methods():
         _method(name, getattr(SC, name))
     Tensor.cumsum_ = inplace("cumsum_", SC.cumsum)
     Tensor.cumprod_ = inplace("cumprod_", SC.cumprod)
-    for name in ("var", "std", "amax", "amin"):
+    for name in ("var", "std", "amax", "amin", "median"):
         _method(name, getattr(ST, name))
     for name in ("sort", "argsort", "msort", "topk"):
         _method(name, getattr(SO, name))
@@ -567,6 +661,14 @@ def _linalg_index_methods():
 
 
 _linalg_index_methods()
+
+
+def _repeat_methods():
+    from .ops.repeat import repeat_interleave
+    _method("repeat_interleave", repeat_interleave)
+
+
+_repeat_methods()
 
 
 def _shape_more_methods():
@@ -614,8 +716,6 @@ _METHOD_DOCS = {
         tensor([1, 2], dtype=torch.uint8)
         """,
     "contiguous": "``self`` (chainrule tensors are always usable as contiguous).",
-    "cpu": "``self``: chainrule tensors always live on the CPU.",
-    "cuda": "Raises: chainrule has no CUDA device.",
     "data_ptr": "The address of the first element (as ``Tensor.data_ptr``).",
     "dim": """Number of dimensions.
 

@@ -19,11 +19,14 @@ Rarely set (class-level defaults, stored in the instance ``__dict__`` once set):
 
 Most methods (``exp``, ``sum``, ``__add__`` ...) are attached by ``chainrule.ops``.
 """
+import threading
 import weakref
 
 import numpy as np
 
 from . import _dtypes
+from ._device import (cuda_unavailable as _cuda_unavailable, device as _device,
+                      device_of as _device_of)
 from .autograd.grad_mode import STATE
 from .autograd.graph import OpNode as _OpNode, accumulator as _accumulator, shown as _shown
 
@@ -187,8 +190,16 @@ class Tensor:
     def _grad_accumulator(self):
         acc = self._accum() if self._accum is not None else None
         if acc is None:
-            acc = _accumulator(self)
-            self._accum = weakref.ref(acc)
+            # made under a lock: two threads recording on this leaf at once must get the
+            # same node (else autograd.grad(..., leaf) in one of them finds its leaf unused)
+            _ACCUM_LOCK.acquire()
+            try:
+                acc = self._accum() if self._accum is not None else None
+                if acc is None:
+                    acc = _accumulator(self)
+                    self._accum = weakref.ref(acc)
+            finally:
+                _ACCUM_LOCK.release()
         return acc
 
     # --- shape and type ----------------------------------------------------------------
@@ -232,11 +243,34 @@ class Tensor:
 
     @property
     def device(self):
-        return device("cpu")
+        """The device the tensor lives on (read from its stored array; always the CPU until
+        chainrule has a GPU backend).
+
+        >>> import chainrule as torch
+        >>> torch.zeros(2).device
+        device(type='cpu')
+        """
+        return _device_of(self._data)
 
     @property
     def is_cuda(self):
-        return False
+        """True if the tensor is on a CUDA device (never, until chainrule's GPU backend)."""
+        return _device_of(self._data)._type == "cuda"
+
+    @property
+    def is_cpu(self):
+        """True if the tensor is on the CPU (always, until chainrule's GPU backend)."""
+        return _device_of(self._data)._type == "cpu"
+
+    def get_device(self):
+        """The CUDA device index, or -1 for a CPU tensor.
+
+        >>> import chainrule as torch
+        >>> torch.zeros(2).get_device()
+        -1
+        """
+        d = _device_of(self._data)
+        return -1 if d._type == "cpu" else d._index
 
     def is_floating_point(self):
         return self._data.dtype.kind == "f"
@@ -265,11 +299,33 @@ class Tensor:
     def data_ptr(self):
         return self._data.__array_interface__["data"][0]
 
-    def cpu(self):
+    def cpu(self, memory_format=None):
+        """``self``: a CPU tensor is already on the CPU (PyTorch returns it unchanged too).
+
+        >>> import chainrule as torch
+        >>> x = torch.zeros(2); x.cpu() is x
+        True
+        """
         return self
 
-    def cuda(self, *a, **k):
-        raise RuntimeError("chainrule runs on the CPU only (NumPy); there is no CUDA device")
+    def cuda(self, device=None, non_blocking=False, memory_format=None):
+        """Copy to a CUDA device.  chainrule has no GPU backend yet, so this raises
+        PyTorch's CPU-build error (``AssertionError``), or ``RuntimeError`` for a device that
+        is not a CUDA device.
+
+        >>> import chainrule as torch
+        >>> try:
+        ...     torch.zeros(2).cuda()
+        ... except AssertionError as e:
+        ...     print(str(e).splitlines()[0])
+        Torch not compiled with CUDA enabled
+        """
+        if device is not None:
+            device = _device(device)        # an int index: no accelerator; bad strings raise
+            if device._type != "cuda":
+                raise RuntimeError(f"Invalid device, must be cuda device\nTensor.cuda got "
+                                   f"'{device}'; use .to('{device}') for other devices")
+        raise _cuda_unavailable("Tensor.cuda()" if device is None else f"device '{device}'")
 
     # --- conversion to Python / NumPy --------------------------------------------------
     def item(self):
@@ -446,6 +502,7 @@ class Tensor:
 
 
 _ENGINE = []
+_ACCUM_LOCK = threading.Lock()     # see Tensor._grad_accumulator
 
 
 def _bind_engine():
@@ -466,38 +523,13 @@ class _RetainGrad:
     def __call__(self, grad):
         t = self.ref()
         if t is not None:
-            if t._grad is None:
-                t._grad = grad if STATE.enabled and grad._node is not None else grad.detach()
-            else:
-                t._grad = t._grad + grad
+            engine = _ENGINE[0] if _ENGINE else _bind_engine()
+            with engine._GRAD_LOCK:         # (backward may run in several threads at once)
+                if t._grad is None:
+                    t._grad = grad if STATE.enabled and grad._node is not None else grad.detach()
+                else:
+                    t._grad = t._grad + grad
         return None
-
-
-class device:
-    """Only ``cpu`` exists in chainrule.
-
-    >>> import chainrule as torch
-    >>> torch.device('cpu'), torch.zeros(1).device
-    (device(type='cpu'), device(type='cpu'))
-    """
-    __slots__ = ("type",)
-
-    def __init__(self, type="cpu", index=None):
-        if str(type) != "cpu":
-            raise RuntimeError(f"chainrule runs on the CPU only; device {type!r} is not available")
-        self.type = "cpu"
-
-    def __repr__(self):
-        return "device(type='cpu')"
-
-    def __str__(self):
-        return "cpu"
-
-    def __eq__(self, other):
-        return str(other) == "cpu"
-
-    def __hash__(self):
-        return hash("cpu")
 
 
 _new = object.__new__

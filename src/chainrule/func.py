@@ -16,6 +16,15 @@ freely (``grad(grad(f))``, ``jacfwd(jacrev(f))``, ``jacrev(jvp(...))``):
 
 At the outermost level the results carry no graph and no tangents of closed levels.
 
+NumPy inputs: every transform also takes NumPy arrays, NumPy float scalars and Python floats
+(and tuples/lists/dicts of them) where it takes Tensors -- as primals, tangents and
+cotangents.  They become Tensors of the same dtype (a Python float becomes float64, as
+NumPy makes it); integer and bool values are refused (only floating point values can be
+differentiated).  When no differentiated input is a Tensor, results come back as NumPy
+values: ndarrays, and NumPy scalars (``np.float64``) for 0-d results, as NumPy functions
+return them.  The function runs on Tensors, so NumPy calls inside it (``np.sin(x)``,
+``np.sum(x, axis=0)``, ``a @ x``) are recorded; see "For NumPy users" in the README.
+
 Cost model (the autograd chapter's two accumulation orders): ``jacfwd`` runs ``f`` once per
 *input* element (one forward-mode pass each), ``jacrev`` runs ``f`` once and then one
 reverse pass per *output* element.  Use ``jacfwd`` for tall Jacobians (few inputs, many
@@ -41,7 +50,8 @@ from .autograd import forward_ad as _fw
 from .autograd.engine import grad as _autograd_grad
 from .autograd.grad_mode import STATE, enable_grad
 
-__all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian"]
+__all__ = ["grad", "grad_and_value", "value_and_grad", "elementwise_grad", "vjp", "jvp",
+           "jacrev", "jacfwd", "hessian"]
 
 
 # --- minimal pytrees: tensors inside (nested) tuples, lists and dicts ----------------------
@@ -148,7 +158,7 @@ def _fresh(x, own):
     y._vc = vbox(x)
     y._rg = True
     if x._fw:
-        y._fw = {lv: t for lv, t in x._fw.items() if lv in _fw.OPEN}
+        y._fw = {lv: t for lv, t in x._fw.items() if lv in STATE.fw_open}
     own[id(y)] = y
     return y
 
@@ -229,7 +239,7 @@ def _finalize(t, own):
         return t
     fw = t._fw
     if fw:
-        fw = {lv: _finalize(tan, own) for lv, tan in fw.items() if lv in _fw.OPEN} or None
+        fw = {lv: _finalize(tan, own) for lv, tan in fw.items() if lv in STATE.fw_open} or None
     if t._rg and not _depends_on_outside([t], own):
         r = t.detach()
         r._fw = fw
@@ -264,6 +274,98 @@ def _split_aux(out, has_aux, api):
     return out
 
 
+# --- NumPy values in and out --------------------------------------------------------------
+
+def _is_numpy_leaf(x):
+    return isinstance(x, (np.ndarray, np.generic, float, int, complex)) and \
+        not isinstance(x, Tensor)
+
+
+def _leaf_to_tensor(x, what):
+    """A NumPy array / NumPy scalar / Python float as a Tensor of the same dtype (Python
+    floats: float64).  Integer, bool and complex values are refused, as PyTorch refuses to
+    differentiate them."""
+    a = np.asarray(x)
+    if a.dtype.kind != "f":
+        found = f"a Python {type(x).__name__}" if not isinstance(x, (np.ndarray, np.generic)) \
+            else f"a NumPy {'array' if isinstance(x, np.ndarray) else 'scalar'} of dtype {a.dtype}"
+        raise RuntimeError(f"{what}: only floating point values can be differentiated, got "
+                           f"{found} ({x!r}); pass floats instead (e.g. 1.0, or "
+                           f"x.astype(np.float64)).")
+    return _wrap(a)
+
+
+def _numpy_in(leaves, what):
+    """Convert NumPy leaves to Tensors.  Returns (new leaves, numpy_mode): numpy_mode is True
+    when no leaf was a Tensor and at least one was a NumPy value (results go back as NumPy)."""
+    out, any_tensor, any_np = [], False, False
+    for x in leaves:
+        if isinstance(x, Tensor):
+            any_tensor = True
+        elif _is_numpy_leaf(x):
+            any_np = True
+            x = _leaf_to_tensor(x, what)
+        out.append(x)
+    return out, any_np and not any_tensor
+
+
+def _cotangents_in(leaves, like, what):
+    """NumPy cotangents/tangents as Tensors of the dtype of the matching output/primal
+    (a Python float cotangent for a float32 output is float32)."""
+    out = []
+    for x, ref in zip(leaves, list(like) + [None] * (len(leaves) - len(like))):
+        if _is_numpy_leaf(x):
+            t = _leaf_to_tensor(x, what)
+            if isinstance(ref, Tensor) and ref._data.dtype.kind == "f" \
+                    and not isinstance(x, np.ndarray):
+                t = _wrap(t._data.astype(ref._data.dtype))
+            x = t
+        out.append(x)
+    return out
+
+
+def _numpy_args(args, nums, what):
+    """``args`` with the NumPy leaves of the differentiated arguments turned into Tensors,
+    and whether results go back as NumPy values."""
+    args = list(args)
+    np_mode, any_tensor = False, False
+    for a in nums:
+        leaves, spec = tree_flatten(args[a])
+        new, m = _numpy_in(leaves, what)
+        any_tensor = any_tensor or any(isinstance(x, Tensor) for x in leaves)
+        np_mode = np_mode or m
+        args[a] = tree_unflatten(spec, new)
+    return args, np_mode and not any_tensor
+
+
+def _to_numpy(t):
+    """A result Tensor as a NumPy value (0-d: a NumPy scalar), unless it still carries a
+    graph or tangents (an enclosing computation differentiates it: keep it a Tensor)."""
+    if isinstance(t, Tensor) and not t._rg and not t._fw:
+        a = t._data
+        if a.ndim == 0:
+            return a[()]
+        # a gradient may be a read-only broadcast view (sum's): give NumPy users an array
+        # they can update in place
+        return a if a.flags.writeable else a.copy()
+    return t
+
+
+def _numpy_out(obj, np_mode):
+    if not np_mode:
+        return obj
+    leaves, spec = tree_flatten(obj)
+    return tree_unflatten(spec, [_to_numpy(x) for x in leaves])
+
+
+def _as_output(out, np_mode):
+    """In NumPy mode a function may return a NumPy value that does not depend on the inputs:
+    it is a constant output (zero gradient)."""
+    if np_mode and _is_numpy_leaf(out) and not isinstance(out, (int, complex)):
+        return _wrap(np.asarray(out))
+    return out
+
+
 # --- reverse mode ----------------------------------------------------------------------------
 
 def grad_and_value(func, argnums=0, has_aux=False):
@@ -280,10 +382,12 @@ def grad_and_value(func, argnums=0, has_aux=False):
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         nums = _check_argnums(argnums, len(args))
+        args, np_mode = _numpy_args(args, nums, api)
         own = {}
         with enable_grad():
             args2, flat, specs = _prepare(args, nums, own)
             out, aux = _split_aux(func(*args2, **kwargs), has_aux, api)
+            out = _as_output(out, np_mode)
             if not isinstance(out, Tensor):
                 raise RuntimeError(f"{api}: Expected f(*args) to return a Tensor, got {type(out)}")
             if out.dim() != 0:
@@ -301,7 +405,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
         out = _finalize(out, own)
         aux = _finalize_tree(aux, own) if has_aux else None
         _retire(own)
-        return (g, (out, aux)) if has_aux else (g, out)
+        return _numpy_out((g, (out, aux)) if has_aux else (g, out), np_mode)
     return wrapper
 
 
@@ -330,6 +434,50 @@ def grad(func, argnums=0, has_aux=False):
     return wrapper
 
 
+def value_and_grad(func, argnums=0, has_aux=False):
+    """Like :func:`grad_and_value` with the pair the other way round, as JAX's and HIPS
+    autograd's ``value_and_grad``: the new function returns ``(value, gradient)``, or
+    ``((value, aux), gradient)`` with ``has_aux=True``.  Made for optimisers that want both,
+    such as ``scipy.optimize.minimize(value_and_grad(f), x0, jac=True)`` (NumPy in, NumPy
+    out).
+
+    >>> import numpy as np
+    >>> from chainrule.func import value_and_grad
+    >>> value, g = value_and_grad(lambda x: np.sum(x ** 2))(np.array([1.0, 2.0]))
+    >>> print(value, g)
+    5.0 [2. 4.]
+    """
+    gv = grad_and_value(func, argnums, has_aux)
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        g, value = gv(*args, **kwargs)
+        return value, g
+    return wrapper
+
+
+def elementwise_grad(func, argnums=0):
+    """Derivative of an elementwise function at every point of its input (HIPS autograd's
+    ``elementwise_grad``): the gradient of ``func(x).sum()``, which for a function acting on
+    each element separately is the vector of derivatives ``f'(x_i)``.  Nests to any order.
+
+    >>> import numpy as np
+    >>> from chainrule.func import elementwise_grad
+    >>> x = np.array([0.0, 1.0])
+    >>> elementwise_grad(np.tanh)(x)                      # 1 - tanh(x) ** 2
+    array([1.        , 0.41997434])
+    >>> elementwise_grad(elementwise_grad(np.sin))(x)     # -sin(x)
+    array([-0.        , -0.84147098])
+    """
+    def total(*args, **kwargs):
+        out = func(*args, **kwargs)
+        if not isinstance(out, Tensor):
+            return out
+        return out.sum()
+    total = functools.wraps(func)(total) if hasattr(func, "__name__") else total
+    return grad(total, argnums)
+
+
 def vjp(func, *primals, has_aux=False):
     """Vector-Jacobian product: returns ``(func(*primals), vjp_fn)`` (plus ``aux`` with
     ``has_aux``) where ``vjp_fn(cotangents)`` (same structure as the output) returns the
@@ -342,10 +490,12 @@ def vjp(func, *primals, has_aux=False):
     >>> vjp_fn(torch.tensor([1.0, 10.0]))
     (tensor([ 2., 40.]),)
     """
+    primals, np_mode = _numpy_args(primals, range(len(primals)), "vjp(f, *primals)")
     own = {}
     with enable_grad():
         args2, flat, specs = _prepare(primals, tuple(range(len(primals))), own)
         out, aux = _split_aux(func(*args2), has_aux, "vjp(f, *primals)")
+        out = _as_output(out, np_mode)
         out_leaves, out_spec = tree_flatten(out)
         for o in out_leaves:
             if not isinstance(o, Tensor):
@@ -355,6 +505,7 @@ def vjp(func, *primals, has_aux=False):
 
     def vjp_fn(cotangents, retain_graph=True, create_graph=None):
         c_leaves, c_spec = tree_flatten(cotangents)
+        c_leaves = _cotangents_in(c_leaves, out_leaves, "vjp_fn(cotangents)")
         if c_spec != out_spec:
             raise RuntimeError(f"Expected pytree structure of cotangents to be the same as "
                                f"pytree structure of outputs to the function. cotangents: "
@@ -373,10 +524,10 @@ def vjp(func, *primals, has_aux=False):
             else:
                 gs = [None] * len(flat)
             gs = [_finalize(_zeros_like(x) if g is None else g, own) for g, x in zip(gs, flat)]
-        return _regroup(gs, specs, False)
+        return _numpy_out(_regroup(gs, specs, False), np_mode)
 
-    result = _finalize_tree(out, own)
-    aux = _finalize_tree(aux, own) if has_aux else None
+    result = _numpy_out(_finalize_tree(out, own), np_mode)
+    aux = _numpy_out(_finalize_tree(aux, own), np_mode) if has_aux else None
     _retire(own)
     return (result, vjp_fn, aux) if has_aux else (result, vjp_fn)
 
@@ -403,10 +554,12 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         nums = _check_argnums(argnums, len(args))
+        args, np_mode = _numpy_args(args, nums, "jacrev(f, ...)(*args)")
         own = {}
         with enable_grad():
             args2, flat, specs = _prepare(args, nums, own)
             out, aux = _split_aux(func(*args2, **kwargs), has_aux, "jacrev(f, ...)(*args)")
+            out = _as_output(out, np_mode)
             out_leaves, out_spec = tree_flatten(out)
             for o in out_leaves:
                 if not isinstance(o, Tensor):
@@ -429,8 +582,8 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
                     jac.append(_assemble(rows[k], n, x, o._data.shape + x._data.shape, 0))
                 jacs.append(_regroup([_finalize(j, own) for j in jac], specs,
                                      isinstance(argnums, int)))
-        result = tree_unflatten(out_spec, jacs)
-        aux = _finalize_tree(aux, own) if has_aux else None
+        result = _numpy_out(tree_unflatten(out_spec, jacs), np_mode)
+        aux = _numpy_out(_finalize_tree(aux, own), np_mode) if has_aux else None
         _retire(own)
         return (result, aux) if has_aux else result
     return wrapper
@@ -464,6 +617,9 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
                            f"to call f(*primals).")
     p_leaves, p_spec = tree_flatten(primals)
     t_leaves, t_spec = tree_flatten(tangents)
+    p_leaves, np_mode = _numpy_in(p_leaves, api)
+    if p_spec == t_spec:
+        t_leaves = _cotangents_in(t_leaves, p_leaves, api)
     if p_spec != t_spec:
         raise RuntimeError(f"{api}: Expected primals and tangents to have the same python "
                            f"structure. For example, if primals is a tuple of 3 tensors, "
@@ -475,7 +631,7 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     with _fw.dual_level() as level:
         duals = [_fw.make_dual(p, t, level=level) for p, t in zip(p_leaves, t_leaves)]
         out, aux = _split_aux(func(*tree_unflatten(p_spec, duals)), has_aux, api)
-        o_leaves, o_spec = tree_flatten(out)
+        o_leaves, o_spec = tree_flatten(_as_output(out, np_mode))
         tans = []
         for o in o_leaves:
             if not isinstance(o, Tensor):
@@ -487,8 +643,8 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     result = (tree_unflatten(o_spec, [_finalize(o, own) for o in o_leaves]),
               tree_unflatten(o_spec, [_finalize(t, own) for t in tans]))
     if has_aux:
-        return result + (_finalize_tree(aux, own),)
-    return result
+        result = result + (_finalize_tree(aux, own),)
+    return _numpy_out(result, np_mode)
 
 
 def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
@@ -505,6 +661,7 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         nums = _check_argnums(argnums, len(args))
+        args, np_mode = _numpy_args(args, nums, "jacfwd(f, ...)(*args)")
         leaves_per, flat = [], []
         for a in nums:
             leaves, spec = tree_flatten(args[a])
@@ -528,7 +685,8 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
                                                    level=level)
                     for (spec, _), a, lv in zip(leaves_per, nums, leaves):
                         call[a] = tree_unflatten(spec, lv)
-                return _split_aux(func(*call, **kwargs), has_aux, "jacfwd(f, ...)(*args)")
+                o, a = _split_aux(func(*call, **kwargs), has_aux, "jacfwd(f, ...)(*args)")
+                return _as_output(o, np_mode), a
 
             for k, x in enumerate(flat):
                 cols[k] = None
@@ -557,9 +715,9 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
                 j = _assemble(parts, x._data.size, x, o._data.shape + x._data.shape, -1)
                 per.append(_finalize(j, own))
             jacs.append(_regroup(per, leaves_per, isinstance(argnums, int)))
-        result = tree_unflatten(o_spec, jacs)
+        result = _numpy_out(tree_unflatten(o_spec, jacs), np_mode)
         if has_aux:
-            return result, _finalize_tree(aux, own)
+            return result, _numpy_out(_finalize_tree(aux, own), np_mode)
         return result
     return wrapper
 

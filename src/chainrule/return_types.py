@@ -8,5 +8,6 @@
 """
 from .ops.reduce import MaxMin as max, _MinResult as min  # noqa: A004
 from .ops.sorting import SortResult as sort, TopkResult as topk
+from .ops.stats import MedianResult as median
 
-__all__ = ["max", "min", "sort", "topk"]
+__all__ = ["max", "median", "min", "sort", "topk"]

@@ -191,10 +191,11 @@ def load(f, map_location=None, *, weights_only=True, mmap=None, **kwargs):
     >>> _ = buf.seek(0); torch.load(buf)
     [tensor([1, 1]), 2.5, None]
     """
-    if map_location is not None and str(map_location) != "cpu" and not callable(map_location) \
+    target = None
+    if map_location is not None and not callable(map_location) \
             and not isinstance(map_location, dict):
-        from ._tensor import device
-        device(map_location)
+        from ._device import device
+        target = device(map_location)           # malformed device strings raise here
     if isinstance(f, (str, os.PathLike)):
         with open(f, "rb") as fh:             # FileNotFoundError etc. as PyTorch raises
             arrays = _read_members(fh, f)
@@ -215,6 +216,13 @@ def load(f, map_location=None, *, weights_only=True, mmap=None, **kwargs):
                    f"{_FORMAT!r})")
     if "object" not in structure:
         _refuse(f, "the structure description has no 'object'")
+    if target is not None and target.type != "cpu" and arrays:
+        raise RuntimeError(f"Attempting to deserialize object on a {target.type.upper()} device "
+                           f"but torch.cuda.is_available() is False. If you are running on a "
+                           f"CPU-only machine, please use torch.load with "
+                           f"map_location=torch.device('cpu') to map your storages to the "
+                           f"CPU.\nchainrule has no GPU backend yet: its tensors always load "
+                           f"on the CPU.")
     return _Decoder(arrays, f).decode(structure["object"], 0)
 
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import chainrule as cr
-from chainrule.autograd.grad_mode import STATE
+from chainrule.autograd.grad_mode import SHARED
 
 
 def _nan_backward(m):
@@ -45,7 +45,7 @@ def test_enter_warns_and_state_restored():
         with cr.autograd.detect_anomaly():
             assert cr.autograd.is_anomaly_enabled()
             assert cr.autograd.is_anomaly_check_nan_enabled()
-    assert not cr.autograd.is_anomaly_enabled() and not STATE.anomaly
+    assert not cr.autograd.is_anomaly_enabled() and not SHARED.anomaly
 
 
 def test_set_detect_anomaly_function_and_context():
@@ -99,3 +99,12 @@ def test_gradients_unchanged_under_anomaly_mode():
         with cr.autograd.detect_anomaly():
             checked = grads()
     assert (plain == checked).all()
+
+
+def test_check_nan_flag_is_reported_while_off_as_in_torch():
+    for m, check_nan in ((torch, torch.is_anomaly_check_nan_enabled),
+                         (cr, cr.autograd.is_anomaly_check_nan_enabled)):
+        assert check_nan()                                  # the default: on, mode off
+        with m.autograd.set_detect_anomaly(False, check_nan=False):
+            assert not check_nan()
+        assert check_nan()

@@ -32,6 +32,11 @@ MAKERS = {
     "sgd": lambda m, ps: m.optim.SGD(ps, lr=0.01, momentum=0.9, nesterov=True),
     "adam": lambda m, ps: m.optim.Adam(ps, lr=0.01, amsgrad=True),
     "adamw": lambda m, ps: m.optim.AdamW(ps, lr=0.01),
+    "rmsprop": lambda m, ps: m.optim.RMSprop(ps, lr=0.01, momentum=0.9, centered=True),
+    "rmsprop_plain": lambda m, ps: m.optim.RMSprop(ps, lr=0.01),
+    "adagrad": lambda m, ps: m.optim.Adagrad(ps, lr=0.1, lr_decay=0.01,
+                                             initial_accumulator_value=0.1),
+    "adadelta": lambda m, ps: m.optim.Adadelta(ps, lr=0.5, weight_decay=0.01),
 }
 
 
@@ -128,6 +133,20 @@ def test_closure_returns_loss():
     lambda m, p: m.optim.SGD(p[0], lr=0.1),
     lambda m, p: m.optim.SGD([p[0] * 2], lr=0.1),
     lambda m, p: m.optim.SGD([{"params": {p[0]}}], lr=0.1),
+    lambda m, p: m.optim.RMSprop(p, lr=-1),
+    lambda m, p: m.optim.RMSprop(p, eps=-1),
+    lambda m, p: m.optim.RMSprop(p, momentum=-1),
+    lambda m, p: m.optim.RMSprop(p, weight_decay=-1),
+    lambda m, p: m.optim.RMSprop(p, alpha=-1),
+    lambda m, p: m.optim.Adagrad(p, lr=-1),
+    lambda m, p: m.optim.Adagrad(p, lr_decay=-1),
+    lambda m, p: m.optim.Adagrad(p, weight_decay=-1),
+    lambda m, p: m.optim.Adagrad(p, initial_accumulator_value=-1),
+    lambda m, p: m.optim.Adagrad(p, eps=-1),
+    lambda m, p: m.optim.Adadelta(p, lr=-1),
+    lambda m, p: m.optim.Adadelta(p, rho=1.5),
+    lambda m, p: m.optim.Adadelta(p, eps=-1),
+    lambda m, p: m.optim.Adadelta(p, weight_decay=-1),
 ])
 def test_errors_match_torch(call):
     results = []
@@ -156,7 +175,10 @@ def test_load_state_dict_mismatch_errors():
     lambda m, ps: m.optim.SGD(ps, lr=m.tensor(0.1), weight_decay=m.tensor(0.01)),
     lambda m, ps: m.optim.Adam(ps, lr=m.tensor(0.01, dtype=m.float64)),
     lambda m, ps: m.optim.AdamW(ps, lr=m.tensor(0.01, dtype=m.float64), weight_decay=0.1),
-], ids=["sgd-nesterov", "sgd-wd", "adam", "adamw"])
+    lambda m, ps: m.optim.RMSprop(ps, lr=m.tensor(0.01, dtype=m.float64), momentum=0.5),
+    lambda m, ps: m.optim.Adagrad(ps, lr=m.tensor(0.1, dtype=m.float64)),
+    lambda m, ps: m.optim.Adadelta(ps, lr=m.tensor(0.5, dtype=m.float64)),
+], ids=["sgd-nesterov", "sgd-wd", "adam", "adamw", "rmsprop", "adagrad", "adadelta"])
 def test_tensor_hyperparameters_like_torch(make):
     # PyTorch accepts 0-d tensors for lr (and weight_decay); the update used to turn the
     # parameter's storage into a Tensor (ndarray -= Tensor falls back to Tensor.__rsub__).
@@ -176,3 +198,34 @@ def test_tensor_hyperparameters_like_torch(make):
         out.append((w.detach().numpy().copy(), float(opt.param_groups[0]["lr"])))
     np.testing.assert_allclose(out[0][0], out[1][0], rtol=1e-12)
     assert out[0][1] == out[1][1]
+
+
+def test_adagrad_state_is_made_at_construction_like_torch():
+    for m in (cr, torch):
+        ps = _params(m)
+        opt = m.optim.Adagrad(ps, initial_accumulator_value=0.25)
+        st = opt.state_dict()["state"]
+        assert sorted(st) == [0, 1]
+        assert float(st[0]["step"]) == 0.0 and str(st[0]["step"].dtype).endswith("float32")
+        np.testing.assert_array_equal(st[1]["sum"].numpy(), np.full(2, 0.25, np.float32))
+
+
+@pytest.mark.parametrize("name", ["rmsprop", "adagrad", "adadelta"])
+def test_adaptive_optimizers_follow_a_scheduler_like_torch(name):
+    make = MAKERS[name]
+    out = []
+    for m in (cr, torch):
+        ps = _params(m)
+        opt = make(m, ps)
+        sched = m.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+        lrs = []
+        for _ in range(5):
+            opt.zero_grad()
+            _loss(m, ps).backward()
+            opt.step()
+            sched.step()
+            lrs.append(sched.get_last_lr())
+        out.append((lrs, [p.detach().numpy().copy() for p in ps]))
+    assert out[0][0] == out[1][0]
+    for a, b in zip(out[0][1], out[1][1]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

@@ -1,7 +1,8 @@
 """Training parity with PyTorch: from the same initial parameters (chainrule's init copied
 into torch) and the same mini-batches, chainrule and PyTorch reach the same parameters after
 every epoch, within float32 tolerance, for SGD (momentum, Nesterov, weight decay,
-dampening, maximize), Adam (weight decay, AMSGrad), AdamW, and for every loss."""
+dampening, maximize), Adam (weight decay, AMSGrad), AdamW, RMSprop (centered, momentum),
+Adagrad (lr_decay, initial accumulator), Adadelta, and for every loss."""
 import numpy as np
 import pytest
 import torch
@@ -112,6 +113,19 @@ OPTIMIZERS = {
     "adamw": lambda m, ps: m.optim.AdamW(ps, lr=0.01),
     "adamw_amsgrad": lambda m, ps: m.optim.AdamW(ps, lr=0.02, weight_decay=0.1, amsgrad=True,
                                                  eps=1e-6),
+    "rmsprop": lambda m, ps: m.optim.RMSprop(ps, lr=0.01),
+    "rmsprop_centered_momentum_wd": lambda m, ps: m.optim.RMSprop(
+        ps, lr=0.005, alpha=0.9, eps=1e-6, weight_decay=0.01, momentum=0.8, centered=True),
+    "rmsprop_momentum_maximize": lambda m, ps: m.optim.RMSprop(ps, lr=0.002, momentum=0.5,
+                                                               maximize=True),
+    "adagrad": lambda m, ps: m.optim.Adagrad(ps, lr=0.1),
+    "adagrad_decay_wd_init": lambda m, ps: m.optim.Adagrad(
+        ps, lr=0.2, lr_decay=0.05, weight_decay=0.02, initial_accumulator_value=0.5,
+        eps=1e-8),
+    "adadelta": lambda m, ps: m.optim.Adadelta(ps),
+    "adadelta_rho_wd": lambda m, ps: m.optim.Adadelta(ps, lr=0.5, rho=0.8, eps=1e-5,
+                                                      weight_decay=0.05),
+    "adadelta_maximize": lambda m, ps: m.optim.Adadelta(ps, lr=0.1, maximize=True),
 }
 LOSSES = ["mse", "l1", "ce_idx", "ce_smooth", "ce_weight", "ce_prob", "bce_logits", "bce",
           "nll"]

@@ -272,7 +272,7 @@ def test_foreign_archives_name_their_origin(tmp_path):
     torch.save({"w": torch.ones(2)}, tfile)
     _refused(tfile, "torch.save")
     _refused(pickle.dumps({"w": 1}), "pickled", "never unpickles")
-    _refused(open(tfile, "rb").read(), "torch.save")
+    _refused(tfile.read_bytes(), "torch.save")
     arr = io.BytesIO()
     np.save(arr, np.ones(2))
     _refused(arr.getvalue(), "bare .npy")

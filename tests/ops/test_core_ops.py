@@ -121,6 +121,16 @@ CASES = [
     OpCase("where_scalar", lambda m, a: m.where(a > 0, a, 0.0), [(5,)], op="where"),
     OpCase("clamp", lambda m, a: m.clamp(a, -1.0, 1.0), [(6,)], op="clamp"),
     OpCase("clamp_min", lambda m, a: a.clamp(min=0.5), [(6,)], op="clamp"),
+    # tensor bounds (ClampBackward0): broadcasting, one bound, crossed bounds (result = hi)
+    OpCase("clamp_tensor", lambda m, a, lo, hi: m.clamp(a, lo, hi), [(2, 3), (3,), (2, 1)],
+           op="clamp_tensor", make=lambda r: [r.uniform(-2, 2, (2, 3)), r.uniform(-1, -0.1, (3,)),
+                                              r.uniform(0.1, 1, (2, 1))]),
+    OpCase("clamp_tensor_min", lambda m, a, lo: a.clamp(min=lo), [(6,), (6,)], op="clamp_tensor"),
+    OpCase("clamp_tensor_max", lambda m, a, hi: m.clamp(a, max=hi), [(2, 3), ()],
+           op="clamp_tensor"),
+    OpCase("clamp_tensor_crossed", lambda m, a, lo, hi: m.clamp(a, lo, hi), [(4,), (4,), (4,)],
+           op="clamp_tensor", make=lambda r: [r.uniform(-2, 2, 4), r.uniform(0.5, 1, 4),
+                                              r.uniform(-1, -0.5, 4)]),
     OpCase("to64", lambda m, a: (a * 2).to(m.float32).to(m.float64), [(3,)], op="to",
            atol=1e-5, rtol=1e-5, f32=False, fd_eps=1e-2),
     # reductions

@@ -39,6 +39,21 @@ BINARY = {
     "minimum": (lambda m, a, b: m.minimum(a, b), [_uniform(-2, 2)] * 2),
     "where": (lambda m, c, a, b: m.where(c, a, b), [_mask, _uniform(-2, 2), _uniform(-2, 2)]),
     "atan2": (lambda m, a, b: m.atan2(a, b), [_uniform(-2, 2), _away_from_zero]),
+    # the input broadcast to the result's shape first: PyTorch 2.13's ClampBackward0 raises
+    # when the input has fewer elements than the result ("output with shape [] doesn't match
+    # the broadcast shape [1]"); chainrule's bound gradients are still summed back
+    "clamp_tensor": (lambda m, a, lo, hi: m.clamp(a + (lo + hi) * 0, lo, hi),
+                     [_uniform(-2, 2), _uniform(-1, -0.1), _uniform(0.1, 1)]),
+    "remainder": (lambda m, a, b: m.remainder(a, b), [_uniform(-5, 5), _away_from_zero]),
+    "fmod": (lambda m, a, b: m.fmod(a, b), [_uniform(-5, 5), _away_from_zero]),
+    "div_rounding": (lambda m, a, b: m.div(a, b, rounding_mode="floor") * a,
+                     [_uniform(-5, 5), _away_from_zero]),
+    "hypot": (lambda m, a, b: m.hypot(a, b), [_away_from_zero] * 2),
+    "copysign": (lambda m, a, b: m.copysign(a, b), [_away_from_zero] * 2),
+    "xlogy": (lambda m, a, b: m.xlogy(a, b), [_uniform(-2, 2), _uniform(0.3, 2)]),
+    "lerp": (lambda m, a, b: m.lerp(a, b, 0.3), [_uniform(-2, 2)] * 2),
+    "lerp_tensor": (lambda m, a, b, w: m.lerp(a, b, w),
+                    [_uniform(-2, 2), _uniform(-2, 2), _uniform(-0.5, 1.5)]),
     "masked_fill": (lambda m, a, c: a.masked_fill(c, 0.5), [_uniform(-2, 2), _mask]),
     "masked_fill_tensor": (lambda m, a, c: a.masked_fill(c, a.sum() * 0.0 + 1.5),
                            [_uniform(-2, 2), _mask]),
@@ -58,6 +73,8 @@ NOT_ELEMENTWISE = {
     "matmul_batched": "batched matrix product (batch dimensions broadcast)",
     "linalg_solve": "linear solve (batch dimensions broadcast)",
     "copy": "copy_: the source broadcasts one way, to the destination's shape (core op rows)",
+    "floor_divide": "no derivative in PyTorch (backward raises): values are checked in "
+                    "tests/ops/test_elementwise_more.py",
 }
 
 

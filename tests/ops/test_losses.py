@@ -97,10 +97,10 @@ CASES = [
            op="gather"),
     # binary cross entropy
     OpCase("bce_mean", lambda m, x, y: F(m).binary_cross_entropy(x, y), [(3, 2), (3, 2)],
-           domain=P01, op="log"),
+           domain=P01, op="binary_cross_entropy"),
     OpCase("bce_weight_none", lambda m, x, y: F(m).binary_cross_entropy(
         x, y, weight=m.tensor([0.5, 2.0], dtype=x.dtype), reduction="none"), [(3, 2), (3, 2)],
-        domain=P01, op="log"),
+        domain=P01, op="binary_cross_entropy"),
     OpCase("bce_logits_mean", lambda m, x, y: F(m).binary_cross_entropy_with_logits(x, y),
            [(3, 4), (3, 4)], make=lambda r: [r.uniform(-4, 4, (3, 4)), r.uniform(0, 1, (3, 4))],
            op="exp"),
@@ -170,6 +170,9 @@ def test_all_ignored_gives_nan_like_torch():
      RuntimeError, "all elements of input should be between 0 and 1"),
     (lambda m: F(m).binary_cross_entropy(m.tensor([0.5, 0.5]), m.tensor([0.0, 1.0, 1.0])),
      ValueError, "that is different to the input size"),
+    (lambda m: F(m).binary_cross_entropy(m.tensor([0.3, 0.6]), m.tensor([0.0, 1.0]),
+                                         weight=m.tensor([1.0, 2.0], requires_grad=True)),
+     RuntimeError, "is not differentiable with respect to argument 'weight'"),
     (lambda m: F(m).binary_cross_entropy_with_logits(m.zeros(2), m.zeros(3)), ValueError,
      "must be the same as input size"),
     (lambda m: F(m).dropout(m.zeros(2), 1.5), ValueError,

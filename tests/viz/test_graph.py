@@ -277,3 +277,57 @@ def test_counts_match_the_recorded_program():
     assert sorted(n.name for n in g.nodes if n.kind == "op") == sorted(
         type(ev.node).__name__ for ev in recorded)
     assert all(n.value is not None for n in g.nodes if n.kind == "op")
+
+
+def _mlp_graph():
+    from chainrule import nn
+    chainrule.manual_seed(0)
+    net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    X, y = chainrule.randn(5, 4), chainrule.tensor([0, 1, 2, 0, 1])
+    loss = nn.functional.cross_entropy(net(X), y)
+    g = viz.graph(loss, params=dict(net.named_parameters()) | {"loss": loss},
+                  show_values=True, show_grads=True)
+    loss.backward()
+    return g
+
+
+def test_style_options_shape_the_dot_text():
+    g = _mlp_graph()
+    assert g._depth() == 7
+    text = g.to_dot()
+    assert "rankdir=TB;" in text                      # auto: deep graphs run top to bottom
+    assert "rankdir=LR;" in g.to_dot(direction="LR")
+    assert "legend_leaf" in text and "rank=sink;" in text
+    assert "legend_" not in g.to_dot(legend=False)
+    compact = g.to_dot(compact=True)
+    assert "fontsize=9" in compact and "nodesep=0.15" in compact
+    assert g._label(g.node("0.weight"), compact=True) == "0.weight\n[8, 4]"
+    assert 'size="7.5,1000";' in g.to_dot(max_width=7.5)
+    # set_style changes the defaults of to_dot, render, pipe and the notebook display
+    assert g.set_style(direction="LR", legend=False) is g
+    assert "rankdir=LR;" in g.to_dot() and "legend_" not in g.to_dot()
+    assert "rankdir=TB;" in g.to_dot(direction="TB")
+    with pytest.raises(ValueError, match="direction must be"):
+        g.to_dot(direction="up")
+    with pytest.raises(TypeError, match="compact must be True or False"):
+        g.set_style(compact="yes")
+    # shallow graphs stay left to right
+    x = chainrule.arange(4.0, requires_grad=True)
+    assert "rankdir=LR;" in viz.graph(2 * chainrule.dot(x, x)).to_dot()
+
+
+def test_long_values_wrap():
+    g = _mlp_graph()
+    label = g._label(g.node("0.bias"))
+    assert max(len(line) for line in label.splitlines()) <= 40
+    assert "-0.364904" in label.replace("\n", " ")
+
+
+def test_notebook_drawing_fits_the_width(dot_exe):
+    import re
+    g = _mlp_graph()
+    svg = g._repr_svg_()
+    width = float(re.search(r'<svg width="([0-9.]+)pt"', svg).group(1))
+    assert width <= viz.Graph.NOTEBOOK_WIDTH * 72 + 1
+    png = g.pipe("png", compact=True, legend=False)
+    assert png[:4] == b"\x89PNG"

@@ -16,18 +16,19 @@ The op was created here (most recent call last):
 ...
 
 (``sqrt``'s backward gives ``inf`` at 0; the multiplication by 0.0 turns it into NaN.)
+
+As in PyTorch, the mode is process-wide: turning it on in one thread turns it on in all.
 """
 import os
 import warnings
 
 import numpy as np
 
-from .grad_mode import STATE
+from .grad_mode import SHARED
 
 __all__ = ["detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
            "is_anomaly_check_nan_enabled", "checked_apply"]
 
-_CHECK_NAN = [True]
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -42,11 +43,12 @@ def is_anomaly_enabled():
     ...
     True
     """
-    return bool(STATE.anomaly)
+    return bool(SHARED.anomaly)
 
 
 def is_anomaly_check_nan_enabled():
-    """True while anomaly detection also checks backward results for NaN.
+    """Whether anomaly detection checks backward results for NaN (its ``check_nan``
+    setting; ``True`` by default, also while detection is off, as in PyTorch).
 
     >>> import chainrule as torch
     >>> with torch.autograd.set_detect_anomaly(True, check_nan=False):
@@ -58,7 +60,7 @@ def is_anomaly_check_nan_enabled():
     ...
     True
     """
-    return bool(STATE.anomaly) and _CHECK_NAN[0]
+    return SHARED.check_nan
 
 
 class detect_anomaly:
@@ -74,18 +76,18 @@ class detect_anomaly:
 
     def __init__(self, check_nan=True):
         self.check_nan = check_nan
-        self.prev = STATE.anomaly
-        self.prev_nan = _CHECK_NAN[0]
+        self.prev = SHARED.anomaly
+        self.prev_nan = SHARED.check_nan
         warnings.warn("Anomaly Detection has been enabled. This mode will increase the runtime "
                       "and should only be enabled for debugging.", stacklevel=2)
 
     def __enter__(self):
-        STATE.anomaly = True
-        _CHECK_NAN[0] = self.check_nan
+        SHARED.anomaly = True
+        SHARED.check_nan = self.check_nan
 
     def __exit__(self, *exc):
-        STATE.anomaly = self.prev
-        _CHECK_NAN[0] = self.prev_nan
+        SHARED.anomaly = self.prev
+        SHARED.check_nan = self.prev_nan
         return False
 
 
@@ -99,17 +101,17 @@ class set_detect_anomaly:
     """
 
     def __init__(self, mode, check_nan=True):
-        self.prev = STATE.anomaly
-        self.prev_nan = _CHECK_NAN[0]
-        STATE.anomaly = bool(mode)
-        _CHECK_NAN[0] = check_nan
+        self.prev = SHARED.anomaly
+        self.prev_nan = SHARED.check_nan
+        SHARED.anomaly = bool(mode)
+        SHARED.check_nan = check_nan
 
     def __enter__(self):
         pass
 
     def __exit__(self, *exc):
-        STATE.anomaly = self.prev
-        _CHECK_NAN[0] = self.prev_nan
+        SHARED.anomaly = self.prev
+        SHARED.check_nan = self.prev_nan
         return False
 
 
@@ -146,7 +148,7 @@ def checked_apply(node, g, tensor_mode):
         warnings.warn(f"Error detected in {name}. Traceback of forward call that caused the "
                       f"error:\n{user_trace(node)}", stacklevel=2)
         raise
-    if _CHECK_NAN[0]:
+    if SHARED.check_nan:
         for i, gi in enumerate(grads):
             if gi is not None and _has_nan(gi):
                 raise RuntimeError(

@@ -11,12 +11,18 @@
 Rules run on raw NumPy arrays (namespace ``NF``) unless a graph of the backward pass is
 wanted (``create_graph=True``) or forward mode is active, in which case they run on
 Tensors (namespace ``TF``) so their results are themselves differentiable.
+
+Threads: grad mode is per thread (``STATE``), so the engine turning recording off while
+it runs never affects another thread.  Several threads may run backward at once; adding
+into a ``.grad`` is done under ``_GRAD_LOCK`` (PyTorch's AccumulateGrad holds a mutex
+too), so concurrent backward passes into a shared leaf lose no contribution.
 """
 import sys
+import threading
 
 import numpy as np
 
-from .grad_mode import STATE
+from .grad_mode import SHARED, STATE
 
 __all__ = ["backward", "grad"]
 
@@ -100,6 +106,9 @@ def undo_broadcast(F, g, shape):
 
 
 _NF = _TF = _Tensor = _wrap = _bump = None
+_GRAD_LOCK = threading.Lock()     # held while a .grad is read, added to and stored
+# (acquire/release called directly: half the instructions of a ``with`` block on 3.11)
+_lock, _unlock = _GRAD_LOCK.acquire, _GRAD_LOCK.release
 
 
 def _late_imports():
@@ -107,7 +116,8 @@ def _late_imports():
     global _NF, _TF, _Tensor, _wrap, _bump
     from ..ops._core import NF, TF
     from .._tensor import Tensor, wrap, bump_version
-    _NF, _TF, _Tensor, _wrap, _bump = NF, TF, Tensor, wrap, bump_version
+    _TF, _Tensor, _wrap, _bump = TF, Tensor, wrap, bump_version
+    _NF = NF            # last: another thread takes _NF set to mean all are set
 
 
 def apply_node(node, g, tensor_mode):
@@ -186,7 +196,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
     if _NF is None:
         _late_imports()
     if inputs is None and grad_outputs is None and len(outputs) == 1 and not create_graph \
-            and not STATE.fw_level and not STATE.anomaly:
+            and not STATE.fw_level and not SHARED.anomaly:
         # the common ``loss.backward()``: one scalar output seeded with 1 (the general
         # path below does the same with the checks and options this case does not need)
         t = outputs[0]
@@ -244,7 +254,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
     prev = STATE.enabled
     STATE.enabled = bool(create_graph)
     try:
-        if targets is None and not STATE.anomaly:
+        if targets is None and not SHARED.anomaly:
             # plain backward(): the lean loop
             _run_all(root_nodes, buffers, tensor_mode, retain_graph, accumulate, create_graph)
             return None
@@ -275,7 +285,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                 if accumulate and targets is None:
                     _accumulate(node, g, create_graph)
                 continue
-            if STATE.anomaly:
+            if SHARED.anomaly:
                 from .anomaly import checked_apply
                 grads = checked_apply(node, g, tensor_mode)
             else:
@@ -506,24 +516,33 @@ def _accumulate(node, g, create_graph):
             g = g.to(leaf.dtype)
         if not create_graph:
             g = g.detach()
-        if leaf._grad is None:
-            leaf._grad = g if create_graph else wrap(np.array(g._data, copy=True))
-        else:
-            leaf._grad = leaf._grad + g if create_graph or leaf._grad._rg else _inplace_add(leaf._grad, g._data)
+        _lock()
+        try:
+            if leaf._grad is None:
+                leaf._grad = g if create_graph else wrap(np.array(g._data, copy=True))
+            else:
+                leaf._grad = leaf._grad + g if create_graph or leaf._grad._rg else \
+                    _inplace_add(leaf._grad, g._data)
+        finally:
+            _unlock()
         return
     if g.dtype != leaf._data.dtype:
         g = g.astype(leaf._data.dtype)
     if g.shape != leaf._data.shape:
         g = np.broadcast_to(g, leaf._data.shape)
-    if leaf._grad is None:
-        # adopt g as .grad without a copy when nothing else can see its memory: it owns
-        # its data (not a view), is writeable, and only this call chain refers to it
-        if g.base is None and g.flags.writeable and _refcount(g) <= _OWNED_REFS:
-            leaf._grad = wrap(g)
+    _lock()                 # (another thread's backward may be adding into the same leaf)
+    try:
+        if leaf._grad is None:
+            # adopt g as .grad without a copy when nothing else can see its memory: it owns
+            # its data (not a view), is writeable, and only this call chain refers to it
+            if g.base is None and g.flags.writeable and _refcount(g) <= _OWNED_REFS:
+                leaf._grad = wrap(g)
+            else:
+                leaf._grad = wrap(np.array(g, copy=True))
         else:
-            leaf._grad = wrap(np.array(g, copy=True))
-    else:
-        leaf._grad = _inplace_add(leaf._grad, g)
+            leaf._grad = _inplace_add(leaf._grad, g)
+    finally:
+        _unlock()
 
 
 _refcount = sys.getrefcount
@@ -555,7 +574,8 @@ def _accumulate_nonleaf(t, g, create_graph):
         g = wrap(np.array(g, copy=True))
     elif not create_graph:
         g = wrap(np.array(g._data, copy=True))
-    t._grad = g if t._grad is None else t._grad + g
+    with _GRAD_LOCK:
+        t._grad = g if t._grad is None else t._grad + g
 
 
 def _inplace_add(grad, g):

@@ -4,6 +4,12 @@ Inside ``dual_level()``, ``make_dual(primal, tangent)`` gives a tensor that carr
 tangent; every op propagates it through its JVP rule, and ``unpack_dual`` reads it back.
 Levels nest (each ``dual_level`` opens a new one), which ``chainrule.func.jacfwd`` uses.
 
+Levels belong to the thread that opened them: each thread has its own stack of levels
+(``STATE`` is per thread), so threads doing forward AD at the same time do not see or
+close each other's levels.  (PyTorch has one process-wide level and refuses to open a
+second one while it is open, in any thread.)  Level ids are unique across threads, so a
+dual tensor made in one thread carries no tangent at another thread's level.
+
 >>> import chainrule as torch
 >>> import chainrule.autograd.forward_ad as fwAD
 >>> with fwAD.dual_level():
@@ -12,6 +18,8 @@ Levels nest (each ``dual_level`` opens a new one), which ``chainrule.func.jacfwd
 tensor([2., 0.])
 """
 import collections
+import itertools
+import threading
 
 from .grad_mode import STATE
 
@@ -20,11 +28,10 @@ __all__ = ["dual_level", "make_dual", "unpack_dual", "UnpackedDualTensor", "ente
 
 UnpackedDualTensor = collections.namedtuple("UnpackedDualTensor", ["primal", "tangent"])
 
-import itertools
-
-_open_levels = []          # ids of open levels, innermost last
-OPEN = set()               # the same, for membership tests in the op hot path
-_ids = itertools.count(1)  # never reused, so tangents of closed levels stay dead
+# level ids: never reused (so tangents of closed levels stay dead) and unique across
+# threads; each thread's open levels are STATE.fw_levels / STATE.fw_open
+_ids = itertools.count(1)
+_ids_lock = threading.Lock()
 
 
 def enter_dual_level():
@@ -37,10 +44,12 @@ def enter_dual_level():
     tensor(5.)
     >>> fwAD.exit_dual_level(level=lvl)
     """
-    level = next(_ids)
-    _open_levels.append(level)
-    OPEN.add(level)
-    STATE.fw_level = len(_open_levels)
+    with _ids_lock:
+        level = next(_ids)
+    st = STATE
+    st.fw_levels.append(level)
+    st.fw_open.add(level)
+    st.fw_level = len(st.fw_levels)
     return level
 
 
@@ -55,15 +64,18 @@ def exit_dual_level(*, level=None):
     >>> fwAD.unpack_dual(x).tangent is None
     True
     """
-    if not _open_levels:
-        raise RuntimeError("exit_dual_level: no forward AD level is open")
-    lv = _open_levels[-1]
+    st = STATE
+    levels = st.fw_levels
+    if not levels:
+        raise RuntimeError("exit_dual_level: no forward AD level is open in this thread "
+                           "(levels belong to the thread that opened them)")
+    lv = levels[-1]
     if level is not None and level != lv:
         raise RuntimeError(f"exit_dual_level: trying to exit level {level} but the innermost "
-                           f"open level is {lv}")
-    _open_levels.pop()
-    OPEN.discard(lv)
-    STATE.fw_level = len(_open_levels)
+                           f"open level of this thread is {lv}")
+    levels.pop()
+    st.fw_open.discard(lv)
+    st.fw_level = len(levels)
 
 
 class dual_level:
@@ -88,15 +100,17 @@ class dual_level:
 
 
 def _current(level):
+    levels = STATE.fw_levels
     if level is None:
-        if not _open_levels:
+        if not levels:
             raise RuntimeError("Trying to create a dual Tensor for forward AD but no level "
                                "exists, make sure to enter_dual_level() first (e.g. `with "
-                               "forward_ad.dual_level():` around the computation).")
-        return _open_levels[-1]
-    if level not in OPEN:
-        raise RuntimeError(f"Invalid level given: forward AD level {level} is not open (open "
-                           f"levels: {list(_open_levels)}).")
+                               "forward_ad.dual_level():` around the computation; levels "
+                               "are per thread).")
+        return levels[-1]
+    if level not in STATE.fw_open:
+        raise RuntimeError(f"Invalid level given: forward AD level {level} is not open in "
+                           f"this thread (open levels: {list(levels)}).")
     return level
 
 
@@ -167,7 +181,7 @@ def unpack_dual(tensor, *, level=None):
     if not isinstance(tensor, Tensor):
         raise TypeError(f"unpack_dual(): argument 'dual' (position 1) must be Tensor, not "
                         f"{type(tensor).__name__}")
-    level = _current(level) if _open_levels or level is not None else None
+    level = _current(level) if STATE.fw_levels or level is not None else None
     tangent = tensor._fw.get(level) if tensor._fw and level is not None else None
     if tangent is None:
         return UnpackedDualTensor(tensor, None)

@@ -1,23 +1,40 @@
 """Grad mode: whether ops record a graph.  ``no_grad``, ``enable_grad``, ``set_grad_enabled``.
 
-The flag lives in the module-level object ``STATE`` so the op hot path reads one attribute.
+The flags live in the object ``STATE`` so the op hot path reads one attribute.  As in
+PyTorch, grad mode and forward-AD levels are per thread: ``STATE`` is a
+``threading.local``, and a new thread starts with grad mode on and no forward levels
+whatever the thread that started it is doing (a ``no_grad`` validation loop in one thread
+does not stop another from recording).  Anomaly detection is process-wide, as PyTorch's
+is: it lives in ``SHARED``.
 """
 import functools
+import threading
 
 __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode"]
 
 
-class _State:
-    __slots__ = ("enabled", "fw_level", "fw_limit", "anomaly")
+class _State(threading.local):
+    """One thread's autograd state (``__init__`` runs once in every thread that reads it)."""
 
     def __init__(self):
         self.enabled = True      # record graphs?
         self.fw_level = 0        # number of open forward-AD levels (0: forward mode off)
         self.fw_limit = 1 << 30  # tangents of levels >= this are not propagated (nesting)
+        self.fw_levels = []      # ids of this thread's open forward levels, innermost last
+        self.fw_open = set()     # the same, for membership tests
+
+
+class _Shared:
+    """Process-wide autograd switches (PyTorch keeps anomaly mode global too)."""
+    __slots__ = ("anomaly", "check_nan")
+
+    def __init__(self):
         self.anomaly = False     # detect_anomaly
+        self.check_nan = True    # ... and check backward results for NaN
 
 
 STATE = _State()
+SHARED = _Shared()
 
 
 def is_grad_enabled():

@@ -10,6 +10,7 @@ torch.Size([4, 2])
 """
 from . import functional  # noqa: F401
 from . import init  # noqa: F401
+from . import utils  # noqa: F401
 from .layers import (Dropout, Embedding, Flatten, Identity, Linear, LogSoftmax,  # noqa: F401
                      ModuleList, ReLU, Sequential, Sigmoid, Softmax, Tanh)
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss,  # noqa: F401
@@ -19,4 +20,11 @@ from .conv import (Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, Fold,  # no
 from .pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d,  # noqa: F401
                       AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d)
 from .module import Module  # noqa: F401
+from .normalization import (BatchNorm1d, BatchNorm2d, Dropout2d, GroupNorm,  # noqa: F401
+                            LayerNorm)
 from .parameter import Parameter  # noqa: F401
+from .rnn import GRU, GRUCell, LSTM, LSTMCell, RNN, RNNBase, RNNCell, RNNCellBase  # noqa: F401
+from .attention import MultiheadAttention  # noqa: F401
+from .lazy import LazyLinear, UninitializedParameter  # noqa: F401
+from .parallel import DataParallel  # noqa: F401
+from . import parallel  # noqa: F401

@@ -15,7 +15,7 @@ from .._tensor import Tensor, wrap
 from ..ops import elementwise as E
 from ..autograd.grad_mode import STATE
 from ..ops._core import apply
-from ..ops.loss import MSE_LOSS, NLL_LOSS
+from ..ops.loss import BINARY_CROSS_ENTROPY, MSE_LOSS, NLL_LOSS
 
 __all__ = ["mse_loss", "l1_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "dropout"]
@@ -315,11 +315,6 @@ def _dtype_name(t):
     return str(t.dtype).replace("torch.", "").capitalize().replace("Int64", "Long")
 
 
-def _log_clamped(x):
-    # PyTorch clamps the logarithms of binary_cross_entropy at -100
-    return E.clamp(E.log(x), min=-100.0)
-
-
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
                          reduction="mean"):
     """Binary cross entropy of probabilities ``input`` in [0, 1] and targets in [0, 1]:
@@ -342,10 +337,15 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         raise RuntimeError("all elements of input should be between 0 and 1 "
                            "(binary_cross_entropy takes probabilities; for logits use "
                            "binary_cross_entropy_with_logits)")
-    loss = -(target * _log_clamped(input) + (1 - target) * _log_clamped(1 - input))
+    w = None
     if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, reduction)
+        if isinstance(weight, Tensor) and weight.requires_grad and STATE.enabled:
+            raise RuntimeError("binary_cross_entropy: the function 'binary_cross_entropy' is "
+                               "not differentiable with respect to argument 'weight'. This "
+                               "input cannot have requires_grad True; pass weight.detach().")
+        w = np.broadcast_to(weight._data if isinstance(weight, Tensor) else np.asarray(weight),
+                            input.shape).astype(input._data.dtype)
+    return apply(BINARY_CROSS_ENTROPY, (input, target), {"weight": w, "reduction": reduction})
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None,

@@ -54,3 +54,7 @@ def linear(input, weight, bias=None):
 
 from ._losses import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: F401
                       cross_entropy, dropout, l1_loss, mse_loss, nll_loss)
+from ..ops.norm import batch_norm, group_norm, layer_norm  # noqa: F401
+from .normalization import dropout2d  # noqa: F401
+from ._helpers import one_hot  # noqa: F401
+from .attention import scaled_dot_product_attention  # noqa: F401,E402

@@ -10,6 +10,8 @@ plain attribute assignment::
 import collections
 import itertools
 
+from .._device import check_target
+from .._dtypes import to_dtype
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from .parameter import Parameter
@@ -363,6 +365,8 @@ class Module:
                                   f'torch.Tensor or Tensor-like object from checkpoint but '
                                   f'received {type(value)}')
                     continue
+                if hasattr(current, "materialize"):      # an UninitializedParameter
+                    current.materialize(value.shape, dtype=value.dtype)
                 if value.shape != current.shape:
                     errors.append(f"size mismatch for {key}: copying a param with shape "
                                   f"{value.shape!r} from checkpoint, the shape in current "
@@ -425,26 +429,49 @@ class Module:
         return self
 
     def to(self, *args, **kwargs):
-        """Convert floating-point parameters and buffers to a dtype (``model.to(torch.float64)``);
-        devices other than ``'cpu'`` are refused."""
-        dtype = kwargs.get("dtype")
-        from .._dtypes import dtype as _dt
-        for a in itertools.chain(args, [kwargs.get("device")]):
-            if a is None:
-                continue
-            if isinstance(a, _dt):
-                dtype = a
-            elif isinstance(a, Tensor):
-                dtype = a.dtype
-            else:
-                from .._tensor import device
-                device(a)
+        """Convert floating-point parameters and buffers to a dtype and/or move the module to
+        a device, in place; returns ``self``.  Takes ``Tensor.to``'s forms:
+        ``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)``.  The CPU is
+        where chainrule's tensors already are (nothing changes); a CUDA device raises
+        PyTorch's CPU-build error when the module has parameters or buffers to move.
+
+        >>> import chainrule as torch
+        >>> net = torch.nn.Linear(2, 1)
+        >>> net.to("cpu") is net, net.to(torch.device("cpu"), torch.float64).weight.dtype
+        (True, torch.float64)
+        """
+        from .._methods import parse_to
+        dev, dtype, _ = parse_to("to", args, kwargs)
+        if dev is not None:
+            try:
+                check_target(dev)
+            except AssertionError:
+                # PyTorch moves tensor by tensor: a module without any has nothing to move
+                if any(True for _ in self.parameters()) or any(True for _ in self.buffers()):
+                    raise
         if dtype is None:
             return self
+        dtype = to_dtype(dtype)
         if not dtype.is_floating_point:
-            raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got "
-                            f"desired dtype={dtype}")
+            raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but "
+                            f"got desired dtype={dtype}")
         return self._apply(lambda t: t.to(dtype) if t.is_floating_point() else t)
+
+    def cuda(self, device=None):
+        """Move the module's parameters and buffers to a CUDA device.  chainrule has no GPU
+        backend yet, so this raises PyTorch's CPU-build error (``AssertionError``) when the
+        module has parameters or buffers.
+
+        >>> import chainrule as torch
+        >>> try:
+        ...     torch.nn.Linear(2, 1).cuda()
+        ... except AssertionError as e:
+        ...     print(str(e).splitlines()[0])
+        Torch not compiled with CUDA enabled
+        """
+        for t in itertools.chain(self.parameters(), self.buffers()):
+            t.cuda(device)
+        return self
 
     def double(self):
         """Convert floating-point parameters and buffers to float64."""
@@ -461,6 +488,12 @@ class Module:
         return self.to(float16)
 
     def cpu(self):
+        """``self``: the module's parameters and buffers already live on the CPU.
+
+        >>> import chainrule as torch
+        >>> net = torch.nn.Linear(2, 1); net.cpu() is net
+        True
+        """
         return self
 
     def type(self, dst_type):

@@ -20,7 +20,7 @@ import numpy as np
 
 from .._dtypes import DEFAULTS, result_np_dtype
 from .._tensor import Tensor, wrap
-from ..autograd.grad_mode import STATE
+from ..autograd.grad_mode import SHARED, STATE
 from ..autograd.graph import OpNode as _OpNode, make_node_class
 from ..autograd.views import track_view as _track_view
 from .._tensor import vbox as _vbox
@@ -205,8 +205,13 @@ def apply(op, args, params=None):
     n = len(args)
     if n == 1:
         a = args[0]
-        data = (a._data if a.__class__ is Tensor or isinstance(a, Tensor) else a,)
-        rg = a._rg if a.__class__ is Tensor else isinstance(a, Tensor) and a._rg
+        if a.__class__ is Tensor or isinstance(a, Tensor):
+            data = (a._data,)
+            rg = a._rg
+            fw = a._fw
+        else:
+            data = (a,)
+            rg = fw = False
     elif n == 2:
         a, b = args
         ca = a.__class__
@@ -216,9 +221,11 @@ def apply(op, args, params=None):
         tb = cb is Tensor or (cb is not float and cb is not int and isinstance(b, Tensor))
         data = (a._data if ta else a, b._data if tb else b)
         rg = (ta and a._rg) or (tb and b._rg)
+        fw = (ta and a._fw) or (tb and b._fw)
     else:
         data = tuple([a._data if isinstance(a, Tensor) else a for a in args])
         rg = any([a._rg for a in args if isinstance(a, Tensor)])
+        fw = STATE.fw_level
     out = op.forward(*data, **params) if params else op.forward(*data)
     if out.__class__ is not _ndarray:
         out = _asarray(out)
@@ -372,11 +379,11 @@ def apply(op, args, params=None):
         if params:
             node._params = params
         node._freed = False
-        if STATE.anomaly:
+        if SHARED.anomaly:
             node._trace = _capture_trace()
         t._node = node
         t._rg = True
-    if STATE.fw_level:
+    if fw:              # an input carries tangents (of levels open in this thread or not)
         _forward_tangents(op, args, params, t)
         if t._fw and t._node is not None and op.save_out:
             t._node._out_fw = t._fw       # the saved output keeps its tangents
@@ -387,7 +394,7 @@ def apply1(op, a):
     """``apply(op, (a,))`` for a Tensor ``a`` and an op whose forward makes a fresh array
     from one array without parameters (elementwise math such as ``sin``): the same
     result and node, with the general case's checks left out.  Hot path."""
-    if STATE.fw_level or STATE.anomaly:
+    if a._fw or SHARED.anomaly:       # tangents to propagate (any level), or node traces
         return apply(op, (a,))
     d = a._data
     out = op.forward(d)
@@ -443,7 +450,7 @@ def apply_ts(op, a, b):
 
     (``apply1`` and this repeat each other on purpose: one function with an optional
     second operand measured ~2 % more instructions per op on the elementwise chain.)"""
-    if STATE.fw_level or STATE.anomaly:
+    if a._fw or SHARED.anomaly:
         return apply(op, (a, b))
     d = a._data
     out = op.forward(d, b)
@@ -500,7 +507,7 @@ def apply_tt(op, a, b):
     same result and node, with the general case's checks left out.  Hot path (a
     two-tensor ``apply`` runs ~240 bytecodes, most of them for cases these ops never
     have)."""
-    if STATE.fw_level or STATE.anomaly:
+    if a._fw or b._fw or SHARED.anomaly:
         return apply(op, (a, b))
     da = a._data
     db = b._data
@@ -588,8 +595,9 @@ def _capture_trace():
 
 def _forward_tangents(op, args, params, t):
     """Forward mode: compute ``t``'s tangent at every open dual level its inputs carry."""
-    from ..autograd.forward_ad import OPEN
-    limit = STATE.fw_limit
+    st = STATE
+    limit = st.fw_limit
+    OPEN = st.fw_open
     levels = set()
     for a in args:
         if isinstance(a, Tensor) and a._fw:
@@ -603,11 +611,11 @@ def _forward_tangents(op, args, params, t):
                          for a in args)
         if all(x is None for x in tangents):
             continue
-        STATE.fw_limit = level          # lower levels still propagate through the rule
+        st.fw_limit = level             # lower levels still propagate through the rule
         try:
             tan = op.jvp(TF, tangents, t, *args, **(params or {}))
         finally:
-            STATE.fw_limit = limit
+            st.fw_limit = limit
         if tan is None:
             continue
         if not isinstance(tan, Tensor):

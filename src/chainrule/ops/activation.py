@@ -25,6 +25,7 @@ from ._core import NF, TF, apply, defop, unary_op
 from .elementwise import _floating, _sigmoid_np, _tensorize
 from .reduce import kept_shape, norm_dims
 from .unary import _erf_np
+from ._numpy_names import numpy_names
 
 _INV_SQRT2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -109,7 +110,10 @@ LEAKY_RELU = defop(
 
 
 def _elu_np(x, alpha):
-    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))).astype(x.dtype, copy=False)
+    # expm1 of x where x <= 0 (-0 stays -0, as in PyTorch; np.minimum(-0., 0) is +0) and of 0
+    # elsewhere (no overflow)
+    return np.where(x > 0, x, alpha * np.expm1(np.where(x > 0, 0, x))).astype(x.dtype,
+                                                                            copy=False)
 
 
 def _elu_scale(F, x, alpha):
@@ -208,12 +212,16 @@ def _inplace(name, fn, input, *args):
 # --- softmax family ------------------------------------------------------------------------
 
 def _softmax_np(x, dim):
+    if not x.size:
+        return x.copy()                 # (np.max has no identity for an empty slice)
     m = np.max(x, axis=dim, keepdims=True)
     e = np.exp(x - m)
     return e / np.sum(e, axis=dim, keepdims=True)
 
 
 def _log_softmax_np(x, dim):
+    if not x.size:
+        return x.copy()
     m = np.max(x, axis=dim, keepdims=True)
     s = x - m
     return s - np.log(np.sum(np.exp(s), axis=dim, keepdims=True))
@@ -283,6 +291,7 @@ def _softmax_args(opname, kernel, input, dim, dtype):
     return x, (d if x._data.ndim else None)
 
 
+@numpy_names
 def softmax(input, dim, dtype=None):
     """``exp(x) / sum(exp(x))`` along ``dim`` (computed stably, after subtracting the
     maximum).  ``dtype`` casts the input first.
@@ -295,6 +304,7 @@ def softmax(input, dim, dtype=None):
     return apply(SOFTMAX, (x,), {"dim": d})
 
 
+@numpy_names
 def log_softmax(input, dim, dtype=None):
     """``x - logsumexp(x)`` along ``dim`` (stable for large inputs).
 
@@ -306,6 +316,7 @@ def log_softmax(input, dim, dtype=None):
     return apply(LOG_SOFTMAX, (x,), {"dim": d})
 
 
+@numpy_names
 def logsumexp(input, dim, keepdim=False):
     """``log(sum(exp(x)))`` over ``dim`` (int or tuple), computed stably.  Integer tensors
     give the default float dtype.

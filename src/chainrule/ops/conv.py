@@ -428,8 +428,8 @@ def _unfold_args(op, kernel_size, dilation, padding, stride):
 
 
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
-    """The sliding blocks of ``input`` (N, C, H, W) or (C, H, W) as columns: (N, C * kH * kW,
-    L) with L the number of blocks (im2col).
+    """The sliding blocks of ``input`` (N, C, H, W) or (C, H, W) as columns:
+    ``(N, C*kH*kW, L)`` with ``L`` the number of blocks (im2col).
 
     >>> import chainrule as torch
     >>> import chainrule.nn.functional as F
@@ -462,8 +462,9 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
 
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
-    """Sum sliding-block columns (N, C * kH * kW, L) or (C * kH * kW, L) back into an image
-    (N, C, *output_size) (col2im; overlapping blocks add up): the transpose of ``unfold``.
+    """Sum sliding-block columns ``(N, C*kH*kW, L)`` or ``(C*kH*kW, L)`` back into an image
+    ``(N, C, *output_size)`` (col2im; overlapping blocks add up): the transpose of
+    ``unfold``.
 
     >>> import chainrule as torch
     >>> import chainrule.nn.functional as F

@@ -80,11 +80,31 @@ def binary_args(opname, a, b, floating=False):
     dt = result_np_dtype((da, db))
     if floating and dt.kind != "f":
         dt = DEFAULTS.float.np
+    if not ta and a.__class__ is int:
+        a = _int_operand(opname, a, dt)
+    if not tb and b.__class__ is int:
+        b = _int_operand(opname, b, dt)
     if ta and da.dtype != dt:
         a = a.to(dt)
     if tb and db.dtype != dt:
         b = b.to(dt)
     return a, b
+
+
+def _int_operand(opname, v, dt):
+    """A Python int operand as PyTorch takes it: beyond the 64-bit range it raises; in an
+    integer op it wraps to the result dtype (``int8_tensor + 300`` adds 44, as PyTorch)."""
+    if not -0x8000000000000000 <= v <= 0xFFFFFFFFFFFFFFFF:
+        raise OverflowError(f"{opname}: int too big to convert: the Python int {v} fits "
+                            f"neither int64 nor uint64. Use a float ({float(v):.4g}) or a "
+                            f"smaller number.")
+    if dt.kind in "iu":
+        if v > 0x7FFFFFFFFFFFFFFF:
+            v -= 0x10000000000000000      # (PyTorch reads it as uint64 bits, as an int64)
+        info = np.iinfo(dt)
+        if not info.min <= v <= info.max:
+            v = int(np.array(v, dtype=np.int64).astype(dt))
+    return v
 
 
 def _unary(op, x):
@@ -125,21 +145,194 @@ RSUB = defop("rsub", lambda x, c, alpha=1: np.subtract(c, x if alpha == 1 else a
 MUL = binary_op("mul", np.multiply, lambda F, out, a, b: b, lambda F, out, a, b: a,
                 vjps=(lambda F, g, out, a, b: g * b, lambda F, g, out, a, b: g * a),
                 reads=((1,), (0,)))
+# the divisor's gradient is -g * ((a / b) / b), as in PyTorch: -g * a / (b * b) would
+# overflow or underflow in b * b for huge or tiny b (0 / 0 = nan at a = 0, b = 1e-200)
 DIV = defop("div", np.true_divide,
             vjps=(lambda F, g, out, a, b: g / b,
-                  lambda F, g, out, a, b: -g * a / (b * b)),
+                  # PyTorch's -g * ((a / b) / b): a / (b * b) loses all precision in
+                  # high derivatives when b is large (b ** 2k terms cancel)
+                  lambda F, g, out, a, b: -g * ((a / b) / b)),
             reads=((1,), (0, 1)),
             jvp=lambda F, t, out, a, b: _div_jvp(t, a, b),
             broadcasts=True)
 
 
 def _div_jvp(t, a, b):
+    # PyTorch's forward mode, (ta - tb * (a / b)) / b: no b * b to overflow or underflow,
+    # and one division by b (ta / b - tb * (a / b) / b gives inf - inf = nan at b = +-0)
     ta, tb = t
-    r = None if ta is None else ta / b
+    if tb is None:
+        return ta / b
+    q = tb * (a / b)
+    return (-q if ta is None else ta - q) / b
+
+
+# --- floor division, remainder, fmod: exact in each dtype, as PyTorch ------------------------
+# Integers are divided in integer arithmetic (an int64 above 2**24 never goes through a
+# float), and a zero divisor raises.  Floats follow PyTorch's kernels step by step (fmod
+# first, then the sign fix), so large magnitudes, -0.0, inf and nan come out as in PyTorch.
+
+def _int_divisor_check(name, a, b):
+    if np.asarray(a).dtype.kind in "iub" and np.asarray(b).dtype.kind in "iub" and \
+            not np.all(b):
+        raise RuntimeError(f"ZeroDivisionError ({name}: integer division by zero; the divisor "
+                           f"has a 0. Mask the zeros out first, or divide in floating point "
+                           f"with x.double())")
+
+
+def _floor_divide_np(a, b):
+    _int_divisor_check("floor_divide", a, b)
+    with np.errstate(all="ignore"):
+        if np.result_type(a, b).kind != "f":
+            return np.floor_divide(a, b)        # (INT_MIN // -1 wraps, as in PyTorch)
+        mod = np.fmod(a, b)
+        q = (a - mod) / b
+        q = np.where((mod != 0) & ((b < 0) != (mod < 0)), q - 1, q)
+        fq = np.floor(q)
+        fq = np.where(q - fq > 0.5, fq + 1, fq)
+        r = np.where(q != 0, fq, np.copysign(np.zeros_like(q), a / b))
+        return np.where(b == 0, a / b, r).astype(q.dtype, copy=False)
+
+
+def _trunc_divide_np(a, b):
+    _int_divisor_check("div_trunc", a, b)
+    with np.errstate(all="ignore"):
+        if np.result_type(a, b).kind != "f":
+            q = np.floor_divide(a, b)
+            # floor and trunc differ where the signs differ and the division is inexact
+            fix = (np.remainder(a, b) != 0) & ((np.asarray(a) < 0) != (np.asarray(b) < 0))
+            return np.where(fix, q + 1, q).astype(q.dtype, copy=False)
+        return np.trunc(np.true_divide(a, b))
+
+
+def _remainder_np(a, b):
+    _int_divisor_check("remainder", a, b)
+    with np.errstate(all="ignore"):
+        if np.result_type(a, b).kind != "f":
+            return np.remainder(a, b)           # sign of the divisor, exact
+        mod = np.fmod(a, b)
+        return np.where((mod != 0) & ((b < 0) != (mod < 0)), mod + b, mod)
+
+
+def _fmod_np(a, b):
+    _int_divisor_check("fmod", a, b)
+    with np.errstate(all="ignore"):
+        return np.fmod(a, b)
+
+
+def _not_implemented(name):
+    def vjp(F, g, out, *xs, **p):
+        raise RuntimeError(f"derivative for aten::{name} is not implemented. {name} has no "
+                           f"gradient in PyTorch; compute it under torch.no_grad() or from "
+                           f"detached inputs (x.detach()).")
+    return vjp
+
+
+def _zero_grad(F, g, out, *xs, **p):
+    return F.zeros_like(g)
+
+
+# div(a, b, rounding_mode='floor'|'trunc'): zero gradient for both inputs (DivBackward2)
+DIV_ROUNDING = defop(
+    "div_rounding",
+    lambda a, b, mode: (_floor_divide_np if mode == "floor" else _trunc_divide_np)(a, b),
+    vjps=(_zero_grad, _zero_grad), jvp=lambda F, t, out, a, b, mode: F.zeros_like(out),
+    save_inputs=False, broadcasts=True, backward_name="DivBackward2")
+# a // b: PyTorch has no derivative (backward raises, forward mode is not implemented)
+FLOOR_DIVIDE = defop("floor_divide", _floor_divide_np,
+                     vjps=(_not_implemented("floor_divide"), _not_implemented("floor_divide")),
+                     save_inputs=False, broadcasts=True, backward_name="NotImplemented")
+# remainder(a, b) = a - b * floor(a / b): d/da = 1, d/db = -floor(a / b)
+REMAINDER = defop("remainder", _remainder_np,
+                  vjps=(lambda F, g, out, a, b: g,
+                        lambda F, g, out, a, b: -g * F.div_floor(a, b)),
+                  jvp=lambda F, t, out, a, b: _mod_jvp(F, t, a, b, F.div_floor),
+                  broadcasts=True, reads=((), (0, 1)), backward_name="RemainderBackward1")
+REMAINDER_SCALAR = unary_op("remainder_scalar", lambda x, other: _remainder_np(x, other),
+                            None, save_inputs=False, vjp=lambda F, g, out, x, other: g,
+                            jvp=lambda F, t, out, x, other: t[0],
+                            backward_name="RemainderBackward0")
+# fmod(a, b) = a - b * trunc(a / b): d/da = 1, d/db = -trunc(a / b)
+FMOD = defop("fmod", _fmod_np,
+             vjps=(lambda F, g, out, a, b: g,
+                   lambda F, g, out, a, b: -g * F.div_trunc(a, b)),
+             jvp=lambda F, t, out, a, b: _mod_jvp(F, t, a, b, F.div_trunc),
+             broadcasts=True, reads=((), (0, 1)), backward_name="FmodBackward1")
+FMOD_SCALAR = unary_op("fmod_scalar", lambda x, other: _fmod_np(x, other), None,
+                       save_inputs=False, vjp=lambda F, g, out, x, other: g,
+                       jvp=lambda F, t, out, x, other: t[0], backward_name="FmodBackward0")
+
+
+def _mod_jvp(F, t, a, b, quotient):
+    ta, tb = t
+    r = ta
     if tb is not None:
-        r2 = -tb * a / (b * b)
+        r2 = -tb * quotient(a, b)
         r = r2 if r is None else r + r2
     return r
+
+
+def _division_args(name, a, b):
+    """Promote the operands of an integer-capable division (``//``, ``%``, ``fmod``, ``div``
+    with ``rounding_mode``); bool results raise, as in PyTorch."""
+    a, b = binary_args(name, a, b)
+    dt = result_np_dtype(tuple(x._data if isinstance(x, Tensor) else x for x in (a, b)))
+    if dt.kind == "b":
+        raise NotImplementedError(f"\"{name}_cpu\" not implemented for 'Bool'. Convert the "
+                                  f"bool tensors first, e.g. x.long().")
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        from .._creation import tensor
+        a = tensor(a)
+    return a, b
+
+
+def floor_divide(input, other):
+    """Elementwise ``floor(input / other)`` (``input // other``); integers are divided
+    exactly in integer arithmetic, and an integer division by zero raises.  PyTorch gives
+    this op no derivative: backward through it raises.
+
+    >>> import chainrule as torch
+    >>> torch.floor_divide(torch.tensor([7, -7, 16777217]), 2)
+    tensor([      3,      -4, 8388608])
+    >>> torch.tensor([7.5, -7.5]) // 2
+    tensor([ 3., -4.])
+    """
+    a, b = _division_args("floor_divide", input, other)
+    return apply(FLOOR_DIVIDE, (a, b))
+
+
+def remainder(input, other):
+    """Elementwise ``input - other * floor(input / other)`` (``input % other``): the result
+    has the sign of ``other``.  Integers stay integers and are exact.
+
+    >>> import chainrule as torch
+    >>> torch.remainder(torch.tensor([-7, 7]), 3)
+    tensor([2, 1])
+    >>> torch.tensor([1e9]) % 7
+    tensor([6.])
+    """
+    a, b = _division_args("remainder", input, other)
+    if isinstance(a, Tensor) and not isinstance(b, Tensor):
+        return apply(REMAINDER_SCALAR, (a,), {"other": b})
+    return apply(REMAINDER, (a, b))
+
+
+def fmod(input, other):
+    """Elementwise C-style remainder ``input - other * trunc(input / other)``: the result
+    has the sign of ``input``.  Integers stay integers and are exact.
+
+    >>> import chainrule as torch
+    >>> torch.fmod(torch.tensor([-7, 7]), 3)
+    tensor([-1,  1])
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"fmod(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}. Wrap the number first, e.g. "
+                        f"torch.tensor({input!r}).")
+    a, b = _division_args("fmod", input, other)
+    if not isinstance(b, Tensor):
+        return apply(FMOD_SCALAR, (a,), {"other": b})
+    return apply(FMOD, (a, b))
 
 
 NEG = defop("neg", np.negative, vjps=(lambda F, g, out, x: -g,),
@@ -153,6 +346,9 @@ def _pow_base_deriv(F, out, x, p):
         return F.ones_like(x)
     if p == 2:
         return 2 * x
+    if p == 0.5:
+        # x ** -0.5 as PyTorch computes it (rsqrt): -inf at -0, nan at -inf
+        return 0.5 / F.sqrt(x)
     return p * x ** (p - 1)
 
 
@@ -161,15 +357,19 @@ POW_SCALAR = unary_op("pow", lambda x, p: np.power(x, p), _pow_base_deriv,
 
 
 def _pow_exp_deriv(F, out, a, b):
-    # d(a**b)/db = a**b * log(a); PyTorch makes it 0 where a == 0 and b >= 0
+    # d(a**b)/db = a**b * log(a); PyTorch makes it 0 where a == 0 and b >= 0 (elsewhere at
+    # a == 0 it is inf * -inf: -inf or inf, as in PyTorch)
     if not isinstance(a, Tensor) and not hasattr(a, "shape"):
         return out * float(np.log(a)) if a != 0 else F.zeros_like(out)
-    safe = F.where(a == 0, 1, a)
-    return F.where((a == 0) & (b >= 0), 0, out * F.log(safe))
+    return F.where((a == 0) & (b >= 0), 0, out * F.log(a))
 
 
-POW = binary_op("pow_tensor", np.power,
-                lambda F, out, a, b: b * a ** (b - 1),
+def _pow_base_deriv_tensor(F, out, a, b):
+    # d(a**b)/da = b * a**(b - 1); PyTorch makes it 0 where b == 0 (0 * 0**-1 would be nan)
+    return F.where(b == 0, 0, b * a ** (b - 1))
+
+
+POW = binary_op("pow_tensor", np.power, _pow_base_deriv_tensor,
                 _pow_exp_deriv, save_out=True, backward_name="PowBackward1")
 
 
@@ -212,14 +412,28 @@ def _fits(s, ds):
     return True
 
 
-def _times_alpha(name, input, other, alpha):
-    """``alpha * other`` for add/sub: PyTorch's float-alpha check, and a Python number
-    stays one (weak in type promotion, as in PyTorch)."""
+def _with_alpha(name, input, other, alpha):
+    """The operands of ``input + alpha * other`` (add/sub): promoted to PyTorch's result
+    dtype first, then ``other`` scaled in that dtype (``alpha`` applies after promotion, as
+    in PyTorch).  A Python number stays one (weak in type promotion)."""
     if alpha.__class__ is float:
         _check_float_alpha(name, input, other)
-    if alpha == 1:
-        return other
-    return other * alpha if isinstance(other, (int, float)) else mul(other, alpha)
+    a, b = binary_args(name, input, other)
+    if alpha == 1 and alpha.__class__ is not bool:
+        return a, b
+    dt = result_np_dtype(tuple(x._data if isinstance(x, Tensor) else x for x in (a, b)))
+    if dt.kind == "b":
+        # a bool result: alpha counts as a bool too (0 drops other, anything else keeps it)
+        return (a, b) if alpha else (a, wrap(np.zeros(np.shape(b._data if isinstance(
+            b, Tensor) else b), np.bool_)))
+    if alpha.__class__ is bool:
+        raise RuntimeError(f"{name}: Boolean alpha only supported for Boolean results. "
+                           f"Pass alpha as a number (alpha={int(alpha)}).")
+    if alpha.__class__ is int:
+        alpha = _int_operand(name, alpha, np.dtype(np.int64))
+    if isinstance(b, (int, float)):
+        return a, b * alpha
+    return a, mul(b, alpha)
 
 
 def add(input, other, *, alpha=1):
@@ -229,7 +443,7 @@ def add(input, other, *, alpha=1):
     >>> torch.add(torch.tensor([1., 2.]), 1)
     tensor([2., 3.])
     """
-    if input.__class__ is Tensor and alpha == 1 and alpha.__class__ is not float:
+    if input.__class__ is Tensor and alpha == 1 and alpha.__class__ is int:
         # fast path (no call to binary_args): float tensor + Python number, or two
         # tensors of one dtype and shape -- the operands need no promotion
         d = input._data
@@ -241,7 +455,7 @@ def add(input, other, *, alpha=1):
             s = other._data.shape
             if s == d.shape or _fits(s, d.shape):
                 return apply_tt(ADD, input, other)
-    a, b = binary_args("add", input, _times_alpha("add", input, other, alpha))
+    a, b = _with_alpha("add", input, other, alpha)
     return apply(ADD, (a, b))
 
 
@@ -252,7 +466,7 @@ def sub(input, other, *, alpha=1):
     >>> torch.sub(torch.tensor([5., 7.]), torch.tensor([1., 2.]), alpha=2)
     tensor([3., 3.])
     """
-    if input.__class__ is Tensor and alpha == 1 and alpha.__class__ is not float:  # as add
+    if input.__class__ is Tensor and alpha == 1 and alpha.__class__ is int:  # as add
         d = input._data
         c = other.__class__
         if c is float or c is int:
@@ -267,7 +481,7 @@ def sub(input, other, *, alpha=1):
         raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not "
                            "supported. If you are trying to invert a mask, use the `~` or "
                            "`logical_not()` operator instead.")
-    a, b = binary_args("sub", input, _times_alpha("sub", input, other, alpha))
+    a, b = _with_alpha("sub", input, other, alpha)
     if a.__class__ is not Tensor and b.__class__ is not Tensor and not isinstance(a, Tensor) \
             and not isinstance(b, Tensor):
         from .._creation import tensor
@@ -334,14 +548,11 @@ def div(input, other, *, rounding_mode=None):
             if c is Tensor and other._data.dtype is d.dtype and other._data.shape == d.shape:
                 return apply_tt(DIV, input, other)
     if rounding_mode is not None:
-        q = div(input, other)
-        r = floor(q) if rounding_mode == "floor" else trunc(q)
-        if not (isinstance(input, Tensor) and input._data.dtype.kind == "f") and \
-                not (isinstance(other, Tensor) and other._data.dtype.kind == "f") and \
-                not isinstance(input, float) and not isinstance(other, float):
-            r = r.to(result_np_dtype(tuple(x._data if isinstance(x, Tensor) else x
-                                           for x in (input, other))))
-        return r
+        if rounding_mode not in ("floor", "trunc"):
+            raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or "
+                               f"'floor' but found {rounding_mode!r}")
+        a, b = _division_args(f"div_{rounding_mode}", input, other)
+        return apply(DIV_ROUNDING, (a, b), {"mode": rounding_mode})
     a, b = binary_args("div", input, other, floating=True)
     return apply(DIV, (a, b))
 
@@ -436,7 +647,17 @@ RELU = unary_op("relu", lambda x: np.maximum(x, 0), lambda F, out, x: out > 0,
                 save_inputs=False, save_out=True, vjp=lambda F, g, out, x: F.relu_backward(g, out),
                 jvp=lambda F, t, out, x: F.relu_backward(t[0], out))
 # zero-gradient elementwise ops: their derivative is 0 almost everywhere
-SIGN = unary_op("sign", np.sign, lambda F, out, x: F.zeros_like(out), save_inputs=False,
+def _sign_np(x):
+    # PyTorch's sign is (0 < x) - (x < 0): 0 for nan (np.sign gives nan); bool stays bool
+    if x.dtype.kind == "b":
+        return np.array(x, copy=True)
+    s = np.sign(x)
+    if x.dtype.kind == "f":
+        s = np.where(np.isnan(x), x.dtype.type(0), s)
+    return s
+
+
+SIGN = unary_op("sign", _sign_np, lambda F, out, x: F.zeros_like(out), save_inputs=False,
                 save_out=True)
 FLOOR = unary_op("floor", np.floor, lambda F, out, x: F.zeros_like(out), save_inputs=False,
                  save_out=True)
@@ -580,19 +801,20 @@ def trunc(input):
 
 # --- maximum / minimum / where / clamp ------------------------------------------------------
 
-def _tie_split(F, g, win, tie):
-    # gradient of max/min: all to the winner, split evenly at ties (PyTorch's choice)
-    return F.where(win, g, F.where(tie, g * 0.5, 0))
+def _tie_split(F, g, lose, tie):
+    # gradient of maximum/minimum: all to the winner, split evenly at ties; an input that
+    # does not lose gets it, so where either is nan (no order) both get g, as in PyTorch
+    return F.where(lose, 0, F.where(tie, g * 0.5, g))
 
 
 MAXIMUM = defop("maximum", np.maximum,
-                vjps=(lambda F, g, out, a, b: _tie_split(F, g, a > b, a == b),
-                      lambda F, g, out, a, b: _tie_split(F, g, b > a, a == b)),
+                vjps=(lambda F, g, out, a, b: _tie_split(F, g, a < b, a == b),
+                      lambda F, g, out, a, b: _tie_split(F, g, b < a, a == b)),
                 jvp=lambda F, t, out, a, b: _tie_jvp(F, t, a > b, a == b),
                 broadcasts=True)
 MINIMUM = defop("minimum", np.minimum,
-                vjps=(lambda F, g, out, a, b: _tie_split(F, g, a < b, a == b),
-                      lambda F, g, out, a, b: _tie_split(F, g, b < a, a == b)),
+                vjps=(lambda F, g, out, a, b: _tie_split(F, g, a > b, a == b),
+                      lambda F, g, out, a, b: _tie_split(F, g, b > a, a == b)),
                 jvp=lambda F, t, out, a, b: _tie_jvp(F, t, a < b, a == b),
                 broadcasts=True)
 
@@ -673,10 +895,11 @@ def where(condition, input=None, other=None):
 
 
 def _clamp_fwd(x, lo, hi):
+    # PyTorch keeps x at a tie with a bound (clamp(-0., min=0.) is -0.); a nan bound gives nan
     if lo is not None:
-        x = np.maximum(x, lo)
+        x = np.where(x < lo, lo, x) if lo == lo else np.maximum(x, lo)
     if hi is not None:
-        x = np.minimum(x, hi)
+        x = np.where(x > hi, hi, x) if hi == hi else np.minimum(x, hi)
     return x
 
 
@@ -705,16 +928,63 @@ def clamp(input, min=None, max=None):
     if min is None and max is None:
         raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        r = input
-        if min is not None:
-            r = maximum(r, min if isinstance(min, Tensor) else _full_like(r, min))
-        if max is not None:
-            r = minimum(r, max if isinstance(max, Tensor) else _full_like(r, max))
-        return r
+        return _clamp_tensor(input, min, max)
     x = _tensorize(input)
     if x._data.dtype.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
         x = x.to(DEFAULTS.float.np)
     return apply(CLAMP, (x,), {"lo": min, "hi": max})
+
+
+def _clamp_tensor_fwd(x, lo, hi, has_lo, has_hi):
+    return np.minimum(np.maximum(x, lo), hi)
+
+
+def _clamp_masks(x, lo, hi, has_lo, has_hi):
+    """PyTorch's clamp_backward_min_max: the input gets the gradient where it lies inside
+    [lo, hi] (both ends included, so ties go to the input; nan gets none), ``lo`` where the
+    input is below it (and lo < hi), ``hi`` where the input is above it or hi < lo (the
+    result is hi then)."""
+    if not has_lo:
+        return x <= hi, None, x > hi
+    if not has_hi:
+        return x >= lo, x < lo, None
+    return (x >= lo) & (x <= hi), (x < lo) & (lo < hi), (x > hi) | (hi < lo)
+
+
+def _clamp_tensor_vjp(F, g, out, x, lo, hi, has_lo, has_hi):
+    m = _clamp_masks(x, lo, hi, has_lo, has_hi)
+    return [None if k is None else F.where(k, g, 0) for k in m]
+
+
+def _clamp_tensor_jvp(F, t, out, x, lo, hi, has_lo, has_hi):
+    # PyTorch's forward mode: one bound picks it at ties and nan (x > lo, x < hi fail);
+    # two bounds take x's tangent unless x < lo (lo's) or max(x, lo) > hi or lo > hi (hi's)
+    tx, tlo, thi = (0 if v is None else v for v in t)
+    if not has_lo:
+        return F.where(x < hi, tx, thi)
+    if not has_hi:
+        return F.where(x > lo, tx, tlo)
+    return F.where((F.maximum(x, lo) > hi) | (lo > hi), thi, F.where(x < lo, tlo, tx))
+
+
+# clamp with tensor bounds; a missing bound is a constant +-inf tensor (has_lo / has_hi
+# False), so one op covers clamp(x, min=t), clamp(x, max=t) and clamp(x, t1, t2)
+CLAMP_TENSOR = defop("clamp_tensor", _clamp_tensor_fwd, vjps=_clamp_tensor_vjp,
+                     jvp=_clamp_tensor_jvp, broadcasts=True, backward_name="ClampBackward0")
+
+
+def _clamp_tensor(input, min, max):
+    x = _tensorize(input)
+    bounds = []
+    for v, fill in ((min, -np.inf), (max, np.inf)):
+        if v is None:
+            bounds.append(wrap(np.full((), fill, dtype=x._data.dtype)))
+        else:
+            bounds.append(v if isinstance(v, Tensor) else _full_like(x, v))
+    dt = result_np_dtype(tuple(b._data for b in [x] + bounds))
+    x, lo, hi = (t if t._data.dtype == dt else t.to(dt) for t in [x] + bounds)
+    return apply(CLAMP_TENSOR, (x, lo, hi), {"has_lo": min is not None,
+                                             "has_hi": max is not None})
 
 
 def _full_like(t, v):
@@ -972,7 +1242,7 @@ def equal(input, other):
 # --- the rule namespaces --------------------------------------------------------------------
 
 NF.exp, NF.log, NF.sin, NF.cos, NF.tanh, NF.sqrt, NF.sign = (
-    np.exp, np.log, np.sin, np.cos, np.tanh, np.sqrt, np.sign)
+    np.exp, np.log, np.sin, np.cos, np.tanh, np.sqrt, _sign_np)
 NF.abs, NF.where, NF.maximum, NF.minimum = np.abs, np.where, np.maximum, np.minimum
 NF.sigmoid = _sigmoid_np
 NF.tanh_backward = _tanh_backward_np
@@ -1007,10 +1277,13 @@ TF.zeros_like, TF.ones_like = _tf_like("zeros_like"), _tf_like("ones_like")
 NF.cast = lambda a, d: a.astype(d, copy=False)
 NF.ge = np.greater_equal
 NF.floor = np.floor
+NF.div_floor, NF.div_trunc = _floor_divide_np, _trunc_divide_np
 
 TF.exp, TF.log, TF.sin, TF.cos, TF.tanh, TF.sqrt, TF.sign = exp, log, sin, cos, tanh, sqrt, sign
 TF.abs, TF.maximum, TF.minimum, TF.sigmoid = abs, maximum, minimum, sigmoid
 TF.floor = floor
+TF.div_floor = lambda a, b: div(a, b, rounding_mode="floor")
+TF.div_trunc = lambda a, b: div(a, b, rounding_mode="trunc")
 TF.tanh_backward = lambda g, out: g * (1 - out * out)
 TF.relu_backward = lambda g, out: _tf_where(out <= 0, 0., g)     # (as _relu_backward_np)
 TF.ge = ge

@@ -7,6 +7,7 @@ import numpy as np
 
 from .._tensor import Tensor, _dim, wrap
 from ._core import NF, TF, apply, defop
+from ._numpy_names import numpy_names
 
 # --- index normalisation ------------------------------------------------------------------
 
@@ -241,6 +242,7 @@ SCATTER_ADD_ZEROS = defop(
     save_inputs=False, backward_name="ScatterAddBackward0")
 
 
+@numpy_names
 def gather(input, dim, index):
     """Values of ``input`` at ``index`` along ``dim`` (``out[i][j] = input[i][index[i][j]]``
     for dim=1).

@@ -16,6 +16,7 @@ from .._tensor import Tensor, _dim
 from ._core import NF, TF, apply, defop
 from .elementwise import _tensorize
 from .index import _along, _getitem_op, _scatter_zeros, getitem
+from ._numpy_names import numpy_names
 
 # --- rule sets shared by several ops ------------------------------------------------------
 
@@ -81,6 +82,7 @@ SCATTER_ADD = defop("scatter_add", _scatter_add_np,
                     backward_name="ScatterAddBackward0")
 
 
+@numpy_names
 def scatter_add(input, dim, index, src):
     """``input`` plus ``src`` added at ``index`` along ``dim`` (for dim=0:
     ``out[index[i][j]][j] += src[i][j]``).  Repeated indices accumulate.
@@ -124,6 +126,7 @@ def scatter_add(input, dim, index, src):
 INDEX_SELECT = gather_op("index_select", "IndexSelectBackward0")
 
 
+@numpy_names
 def index_select(input, dim, index):
     """The entries of ``input`` at the positions ``index`` (a 1-D integer tensor) along
     ``dim``.  Repeated indices are allowed; their gradients add up.
@@ -368,6 +371,7 @@ def tile(input, dims):
 
 # --- narrow / split / chunk / unbind --------------------------------------------------------
 
+@numpy_names
 def narrow(input, dim, start, length):
     """The slice ``start:start+length`` along ``dim`` (a view; negative ``start`` counts
     from the end).
@@ -452,6 +456,7 @@ def split(tensor, split_size_or_sections, dim=0):
     return tuple(out)
 
 
+@numpy_names
 def chunk(input, chunks, dim=0):
     """Split into ``chunks`` pieces of equal size along ``dim`` (the last may be smaller;
     fewer pieces are returned when the size does not allow ``chunks``).
@@ -472,6 +477,7 @@ def chunk(input, chunks, dim=0):
     return split(x, size, d)
 
 
+@numpy_names
 def unbind(input, dim=0):
     """The slices along ``dim`` as a tuple of tensors (that dimension removed).
 
@@ -743,6 +749,7 @@ def take(input, index):
     return apply(TAKE, (x,), {"idx": np.unravel_index(idx, shape), "shape": shape})
 
 
+@numpy_names
 def take_along_dim(input, indices, dim=None):
     """The values of ``input`` at ``indices`` along ``dim`` (``gather`` after broadcasting
     ``input`` and ``indices`` in the other dimensions); with ``dim=None`` both are
@@ -838,6 +845,7 @@ SCATTER_VALUE = defop(
     save_inputs=False, backward_name="ScatterBackward1")
 
 
+@numpy_names
 def scatter(input, dim, index, src=None, value=None, *, reduce=None):
     """``input`` with ``src`` (a tensor) or ``value`` (a number) written at ``index`` along
     ``dim`` (for dim=1: ``out[i][index[i][j]] = src[i][j]``).  With repeated indices the
@@ -999,6 +1007,7 @@ def _index_source(name, x, dim, index, source, allowed, expected, bounds_exc):
     return x, src, idx, d
 
 
+@numpy_names
 def index_add(input, dim, index, source, *, alpha=1):
     """``input`` with ``alpha * source`` added at the positions ``index`` (a 1-D integer
     tensor) along ``dim``; repeated indices add up.
@@ -1023,6 +1032,7 @@ def index_add(input, dim, index, source, *, alpha=1):
     return r
 
 
+@numpy_names
 def index_copy(input, dim, index, source):
     """``input`` with the slices ``index`` (a 1-D integer tensor) along ``dim`` replaced by
     the slices of ``source`` (with repeated indices the slice kept is unspecified, as in
@@ -1073,6 +1083,7 @@ INDEX_FILL_T = defop(
     jvp=_index_fill_t_jvp, save_inputs=False, backward_name="IndexFillBackward1")
 
 
+@numpy_names
 def index_fill(input, dim, index, value):
     """``input`` with the slices ``index`` (a 1-D integer tensor, negative entries count
     from the end) along ``dim`` set to ``value``: a number, or a 0-d tensor which then gets

@@ -260,9 +260,11 @@ def bmm(input, mat2):
     (torch.Size([2, 1, 1]), tensor([ 3., 12.]))
     """
     a, b = _mm_args("bmm", input, mat2)
-    if a._data.ndim != 3 or b._data.ndim != 3:
-        raise RuntimeError(f"batch1 must be a 3D tensor (got {a._data.ndim}D and "
-                           f"{b._data.ndim}D)")
+    for name, t in (("batch1", a), ("batch2", b)):
+        if t._data.ndim != 3:
+            raise RuntimeError(f"{name} must be a 3D tensor (bmm got {t._data.ndim}D, shape "
+                               f"{list(t._data.shape)}); use matmul for other ranks or "
+                               f"reshape to (batch, n, m)")
     if a._data.shape[0] != b._data.shape[0] or a._data.shape[2] != b._data.shape[1]:
         raise RuntimeError(f"bmm: Expected size for first two dimensions of batch2 tensor to "
                            f"be: [{a._data.shape[0]}, {a._data.shape[2]}] but got: "
@@ -279,6 +281,8 @@ def _safe_div(F, a, b):
 
 
 def _norm_vjp(F, g, out, x, p, dim, keepdim):
+    if p == 0:                              # a count: piecewise constant, zero gradient
+        return F.zeros_like(x)
     shape = x.shape
     if not keepdim:
         g = F.reshape(g, kept_shape(shape, dim))
@@ -293,10 +297,24 @@ def _norm_vjp(F, g, out, x, p, dim, keepdim):
         cnt = F.sum(mask * 1, dim, True)
         return g * F.sign(x) * _safe_div(F, mask * 1, cnt)
     a = F.abs(x)
+    if p < 1:
+        # PyTorch's sgn(x) |x|^(p-1) (masked to 0 at x == 0, where it is inf) * ||x||^(1-p)
+        return g * F.sign(x) * F.where(x == 0, 0, a ** (p - 1)) * out ** (1 - p)
     return g * F.sign(x) * _safe_div(F, a ** (p - 1), out ** (p - 1))
 
 
 def _norm_jvp(F, t, out, x, p, dim, keepdim):
+    if p == 2:
+        # PyTorch's sum(x * t) / ||x||, 0 where the norm is 0 (an overflowing sum(x * t)
+        # over an infinite norm gives nan, as there)
+        return _safe_div(F, F.sum(x * t[0], dim, keepdim), out)
+    if p == 0:
+        return F.zeros_like(out)
+    if -float("inf") < p < 1:
+        # PyTorch's sum(sgn(x) |x|^(p-1) t) * ||x||^(1-p), |x|^(p-1) masked to 0 at x == 0
+        # (summed before the scaling: -inf, not inf * 0 = nan, at an infinite norm)
+        s = F.sum(F.sign(x) * F.where(x == 0, 0, F.abs(x) ** (p - 1)) * t[0], dim, keepdim)
+        return s * out ** (1 - p)
     # d||x|| = sum(grad-direction * t): reuse the VJP with g = 1 and contract with t
     ones = F.ones_like(out)
     return F.sum(_norm_vjp(F, ones, out, x, p, dim, keepdim) * t[0], dim, keepdim)

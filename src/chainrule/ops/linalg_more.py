@@ -579,12 +579,18 @@ def _vnorm_vjp(F, g, out, x, p, dim, keepdim):
     if p == _INF or p == -_INF:
         mask = (a == out) * F.ones_like(a)  # ties share the gradient evenly
         return g * F.sign(x) * _safe_div(F, mask, F.sum(mask, dim, True))
+    if p < 1:
+        # PyTorch's sgn(x) |x|^(p-1) (masked to 0 at x == 0, where it is inf) * ||x||^(1-p)
+        return g * F.sign(x) * F.where(x == 0, 0, a ** (p - 1)) * out ** (1 - p)
     return g * F.sign(x) * _safe_div(F, a ** (p - 1), out ** (p - 1))
 
 
 def _vnorm_jvp(F, t, out, x, p, dim, keepdim):
     if p == 0:
         return F.zeros_like(out)
+    if -_INF < p < 1:                       # as linalg.py's _norm_jvp
+        s = F.sum(F.sign(x) * F.where(x == 0, 0, F.abs(x) ** (p - 1)) * t[0], dim, keepdim)
+        return s * out ** (1 - p)
     ones = F.ones_like(out)
     return F.sum(_vnorm_vjp(F, ones, out, x, p, dim, keepdim) * t[0], dim, keepdim)
 

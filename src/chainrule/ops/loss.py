@@ -84,9 +84,11 @@ def _mse_vjp_y(F, g, out, x, y, reduction):
 
 
 def _mse_jvp(F, tangents, out, x, y, reduction):
+    # PyTorch's sum of the two partials, 2 (x - y) tx - 2 (x - y) ty (nan, not inf, where
+    # x - y is infinite and both tangents are non-zero)
     tx, ty = tangents
-    dt = tx if ty is None else (-ty if tx is None else tx - ty)
-    v = (x - y) * dt * 2.0
+    d2 = (x - y) * 2.0
+    v = d2 * tx if ty is None else (-(d2 * ty) if tx is None else d2 * tx - d2 * ty)
     if reduction == "none":
         return v
     s = F.sum(v)
@@ -95,3 +97,68 @@ def _mse_jvp(F, tangents, out, x, y, reduction):
 
 MSE_LOSS = defop("mse_loss", _mse_fwd, vjps=(_mse_vjp_x, _mse_vjp_y), jvp=_mse_jvp,
                  backward_name="MseLossBackward0")
+
+
+# --- binary cross entropy -----------------------------------------------------------------
+# -(t * log(x) + (1 - t) * log(1 - x)) per element, each logarithm clamped at -100, times
+# the (constant) weight and reduced, as one node (BinaryCrossEntropyBackward0, as PyTorch).
+# The input's VJP is PyTorch's g * (x - t) / max(x * (1 - x), 1e-12): finite for a
+# saturated probability (x == 1.0 from sigmoid(20.) in float32), where the chain rule
+# through the clamped logarithms gives 0 * inf = nan.  The target's is
+# g * (log(1 - x) - log(x)), unclamped as in PyTorch (-inf at x == 1).
+
+_BCE_EPS = 1e-12
+
+
+def _bce_fwd(x, t, weight, reduction):
+    with np.errstate(divide="ignore"):
+        v = -(t * np.maximum(np.log(x), -100.0) + (1 - t) * np.maximum(np.log1p(-x), -100.0))
+    if weight is not None:
+        v = v * weight
+    if reduction != "none":
+        v = v.sum() if reduction == "sum" else v.mean() if v.size else v.sum() / 0.0
+    return np.asarray(v, dtype=x.dtype)
+
+
+def _bce_dx(F, x, t):
+    d = x * (1 - x)
+    return (x - t) / F.where(d < _BCE_EPS, _BCE_EPS, d)
+
+
+def _bce_dt(F, x):
+    return F.log1p(-x) - F.log(x)
+
+
+def _bce_scale(g, x, weight, reduction):
+    """The cotangent per element: g (spread over the elements for 'mean'), times weight."""
+    if reduction == "mean":
+        g = g / max(math.prod(x.shape), 1) if math.prod(x.shape) else g * float("nan")
+    return g if weight is None else g * weight
+
+
+def _bce_reduce(F, v, x, reduction):
+    if reduction == "none":
+        return v
+    s = F.sum(v, None, False)
+    return s if reduction == "sum" else s / math.prod(x.shape)
+
+
+def _bce_jvp(F, tangents, out, x, t, weight, reduction):
+    # PyTorch adds the target's term even when the target has no tangent (0 * its partial):
+    # nan at a saturated probability (0 * -inf), as there
+    tx, tt = tangents
+    v = (0 * x if tt is None else tt) * _bce_dt(F, x)
+    if tx is not None:
+        v = tx * _bce_dx(F, x, t) + v
+    if weight is not None:
+        v = v * weight
+    return _bce_reduce(F, v, x, reduction)
+
+
+BINARY_CROSS_ENTROPY = defop(
+    "binary_cross_entropy", _bce_fwd,
+    vjps=(lambda F, g, out, x, t, weight, reduction:
+          _bce_scale(g, x, weight, reduction) * _bce_dx(F, x, t),
+          lambda F, g, out, x, t, weight, reduction:
+          _bce_scale(g, x, weight, reduction) * _bce_dt(F, x)),
+    jvp=_bce_jvp, backward_name="BinaryCrossEntropyBackward0")

@@ -9,6 +9,7 @@ from .._tensor import Tensor, _dim, wrap
 from ._core import NF, TF, apply, defop
 from .elementwise import _tensorize
 from .index import _along
+from ._numpy_names import numpy_names
 
 # --- dim handling -------------------------------------------------------------------------
 
@@ -213,8 +214,26 @@ def _count(shape, dims):
     return n
 
 
+def _mean_np(x, dim, keepdim, shape=None):
+    if x.size:
+        return x.mean(axis=dim, keepdims=keepdim)
+    # empty: sum / count gives nan where a slice is empty, without NumPy's "Mean of empty
+    # slice" warning (PyTorch is silent)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.true_divide(np.sum(x, axis=dim, keepdims=keepdim),
+                              x.dtype.type(_count(x.shape, _as_dims(dim, x.ndim))))
+
+
+def _as_dims(dim, ndim):
+    if dim is None:
+        return None
+    if isinstance(dim, int):
+        dim = (dim,)
+    return tuple(d % ndim if ndim else 0 for d in dim)
+
+
 def _mean_op(name, bname):
-    return defop(name, lambda x, dim, keepdim, shape: x.mean(axis=dim, keepdims=keepdim),
+    return defop(name, _mean_np,
                  vjps=(lambda F, g, out, x, dim, keepdim, shape:
                        _expand_back(F, g / _count(shape, dim), dim, keepdim, shape),),
                  jvp=lambda F, t, out, x, dim, keepdim, shape: F.mean(t[0], dim, keepdim),
@@ -288,14 +307,20 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
 
 # --- max / min ----------------------------------------------------------------------------
 
+def _ext_mask(x, out):
+    # the elements equal to the extreme; when it is nan, the nan elements (PyTorch's
+    # evenly_distribute_backward), whose x == out is false
+    return (x == out) | ((x != x) & (out != out))
+
+
 def _full_ext_vjp(F, g, out, x):
     # full max/min: the gradient is shared evenly among all elements equal to the extreme
-    mask = x == out
+    mask = _ext_mask(x, out)
     return F.where(mask, g / F.count_true(mask), 0)
 
 
 def _full_ext_jvp(F, t, out, x):
-    mask = x == out
+    mask = x == out             # PyTorch's evenly_read_jvp: a nan extreme gives 0 / 0 = nan
     return F.sum(F.where(mask, t[0], 0), None, False) / F.count_true(mask)
 
 
@@ -452,15 +477,24 @@ def argmin(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
 
 def _arg(fn, x, dim, keepdim):
     x = _tensorize(x)
+    name = fn.__name__
     if dim is None:
+        if not x._data.size:
+            raise IndexError(f"{name}(): Expected reduction dim to be specified for "
+                             f"input.numel() == 0. The input is empty: pass dim= to reduce "
+                             f"over a non-empty dim, or check the input's shape.")
         r = np.asarray(fn(x._data))
         if keepdim:
             r = r.reshape((1,) * x._data.ndim)
         return wrap(r.astype(np.int64))
-    d = _dim(int(dim), x._data.ndim, fn.__name__)
+    d = _dim(int(dim), x._data.ndim, name)
+    if x._data.ndim and x._data.shape[d] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size. "
+                         f"Reduce over a non-empty dim, or check the input's shape.")
     return wrap(np.asarray(fn(x._data, axis=d, keepdims=keepdim)).astype(np.int64))
 
 
+@numpy_names
 def all(input, dim=None, keepdim=False):
     """True where all elements (over ``dim``) are non-zero.
 
@@ -472,6 +506,7 @@ def all(input, dim=None, keepdim=False):
     return wrap(np.asarray(np.all(input._data, axis=d, keepdims=keepdim)))
 
 
+@numpy_names
 def any(input, dim=None, keepdim=False):
     """True where any element (over ``dim``) is non-zero.
 
@@ -483,6 +518,7 @@ def any(input, dim=None, keepdim=False):
     return wrap(np.asarray(np.any(input._data, axis=d, keepdims=keepdim)))
 
 
+@numpy_names
 def count_nonzero(input, dim=None):
     """Number of non-zero elements (over ``dim``).
 

@@ -22,6 +22,7 @@ from .._tensor import Tensor, _dim, wrap
 from ._core import NF, TF, apply, defop
 from .elementwise import _floating, _tensorize
 from .reduce import kept_shape
+from ._numpy_names import numpy_names
 
 # --- helpers usable in both rule namespaces ------------------------------------------------
 
@@ -120,6 +121,10 @@ def _prod_grad_factor(F, out, x, axis, keepdim):
 
 
 def _prod_vjp(F, g, out, x, axis, keepdim):
+    if axis is None and F is NF and np.count_nonzero(x == 0) > 1:
+        # PyTorch's first-order shortcut: with two zeros every product of the others is 0
+        # (also next to an inf, where the partial products would give inf * 0 = nan)
+        return np.zeros_like(x)
     if not keepdim and axis is not None:
         g = F.reshape(g, kept_shape(x.shape, (axis,)))
     return g * _prod_grad_factor(F, out, x, axis, keepdim)
@@ -143,6 +148,7 @@ def _int_to_long(x, dtype):
     return x
 
 
+@numpy_names
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     """Product of all elements, or along ``dim``.  Integer and bool tensors give int64.
     The gradient is exact when the input has zeros (no division by zero).
@@ -208,6 +214,7 @@ def _scan_args(name, input, dim, dtype):
     return x, _dim(int(dim), x._data.ndim, name)
 
 
+@numpy_names
 def cumsum(input, dim, *, dtype=None):
     """Cumulative sum along ``dim``.  Integer and bool tensors give int64.
 
@@ -219,6 +226,7 @@ def cumsum(input, dim, *, dtype=None):
     return apply(CUMSUM, (x,), {"dim": d})
 
 
+@numpy_names
 def cumprod(input, dim, *, dtype=None):
     """Cumulative product along ``dim`` (exact gradient with zeros in the input).
 

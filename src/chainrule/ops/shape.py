@@ -7,6 +7,7 @@ import numpy as np
 
 from .._tensor import Tensor, _dim, wrap
 from ._core import NF, TF, apply, defop
+from ._numpy_names import numpy_names
 
 # --- reshape family: one forward, PyTorch's node names ----------------------------------
 
@@ -101,17 +102,28 @@ def view_as(input, other):
     return view(input, other._data.shape)
 
 
+def _one_dim(name, dim, axis):
+    if dim is not None and axis is not None:
+        raise TypeError(f"{name}() got both dim= and axis= (an alias of dim); pass only one "
+                        f"of them")
+    if dim is None and axis is None:
+        raise TypeError(f"{name}() missing 1 required positional argument: 'dim'")
+    return axis if dim is None else dim
+
+
 def reshape_as(input, other):
     return reshape(input, other._data.shape)
 
 
-def unsqueeze(input, dim):
-    """Insert a size-1 dimension at ``dim``.
+def unsqueeze(input, dim=None, *, axis=None):
+    """Insert a size-1 dimension at ``dim`` (``axis=`` is an alias, as in PyTorch).
 
     >>> import chainrule as torch
     >>> torch.tensor([1., 2.]).unsqueeze(0).shape
     torch.Size([1, 2])
     """
+    if dim is None or axis is not None:      # (aliases in the signature: a hot function)
+        dim = _one_dim("unsqueeze", dim, axis)
     nd = input._data.ndim + 1
     if not -nd <= dim < nd:
         raise IndexError(f"unsqueeze: Dimension out of range (expected to be in range of "
@@ -121,8 +133,8 @@ def unsqueeze(input, dim):
     return apply(UNSQUEEZE, (input,), {"shape": shape, "src": input._data.shape})
 
 
-def squeeze(input, dim=None):
-    """Remove size-1 dimensions (all, or only those in ``dim``).
+def squeeze(input, dim=None, *, axis=None):
+    """Remove size-1 dimensions (all, or only those in ``dim``; ``axis=`` is an alias).
 
     >>> import chainrule as torch
     >>> torch.squeeze(torch.zeros(2, 1, 3, 1)).shape
@@ -130,6 +142,8 @@ def squeeze(input, dim=None):
     >>> torch.squeeze(torch.zeros(2, 1, 3, 1), 1).shape
     torch.Size([2, 3, 1])
     """
+    if axis is not None:
+        dim = _one_dim("squeeze", dim, axis)
     s = input._data.shape
     if dim is None:
         dims = {i for i, n in enumerate(s) if n == 1}
@@ -332,6 +346,7 @@ def cat(tensors, dim=0, *, axis=None):
 concat = concatenate = cat
 
 
+@numpy_names
 def stack(tensors, dim=0):
     """Join tensors of the same shape along a new dimension.
 

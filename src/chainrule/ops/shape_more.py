@@ -12,6 +12,7 @@ import numpy as np
 
 from .._tensor import Tensor, _dim
 from ._core import apply
+from ._numpy_names import numpy_names
 from .elementwise import sub, trunc
 from .index import SELECT, SLICE
 from .index_more import _as_tensor
@@ -35,6 +36,7 @@ def _int(v, opname, what):
 
 # --- select ----------------------------------------------------------------------------------
 
+@numpy_names
 def select(input, dim, index):
     """The slice at position ``index`` along ``dim``, with that dimension removed (a view;
     negative ``index`` counts from the end).  ``x.select(0, i)`` is ``x[i]``.
@@ -156,6 +158,7 @@ def _one_of(opname, **given):
     return next(iter(named.values()))
 
 
+@numpy_names
 def tensor_split(input, indices_or_sections=None, dim=0, *, sections=None, indices=None,
                  tensor_indices_or_sections=None):
     """Split along ``dim`` into ``sections`` nearly equal pieces (the first ``n % sections``

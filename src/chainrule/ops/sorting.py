@@ -14,6 +14,7 @@ from .._tensor import Tensor, _dim, wrap
 from ._core import apply, defop
 from .elementwise import _floating, _tensorize
 from .reduce import _return_types_repr
+from ._numpy_names import numpy_names
 
 
 def _take_fwd(x, idx, dim):
@@ -59,6 +60,7 @@ def _tensor_arg(name, input):
     return x if isinstance(x, Tensor) else _floating(x)
 
 
+@numpy_names
 def sort(input, dim=-1, descending=False, stable=False):
     """Sorted values along ``dim`` and the indices that sort, as a named tuple
     ``(values, indices)``.  Ties keep their input order (the sort is always stable).  The
@@ -82,6 +84,7 @@ def sort(input, dim=-1, descending=False, stable=False):
     return SortResult(values, wrap(idx.copy()))
 
 
+@numpy_names
 def argsort(input, dim=-1, descending=False, stable=False):
     """Indices that sort ``input`` along ``dim`` (int64; ties keep their input order).
 
@@ -103,6 +106,7 @@ def msort(input):
     return sort(input, 0).values
 
 
+@numpy_names
 def topk(input, k, dim=-1, largest=True, sorted=True):
     """The ``k`` largest (``largest=False``: smallest) elements along ``dim`` as a named tuple
     ``(values, indices)``, largest first.  Among ties the earlier element wins.  The

@@ -1,4 +1,5 @@
-"""Statistics: ``var``/``std`` (with ``correction``/``unbiased``) and ``amax``/``amin``.
+"""Statistics: ``var``/``std`` (with ``correction``/``unbiased``), ``amax``/``amin`` and
+``median``.
 
 * ``var = sum((x - mean)^2) / max(N - correction, 0)``; VJP ``g * 2 (x - mean) / (N - c)``.
   The mean is recomputed inside the rule with ``F.mean``, so second derivatives are exact.
@@ -7,14 +8,17 @@
 * ``amax``/``amin``: the gradient is split evenly among all elements equal to the extreme
   of their slice (PyTorch's choice; ``max(dim)`` instead picks one index).
 """
+import collections
 import warnings
 
 import numpy as np
 
-from .._tensor import Tensor
+from .._tensor import Tensor, wrap
 from ._core import apply, defop
 from .elementwise import _floating, _tensorize
-from .reduce import _aliases, _count, kept_shape, norm_dims
+from .reduce import (_aliases, _count, _dim, _mean_np, _return_types_repr, _select_fwd, _select_jvp,
+                     _select_vjp, kept_shape, norm_dims)
+from ._numpy_names import numpy_names
 
 
 def _keep(F, y, x, dims, keepdim):
@@ -25,7 +29,7 @@ def _keep(F, y, x, dims, keepdim):
 # --- var / std -----------------------------------------------------------------------------
 
 def _var_np(x, dims, keepdim, divisor):
-    d = x - np.mean(x, axis=dims, keepdims=True)
+    d = x - _mean_np(x, dims, True)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.sum(d * d, axis=dims, keepdims=keepdim) / x.dtype.type(divisor)
 
@@ -126,6 +130,7 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=
     return apply(STD, (x,), params)
 
 
+@numpy_names
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """``(var, mean)`` over the same dims.
 
@@ -139,6 +144,7 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return v, mean(input, d, keepdim)
 
 
+@numpy_names
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """``(std, mean)`` over the same dims.
 
@@ -163,7 +169,10 @@ def _ext_mask_count(F, out, x, dims, keepdim):
 
 def _ext_vjp(F, g, out, x, dims, keepdim):
     mask, count = _ext_mask_count(F, out, x, dims, keepdim)
-    return F.where(mask, _keep(F, g, x, dims, keepdim) / count, 0)
+    # PyTorch's (g / count) * mask: a slice whose extreme is nan has count 0, and every
+    # element of it gets inf * 0 = nan
+    q = _keep(F, g, x, dims, keepdim) / count
+    return F.where(mask, q, q * 0)
 
 
 def _ext_jvp(F, t, out, x, dims, keepdim):
@@ -187,13 +196,18 @@ def _amax_amin(name, op, input, dim, keepdim):
         dims = norm_dims(name, dim, x._data.ndim)
     if x._data.size == 0:
         empty = [i for i, s in enumerate(x._data.shape) if s == 0 and (dims is None or i in dims)]
-        if dims is None or empty:
+        if dims is None:
             raise RuntimeError(f"{name}(): Expected reduction dim to be specified for "
                                f"input.numel() == 0. Specify the reduction dim with the 'dim' "
                                f"argument (reducing over an empty dim has no {name[1:]}imum).")
+        if empty:       # PyTorch's IndexError for a given dim of size 0
+            raise IndexError(f"{name}(): Expected reduction dim {empty[0]} to have non-zero "
+                             f"size (the input's shape is {list(x._data.shape)}; an empty dim "
+                             f"has no {name[1:]}imum). Reduce over non-empty dims only.")
     return apply(op, (x,), {"dims": dims, "keepdim": bool(keepdim)})
 
 
+@numpy_names
 def amax(input, dim=(), keepdim=False):
     """Largest value over ``dim`` (int or tuple; all dims by default).  The gradient is
     split evenly among tied maxima.
@@ -207,6 +221,7 @@ def amax(input, dim=(), keepdim=False):
     return _amax_amin("amax", AMAX, input, dim, keepdim)
 
 
+@numpy_names
 def amin(input, dim=(), keepdim=False):
     """Smallest value over ``dim`` (int or tuple; all dims by default); ties split the
     gradient evenly.
@@ -217,3 +232,96 @@ def amin(input, dim=(), keepdim=False):
     """
     return _amax_amin("amin", AMIN, input, dim, keepdim)
 
+
+
+# --- median ----------------------------------------------------------------------------------
+# The lower median (element (n - 1) // 2 of the sorted values), as PyTorch; a nan anywhere in
+# the reduced values makes the median nan.  median(x): the gradient is split evenly among the
+# elements equal to the median (PyTorch's evenly_distribute_backward); median(x, dim): the
+# gradient goes to the returned index (the max(dim) machinery, reduce._select_*).
+
+def _median_all_np(x):
+    f = x.ravel()
+    if f.size == 0:
+        return np.array(np.nan, dtype=x.dtype)
+    if f.dtype.kind == "f" and np.isnan(f).any():
+        return np.array(np.nan, dtype=x.dtype)
+    k = (f.size - 1) // 2
+    return np.array(np.partition(f, k)[k])
+
+
+def _median_mask(F, out, x):
+    return (x == out) | ((x != x) & (out != out))
+
+
+def _median_all_vjp(F, g, out, x):
+    mask = _median_mask(F, out, x)
+    return F.where(mask, g / F.count_true(mask), 0)
+
+
+def _median_all_jvp(F, t, out, x):
+    # PyTorch's evenly_read_jvp: the plain x == out mask (a nan median gives 0 / 0 = nan, as
+    # max's forward mode), and 0 for an empty input
+    if 0 in tuple(x.shape):
+        return F.zeros_like(out)
+    mask = x == out
+    return F.sum(F.where(mask, t[0], 0), None, False) / F.count_true(mask)
+
+
+MEDIAN_ALL = defop("median", _median_all_np, vjps=(_median_all_vjp,), jvp=_median_all_jvp,
+                   save_out=True)
+MEDIAN_DIM = defop("median_dim", _select_fwd, vjps=(_select_vjp,), jvp=_select_jvp,
+                   backward_name="MedianBackward1", reads=((),))
+
+MedianResult = collections.namedtuple("median", ["values", "indices"])
+MedianResult.__repr__ = _return_types_repr
+
+
+def _median_index(data, d):
+    """Index along ``d`` of each slice's lower median (its first nan if it has one)."""
+    k = (data.shape[d] - 1) // 2
+    order = np.argsort(data, axis=d, kind="stable")
+    idx = np.take(order, [k], axis=d)
+    if data.dtype.kind == "f":
+        isn = np.isnan(data)
+        has = isn.any(axis=d, keepdims=True)
+        if has.any():
+            idx = np.where(has, isn.argmax(axis=d, keepdims=True), idx)
+    return idx.astype(np.int64, copy=False)
+
+
+@numpy_names
+def median(input, dim=None, keepdim=False):
+    """``median(x)``: the lower median of all elements (nan if any is nan);
+    ``median(x, dim)``: a named tuple ``(values, indices)`` of the lower median along
+    ``dim``.
+
+    >>> import chainrule as torch
+    >>> torch.median(torch.tensor([3.0, 1.0, 4.0, 2.0]))
+    tensor(2.)
+    >>> torch.median(torch.tensor([[3.0, 1.0, 2.0], [6.0, 5.0, 4.0]]), dim=1)
+    torch.return_types.median(
+    values=tensor([2., 5.]),
+    indices=tensor([2, 1]))
+    """
+    x = _tensorize(input)
+    if not isinstance(x, Tensor):
+        from .._creation import tensor
+        x = tensor(x)
+    if dim is None:
+        return apply(MEDIAN_ALL, (x,))
+    data = x._data
+    nd = data.ndim
+    d = _dim(int(dim), nd, "median")
+    keepdim = bool(keepdim)
+    if nd == 0:
+        values = apply(MEDIAN_DIM, (x,), {"idx": np.zeros((), np.int64), "dim": 0,
+                                          "keepdim": keepdim})
+        return MedianResult(values, wrap(np.array(0)))
+    if data.shape[d] == 0:
+        raise IndexError(f"median(): Expected reduction dim {d} to have non-zero size. "
+                         f"Reduce over a non-empty dim, or check the input's shape.")
+    idx = _median_index(data, d)
+    values = apply(MEDIAN_DIM, (x,), {"idx": idx, "dim": d, "keepdim": keepdim})
+    indices = wrap(idx.copy() if keepdim else idx.squeeze(d).copy())
+    return MedianResult(values, indices)

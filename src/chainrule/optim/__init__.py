@@ -16,4 +16,5 @@ Schedulers are in ``chainrule.optim.lr_scheduler`` (``StepLR``, ``CosineAnnealin
 from . import lr_scheduler  # noqa: F401
 from .adam import Adam, AdamW  # noqa: F401
 from .optimizer import Optimizer  # noqa: F401
+from .adaptive import Adadelta, Adagrad, RMSprop  # noqa: F401
 from .sgd import SGD  # noqa: F401

@@ -206,6 +206,8 @@ class Graph:
     """
 
     def __init__(self, show_grads=False, show_values=False, show_saved=False, max_values=8):
+        # how to draw when to_dot/render/pipe/Jupyter are not told otherwise (set_style)
+        self.style = {"direction": "auto", "legend": True, "compact": False}
         self.nodes = []
         self.edges = []
         self.show_grads = show_grads
@@ -318,12 +320,14 @@ class Graph:
                 "use backward(retain_graph=True); leaves show .grad")
 
     # --- output --------------------------------------------------------------------------
-    def _label(self, n):
+    def _label(self, n, compact=False):
+        digits = 3 if compact else 6
         lines = [n.name] if n.name else []
         if n.kind == "output" and n.note:
             lines = [n.name]
         if n.shape is not None:
-            lines.append(f"{_fmt.shape(n.shape)} {n.dtype or ''}".rstrip())
+            lines.append(_fmt.shape(n.shape) if compact
+                         else f"{_fmt.shape(n.shape)} {n.dtype or ''}".rstrip())
         elif n.kind in ("op", "output"):
             lines.append("shape ?")
         if n.note and n.kind != "output":
@@ -332,17 +336,61 @@ class Graph:
                 n.kind == "const" and n.ref is None):       # a number: its name is its value
             v = np.asarray(n.value)
             if v.size <= self.max_values:
-                lines.append("= " + _fmt.array(v, self.max_values))
+                lines.append(_wrap("= " + _fmt.array(v, self.max_values, digits)))
         if self.show_grads:
             g = self._node_grad(n)
             if g is not None and np.asarray(g).size <= self.max_values:
-                lines.append("grad = " + _fmt.array(g, self.max_values))
+                lines.append(_wrap("grad = " + _fmt.array(g, self.max_values, digits)))
         if self.show_saved and n.kind == "op":
             lines.append(self._saved_text(n))
         return "\n".join(lines)
 
-    def to_dot(self, legend=True):
+    def set_style(self, direction=None, legend=None, compact=None):
+        """Set how the graph is drawn by default -- by ``to_dot()``, ``render()``,
+        ``pipe()`` and the Jupyter display alike -- and return the graph.
+
+        ``direction``: ``"LR"`` (left to right), ``"TB"`` (top to bottom) or ``"auto"``
+        (left to right for graphs up to 6 steps deep, else top to bottom, so a deep graph
+        stays narrow enough for a notebook).  ``legend``: draw the key to the node styles
+        (small, after the last column or row).  ``compact``: smaller type and spacing,
+        3 significant digits, shapes without dtypes.
+
+        >>> import chainrule as torch
+        >>> from chainrule import viz
+        >>> x = torch.arange(4.0, requires_grad=True)
+        >>> g = viz.graph((x * x).sum(), params={"x": x}).set_style(direction="TB")
+        >>> g.to_dot().splitlines()[1]
+        '  rankdir=TB;'
+        """
+        for key, value in (("direction", direction), ("legend", legend),
+                           ("compact", compact)):
+            if value is not None:
+                self.style[key] = value
+        _style_args(self.style["direction"], self.style["legend"], self.style["compact"])
+        return self
+
+    def _depth(self):
+        """Edges on the longest path (the number of ranks minus one)."""
+        succ, indeg = {}, {n.id: 0 for n in self.nodes}
+        for e in self.edges:
+            succ.setdefault(e.src, []).append(e.dst)
+            indeg[e.dst] = indeg.get(e.dst, 0) + 1
+            indeg.setdefault(e.src, 0)
+        depth = {k: 0 for k, d in indeg.items() if d == 0}
+        ready = list(depth)
+        while ready:                   # Kahn's order: no recursion
+            k = ready.pop()
+            for d in succ.get(k, ()):
+                depth[d] = max(depth.get(d, 0), depth[k] + 1)
+                indeg[d] -= 1
+                if indeg[d] == 0:
+                    ready.append(d)
+        return max(depth.values(), default=0)
+
+    def to_dot(self, legend=None, direction=None, compact=None, max_width=None):
         """Graphviz DOT text of the graph (pure Python; needs nothing installed).
+        ``legend``/``direction``/``compact`` override the graph's style (``set_style``);
+        ``max_width`` (inches) scales a wider drawing down to fit.
 
         >>> import chainrule as torch
         >>> from chainrule import viz
@@ -350,68 +398,90 @@ class Graph:
         >>> viz.graph(2 * torch.dot(x, x), params={"x": x}).to_dot().splitlines()[:2]
         ['digraph chainrule {', '  rankdir=LR;']
         """
-        out = ["digraph chainrule {", "  rankdir=LR;",
-               '  node [fontname="Helvetica", fontsize=11];',
-               '  edge [fontname="Helvetica", fontsize=9];']
+        st = self.style
+        direction, legend, compact = _style_args(
+            st["direction"] if direction is None else direction,
+            st["legend"] if legend is None else legend,
+            st["compact"] if compact is None else compact)
+        if direction == "auto":
+            direction = "LR" if self._depth() <= 6 else "TB"
+        size = (11, 9) if not compact else (9, 8)
+        out = ["digraph chainrule {", f"  rankdir={direction};",
+               f'  node [fontname="Helvetica", fontsize={size[0]}'
+               + (', margin="0.06,0.03", height=0.3' if compact else "") + "];",
+               f'  edge [fontname="Helvetica", fontsize={size[1]}'
+               + (", arrowsize=0.6" if compact else "") + "];"]
+        if compact:
+            out.append("  nodesep=0.15; ranksep=0.25;")
+        if max_width is not None:
+            out.append(f'  size="{float(max_width):g},1000";')
         nograd = [n for n in self.nodes if n.kind == "nograd"]
         for n in self.nodes:
             if n.kind == "nograd":
                 continue
-            out.append(f"  {n.id} [label={_q(self._label(n))}, {STYLES[n.kind][0]}];")
+            out.append(f"  {n.id} [label={_q(self._label(n, compact))}, {STYLES[n.kind][0]}];")
         if nograd:
             out.append("  subgraph cluster_no_grad {")
             out.append('    label="no_grad region"; style=dashed; color="#636363"; '
                        'fontname="Helvetica"; fontsize=10;')
             for n in nograd:
-                out.append(f"    {n.id} [label={_q(self._label(n))}, {STYLES[n.kind][0]}];")
+                out.append(f"    {n.id} [label={_q(self._label(n, compact))}, "
+                           f"{STYLES[n.kind][0]}];")
             out.append("  }")
         for e in self.edges:
             attrs = EDGE_STYLES[e.kind]
             if self.show_grads and e.kind == "data":
                 g = self._edge_grad(e)
                 if g is not None:
-                    text = ("grad " + _fmt.array(g, self.max_values))
+                    text = _wrap("grad " + _fmt.array(g, self.max_values, 3 if compact else 6))
                     attrs = f'label={_q(text)}, fontcolor="#b2182b"'
             out.append(f"  {e.src} -> {e.dst}" + (f" [{attrs}];" if attrs else ";"))
         if legend:
-            out.append("  subgraph cluster_legend {")
-            out.append('    label="legend"; fontname="Helvetica"; fontsize=10; '
-                       'color="#bbbbbb";')
+            # a small key after the last rank (right of an LR drawing, below a TB one)
             kinds = [k for k in STYLES if any(n.kind == k for n in self.nodes)] or ["op"]
+            if direction in ("LR", "RL"):     # a column: Graphviz stacks it bottom-up
+                kinds.reverse()
+            small = 'fontsize=8, height=0.2, margin="0.04,0.02"'
+            out.append("  subgraph legend {")
+            out.append("    rank=sink;")
             for k in kinds:
-                out.append(f"    legend_{k} [label={_q(STYLES[k][1])}, {STYLES[k][0]}];")
+                out.append(f"    legend_{k} [label={_q(STYLES[k][1])}, {STYLES[k][0]}, {small}];")
             if self.show_grads:
                 out.append(f"    legend_grads [label={_q(self._grads_note())}, shape=plaintext, "
-                           f'fontcolor="#b2182b"];')
-            for a, b in zip(kinds, kinds[1:]):
-                out.append(f"    legend_{a} -> legend_{b} [style=invis];")
+                           f'fontcolor="#b2182b", {small}];')
             out.append("  }")
         out.append("}")
         return "\n".join(out) + "\n"
 
-    def render(self, path, format=None, timeout=60):
+    def render(self, path, format=None, timeout=60, *, legend=None, direction=None,
+               compact=None, max_width=None):
         """Draw the graph into ``path`` (``.svg``, ``.png`` or ``.pdf``) with Graphviz's
-        ``dot`` program and return the path.  Raises ``ExecutableNotFound`` (naming the
-        Debian package ``graphviz``) when ``dot`` is not installed."""
+        ``dot`` program and return the path.  The style options are those of ``to_dot``.
+        Raises ``ExecutableNotFound`` (naming the Debian package ``graphviz``) when ``dot``
+        is not installed."""
         import os
         path = os.fspath(path)
         fmt = (format or os.path.splitext(path)[1].lstrip(".")).lower()
         if fmt not in ("svg", "png", "pdf"):
             raise ValueError(f"Graph.render: expected a file name ending in .svg, .png or .pdf "
                              f"(or format='svg'|'png'|'pdf'), got {path!r}")
-        data = _run_dot(self.to_dot(), fmt, timeout)
+        data = _run_dot(self.to_dot(legend, direction, compact, max_width), fmt, timeout)
         with open(path, "wb") as fh:
             fh.write(data)
         return path
 
-    def pipe(self, format="svg", timeout=60):
-        """The drawing as bytes (``dot -T<format>``)."""
-        return _run_dot(self.to_dot(), format, timeout)
+    def pipe(self, format="svg", timeout=60, *, legend=None, direction=None, compact=None,
+             max_width=None):
+        """The drawing as bytes (``dot -T<format>``); style options as in ``to_dot``."""
+        return _run_dot(self.to_dot(legend, direction, compact, max_width), format, timeout)
+
+    #: the widest drawing Jupyter shows unscaled, in inches (about a notebook's width)
+    NOTEBOOK_WIDTH = 9.0
 
     def _repr_svg_(self):
         if graphviz_executable() is None:
             return None
-        return self.pipe("svg").decode("utf-8")
+        return self.pipe("svg", max_width=self.NOTEBOOK_WIDTH).decode("utf-8")
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         bundle = {"text/plain": repr(self)}
@@ -430,6 +500,32 @@ class Graph:
         for h in self._handles:
             h.remove()
         self._handles = []
+
+
+def _wrap(text, width=36):
+    """Break a long ``= [a, b, ...]`` label after commas so no line is much wider than
+    ``width`` characters (a wide label widens its whole rank of the drawing)."""
+    if len(text) <= width:
+        return text
+    lines, line = [], ""
+    for part in text.split(", "):
+        piece = part if not line else ", " + part
+        if line and len(line) + len(piece) > width:
+            lines.append(line + ",")
+            line = "  " + part
+        else:
+            line += piece
+    return "\n".join(lines + [line])
+
+
+def _style_args(direction, legend, compact):
+    if direction not in ("auto", "LR", "TB", "RL", "BT"):
+        raise ValueError(f"viz.Graph: direction must be 'auto', 'LR', 'TB', 'RL' or 'BT', "
+                         f"got {direction!r}")
+    for name, v in (("legend", legend), ("compact", compact)):
+        if not isinstance(v, bool):
+            raise TypeError(f"viz.Graph: {name} must be True or False, got {v!r}")
+    return direction, legend, compact
 
 
 def _q(text):

@@ -1,0 +1,4 @@
+"""``Multinomial`` (PyTorch's ``torch.distributions.multinomial`` module path)."""
+from .categorical import Multinomial  # noqa: F401
+
+__all__ = ["Multinomial"]
