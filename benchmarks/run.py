@@ -23,7 +23,7 @@ if __package__ in (None, ""):
 from benchmarks import common, workloads as W  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ALL = ("overhead", "mlp", "deep", "big", "import")
+ALL = ("overhead", "mlp", "deep", "big", "import", "conv")
 
 
 class Row:
@@ -89,6 +89,30 @@ def bench_big(cfg, libs):
                 f"3 x tanh(h @ W), {cfg['big_n']}^2 float32, fwd+bwd")]
 
 
+def bench_conv(cfg, libs):
+    rows = []
+    x, y, params = W.lenet_data(batch=cfg["lenet_batch"])
+    two = [lib for lib in libs if lib in ("chainrule", "torch")]
+    W.check_gradients(lambda lib: W.lenet(lib, x, y, params), two, rtol=1e-3, atol=1e-5)
+    steps = {lib: W.lenet(lib, x, y, params) for lib in two}
+    times = common.interleaved(steps, cfg["repeats_conv"], warmup=2)
+    rows.append(Row("conv lenet", "ms/step", 1e3, times, {"torch": 2.0},
+                    f"the book's LeNet (sigmoid, avg pool), batch {cfg['lenet_batch']} "
+                    f"1x28x28 float32, fwd+bwd+SGD"))
+    data = W.conv_layer_data(batch=cfg["conv_batch"], size=cfg["conv_size"])
+    three = [lib for lib in libs if lib in ("chainrule", "torch", "numpy")]
+    # float32 sums over 64*32*32 products: tolerance relative to the largest gradient
+    scale = max(float(abs(g).max()) for g in W.conv_layer("numpy", *data)())
+    W.check_gradients(lambda lib: W.conv_layer(lib, *data), three, rtol=1e-3,
+                      atol=1e-4 * scale)
+    steps = {lib: W.conv_layer(lib, *data) for lib in three}
+    times = common.interleaved(steps, cfg["repeats_conv"], warmup=1)
+    rows.append(Row("conv 3x3", "ms/step", 1e3, times, {"torch": 2.0},
+                    f"conv2d 64->64 channels, 3x3, padding 1, batch {cfg['conv_batch']}, "
+                    f"{cfg['conv_size']}x{cfg['conv_size']} float32, fwd+bwd"))
+    return rows
+
+
 def bench_deep(cfg, libs, threads):
     n, size = cfg["deep_ops"], 1000
     x0 = W.chain_input(size)
@@ -149,10 +173,12 @@ def bench_import(cfg):
 CONFIGS = {
     "full": dict(chain_ops=2000, repeats_small=15, batch=128, repeats_mlp=40, big_n=2048,
                  repeats_big=5, deep_ops=10_000, deep_rounds=3, deep_repeats=5,
-                 import_repeats=7),
+                 import_repeats=7, lenet_batch=256, conv_batch=64, conv_size=32,
+                 repeats_conv=7),
     "quick": dict(chain_ops=400, repeats_small=5, batch=128, repeats_mlp=10, big_n=512,
                   repeats_big=3, deep_ops=2000, deep_rounds=1, deep_repeats=2,
-                  import_repeats=3),
+                  import_repeats=3, lenet_batch=32, conv_batch=8, conv_size=16,
+                  repeats_conv=3),
 }
 
 
@@ -211,6 +237,8 @@ def main(argv=None):
             new = bench_big(cfg, libs)
         elif w == "import":
             new = bench_import(cfg)
+        elif w == "conv":
+            new = bench_conv(cfg, libs)
         else:
             raise SystemExit(f"unknown benchmark {w!r}; choose from {', '.join(ALL)}")
         for row in new:

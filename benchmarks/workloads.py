@@ -302,6 +302,109 @@ def big(lib, x, ws):
     raise ValueError(f"unknown library {lib!r}")
 
 
+# --- conv: a 3x3 convolution layer and a LeNet training step --------------------------------
+
+def conv_layer_data(batch=64, channels=64, size=32, dtype="float32", seed=0):
+    """Input (batch, channels, size, size), a 3x3 weight (channels -> channels), a bias and
+    the fixed upstream gradient of the output."""
+    rng = np.random.default_rng(seed)
+    dt = _np_dtype(dtype)
+    x = rng.standard_normal((batch, channels, size, size)).astype(dt)
+    w = (rng.standard_normal((channels, channels, 3, 3)) / np.sqrt(9 * channels)).astype(dt)
+    b = (0.1 * rng.standard_normal(channels)).astype(dt)
+    g = rng.standard_normal((batch, channels, size, size)).astype(dt)
+    return x, w, b, g
+
+
+def conv_layer(lib, x, w, b, g):
+    """``step()``: ``y = conv2d(x, w, b, padding=1)``, backward of ``y`` with the upstream
+    gradient ``g``; returns ``[dx, dw, db]``."""
+    if lib in ("chainrule", "torch"):
+        if lib == "chainrule":
+            import chainrule as m
+        else:
+            import torch as m
+        xt, wt, bt = (m.tensor(a, requires_grad=True) for a in (x, w, b))
+        gt = m.tensor(g)
+        conv2d = m.nn.functional.conv2d
+
+        def step():
+            for t in (xt, wt, bt):
+                t.grad = None
+            conv2d(xt, wt, bt, padding=1).backward(gt)
+            return [xt.grad.numpy(), wt.grad.numpy(), bt.grad.numpy()]
+        return step
+    if lib == "numpy":
+        from numpy.lib.stride_tricks import sliding_window_view
+        n, c, h, wd = x.shape
+        o = w.shape[0]
+
+        def step():
+            xl = np.zeros((n, h + 2, wd + 2, c), dtype=x.dtype)      # channels-last, padded
+            xl[:, 1:-1, 1:-1] = x.transpose(0, 2, 3, 1)
+            cols = sliding_window_view(xl, (3, 3), axis=(1, 2)).transpose(0, 1, 2, 4, 5, 3)
+            cols = cols.reshape(n * h * wd, 9 * c)                   # rows (N*H*W, 3*3*C)
+            w2 = w.transpose(0, 2, 3, 1).reshape(o, 9 * c)
+            _ = np.ascontiguousarray((cols @ w2.T + b).reshape(n, h, wd, o).transpose(0, 3, 1, 2))
+            gr = np.ascontiguousarray(g.transpose(0, 2, 3, 1)).reshape(-1, o)
+            dw = (cols.T @ gr).T.reshape(o, 3, 3, c).transpose(0, 3, 1, 2)
+            db = gr.sum(0)
+            dcols = (gr @ w2).reshape(n, h, wd, 3, 3, c)
+            dxl = np.zeros((n, h + 2, wd + 2, c), dtype=x.dtype)
+            for i in range(3):
+                for j in range(3):
+                    dxl[:, i:i + h, j:j + wd] += dcols[:, :, :, i, j]
+            dx = np.ascontiguousarray(dxl[:, 1:-1, 1:-1].transpose(0, 3, 1, 2))
+            return [dx, np.ascontiguousarray(dw), db]
+        return step
+    raise ValueError(f"library {lib!r} has no conv_layer workload")
+
+
+def lenet_data(batch=256, dtype="float32", seed=0):
+    """MNIST-shaped inputs (batch, 1, 28, 28), labels and the book's LeNet parameters
+    (conv 1->6 5x5 pad 2, conv 6->16 5x5, linear 400->120->84->10) as NumPy arrays."""
+    rng = np.random.default_rng(seed)
+    dt = _np_dtype(dtype)
+    x = rng.standard_normal((batch, 1, 28, 28)).astype(dt)
+    y = rng.integers(0, 10, size=batch)
+    shapes = [(6, 1, 5, 5), (6,), (16, 6, 5, 5), (16,), (120, 400), (120,), (84, 120), (84,),
+              (10, 84), (10,)]
+    params = []
+    for s in shapes:
+        fan_in = int(np.prod(s[1:])) if len(s) > 1 else s[0]
+        params.append((rng.uniform(-1, 1, s) / np.sqrt(fan_in)).astype(dt))
+    return x, y, params
+
+
+def lenet(lib, x, y, params, lr=0.1):
+    """``step()``: LeNet forward (sigmoid activations, 2x2 average pooling), softmax
+    cross-entropy, backward and an SGD update; returns the gradients of that step."""
+    if lib not in ("chainrule", "torch"):
+        raise ValueError(f"library {lib!r} has no lenet workload")
+    if lib == "chainrule":
+        import chainrule as m
+    else:
+        import torch as m
+    F = m.nn.functional
+    ps = [m.tensor(p.copy(), requires_grad=True) for p in params]
+    xt, yt = m.tensor(x), m.tensor(y)
+
+    def step():
+        c1, b1, c2, b2, l1, lb1, l2, lb2, l3, lb3 = ps
+        h = F.avg_pool2d(m.sigmoid(F.conv2d(xt, c1, b1, padding=2)), 2, 2)
+        h = F.avg_pool2d(m.sigmoid(F.conv2d(h, c2, b2)), 2, 2).flatten(1)
+        h = m.sigmoid(F.linear(h, l1, lb1))
+        h = m.sigmoid(F.linear(h, l2, lb2))
+        F.cross_entropy(F.linear(h, l3, lb3), yt).backward()
+        grads = [p.grad.numpy() for p in ps]
+        with m.no_grad():
+            for p in ps:
+                p -= lr * p.grad
+                p.grad = None
+        return grads
+    return step
+
+
 # --- gradient check ---------------------------------------------------------------------------
 
 def check_gradients(make, libs, rtol, atol, reference="torch"):

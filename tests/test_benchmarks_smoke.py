@@ -51,6 +51,27 @@ def test_big_gradients_agree():
     assert W.big("chainrule", x, ws)()[0].dtype == np.float32
 
 
+def test_conv_layer_gradients_agree():
+    data = W.conv_layer_data(batch=2, channels=3, size=5, dtype="float64", seed=4)
+    libs = [lib for lib in LIBS if lib in ("chainrule", "torch", "numpy")]
+    ref = W.check_gradients(lambda lib: W.conv_layer(lib, *data), libs, rtol=1e-10,
+                            atol=1e-12)
+    assert [g.shape for g in ref] == [(2, 3, 5, 5), (3, 3, 3, 3), (3,)]
+
+
+def test_lenet_gradients_agree():
+    x, y, params = W.lenet_data(batch=4, dtype="float64", seed=5)
+    ref = W.check_gradients(lambda lib: W.lenet(lib, x, y, params), ["chainrule", "torch"],
+                            rtol=1e-9, atol=1e-12)
+    assert len(ref) == 10 and ref[0].shape == (6, 1, 5, 5)
+    # the SGD update moves both libraries' parameters the same way
+    a, b = W.lenet("chainrule", x, y, params), W.lenet("torch", x, y, params)
+    for _ in range(2):
+        ga, gb = a(), b()
+    for u, v in zip(ga, gb):
+        np.testing.assert_allclose(u, v, rtol=1e-9, atol=1e-12)
+
+
 def test_deep_child_reports_time_and_memory(capsys):
     from benchmarks import deep_child
     deep_child.main(["--lib", "chainrule", "--n", "40", "--size", "10", "--repeats", "2"])

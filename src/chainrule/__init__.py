@@ -64,6 +64,8 @@ from .ops.index_more import (chunk, flip, fliplr, flipud, index_select, masked_f
                              narrow, roll, scatter_add, split, tile, unbind)
 from .ops.index_more import (index_add, index_copy, index_fill, masked_scatter, scatter, take,
                              take_along_dim)
+from .ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
+from .ops.pool import adaptive_avg_pool1d, avg_pool1d, max_pool1d, max_pool2d
 from .ops.repeat import repeat_interleave
 from .ops.shape_more import (dsplit, frac, hsplit, moveaxis, movedim, select, tensor_split,
                              unflatten, vsplit)

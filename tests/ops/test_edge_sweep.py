@@ -351,6 +351,18 @@ SWEEP = {
     "index_put": G(lambda m, a, b: _inplace(a, lambda y: y.__setitem__(m.tensor([2, 0]), b)),
                    (4, 2), (2, 2)),
     "gather": G(lambda m, a: m.gather(a, 1, m.tensor([[0, 0], [1, 0]])), (2, 3)),
+    # convolution's primitives: unfold copies, fold sums overlapping blocks, a 1x1
+    # convolution with one input channel multiplies (its weight gradient sums products;
+    # the GEMM's sum starts at +0, so a -0 product comes out +0 where torch keeps -0)
+    "im2col": G(lambda m, a: m.nn.functional.unfold(a.reshape(1, 1, 3, 4), 2), (3, 4)),
+    "col2im": G(lambda m, a: m.nn.functional.fold(a.reshape(1, 4, 6), (3, 4), 2), (4, 6),
+                sets=SUMS),
+    "rows_to_nchw": G(lambda m, a, w: m.nn.functional.conv2d(a.reshape(1, 1, 3, 4),
+                                                             w.reshape(2, 1, 1, 1)),
+                      (3, 4), (2,), sets=MATMUL, signed_zero=False),
+    "nchw_to_rows": G(lambda m, a, w: m.nn.functional.conv_transpose2d(
+        a.reshape(1, 1, 3, 4), w.reshape(1, 2, 1, 1)), (3, 4), (2,), sets=MATMUL,
+        signed_zero=False),
     "scatter_add_zeros": G(lambda m, g: _vjp_of(m, lambda x: m.gather(
         x, 1, m.tensor([[1, 1], [0, 2]])), (2, 3), g), (2, 2)),
     "scatter_add": G(lambda m, a, s: m.scatter_add(a, 0, m.tensor([[0, 1, 2, 0]]), s),

@@ -15,6 +15,10 @@ from .layers import (Dropout, Embedding, Flatten, Identity, Linear, LogSoftmax, 
                      ModuleList, ReLU, Sequential, Sigmoid, Softmax, Tanh)
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss,  # noqa: F401
                    MSELoss, NLLLoss)
+from .conv import (Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, Fold,  # noqa: F401
+                   Unfold)
+from .pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d,  # noqa: F401
+                      AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d)
 from .module import Module  # noqa: F401
 from .normalization import (BatchNorm1d, BatchNorm2d, Dropout2d, GroupNorm,  # noqa: F401
                             LayerNorm)

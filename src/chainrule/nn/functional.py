@@ -7,6 +7,11 @@ from ..ops.activation import functional_log_softmax as log_softmax  # noqa: F401
 from ..ops.activation import functional_softmax as softmax  # noqa: F401
 from ..ops.activation import _inplace
 from ..ops.index_more import embedding, pad  # noqa: F401
+from ..ops.conv import (conv1d, conv2d, conv_transpose1d, conv_transpose2d, fold,  # noqa: F401
+                        unfold)
+from ..ops.pool import (adaptive_avg_pool1d, adaptive_avg_pool2d,  # noqa: F401
+                        adaptive_max_pool1d, adaptive_max_pool2d, avg_pool1d, avg_pool2d,
+                        max_pool1d, max_pool2d)
 
 
 def relu(input, inplace=False):

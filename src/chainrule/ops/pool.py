@@ -1,0 +1,343 @@
+"""Pooling: ``max_pool1d/2d``, ``avg_pool1d/2d``, ``adaptive_avg_pool1d/2d``,
+``adaptive_max_pool1d/2d``; all composites of differentiable primitives.
+
+* Max pooling finds each window's first maximum in scan order (PyTorch's choice on ties)
+  with NumPy on a strided window view, then reads those positions with ``gather``: the
+  gradient goes to the chosen positions (gather's transpose scatter-adds, so overlapping
+  windows add up) and is linear in the incoming gradient, so second order is routing too.
+* Average pooling is separable: ``A_h @ x @ A_w^T`` with one averaging matrix per spatial
+  dimension (row i: 1 / count on window i's part inside the input), since PyTorch's
+  divisor is a product of per-dimension counts (``count_include_pad`` counts padding but
+  never the part of a ``ceil_mode`` window past the padding; ``divisor_override``
+  replaces it).  Adaptive average pooling is the same with window ``i`` covering
+  ``floor(i*S/o) .. ceil((i+1)*S/o)``.  Adaptive max pooling reads the
+  windows with integer indices (clipped to the window's end, which never changes the
+  first maximum) and gathers like max pooling.  A window holding NaN gives its last NaN,
+  as PyTorch's kernels do.
+"""
+import math
+
+import numpy as np
+
+from .._tensor import Tensor, wrap
+from .index import gather
+from .conv import _padded, block_windows, ntuple
+
+
+def _input(input, nd, op):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}(): argument 'input' must be Tensor, not "
+                        f"{type(input).__name__}")
+    r = input._data.ndim
+    if r not in (nd + 1, nd + 2) or 0 in input._data.shape[1 if r == nd + 2 else 0:]:
+        raise RuntimeError(f"{op}: non-empty {nd + 1}D or {nd + 2}D (batch mode) tensor "
+                           f"expected for input, but got input of size "
+                           f"{list(input._data.shape)}")
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"{op}: expected a floating-point input, got {input.dtype}; "
+                           f"convert it with input.float().")
+    return (input, False) if r == nd + 2 else (input.unsqueeze(0), True)
+
+
+def _window_args(op, nd, x, kernel_size, stride, padding, dilation, ceil_mode):
+    """Kernel, stride, padding, dilation tuples and the output size, checked as PyTorch."""
+    k = ntuple(kernel_size, nd, "kernel_size", op)
+    s = k if stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0) \
+        else ntuple(stride, nd, "stride", op)
+    p = ntuple(padding, nd, "padding", op)
+    d = ntuple(dilation, nd, "dilation", op)
+    if any(v <= 0 for v in k):
+        raise RuntimeError(f"{op}: kernel size should be greater than zero, but got "
+                           f"kernel_size={list(k)}")
+    if any(v <= 0 for v in s):
+        raise RuntimeError("stride should not be zero")
+    if any(v <= 0 for v in d):
+        raise RuntimeError(f"{op}: dilation should be greater than zero, but got "
+                           f"dilation={list(d)}")
+    for pi, ki, di in zip(p, k, d):
+        if pi < 0 or pi > (di * (ki - 1) + 1) // 2:
+            raise RuntimeError(f"pad should be at most half of effective kernel size, but "
+                               f"got pad={pi}, kernel_size={ki} and dilation={di}")
+    size = tuple(x._data.shape[2:])
+    out = []
+    for n, ki, si, pi, di in zip(size, k, s, p, d):
+        o = (n + 2 * pi - di * (ki - 1) - 1 + (si - 1 if ceil_mode else 0)) // si + 1
+        if ceil_mode and (o - 1) * si >= n + pi:
+            o -= 1              # the last window must start inside the input or left padding
+        out.append(o)
+    if any(o < 1 for o in out):
+        c = x._data.shape[1]
+        raise RuntimeError(f"Given input size: ({'x'.join(map(str, (c,) + size))}). "
+                           f"Calculated output size: ({'x'.join(map(str, (c,) + tuple(out)))})"
+                           f". Output size is too small")
+    # padding at the end: PyTorch's, or more where a ceil_mode window runs past it
+    pads = tuple((pi, max(pi, (o - 1) * si + di * (ki - 1) + 1 - n - pi))
+                 for n, o, ki, si, pi, di in zip(size, out, k, s, p, d))
+    return k, s, p, d, tuple(out), pads
+
+
+def _argmax_like_torch(w):
+    """Per window (last axis): the first maximum; where the window holds NaN, its last
+    NaN (PyTorch's kernels take a later element when it is greater or NaN)."""
+    arg = w.argmax(-1)
+    nan = np.isnan(w)
+    if nan.any():
+        last = w.shape[-1] - 1 - nan[..., ::-1].argmax(-1)
+        arg = np.where(nan.any(-1), last, arg)
+    return arg
+
+
+def _gather_at(x, flat, unbatched, return_indices):
+    """``x`` (N, C, *S) read at flat spatial positions ``flat`` (N, C, *out)."""
+    n, c = x._data.shape[:2]
+    out = gather(x.reshape(n, c, -1), 2, flat.reshape(n, c, -1))
+    out = out.reshape(flat.shape)
+    if unbatched:
+        out = out.squeeze(0)
+        flat = flat[0]
+    if return_indices:
+        return out, wrap(np.ascontiguousarray(flat, dtype=np.int64))
+    return out
+
+
+def _max_pool(nd, op, input, kernel_size, stride, padding, dilation, ceil_mode,
+              return_indices):
+    x, unbatched = _input(input, nd, op)
+    k, s, p, d, out, pads = _window_args(op, nd, x, kernel_size, stride, padding, dilation,
+                                         ceil_mode)
+    xd = x._data
+    size = xd.shape[2:]
+    win = block_windows(_padded(xd, pads, value=-np.inf), k, d, s, out)
+    arg = _argmax_like_torch(win.reshape(xd.shape[:2] + out + (-1,)))
+    # PyTorch scans only a window's positions inside the input: where all of them are
+    # -inf it keeps the first one (here argmax may have picked padding).  A window with
+    # none (dilation over padding) gives -inf and, as index, its first position at or
+    # after 0, which gets the gradient when it lies inside the input (as in PyTorch)
+    padded = any(lo or hi for lo, hi in pads)
+    if padded:
+        valid = block_windows(_padded(np.ones((1, 1) + size, dtype=bool), pads, value=False),
+                              k, d, s, out).reshape((1, 1) + out + (-1,))
+        empty = np.broadcast_to(~valid.any(-1), arg.shape)
+        padding_hit = ~np.take_along_axis(
+            np.broadcast_to(valid, arg.shape + valid.shape[-1:]), arg[..., None], -1)[..., 0]
+        if padding_hit.any():
+            arg = np.where(padding_hit, np.broadcast_to(valid.argmax(-1), arg.shape), arg)
+    offs = np.unravel_index(arg, k)
+    flat = np.zeros(arg.shape, dtype=np.int64)
+    torch_flat, inside = 0, True
+    for i in range(nd):
+        start = (np.arange(out[i]) * s[i] - p[i]).reshape((-1,) + (1,) * (nd - 1 - i))
+        flat = flat * size[i] + (start + offs[i] * d[i])
+        if not padded:
+            continue
+        first = start + (-start).clip(0) // -d[i] * -d[i]     # first position >= 0
+        torch_flat = torch_flat * size[i] + first
+        inside = inside & (first < size[i])
+    if not padded or not empty.any():
+        return _gather_at(x, flat, unbatched, return_indices)
+    read = np.where(empty, np.where(inside, torch_flat, 0), flat)
+    res = _gather_at(x, read, False, False)
+    res = res.masked_fill(wrap(empty & ~inside), -np.inf)
+    res = res + wrap(np.where(empty & inside, -np.inf, 0).astype(xd.dtype))
+    idx = np.where(empty, torch_flat, flat)
+    if unbatched:
+        res, idx = res.squeeze(0), idx[0]
+    return (res, wrap(np.ascontiguousarray(idx, dtype=np.int64))) if return_indices else res
+
+
+def _avg_pool(nd, op, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+              divisor_override):
+    x, unbatched = _input(input, nd, op)
+    k, s, p, d, out, pads = _window_args(op, nd, x, kernel_size, stride, padding, 1,
+                                         ceil_mode)
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
+    size = tuple(x._data.shape[2:])
+    # PyTorch's divisor is a product of per-dimension window counts, so the pooling is
+    # separable: one averaging matrix per spatial dimension (A_h @ x @ A_w^T), no copies
+    mats = []
+    for i in range(nd):
+        start = np.arange(out[i]) * s[i] - p[i]
+        end = np.minimum(start + k[i], size[i] + p[i])
+        lo, hi = np.maximum(start, 0), np.minimum(end, size[i])
+        if divisor_override is not None:
+            cnt = np.ones(out[i])
+        else:
+            cnt = (end - start) if count_include_pad else (hi - lo)
+        mats.append(_window_matrix(size[i], lo, hi, cnt))
+    res = _separable(x, mats)
+    if divisor_override is not None:
+        res = res / divisor_override
+    return res.squeeze(0) if unbatched else res
+
+
+def _window_matrix(n, lo, hi, cnt):
+    """(o, n) matrix: row ``i`` is ``1 / cnt[i]`` on ``lo[i] .. hi[i] - 1``, 0 elsewhere."""
+    j = np.arange(n)
+    return ((j >= lo[:, None]) & (j < hi[:, None])) / np.asarray(cnt, dtype=np.float64)[:, None]
+
+
+def _separable(x, mats):
+    """``x`` (N, C, *S) with ``mats[i]`` (o_i, S_i) applied along spatial axis i."""
+    dt = x._data.dtype
+    y = x.matmul(wrap(np.ascontiguousarray(mats[-1].T, dtype=dt)))
+    if len(mats) == 2:
+        y = wrap(mats[0].astype(dt)).matmul(y)
+    return y
+
+
+def _adaptive_bounds(n, o):
+    i = np.arange(o)
+    return (i * n) // o, -((-(i + 1) * n) // o)          # floor(i n / o), ceil((i+1) n / o)
+
+
+def _adaptive_size(op, nd, x, output_size):
+    sizes = output_size if isinstance(output_size, (list, tuple)) else (output_size,) * nd
+    if len(sizes) != nd:
+        raise RuntimeError(f"{op}: output_size must be {nd} integers (or None), got "
+                           f"{output_size}")
+    return tuple(int(x._data.shape[2 + i] if v is None else v) for i, v in enumerate(sizes))
+
+
+def _adaptive_input(input, nd, op):
+    if not isinstance(input, Tensor) or input._data.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(f"{op}(): Expected {nd + 1}D or {nd + 2}D tensor, but got "
+                           f"{list(input.shape) if isinstance(input, Tensor) else input}")
+    return _input(input, nd, op)
+
+
+def _adaptive_avg(nd, op, input, output_size):
+    x, unbatched = _adaptive_input(input, nd, op)
+    out = _adaptive_size(op, nd, x, output_size)
+    mats = []
+    for i in range(nd):
+        lo, hi = _adaptive_bounds(x._data.shape[2 + i], out[i])
+        mats.append(_window_matrix(x._data.shape[2 + i], lo, hi, hi - lo))
+    y = _separable(x, mats)
+    return y.squeeze(0) if unbatched else y
+
+
+def _adaptive_max(nd, op, input, output_size, return_indices):
+    x, unbatched = _adaptive_input(input, nd, op)
+    out = _adaptive_size(op, nd, x, output_size)
+    xd = x._data
+    size = xd.shape[2:]
+    idx = []
+    for n, o in zip(size, out):
+        lo, hi = _adaptive_bounds(n, o)
+        kmax = int((hi - lo).max())
+        idx.append(np.minimum(lo[:, None] + np.arange(kmax), hi[:, None] - 1))   # (o, kmax)
+    if nd == 1:
+        win = xd[:, :, idx[0]]                                         # (N, C, o, k)
+    else:
+        win = xd[:, :, idx[0][:, :, None, None], idx[1][None, None]]  # (N, C, oh, kh, ow, kw)
+        win = win.transpose(0, 1, 2, 4, 3, 5)
+    arg = _argmax_like_torch(win.reshape(xd.shape[:2] + out + (-1,)))
+    offs = np.unravel_index(arg, tuple(i.shape[1] for i in idx))
+    flat = np.zeros(arg.shape, dtype=np.int64)
+    for i in range(nd):
+        rows = np.arange(out[i]).reshape((-1,) + (1,) * (nd - 1 - i))
+        flat = flat * size[i] + idx[i][rows, offs[i]]
+    return _gather_at(x, flat, unbatched, return_indices)
+
+
+# --- public functions -------------------------------------------------------------------------
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """Maximum over sliding windows of ``input`` (N, C, L) or (C, L); ``stride`` defaults
+    to ``kernel_size``, padding counts as ``-inf``.  ``return_indices=True`` also returns
+    each maximum's position in L (the first maximum in the window on ties).
+
+    >>> import chainrule as torch
+    >>> torch.nn.functional.max_pool1d(torch.tensor([[1., 3., 2., 0.]]), 2)
+    tensor([[3., 2.]])
+    """
+    return _max_pool(1, "max_pool1d", input, kernel_size, stride, padding, dilation,
+                     ceil_mode, return_indices)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """Maximum over sliding windows of ``input`` (N, C, H, W) or (C, H, W); ``stride``
+    defaults to ``kernel_size``.  The gradient goes to each window's first maximum in scan
+    order, as in PyTorch; ``return_indices=True`` also returns those positions (in H*W).
+
+    >>> import chainrule as torch
+    >>> torch.nn.functional.max_pool2d(torch.arange(16.).reshape(1, 4, 4), 2)
+    tensor([[[ 5.,  7.],
+             [13., 15.]]])
+    """
+    return _max_pool(2, "max_pool2d", input, kernel_size, stride, padding, dilation,
+                     ceil_mode, return_indices)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True):
+    """Mean over sliding windows of ``input`` (N, C, L) or (C, L); ``stride`` defaults to
+    ``kernel_size``; zero padding is counted unless ``count_include_pad=False``.
+
+    >>> import chainrule as torch
+    >>> torch.nn.functional.avg_pool1d(torch.tensor([[1., 3., 2., 0.]]), 2)
+    tensor([[2., 1.]])
+    """
+    return _avg_pool(1, "avg_pool1d", input, kernel_size, stride, padding, ceil_mode,
+                     count_include_pad, None)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    """Mean over sliding windows of ``input`` (N, C, H, W) or (C, H, W); ``stride``
+    defaults to ``kernel_size``; ``divisor_override`` replaces the window size.
+
+    >>> import chainrule as torch
+    >>> torch.nn.functional.avg_pool2d(torch.arange(16.).reshape(1, 4, 4), 2)
+    tensor([[[ 2.5000,  4.5000],
+             [10.5000, 12.5000]]])
+    """
+    return _avg_pool(2, "avg_pool2d", input, kernel_size, stride, padding, ceil_mode,
+                     count_include_pad, divisor_override)
+
+
+def adaptive_avg_pool1d(input, output_size):
+    """Average pooling to ``output_size`` positions (window ``i`` covers
+    ``floor(i*L/o) .. ceil((i+1)*L/o)``).
+
+    >>> import chainrule as torch
+    >>> torch.nn.functional.adaptive_avg_pool1d(torch.tensor([[1., 2., 3., 4., 5.]]), 2)
+    tensor([[2., 4.]])
+    """
+    return _adaptive_avg(1, "adaptive_avg_pool1d", input, output_size)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Average pooling of (N, C, H, W) or (C, H, W) to ``output_size`` (an int, or a pair
+    whose ``None`` keeps that dimension's size).
+
+    >>> import chainrule as torch
+    >>> torch.nn.functional.adaptive_avg_pool2d(torch.arange(16.).reshape(1, 4, 4), 1)
+    tensor([[[7.5000]]])
+    """
+    return _adaptive_avg(2, "adaptive_avg_pool2d", input, output_size)
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    """Max pooling to ``output_size`` positions (windows as ``adaptive_avg_pool1d``).
+
+    >>> import chainrule as torch
+    >>> torch.nn.functional.adaptive_max_pool1d(torch.tensor([[1., 5., 3., 4., 2.]]), 2)
+    tensor([[5., 4.]])
+    """
+    return _adaptive_max(1, "adaptive_max_pool1d", input, output_size, return_indices)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """Max pooling of (N, C, H, W) or (C, H, W) to ``output_size``; ``return_indices=True``
+    also returns the positions (in H*W) of the maxima.
+
+    >>> import chainrule as torch
+    >>> torch.nn.functional.adaptive_max_pool2d(torch.arange(16.).reshape(1, 4, 4), 2)
+    tensor([[[ 5.,  7.],
+             [13., 15.]]])
+    """
+    return _adaptive_max(2, "adaptive_max_pool2d", input, output_size, return_indices)

@@ -1,0 +1,276 @@
+"""Convolution, unfold/fold and pooling against PyTorch and finite differences: value,
+VJP, JVP, second order (float64) and float32 preservation, via the op-table harness;
+plus torch's tie-breaking of max pooling, unbatched inputs and error messages.
+
+Convolutions are composites of ``im2col``/``col2im`` (linear primitives, each the other's
+transpose), ``rows_to_nchw``/``nchw_to_rows`` (layout moves) and matmul; pooling of
+``gather`` (max) and matmul with averaging matrices (average)."""
+import numpy as np
+import pytest
+import torch
+
+import chainrule as cr
+from oplib import OpCase, table_tests
+
+
+def F(m):
+    return m.nn.functional
+
+
+CONV = ("im2col", "rows_to_nchw")
+CONVT = ("col2im", "nchw_to_rows")
+
+CASES = [
+    OpCase("conv2d_plain", lambda m, x, w, b: F(m).conv2d(x, w, b),
+           [(2, 3, 5, 4), (4, 3, 3, 2), (4,)], op=CONV),
+    OpCase("conv2d_stride_pad", lambda m, x, w: F(m).conv2d(x, w, stride=2, padding=1),
+           [(1, 2, 6, 5), (3, 2, 3, 3)], op=CONV),
+    OpCase("conv2d_stride_pair_pad_pair",
+           lambda m, x, w, b: F(m).conv2d(x, w, b, stride=(1, 2), padding=(2, 0)),
+           [(2, 2, 4, 7), (2, 2, 2, 3), (2,)], op=CONV),
+    OpCase("conv2d_dilation", lambda m, x, w: F(m).conv2d(x, w, dilation=(2, 1), padding=1),
+           [(1, 2, 6, 5), (2, 2, 3, 2)], op=CONV),
+    OpCase("conv2d_groups", lambda m, x, w, b: F(m).conv2d(x, w, b, groups=2, stride=(2, 1)),
+           [(2, 4, 5, 5), (6, 2, 2, 3), (6,)], op=CONV),
+    OpCase("conv2d_depthwise", lambda m, x, w: F(m).conv2d(x, w, groups=3, padding=1),
+           [(1, 3, 4, 4), (3, 1, 3, 3)], op=CONV),
+    OpCase("conv2d_same_odd", lambda m, x, w: F(m).conv2d(x, w, padding="same"),
+           [(1, 2, 5, 4), (2, 2, 3, 3)], op=CONV),
+    OpCase("conv2d_same_even", lambda m, x, w, b: F(m).conv2d(x, w, b, padding="same"),
+           [(2, 2, 5, 4), (3, 2, 4, 2), (3,)], op=CONV),
+    OpCase("conv2d_same_even_dilated",
+           lambda m, x, w: F(m).conv2d(x, w, padding="same", dilation=(1, 3)),
+           [(1, 2, 5, 7), (2, 2, 2, 2)], op=CONV),
+    OpCase("conv2d_valid", lambda m, x, w: F(m).conv2d(x, w, padding="valid"),
+           [(1, 1, 4, 4), (2, 1, 2, 2)], op=CONV),
+    OpCase("conv2d_unbatched", lambda m, x, w, b: F(m).conv2d(x, w, b, padding=1),
+           [(2, 4, 3), (3, 2, 3, 3), (3,)], op=CONV),
+    # 16+ channels: col2im's channels-last branch (fewer channels take the other one)
+    OpCase("conv2d_many_channels", lambda m, x, w: F(m).conv2d(x, w, stride=2, padding=1),
+           [(1, 16, 4, 5), (2, 16, 3, 3)], op=CONV),
+    OpCase("conv1d_plain", lambda m, x, w, b: F(m).conv1d(x, w, b),
+           [(2, 3, 7), (4, 3, 3), (4,)], op=CONV),
+    OpCase("conv1d_stride_dil_groups",
+           lambda m, x, w: F(m).conv1d(x, w, stride=2, dilation=2, padding=2, groups=2),
+           [(2, 4, 9), (4, 2, 3)], op=CONV),
+    OpCase("conv1d_same_even", lambda m, x, w: F(m).conv1d(x, w, padding="same"),
+           [(1, 2, 6), (3, 2, 4)], op=CONV),
+    OpCase("conv1d_unbatched", lambda m, x, w: F(m).conv1d(x, w), [(3, 6), (2, 3, 2)],
+           op=CONV),
+    OpCase("conv_transpose2d_plain", lambda m, x, w, b: F(m).conv_transpose2d(x, w, b),
+           [(2, 3, 3, 4), (3, 2, 2, 3), (2,)], op=CONVT),
+    OpCase("conv_transpose2d_stride_pad_outpad",
+           lambda m, x, w: F(m).conv_transpose2d(x, w, stride=2, padding=1, output_padding=1),
+           [(1, 2, 3, 3), (2, 3, 3, 3)], op=CONVT),
+    OpCase("conv_transpose2d_groups_dilation",
+           lambda m, x, w, b: F(m).conv_transpose2d(x, w, b, stride=(1, 2), groups=2,
+                                                    dilation=(2, 1), output_padding=(1, 1)),
+           [(2, 4, 3, 3), (4, 1, 2, 2), (2,)], op=CONVT),
+    OpCase("conv_transpose2d_unbatched",
+           lambda m, x, w: F(m).conv_transpose2d(x, w, stride=2), [(2, 3, 2), (2, 2, 2, 2)],
+           op=CONVT),
+    OpCase("conv_transpose2d_many_channels",
+           lambda m, x, w: F(m).conv_transpose2d(x, w, stride=2, padding=(0, 1)),
+           [(1, 2, 3, 3), (2, 16, 2, 3)], op=CONVT),
+    OpCase("conv_transpose1d", lambda m, x, w, b: F(m).conv_transpose1d(x, w, b, stride=3,
+                                                                         padding=1),
+           [(2, 2, 4), (2, 3, 3), (3,)], op=CONVT),
+    OpCase("unfold_plain", lambda m, x: F(m).unfold(x, 2), [(2, 3, 4, 3)], op="im2col"),
+    OpCase("unfold_all_args", lambda m, x: F(m).unfold(x, (2, 3), dilation=(2, 1), padding=1,
+                                                        stride=(1, 2)),
+           [(1, 2, 5, 6)], op="im2col"),
+    OpCase("unfold_unbatched", lambda m, x: F(m).unfold(x, 2, stride=2), [(2, 4, 4)],
+           op="im2col"),
+    OpCase("fold_plain", lambda m, x: F(m).fold(x, (4, 3), 2), [(2, 12, 6)], op="col2im"),
+    OpCase("fold_all_args", lambda m, x: F(m).fold(x, (5, 6), (2, 3), dilation=(2, 1),
+                                                    padding=1, stride=(1, 2)),
+           [(1, 12, 15)], op="col2im"),
+    OpCase("fold_unbatched", lambda m, x: F(m).fold(x, 4, 2, stride=2), [(8, 4)],
+           op="col2im"),
+    # pooling (random inputs: no ties; ties are tested below)
+    OpCase("max_pool2d_plain", lambda m, x: F(m).max_pool2d(x, 2), [(2, 3, 4, 6)],
+           op="gather"),
+    OpCase("max_pool2d_overlap_pad",
+           lambda m, x: F(m).max_pool2d(x, 3, stride=1, padding=1), [(1, 2, 4, 5)],
+           op="gather"),
+    OpCase("max_pool2d_ceil_dilation",
+           lambda m, x: F(m).max_pool2d(x, (2, 3), stride=2, dilation=(2, 1), padding=1,
+                                        ceil_mode=True), [(2, 1, 6, 7)], op="gather"),
+    OpCase("max_pool2d_unbatched", lambda m, x: F(m).max_pool2d(x, 2, stride=1),
+           [(2, 3, 3)], op="gather"),
+    OpCase("max_pool1d", lambda m, x: F(m).max_pool1d(x, 3, stride=2, padding=1,
+                                                      ceil_mode=True), [(2, 3, 8)],
+           op="gather"),
+    OpCase("avg_pool2d_plain", lambda m, x: F(m).avg_pool2d(x, 2), [(2, 3, 4, 6)],
+           op="matmul_batched"),
+    OpCase("avg_pool2d_pad_ceil",
+           lambda m, x: F(m).avg_pool2d(x, 3, stride=2, padding=1, ceil_mode=True),
+           [(1, 2, 6, 5)], op="matmul_batched"),
+    OpCase("avg_pool2d_exclude_pad",
+           lambda m, x: F(m).avg_pool2d(x, (3, 2), stride=(2, 1), padding=1, ceil_mode=True,
+                                        count_include_pad=False), [(1, 2, 6, 5)],
+           op="matmul_batched"),
+    OpCase("avg_pool2d_divisor", lambda m, x: F(m).avg_pool2d(x, 2, divisor_override=3),
+           [(3, 4, 4)], op="matmul_batched"),
+    OpCase("avg_pool1d", lambda m, x: F(m).avg_pool1d(x, 3, stride=2, padding=1,
+                                                      count_include_pad=False), [(2, 3, 8)],
+           op="matmul_batched"),
+    OpCase("adaptive_avg_pool2d", lambda m, x: F(m).adaptive_avg_pool2d(x, (3, 2)),
+           [(2, 3, 7, 5)], op="matmul_batched"),
+    OpCase("adaptive_avg_pool2d_none", lambda m, x: F(m).adaptive_avg_pool2d(x, (None, 3)),
+           [(3, 4, 5)], op="matmul_batched"),
+    OpCase("adaptive_avg_pool1d", lambda m, x: F(m).adaptive_avg_pool1d(x, 3), [(2, 2, 7)],
+           op="matmul_batched"),
+    OpCase("adaptive_max_pool2d", lambda m, x: F(m).adaptive_max_pool2d(x, (3, 2)),
+           [(2, 3, 7, 5)], op="gather"),
+    OpCase("adaptive_max_pool1d", lambda m, x: F(m).adaptive_max_pool1d(x, 4), [(2, 2, 7)],
+           op="gather"),
+]
+
+test_value, test_vjp, test_jvp, test_second_order, test_float32 = table_tests(CASES)
+
+
+def _both(fn, *arrays):
+    """fn on chainrule and torch tensors made from ``arrays``; outputs and gradients of
+    the sum of outputs times a fixed random weight."""
+    res = []
+    rng = np.random.default_rng(1)
+    for m in (cr, torch):
+        xs = [m.tensor(a, requires_grad=True) for a in arrays]
+        out = fn(m, *xs)
+        vals = out if isinstance(out, tuple) else (out,)
+        v = rng.standard_normal(tuple(vals[0].shape))
+        (vals[0] * m.tensor(v)).sum().backward()
+        rng = np.random.default_rng(1)
+        res.append(([o.detach().numpy() for o in vals], [x.grad.numpy() for x in xs]))
+    return res
+
+
+@pytest.mark.parametrize("make", [np.ones, lambda s: np.round(np.random.default_rng(0)
+                                                               .standard_normal(s))],
+                         ids=["all_equal", "rounded"])
+@pytest.mark.parametrize("call", [
+    lambda m, x: F(m).max_pool2d(x, 2, return_indices=True),
+    lambda m, x: F(m).max_pool2d(x, 3, stride=1, padding=1, return_indices=True),
+    lambda m, x: F(m).max_pool2d(x, 3, stride=2, ceil_mode=True, return_indices=True),
+    lambda m, x: F(m).max_pool2d(x, 2, stride=1, dilation=2, return_indices=True),
+    lambda m, x: F(m).adaptive_max_pool2d(x, (3, 4), return_indices=True),
+    lambda m, x: F(m).max_pool1d(x[0], 3, stride=2, padding=1, return_indices=True),
+])
+def test_max_pool_ties_follow_torch(make, call):
+    # torch takes the first maximum in window scan order: same indices, same gradient
+    (oc, gc), (ot, gt) = _both(call, make((2, 3, 6, 7)))
+    np.testing.assert_array_equal(oc[1], ot[1])
+    np.testing.assert_allclose(oc[0], ot[0])
+    np.testing.assert_allclose(gc[0], gt[0], atol=1e-12)
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, x: F(m).max_pool2d(x, 2, stride=1, return_indices=True),
+    lambda m, x: F(m).adaptive_max_pool2d(x, (2, 3), return_indices=True),
+])
+def test_max_pool_nan_index_follows_torch(call):
+    # a window holding NaN yields NaN at its last NaN, as PyTorch's kernels
+    x = np.arange(20.).reshape(1, 1, 4, 5)
+    x[0, 0, 1, 1] = x[0, 0, 1, 2] = x[0, 0, 2, 1] = np.nan
+    (oc, gc), (ot, gt) = _both(call, x)
+    np.testing.assert_array_equal(oc[1], ot[1])
+    np.testing.assert_array_equal(np.isnan(gc[0]), np.isnan(gt[0]))
+
+
+@pytest.mark.parametrize("x,args", [
+    ([[[-0.5, 0.3, 0.2]]], (2, 1, 1, 2, True)),         # last window all padding but one
+    ([[[-0.5]]], (2, 1, 1, 2, True)),                   # a window of padding only
+    ([[[-np.inf, -np.inf]]], (3, 1, 1, 1, False)),      # all -inf: first input position
+    ([[[1.0, -np.inf, -np.inf, 2.0]]], (3, 2, 1, 1, False)),
+    ([[[0.5, -1.0, 2.0, 0.3]]], (3, 3, 1, 2, True)),     # empty window, index inside
+])
+def test_max_pool_padding_only_windows_follow_torch(x, args):
+    # regression: the window's maximum was looked for among the padding too, so a window
+    # of -inf values chose a padding position and a dilated window over padding only read
+    # x[-1] (NumPy's wrap-around) instead of giving -inf with torch's index (whose input
+    # element, when inside the input, gets the gradient in torch)
+    (oc, gc), (ot, gt) = _both(lambda m, t: F(m).max_pool1d(t, *args[:4], ceil_mode=args[4],
+                                                            return_indices=True),
+                               np.array(x))
+    np.testing.assert_array_equal(oc[1], ot[1])
+    np.testing.assert_array_equal(oc[0], ot[0])
+    np.testing.assert_array_equal(gc[0], gt[0])
+
+
+def test_max_pool_indices_dtype_and_unbatched():
+    out, idx = cr.nn.functional.max_pool2d(cr.arange(16.).reshape(1, 4, 4), 2,
+                                           return_indices=True)
+    assert idx.dtype == cr.int64 and idx.tolist() == [[[5, 7], [13, 15]]]
+    assert out.shape == (1, 2, 2)
+
+
+def test_max_pool_second_order_is_routing():
+    # d/dx of <grad_x(sum(v * pool(x))), u> is zero; the gradient of the gradient wrt v is
+    # u read at the chosen positions (linear in g)
+    x = cr.tensor(np.random.default_rng(0).standard_normal((1, 1, 4, 4)), requires_grad=True)
+    v = cr.ones(1, 1, 2, 2, dtype=cr.float64, requires_grad=True)
+    (g,) = cr.autograd.grad((cr.nn.functional.max_pool2d(x, 2) * v).sum(), x,
+                            create_graph=True)
+    u = cr.arange(16., dtype=cr.float64).reshape(1, 1, 4, 4)
+    gx, gv = cr.autograd.grad((g * u).sum(), (x, v), allow_unused=True)
+    assert gx is None or float(gx.abs().sum()) == 0.0
+    _, idx = cr.nn.functional.max_pool2d(x, 2, return_indices=True)
+    assert gv.flatten().tolist() == [float(i) for i in idx.flatten().tolist()]
+
+
+def test_conv_grad_fn_names():
+    x = cr.ones(1, 1, 4, 4, requires_grad=True)
+    w = cr.ones(2, 1, 3, 3)
+    for b in (None, cr.ones(2)):
+        assert cr.nn.functional.conv2d(x, w, b).grad_fn.name() == "ConvolutionBackward0"
+    assert cr.nn.functional.conv2d(cr.ones(1, 2, 4, 4, requires_grad=True), w, cr.ones(2),
+                                   groups=2).grad_fn.name() == "ConvolutionBackward0"
+    assert cr.nn.functional.unfold(x, 2).grad_fn.name() == "Im2ColBackward0"
+    assert cr.nn.functional.fold(cr.ones(1, 4, 4, requires_grad=True), 3, 2).grad_fn.name() \
+        == "Col2ImBackward0"
+
+
+ERRORS = [
+    (lambda m: F(m).conv2d(m.ones(2, 3, 8, 8), m.ones(6, 1, 5, 5)), "expected input[2, 3, 8, 8] "
+     "to have 1 channels, but got 3 channels instead"),
+    (lambda m: F(m).conv2d(m.ones(2, 1, 3, 3), m.ones(6, 1, 5, 5)),
+     "Kernel size can't be greater than actual input size"),
+    (lambda m: F(m).conv2d(m.ones(8, 8), m.ones(6, 1, 5, 5)),
+     "Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: [8, 8]"),
+    (lambda m: F(m).conv2d(m.ones(2, 3, 8, 8), m.ones(6, 3, 3, 3), groups=2),
+     "Given groups=2, weight of size [6, 3, 3, 3], expected input[2, 3, 8, 8] to have 6 "
+     "channels"),
+    (lambda m: F(m).conv2d(m.ones(1, 1, 8, 8), m.ones(1, 1, 3, 3), padding="same", stride=2),
+     "padding='same' is not supported for strided convolutions"),
+    (lambda m: F(m).conv2d(m.ones(1, 1, 8, 8), m.ones(1, 1, 3, 3), padding="foo"),
+     "Invalid padding string: 'foo'"),
+    (lambda m: F(m).conv2d(m.ones(1, 3, 8, 8), m.ones(6, 3, 3, 3), m.ones(5)),
+     "expected bias to be 1-dimensional with 6 elements, but got bias of size [5]"),
+    (lambda m: F(m).conv_transpose2d(m.ones(2, 3, 8, 8), m.ones(4, 2, 3, 3)),
+     "Given transposed=1, weight of size [4, 2, 3, 3], expected input[2, 3, 8, 8] to have 4 "
+     "channels, but got 3 channels instead"),
+    (lambda m: F(m).conv_transpose2d(m.ones(1, 3, 4, 4), m.ones(3, 2, 3, 3), stride=2,
+                                     output_padding=2),
+     "output padding must be smaller than either stride or dilation"),
+    (lambda m: F(m).max_pool2d(m.ones(1, 1, 4, 4), 3, padding=2),
+     "pad should be at most half of effective kernel size, but got pad=2, kernel_size=3 and "
+     "dilation=1"),
+    (lambda m: F(m).avg_pool2d(m.ones(1, 1, 2, 2), 3), "Output size is too small"),
+    (lambda m: F(m).max_pool2d(m.ones(1, 1, 4, 4), 2, stride=0), "stride should not be zero"),
+    (lambda m: F(m).unfold(m.ones(1, 1, 2, 2), 3),
+     "calculated shape of the array of sliding blocks as (0, 0), but its components must be "
+     "at least one"),
+    (lambda m: F(m).adaptive_avg_pool2d(m.ones(4, 4), 2),
+     "adaptive_avg_pool2d(): Expected 3D or 4D tensor"),
+]
+
+
+@pytest.mark.parametrize("call,text", ERRORS)
+def test_errors_match_torch(call, text):
+    with pytest.raises(RuntimeError) as t_err:
+        call(torch)
+    with pytest.raises(RuntimeError, match=None) as c_err:
+        call(cr)
+    assert text in str(t_err.value), str(t_err.value)      # the gist is torch's
+    assert text in str(c_err.value), str(c_err.value)
