@@ -176,3 +176,22 @@ def test_dropout2d_drops_whole_channels():
     with pytest.raises(ValueError, match="between 0 and 1"):
         cr.nn.Dropout2d(1.5)
     assert (cr.nn.functional.dropout2d(cr.ones(2, 2, 2, 2), p=1.0).numpy() == 0).all()
+
+
+@pytest.mark.parametrize("shape", [(0, 3), (0, 3, 4), (2, 3, 0)])
+def test_empty_inputs_like_torch(shape):
+    """An empty batch normalises to an empty result (running statistics unchanged); one
+    value per channel in training still raises, as in PyTorch."""
+    import torch
+    for lib in (cr, torch):
+        F = lib.nn.functional
+        rm, rv = lib.zeros(3), lib.ones(3)
+        x = lib.zeros(*shape, requires_grad=True)
+        y = F.batch_norm(x, rm, rv, training=True)
+        g = F.group_norm(x, 3)
+        assert tuple(y.shape) == shape and tuple(g.shape) == shape
+        (y.sum() + g.sum()).backward()
+        assert tuple(x.grad.shape) == shape
+        assert rm.tolist() == [0.0] * 3 and rv.tolist() == [1.0] * 3
+        with pytest.raises(ValueError, match="more than 1 value per channel"):
+            F.batch_norm(lib.zeros(1, 3), None, None, training=True)

@@ -16,6 +16,8 @@ the mean and the inverse std, not the output: an in-place ``relu_`` on the outpu
 legal) with ``F`` functions, so under ``create_graph`` they are differentiable again and
 second order works.  The affine part is a composite (``y * weight + bias``).
 """
+import math
+
 import numpy as np
 
 from .._tensor import Tensor, bump_version
@@ -124,10 +126,12 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     _check_vec("batch_norm", "bias", bias, C)
     shape = (1, C) + (1,) * (nd - 2)
     if training:
-        count = input.numel() // C
-        if count <= 1:
+        count = input.numel() // C if C else 0
+        if count == 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got "
                              f"input size {input.shape}")
+        if count == 0:      # an empty batch: an empty result, running statistics unchanged
+            return _affine(input.clone(), weight, bias, shape)
         dims = (0,) + tuple(range(2, nd))
         y = normalize(input, dims, eps)
         if running_mean is not None or running_var is not None:
@@ -208,7 +212,10 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
             raise RuntimeError(f"Expected {what} to be a vector of size equal to the number "
                                f"of channels in input, but got {what} of shape "
                                f"{list(t.shape)} and input of shape {list(input.shape)}")
-    grouped = input.reshape(N, num_groups, -1)
+    if input.numel() == 0:          # nothing to normalise (and no empty-mean warnings)
+        return _affine(input.clone(), weight, bias, (1, C) + (1,) * (nd - 2))
+    per_group = C // num_groups * math.prod(input.shape[2:])
+    grouped = input.reshape(N, num_groups, per_group)
     y = normalize(grouped, (2,), eps).reshape(tuple(input.shape))
     return _affine(y, weight, bias, (1, C) + (1,) * (nd - 2))
 
