@@ -11,7 +11,7 @@ import pytest
 
 import chainrule
 from chainrule import _creation, _printing, autograd
-from chainrule.autograd.grad_mode import SHARED
+from chainrule.autograd.grad_mode import STATE
 
 # Modules whose examples already run elsewhere (kept there, not run twice):
 # tests/nn/test_doctests.py and tests/ops/test_coverage.py.
@@ -58,7 +58,7 @@ def restored_state():
             for k in ("precision", "threshold", "edgeitems", "linewidth", "sci_mode")}
     grad = chainrule.is_grad_enabled()
     anomaly = autograd.is_anomaly_enabled()
-    check_nan = SHARED.check_nan
+    check_nan = STATE.check_nan
     rng = np.random.get_state()
     gen = _creation.default_generator
     seed, gen_state = gen._seed, copy.deepcopy(gen._gen)
@@ -67,8 +67,7 @@ def restored_state():
     for k, v in opts.items():
         setattr(_printing.OPTS, k, v)
     chainrule.set_grad_enabled(grad)
-    autograd.set_detect_anomaly(anomaly)
-    SHARED.check_nan = check_nan
+    autograd.set_detect_anomaly(anomaly, check_nan=check_nan)
     np.random.set_state(rng)
     gen._seed, gen._gen = seed, gen_state
 

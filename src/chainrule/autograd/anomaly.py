@@ -24,7 +24,43 @@ import warnings
 
 import numpy as np
 
-from .grad_mode import SHARED
+import threading
+
+from .grad_mode import SHARED, STATE
+
+_COUNT_LOCK = threading.Lock()
+
+
+class _Counted:
+    """Held in a thread's state while its detection is on: it leaves SHARED's count when
+    detection is turned off or when the thread ends with detection still on."""
+
+    def __init__(self):
+        self.counted = True
+        with _COUNT_LOCK:
+            SHARED.anomaly += 1
+
+    def release(self):
+        if self.counted:
+            self.counted = False
+            with _COUNT_LOCK:
+                SHARED.anomaly -= 1
+
+    __del__ = release
+
+
+def _set(on, check_nan):
+    """Turn this thread's anomaly detection on or off, keeping SHARED's count of threads
+    that have it on (the hot path's cheap test) in step."""
+    on = bool(on)
+    if on != STATE.anomaly:
+        if on:
+            STATE.anomaly_count = _Counted()
+        else:
+            STATE.anomaly_count.release()
+            STATE.anomaly_count = None
+        STATE.anomaly = on
+    STATE.check_nan = check_nan
 
 __all__ = ["detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
            "is_anomaly_check_nan_enabled", "checked_apply"]
@@ -43,7 +79,7 @@ def is_anomaly_enabled():
     ...
     True
     """
-    return bool(SHARED.anomaly)
+    return STATE.anomaly
 
 
 def is_anomaly_check_nan_enabled():
@@ -60,7 +96,7 @@ def is_anomaly_check_nan_enabled():
     ...
     True
     """
-    return SHARED.check_nan
+    return STATE.check_nan
 
 
 class detect_anomaly:
@@ -76,18 +112,16 @@ class detect_anomaly:
 
     def __init__(self, check_nan=True):
         self.check_nan = check_nan
-        self.prev = SHARED.anomaly
-        self.prev_nan = SHARED.check_nan
+        self.prev = STATE.anomaly
+        self.prev_nan = STATE.check_nan
         warnings.warn("Anomaly Detection has been enabled. This mode will increase the runtime "
                       "and should only be enabled for debugging.", stacklevel=2)
 
     def __enter__(self):
-        SHARED.anomaly = True
-        SHARED.check_nan = self.check_nan
+        _set(True, self.check_nan)
 
     def __exit__(self, *exc):
-        SHARED.anomaly = self.prev
-        SHARED.check_nan = self.prev_nan
+        _set(self.prev, self.prev_nan)
         return False
 
 
@@ -101,17 +135,15 @@ class set_detect_anomaly:
     """
 
     def __init__(self, mode, check_nan=True):
-        self.prev = SHARED.anomaly
-        self.prev_nan = SHARED.check_nan
-        SHARED.anomaly = bool(mode)
-        SHARED.check_nan = check_nan
+        self.prev = STATE.anomaly
+        self.prev_nan = STATE.check_nan
+        _set(mode, check_nan)
 
     def __enter__(self):
         pass
 
     def __exit__(self, *exc):
-        SHARED.anomaly = self.prev
-        SHARED.check_nan = self.prev_nan
+        _set(self.prev, self.prev_nan)
         return False
 
 
@@ -148,7 +180,7 @@ def checked_apply(node, g, tensor_mode):
         warnings.warn(f"Error detected in {name}. Traceback of forward call that caused the "
                       f"error:\n{user_trace(node)}", stacklevel=2)
         raise
-    if SHARED.check_nan:
+    if STATE.check_nan:
         for i, gi in enumerate(grads):
             if gi is not None and _has_nan(gi):
                 raise RuntimeError(

@@ -285,7 +285,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                 if accumulate and targets is None:
                     _accumulate(node, g, create_graph)
                 continue
-            if SHARED.anomaly:
+            if SHARED.anomaly and STATE.anomaly:
                 from .anomaly import checked_apply
                 grads = checked_apply(node, g, tensor_mode)
             else:

@@ -4,8 +4,11 @@ The flags live in the object ``STATE`` so the op hot path reads one attribute.  
 PyTorch, grad mode and forward-AD levels are per thread: ``STATE`` is a
 ``threading.local``, and a new thread starts with grad mode on and no forward levels
 whatever the thread that started it is doing (a ``no_grad`` validation loop in one thread
-does not stop another from recording).  Anomaly detection is process-wide, as PyTorch's
-is: it lives in ``SHARED``.
+does not stop another from recording).  Anomaly detection is per thread too (PyTorch keeps
+it process-wide; chainrule's issue tracker asked for per-thread state): ``STATE.anomaly``
+and ``STATE.check_nan``, with ``SHARED.anomaly`` counting the threads that have it on, so
+the op hot path tests one process-wide slot and reads the thread-local only when some
+thread has detection on.
 """
 import functools
 import threading
@@ -22,15 +25,17 @@ class _State(threading.local):
         self.fw_limit = 1 << 30  # tangents of levels >= this are not propagated (nesting)
         self.fw_levels = []      # ids of this thread's open forward levels, innermost last
         self.fw_open = set()     # the same, for membership tests
+        self.anomaly = False     # detect_anomaly in this thread
+        self.check_nan = True    # ... and check backward results for NaN
+        self.anomaly_count = None  # while on: a token in SHARED.anomaly's count
 
 
 class _Shared:
-    """Process-wide autograd switches (PyTorch keeps anomaly mode global too)."""
-    __slots__ = ("anomaly", "check_nan")
+    """Process-wide facts the hot path reads without a thread-local lookup."""
+    __slots__ = ("anomaly",)
 
     def __init__(self):
-        self.anomaly = False     # detect_anomaly
-        self.check_nan = True    # ... and check backward results for NaN
+        self.anomaly = 0         # how many threads have anomaly detection on (0: none)
 
 
 STATE = _State()

@@ -379,7 +379,7 @@ def apply(op, args, params=None):
         if params:
             node._params = params
         node._freed = False
-        if SHARED.anomaly:
+        if SHARED.anomaly and STATE.anomaly:     # some thread has it on: is it this one?
             node._trace = _capture_trace()
         t._node = node
         t._rg = True
