@@ -1,0 +1,346 @@
+"""Specialised copies of a hot function, generated from its one source.
+
+The op recording path (``ops._core._run``) and the backward walk (``autograd.engine._walk``)
+are each written once, for every case.  Their hottest cases (an op on one tensor, a tensor
+with a number, two tensors; a plain ``loss.backward()``) are served by copies in which some
+local names are fixed to constants and the branches those constants decide are folded away
+-- the same code, minus the tests the case makes unnecessary.  The copies are compiled from
+the function's own source, keep its file name and line numbers (tracebacks point at the
+source), and run in its module's globals.
+
+>>> def f(x, fast):
+...     if fast:
+...         return x + 1
+...     return x - 1
+>>> f_fast = specialise(f, "f_fast", fast=True)
+>>> f_fast(1, None)
+2
+"""
+import ast
+import linecache
+import marshal
+import os
+import sys
+import textwrap
+import zlib
+
+__all__ = ["specialise"]
+
+_FOLDABLE = (bool, int, type(None), tuple)
+
+
+def specialise(fn, name, inline=None, **consts):
+    """A copy of ``fn`` named ``name`` in which each local name in ``consts`` is the given
+    constant: loads of it become the constant, assignments to it are dropped, and ``if``
+    statements, conditional expressions, ``not``, comparisons and leading ``and``/``or``
+    operands that become constant are folded (``x and False`` too, in an ``if`` test:
+    the conditions folded are free of side effects).  The copy takes the same arguments.
+
+    ``inline``: ``{name: (template, consts[, options])}``: a call of ``name`` is replaced
+    by the body of ``template`` specialised with ``consts`` -- a call inlined, for a
+    template whose parameters have the caller's names (or are fixed by ``consts``).  The
+    call is a statement ``return name(...)``, or ``x = name(...)`` for a template whose
+    only ``return`` is its last statement.  ``options``: ``bound`` (names the caller has
+    already bound to what the template would assign them: those assignments are dropped)
+    and ``clear`` (template locals set to ``None`` after the inlined body, so that the
+    caller's frame keeps no references a call would have dropped).
+
+    Assignments of a name to a name, constant or attribute that nothing reads after the
+    folding are dropped."""
+    inline = inline or {}
+    key, path = _cache_key(fn, name, inline, consts)
+    code = _load(key, path)
+    if code is None:
+        func = _parse(fn)
+        func.name = name
+        func.decorator_list = []
+        func.body = _Folder(consts, inline).fold_block(func.body)
+        _drop_dead_stores(func)
+        tree = ast.Module(body=[func], type_ignores=[])
+        ast.fix_missing_locations(tree)
+        code = compile(tree, fn.__code__.co_filename, "exec")
+        _store(key, path, code)
+    space = {}
+    exec(code, fn.__globals__, space)
+    out = space[name]
+    out.__qualname__ = name
+    out.__module__ = fn.__module__
+    out.__doc__ = fn.__doc__ if name == fn.__name__ else \
+        f"{fn.__name__} specialised for {consts} (generated; see chainrule._specialise)"
+    return out
+
+
+# Generated code is kept beside the module's bytecode (``__pycache__``), like a ``.pyc``:
+# parsing, folding and compiling the copies costs ~40 ms, paid once per source version.
+# The key covers the sources involved (this module's too), the constants and the Python
+# version, so a change to any of them makes a new entry.
+
+def _source(fn):
+    code = fn.__code__
+    first = code.co_firstlineno
+    last = max(end for _, end, _, _ in code.co_positions() if end is not None)
+    return first, "".join(linecache.getlines(code.co_filename)[first - 1:last])
+
+
+def _cache_key(fn, name, inline, consts):
+    """What the copy is made from, as text: the entry is used only when all of it matches
+    (the file name carries its checksum)."""
+    parts = [sys.version, "".join(linecache.getlines(__file__)), repr(_source(fn)), name,
+             repr(sorted(consts.items()))]
+    for key in sorted(inline):
+        template, *rest = inline[key]
+        parts.append(f"{key}{_source(template)!r}{rest!r}")
+    key = "\0".join(parts)
+    here = os.path.dirname(fn.__code__.co_filename)
+    module = fn.__module__.rpartition(".")[2]
+    return key, os.path.join(here, "__pycache__", f"{module}.{name}."
+                             f"{zlib.crc32(key.encode()):08x}.specialised")
+
+
+def _load(key, path):
+    try:
+        with open(path, "rb") as f:
+            stored, code = marshal.load(f)
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+    return code if stored == key else None
+
+
+def _store(key, path, code):
+    """Keep ``code`` for the next import (quietly skipped where the package is read-only
+    or bytecode writing is off); older entries of the same function are removed."""
+    if sys.dont_write_bytecode:
+        return
+    folder, file = os.path.split(path)
+    prefix = file.rsplit(".", 2)[0] + "."
+    try:
+        os.makedirs(folder, exist_ok=True)
+        for old in os.listdir(folder):
+            if old.startswith(prefix) and old.endswith(".specialised"):
+                os.remove(os.path.join(folder, old))
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "wb") as f:
+            marshal.dump((key, code), f)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
+def _parse(fn):
+    """``fn``'s definition as an AST with the file's line numbers.  The lines come from
+    the code object's own positions (``inspect.getsource`` tokenizes the file: about ten
+    times slower, paid at every import)."""
+    first, text = _source(fn)
+    tree = ast.parse(textwrap.dedent(text))
+    ast.increment_lineno(tree, first - 1)
+    return tree.body[0]
+
+
+def _const(node):
+    return isinstance(node, ast.Constant)
+
+
+class _Folder(ast.NodeTransformer):
+    def __init__(self, consts, inline=None, bound=()):
+        self.consts = consts
+        self.inline = inline or {}
+        self.bound = bound
+
+    def _inlined(self, call):
+        """The folded body of the template ``call`` names, or None when it names none."""
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and
+                call.func.id in self.inline):
+            return None
+        template, consts, *options = self.inline[call.func.id]
+        options = options[0] if options else {}
+        func = _parse(template)
+        names = [a.arg for a in func.args.args]
+        for param, arg in zip(names, call.args):
+            if param not in consts and not (isinstance(arg, ast.Name) and arg.id == param):
+                raise ValueError(f"cannot inline {call.func.id}: argument for {param!r} "
+                                 f"is not the caller's {param!r}")
+        body = func.body
+        if body and isinstance(body[0], ast.Expr) and _const(body[0].value):
+            body = body[1:]                     # (the docstring)
+        folder = _Folder({**self.consts, **consts}, bound=options.get("bound", ()))
+        return folder.fold_block(body), options.get("clear", ())
+
+    def visit_Return(self, node):
+        inlined = self._inlined(node.value)
+        if inlined is not None:
+            # the function ends with this body: what it does not read is dead
+            holder = ast.FunctionDef(name="_", args=None, body=inlined[0], decorator_list=[])
+            _drop_dead_stores(holder)
+            return holder.body
+        self.generic_visit(node)
+        return node
+
+    def _assign_inlined(self, node):
+        """``x = template(...)``: the template's body with its final ``return v`` turned
+        into ``x = v``, then its ``clear`` locals set to None."""
+        inlined = self._inlined(node.value)
+        if inlined is None:
+            return None
+        body, clear = inlined
+        last = body[-1]
+        if not isinstance(last, ast.Return) or \
+                any(isinstance(n, ast.Return) for s in body[:-1] for n in ast.walk(s)):
+            raise ValueError(f"cannot inline {node.value.func.id} into an assignment: its "
+                             f"only return must be its last statement")
+        out = body[:-1] + [ast.copy_location(ast.Assign(targets=node.targets,
+                                                         value=last.value), last)]
+        if clear:
+            out.append(ast.copy_location(ast.Assign(
+                targets=[ast.Name(c, ast.Store()) for c in clear],
+                value=ast.Constant(None)), last))
+        return out
+
+    def fold_block(self, stmts):
+        out = []
+        for s in stmts:
+            r = self.visit(s)
+            if r is None:
+                continue
+            out.extend(r if isinstance(r, list) else [r])
+        return out or [ast.Pass()]
+
+    def visit_Name(self, node):
+        if isinstance(node.ctx, ast.Load) and node.id in self.consts:
+            return ast.copy_location(ast.Constant(self.consts[node.id]), node)
+        return node
+
+    def visit_Assign(self, node):
+        if all(isinstance(t, ast.Name) and t.id in self.consts for t in node.targets):
+            return None                 # a fixed name is not assigned
+        if self.bound and all(_names(t) and set(_names(t)) <= set(self.bound)
+                              for t in node.targets):
+            return None                 # the caller has bound these already
+        inlined = self._assign_inlined(node)
+        if inlined is not None:
+            return inlined
+        node.value = self.visit(node.value)
+        return node
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.op, ast.Add) and _const(node.right) and node.right.value == ():
+            return node.left            # ``t + ()``
+        return node
+
+    def visit_If(self, node):
+        node.test = self.visit(node.test)
+        t = node.test
+        if isinstance(t, ast.BoolOp) and isinstance(t.op, ast.And) and \
+                any(_const(v) and not v.value for v in t.values):
+            node.test = ast.copy_location(ast.Constant(False), t)
+        if _const(node.test):
+            branch = node.body if node.test.value else node.orelse
+            return self.fold_block(branch) if branch else None
+        node.body = self.fold_block(node.body)
+        node.orelse = self.fold_block(node.orelse) if node.orelse else []
+        return node
+
+    def visit_While(self, node):
+        node.test = self.visit(node.test)
+        node.body = self.fold_block(node.body)
+        node.orelse = self.fold_block(node.orelse) if node.orelse else []
+        return node
+
+    def visit_For(self, node):
+        node.iter = self.visit(node.iter)
+        node.body = self.fold_block(node.body)
+        node.orelse = self.fold_block(node.orelse) if node.orelse else []
+        return node
+
+    def visit_Try(self, node):
+        node.body = self.fold_block(node.body)
+        node.handlers = [self.visit(h) for h in node.handlers]
+        node.orelse = self.fold_block(node.orelse) if node.orelse else []
+        node.finalbody = self.fold_block(node.finalbody) if node.finalbody else []
+        return node
+
+    def visit_ExceptHandler(self, node):
+        node.body = self.fold_block(node.body)
+        return node
+
+    def visit_IfExp(self, node):
+        self.generic_visit(node)
+        if _const(node.test):
+            return node.body if node.test.value else node.orelse
+        return node
+
+    def visit_UnaryOp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.op, ast.Not) and _const(node.operand):
+            return ast.copy_location(ast.Constant(not node.operand.value), node)
+        return node
+
+    def visit_Compare(self, node):
+        self.generic_visit(node)
+        if len(node.ops) == 1 and _const(node.left) and _const(node.comparators[0]):
+            a, b = node.left.value, node.comparators[0].value
+            op = node.ops[0]
+            table = {ast.Eq: lambda: a == b, ast.NotEq: lambda: a != b,
+                     ast.Is: lambda: a is b, ast.IsNot: lambda: a is not b}
+            if type(op) in table:
+                return ast.copy_location(ast.Constant(table[type(op)]()), node)
+        return node
+
+    def visit_BoolOp(self, node):
+        self.generic_visit(node)
+        values = list(node.values)
+        is_and = isinstance(node.op, ast.And)
+        # leading constants only: ``True and x`` is ``x``, ``False and x`` is ``False``
+        # (and the same for ``or``), whatever ``x`` is
+        while values and _const(values[0]):
+            v = values[0].value
+            if bool(v) == is_and:       # does not decide: drop it
+                values.pop(0)
+                if not values:
+                    return ast.copy_location(ast.Constant(v), node)
+            else:                       # decides: the result is this operand
+                return ast.copy_location(ast.Constant(v), node)
+        if len(values) == 1:
+            return values[0]
+        node.values = values
+        return node
+
+
+def _names(target):
+    """The names a plain or tuple assignment target binds (empty for anything else)."""
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, ast.Tuple) and all(isinstance(e, ast.Name) for e in target.elts):
+        return [e.id for e in target.elts]
+    return []
+
+
+def _drop_dead_stores(func):
+    """Drop ``name = <name, constant or attribute of a name>`` where nothing reads
+    ``name`` (left behind when the reads were folded away).  A name also bound to
+    anything else is kept: its ``= None`` may be what releases a reference."""
+    read = set()
+    pure_stores = set()         # ids of the Name targets of pure assignments
+    for n in ast.walk(func):
+        if isinstance(n, ast.Assign) and _pure(n.value):
+            pure_stores.update(id(t) for t in n.targets if isinstance(t, ast.Name))
+    blocks = []
+    for n in ast.walk(func):
+        if isinstance(n, ast.Name):
+            if not isinstance(n.ctx, ast.Store) or id(n) not in pure_stores:
+                read.add(n.id)
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(n, field, None)
+            if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
+                blocks.append((n, field, block))
+    for parent, field, block in blocks:
+        kept = [s for s in block if not (
+            isinstance(s, ast.Assign) and _pure(s.value) and
+            all(isinstance(t, ast.Name) and t.id not in read for t in s.targets))]
+        if len(kept) != len(block):
+            setattr(parent, field, kept or [ast.Pass()])
+
+
+def _pure(v):
+    return isinstance(v, (ast.Name, ast.Constant)) or \
+        (isinstance(v, ast.Attribute) and isinstance(v.value, ast.Name))

@@ -1,0 +1,162 @@
+"""``chainrule._specialise``: copies of a function with some locals fixed, generated from
+its source.  The recording path and the backward walk run such copies, so the folding
+must keep every case's meaning."""
+import traceback
+
+import pytest
+
+from chainrule._specialise import specialise
+
+
+def _kinds(x, mode, flag):
+    out = []
+    if mode == 1:
+        out.append("one")
+    elif mode == 2 and flag:
+        out.append("two-flag")
+    else:
+        out.append("other")
+    out.append("yes" if not flag else "no")
+    out.append(flag and x)
+    out.append(x + 1 if mode != 1 else x - 1)
+    return out
+
+
+@pytest.mark.parametrize("mode", [1, 2, 3])
+@pytest.mark.parametrize("flag", [True, False])
+def test_a_copy_gives_what_the_source_gives(mode, flag):
+    fast = specialise(_kinds, "_kinds_fast", mode=mode, flag=flag)
+    for x in (0, 5):
+        assert fast(x, "ignored", "ignored") == _kinds(x, mode, flag)
+
+
+def test_folded_branches_are_gone_from_the_copy():
+    fast = specialise(_kinds, "_kinds_fast", mode=1, flag=False)
+    consts = fast.__code__.co_consts
+    assert "two-flag" not in consts and "other" not in consts and "no" not in consts
+    assert fast.__name__ == "_kinds_fast" and "specialised" in fast.__doc__
+
+
+def _boom(x, loud):
+    if loud:
+        raise ValueError("loud")
+    return x
+
+
+def test_a_copy_keeps_the_file_and_line_numbers():
+    loud = specialise(_boom, "_boom_loud", loud=True)
+    with pytest.raises(ValueError) as info:
+        loud(1, None)
+    frame = traceback.extract_tb(info.tb)[-1]
+    assert frame.filename == __file__ and frame.line == 'raise ValueError("loud")'
+
+
+def _add_twice(a, b):
+    s = a + b
+    return s + s
+
+
+def _dispatch(a, b):
+    if a > 0:
+        return _add_twice(a, b)
+    c = _add_twice(a, b)
+    return -c
+
+
+def test_inlined_calls_give_what_the_calls_give():
+    inl = specialise(_dispatch, "_dispatch", inline={"_add_twice": (_add_twice, {})})
+    assert inl.__code__.co_names.count("_add_twice") == 0       # no call left
+    for a, b in [(1, 2), (-3, 1), (0, 0)]:
+        assert inl(a, b) == _dispatch(a, b)
+
+
+def _uses_other_names(x, y):
+    return _add_twice(y, x)
+
+
+def test_inlining_refuses_arguments_that_are_not_the_callers_names():
+    with pytest.raises(ValueError, match="argument for 'a'"):
+        specialise(_uses_other_names, "f", inline={"_add_twice": (_add_twice, {})})
+
+
+def _early(a, b):
+    if a:
+        return 1
+    return b
+
+
+def _calls_early(a, b):
+    r = _early(a, b)
+    return r
+
+
+def test_inlining_into_an_assignment_needs_one_final_return():
+    with pytest.raises(ValueError, match="only return must be its last statement"):
+        specialise(_calls_early, "f", inline={"_early": (_early, {})})
+
+
+def _pair(a, b):
+    kind = a.__class__
+    big = [a] * 3
+    return (kind, len(big), b)
+
+
+def _caller(a, b):
+    r = _pair(a, b)
+    return r, big           # noqa: F821 (``big`` is the inlined template's local)
+
+
+def test_clear_drops_the_template_locals_after_the_inlined_body():
+    f = specialise(_caller, "f", inline={"_pair": (_pair, {}, {"clear": ("big",)})})
+    assert f(2, 3) == ((int, 3, 3), None)
+
+
+def _bound(args):
+    a, b = args
+    return a - b
+
+
+def _binds_first(args):
+    a, b = args[1], args[0]        # the caller's own binding (reversed, to tell them apart)
+    return _bound(args)
+
+
+def test_bound_names_are_not_assigned_again():
+    f = specialise(_binds_first, "f", inline={"_bound": (_bound, {}, {"bound": ("a", "b")})})
+    assert f((5, 2)) == -3 and _binds_first((5, 2)) == 3
+
+
+def _dead(x, flag):
+    cls = x.__class__
+    if flag:
+        return cls
+    return x
+
+
+def test_stores_nothing_reads_after_folding_are_dropped():
+    f = specialise(_dead, "f", flag=False)
+    assert "__class__" not in f.__code__.co_names and f(4, None) == 4
+    assert specialise(_dead, "g", flag=True)(4, None) is int
+
+
+def test_generated_code_is_kept_beside_the_bytecode_and_checked(tmp_path, monkeypatch):
+    import importlib.util
+    import sys
+    from chainrule import _specialise as S
+    src = tmp_path / "specialise_mod.py"
+    src.write_text("def pick(x, fast):\n    if fast:\n        return x + 1\n    return x - 1\n")
+    spec = importlib.util.spec_from_file_location("specialise_mod", src)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    assert specialise(mod.pick, "pick_fast", fast=True)(1, None) == 2
+    kept = list((tmp_path / "__pycache__").glob("specialise_mod.pick_fast.*.specialised"))
+    assert len(kept) == 1
+    key, path = S._cache_key(mod.pick, "pick_fast", {}, {"fast": True})
+    assert path == str(kept[0]) and S._load(key, path) is not None
+    assert S._load(key + "changed", path) is None          # a different source: not used
+    kept[0].write_bytes(b"not marshal data")                # a damaged entry is remade
+    assert specialise(mod.pick, "pick_fast", fast=False)(1, None) == 0
+    assert S._load(*S._cache_key(mod.pick, "pick_fast", {}, {"fast": False})) is not None
+    # one entry per function and name: the older one was removed
+    assert len(list((tmp_path / "__pycache__").glob("specialise_mod.pick_fast.*"))) == 1
