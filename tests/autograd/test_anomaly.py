@@ -45,7 +45,7 @@ def test_enter_warns_and_state_restored():
         with cr.autograd.detect_anomaly():
             assert cr.autograd.is_anomaly_enabled()
             assert cr.autograd.is_anomaly_check_nan_enabled()
-    assert not cr.autograd.is_anomaly_enabled() and not SHARED.anomaly
+    assert not cr.autograd.is_anomaly_enabled() and not SHARED.observed
 
 
 def test_set_detect_anomaly_function_and_context():

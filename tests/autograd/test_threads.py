@@ -76,8 +76,8 @@ def _inputs(i):
 
 
 def _model(x, w):
-    """Exercises every recording path: apply1 (sin, tanh), apply_ts (* 0.5), apply_tt
-    (+, @), general apply (sum over a dim, broadcasting with a constant)."""
+    """Exercises every kind of apply call: one tensor (sin, tanh), a tensor with a number
+    (* 0.5), two tensors (+, @), the general case (sum over a dim, broadcasting with a constant)."""
     h = (x.sin() * 0.5 + x) @ w
     return (h.tanh() + cr.ones(1, 2, dtype=cr.float64)).sum(dim=0).pow(2).sum()
 
@@ -467,7 +467,7 @@ def test_anomaly_mode_is_per_thread():
         assert in_thread(turn_on) == ((True, True), msg)     # on in that thread ...
         assert probe() == ((False, True), None)              # ... off here
         from chainrule.autograd.grad_mode import SHARED
-        assert SHARED.anomaly == 0       # the count of threads with detection on is back
+        assert SHARED.observed == 0       # the count of threads with detection on is back
         # while another thread has detection on, this thread's ops record no traces and
         # its backward checks nothing, and both work as usual
         ready, release = threading.Event(), threading.Event()

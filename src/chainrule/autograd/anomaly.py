@@ -1,9 +1,10 @@
 """Anomaly detection, as ``torch.autograd.detect_anomaly`` / ``set_detect_anomaly``.
 
 While it is on, every recorded node keeps the stack of the user code that created it
-(``node._trace``, captured in ``ops._core.apply``), and the engine runs each node through
-:func:`checked_apply`: if the node's VJP produces NaN, or raises, the error names the node
-(``MulBackward0``) and shows where in user code the op was created.
+(``node._trace``, kept by its ``op_ran`` hook, see ``grad_mode.observe``), and the engine
+runs each node through :func:`checked_run`: if the node's VJP produces NaN, or raises,
+the error names the node (``MulBackward0``) and shows where in user code the op was
+created.
 
 >>> import chainrule as torch
 >>> x = torch.tensor([0.0], requires_grad=True)
@@ -17,53 +18,47 @@ The op was created here (most recent call last):
 
 (``sqrt``'s backward gives ``inf`` at 0; the multiplication by 0.0 turns it into NaN.)
 
-As in PyTorch, the mode is process-wide: turning it on in one thread turns it on in all.
+The mode is per thread (PyTorch's is process-wide): turning it on in one thread leaves
+the others alone.  It attaches to the core as an observer (``grad_mode.observe``).
 """
 import os
+import traceback
 import warnings
 
 import numpy as np
 
-import threading
-
-from .grad_mode import SHARED, STATE
-
-_COUNT_LOCK = threading.Lock()
+from .grad_mode import STATE, observe, unobserve
 
 
-class _Counted:
-    """Held in a thread's state while its detection is on: it leaves SHARED's count when
-    detection is turned off or when the thread ends with detection still on."""
+class _Detector:
+    """The observer anomaly detection attaches to a thread (``grad_mode.observe``): it
+    keeps the creation traceback of every node recorded, and checks each backward step."""
 
-    def __init__(self):
-        self.counted = True
-        with _COUNT_LOCK:
-            SHARED.anomaly += 1
+    def op_ran(self, op, args, params, out):
+        node = out._node
+        if node is not None and node._trace is None:
+            node._trace = traceback.format_stack()[:-3]     # (without the core's frames)
 
-    def release(self):
-        if self.counted:
-            self.counted = False
-            with _COUNT_LOCK:
-                SHARED.anomaly -= 1
+    def run_node(self, node, run):
+        return checked_run(node, run)
 
-    __del__ = release
+
+_DETECTOR = _Detector()
 
 
 def _set(on, check_nan):
-    """Turn this thread's anomaly detection on or off, keeping SHARED's count of threads
-    that have it on (the hot path's cheap test) in step."""
+    """Turn this thread's anomaly detection on or off."""
     on = bool(on)
     if on != STATE.anomaly:
         if on:
-            STATE.anomaly_count = _Counted()
+            observe(_DETECTOR)
         else:
-            STATE.anomaly_count.release()
-            STATE.anomaly_count = None
+            unobserve(_DETECTOR)
         STATE.anomaly = on
     STATE.check_nan = check_nan
 
 __all__ = ["detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
-           "is_anomaly_check_nan_enabled", "checked_apply"]
+           "is_anomaly_check_nan_enabled", "checked_run"]
 
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -169,13 +164,13 @@ def _has_nan(g):
     return isinstance(data, np.ndarray) and data.dtype.kind in "fc" and bool(np.isnan(data).any())
 
 
-def checked_apply(node, g, tensor_mode):
-    """``engine.apply_node`` with anomaly checks: raise if a gradient contains NaN, and show
-    the forward traceback of the node when its backward fails."""
-    from .engine import apply_node
+def checked_run(node, run):
+    """Run a backward step (``run()`` returns the node's input gradients) with anomaly
+    checks: raise if a gradient contains NaN, and show the forward traceback of the node
+    when its backward fails."""
     name = node.name()
     try:
-        grads = apply_node(node, g, tensor_mode)
+        grads = run()
     except Exception:
         warnings.warn(f"Error detected in {name}. Traceback of forward call that caused the "
                       f"error:\n{user_trace(node)}", stacklevel=2)

@@ -22,6 +22,7 @@ import threading
 
 import numpy as np
 
+from .._specialise import specialise
 from .grad_mode import SHARED, STATE
 
 __all__ = ["backward", "grad"]
@@ -121,19 +122,29 @@ def _late_imports():
 
 
 def apply_node(node, g, tensor_mode):
-    """Input gradients of ``node`` for output gradient ``g`` (arrays, or Tensors in
-    tensor mode); ``None`` where an input gets no gradient."""
+    """The input gradients of ``node`` for its output gradient ``g``: the one function
+    that calls VJP rules, and the one place broadcasting is undone.  Arrays and ``NF``,
+    or Tensors and ``TF`` in tensor mode; a list with an entry per input, ``None`` where
+    no gradient flows.  Raises PyTorch's errors when the saved values were freed or
+    changed in place since they were saved."""
     if _NF is None:
         _late_imports()
-    if node._freed or node._versions is not None:
+    if node._freed:
         node._check_saved()
+    versions = node._versions
+    if versions is not None:
+        for i, version, box in versions:
+            if box is None:
+                box = node._inputs[i]._vc
+            if (0 if box is None else box[0]) != version:
+                node._check_saved()         # raises PyTorch's in-place error
     op = node.op
     params = node._params
     nexts = node._next
+    out = node._out
     if tensor_mode:
         F = _TF
         inputs = node._inputs
-        out = node._out
         if out is not None:
             out = _wrap(out)                 # the output, re-attached to this node
             out._node = node
@@ -141,32 +152,34 @@ def apply_node(node, g, tensor_mode):
             out._fw = node._out_fw
     else:
         F = _NF
-        out = node._out
         inputs = node._arrays               # the saved inputs' arrays, unwrapped at record time
     if inputs is None:
         inputs = (None,) * len(nexts)
     if op.vjp_all is not None:
         every = op.vjp_all(F, g, out, *inputs, **params) if params else \
             op.vjp_all(F, g, out, *inputs)
-    else:
+        grads = [None if nxt is None else gi for nxt, gi in zip(nexts, every)]
         every = None
+    elif len(nexts) == 1:
+        grads = [None if nexts[0] is None else
+                 op.vjps[0](F, g, out, *inputs, **params) if params else
+                 op.vjps[0](F, g, out, *inputs)]
+    else:
         vjps = op.vjps
+        grads = []
+        i = 0
+        for nxt in nexts:
+            grads.append(None if nxt is None else
+                         vjps[i](F, g, out, *inputs, **params) if params else
+                         vjps[i](F, g, out, *inputs))
+            i += 1
     shapes = node._shapes
-    grads = []
-    for i, nxt in enumerate(nexts):
-        if nxt is None:
-            grads.append(None)
-            continue
-        if every is not None:
-            gi = every[i]
-        elif params:
-            gi = vjps[i](F, g, out, *inputs, **params)
-        else:
-            gi = vjps[i](F, g, out, *inputs)
-        if shapes is not None and gi is not None and shapes[i] is not None \
-                and gi.shape != shapes[i]:
-            gi = undo_broadcast(F, gi, shapes[i])
-        grads.append(gi)
+    if shapes is not None:
+        i = 0
+        for gi in grads:
+            if gi is not None and shapes[i] is not None and gi.shape != shapes[i]:
+                grads[i] = F.sum_to(gi, shapes[i])
+            i += 1
     return grads
 
 
@@ -192,13 +205,14 @@ def _dependencies(roots):
 
 def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                  accumulate=True, allow_unused=False):
-    """Shared by ``backward`` (accumulate into leaves) and ``grad`` (return gradients)."""
+    """Shared by ``backward`` (accumulate into leaves) and ``grad`` (return gradients):
+    check the arguments, seed the outputs, and walk."""
     if _NF is None:
         _late_imports()
     if inputs is None and grad_outputs is None and len(outputs) == 1 and not create_graph \
-            and not STATE.fw_level and not SHARED.anomaly:
+            and not STATE.fw_level and not SHARED.observed:
         # the common ``loss.backward()``: one scalar output seeded with 1 (the general
-        # path below does the same with the checks and options this case does not need)
+        # argument handling below does the same with checks this case does not need)
         t = outputs[0]
         d = t._data
         if t._rg and d.size == 1:
@@ -208,7 +222,8 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
             prev = STATE.enabled
             STATE.enabled = False
             try:
-                _run_all((node,), {node: seed}, False, bool(retain_graph), accumulate, False)
+                _walk_plain((node,), {node: seed}, False, bool(retain_graph), accumulate,
+                            False)
             finally:
                 STATE.enabled = prev
             return None
@@ -226,11 +241,10 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
 
     root_nodes = [t._node or t._grad_accumulator() for t in outputs]
 
-    # which nodes' incoming gradient is captured (autograd.grad / backward(inputs=...))
-    targets = None
-    order = None
+    # which nodes' incoming gradient is captured (autograd.grad / backward(inputs=...)),
+    # and which nodes lead to one of them (the others need not run)
+    targets = needed = captured = None
     if inputs is not None:
-        order = _topo_order(root_nodes)
         targets = {}
         for t in inputs:
             if not isinstance(t, Tensor):
@@ -238,67 +252,21 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
             if not t._rg:
                 raise RuntimeError("One of the differentiated Tensors does not require grad")
             targets.setdefault(t._node or t._grad_accumulator(), []).append(t)
-        # prune: only run nodes from which a target is reachable
         needed = set()
-        for node in reversed(order):
+        for node in reversed(_topo_order(root_nodes)):
             if node in targets or any(n in needed for n in node._next if n is not None):
                 needed.add(node)
-    else:
-        needed = None
+        captured = {}
 
     buffers = {}
     for node, s in zip(root_nodes, seeds):
         buffers[node] = s if node not in buffers else buffers[node] + s
-    captured = {}
 
     prev = STATE.enabled
     STATE.enabled = bool(create_graph)
     try:
-        if targets is None and not SHARED.anomaly:
-            # plain backward(): the lean loop
-            _run_all(root_nodes, buffers, tensor_mode, retain_graph, accumulate, create_graph)
-            return None
-        if order is None:
-            order = _topo_order(root_nodes)
-        for node in order:
-            g = buffers.pop(node, None)
-            if g is None or (needed is not None and node not in needed):
-                continue
-            if node._pre_hooks:
-                g = _run_hooks(node._pre_hooks, g, tensor_mode)
-            if targets is not None and node in targets:
-                captured[node] = g
-                if not accumulate:
-                    # autograd.grad stops at its inputs unless they lead to other inputs
-                    if not any(n in needed for n in node._next if n is not None):
-                        continue
-                elif node.op is None:                   # a leaf's accumulator
-                    _accumulate(node, g, create_graph)
-                    continue
-                else:
-                    # backward(inputs=[y]) with y a non-leaf: y.grad gets the gradient
-                    for t in targets[node]:
-                        _accumulate_nonleaf(t, g, create_graph)
-                    if not any(n in needed for n in node._next if n is not None):
-                        continue
-            if node.op is None:
-                if accumulate and targets is None:
-                    _accumulate(node, g, create_graph)
-                continue
-            if SHARED.anomaly and STATE.anomaly:
-                from .anomaly import checked_apply
-                grads = checked_apply(node, g, tensor_mode)
-            else:
-                grads = apply_node(node, g, tensor_mode)
-            if not retain_graph:
-                node.release()
-            for nxt, gi in zip(node._next, grads):
-                if nxt is None or gi is None:
-                    continue
-                if needed is not None and nxt not in needed:
-                    continue
-                old = buffers.get(nxt)
-                buffers[nxt] = gi if old is None else old + gi
+        _walk(root_nodes, buffers, tensor_mode, retain_graph, accumulate, create_graph,
+              targets, needed, captured, STATE.observers if SHARED.observed else ())
     finally:
         STATE.enabled = prev
 
@@ -322,25 +290,27 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
     return result
 
 
-def _run_all(roots, buffers, tensor_mode, retain_graph, accumulate, create_graph):
-    """Run every node below ``roots`` (Kahn's order, computed as it goes) -- the hot path
-    of ``backward()``.  In array mode the VJP rules are called directly here.
+def _walk(roots, buffers, tensor_mode, retain_graph, accumulate, create_graph,
+          targets=None, needed=None, captured=None, observers=()):
+    """The backward walk: run every node below ``roots`` once all its consumers have run
+    (Kahn's order, computed as it goes), starting from the gradients in ``buffers``.
 
-    A node runs once every consumer that can send it a gradient has run.  With one output
-    the consumers are counted without a pass over the graph: each node's ``_uses`` (kept
-    by ``apply``) counts every recorded consumer, and only nodes with several are tracked
-    in ``left``.  ``_uses`` can only over-count (a consumer outside this graph: a branch
-    that does not lead to the output, a graph kept from an earlier step), never
-    under-count, so the walk can stall but never runs a node early; on a stall the rest
-    is finished with exact counts from a dependency pass (``_dependencies``).  Several
-    outputs use exact counts from the start.
+    At a node: take its gradient, run its pre-hooks, capture it if the node is a target
+    (``autograd.grad``'s inputs, ``backward(inputs=)``), add it into ``.grad`` at a leaf,
+    else compute the input gradients (``apply_node``, wrapped by observers such as
+    anomaly detection) and send them on.  ``needed``: the nodes that lead to a target
+    (others are skipped); ``None`` runs everything.  ``observers``: this thread's
+    (``grad_mode.observe``), whose ``run_node`` hooks wrap each step.
 
-    A node hands the gradient for its first input node that becomes ready (the only one,
-    in a chain) straight to that node and runs it next, without the ``ready`` list and the
-    buffer dict."""
-    if _NF is None:
-        _late_imports()
-    NF = _NF
+    Counting consumers: with one root, each node's ``_uses`` (kept by ``apply``) counts
+    its recorded consumers, and only nodes with several are tracked in ``left``.
+    ``_uses`` can over-count (a consumer outside this graph: a branch that does not lead
+    to the output, a graph kept from an earlier step), never under-count, so the walk
+    can stall but never runs a node early; on a stall the rest is finished with exact
+    counts from a dependency pass (``_dependencies``).  Several roots use exact counts
+    from the start.  A node hands the gradient of its first input node that becomes
+    ready (the only one, in a chain) straight to it and runs it next, without the
+    ``ready`` list and the buffer dict."""
     if len(roots) == 1:
         exact = False
         left = {}                   # nodes with several consumers: how many still to run
@@ -358,106 +328,64 @@ def _run_all(roots, buffers, tensor_mode, retain_graph, accumulate, create_graph
             g = pop(node, None)
             while True:
                 nexts = node._next
-                follow = None               # the input node this one runs next (chain link)
-                # an input node runs when its last consumer has run.  Consumers still to
-                # run: ``left`` once counted down (or exact), else ``_uses``; one recorded
-                # consumer means this is the only one in either mode.  (The one-input case
-                # is written out: it is most nodes, and a loop costs ~4 % per op there.)
-                if len(nexts) == 1:
-                    nxt = nexts[0]
-                    if nxt is not None:
+                # the input node to run next (``follow``): the first one whose last
+                # consumer this is; others that become ready wait in ``ready``
+                follow = None
+                for nxt in nexts:
+                    if nxt is not None and (needed is None or nxt in needed):
                         u = nxt._uses
-                        if u == 1:
-                            follow = nxt
-                        else:
+                        if u != 1:
                             d = left.get(nxt, u) - 1
                             if d:
                                 left[nxt] = d
-                            else:
-                                del left[nxt]
-                                follow = nxt
-                else:
-                    # the first input node that becomes ready is followed too (x * 0.9 has
-                    # nexts (x's node, None)); any others wait in ``ready``
-                    for nxt in nexts:
-                        if nxt is not None:
-                            u = nxt._uses
-                            if u != 1:
-                                d = left.get(nxt, u) - 1
-                                if d:
-                                    left[nxt] = d
-                                    continue
-                                del left[nxt]
-                            if follow is None:
-                                follow = nxt
-                            else:
-                                ready.append(nxt)
+                                continue
+                            del left[nxt]
+                        if follow is None:
+                            follow = nxt
+                        else:
+                            ready.append(nxt)
                 gnext = None                # the gradient for ``follow``
-                if g is not None:
-                    if node._pre_hooks:
-                        g = _run_hooks(node._pre_hooks, g, tensor_mode)
-                    op = node.op
-                    if op is None:              # a leaf's accumulator
-                        if accumulate:
-                            _accumulate(node, g, create_graph)
+                if g is not None and node._pre_hooks:
+                    g = _run_hooks(node._pre_hooks, g, tensor_mode)
+                if g is not None and targets is not None and node in targets:
+                    captured[node] = g
+                    if not accumulate:
+                        # autograd.grad stops at its inputs unless they lead to others
+                        if not any(n in needed for n in nexts if n is not None):
+                            g = None
+                    elif node.op is None:
+                        _accumulate(node, g, create_graph)
                         g = None
-                        break                   # (a leaf has no input nodes)
-                    if tensor_mode or op.vjp_all is not None:
-                        grads = apply_node(node, g, tensor_mode)
+                    else:               # backward(inputs=[y]), y a non-leaf: into y.grad
+                        for t in targets[node]:
+                            _accumulate_nonleaf(t, g, create_graph)
+                if g is not None:
+                    if node.op is None:             # a leaf's accumulator
+                        if accumulate and targets is None:
+                            _accumulate(node, g, create_graph)
+                    else:
+                        if observers:
+                            grads = _observed_run(observers, node, g, tensor_mode)
+                        else:
+                            grads = apply_node(node, g, tensor_mode)
                         if not retain_graph:
                             node.release()
-                        for nxt, gi in zip(nexts, grads):
-                            if nxt is not None and gi is not None:
-                                if nxt is follow:       # (twice for x * x)
-                                    gnext = gi if gnext is None else gnext + gi
-                                else:
-                                    old = get(nxt)
-                                    buffers[nxt] = gi if old is None else old + gi
-                        grads = None
-                    else:
-                        # apply_node, inlined for the common case (arrays, a rule per input)
-                        if node._freed:
-                            node._check_saved()
-                        versions = node._versions
-                        if versions is not None:
-                            for i, version, box in versions:
-                                if box is None:
-                                    box = node._inputs[i]._vc
-                                if (0 if box is None else box[0]) != version:
-                                    node._check_saved()     # raises PyTorch's in-place error
-                        vjps = op.vjps
-                        params = node._params
-                        out = node._out
-                        inputs = node._arrays
-                        if inputs is None:
-                            inputs = (None,) * len(nexts)
-                        shapes = node._shapes
-                        if follow is not None and len(nexts) == 1:
-                            gi = vjps[0](NF, g, out, *inputs, **params) if params else \
-                                vjps[0](NF, g, out, *inputs)
-                            if gi is not None and shapes is not None and \
-                                    shapes[0] is not None and gi.shape != shapes[0]:
-                                gi = NF.sum_to(gi, shapes[0])
-                            gnext = gi
+                        if follow is not None and len(nexts) == 1:     # a chain link
+                            gnext = grads[0]
                         else:
                             i = 0
                             for nxt in nexts:
-                                if nxt is not None:
-                                    gi = vjps[i](NF, g, out, *inputs, **params) if params \
-                                        else vjps[i](NF, g, out, *inputs)
-                                    if gi is not None:
-                                        if shapes is not None and shapes[i] is not None and \
-                                                gi.shape != shapes[i]:
-                                            gi = NF.sum_to(gi, shapes[i])
-                                        if nxt is follow:       # (twice for x * x)
-                                            gnext = gi if gnext is None else gnext + gi
-                                        else:
-                                            old = get(nxt)
-                                            buffers[nxt] = gi if old is None else old + gi
+                                gi = grads[i]
                                 i += 1
-                        gi = old = out = inputs = None  # no stale references (_OWNED_REFS)
-                        if not retain_graph:
-                            node.release()
+                                if gi is None or nxt is None:
+                                    continue
+                                if nxt is follow:           # (twice for x * x)
+                                    gnext = gi if gnext is None else gnext + gi
+                                elif needed is None or nxt in needed:
+                                    old = get(nxt)
+                                    buffers[nxt] = gi if old is None else old + gi
+                        grads = gi = old = None     # no stale references (_OWNED_REFS)
+                g = None
                 if follow is None:
                     break
                 node = follow
@@ -477,6 +405,26 @@ def _run_all(roots, buffers, tensor_mode, retain_graph, accumulate, create_graph
             ready = [r for r in frontier if r not in left]
             continue
         return
+
+
+def _observed_run(observers, node, g, tensor_mode):
+    """``apply_node`` wrapped by the ``run_node`` hooks of this thread's observers."""
+    def run():
+        return apply_node(node, g, tensor_mode)
+    for ob in observers:
+        hook = getattr(ob, "run_node", None)
+        if hook is not None:
+            run = (lambda h, r: lambda: h(node, r))(hook, run)
+    return run()
+
+
+# the walk as it runs: written once (``_walk``); a plain ``loss.backward()`` (arrays, no
+# targets, no observers) runs a copy specialised for it, with ``apply_node`` inlined in
+# array mode (see ``chainrule._specialise``)
+_walk_plain = specialise(
+    _walk, "_walk_plain", tensor_mode=False, targets=None, needed=None, captured=None,
+    observers=(), inline={"apply_node": (apply_node, dict(tensor_mode=False),
+                                         {"clear": ("out", "inputs")})})
 
 
 def _run_hooks(hooks, g, tensor_mode):

@@ -4,16 +4,20 @@ The flags live in the object ``STATE`` so the op hot path reads one attribute.  
 PyTorch, grad mode and forward-AD levels are per thread: ``STATE`` is a
 ``threading.local``, and a new thread starts with grad mode on and no forward levels
 whatever the thread that started it is doing (a ``no_grad`` validation loop in one thread
-does not stop another from recording).  Anomaly detection is per thread too (PyTorch keeps
-it process-wide; chainrule's issue tracker asked for per-thread state): ``STATE.anomaly``
-and ``STATE.check_nan``, with ``SHARED.anomaly`` counting the threads that have it on, so
-the op hot path tests one process-wide slot and reads the thread-local only when some
-thread has detection on.
+does not stop another from recording).  Observers are per thread too: ``observe(obj)``
+attaches an object whose hooks the core calls -- ``op_ran(op, args, params, out)`` after
+each op call of the program (the ops of a custom Function's forward included, with grad
+mode off as they run; not the ops an op runs inside itself, such as its JVP rule's) and
+``run_node(node, run)`` around each backward step (``run()`` computes the node's input
+gradients).  ``viz.record`` and ``detect_anomaly`` attach this way; nothing patches the
+core.  ``SHARED.observed`` counts the threads that have observers, so the op hot path
+tests one process-wide slot and reads the thread-local only when some thread observes.
 """
 import functools
 import threading
 
-__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode"]
+__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
+           "observe", "unobserve"]
 
 
 class _State(threading.local):
@@ -27,19 +31,75 @@ class _State(threading.local):
         self.fw_open = set()     # the same, for membership tests
         self.anomaly = False     # detect_anomaly in this thread
         self.check_nan = True    # ... and check backward results for NaN
-        self.anomaly_count = None  # while on: a token in SHARED.anomaly's count
+        self.observers = ()      # this thread's observers (see ``observe``), oldest first
+        self.observed = None     # while it has some: its token in SHARED.observed's count
+        self.nested = 0          # > 0 while an observed op runs (ops inside it are not told)
 
 
 class _Shared:
     """Process-wide facts the hot path reads without a thread-local lookup."""
-    __slots__ = ("anomaly",)
+    __slots__ = ("observed",)
 
     def __init__(self):
-        self.anomaly = 0         # how many threads have anomaly detection on (0: none)
+        self.observed = 0        # how many threads have observers (0: none)
 
 
 STATE = _State()
 SHARED = _Shared()
+_COUNT_LOCK = threading.Lock()
+
+
+class _Counted:
+    """Held in a thread's state while it has observers: it leaves ``SHARED.observed`` when
+    the last observer is detached or when the thread ends with observers attached."""
+
+    def __init__(self):
+        self.counted = True
+        with _COUNT_LOCK:
+            SHARED.observed += 1
+
+    def release(self):
+        if self.counted:
+            self.counted = False
+            with _COUNT_LOCK:
+                SHARED.observed -= 1
+
+    __del__ = release
+
+
+def observe(observer):
+    """Attach ``observer`` to this thread: the core calls its ``op_ran(op, args, params,
+    out)`` after every op call of the program and its ``run_node(node, run)`` around every
+    backward step (either may be absent).  Detach it with ``unobserve``.
+
+    >>> import chainrule as torch
+    >>> from chainrule.autograd.grad_mode import observe, unobserve
+    >>> class Names:
+    ...     def __init__(self): self.seen = []
+    ...     def op_ran(self, op, args, params, out): self.seen.append(op.name)
+    >>> names = Names(); observe(names)
+    >>> y = torch.ones(2).exp().sum()
+    >>> unobserve(names); names.seen
+    ['exp', 'sum']
+    """
+    st = STATE
+    if not st.observers:
+        st.observed = _Counted()
+    st.observers = st.observers + (observer,)
+
+
+def unobserve(observer):
+    """Detach an observer attached with ``observe`` (in this thread)."""
+    st = STATE
+    rest = list(st.observers)
+    if observer not in rest:
+        raise ValueError(f"unobserve: {observer!r} is not attached to this thread; "
+                         f"attach it with observe() first (observers are per thread)")
+    rest.remove(observer)
+    st.observers = tuple(rest)
+    if not rest:
+        st.observed.release()
+        st.observed = None
 
 
 def is_grad_enabled():

@@ -50,7 +50,7 @@ class Node:
     ``_uses``
         how many edges of recorded nodes lead into this one: an upper bound of its
         consumers in any backward, so the engine needs no dependency pass (see
-        ``engine._run_all``)
+        ``engine._walk``)
     ``_inputs``
         saved inputs (tensors or Python numbers), ``None`` when none are saved;
         ``_arrays`` the same with arrays, read by first-order backward

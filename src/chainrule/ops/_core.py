@@ -24,8 +24,9 @@ from ..autograd.grad_mode import SHARED, STATE
 from ..autograd.graph import OpNode as _OpNode, make_node_class
 from ..autograd.views import track_view as _track_view
 from .._tensor import vbox as _vbox
+from .._specialise import specialise
 
-__all__ = ["Op", "defop", "apply", "apply1", "apply_ts", "NF", "TF", "unary_op", "binary_op"]
+__all__ = ["Op", "defop", "apply", "NF", "TF", "unary_op", "binary_op"]
 
 _ndarray = np.ndarray
 _asarray = np.asarray
@@ -201,74 +202,153 @@ def _shares_input(out, data):
 
 
 def apply(op, args, params=None):
-    """Run ``op`` on ``args`` (Tensors and constants) and record a graph node if needed."""
+    """Run ``op`` on ``args`` (Tensors and constants): the one recording path.
+
+    Every op call ends here: the forward runs on the inputs' arrays, the result is wrapped
+    in a new Tensor, a graph node is recorded when an input requires grad in grad mode,
+    tangents are propagated when an input carries them, and this thread's observers
+    (``viz.record``, anomaly traces; see ``grad_mode.observe``) are told.  ``params``
+    holds the op's non-tensor arguments, passed to the forward and the rules as keywords.
+    The work is written once, in ``_run``; ``apply`` as it runs is generated from this
+    dispatch and ``_run``'s source, with the common kinds of call (one tensor, a tensor
+    and a Python number, two tensors; no params) as copies of ``_run`` specialised for
+    them and inlined, so that no kind of call pays for another's tests (see
+    ``chainrule._specialise``).
+
+    >>> import chainrule as torch
+    >>> from chainrule.ops._core import OPS, apply
+    >>> x = torch.tensor([1.0, 2.0], requires_grad=True)
+    >>> y = apply(OPS["mul"], (x, 3.0)); y
+    tensor([3., 6.], grad_fn=<MulBackward0>)
+    """
+    if SHARED.observed and not STATE.nested:    # some thread has observers: this one?
+        return _apply_observed(op, args, params)
+    if not params:
+        n = len(args)
+        if n == 2:
+            a, b = args
+            cb = b.__class__
+            if a.__class__ is Tensor:
+                if cb is Tensor:
+                    return _run_tt(op, args, params)
+                if cb is float or cb is int:
+                    return _run_tn(op, args, params)
+        elif n == 1:
+            a = args[0]
+            if a.__class__ is Tensor:
+                return _run_t(op, args, params)
+    return _run(op, args, params)
+
+
+def _apply_observed(op, args, params):
+    """``apply`` in a thread with observers: run the op, then tell each observer
+    (``op_ran``).  Ops run inside the op (its JVP rule's, say) are not told:
+    ``STATE.nested`` is up while it runs."""
+    st = STATE
+    st.nested += 1
+    try:
+        t = apply(op, args, params)
+    finally:
+        st.nested -= 1
+    for ob in st.observers:
+        ran = getattr(ob, "op_ran", None)
+        if ran is not None:
+            ran(op, args, params, t)
+    return t
+
+
+def _run(op, args, params):
+    """The work of ``apply``, written once for every kind of call.
+
+    1. The inputs' arrays, and whether an input requires grad (``rg``) or carries
+       tangents (``fw``).  ``ta``/``tb``: the first/second input is a Tensor; ``nb``: the
+       second is a Python number.
+    2. The forward, and the result wrapped in a new Tensor (a view of its input for a view
+       op, a copy when a non-view op returned memory of an input).
+    3. When an input requires grad in grad mode: the node -- the input nodes (``_next``),
+       what the VJP rules read (saved inputs and/or output, with their versions), the
+       input shapes when broadcasting must be undone, and ``params``.
+    4. Tangents, when an input carries them.
+    """
     n = len(args)
     if n == 1:
         a = args[0]
-        if a.__class__ is Tensor or isinstance(a, Tensor):
-            data = (a._data,)
-            rg = a._rg
-            fw = a._fw
-        else:
-            data = (a,)
-            rg = fw = False
+        ta = a.__class__ is Tensor or isinstance(a, Tensor)
+        tb = nb = False
+        data = (a._data,) if ta else args
+        rg = ta and a._rg
+        fw = ta and a._fw
     elif n == 2:
         a, b = args
         ca = a.__class__
         cb = b.__class__
         # Python numbers are told apart without an isinstance call (x * 0.9 is common)
         ta = ca is Tensor or (ca is not float and ca is not int and isinstance(a, Tensor))
-        tb = cb is Tensor or (cb is not float and cb is not int and isinstance(b, Tensor))
+        nb = cb is float or cb is int
+        tb = cb is Tensor or (not nb and isinstance(b, Tensor))
         data = (a._data if ta else a, b._data if tb else b)
-        rg = (ta and a._rg) or (tb and b._rg)
-        fw = (ta and a._fw) or (tb and b._fw)
+        if ta:
+            rg = (a._rg or b._rg) if tb else a._rg
+            fw = (a._fw or b._fw) if tb else a._fw
+        else:
+            rg = tb and b._rg
+            fw = tb and b._fw
     else:
+        ta = tb = nb = False
         data = tuple([a._data if isinstance(a, Tensor) else a for a in args])
         rg = any([a._rg for a in args if isinstance(a, Tensor)])
         fw = STATE.fw_level
     out = op.forward(*data, **params) if params else op.forward(*data)
     if out.__class__ is not _ndarray:
-        out = _asarray(out)
-    if out.base is not None and not op.is_view and _shares_input(out, data):
-        out = out.copy()        # np.flip, einsum('ij->ji') return views: an in-place change
-        #                         of the result must not write into an input
-    t = _new(Tensor)            # wrap(out), inlined (one call less per op)
+        out = _asarray(out)         # (0-d inputs give NumPy scalars)
+    t = _new(Tensor)                # wrap(out), inlined (one call less per op)
     t._data = out
     t._rg = False
     t._node = None
     t._grad = None
     t._vc = None
     t._fw = None
-    # a view op's result is a view only when NumPy did not copy (x[[0, 0]], a reshape of
-    # a transposed array copy; PyTorch gives those no _base and their own version counter)
-    if op.is_view and out.base is not None and (_may_share(out, data[0]) or not out.size):
-        # (an empty view shares no memory NumPy can see, but is still a view, as in PyTorch)
-        src = args[0]
-        t._vc = _vbox(src)
-        t._base = src if src._base is None else src._base
-        _track_view(t)              # so in-place changes of the base re-derive its grad_fn
+    if out.base is not None:
+        if op.is_view:
+            # a view op's result is a view only when NumPy did not copy (x[[0, 0]], a
+            # reshape of a transposed array; PyTorch gives those no _base and their own
+            # version counter).  An empty view shares no memory NumPy can see, but is
+            # still a view, as in PyTorch
+            if _may_share(out, data[0]) or not out.size:
+                src = args[0]
+                t._vc = _vbox(src)
+                t._base = src if src._base is None else src._base
+                _track_view(t)      # so in-place changes of the base re-derive its grad_fn
+        elif _shares_input(out, data):
+            # np.flip, einsum('ij->ji') return views: an in-place change of the result
+            # must not write into an input
+            out = t._data = out.copy()
     if rg and STATE.enabled and op.vjps is not None:
-        # record the node (written out here rather than in a helper: a call less per op)
         node = _new(_OpNode)
         node.op = op
         vjps = op.vjps
+        reads = op.reads
         save = op.save_inputs
         versions = None
-        if n == 1:                          # one input, and it requires grad
+        if n == 1:
             if vjps[0] is not None:
                 pa = a._node or a._grad_accumulator()
                 pa._uses += 1
-                nxt = (pa,)
-                if save and (op.reads is None or 0 in op.reads[0]):
-                    vc = a._vc
-                    versions = _V0 if vc is None or not vc[0] else ((0, vc[0], None),)
+                node._next = (pa,)
+                keep = save and (reads is None or 0 in reads[0])
             else:
-                nxt = (None,)
-                if save and op.reads is None:
-                    vc = a._vc
-                    versions = _V0 if vc is None or not vc[0] else ((0, vc[0], None),)
-            if op.broadcasts and a._data.shape != out.shape:
-                node._shapes = (a._data.shape,)
+                node._next = _NO_NEXT
+                keep = save and reads is None
+            if keep:
+                vc = a._vc
+                versions = _V0 if vc is None or not vc[0] else ((0, vc[0], None),)
+            if save:
+                node._inputs = args
+                node._arrays = data
+            else:
+                node._inputs = node._arrays = None
+            if op.broadcasts and data[0].shape != out.shape:
+                node._shapes = (data[0].shape,)
         elif n == 2:
             pa = (a._node or a._grad_accumulator()) if ta and a._rg and vjps[0] is not None \
                 else None
@@ -278,14 +358,15 @@ def apply(op, args, params=None):
                 pa._uses += 1
             if pb is not None:
                 pb._uses += 1
-            nxt = (pa, pb)
+            node._next = (pa, pb)
             if save:
-                reads = op.reads
                 if reads is None:
                     keep = _BOTH
-                else:               # only the inputs read by the rules that will run
-                    keep = (reads[0] if nxt[0] is not None else ()) + \
-                        (reads[1] if nxt[1] is not None else ())
+                elif tb:            # only the inputs read by the rules that will run
+                    keep = (reads[0] if pa is not None else ()) + \
+                        (reads[1] if pb is not None else ())
+                else:
+                    keep = reads[0] if pa is not None else ()
                 if ta and 0 in keep:
                     vc = a._vc
                     versions = _V0 if vc is None or not vc[0] else ((0, vc[0], None),)
@@ -297,22 +378,23 @@ def apply(op, args, params=None):
                     else:
                         e = ((1, vc[0], None),)
                         versions = e if versions is None else versions + e
-            # (node._shapes is left at its class default None when no shape changed)
-            if op.broadcasts:
-                if ta and tb:
-                    oshape = out.shape
-                    sa = a._data.shape
-                    sb = b._data.shape
-                    if sa != oshape or sb != oshape:
-                        node._shapes = (sa, sb)
-                elif (ta and (cb is float or cb is int)) or (tb and (ca is float or ca is int)):
-                    pass                    # a Python number never changes the other's shape
+                if ta and nb and 0 not in keep:
+                    # a tensor with a number whose rules read only the number (x * 0.9):
+                    # keep the number alone, as PyTorch does (``a`` is not kept alive)
+                    node._inputs = node._arrays = (None, b)
+                elif tb and not ta and (ca is float or ca is int) and 1 not in keep:
+                    node._inputs = node._arrays = (a, None)
                 else:
-                    oshape = out.shape
-                    sa = a._data.shape if ta else None
-                    sb = b._data.shape if tb else None
-                    if (ta and sa != oshape) or (tb and sb != oshape):
-                        node._shapes = (sa, sb)
+                    node._inputs = args
+                    node._arrays = data
+            else:
+                node._inputs = node._arrays = None
+            if op.broadcasts and not nb:    # (a number never changes the other's shape)
+                so = out.shape
+                sa = data[0].shape if ta else None
+                sb = data[1].shape if tb else None
+                if (ta and sa != so) or (tb and sb != so):
+                    node._shapes = (sa, sb)
         else:
             nxt = []
             i = 0
@@ -324,47 +406,32 @@ def apply(op, args, params=None):
                         nxt.append(pa)
                     else:
                         nxt.append(None)
-                    if save:
-                        vc = a._vc
-                        e = ((i, 0 if vc is None else vc[0], None),)
-                        versions = e if versions is None else versions + e
                 else:
                     nxt.append(None)
                 i += 1
-            nxt = tuple(nxt)
-        if n > 2:
-            shapes = None
+            node._next = nxt = tuple(nxt)
+            if save:
+                keep = None
+                if reads is not None:
+                    keep = ()
+                    for i, nx in enumerate(nxt):
+                        if nx is not None:
+                            keep += reads[i]
+                for i, a in enumerate(args):
+                    if (keep is None or i in keep) and isinstance(a, Tensor):
+                        vc = a._vc
+                        e = ((i, 0 if vc is None else vc[0], None),)
+                        versions = e if versions is None else versions + e
+                node._inputs = args
+                node._arrays = data
+            else:
+                node._inputs = node._arrays = None
             if op.broadcasts:
-                oshape = out.shape
-                for a in args:
-                    if isinstance(a, Tensor) and a._data.shape != oshape:
-                        shapes = tuple(a._data.shape if isinstance(a, Tensor) else None
-                                       for a in args)
-                        break
-            if shapes is not None:
-                node._shapes = shapes
-        if versions is not None and n > 2 and op.reads is not None:
-            reads = op.reads
-            keep = ()
-            i = 0
-            for nx in nxt:
-                if nx is not None:
-                    keep += reads[i]
-                i += 1
-            versions = tuple([v for v in versions if v[0] in keep]) or None
-        node._next = nxt
+                so = out.shape
+                if any([isinstance(a, Tensor) and a._data.shape != so for a in args]):
+                    node._shapes = tuple([a._data.shape if isinstance(a, Tensor) else None
+                                          for a in args])
         node._uses = 0
-        if save:
-            node._inputs = args
-            node._arrays = data
-            if n == 2 and op.reads is not None and \
-                    ((ta and (cb is float or cb is int) and 0 not in keep) or
-                     (tb and (ca is float or ca is int) and 1 not in keep)):
-                # tensor with a number whose rules read only the number (x * 0.9): keep the
-                # number alone, as PyTorch does (and as apply_ts does)
-                node._inputs = node._arrays = (None, b) if ta else (a, None)
-        else:
-            node._inputs = node._arrays = None
         if op.save_out:
             node._out = out
             # the output's counter is kept by the node (the node must not keep ``t``)
@@ -379,8 +446,6 @@ def apply(op, args, params=None):
         if params:
             node._params = params
         node._freed = False
-        if SHARED.anomaly and STATE.anomaly:     # some thread has it on: is it this one?
-            node._trace = _capture_trace()
         t._node = node
         t._rg = True
     if fw:              # an input carries tangents (of levels open in this thread or not)
@@ -390,195 +455,7 @@ def apply(op, args, params=None):
     return t
 
 
-def apply1(op, a):
-    """``apply(op, (a,))`` for a Tensor ``a`` and an op whose forward makes a fresh array
-    from one array without parameters (elementwise math such as ``sin``): the same
-    result and node, with the general case's checks left out.  Hot path."""
-    if a._fw or SHARED.anomaly:       # tangents to propagate (any level), or node traces
-        return apply(op, (a,))
-    d = a._data
-    out = op.forward(d)
-    if out.__class__ is not _ndarray:
-        out = _asarray(out)         # (0-d inputs give NumPy scalars)
-    t = _new(Tensor)
-    t._data = out
-    t._rg = False
-    t._node = None
-    t._grad = None
-    t._vc = None
-    t._fw = None
-    if a._rg and STATE.enabled:
-        vjps = op.vjps
-        if vjps is None:
-            return t
-        node = _new(_OpNode)
-        node.op = op
-        if vjps[0] is not None:
-            pa = a._node or a._grad_accumulator()
-            pa._uses += 1
-            node._next = (pa,)
-        else:
-            node._next = (None,)
-        node._uses = 0
-        versions = None
-        if op.save_inputs:
-            node._inputs = (a,)
-            node._arrays = (d,)
-            if op.reads is None or 0 in op.reads[0]:
-                vc = a._vc
-                versions = _V0 if vc is None or not vc[0] else ((0, vc[0], None),)
-        else:
-            node._inputs = node._arrays = None
-        if op.save_out:
-            node._out = out
-            vc = t._vc = [0]
-            e = ((-1, 0, vc),)
-            versions = e if versions is None else versions + e
-        else:
-            node._out = None
-        node._versions = versions
-        node._freed = False
-        t._node = node
-        t._rg = True
-    return t
-
-
-def apply_ts(op, a, b):
-    """``apply(op, (a, b))`` for a Tensor ``a``, a Python number ``b`` that needs no dtype
-    promotion, and an elementwise op whose forward makes a fresh array (``x * 0.9``):
-    the same result and node, with the general case's checks left out.  Hot path.
-
-    (``apply1`` and this repeat each other on purpose: one function with an optional
-    second operand measured ~2 % more instructions per op on the elementwise chain.)"""
-    if a._fw or SHARED.anomaly:
-        return apply(op, (a, b))
-    d = a._data
-    out = op.forward(d, b)
-    if out.__class__ is not _ndarray:
-        out = _asarray(out)
-    t = _new(Tensor)
-    t._data = out
-    t._rg = False
-    t._node = None
-    t._grad = None
-    t._vc = None
-    t._fw = None
-    if a._rg and STATE.enabled:
-        vjps = op.vjps
-        if vjps is None or vjps[0] is None:
-            return apply(op, (a, b))    # (not the ops this is for)
-        node = _new(_OpNode)
-        node.op = op
-        pa = a._node or a._grad_accumulator()
-        pa._uses += 1
-        node._next = (pa, None)
-        node._uses = 0
-        versions = None
-        if op.save_inputs:
-            reads = op.reads
-            if reads is None or 0 in reads[0]:
-                node._inputs = (a, b)
-                node._arrays = (d, b)
-                vc = a._vc
-                versions = _V0 if vc is None or not vc[0] else ((0, vc[0], None),)
-            else:
-                # a's rule reads only the number (x * 0.9, x / 2): keep the number alone,
-                # as PyTorch does; ``a`` is not kept alive by the graph
-                node._inputs = node._arrays = (None, b)
-        else:
-            node._inputs = node._arrays = None
-        if op.save_out:
-            node._out = out
-            vc = t._vc = [0]
-            e = ((-1, 0, vc),)
-            versions = e if versions is None else versions + e
-        else:
-            node._out = None
-        node._versions = versions
-        node._freed = False
-        t._node = node
-        t._rg = True
-    return t
-
-
-def apply_tt(op, a, b):
-    """``apply(op, (a, b))`` for two Tensors of class ``Tensor`` and an op whose forward
-    makes a fresh array from the two arrays without parameters (``a + b``, ``a @ b``): the
-    same result and node, with the general case's checks left out.  Hot path (a
-    two-tensor ``apply`` runs ~240 bytecodes, most of them for cases these ops never
-    have)."""
-    if a._fw or b._fw or SHARED.anomaly:
-        return apply(op, (a, b))
-    da = a._data
-    db = b._data
-    out = op.forward(da, db)
-    if out.__class__ is not _ndarray:
-        out = _asarray(out)
-    t = _new(Tensor)
-    t._data = out
-    t._rg = False
-    t._node = None
-    t._grad = None
-    t._vc = None
-    t._fw = None
-    if (a._rg or b._rg) and STATE.enabled:
-        vjps = op.vjps
-        if vjps is None:
-            return t
-        node = _new(_OpNode)
-        node.op = op
-        pa = pb = None
-        if a._rg and vjps[0] is not None:
-            pa = a._node or a._grad_accumulator()
-            pa._uses += 1
-        if b._rg and vjps[1] is not None:
-            pb = b._node or b._grad_accumulator()
-            pb._uses += 1
-        node._next = (pa, pb)
-        node._uses = 0
-        versions = None
-        if op.save_inputs:
-            reads = op.reads
-            if reads is None:
-                keep = _BOTH
-            else:               # only the inputs read by the rules that will run
-                keep = (reads[0] if pa is not None else ()) + \
-                    (reads[1] if pb is not None else ())
-            if 0 in keep:
-                vc = a._vc
-                versions = _V0 if vc is None or not vc[0] else ((0, vc[0], None),)
-            if 1 in keep:
-                vc = b._vc
-                if vc is None or not vc[0]:
-                    versions = _V1 if versions is None else \
-                        (_V01 if versions is _V0 else versions + _V1)
-                else:
-                    e = ((1, vc[0], None),)
-                    versions = e if versions is None else versions + e
-            node._inputs = (a, b)
-            node._arrays = (da, db)
-        else:
-            node._inputs = node._arrays = None
-        if op.broadcasts:
-            sa = da.shape
-            sb = db.shape
-            so = out.shape
-            if sa != so or sb != so:
-                node._shapes = (sa, sb)
-        if op.save_out:
-            node._out = out
-            vc = t._vc = [0]
-            e = ((-1, 0, vc),)
-            versions = e if versions is None else versions + e
-        else:
-            node._out = None
-        node._versions = versions
-        node._freed = False
-        t._node = node
-        t._rg = True
-    return t
-
-
+_NO_NEXT = (None,)
 _BOTH = (0, 1)
 # saved-version records ``(input index, version at save time, counter or None)``; the
 # counter is read through the saved input itself (``node._inputs[i]``) unless given (the
@@ -587,10 +464,13 @@ _V0 = ((0, 0, None),)
 _V1 = ((1, 0, None),)
 _V01 = ((0, 0, None), (1, 0, None))
 
-
-def _capture_trace():
-    import traceback
-    return traceback.format_stack()[:-2]
+# ``apply`` as it runs: the dispatch above with copies of ``_run`` specialised per kind of
+# call inlined (the dispatch has bound ``a`` and ``b`` already); other calls run ``_run``
+_AB = {"bound": ("a", "b")}
+apply = specialise(apply, "apply", inline={
+    "_run_t": (_run, dict(params=None, n=1, ta=True, tb=False, nb=False), {"bound": ("a",)}),
+    "_run_tn": (_run, dict(params=None, n=2, ta=True, tb=False, nb=True, pb=None), _AB),
+    "_run_tt": (_run, dict(params=None, n=2, ta=True, tb=True, nb=False), _AB)})
 
 
 def _forward_tangents(op, args, params, t):

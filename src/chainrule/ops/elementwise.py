@@ -8,7 +8,7 @@ import numpy as np
 
 from .._dtypes import DEFAULTS, result_np_dtype
 from .._tensor import Tensor, wrap
-from ._core import NF, TF, apply, apply1, apply_ts, apply_tt, binary_op, defop, unary_op
+from ._core import NF, TF, apply, binary_op, defop, unary_op
 
 _np = np
 
@@ -115,9 +115,9 @@ def _int_operand(opname, v, dt):
 
 def _unary(op, x):
     """Run an elementwise float op (sin, exp ...): integer tensors become the default float
-    dtype first; float tensors take the short path (``apply1``)."""
+    dtype first."""
     if x.__class__ is Tensor and x._data.dtype.kind == "f":
-        return apply1(op, x)
+        return apply(op, (x,))
     return apply(op, (_floating(x),))
 
 
@@ -456,11 +456,11 @@ def add(input, other, *, alpha=1):
         c = other.__class__
         if c is float or c is int and _PYINT_MIN <= other <= _PYINT_MAX:
             if d.dtype.kind == "f":
-                return apply_ts(ADD, input, other)
+                return apply(ADD, (input, other))
         elif c is Tensor and other._data.dtype is d.dtype:
             s = other._data.shape
             if s == d.shape or _fits(s, d.shape):
-                return apply_tt(ADD, input, other)
+                return apply(ADD, (input, other))
     a, b = _with_alpha("add", input, other, alpha)
     return apply(ADD, (a, b))
 
@@ -477,11 +477,11 @@ def sub(input, other, *, alpha=1):
         c = other.__class__
         if c is float or c is int and _PYINT_MIN <= other <= _PYINT_MAX:
             if d.dtype.kind == "f":
-                return apply_ts(SUB, input, other)
+                return apply(SUB, (input, other))
         elif c is Tensor and other._data.dtype is d.dtype and d.dtype.kind != "b":
             s = other._data.shape
             if s == d.shape or _fits(s, d.shape):
-                return apply_tt(SUB, input, other)
+                return apply(SUB, (input, other))
     if (isinstance(input, Tensor) and input._data.dtype.kind == "b") or \
             (isinstance(other, Tensor) and other._data.dtype.kind == "b"):
         raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not "
@@ -527,9 +527,9 @@ def mul(input, other):
         c = other.__class__
         if c is float or c is int and _PYINT_MIN <= other <= _PYINT_MAX:
             if d.dtype.kind == "f":
-                return apply_ts(MUL, input, other)
+                return apply(MUL, (input, other))
         elif c is Tensor and other._data.dtype is d.dtype and other._data.shape == d.shape:
-            return apply_tt(MUL, input, other)
+            return apply(MUL, (input, other))
     a, b = binary_args("mul", input, other)
     return apply(MUL, (a, b))
 
@@ -550,9 +550,9 @@ def div(input, other, *, rounding_mode=None):
         c = other.__class__
         if d.dtype.kind == "f":
             if c is float or c is int and _PYINT_MIN <= other <= _PYINT_MAX:
-                return apply_ts(DIV, input, other)
+                return apply(DIV, (input, other))
             if c is Tensor and other._data.dtype is d.dtype and other._data.shape == d.shape:
-                return apply_tt(DIV, input, other)
+                return apply(DIV, (input, other))
     if rounding_mode is not None:
         if rounding_mode not in ("floor", "trunc"):
             raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or "
@@ -585,7 +585,7 @@ def neg(input):
                            "If you are trying to invert a mask, use the `~` or "
                            "`logical_not()` operator instead.")
     if input.__class__ is Tensor:
-        return apply1(NEG, input)
+        return apply(NEG, (input,))
     return apply(NEG, (input,))
 
 
@@ -762,7 +762,7 @@ def relu(input):
     tensor([0., 0., 2.])
     """
     if input.__class__ is Tensor:
-        return apply1(RELU, input)
+        return apply(RELU, (input,))
     return apply(RELU, (_tensorize(input),))
 
 

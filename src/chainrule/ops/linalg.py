@@ -2,7 +2,7 @@
 import numpy as np
 
 from .._tensor import Tensor
-from ._core import NF, TF, apply, apply_tt, defop
+from ._core import NF, TF, apply, defop
 from .elementwise import _floating, _tensorize
 from .reduce import kept_shape, norm_dims
 
@@ -102,7 +102,7 @@ def matmul(input, other):
         sa, sb = input._data.shape, other._data.shape
         if len(sa) == 2 and len(sb) == 2 and sa[1] == sb[0] and \
                 input._data.dtype == other._data.dtype:
-            return apply_tt(MM, input, other)
+            return apply(MM, (input, other))
     a, b = _mm_args("matmul", input, other)
     sa, sb = a._data.shape, b._data.shape
     if not sa or not sb:

@@ -3,16 +3,16 @@
 A graph walk from an output only sees what reverse mode recorded.  Values of
 intermediates that no node saved, constants that were not saved, and work done under
 ``no_grad`` leave no trace there.  ``record()`` fills that gap: while it is active every
-op call made through ``chainrule.ops._core.apply`` is noted as an ``Event`` -- the op's
-name, its arguments (Tensors and Python scalars, as passed), its result Tensor and
-whether grad mode was on.  Calls made *inside* an op (a JVP rule under forward mode) are
-not recorded: only the program's own steps are.
+op call the thread makes (every op goes through ``chainrule.ops._core.apply``) is noted
+as an ``Event`` -- the op's name, its arguments (Tensors and Python scalars, as passed),
+its result Tensor and whether grad mode was on.  Calls made *inside* an op (a custom
+Function's forward, a JVP rule under forward mode) are not recorded: only the program's
+own steps are.
 
-Nothing in the engine changes; ``record()`` swaps the module-level name ``apply`` (and
-its hot-path shortcuts ``apply1``/``apply_ts``/``apply_tt``) for a recording wrapper in the loaded
-``chainrule`` modules and puts the originals back on exit.
+``record()`` attaches an observer to the thread (``autograd.grad_mode.observe``), the
+core's extension point; ops run by other threads are not recorded.
 """
-import sys
+from ..autograd.grad_mode import STATE, observe, unobserve
 
 __all__ = ["record", "Event", "Recording"]
 
@@ -81,11 +81,8 @@ class Recording:
         return {ev.result._node: ev for ev in self.events if ev.result._node is not None}
 
 
-_ACTIVE = []
-
-
 class record:
-    """Context manager recording every op the enclosed code runs.
+    """Context manager recording every op the enclosed code runs (in this thread).
 
     >>> import chainrule as torch
     >>> from chainrule.viz import record
@@ -99,46 +96,15 @@ class record:
     """
 
     def __enter__(self):
-        from ..ops import _core
-        from ..autograd.grad_mode import STATE
         self.recording = Recording()
-        original = _core.apply
-        if getattr(original, "_chainrule_recorder", False):    # nested: reuse the patch
-            _ACTIVE.append(self.recording)
-            self._patched = []
-            return self.recording
-        depth = [0]
-
-        def recording_apply(op, args, params=None):
-            depth[0] += 1
-            try:
-                out = original(op, args, params)
-            finally:
-                depth[0] -= 1
-            if depth[0] == 0:
-                ev = Event(op.name, tuple(args), dict(params or {}), out, STATE.enabled)
-                for rec in _ACTIVE:
-                    rec.events.append(ev)
-            return out
-        recording_apply._chainrule_recorder = True
-        # the hot-path shortcuts of apply (apply1, apply_ts, apply_tt) are routed through
-        # it too
-        swaps = {"apply": (original, recording_apply),
-                 "apply1": (_core.apply1, lambda op, a: recording_apply(op, (a,))),
-                 "apply_ts": (_core.apply_ts, lambda op, a, b: recording_apply(op, (a, b))),
-                 "apply_tt": (_core.apply_tt, lambda op, a, b: recording_apply(op, (a, b)))}
-        self._patched = []
-        for name, mod in list(sys.modules.items()):
-            if (name == "chainrule" or name.startswith("chainrule.")) and mod is not None:
-                for attr, (fn, replacement) in swaps.items():
-                    if getattr(mod, attr, None) is fn:
-                        self._patched.append((mod, attr, fn))
-                        setattr(mod, attr, replacement)
-        _ACTIVE.append(self.recording)
+        observe(self)
         return self.recording
 
+    def op_ran(self, op, args, params, out):
+        """The observer hook: note one op call."""
+        self.recording.events.append(
+            Event(op.name, tuple(args), dict(params or {}), out, STATE.enabled))
+
     def __exit__(self, *exc):
-        _ACTIVE.remove(self.recording)
-        for mod, attr, fn in self._patched:
-            setattr(mod, attr, fn)
+        unobserve(self)
         return False

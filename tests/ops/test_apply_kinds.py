@@ -1,8 +1,8 @@
-"""The hot-path shortcuts of ``apply`` (``apply1`` for one-tensor elementwise ops,
-``apply_ts`` for tensor-with-number ops, ``apply_tt`` for two-tensor ops) must record
-exactly what the general ``apply``
-records: the same value, node class, inputs, saved values and saved versions, so the
-backward, its in-place checks and the graph drawings cannot tell them apart."""
+"""``apply`` runs copies of ``_run`` specialised for one tensor, a tensor with a Python
+number and two tensors (``chainrule._specialise``).  Each must record exactly what the
+general ``_run`` records: the same value, node class, inputs, saved values and saved
+versions, so the backward, its in-place checks and the graph drawings cannot tell them
+apart."""
 import numpy as np
 import pytest
 import torch
@@ -11,7 +11,23 @@ import chainrule as cr
 from chainrule.ops import elementwise as E
 from chainrule.ops import unary as U
 from chainrule.ops import linalg as L
-from chainrule.ops._core import apply, apply1, apply_ts, apply_tt
+from chainrule.ops._core import apply, _run
+
+
+def apply1(op, x):
+    return apply(op, (x,))              # the one-tensor copy
+
+
+def apply_ts(op, x, number):
+    return apply(op, (x, number))       # the tensor-with-number copy
+
+
+def apply_tt(op, x, y):
+    return apply(op, (x, y))            # the two-tensor copy
+
+
+def general(op, args):
+    return _run(op, args, None)         # the source they are generated from
 
 UNARY = [E.EXP, E.LOG, E.SIN, E.COS, E.TANH, E.SQRT, E.SIGMOID, E.RELU, U.TAN, U.ASIN,
          U.ACOS, U.ATAN, U.SINH, U.COSH, U.ASINH, U.ATANH, U.RSQRT, U.RECIPROCAL, U.ERF]
@@ -35,9 +51,9 @@ def _x(shape=(3,), dtype=cr.float64):
 
 @pytest.mark.parametrize("op", UNARY, ids=lambda o: o.name)
 @pytest.mark.parametrize("shape", [(3,), ()], ids=["vec", "0d"])
-def test_apply1_records_what_apply_records(op, shape):
+def test_one_tensor_copy_records_what_run_records(op, shape):
     x = _x(shape)
-    a, b = apply1(op, x), apply(op, (x,))
+    a, b = apply1(op, x), general(op, (x,))
     np.testing.assert_array_equal(a._data, b._data)
     assert a._data.dtype == b._data.dtype and a._data.shape == b._data.shape
     assert _fields(a) == _fields(b)
@@ -48,9 +64,9 @@ def test_apply1_records_what_apply_records(op, shape):
 
 @pytest.mark.parametrize("op", BINARY, ids=lambda o: o.name)
 @pytest.mark.parametrize("number", [0.7, 3])
-def test_apply_ts_records_what_apply_records(op, number):
+def test_tensor_number_copy_records_what_run_records(op, number):
     x = _x((2, 2), cr.float32)
-    a, b = apply_ts(op, x, number), apply(op, (x, number))
+    a, b = apply_ts(op, x, number), general(op, (x, number))
     np.testing.assert_array_equal(a._data, b._data)
     assert a._data.dtype == b._data.dtype == np.float32
     assert _fields(a) == _fields(b)
@@ -77,7 +93,7 @@ _TT_CASES.append((L.MM, ((2, 3), (3, 2))))
 @pytest.mark.parametrize("rg", [(True, True), (True, False), (False, True)],
                          ids=["both", "a", "b"])
 @pytest.mark.parametrize("bumped", [False, True], ids=["v0", "v1"])
-def test_apply_tt_records_what_apply_records(op, shapes, rg, bumped):
+def test_two_tensor_copy_records_what_run_records(op, shapes, rg, bumped):
     def make(shape, seed, r):
         t = cr.tensor(np.linspace(0.2, 0.9 + seed, int(np.prod(shape))).reshape(shape),
                       dtype=cr.float64, requires_grad=r)
@@ -86,7 +102,7 @@ def test_apply_tt_records_what_apply_records(op, shapes, rg, bumped):
             t.mul_(1.0)                     # saved at version 1: a record of its own
         return t
     x, y = make(shapes[0], 0.0, rg[0]), make(shapes[1], 0.5, rg[1])
-    a, b = apply_tt(op, x, y), apply(op, (x, y))
+    a, b = apply_tt(op, x, y), general(op, (x, y))
     np.testing.assert_array_equal(a._data, b._data)
     assert _fields(a) == _fields(b)
     assert [id(v) for v in a._node._inputs or ()] == [id(v) for v in b._node._inputs or ()]
@@ -97,7 +113,7 @@ def test_apply_tt_records_what_apply_records(op, shapes, rg, bumped):
         np.testing.assert_array_equal(u.detach().numpy(), v.detach().numpy())
     # and the in-place check sees the same saved inputs
     outcomes = []
-    for fn in (apply_tt, lambda o, p, q: apply(o, (p, q))):
+    for fn in (apply_tt, lambda o, p, q: general(o, (p, q))):
         x2, y2 = make(shapes[0], 0.0, rg[0]), make(shapes[1], 0.5, rg[1])
         r = fn(op, x2, y2)
         (x2 if rg[0] else y2).mul_(2.0)     # change an input that needs a gradient
@@ -110,7 +126,7 @@ def test_apply_tt_records_what_apply_records(op, shapes, rg, bumped):
     assert outcomes[0] == outcomes[1]
 
 
-def test_fast_paths_keep_inplace_checks_like_torch():
+def test_apply_kinds_keep_inplace_checks_like_torch():
     # a saved output changed in place, and a saved input changed in place, both raise
     for m in (cr, torch):
         x = m.tensor([0.2, 0.4], dtype=m.float64, requires_grad=True)
@@ -131,7 +147,7 @@ def test_fast_paths_keep_inplace_checks_like_torch():
         assert np.allclose(x.grad.numpy(), [0.5, 0.5])
 
 
-def test_fast_paths_under_no_grad_forward_mode_and_no_grad_inputs():
+def test_apply_kinds_under_no_grad_forward_mode_and_no_grad_inputs():
     x = _x()
     with cr.no_grad():
         assert cr.sin(x)._node is None and not cr.sin(x).requires_grad
