@@ -19,6 +19,7 @@ def _kinds(x, mode, flag):
     out.append("yes" if not flag else "no")
     out.append(flag and x)
     out.append(x + 1 if mode != 1 else x - 1)
+    out.append("big" if mode > 2 else "small" if mode <= 1 else "mid")
     return out
 
 
@@ -34,6 +35,7 @@ def test_folded_branches_are_gone_from_the_copy():
     fast = specialise(_kinds, "_kinds_fast", mode=1, flag=False)
     consts = fast.__code__.co_consts
     assert "two-flag" not in consts and "other" not in consts and "no" not in consts
+    assert "big" not in consts and "mid" not in consts
     assert fast.__name__ == "_kinds_fast" and "specialised" in fast.__doc__
 
 

@@ -281,7 +281,9 @@ class _Folder(ast.NodeTransformer):
             a, b = node.left.value, node.comparators[0].value
             op = node.ops[0]
             table = {ast.Eq: lambda: a == b, ast.NotEq: lambda: a != b,
-                     ast.Is: lambda: a is b, ast.IsNot: lambda: a is not b}
+                     ast.Is: lambda: a is b, ast.IsNot: lambda: a is not b,
+                     ast.Lt: lambda: a < b, ast.LtE: lambda: a <= b,
+                     ast.Gt: lambda: a > b, ast.GtE: lambda: a >= b}
             if type(op) in table:
                 return ast.copy_location(ast.Constant(table[type(op)]()), node)
         return node
