@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from .._creation import tensor
+from .._dtypes import get_default_dtype
 from .._tensor import Tensor, wrap
 from ..autograd.grad_mode import no_grad
 
@@ -24,7 +25,6 @@ def as_float_tensor(value, like=None):
 
 
 def _default_float():
-    from .. import get_default_dtype
     return get_default_dtype()
 
 

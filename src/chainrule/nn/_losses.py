@@ -15,6 +15,7 @@ from .._tensor import Tensor, wrap
 from ..ops import elementwise as E
 from ..autograd.grad_mode import STATE
 from ..ops._core import apply
+from ..ops.activation import functional_log_softmax
 from ..ops.loss import BINARY_CROSS_ENTROPY, MSE_LOSS, NLL_LOSS
 
 __all__ = ["mse_loss", "l1_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
@@ -66,12 +67,8 @@ def _stable_log_softmax(x, dim):
 
 
 def _log_softmax(x, dim):
-    """``log_softmax`` of ``nn.functional`` when it exists, else the composite above."""
-    from . import functional
-    fn = getattr(functional, "log_softmax", None)
-    if fn is None:
-        return _stable_log_softmax(x, dim)
-    return fn(x, dim)
+    """``nn.functional.log_softmax`` (one recorded node)."""
+    return functional_log_softmax(x, dim)
 
 
 # --- regression losses --------------------------------------------------------------------

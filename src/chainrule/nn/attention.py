@@ -13,9 +13,12 @@ from .._creation import empty, zeros
 from .._tensor import Tensor, wrap
 from ..ops.activation import softmax
 from ..ops.linalg import bmm, matmul
+from ..ops.index_more import pad
+from ..ops.repeat import repeat_interleave
 from ..ops.shape import cat
 from . import init
-from .functional import linear
+from ._linear import linear
+from ._losses import dropout
 from .layers import Linear
 from .module import Module
 from .parameter import Parameter
@@ -79,7 +82,6 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         else:
             bias = attn_mask
     if enable_gqa and key.dim() >= 3 and key.shape[-3] != query.shape[-3]:
-        from ..ops.repeat import repeat_interleave
         key = repeat_interleave(key, query.shape[-3] // key.shape[-3], -3)
         value = repeat_interleave(value, query.shape[-3] // value.shape[-3], -3)
     weight = matmul(query, key.transpose(-2, -1)) * factor
@@ -87,7 +89,6 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         weight = weight + bias
     weight = softmax(weight, -1)
     if dropout_p > 0.0:
-        from ._losses import dropout
         weight = dropout(weight, dropout_p, True)
     return matmul(weight, value)
 
@@ -243,7 +244,6 @@ class MultiheadAttention(Module):
                                        f"should be {(bsz * heads, tgt_len, src_len)}.")
             else:
                 raise RuntimeError(f"attn_mask's dimension {attn_mask.dim()} is not supported")
-        from .functional import pad
         if self.bias_k is not None and self.bias_v is not None:
             k = cat([k, self.bias_k.repeat(1, bsz, 1)])
             v = cat([v, self.bias_v.repeat(1, bsz, 1)])
@@ -277,8 +277,7 @@ class MultiheadAttention(Module):
             scores = scores + attn_mask
         weights = softmax(scores, -1)
         if self.dropout > 0.0 and self.training:
-            from ._losses import dropout
-            weights = dropout(weights, self.dropout, True)
+                weights = dropout(weights, self.dropout, True)
         out = bmm(weights, v).transpose(0, 1).reshape(tgt_len * bsz, embed_dim)
         out = linear(out, self.out_proj.weight, self.out_proj.bias)
         out = out.reshape(tgt_len, bsz, out.shape[1])

@@ -1,12 +1,12 @@
 """``chainrule.nn.functional``: activations and losses as plain functions."""
 from .._tensor import Tensor as _Tensor
 from ..ops.elementwise import relu as _relu, sigmoid, tanh  # noqa: F401
-from ..ops.linalg import addmm as _addmm, matmul as _matmul, mm as _mm
 from ..ops.activation import elu, gelu, leaky_relu, logsigmoid, silu, softplus  # noqa: F401
 from ..ops.activation import functional_log_softmax as log_softmax  # noqa: F401
 from ..ops.activation import functional_softmax as softmax  # noqa: F401
 from ..ops.activation import _inplace
 from ..ops.index_more import embedding, pad  # noqa: F401
+from ._linear import linear  # noqa: F401
 from ..ops.conv import (conv1d, conv2d, conv_transpose1d, conv_transpose2d, fold,  # noqa: F401
                         unfold)
 from ..ops.pool import (adaptive_avg_pool1d, adaptive_avg_pool2d,  # noqa: F401
@@ -23,33 +23,6 @@ def relu(input, inplace=False):
     tensor([0., 2.])
     """
     return _inplace("relu_", _relu, input) if inplace else _relu(input)
-
-
-def linear(input, weight, bias=None):
-    """``input @ weight.T + bias`` (``weight`` of shape (out_features, in_features)),
-    recorded as PyTorch records it: an ``addmm`` node for a matrix input with a bias, an
-    ``mm`` without, and a view around either for other input ranks.
-
-    >>> import chainrule as torch
-    >>> torch.nn.functional.linear(torch.ones(2, 3), torch.ones(4, 3), torch.zeros(4))
-    tensor([[3., 3., 3., 3.],
-            [3., 3., 3., 3.]])
-    """
-    if not isinstance(input, _Tensor) or not isinstance(weight, _Tensor):
-        raise TypeError(f"linear(): argument 'input' and 'weight' must be Tensors, got "
-                        f"{type(input).__name__} and {type(weight).__name__}")
-    if weight.ndim != 2 or input.ndim == 0:
-        r = _matmul(input, weight.t())      # (matmul's own errors for these shapes)
-        return r if bias is None else r + bias
-    wt = weight.t()
-    nd = input.ndim
-    if nd == 2:
-        return _mm(input, wt) if bias is None else _addmm(bias, input, wt)
-    if bias is None:
-        return _matmul(input, wt) if nd > 1 else _mm(input.unsqueeze(0), wt).squeeze(0)
-    flat = input.view(1, -1) if nd == 1 else input.reshape(-1, input.shape[-1])
-    out = _addmm(bias, flat, wt)
-    return out.view(-1) if nd == 1 else out.view(*input.shape[:-1], out.shape[-1])
 
 
 from ._losses import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: F401

@@ -5,8 +5,11 @@ from collections import OrderedDict
 
 from .._creation import empty
 from ..ops import elementwise as E
+from ..ops.activation import functional_log_softmax, functional_softmax
+from ..ops.index_more import embedding
 from . import init
-from .functional import linear
+from ._linear import linear
+from ._losses import dropout
 from .module import Module
 from .parameter import Parameter
 
@@ -250,20 +253,10 @@ class Dropout(Module):
         self.inplace = inplace
 
     def forward(self, input):
-        from ._losses import dropout
         return dropout(input, self.p, self.training, self.inplace)
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"
-
-
-def _functional(name):
-    from . import functional
-    fn = getattr(functional, name, None)
-    if fn is None:
-        raise NotImplementedError(f"nn.{name} is not available yet (nn.functional.{name} "
-                                  f"is missing)")
-    return fn
 
 
 class Softmax(Module):
@@ -280,7 +273,7 @@ class Softmax(Module):
         self.dim = dim
 
     def forward(self, input):
-        return _functional("softmax")(input, self.dim)
+        return functional_softmax(input, self.dim)
 
     def extra_repr(self):
         return f"dim={self.dim}"
@@ -299,7 +292,7 @@ class LogSoftmax(Module):
         self.dim = dim
 
     def forward(self, input):
-        return _functional("log_softmax")(input, self.dim)
+        return functional_log_softmax(input, self.dim)
 
     def extra_repr(self):
         return f"dim={self.dim}"
@@ -359,7 +352,6 @@ class Embedding(Module):
                 self.weight[self.padding_idx].fill_(0)
 
     def forward(self, input):
-        from .functional import embedding
         return embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
                          self.scale_grad_by_freq, self.sparse)
 

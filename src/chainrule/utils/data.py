@@ -13,7 +13,8 @@ import math
 
 import numpy as np
 
-from .._creation import Generator, default_generator
+from .._creation import Generator, default_generator, tensor
+from ..ops.shape import stack
 from .._tensor import Tensor, wrap
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split", "Sampler",
@@ -294,7 +295,6 @@ def default_collate(batch):
     >>> x.shape, y
     (torch.Size([2, 2]), tensor([1, 0]))
     """
-    from .. import stack, tensor
     elem = batch[0]
     if isinstance(elem, Tensor):
         return stack(list(batch), 0)

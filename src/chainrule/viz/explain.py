@@ -21,6 +21,11 @@ import unicodedata
 
 import numpy as np
 
+from .._creation import tensor
+from .._dtypes import float64
+from .._tensor import Tensor
+from ..autograd.engine import grad as _grad
+from ..autograd.grad_mode import enable_grad, no_grad
 from . import _fmt
 from ._trace import record
 
@@ -186,13 +191,12 @@ def _input_names(f, n, names):
 
 
 def _as_input(x, name):
-    import chainrule
-    if isinstance(x, chainrule.Tensor):
+    if isinstance(x, Tensor):
         t = x.detach().clone()
     else:
-        t = chainrule.tensor(x, dtype=chainrule.float64)
+        t = tensor(x, dtype=float64)
     if not t.is_floating_point():
-        t = t.to(chainrule.float64)
+        t = t.to(float64)
     if t.numel() > MAX_ELEMENTS:
         raise ValueError(f"explain: input {name!r} has {t.numel()} elements; explain is for "
                          f"small examples (at most {MAX_ELEMENTS} elements per tensor)")
@@ -218,7 +222,6 @@ def explain(f, *inputs, mode="reverse", wrt=None, names=None):
     >>> r.cost["forward"]["passes"], r.cost["reverse"]["passes"]
     (4, 1)
     """
-    import chainrule
     from ..autograd import forward_ad
     if mode not in ("reverse", "forward", "both"):
         raise ValueError(f"explain: mode must be 'reverse', 'forward' or 'both', got {mode!r}")
@@ -233,9 +236,9 @@ def explain(f, *inputs, mode="reverse", wrt=None, names=None):
     for i in wrt_idx:
         xs[i].requires_grad_(True)
 
-    with chainrule.enable_grad(), record() as rec:
+    with enable_grad(), record() as rec:
         out = f(*xs)
-    if not isinstance(out, chainrule.Tensor):
+    if not isinstance(out, Tensor):
         raise TypeError(f"explain: f must return a Tensor, got {type(out).__name__}")
     if out.numel() > MAX_ELEMENTS:
         raise ValueError(f"explain: the output has {out.numel()} elements; explain is for "
@@ -416,7 +419,6 @@ class _Explainer:
         return f"∂{self.step_names[k]}/∂{self.name_of.get(id(a), '?')}{suffix}"
 
     def reverse(self):
-        import chainrule
         from .._tensor import wrap
         captured = {}
         handles = []
@@ -431,8 +433,8 @@ class _Explainer:
                 handles.append(node.register_prehook(hook))
         wrt = [self.xs[i] for i in self.wrt_idx]
         try:
-            grads = chainrule.autograd.grad(self.out, wrt, retain_graph=True,
-                                            allow_unused=True)
+            grads = _grad(self.out, wrt, retain_graph=True,
+                          allow_unused=True)
         finally:
             for h in handles:
                 h.remove()
@@ -492,7 +494,6 @@ class _Explainer:
             "used it times that step's local derivative (vector-Jacobian product)."))
 
     def forward_passes(self, f, forward_ad):
-        import chainrule
         passes = []
         mults = 0
         ref_names = [ev.name for ev in self.steps]
@@ -506,8 +507,8 @@ class _Explainer:
                 label = self.in_names[i] + (f"[{where}]" if x.ndim else "")
                 with forward_ad.dual_level():
                     plain = [y.detach() for y in self.xs]
-                    plain[i] = forward_ad.make_dual(plain[i], chainrule.tensor(seed))
-                    with chainrule.no_grad(), record() as rec:
+                    plain[i] = forward_ad.make_dual(plain[i], tensor(seed))
+                    with no_grad(), record() as rec:
                         out = f(*plain)
                     steps = _relevant(rec.events, out)
                     if [ev.name for ev in steps] != ref_names:
