@@ -124,8 +124,8 @@ def _late_imports():
 def apply_node(node, g, tensor_mode):
     """The input gradients of ``node`` for its output gradient ``g``: the one function
     that calls VJP rules, and the one place broadcasting is undone.  Arrays and ``NF``,
-    or Tensors and ``TF`` in tensor mode; a list with an entry per input, ``None`` where
-    no gradient flows.  Raises PyTorch's errors when the saved values were freed or
+    or Tensors and ``TF`` in tensor mode; a sequence with an entry per input, ``None``
+    where no gradient flows.  Raises PyTorch's errors when the saved values were freed or
     changed in place since they were saved."""
     if _NF is None:
         _late_imports()
@@ -160,26 +160,29 @@ def apply_node(node, g, tensor_mode):
             op.vjp_all(F, g, out, *inputs)
         grads = [None if nxt is None else gi for nxt, gi in zip(nexts, every)]
         every = None
-    elif len(nexts) == 1:
-        grads = [None if nexts[0] is None else
-                 op.vjps[0](F, g, out, *inputs, **params) if params else
-                 op.vjps[0](F, g, out, *inputs)]
     else:
         vjps = op.vjps
-        grads = []
-        i = 0
-        for nxt in nexts:
-            grads.append(None if nxt is None else
-                         vjps[i](F, g, out, *inputs, **params) if params else
-                         vjps[i](F, g, out, *inputs))
-            i += 1
+        n = len(nexts)
+        # (one and two inputs written out: no list and loop for the common nodes)
+        if n == 1:
+            grads = (None if nexts[0] is None else
+                     vjps[0](F, g, out, *inputs, **params) if params else
+                     vjps[0](F, g, out, *inputs),)
+        elif n == 2:
+            grads = (None if nexts[0] is None else
+                     vjps[0](F, g, out, *inputs, **params) if params else
+                     vjps[0](F, g, out, *inputs),
+                     None if nexts[1] is None else
+                     vjps[1](F, g, out, *inputs, **params) if params else
+                     vjps[1](F, g, out, *inputs))
+        else:
+            grads = [None if nxt is None else
+                     vjps[i](F, g, out, *inputs, **params) if params else
+                     vjps[i](F, g, out, *inputs) for i, nxt in enumerate(nexts)]
     shapes = node._shapes
     if shapes is not None:
-        i = 0
-        for gi in grads:
-            if gi is not None and shapes[i] is not None and gi.shape != shapes[i]:
-                grads[i] = F.sum_to(gi, shapes[i])
-            i += 1
+        grads = [F.sum_to(gi, shape) if gi is not None and shape is not None and
+                 gi.shape != shape else gi for gi, shape in zip(grads, shapes)]
     return grads
 
 
