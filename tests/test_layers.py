@@ -13,11 +13,11 @@ SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 
 
 # lowest first; a module belongs to the first layer with a matching pattern
 LAYERS = [
-    ("base", [r"_dtypes", r"_device", r"_specialise", r"autograd\.grad_mode", r"cuda",
+    ("base", [r"_dtypes", r"_device", r"_specialise", r"_rules", r"autograd\.grad_mode", r"cuda",
               r"backends(\..*)?"]),
     ("tensor", [r"_tensor", r"_creation", r"autograd\.graph"]),
     ("engine", [r"autograd\.(engine|views|anomaly|forward_ad)"]),
-    ("rules", [r"ops\._core"]),
+    ("recording", [r"ops\._core"]),
     ("ops", [r"ops(\..*)?"]),
     ("methods", [r"_(printing|methods|numpy_api|legacy)"]),
     ("libraries", [r"autograd\.(function|functional|gradcheck)",
@@ -31,7 +31,6 @@ KNOWN_UPWARD = {
     ("_tensor", "_printing"): "Tensor.__repr__ formats with _printing",
     ("_tensor", "autograd.engine"): "Tensor.backward calls the engine",
     ("autograd.graph", "autograd.engine"): "Node.register_hook & co. reach the engine",
-    ("autograd.engine", "ops._core"): "the engine reads the NF/TF rule namespaces",
     ("autograd.forward_ad", "ops._core"): "make_dual/unpack_dual record view ops",
     ("autograd.forward_ad", "ops.shape"): "make_dual/unpack_dual record view ops",
     ("autograd.views", "_methods"): "views re-derive grad_fn through in-place machinery",

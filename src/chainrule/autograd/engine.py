@@ -22,6 +22,7 @@ import threading
 
 import numpy as np
 
+from .._rules import NF, TF
 from .._specialise import specialise
 from .grad_mode import SHARED, STATE
 
@@ -40,7 +41,7 @@ def _check_output(i, t):
 
 def _seed(outputs, grad_outputs, create_graph):
     """The initial gradient for each output, validated like PyTorch."""
-    if _NF is None:
+    if _Tensor is None:
         _late_imports()
     Tensor, wrap = _Tensor, _wrap
     seeds = []
@@ -106,19 +107,18 @@ def undo_broadcast(F, g, shape):
     return F.sum_to(g, shape)
 
 
-_NF = _TF = _Tensor = _wrap = _bump = None
+_Tensor = _wrap = _bump = None
 _GRAD_LOCK = threading.Lock()     # held while a .grad is read, added to and stored
 # (acquire/release called directly: half the instructions of a ``with`` block on 3.11)
 _lock, _unlock = _GRAD_LOCK.acquire, _GRAD_LOCK.release
 
 
 def _late_imports():
-    """Bind the op namespaces and Tensor once (they import this module, so not at import)."""
-    global _NF, _TF, _Tensor, _wrap, _bump
-    from ..ops._core import NF, TF
+    """Bind Tensor once (it imports this module, so not at import)."""
+    global _Tensor, _wrap, _bump
     from .._tensor import Tensor, wrap, bump_version
-    _TF, _Tensor, _wrap, _bump = TF, Tensor, wrap, bump_version
-    _NF = NF            # last: another thread takes _NF set to mean all are set
+    _wrap, _bump = wrap, bump_version
+    _Tensor = Tensor    # last: another thread takes _Tensor set to mean all are set
 
 
 def apply_node(node, g, tensor_mode):
@@ -127,7 +127,7 @@ def apply_node(node, g, tensor_mode):
     or Tensors and ``TF`` in tensor mode; a sequence with an entry per input, ``None``
     where no gradient flows.  Raises PyTorch's errors when the saved values were freed or
     changed in place since they were saved."""
-    if _NF is None:
+    if _Tensor is None:
         _late_imports()
     if node._freed:
         node._check_saved()
@@ -143,7 +143,7 @@ def apply_node(node, g, tensor_mode):
     nexts = node._next
     out = node._out
     if tensor_mode:
-        F = _TF
+        F = TF
         inputs = node._inputs
         if out is not None:
             out = _wrap(out)                 # the output, re-attached to this node
@@ -151,7 +151,7 @@ def apply_node(node, g, tensor_mode):
             out._rg = True
             out._fw = node._out_fw
     else:
-        F = _NF
+        F = NF
         inputs = node._arrays               # the saved inputs' arrays, unwrapped at record time
     if inputs is None:
         inputs = (None,) * len(nexts)
@@ -210,7 +210,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                  accumulate=True, allow_unused=False):
     """Shared by ``backward`` (accumulate into leaves) and ``grad`` (return gradients):
     check the arguments, seed the outputs, and walk."""
-    if _NF is None:
+    if _Tensor is None:
         _late_imports()
     if inputs is None and grad_outputs is None and len(outputs) == 1 and not create_graph \
             and not STATE.fw_level and not SHARED.observed:
@@ -456,7 +456,7 @@ def _run_hooks(hooks, g, tensor_mode):
 
 def _accumulate(node, g, create_graph):
     """Add ``g`` into the leaf's ``.grad`` (PyTorch's AccumulateGrad)."""
-    if _NF is None:
+    if _Tensor is None:
         _late_imports()
     Tensor, wrap = _Tensor, _wrap       # (no function-level import: ~1 us per call)
     leaf = node.variable
@@ -543,7 +543,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     >>> torch.autograd.backward([(x * x).sum()]); x.grad
     tensor([2., 4.])
     """
-    if _NF is None:
+    if _Tensor is None:
         _late_imports()
     Tensor = _Tensor
     if isinstance(tensors, Tensor):

@@ -24,6 +24,7 @@ from ..autograd.grad_mode import SHARED, STATE
 from ..autograd.graph import OpNode as _OpNode, make_node_class
 from ..autograd.views import track_view as _track_view
 from .._tensor import vbox as _vbox
+from .._rules import NF, TF
 from .._specialise import specialise
 
 __all__ = ["Op", "defop", "apply", "NF", "TF", "unary_op", "binary_op"]
@@ -32,20 +33,6 @@ _ndarray = np.ndarray
 _asarray = np.asarray
 _may_share = np.may_share_memory
 _new = object.__new__
-
-
-class _Namespace:
-    """Array functions for rules; ``NF`` holds NumPy versions, ``TF`` chainrule ones."""
-
-    def __init__(self, name):
-        self._name = name
-
-    def __repr__(self):
-        return f"<rule namespace {self._name}>"
-
-
-NF = _Namespace("numpy")
-TF = _Namespace("chainrule")
 
 
 class Op:
