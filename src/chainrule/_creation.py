@@ -8,7 +8,7 @@ import numpy as np
 from . import _dtypes
 from ._dtypes import DEFAULTS, to_dtype
 from ._device import check_factory_device as _check_device
-from ._tensor import Tensor, wrap
+from ._tensor import Tensor, _init_from, wrap
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "asarray", "arange", "range", "linspace",
            "logspace", "zeros", "ones", "full", "eye", "empty", "zeros_like", "ones_like",
@@ -760,3 +760,21 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
         return wrap(rng.choice(p.shape[0], num_samples, replace=replacement, p=p).astype(np.int64))
     return wrap(np.stack([rng.choice(p.shape[1], num_samples, replace=replacement, p=row)
                           for row in p]).astype(np.int64))
+
+
+def _tensor_init(self, data=None, *args, **kwargs):
+    """``Tensor(data)`` is ``tensor(data)`` with the default float dtype; ``Tensor(2, 3)``
+    (sizes) an uninitialised tensor of that shape, as in PyTorch."""
+    if data is None:
+        t = empty(0)
+    elif isinstance(data, (list, tuple, np.ndarray, Tensor)) or args:
+        if args or isinstance(data, int) and not isinstance(data, bool):
+            t = empty(data, *args)
+        else:
+            t = tensor(data, dtype=_dtypes.DEFAULTS.float)
+    else:
+        t = empty(data)
+    _init_from(self, t._data, None)
+
+
+Tensor.__init__ = _tensor_init      # (the constructor is written with the factories)

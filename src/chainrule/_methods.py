@@ -17,11 +17,40 @@ from .ops import linalg as L
 from .ops import reduce as R
 from .ops import shape as S
 from .ops._core import apply
-from .autograd.views import _regrow, has_internal_overlap, refresh_views, view_index
+from .autograd.views import _regrow, has_internal_overlap, refresh_views, restand, view_index
+from .autograd import engine as _engine
+from ._printing import tensor_repr as _tensor_repr
 
 
 def _method(name, fn):
     setattr(Tensor, name, fn)
+
+
+# --- backward and printing (they live above the Tensor class: the engine, _printing) -----
+
+def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+    """Compute the gradient of this tensor w.r.t. graph leaves, accumulating into ``.grad``.
+
+    A non-scalar tensor needs ``gradient`` (the vector of the vector-Jacobian product).
+
+    >>> import chainrule as torch
+    >>> x = torch.arange(3.0, requires_grad=True)
+    >>> (x * x).backward(torch.ones(3)); x.grad
+    tensor([0., 2., 4.])
+    """
+    if gradient is None and inputs is None:         # (nothing to normalise)
+        _engine.run_backward((self,), None, retain_graph, create_graph, accumulate=True)
+    else:
+        _engine.backward((self,), None if gradient is None else (gradient,), retain_graph,
+                         create_graph, inputs=inputs)
+
+
+def _repr(self, *, tensor_contents=None):
+    return _tensor_repr(self)
+
+
+Tensor.backward = backward
+Tensor.__repr__ = Tensor.__str__ = _repr
 
 
 # --- operators -----------------------------------------------------------------------------
@@ -349,22 +378,8 @@ def _commit(self, result, name):
         _commit_view(self, result, base_before)
     elif tracked:
         if result._node is not None:
-            _restand(self, result._node)
+            restand(self, result._node)
         refresh_views(self)                   # views of self now read its new value
-
-
-def _restand(t, node):
-    """Make ``t`` stand for ``node``'s output in the graph (after an in-place change)."""
-    old, retains = t._node, t._retains
-    t._node = node
-    t._rg = True
-    t._retains = False
-    if retains:
-        # retain_grad() follows the tensor: .grad becomes the gradient of the new value
-        if old is not None and old._pre_hooks:
-            old._pre_hooks[:] = [h for h in old._pre_hooks
-                                 if not (getattr(h, "retain", False) and h.ref() is t)]
-        t.retain_grad()
 
 
 def _seed_base_tangents(base, base_before):
@@ -399,7 +414,7 @@ def _commit_view(view, result, base_before):
         new_base = apply(I.SETITEM, (base_before, result),
                          {"idx": idx, "vshape": result._data.shape})
     if new_base._node is not None:
-        _restand(base, new_base._node)
+        restand(base, new_base._node)
     if new_base._fw is not None:
         base._fw = new_base._fw
     refresh_views(base, skip=view)
@@ -407,6 +422,15 @@ def _commit_view(view, result, base_before):
 
 _UFUNC_INPLACE = {"add_": np.add, "sub_": np.subtract, "mul_": np.multiply,
                   "div_": np.true_divide}
+
+
+def _apply_inplace(self, name, fn, *args):
+    """``fn(self, *args)`` written into ``self`` by the in-place machinery (for the
+    ``inplace=True`` forms of ops defined below this module)."""
+    return inplace(name, fn)(self, *args)
+
+
+Tensor._apply_inplace = _apply_inplace
 
 
 def inplace(name, fn):

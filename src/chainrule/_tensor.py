@@ -27,7 +27,7 @@ import numpy as np
 from . import _dtypes
 from ._device import (cuda_unavailable as _cuda_unavailable, device as _device,
                       device_of as _device_of)
-from .autograd.grad_mode import STATE
+from .autograd.grad_mode import GRAD_LOCK, STATE
 from .autograd.graph import OpNode as _OpNode, accumulator as _accumulator, shown as _shown
 
 __all__ = ["Tensor", "wrap", "is_tensor", "Size"]
@@ -75,19 +75,8 @@ class Tensor:
     _retains = False
     __array_priority__ = 1000  # so ndarray (op) Tensor defers to Tensor's reflected op
 
-    def __init__(self, data=None, *args, **kwargs):
-        # torch.Tensor(data) behaves like torch.tensor(data) with the default float dtype
-        from ._creation import tensor, empty
-        if data is None:
-            t = empty(0)
-        elif isinstance(data, (list, tuple, np.ndarray, Tensor)) or args:
-            if args or isinstance(data, int) and not isinstance(data, bool):
-                t = empty(data, *args)
-            else:
-                t = tensor(data, dtype=_dtypes.DEFAULTS.float)
-        else:
-            t = empty(data)
-        _init_from(self, t._data, None)
+    # ``Tensor(data)``'s constructor is bound by ``_creation`` (it is written with the
+    # factories); ``backward``, ``__repr__`` and the op methods by ``_methods``.
 
     # --- core attributes ---------------------------------------------------------------
     @property
@@ -398,11 +387,6 @@ class Tensor:
             return self.item().__format__(spec)
         return object.__format__(self, spec) if spec else repr(self)
 
-    def __repr__(self, *, tensor_contents=None):
-        from ._printing import tensor_repr
-        return tensor_repr(self)
-
-    __str__ = __repr__
 
     def __iter__(self):
         if self._data.ndim == 0:
@@ -483,33 +467,7 @@ class Tensor:
         self._hooks.append(hook)
         return RemovableHandle(self._hooks, hook)
 
-    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        """Compute the gradient of this tensor w.r.t. graph leaves, accumulating into ``.grad``.
-
-        A non-scalar tensor needs ``gradient`` (the vector of the vector-Jacobian product).
-
-        >>> import chainrule as torch
-        >>> x = torch.arange(3.0, requires_grad=True)
-        >>> (x * x).backward(torch.ones(3)); x.grad
-        tensor([0., 2., 4.])
-        """
-        engine = _ENGINE[0] if _ENGINE else _bind_engine()
-        if gradient is None and inputs is None:         # (nothing to normalise)
-            engine.run_backward((self,), None, retain_graph, create_graph, accumulate=True)
-        else:
-            engine.backward((self,), None if gradient is None else (gradient,), retain_graph,
-                            create_graph, inputs=inputs)
-
-
-_ENGINE = []
 _ACCUM_LOCK = threading.Lock()     # see Tensor._grad_accumulator
-
-
-def _bind_engine():
-    """The engine module, imported on first use (it imports this module)."""
-    from .autograd import engine
-    _ENGINE.append(engine)
-    return engine
 
 
 class _RetainGrad:
@@ -523,8 +481,7 @@ class _RetainGrad:
     def __call__(self, grad):
         t = self.ref()
         if t is not None:
-            engine = _ENGINE[0] if _ENGINE else _bind_engine()
-            with engine._GRAD_LOCK:         # (backward may run in several threads at once)
+            with GRAD_LOCK:                 # (backward may run in several threads at once)
                 if t._grad is None:
                     t._grad = grad if STATE.enabled and grad._node is not None else grad.detach()
                 else:
@@ -596,3 +553,17 @@ def _dim(d, ndim, opname):
         raise IndexError(f"{opname}: Dimension out of range (expected to be in range of "
                          f"[{-n}, {n - 1}], but got {d})")
     return d % n if ndim else 0
+
+
+def track_view(t):
+    """Remember view ``t`` in its base's list of views (called by ``apply``)."""
+    if not STATE.enabled:
+        return
+    base = t._base
+    try:
+        views = base._views
+    except AttributeError:
+        views = base._views = []
+    views.append(weakref.ref(t))
+    if len(views) % 64 == 0:                     # drop dead references now and then
+        views[:] = [r for r in views if r() is not None]

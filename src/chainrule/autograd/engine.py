@@ -18,13 +18,13 @@ into a ``.grad`` is done under ``_GRAD_LOCK`` (PyTorch's AccumulateGrad holds a 
 too), so concurrent backward passes into a shared leaf lose no contribution.
 """
 import sys
-import threading
 
 import numpy as np
 
 from .._rules import NF, TF
 from .._specialise import specialise
-from .grad_mode import SHARED, STATE
+from .grad_mode import GRAD_LOCK as _GRAD_LOCK, SHARED, STATE
+from .graph import FREED_MSG, Node
 
 __all__ = ["backward", "grad"]
 
@@ -108,7 +108,6 @@ def undo_broadcast(F, g, shape):
 
 
 _Tensor = _wrap = _bump = None
-_GRAD_LOCK = threading.Lock()     # held while a .grad is read, added to and stored
 # (acquire/release called directly: half the instructions of a ``with`` block on 3.11)
 _lock, _unlock = _GRAD_LOCK.acquire, _GRAD_LOCK.release
 
@@ -408,6 +407,38 @@ def _walk(roots, buffers, tensor_mode, retain_graph, accumulate, create_graph,
             ready = [r for r in frontier if r not in left]
             continue
         return
+
+
+def _call_node(self, *grads):
+    """Apply this node's VJP to an output gradient (for inspection and teaching).
+
+    >>> import chainrule as torch
+    >>> x = torch.tensor([1.0, 2.0], requires_grad=True)
+    >>> (x * 3).grad_fn(torch.ones(2))
+    (tensor([3., 3.]), None)
+    """
+    if _Tensor is None:
+        _late_imports()
+    g = grads[0]
+    res = apply_node(self, g._data if isinstance(g, _Tensor) else np.asarray(g), False)
+    return tuple(None if r is None else _wrap(r) for r in res)
+
+
+def _saved_tensors(self):
+    """The tensors this node keeps for its backward (inputs and/or output)."""
+    if _Tensor is None:
+        _late_imports()
+    if self._freed:
+        raise RuntimeError(FREED_MSG)
+    out = [x for x in (self._inputs or ()) if isinstance(x, _Tensor)]
+    if self._out is not None:
+        out.append(_wrap(self._out))
+    return tuple(out)
+
+
+# what a node does with Tensors lives here, above Tensor and Node
+Node.__call__ = _call_node
+Node.saved_tensors = property(_saved_tensors)
 
 
 def _observed_run(observers, node, g, tensor_mode):

@@ -46,6 +46,8 @@ class _Shared:
 
 STATE = _State()
 SHARED = _Shared()
+GRAD_LOCK = threading.Lock()    # held while a ``.grad`` is read, added to and stored (the
+# engine's accumulation and retain_grad; PyTorch's AccumulateGrad holds a mutex too)
 _COUNT_LOCK = threading.Lock()
 
 

@@ -137,25 +137,7 @@ class Node:
                 self._out_fw = None
             self._freed = True
 
-    def __call__(self, *grads):
-        """Apply this node's VJP to an output gradient (for inspection and teaching)."""
-        from .engine import apply_node
-        from .._tensor import Tensor, wrap
-        g = grads[0]
-        res = apply_node(self, g._data if isinstance(g, Tensor) else np.asarray(g), False)
-        return tuple(None if r is None else wrap(r) for r in res)
-
-    @property
-    def saved_tensors(self):
-        """The tensors this node keeps for its backward (inputs and/or output)."""
-        from .._tensor import Tensor
-        if self._freed:
-            raise RuntimeError(FREED_MSG)
-        from .._tensor import wrap
-        out = [x for x in (self._inputs or ()) if isinstance(x, Tensor)]
-        if self._out is not None:
-            out.append(wrap(self._out))
-        return tuple(out)
+    # (calling a node and ``saved_tensors`` give Tensors: autograd/engine.py adds them)
 
 
 def _type_str(arr):

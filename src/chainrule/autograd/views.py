@@ -6,33 +6,18 @@ views change too, so their graph must change with them.  As PyTorch does, a view
 ``grad_fn`` is then re-derived from its base's current one (``AsStridedBackward0``): the
 view is read out of the base at the memory positions it occupies.
 
-The bases remember their live views (weak references, registered by ``apply`` for views
-made while grad mode is on); ``refresh_views`` runs after every in-place op.
+The bases remember their live views (weak references, registered by ``apply`` through
+``_tensor.track_view`` for views made while grad mode is on); ``refresh_views`` runs after
+every in-place op.
 """
-import weakref
-
 import numpy as np
 
 from .grad_mode import STATE
+from ..ops._core import apply
+from ..ops.index import AS_STRIDED
+from ..ops.reduce import broadcast_to
 
-__all__ = ["track_view", "view_index", "refresh_views", "has_internal_overlap"]
-
-_ref = weakref.ref
-
-
-def track_view(t):
-    """Remember view ``t`` in its base's list of views (called by ``apply``)."""
-    if not STATE.enabled:
-        return
-    base = t._base
-    try:
-        views = base._views
-    except AttributeError:
-        views = base._views = []
-    views.append(_ref(t))
-    if len(views) % 64 == 0:                     # drop dead references now and then
-        views[:] = [r for r in views if r() is not None]
-
+__all__ = ["view_index", "refresh_views", "has_internal_overlap", "restand"]
 
 def _offsets(a, start):
     """Byte offset of every element of ``a`` from ``start``."""
@@ -72,8 +57,6 @@ def has_internal_overlap(a):
 
 def _regrow(view):
     """Give ``view`` a fresh ``grad_fn`` reading it out of its base's current graph."""
-    from ..ops._core import apply
-    from ..ops.index import AS_STRIDED
     base = view._base
     if not base._rg and not base._fw:
         return
@@ -83,7 +66,6 @@ def _regrow(view):
         if base._data.ndim == 0:
             # every element of a view of a 0-d base is the base's one value (no advanced
             # index can address a 0-d array)
-            from ..ops.reduce import broadcast_to
             fresh = broadcast_to(base, view._data.shape)
         else:
             idx = view_index(base._data, view._data)
@@ -91,8 +73,7 @@ def _regrow(view):
     finally:
         STATE.enabled = prev
     if fresh._node is not None:
-        from .._methods import _restand         # moves retain_grad() to the new node
-        _restand(view, fresh._node)
+        restand(view, fresh._node)             # (moves retain_grad() to the new node)
     if base._fw:
         view._fw = fresh._fw              # forward-mode tangents follow the base too
 
@@ -114,3 +95,15 @@ def refresh_views(t, skip=None):
     views[:] = live
 
 
+def restand(t, node):
+    """Make ``t`` stand for ``node``'s output in the graph (after an in-place change)."""
+    old, retains = t._node, t._retains
+    t._node = node
+    t._rg = True
+    t._retains = False
+    if retains:
+        # retain_grad() follows the tensor: .grad becomes the gradient of the new value
+        if old is not None and old._pre_hooks:
+            old._pre_hooks[:] = [h for h in old._pre_hooks
+                                 if not (getattr(h, "retain", False) and h.ref() is t)]
+        t.retain_grad()

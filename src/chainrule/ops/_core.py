@@ -22,8 +22,7 @@ from .._dtypes import DEFAULTS, result_np_dtype
 from .._tensor import Tensor, wrap
 from ..autograd.grad_mode import SHARED, STATE
 from ..autograd.graph import OpNode as _OpNode, make_node_class
-from ..autograd.views import track_view as _track_view
-from .._tensor import vbox as _vbox
+from .._tensor import track_view as _track_view, vbox as _vbox
 from .._rules import NF, TF
 from .._specialise import specialise
 

@@ -203,10 +203,13 @@ def elu(input, alpha=1.0, inplace=False):
 
 
 def _inplace(name, fn, input, *args):
-    """``fn(input, *args)`` written into ``input`` (the shared in-place machinery: the graph
-    sees a copy of the old value, so the backward pass still has it)."""
-    from .._methods import inplace
-    return inplace(name, fn)(input, *args)
+    """``fn(input, *args)`` written into ``input`` (the shared in-place machinery, which
+    ``_methods`` binds onto Tensor as ``_apply_inplace``: the graph sees a copy of the old
+    value, so the backward pass still has it)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    return input._apply_inplace(name, fn, *args)
 
 
 # --- softmax family ------------------------------------------------------------------------

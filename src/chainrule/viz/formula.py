@@ -10,6 +10,9 @@ the checked tree itself (no ``eval``/``exec``/``compile``).
 """
 import ast
 
+import chainrule
+import chainrule.nn.functional as F
+
 __all__ = ["FormulaError", "parse", "evaluate", "FUNCTIONS", "MAX_LENGTH", "MAX_DEPTH"]
 
 MAX_LENGTH = 500
@@ -146,8 +149,6 @@ def _check(node, names, depth):
 
 def evaluate(tree, env):
     """Evaluate a tree returned by ``parse`` with ``env`` ``{name: Tensor}``."""
-    import chainrule
-    import chainrule.nn.functional as F
     funcs = {n: getattr(chainrule, n, None) or getattr(F, n, None) for n in FUNCTIONS}
 
     def ev(node):
