@@ -12,7 +12,7 @@ import numpy as np
 from .._creation import empty, zeros
 from .._tensor import Tensor, wrap
 from ..ops.activation import softmax
-from ..ops.linalg import bmm, matmul
+from ..ops.matmul import bmm, matmul
 from ..ops.shape import cat
 from . import init
 from .functional import linear

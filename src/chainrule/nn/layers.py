@@ -4,7 +4,8 @@ import math
 from collections import OrderedDict
 
 from .._creation import empty
-from ..ops import elementwise as E
+from ..ops import activation as ACT
+from ..ops import unary as UN
 from . import init
 from .functional import linear
 from .module import Module
@@ -182,7 +183,7 @@ class ReLU(Module):
         self.inplace = inplace
 
     def forward(self, input):
-        return input.relu_() if self.inplace else E.relu(input)
+        return input.relu_() if self.inplace else ACT.relu(input)
 
     def extra_repr(self):
         return "inplace=True" if self.inplace else ""
@@ -197,7 +198,7 @@ class Sigmoid(Module):
     """
 
     def forward(self, input):
-        return E.sigmoid(input)
+        return ACT.sigmoid(input)
 
 
 class Tanh(Module):
@@ -209,7 +210,7 @@ class Tanh(Module):
     """
 
     def forward(self, input):
-        return E.tanh(input)
+        return UN.tanh(input)
 
 
 class Flatten(Module):

@@ -7,7 +7,7 @@ import numpy as np
 
 from .._tensor import Tensor, _dim, wrap
 from ._core import NF, TF, apply, defop
-from .elementwise import _tensorize
+from ._args import _tensorize
 from .index import _along
 from ._numpy_names import numpy_names
 
@@ -378,7 +378,7 @@ def _extreme(name, input, dim, keepdim, other):
     if isinstance(dim, Tensor):            # torch.max(a, b)
         other, dim = dim, None
     if other is not None:
-        from .elementwise import maximum, minimum
+        from .comparison import maximum, minimum
         return maximum(input, other) if name == "max" else minimum(input, other)
     x = input if input.__class__ is Tensor else _tensorize(input)
     if dim is None:
