@@ -20,7 +20,7 @@ ELSEWHERE = {"chainrule.nn", "chainrule.nn.module", "chainrule.nn.layers", "chai
              "chainrule.optim", "chainrule.optim.sgd", "chainrule.optim.adam",
              "chainrule.optim.optimizer", "chainrule.utils.data", "chainrule.serialization",
              "chainrule.linalg", "chainrule.ops.einsum", "chainrule.ops.diagonals",
-             "chainrule.ops.norms", "chainrule.ops.decompositions", "chainrule.ops.scatter",
+             "chainrule.ops.linalg_norms", "chainrule.ops.decompositions", "chainrule.ops.scatter",
              "chainrule.ops.split", "chainrule.ops.flip_roll", "chainrule.ops.pad",
              "chainrule.ops.table"}
 SKIP = {"chainrule.__main__"}      # the command-line entry point runs on import

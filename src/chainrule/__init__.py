@@ -52,7 +52,7 @@ from .ops.matmul import addmm, bmm, dot, inner, matmul, mm, mv
 from .ops.einsum import einsum, ger, outer, tensordot
 from .ops.diagonals import diag, diag_embed, diagonal, trace, tril, triu
 from .ops.decompositions import det, inverse
-from .ops.norms import norm
+from .ops.linalg_norms import norm
 from .ops.reduce import (all, any, argmax, argmin, broadcast_to, count_nonzero, max, mean,
                          min, sum)
 from .ops.shape import (cat, concat, concatenate, flatten, moveaxis, movedim, permute, ravel,

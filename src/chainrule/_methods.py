@@ -19,7 +19,7 @@ from .ops import rounding as RD
 from .ops import unary as UN
 from .ops import index as I
 from .ops import matmul as MM
-from .ops import norms as NRM
+from .ops import linalg_norms as NRM
 from .ops import reduce as R
 from .ops import shape as S
 from .ops._core import apply
@@ -565,7 +565,7 @@ def copy_(self, src, non_blocking=False):
 
 
 def masked_fill(self, mask, value):
-    """Elements where ``mask`` is true replaced by ``value`` (see ``ops.index_more``)."""
+    """Elements where ``mask`` is true replaced by ``value`` (see ``ops.scatter``)."""
     from .ops.scatter import masked_fill as _masked_fill
     return _masked_fill(self, mask, value)
 

@@ -12,8 +12,8 @@ import numpy as np
 from .._dtypes import DEFAULTS, result_np_dtype
 from .._tensor import Tensor, wrap
 from ._core import NF, TF, apply, binary_op, defop, unary_op
-from .rounding import DIV_ROUNDING, _division_args, _floor_divide_np, _trunc_divide_np
 from ._args import _PYINT_MAX, _PYINT_MIN, _int_operand, binary_args
+from .rounding import DIV_ROUNDING, _division_args, _floor_divide_np, _trunc_divide_np
 
 
 # --- arithmetic ---------------------------------------------------------------------------

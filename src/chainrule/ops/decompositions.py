@@ -11,13 +11,15 @@ import numpy as np
 
 from .._tensor import Tensor
 from ._core import NF, TF, apply, defop
-from .matmul import matmul
 from ._args import _tensorize
+from .matmul import matmul
 
 
 class LinAlgError(RuntimeError):
     """Raised by ``chainrule.linalg`` functions on singular input (as ``torch.linalg``)."""
 
+
+# --- argument checks shared with linalg_norms.py ---------------------------------------
 
 def _float_input(name, x, dtype=None):
     x = _tensorize(x)

@@ -5,8 +5,8 @@ import numpy as np
 
 from .._tensor import _dim
 from ._core import NF, TF, apply, defop
-from .index import embed_op
 from ._args import _tensorize
+from .index import embed_op
 
 
 # --- diagonals ----------------------------------------------------------------------------

@@ -10,8 +10,8 @@ import numpy as np
 
 from .._tensor import Tensor, _dim, wrap
 from ._core import NF, TF, apply, defop
-from ._numpy_names import numpy_names
 from ._args import _as_tensor
+from ._numpy_names import numpy_names
 
 
 # --- index normalisation ------------------------------------------------------------------
@@ -370,14 +370,13 @@ def index_select(input, dim, index):
                                       "shape": x._data.shape})
 
 
-# --- take / take_along_dim / scatter / index_add / index_copy / index_fill / masked_scatter
-# --- / embedding ----------------------------------------------------------------------------
+# --- take / take_along_dim / embedding, and index checks shared with scatter.py ------------
 #
 # Reads at integer positions (take, embedding) are ``x[idx]`` with a tuple of index arrays:
 # their transpose scatter-adds into zeros (repeated indices add up).  Writes (scatter,
-# index_copy, index_fill, masked_scatter) zero the written positions of the gradient for
-# the input and read them for the source.  The index is a param (a private copy), never a
-# differentiable input.
+# index_copy, index_fill, masked_scatter: scatter.py) zero the written positions of the
+# gradient for the input and read them for the source.  The index is a param (a private
+# copy), never a differentiable input.
 
 _TORCH_TYPE = {"float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char",
                "int16": "Short", "int32": "Int", "int64": "Long", "uint8": "Byte",

@@ -5,8 +5,8 @@ transpose scatter-adds)."""
 import numpy as np
 
 from ._core import NF, TF, apply, defop
-from .index import gather_op
 from ._args import _as_tensor
+from .index import gather_op
 
 
 # --- padding (nn.functional.pad) ------------------------------------------------------------

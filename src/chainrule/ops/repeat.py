@@ -13,9 +13,9 @@ import numpy as np
 
 from .._tensor import Tensor, _dim
 from ._core import NF, TF, apply, defop
-from .index import index_select
-from .flip_roll import _dims_arg
 from ._args import _as_tensor
+from .flip_roll import _dims_arg
+from .index import index_select
 
 
 # --- repeat / tile ------------------------------------------------------------------------

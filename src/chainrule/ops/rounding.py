@@ -195,6 +195,8 @@ def fmod(input, other):
     return apply(FMOD, (a, b))
 
 
+# --- floor, ceil, trunc, round, frac: zero gradient (frac: one) ----------------------------
+
 FLOOR = unary_op("floor", np.floor, lambda F, out, x: F.zeros_like(out), save_inputs=False,
                  save_out=True)
 CEIL = unary_op("ceil", np.ceil, lambda F, out, x: F.zeros_like(out), save_inputs=False,
@@ -260,8 +262,6 @@ def round(input, *, decimals=0):
         return apply(ROUND_DECIMALS, (x,), {"decimals": decimals})
     return apply(ROUND, (x,))
 
-
-# --- frac ------------------------------------------------------------------------------------
 
 def frac(input):
     """The fractional part ``input - trunc(input)`` (sign of ``input``); gradient one.

@@ -10,10 +10,10 @@ import numpy as np
 
 from .._tensor import Tensor, _dim
 from ._core import apply, defop
-from ._numpy_names import numpy_names
-from .index import (_same_dtype, _TORCH_TYPE, _along, _in_bounds, _index_array, _index_of, _slot,
-                    getitem)
 from ._args import _as_tensor
+from .index import (_TORCH_TYPE, _along, _in_bounds, _index_array, _index_of, _same_dtype, _slot,
+                    getitem)
+from ._numpy_names import numpy_names
 
 
 # --- scatter_add ----------------------------------------------------------------------------

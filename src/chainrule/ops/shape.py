@@ -10,8 +10,8 @@ import numpy as np
 
 from .._tensor import Tensor, _dim, wrap
 from ._core import NF, TF, apply, defop
-from ._numpy_names import numpy_names
 from ._args import _as_tensor, _int
+from ._numpy_names import numpy_names
 
 
 # --- reshape family: one forward, PyTorch's node names ----------------------------------

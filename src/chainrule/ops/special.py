@@ -20,6 +20,8 @@ from ._core import NF, TF, apply, binary_op, defop, unary_op
 from ._args import _floating, _tensorize, _unary, binary_args
 
 
+# --- the rule table -------------------------------------------------------------------------
+
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 
@@ -52,23 +54,6 @@ ATAN2 = defop("atan2", np.arctan2,
               vjps=(lambda F, g, out, a, b: g * b * _atan2_recip(F, a, b),
                     lambda F, g, out, a, b: g * -a * _atan2_recip(F, a, b)),
               jvp=_atan2_jvp, broadcasts=True)
-
-
-def atan2(input, other):
-    """Elementwise angle of the point ``(other, input)``: ``atan(input / other)`` in the
-    right quadrant.  Broadcasts; integer tensors give the default float dtype.
-
-    >>> import chainrule as torch
-    >>> torch.atan2(torch.tensor([1.0, -1.0]), torch.tensor([-1.0, -1.0]))
-    tensor([ 2.3562, -2.3562])
-    """
-    for i, (name, v) in enumerate((("input", input), ("other", other))):
-        if not isinstance(v, Tensor):
-            raise TypeError(f"atan2(): argument '{name}' (position {i + 1}) must be Tensor, "
-                            f"not {type(v).__name__}. Wrap the number first, e.g. "
-                            f"torch.tensor({v!r}).")
-    a, b = binary_args("atan2", input, other, floating=True)
-    return apply(ATAN2, (a, b))
 
 
 # hypot: d/da = a / out, d/db = b / out (nan at the origin, as in PyTorch)
@@ -199,6 +184,8 @@ def _lerp_tensor_jvp(F, t, a, b, w):
     return _sum_tangents(_lerp_tangents(F, ta, tb, w), None if tw is None else tw * (b - a))
 
 
+# --- public functions -----------------------------------------------------------------------
+
 def erf(input):
     """Elementwise error function ``2/sqrt(pi) * integral_0^x exp(-t^2) dt``.
 
@@ -207,6 +194,23 @@ def erf(input):
     tensor([0.0000, 0.8427])
     """
     return _unary(ERF, input)
+
+
+def atan2(input, other):
+    """Elementwise angle of the point ``(other, input)``: ``atan(input / other)`` in the
+    right quadrant.  Broadcasts; integer tensors give the default float dtype.
+
+    >>> import chainrule as torch
+    >>> torch.atan2(torch.tensor([1.0, -1.0]), torch.tensor([-1.0, -1.0]))
+    tensor([ 2.3562, -2.3562])
+    """
+    for i, (name, v) in enumerate((("input", input), ("other", other))):
+        if not isinstance(v, Tensor):
+            raise TypeError(f"atan2(): argument '{name}' (position {i + 1}) must be Tensor, "
+                            f"not {type(v).__name__}. Wrap the number first, e.g. "
+                            f"torch.tensor({v!r}).")
+    a, b = binary_args("atan2", input, other, floating=True)
+    return apply(ATAN2, (a, b))
 
 
 # PyTorch's C++ scalar type names, as its "not implemented for" errors print them

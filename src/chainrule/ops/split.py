@@ -11,9 +11,9 @@ import numpy as np
 
 from .._tensor import Tensor, _dim
 from ._core import apply
-from ._numpy_names import numpy_names
-from .index import SELECT, SLICE, _getitem_op, getitem
 from ._args import _as_tensor, _int
+from .index import SELECT, SLICE, _getitem_op, getitem
+from ._numpy_names import numpy_names
 
 
 # --- narrow / split / chunk / unbind --------------------------------------------------------

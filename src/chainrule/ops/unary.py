@@ -22,7 +22,7 @@ _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
 
 
-# --- unary math ---------------------------------------------------------------------------
+# --- the rule table --------------------------------------------------------------------------
 
 EXP = unary_op("exp", np.exp, lambda F, out, x: out, save_inputs=False, save_out=True,
                vjp=lambda F, g, out, x: g * out)
@@ -47,7 +47,7 @@ SQRT = unary_op("sqrt", np.sqrt, lambda F, out, x: 0.5 / out, save_inputs=False,
 ABS = unary_op("abs", np.abs, lambda F, out, x: F.sign(x))
 
 
-# zero-gradient elementwise ops: their derivative is 0 almost everywhere
+# sign: zero gradient (its derivative is 0 almost everywhere)
 def _sign_np(x):
     # PyTorch's sign is (0 < x) - (x < 0): 0 for nan (np.sign gives nan); bool stays bool
     if x.dtype.kind == "b":
@@ -74,8 +74,6 @@ def _rsqrt_np(x):
     return 1 / np.sqrt(x)
 
 
-# --- the rule table --------------------------------------------------------------------------
-
 TAN = unary_op("tan", np.tan, lambda F, out, x: 1 + out * out, save_inputs=False,
                save_out=True)
 ASIN = unary_op("asin", np.arcsin, lambda F, out, x: 1 / F.sqrt(1 - x * x))
@@ -97,6 +95,8 @@ SQUARE = unary_op("square", np.square, lambda F, out, x: 2 * x, backward_name="P
 RECIPROCAL = unary_op("reciprocal", np.reciprocal, lambda F, out, x: -(out * out),
                       save_inputs=False, save_out=True)
 
+
+# --- public functions ----------------------------------------------------------------------
 
 def exp(input):
     """Elementwise ``e ** input``.
@@ -177,8 +177,6 @@ def sign(input):
     """
     return apply(SIGN, (_tensorize(input),))
 
-
-# --- public functions ----------------------------------------------------------------------
 
 def tan(input):
     """Elementwise tangent.

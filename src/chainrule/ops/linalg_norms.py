@@ -7,13 +7,13 @@ import numpy as np
 
 from .._tensor import _dim
 from ._core import apply, defop
-from .reduce import kept_shape, norm_dims
-from .index import getitem
-from .decompositions import _float_input, _singular_values_squared
 from ._args import _floating
+from .decompositions import _float_input, _singular_values_squared
+from .index import getitem
+from .reduce import kept_shape, norm_dims
 
 
-# --- norms -------------------------------------------------------------------------------
+# --- torch.norm --------------------------------------------------------------------------
 
 
 def _safe_div(F, a, b):
@@ -102,7 +102,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
                               "keepdim": bool(keepdim)})
 
 
-# --- norms ---------------------------------------------------------------------------------
+# --- linalg.vector_norm, matrix_norm, norm ------------------------------------------------
 
 _INF = float("inf")
 
@@ -149,7 +149,7 @@ def _vnorm_vjp(F, g, out, x, p, dim, keepdim):
 def _vnorm_jvp(F, t, out, x, p, dim, keepdim):
     if p == 0:
         return F.zeros_like(out)
-    if -_INF < p < 1:                       # as linalg.py's _norm_jvp
+    if -_INF < p < 1:                       # as _norm_jvp above
         s = F.sum(F.sign(x) * F.where(x == 0, 0, F.abs(x) ** (p - 1)) * t[0], dim, keepdim)
         return s * out ** (1 - p)
     ones = F.ones_like(out)
