@@ -92,7 +92,8 @@ def binary_args(opname, a, b, floating=False):
 
 
 # the Python ints PyTorch takes as an operand (int64 or uint64); beyond them it raises
-# OverflowError, so the fast paths below leave such ints to binary_args' check
+# OverflowError, so the fast paths of add, sub, mul and div (arithmetic.py) leave such ints
+# to binary_args' check
 _PYINT_MIN, _PYINT_MAX = -0x8000000000000000, 0xFFFFFFFFFFFFFFFF
 
 
