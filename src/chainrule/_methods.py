@@ -680,11 +680,11 @@ def _linalg_index_methods():
         for name in names:
             _method(name, getattr(mod, name))
     Tensor.scatter_add_ = inplace("scatter_add_", SCT.scatter_add)
-    for mod, names in ((IX, ("take", "take_along_dim")),
-                       (SCT, ("scatter", "index_add", "index_copy", "index_fill", "masked_scatter"))):
+    writes = ("scatter", "index_add", "index_copy", "index_fill", "masked_scatter")
+    for mod, names in ((IX, ("take", "take_along_dim")), (SCT, writes)):
         for name in names:
             _method(name, getattr(mod, name))
-    for name in ("scatter", "index_add", "index_copy", "index_fill", "masked_scatter"):
+    for name in writes:
         _method(name + "_", inplace(name + "_", getattr(SCT, name)))
     Tensor.tile = lambda self, *dims: RP.tile(self, dims[0] if len(dims) == 1 else dims)
     Tensor.tile.__doc__ = RP.tile.__doc__
@@ -705,8 +705,8 @@ _repeat_methods()
 
 def _shape_more_methods():
     from .ops import rounding as RD, shape as SH, split as SPL
-    for mod, names in ((SPL, ("select", "tensor_split")), (SH, ("movedim", "moveaxis", "unflatten")),
-                       (RD, ("frac",))):
+    for mod, names in ((SPL, ("select", "tensor_split")),
+                       (SH, ("movedim", "moveaxis", "unflatten")), (RD, ("frac",))):
         for name in names:
             _method(name, getattr(mod, name))
     for name in ("hsplit", "vsplit", "dsplit"):
