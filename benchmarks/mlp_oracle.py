@@ -22,7 +22,7 @@ from benchmarks import common, workloads as W  # noqa: E402
 
 def oracle(x, y, params, lr=1e-3):
     """``step()`` doing chainrule's array work for the mlp workload, without a graph."""
-    from chainrule.ops.elementwise import _relu_backward_np
+    from chainrule.ops.activation import _relu_backward_np
     batch = x.shape[0]
     rows = np.arange(batch)
     ps = [p.copy() for p in params]

@@ -19,7 +19,9 @@ ELSEWHERE = {"chainrule.nn", "chainrule.nn.module", "chainrule.nn.layers", "chai
              "chainrule.nn.loss", "chainrule.nn.parameter", "chainrule.nn._losses",
              "chainrule.optim", "chainrule.optim.sgd", "chainrule.optim.adam",
              "chainrule.optim.optimizer", "chainrule.utils.data", "chainrule.serialization",
-             "chainrule.linalg", "chainrule.ops.linalg_more", "chainrule.ops.index_more",
+             "chainrule.linalg", "chainrule.ops.einsum", "chainrule.ops.diagonals",
+             "chainrule.ops.linalg_norms", "chainrule.ops.decompositions", "chainrule.ops.scatter",
+             "chainrule.ops.split", "chainrule.ops.flip_roll", "chainrule.ops.pad",
              "chainrule.ops.table"}
 SKIP = {"chainrule.__main__"}      # the command-line entry point runs on import
 

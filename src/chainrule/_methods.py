@@ -11,9 +11,15 @@ from ._dtypes import to_dtype
 from ._device import check_target
 from ._tensor import Tensor, bump_version, vbox, wrap
 from .autograd.grad_mode import STATE
-from .ops import elementwise as E
+from .ops import activation as ACT
+from .ops import arithmetic as AR
+from .ops import comparison as CMP
+from .ops import copies as CP
+from .ops import rounding as RD
+from .ops import unary as UN
 from .ops import index as I
-from .ops import linalg as L
+from .ops import matmul as MM
+from .ops import linalg_norms as NRM
 from .ops import reduce as R
 from .ops import shape as S
 from .ops._core import apply
@@ -60,15 +66,15 @@ def _r(fn):
 
 
 # the hot binary operators are the op functions themselves (one call less per op)
-Tensor.__add__ = E.add
+Tensor.__add__ = AR.add
 # number + tensor and number * tensor: as PyTorch, the tensor is the op's first input
 # (grad_fn.next_functions order); the values are the same (IEEE + and * commute)
-Tensor.__radd__ = E.add
-Tensor.__sub__ = E.sub
-Tensor.__rsub__ = E.rsub
-Tensor.__mul__ = E.mul
-Tensor.__rmul__ = E.mul
-Tensor.__truediv__ = E.div
+Tensor.__radd__ = AR.add
+Tensor.__sub__ = AR.sub
+Tensor.__rsub__ = AR.rsub
+Tensor.__mul__ = AR.mul
+Tensor.__rmul__ = AR.mul
+Tensor.__truediv__ = AR.div
 
 
 def _rtruediv(self, other):
@@ -76,60 +82,65 @@ def _rtruediv(self, other):
     # reciprocal (not the tensor) is saved, so changing the tensor in place later is fine
     if isinstance(other, (int, float)) and not isinstance(other, bool):
         from .ops.unary import reciprocal
-        return E.mul(reciprocal(self), other)
-    return E.div(other, self)
+        return AR.mul(reciprocal(self), other)
+    return AR.div(other, self)
 
 
 Tensor.__rtruediv__ = _rtruediv
-Tensor.__floordiv__ = E.floor_divide
-Tensor.__rfloordiv__ = _r(E.floor_divide)
-Tensor.__pow__ = lambda self, other: E.pow(self, other)
-Tensor.__rpow__ = _r(E.pow)
-Tensor.__matmul__ = L.matmul
-Tensor.__rmatmul__ = _r(L.matmul)
-Tensor.__neg__ = E.neg
+Tensor.__floordiv__ = RD.floor_divide
+Tensor.__rfloordiv__ = _r(RD.floor_divide)
+Tensor.__pow__ = lambda self, other: AR.pow(self, other)
+Tensor.__rpow__ = _r(AR.pow)
+Tensor.__matmul__ = MM.matmul
+Tensor.__rmatmul__ = _r(MM.matmul)
+Tensor.__neg__ = AR.neg
 Tensor.__pos__ = lambda self: self
-Tensor.__abs__ = E.abs
-Tensor.__eq__ = lambda self, other: False if other is None else E.eq(self, other)
-Tensor.__ne__ = lambda self, other: True if other is None else E.ne(self, other)
-Tensor.__lt__ = E.lt
-Tensor.__le__ = E.le
-Tensor.__gt__ = E.gt
-Tensor.__ge__ = E.ge
-Tensor.__and__ = E.bitwise_and
-Tensor.__or__ = E.bitwise_or
-Tensor.__xor__ = E.bitwise_xor
-Tensor.__rand__ = _r(E.bitwise_and)
-Tensor.__ror__ = _r(E.bitwise_or)
-Tensor.__invert__ = E.bitwise_not
+Tensor.__abs__ = UN.abs
+Tensor.__eq__ = lambda self, other: False if other is None else CMP.eq(self, other)
+Tensor.__ne__ = lambda self, other: True if other is None else CMP.ne(self, other)
+Tensor.__lt__ = CMP.lt
+Tensor.__le__ = CMP.le
+Tensor.__gt__ = CMP.gt
+Tensor.__ge__ = CMP.ge
+Tensor.__and__ = CMP.bitwise_and
+Tensor.__or__ = CMP.bitwise_or
+Tensor.__xor__ = CMP.bitwise_xor
+Tensor.__rand__ = _r(CMP.bitwise_and)
+Tensor.__ror__ = _r(CMP.bitwise_or)
+Tensor.__invert__ = CMP.bitwise_not
 Tensor.__hash__ = object.__hash__
-Tensor.__mod__ = E.remainder
-Tensor.__rmod__ = _r(E.remainder)
+Tensor.__mod__ = RD.remainder
+Tensor.__rmod__ = _r(RD.remainder)
 Tensor.__getitem__ = I.getitem
 
 # --- plain methods -----------------------------------------------------------------------
 
-for _name in ("exp", "log", "sin", "cos", "tanh", "sqrt", "sigmoid", "relu", "abs", "sign",
-              "floor", "ceil", "trunc", "neg", "negative", "add", "sub", "mul", "div",
-              "true_divide", "pow", "maximum", "minimum", "clamp", "clip", "eq", "ne", "lt",
-              "le", "gt", "ge", "greater", "less", "greater_equal", "less_equal", "not_equal",
-              "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_not",
-              "isnan", "isinf", "isfinite", "allclose", "isclose", "equal", "floor_divide",
-              "remainder", "fmod"):
-    _method(_name, getattr(E, _name))
+for _mod, _names in (
+        (UN, ("exp", "log", "sin", "cos", "tanh", "sqrt", "abs", "sign")),
+        (ACT, ("sigmoid", "relu")),
+        (RD, ("floor", "ceil", "trunc", "floor_divide", "remainder", "fmod")),
+        (AR, ("neg", "negative", "add", "sub", "mul", "div", "true_divide", "pow")),
+        (CMP, ("maximum", "minimum", "clamp", "clip", "eq", "ne", "lt", "le", "gt", "ge",
+               "greater", "less", "greater_equal", "less_equal", "not_equal", "logical_and",
+               "logical_or", "logical_xor", "logical_not", "bitwise_not", "isnan", "isinf",
+               "isfinite", "allclose", "isclose", "equal"))):
+    for _name in _names:
+        _method(_name, getattr(_mod, _name))
 for _name in ("sum", "mean", "max", "min", "argmax", "argmin", "all", "any", "expand",
               "expand_as", "broadcast_to", "count_nonzero"):
     _method(_name, getattr(R, _name))
 for _name in ("reshape", "view", "view_as", "reshape_as", "unsqueeze", "squeeze", "flatten",
-              "ravel", "permute", "transpose", "swapaxes", "swapdims", "t", "clone",
-              "contiguous"):
+              "ravel", "permute", "transpose", "swapaxes", "swapdims", "t"):
     _method(_name, getattr(S, _name))
-for _name in ("matmul", "dot", "mv", "mm", "bmm", "norm", "inner"):
-    _method(_name, getattr(L, _name))
+for _name in ("clone", "contiguous"):
+    _method(_name, getattr(CP, _name))
+for _name in ("matmul", "dot", "mv", "mm", "bmm", "inner"):
+    _method(_name, getattr(MM, _name))
+_method("norm", NRM.norm)
 for _name in ("gather", "nonzero", "masked_select"):
     _method(_name, getattr(I, _name))
 
-Tensor.where = lambda self, condition, other: E.where(condition, self, other)
+Tensor.where = lambda self, condition, other: CMP.where(condition, self, other)
 Tensor.T = property(lambda self: S.permute(self, tuple(reversed(range(self._data.ndim)))))
 Tensor.mT = property(lambda self: S.transpose(self, -2, -1))
 Tensor.H = Tensor.T
@@ -228,20 +239,20 @@ def to(self, *args, **kwargs):
         if not copy:
             return self
         if src.kind == "f":     # a recorded copy (ToCopyBackward0), as PyTorch's
-            return apply(E.CAST, (self,), {"dtype": d, "src": src})
+            return apply(CP.CAST, (self,), {"dtype": d, "src": src})
         return wrap(self._data.copy())
-    return E.cast(self, d)
+    return CP.cast(self, d)
 
 
 Tensor.to = to
-Tensor.float = lambda self: E.cast(self, np.dtype(np.float32))
-Tensor.double = lambda self: E.cast(self, np.dtype(np.float64))
-Tensor.half = lambda self: E.cast(self, np.dtype(np.float16))
-Tensor.long = lambda self: E.cast(self, np.dtype(np.int64))
-Tensor.int = lambda self: E.cast(self, np.dtype(np.int32))
-Tensor.short = lambda self: E.cast(self, np.dtype(np.int16))
-Tensor.bool = lambda self: E.cast(self, np.dtype(np.bool_))
-Tensor.byte = lambda self: E.cast(self, np.dtype(np.uint8))
+Tensor.float = lambda self: CP.cast(self, np.dtype(np.float32))
+Tensor.double = lambda self: CP.cast(self, np.dtype(np.float64))
+Tensor.half = lambda self: CP.cast(self, np.dtype(np.float16))
+Tensor.long = lambda self: CP.cast(self, np.dtype(np.int64))
+Tensor.int = lambda self: CP.cast(self, np.dtype(np.int32))
+Tensor.short = lambda self: CP.cast(self, np.dtype(np.int16))
+Tensor.bool = lambda self: CP.cast(self, np.dtype(np.bool_))
+Tensor.byte = lambda self: CP.cast(self, np.dtype(np.uint8))
 
 _LEGACY = {"float32": "torch.FloatTensor", "float64": "torch.DoubleTensor",
            "float16": "torch.HalfTensor", "int64": "torch.LongTensor",
@@ -408,7 +419,7 @@ def _commit_view(view, result, base_before):
         _seed_base_tangents(base, base_before)
     if base._data.ndim == 0:
         # a view of a 0-d base is its one element: the base becomes the new value
-        new_base = apply(E.COPY, (base_before, S.reshape(result, ())))
+        new_base = apply(CP.COPY, (base_before, S.reshape(result, ())))
     else:
         idx = view_index(base._data, view._data)
         new_base = apply(I.SETITEM, (base_before, result),
@@ -481,13 +492,13 @@ def inplace(name, fn):
     return method
 
 
-for _name, _fn in (("add_", E.add), ("sub_", E.sub), ("mul_", E.mul), ("div_", E.div),
-                   ("pow_", E.pow), ("clamp_", E.clamp), ("clip_", E.clamp), ("neg_", E.neg),
-                   ("exp_", E.exp), ("log_", E.log), ("sin_", E.sin), ("cos_", E.cos),
-                   ("tanh_", E.tanh), ("sqrt_", E.sqrt), ("sigmoid_", E.sigmoid),
-                   ("relu_", E.relu), ("abs_", E.abs), ("floor_", E.floor),
-                   ("ceil_", E.ceil), ("sign_", E.sign), ("floor_divide_", E.floor_divide),
-                   ("remainder_", E.remainder), ("fmod_", E.fmod)):
+for _name, _fn in (("add_", AR.add), ("sub_", AR.sub), ("mul_", AR.mul), ("div_", AR.div),
+                   ("pow_", AR.pow), ("clamp_", CMP.clamp), ("clip_", CMP.clamp), ("neg_", AR.neg),
+                   ("exp_", UN.exp), ("log_", UN.log), ("sin_", UN.sin), ("cos_", UN.cos),
+                   ("tanh_", UN.tanh), ("sqrt_", UN.sqrt), ("sigmoid_", ACT.sigmoid),
+                   ("relu_", ACT.relu), ("abs_", UN.abs), ("floor_", RD.floor),
+                   ("ceil_", RD.ceil), ("sign_", UN.sign), ("floor_divide_", RD.floor_divide),
+                   ("remainder_", RD.remainder), ("fmod_", RD.fmod)):
     _method(_name, inplace(_name, _fn))
 
 Tensor.__iadd__ = Tensor.add_
@@ -500,7 +511,7 @@ Tensor.__imod__ = Tensor.remainder_
 
 
 def _imatmul(self, other):
-    return inplace("__imatmul__", L.matmul)(self, other)
+    return inplace("__imatmul__", MM.matmul)(self, other)
 
 
 Tensor.__imatmul__ = _imatmul
@@ -516,7 +527,7 @@ def zero_(self):
     _own_expanded(self)
     _check_inplace(self, "zero_")
     if _needs_graph(self, ()):
-        _commit(self, apply(E.ZERO, (_shadow(self),)), "zero_")
+        _commit(self, apply(CP.ZERO, (_shadow(self),)), "zero_")
         return self
     self._data.fill(0)
     bump_version(self)
@@ -544,12 +555,12 @@ def fill_(self, value):
             # through COPY, so the result always has a node: with a constant value the old
             # graph of self used to stay attached (its inputs got gradients of the
             # overwritten values)
-            _commit(self, apply(E.COPY, (_shadow(self), value.to(self.dtype))), "fill_")
+            _commit(self, apply(CP.COPY, (_shadow(self), value.to(self.dtype))), "fill_")
             return self
         value = value.item()
     _check_inplace(self, "fill_")
     if _needs_graph(self, ()):
-        _commit(self, apply(E.FILL, (_shadow(self),), {"value": value}), "fill_")
+        _commit(self, apply(CP.FILL, (_shadow(self),), {"value": value}), "fill_")
         return self
     self._data.fill(value)
     bump_version(self)
@@ -570,7 +581,7 @@ def copy_(self, src, non_blocking=False):
                            f"Reshape the source first.") from None
     if _needs_graph(self, (src,)):
         s = src.to(self.dtype) if src._data.dtype != self._data.dtype else src
-        _commit(self, apply(E.COPY, (_shadow(self), s)), "copy_")
+        _commit(self, apply(CP.COPY, (_shadow(self), s)), "copy_")
         return self
     self._data[...] = src._data
     bump_version(self)
@@ -578,8 +589,8 @@ def copy_(self, src, non_blocking=False):
 
 
 def masked_fill(self, mask, value):
-    """Elements where ``mask`` is true replaced by ``value`` (see ``ops.index_more``)."""
-    from .ops.index_more import masked_fill as _masked_fill
+    """Elements where ``mask`` is true replaced by ``value`` (see ``ops.scatter``)."""
+    from .ops.scatter import masked_fill as _masked_fill
     return _masked_fill(self, mask, value)
 
 
@@ -648,18 +659,18 @@ Tensor.__setitem__ = __setitem__
 # --- op-table families: unary math, activations, scans, statistics, sorting ----------------
 
 def _op_table_methods():
-    from .ops import activation as A, scan as SC, sorting as SO, stats as ST, unary as U
-    for name in ("tan", "asin", "acos", "atan", "atan2", "sinh", "cosh", "asinh", "atanh",
-                 "log1p", "expm1", "log2", "log10", "exp2", "rsqrt", "square", "reciprocal",
-                 "round", "erf", "arcsin", "arccos", "arctan", "arctan2", "arcsinh",
-                 "arctanh", "hypot", "copysign", "xlogy", "logit", "sinc", "nan_to_num",
-                 "lerp"):
-        _method(name, getattr(U, name))
-    for name in ("tan", "asin", "acos", "atan", "atan2", "sinh", "cosh", "asinh", "atanh",
-                 "log1p", "expm1", "log2", "log10", "exp2", "rsqrt", "square", "reciprocal",
-                 "round", "erf", "hypot", "copysign", "xlogy", "logit", "sinc", "nan_to_num",
-                 "lerp"):
-        _method(name + "_", inplace(name + "_", getattr(U, name)))
+    from .ops import activation as A, scan as SC, sorting as SO, stats as ST
+    from .ops import rounding as RD, special as SP, unary as U
+    unary = ("tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "atanh", "log1p", "expm1",
+             "log2", "log10", "exp2", "rsqrt", "square", "reciprocal")
+    special = ("atan2", "erf", "hypot", "copysign", "xlogy", "logit", "sinc", "nan_to_num", "lerp")
+    for mod, names in ((U, unary + ("arcsin", "arccos", "arctan", "arcsinh", "arctanh")),
+                       (SP, special + ("arctan2",)), (RD, ("round",))):
+        for name in names:
+            _method(name, getattr(mod, name))
+    for mod, names in ((U, unary), (SP, special), (RD, ("round",))):
+        for name in names:
+            _method(name + "_", inplace(name + "_", getattr(mod, name)))
     for name in ("softmax", "log_softmax", "logsumexp"):
         _method(name, getattr(A, name))
     for name in ("prod", "cumsum", "cumprod"):
@@ -678,25 +689,31 @@ _op_table_methods()
 # --- op-table families: linear algebra, indexing and rearranging ----------------------------
 
 def _linalg_index_methods():
-    from .ops import index_more as IM, linalg_more as LM
-    for name in ("outer", "ger", "trace", "diag", "diagonal", "diag_embed", "tril", "triu",
-                 "inverse", "det"):
-        _method(name, getattr(LM, name))
-    Tensor.tril_ = inplace("tril_", LM.tril)
-    Tensor.triu_ = inplace("triu_", LM.triu)
-    for name in ("scatter_add", "index_select", "flip", "fliplr", "flipud", "roll", "repeat",
-                 "split", "chunk", "narrow", "unbind"):
-        _method(name, getattr(IM, name))
-    Tensor.scatter_add_ = inplace("scatter_add_", IM.scatter_add)
-    for name in ("take", "take_along_dim", "scatter", "index_add", "index_copy", "index_fill",
-                 "masked_scatter"):
-        _method(name, getattr(IM, name))
-    for name in ("scatter", "index_add", "index_copy", "index_fill", "masked_scatter"):
-        _method(name + "_", inplace(name + "_", getattr(IM, name)))
-    Tensor.tile = lambda self, *dims: IM.tile(self, dims[0] if len(dims) == 1 else dims)
-    Tensor.tile.__doc__ = IM.tile.__doc__
-    Tensor.split = lambda self, split_size, dim=0: IM.split(self, split_size, dim)
-    Tensor.split.__doc__ = IM.split.__doc__
+    from .ops import decompositions as DC, diagonals as DG, einsum as ES
+    from .ops import flip_roll as FR, index as IX, repeat as RP, scatter as SCT, split as SPL
+    for mod, names in ((ES, ("outer", "ger")),
+                       (DG, ("trace", "diag", "diagonal", "diag_embed", "tril", "triu")),
+                       (DC, ("inverse", "det"))):
+        for name in names:
+            _method(name, getattr(mod, name))
+    Tensor.tril_ = inplace("tril_", DG.tril)
+    Tensor.triu_ = inplace("triu_", DG.triu)
+    for mod, names in ((SCT, ("scatter_add",)), (IX, ("index_select",)),
+                       (FR, ("flip", "fliplr", "flipud", "roll")), (RP, ("repeat",)),
+                       (SPL, ("split", "chunk", "narrow", "unbind"))):
+        for name in names:
+            _method(name, getattr(mod, name))
+    Tensor.scatter_add_ = inplace("scatter_add_", SCT.scatter_add)
+    writes = ("scatter", "index_add", "index_copy", "index_fill", "masked_scatter")
+    for mod, names in ((IX, ("take", "take_along_dim")), (SCT, writes)):
+        for name in names:
+            _method(name, getattr(mod, name))
+    for name in writes:
+        _method(name + "_", inplace(name + "_", getattr(SCT, name)))
+    Tensor.tile = lambda self, *dims: RP.tile(self, dims[0] if len(dims) == 1 else dims)
+    Tensor.tile.__doc__ = RP.tile.__doc__
+    Tensor.split = lambda self, split_size, dim=0: SPL.split(self, split_size, dim)
+    Tensor.split.__doc__ = SPL.split.__doc__
 
 
 _linalg_index_methods()
@@ -711,11 +728,13 @@ _repeat_methods()
 
 
 def _shape_more_methods():
-    from .ops import shape_more as SM
-    for name in ("select", "movedim", "moveaxis", "unflatten", "tensor_split", "frac"):
-        _method(name, getattr(SM, name))
+    from .ops import rounding as RD, shape as SH, split as SPL
+    for mod, names in ((SPL, ("select", "tensor_split")),
+                       (SH, ("movedim", "moveaxis", "unflatten")), (RD, ("frac",))):
+        for name in names:
+            _method(name, getattr(mod, name))
     for name in ("hsplit", "vsplit", "dsplit"):
-        fn = getattr(SM, name)
+        fn = getattr(SPL, name)
 
         def method(self, *indices_or_sections, _fn=fn, **kwargs):
             # x.hsplit(2), x.hsplit([1, 2]) and x.hsplit(1, 2) (indices as varargs)
@@ -726,8 +745,8 @@ def _shape_more_methods():
         method.__name__ = name
         method.__doc__ = fn.__doc__
         _method(name, method)
-    Tensor.trunc_ = inplace("trunc_", E.trunc)
-    Tensor.frac_ = inplace("frac_", SM.frac)
+    Tensor.trunc_ = inplace("trunc_", RD.trunc)
+    Tensor.frac_ = inplace("frac_", RD.frac)
 
 
 _shape_more_methods()

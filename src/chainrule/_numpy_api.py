@@ -27,9 +27,29 @@ import numpy as np
 from ._dtypes import to_dtype
 from ._tensor import Tensor, wrap
 
-import chainrule as _cr   # the package; its names are read at call time
+from . import _creation, _dtypes
+from .ops import arithmetic as _ops_arithmetic
+from .ops import comparison as _ops_comparison
+from .ops import copies as _ops_copies
+from .ops import decompositions as _ops_decompositions
+from .ops import diagonals as _ops_diagonals
+from .ops import einsum as _ops_einsum
+from .ops import flip_roll as _ops_flip_roll
+from .ops import index as _ops_index
+from .ops import linalg_norms as _ops_linalg_norms
+from .ops import matmul as _ops_matmul
+from .ops import reduce as _ops_reduce
+from .ops import repeat as _ops_repeat
+from .ops import rounding as _ops_rounding
+from .ops import scan as _ops_scan
+from .ops import shape as _ops_shape
+from .ops import sorting as _ops_sorting
+from .ops import split as _ops_split
+from .ops import stats as _ops_stats
+from .ops import unary as _ops_unary
 
 _UFUNCS = {}
+_PKG = None        # the package namespace, handed over by install()
 _FUNCTIONS = {}
 
 
@@ -57,7 +77,7 @@ def _tn(x):
 def _float(x):
     """NumPy computes means, square roots ... of integers in float64."""
     x = _t(x)
-    return x if x._data.dtype.kind in "fc" else x.to(_cr.float64)
+    return x if x._data.dtype.kind in "fc" else x.to(_dtypes.float64)
 
 
 def _no(name, **kw):
@@ -123,22 +143,6 @@ def _binary(fn, reflected=None):
     return call
 
 
-for _np_name, _cr_name, _floating in [
-        ("sin", "sin", 1), ("cos", "cos", 1), ("tan", "tan", 1), ("arcsin", "asin", 1),
-        ("arccos", "acos", 1), ("arctan", "atan", 1), ("sinh", "sinh", 1),
-        ("cosh", "cosh", 1), ("tanh", "tanh", 1), ("arcsinh", "asinh", 1),
-        ("arccosh", "acosh", 1), ("arctanh", "atanh", 1), ("exp", "exp", 1),
-        ("exp2", "exp2", 1), ("expm1", "expm1", 1), ("log", "log", 1), ("log2", "log2", 1),
-        ("log10", "log10", 1), ("log1p", "log1p", 1), ("sqrt", "sqrt", 1),
-        ("square", "square", 0), ("reciprocal", "reciprocal", 0), ("negative", "neg", 0),
-        ("absolute", "abs", 0), ("fabs", "abs", 1), ("sign", "sign", 0),
-        ("floor", "floor", 0), ("ceil", "ceil", 0), ("trunc", "trunc", 0),
-        ("rint", "round", 0), ("isnan", "isnan", 0), ("isinf", "isinf", 0),
-        ("isfinite", "isfinite", 0), ("logical_not", "logical_not", 0),
-        ("invert", "bitwise_not", 0)]:
-    if hasattr(np, _np_name) and hasattr(_cr, _cr_name):
-        _UFUNCS[getattr(np, _np_name)] = _unary(getattr(_cr, _cr_name), bool(_floating))
-
 for _np_name, _reflected in [("add", "__radd__"), ("subtract", "__rsub__"),
                              ("multiply", "__rmul__"), ("divide", "__rtruediv__"),
                              ("power", "__rpow__")]:
@@ -158,22 +162,11 @@ def _binary_tensors(fn):
     return call
 
 
-for _np_name, _cr_name in [("maximum", "maximum"), ("minimum", "minimum"),
-                           ("arctan2", "atan2")]:
-    _UFUNCS[getattr(np, _np_name)] = _binary_tensors(getattr(_cr, _cr_name))
-
-for _np_name, _cr_name in [
-        ("equal", "eq"), ("not_equal", "ne"),
-        ("less", "lt"), ("less_equal", "le"), ("greater", "gt"), ("greater_equal", "ge"),
-        ("logical_and", "logical_and"), ("logical_or", "logical_or"),
-        ("logical_xor", "logical_xor"), ("bitwise_and", "bitwise_and"),
-        ("bitwise_or", "bitwise_or"), ("bitwise_xor", "bitwise_xor")]:
-    _UFUNCS[getattr(np, _np_name)] = _binary(getattr(_cr, _cr_name))
 
 
 @_ufunc(np.matmul)
 def _matmul(a, b):
-    return _cr.matmul(*_common(a, b))
+    return _ops_matmul.matmul(*_common(a, b))
 
 
 @_ufunc(np.positive, np.conjugate)
@@ -183,23 +176,23 @@ def _positive(x):
 
 @_ufunc(np.floor_divide)
 def _floor_divide(a, b):
-    return _binary(lambda a, b: _cr.div(a, b, rounding_mode="floor"))(a, b)
+    return _binary(lambda a, b: _ops_arithmetic.div(a, b, rounding_mode="floor"))(a, b)
 
 
 @_ufunc(np.remainder)
 def _remainder(a, b):
     a = _t(a) if not isinstance(b, Tensor) else a
-    return _binary(lambda a, b: a - _cr.div(a, b, rounding_mode="floor") * b)(a, b)
+    return _binary(lambda a, b: a - _ops_arithmetic.div(a, b, rounding_mode="floor") * b)(a, b)
 
 
 @_ufunc(np.logaddexp)
 def _logaddexp(a, b):
     a, b = _float(a), _float(b)
-    m = _cr.maximum(a, b)
-    return m + _cr.log1p(_cr.exp(-_cr.abs(a - b)))
+    m = _ops_comparison.maximum(a, b)
+    return m + _ops_unary.log1p(_ops_unary.exp(-_ops_unary.abs(a - b)))
 
 
-_ACCUMULATE = {np.add: _cr.cumsum, np.multiply: _cr.cumprod}
+_ACCUMULATE = {np.add: _ops_scan.cumsum, np.multiply: _ops_scan.cumprod}
 _REDUCE = {np.add: "sum", np.multiply: "prod", np.maximum: "amax", np.minimum: "amin",
            np.logical_and: "all", np.logical_or: "any"}
 
@@ -211,19 +204,19 @@ def _ufunc_reduce(ufunc, x, axis=0, dtype=None, out=None, keepdims=False, initia
     x = _dtype(_t(x), dtype)
     if name == "prod":
         return _prod(x, axis, keepdims=keepdims)
-    return getattr(_cr, name)(x, _dims(axis, x.ndim), keepdims)
+    return getattr(_PKG, name)(x, _dims(axis, x.ndim), keepdims)
 
 
 @_ufunc(np.hypot)
 def _hypot(a, b):
     a, b = _common(_float(a), _float(b))
-    return _cr.sqrt(a * a + b * b)
+    return _ops_unary.sqrt(a * a + b * b)
 
 
 @_ufunc(np.cbrt)
 def _cbrt(x):
     x = _float(x)
-    return _cr.sign(x) * _cr.abs(x) ** (1.0 / 3.0)
+    return _ops_unary.sign(x) * _ops_unary.abs(x) ** (1.0 / 3.0)
 
 
 @_ufunc(np.deg2rad, np.radians)
@@ -239,7 +232,7 @@ def _rad2deg(x):
 @_ufunc(np.fmod)
 def _fmod(a, b):
     a = _t(a) if not isinstance(b, Tensor) else a
-    return _binary(lambda a, b: a - _cr.trunc(a / b) * b)(a, b)
+    return _binary(lambda a, b: a - _ops_rounding.trunc(a / b) * b)(a, b)
 
 
 @_ufunc(np.logaddexp2)
@@ -250,9 +243,9 @@ def _logaddexp2(a, b):
 
 @_ufunc(np.float_power)
 def _float_power(a, b):
-    a = _float(a).to(_cr.float64) if isinstance(a, Tensor) or np.ndim(a) else a
-    b = _float(b).to(_cr.float64) if isinstance(b, Tensor) or np.ndim(b) else b
-    return _binary(lambda a, b: _cr.pow(a, b))(a, b)
+    a = _float(a).to(_dtypes.float64) if isinstance(a, Tensor) or np.ndim(a) else a
+    b = _float(b).to(_dtypes.float64) if isinstance(b, Tensor) or np.ndim(b) else b
+    return _binary(lambda a, b: _ops_arithmetic.pow(a, b))(a, b)
 
 
 # --- reductions --------------------------------------------------------------------------
@@ -262,15 +255,15 @@ def _sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where
     _no("sum", out=out, initial=initial, where=where)
     a = _t(a)
     if axis is None and not keepdims:
-        return _cr.sum(a, dtype=None if dtype is None else to_dtype(np.dtype(dtype)))
-    return _cr.sum(_dtype(a, dtype), _dims(axis, a.ndim), keepdims)
+        return _ops_reduce.sum(a, dtype=None if dtype is None else to_dtype(np.dtype(dtype)))
+    return _ops_reduce.sum(_dtype(a, dtype), _dims(axis, a.ndim), keepdims)
 
 
 @_implements(np.mean)
 def _mean(a, axis=None, dtype=None, out=None, keepdims=False, where=None):
     _no("mean", out=out, where=where)
     a = _float(_dtype(_t(a), dtype))
-    return _cr.mean(a, _dims(axis, a.ndim), keepdims)
+    return _ops_reduce.mean(a, _dims(axis, a.ndim), keepdims)
 
 
 @_implements(np.prod)
@@ -278,12 +271,12 @@ def _prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, wher
     _no("prod", out=out, initial=initial, where=where)
     a = _dtype(_t(a), dtype)
     if axis is None:
-        r = _cr.prod(a.reshape(-1))
+        r = _ops_scan.prod(a.reshape(-1))
         return r.reshape((1,) * a.ndim) if keepdims else r
     n = max(a.ndim, 1)
     for d in sorted({d % n for d in ((axis,) if isinstance(axis, int) else axis)},
                     reverse=True):
-        a = _cr.prod(a, d, keepdims)
+        a = _ops_scan.prod(a, d, keepdims)
     return a
 
 
@@ -291,14 +284,14 @@ def _prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, wher
 def _max(a, axis=None, out=None, keepdims=False, initial=None, where=None):
     _no("max", out=out, initial=initial, where=where)
     a = _t(a)
-    return _cr.amax(a, _dims(axis, a.ndim), keepdims)
+    return _ops_stats.amax(a, _dims(axis, a.ndim), keepdims)
 
 
 @_implements(np.min, np.amin)
 def _min(a, axis=None, out=None, keepdims=False, initial=None, where=None):
     _no("min", out=out, initial=initial, where=where)
     a = _t(a)
-    return _cr.amin(a, _dims(axis, a.ndim), keepdims)
+    return _ops_stats.amin(a, _dims(axis, a.ndim), keepdims)
 
 
 def _arg(fn, name):
@@ -308,8 +301,8 @@ def _arg(fn, name):
     return call
 
 
-_FUNCTIONS[np.argmax] = _arg(_cr.argmax, "argmax")
-_FUNCTIONS[np.argmin] = _arg(_cr.argmin, "argmin")
+_FUNCTIONS[np.argmax] = _arg(_ops_reduce.argmax, "argmax")
+_FUNCTIONS[np.argmin] = _arg(_ops_reduce.argmin, "argmin")
 
 
 def _logical(fn, name):
@@ -323,8 +316,8 @@ def _logical(fn, name):
     return call
 
 
-_FUNCTIONS[np.all] = _logical(_cr.all, "all")
-_FUNCTIONS[np.any] = _logical(_cr.any, "any")
+_FUNCTIONS[np.all] = _logical(_ops_reduce.all, "all")
+_FUNCTIONS[np.any] = _logical(_ops_reduce.any, "any")
 
 
 def _scan(fn, name):
@@ -337,8 +330,8 @@ def _scan(fn, name):
     return call
 
 
-_FUNCTIONS[np.cumsum] = _scan(_cr.cumsum, "cumsum")
-_FUNCTIONS[np.cumprod] = _scan(_cr.cumprod, "cumprod")
+_FUNCTIONS[np.cumsum] = _scan(_ops_scan.cumsum, "cumsum")
+_FUNCTIONS[np.cumprod] = _scan(_ops_scan.cumprod, "cumprod")
 
 
 def _moment(fn, name):
@@ -351,8 +344,8 @@ def _moment(fn, name):
     return call
 
 
-_FUNCTIONS[np.std] = _moment(_cr.std, "std")
-_FUNCTIONS[np.var] = _moment(_cr.var, "var")
+_FUNCTIONS[np.std] = _moment(_ops_stats.std, "std")
+_FUNCTIONS[np.var] = _moment(_ops_stats.var, "var")
 
 
 @_implements(np.ptp)
@@ -370,7 +363,7 @@ def _average(a, axis=None, weights=None, returned=False, *, keepdims=False):
         shape = [1] * a.ndim
         shape[axis] = -1
         w = w.reshape(shape)
-    return _sum(a * w, axis, keepdims=keepdims) / _sum(w * _cr.ones_like(a), axis,
+    return _sum(a * w, axis, keepdims=keepdims) / _sum(w * _creation.ones_like(a), axis,
                                                       keepdims=keepdims)
 
 
@@ -385,19 +378,19 @@ def _diff(a, n=1, axis=-1, prepend=None, append=None):
                 if v.ndim == 0:
                     shape = list(a.shape)
                     shape[axis] = 1
-                    v = _cr.broadcast_to(v, tuple(shape))
+                    v = _ops_reduce.broadcast_to(v, tuple(shape))
                 parts.insert(0, v) if first else parts.append(v)
-        a = _cr.cat(_common(*parts), axis)
+        a = _ops_shape.cat(_common(*parts), axis)
     for _ in range(n):
         k = a.shape[axis]
-        a = _cr.narrow(a, axis, 1, k - 1) - _cr.narrow(a, axis, 0, k - 1)
+        a = _ops_split.narrow(a, axis, 1, k - 1) - _ops_split.narrow(a, axis, 0, k - 1)
     return a
 
 
 @_implements(np.trace)
 def _trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
     _no("trace", out=out)
-    return _cr.diagonal(_dtype(_t(a), dtype), offset, axis1, axis2).sum(-1)
+    return _ops_diagonals.diagonal(_dtype(_t(a), dtype), offset, axis1, axis2).sum(-1)
 
 
 # --- products ----------------------------------------------------------------------------
@@ -409,14 +402,14 @@ def _dot(a, b, out=None):
     if a.ndim == 0 or b.ndim == 0:
         return a * b
     if a.ndim <= 2 or b.ndim <= 2:
-        return _cr.matmul(a, b)
-    return _cr.tensordot(a, b, dims=([-1], [-2]))
+        return _ops_matmul.matmul(a, b)
+    return _ops_einsum.tensordot(a, b, dims=([-1], [-2]))
 
 
 @_implements(np.vdot)
 def _vdot(a, b):
     a, b = _common(a, b)
-    return _cr.dot(a.reshape(-1), b.reshape(-1))
+    return _ops_matmul.dot(a.reshape(-1), b.reshape(-1))
 
 
 @_implements(np.inner)
@@ -424,26 +417,26 @@ def _inner(a, b):
     a, b = _common(a, b)
     if a.ndim == 0 or b.ndim == 0:
         return a * b
-    return _cr.tensordot(a, b, dims=([-1], [-1]))
+    return _ops_einsum.tensordot(a, b, dims=([-1], [-1]))
 
 
 @_implements(np.outer)
 def _outer(a, b, out=None):
     _no("outer", out=out)
     a, b = _common(a, b)
-    return _cr.outer(a.reshape(-1), b.reshape(-1))
+    return _ops_einsum.outer(a.reshape(-1), b.reshape(-1))
 
 
 @_implements(np.tensordot)
 def _tensordot(a, b, axes=2):
-    return _cr.tensordot(*_common(a, b), dims=axes)
+    return _ops_einsum.tensordot(*_common(a, b), dims=axes)
 
 
 @_implements(np.einsum)
 def _einsum(subscripts, *operands, out=None, optimize=False, dtype=None, order="K",
             casting="safe"):
     _no("einsum", out=out, dtype=dtype)
-    return _cr.einsum(subscripts, *_common(*operands))
+    return _ops_einsum.einsum(subscripts, *_common(*operands))
 
 
 # --- selection ---------------------------------------------------------------------------
@@ -459,7 +452,7 @@ def _where(condition, x=None, y=None):
         c = c != 0
     if not isinstance(x, Tensor) and not isinstance(y, Tensor):
         x = _t(x)
-    return _cr.where(c, _tn(x), _tn(y))
+    return _ops_comparison.where(c, _tn(x), _tn(y))
 
 
 @_implements(np.clip)
@@ -469,7 +462,7 @@ def _clip(a, a_min=None, a_max=None, out=None, *, min=None, max=None, **kwargs):
     hi = a_max if a_max is not None else max
     lo = lo if lo is None or isinstance(lo, (int, float)) else _t(lo)
     hi = hi if hi is None or isinstance(hi, (int, float)) else _t(hi)
-    return _cr.clamp(_t(a), lo, hi)
+    return _ops_comparison.clamp(_t(a), lo, hi)
 
 
 @_implements(np.sort)
@@ -478,7 +471,7 @@ def _sort(a, axis=-1, kind=None, order=None, *, stable=None):
     a = _t(a)
     if axis is None:
         a, axis = a.reshape(-1), 0
-    return _cr.sort(a, axis, stable=bool(stable)).values
+    return _ops_sorting.sort(a, axis, stable=bool(stable)).values
 
 
 @_implements(np.argsort)
@@ -487,7 +480,7 @@ def _argsort(a, axis=-1, kind=None, order=None, *, stable=None):
     a = _t(a)
     if axis is None:
         a, axis = a.reshape(-1), 0
-    return _cr.argsort(a, axis, stable=bool(stable) or kind == "stable")
+    return _ops_sorting.argsort(a, axis, stable=bool(stable) or kind == "stable")
 
 
 @_implements(np.take)
@@ -495,34 +488,34 @@ def _take(a, indices, axis=None, out=None, mode="raise"):
     _no("take", out=out)
     a, idx = _t(a), _t(np.asarray(_data(indices)))
     if axis is None:
-        return _cr.take(a, idx)
-    return _cr.index_select(a, axis, idx.reshape(-1)).reshape(
+        return _ops_index.take(a, idx)
+    return _ops_index.index_select(a, axis, idx.reshape(-1)).reshape(
         a.shape[:axis % a.ndim] + tuple(idx.shape) + a.shape[axis % a.ndim + 1:])
 
 
 @_implements(np.take_along_axis)
 def _take_along_axis(arr, indices, axis):
-    return _cr.take_along_dim(_t(arr), _t(np.asarray(_data(indices))), axis)
+    return _ops_index.take_along_dim(_t(arr), _t(np.asarray(_data(indices))), axis)
 
 
 @_implements(np.diag)
 def _diag(v, k=0):
-    return _cr.diag(_t(v), k)
+    return _ops_diagonals.diag(_t(v), k)
 
 
 @_implements(np.diagonal)
 def _diagonal(a, offset=0, axis1=0, axis2=1):
-    return _cr.diagonal(_t(a), offset, axis1, axis2)
+    return _ops_diagonals.diagonal(_t(a), offset, axis1, axis2)
 
 
 @_implements(np.triu)
 def _triu(m, k=0):
-    return _cr.triu(_t(m), k)
+    return _ops_diagonals.triu(_t(m), k)
 
 
 @_implements(np.tril)
 def _tril(m, k=0):
-    return _cr.tril(_t(m), k)
+    return _ops_diagonals.tril(_t(m), k)
 
 
 # --- shape -------------------------------------------------------------------------------
@@ -553,12 +546,12 @@ def _transpose(a, axes=None):
 
 @_implements(np.swapaxes)
 def _swapaxes(a, axis1, axis2):
-    return _cr.swapaxes(_t(a), axis1, axis2)
+    return _ops_shape.swapaxes(_t(a), axis1, axis2)
 
 
 @_implements(np.moveaxis)
 def _moveaxis(a, source, destination):
-    return _cr.moveaxis(_t(a), source, destination)
+    return _ops_shape.moveaxis(_t(a), source, destination)
 
 
 @_implements(np.expand_dims)
@@ -587,7 +580,7 @@ def _squeeze(a, axis=None):
 
 @_implements(np.broadcast_to)
 def _broadcast_to(array, shape, subok=False):
-    return _cr.broadcast_to(_t(array), (shape,) if isinstance(shape, int) else tuple(shape))
+    return _ops_reduce.broadcast_to(_t(array), (shape,) if isinstance(shape, int) else tuple(shape))
 
 
 def _atleast(n):
@@ -622,19 +615,19 @@ def _concatenate(arrays, axis=0, out=None, *, dtype=None, casting=None):
     arrays = _seq(arrays)
     if axis is None:
         arrays, axis = [a.reshape(-1) for a in arrays], 0
-    return _cr.cat(arrays, axis)
+    return _ops_shape.cat(arrays, axis)
 
 
 @_implements(np.stack)
 def _stack(arrays, axis=0, out=None, *, dtype=None, casting=None):
     _no("stack", out=out, dtype=dtype)
-    return _cr.stack(_seq(arrays), axis)
+    return _ops_shape.stack(_seq(arrays), axis)
 
 
 @_implements(np.vstack, np.row_stack) if hasattr(np, "row_stack") else _implements(np.vstack)
 def _vstack(tup, *, dtype=None, casting=None):
     _no("vstack", dtype=dtype)
-    return _cr.cat(_atleast_list(2, tup), 0)
+    return _ops_shape.cat(_atleast_list(2, tup), 0)
 
 
 def _atleast_list(n, tup):
@@ -646,21 +639,21 @@ def _atleast_list(n, tup):
 def _hstack(tup, *, dtype=None, casting=None):
     _no("hstack", dtype=dtype)
     arrs = _atleast_list(1, tup)
-    return _cr.cat(arrs, 0 if arrs[0].ndim == 1 else 1)
+    return _ops_shape.cat(arrs, 0 if arrs[0].ndim == 1 else 1)
 
 
 @_implements(np.column_stack)
 def _column_stack(tup):
     arrs = [a.reshape(-1, 1) if a.ndim < 2 else a for a in _seq(tup)]
-    return _cr.cat(arrs, 1)
+    return _ops_shape.cat(arrs, 1)
 
 
 @_implements(np.append)
 def _append(arr, values, axis=None):
     arr, values = _common(arr, values)
     if axis is None:
-        return _cr.cat([arr.reshape(-1), values.reshape(-1)], 0)
-    return _cr.cat([arr, values], axis)
+        return _ops_shape.cat([arr.reshape(-1), values.reshape(-1)], 0)
+    return _ops_shape.cat([arr, values], axis)
 
 
 def _split(name, default_axis, min_dim=1):
@@ -674,7 +667,7 @@ def _split(name, default_axis, min_dim=1):
             raise ValueError("array split does not result in an equal division")
         ios = indices_or_sections
         ios = ios if isinstance(ios, int) else list(ios)
-        return list(_cr.tensor_split(a, ios, ax))
+        return list(_ops_split.tensor_split(a, ios, ax))
     return call
 
 
@@ -687,24 +680,24 @@ _FUNCTIONS[np.dsplit] = lambda ary, ios: _split("split", 2)(ary, ios)
 
 @_implements(np.copy)
 def _copy(a, order="K", subok=False):
-    return _cr.clone(_t(a))
+    return _ops_copies.clone(_t(a))
 
 
 @_implements(np.round, np.around)
 def _round(a, decimals=0, out=None):
     _no("round", out=out)
-    return _cr.round(_t(a), decimals=decimals)
+    return _ops_rounding.round(_t(a), decimals=decimals)
 
 
 @_implements(np.meshgrid)
 def _meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
     _no("meshgrid", sparse=sparse or None)
-    return tuple(_cr.meshgrid(*_common(*xi), indexing=indexing))
+    return tuple(_ops_repeat.meshgrid(*_common(*xi), indexing=indexing))
 
 
 @_implements(np.tile)
 def _tile(A, reps):
-    return _cr.tile(_t(A), (reps,) if isinstance(reps, int) else tuple(reps))
+    return _ops_repeat.tile(_t(A), (reps,) if isinstance(reps, int) else tuple(reps))
 
 
 @_implements(np.flip)
@@ -712,43 +705,43 @@ def _flip(m, axis=None):
     m = _t(m)
     axes = tuple(range(m.ndim)) if axis is None else \
         ((axis,) if isinstance(axis, int) else tuple(axis))
-    return _cr.flip(m, axes)
+    return _ops_flip_roll.flip(m, axes)
 
 
 @_implements(np.fliplr)
 def _fliplr(m):
-    return _cr.fliplr(_t(m))
+    return _ops_flip_roll.fliplr(_t(m))
 
 
 @_implements(np.flipud)
 def _flipud(m):
-    return _cr.flipud(_t(m))
+    return _ops_flip_roll.flipud(_t(m))
 
 
 @_implements(np.roll)
 def _roll(a, shift, axis=None):
-    return _cr.roll(_t(a), shift, axis)
+    return _ops_flip_roll.roll(_t(a), shift, axis)
 
 
 # --- linear algebra ----------------------------------------------------------------------
 
-_FUNCTIONS[np.linalg.inv] = lambda a: _cr.linalg.inv(_t(a))
-_FUNCTIONS[np.linalg.det] = lambda a: _cr.linalg.det(_t(a))
-_FUNCTIONS[np.linalg.eigh] = lambda a, UPLO="L": _cr.linalg.eigh(_t(a), UPLO)
-_FUNCTIONS[np.linalg.eigvalsh] = lambda a, UPLO="L": _cr.linalg.eigvalsh(_t(a), UPLO)
+_FUNCTIONS[np.linalg.inv] = lambda a: _ops_decompositions.inv(_t(a))
+_FUNCTIONS[np.linalg.det] = lambda a: _ops_decompositions.det(_t(a))
+_FUNCTIONS[np.linalg.eigh] = lambda a, UPLO="L": _ops_decompositions.eigh(_t(a), UPLO)
+_FUNCTIONS[np.linalg.eigvalsh] = lambda a, UPLO="L": _ops_decompositions.eigvalsh(_t(a), UPLO)
 
 
 @_implements(np.linalg.solve)
 def _solve(a, b):
     a, b = _common(a, b)
     if b.ndim == 1:
-        return _cr.linalg.solve(a, b.unsqueeze(-1)).squeeze(-1)
-    return _cr.linalg.solve(a, b)
+        return _ops_decompositions.solve(a, b.unsqueeze(-1)).squeeze(-1)
+    return _ops_decompositions.solve(a, b)
 
 
 @_implements(np.linalg.norm)
 def _norm(x, ord=None, axis=None, keepdims=False):
-    return _cr.linalg.norm(_float(x), ord, axis, keepdims)
+    return _ops_linalg_norms.linalg_norm(_float(x), ord, axis, keepdims)
 
 
 # --- values that carry no gradient -------------------------------------------------------
@@ -817,7 +810,7 @@ _HINTS = {"maximum.accumulate": "none", "minimum.accumulate": "none", "fmax": "m
 
 
 def _public_names():
-    return [n for n in dir(_cr) if not n.startswith("_") and callable(getattr(_cr, n))]
+    return [n for n in dir(_PKG) if not n.startswith("_") and callable(getattr(_PKG, n))]
 
 
 def _no_rule(name):
@@ -827,7 +820,7 @@ def _no_rule(name):
     elif name in _HINTS or short in _HINTS:
         hint = _HINTS.get(name, _HINTS.get(short))
         near = "there is none" if hint == "none" else f"the nearest chainrule op is {hint}"
-    elif hasattr(_cr, short):
+    elif hasattr(_PKG, short):
         near = f"use chainrule.{short} instead"
     else:
         close = difflib.get_close_matches(short, _public_names(), n=1)
@@ -889,5 +882,40 @@ def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
     return getattr(ufunc, method)(*_strip(inputs), **kwargs)
 
 
-Tensor.__array_ufunc__ = _array_ufunc
-Tensor.__array_function__ = _array_function
+def install(package):
+    """Attach NumPy's protocols to Tensor, with the ufunc tables read from ``package``'s
+    namespace (called once, at the end of ``chainrule/__init__``: the tables name the
+    package's public functions, so the package hands itself over instead of being
+    imported from here)."""
+    global _PKG
+    _PKG = package
+    pkg = package
+    for _np_name, _cr_name, _floating in [
+            ("sin", "sin", 1), ("cos", "cos", 1), ("tan", "tan", 1), ("arcsin", "asin", 1),
+            ("arccos", "acos", 1), ("arctan", "atan", 1), ("sinh", "sinh", 1),
+            ("cosh", "cosh", 1), ("tanh", "tanh", 1), ("arcsinh", "asinh", 1),
+            ("arccosh", "acosh", 1), ("arctanh", "atanh", 1), ("exp", "exp", 1),
+            ("exp2", "exp2", 1), ("expm1", "expm1", 1), ("log", "log", 1), ("log2", "log2", 1),
+            ("log10", "log10", 1), ("log1p", "log1p", 1), ("sqrt", "sqrt", 1),
+            ("square", "square", 0), ("reciprocal", "reciprocal", 0), ("negative", "neg", 0),
+            ("absolute", "abs", 0), ("fabs", "abs", 1), ("sign", "sign", 0),
+            ("floor", "floor", 0), ("ceil", "ceil", 0), ("trunc", "trunc", 0),
+            ("rint", "round", 0), ("isnan", "isnan", 0), ("isinf", "isinf", 0),
+            ("isfinite", "isfinite", 0), ("logical_not", "logical_not", 0),
+            ("invert", "bitwise_not", 0)]:
+        if hasattr(np, _np_name) and hasattr(pkg, _cr_name):
+            _UFUNCS[getattr(np, _np_name)] = _unary(getattr(pkg, _cr_name), bool(_floating))
+
+    for _np_name, _cr_name in [("maximum", "maximum"), ("minimum", "minimum"),
+                               ("arctan2", "atan2")]:
+        _UFUNCS[getattr(np, _np_name)] = _binary_tensors(getattr(pkg, _cr_name))
+
+    for _np_name, _cr_name in [
+            ("equal", "eq"), ("not_equal", "ne"),
+            ("less", "lt"), ("less_equal", "le"), ("greater", "gt"), ("greater_equal", "ge"),
+            ("logical_and", "logical_and"), ("logical_or", "logical_or"),
+            ("logical_xor", "logical_xor"), ("bitwise_and", "bitwise_and"),
+            ("bitwise_or", "bitwise_or"), ("bitwise_xor", "bitwise_xor")]:
+        _UFUNCS[getattr(np, _np_name)] = _binary(getattr(pkg, _cr_name))
+    Tensor.__array_ufunc__ = _array_ufunc
+    Tensor.__array_function__ = _array_function

@@ -1,6 +1,6 @@
 """``chainrule.linalg``: PyTorch's ``torch.linalg`` names (norms, inverse, determinant,
 solve, symmetric eigendecomposition).  The ops and their VJP/JVP rules live in
-``chainrule.ops.linalg_more``.
+``chainrule.ops`` (``decompositions``, ``linalg_norms``, ``diagonals``, ``matmul``).
 
 >>> import chainrule as torch
 >>> A = torch.tensor([[2., 0.], [1., 1.]], requires_grad=True)
@@ -9,11 +9,11 @@ tensor(2., grad_fn=<LinalgDetBackward0>)
 >>> torch.linalg.solve(A, torch.tensor([4., 5.]))
 tensor([2., 3.], grad_fn=<LinalgSolveExBackward0>)
 """
-from .ops.linalg import matmul
-from .ops.linalg_more import (LinAlgError, det, eigh, eigvalsh, inv, matrix_norm, solve,
-                              vector_norm)
-from .ops.linalg_more import linalg_norm as norm
-from .ops.linalg_more import diagonal as _diagonal
+from .ops.matmul import matmul
+from .ops.decompositions import LinAlgError, det, eigh, eigvalsh, inv, solve
+from .ops.linalg_norms import matrix_norm, vector_norm
+from .ops.linalg_norms import linalg_norm as norm
+from .ops.diagonals import diagonal as _diagonal
 
 __all__ = ["LinAlgError", "det", "diagonal", "eigh", "eigvalsh", "inv", "matmul",
            "matrix_norm", "norm", "solve", "vector_norm"]

@@ -1,6 +1,7 @@
-"""Activations and the softmax family (ops/activation.py) against PyTorch and finite
-differences, plus the stability claims (inputs like +-1000 give finite values and
-gradients equal to PyTorch's) and the kink choices (leaky_relu / elu / relu at 0)."""
+"""Activations (ops/activation.py): sigmoid, relu, softplus, gelu, silu, leaky_relu, elu,
+logsigmoid, and the softmax family against PyTorch and finite differences: the OpCase rows
+(value, VJP, JVP, second order in float64, float32 preservation) and the checks beyond the
+table."""
 import warnings
 
 import numpy as np
@@ -24,7 +25,62 @@ def fn(name):
     return lambda m: getattr(m.nn.functional, name)
 
 
+BIG = [-1000.0, -50.0, -1.0, 0.0, 2.0, 50.0, 1000.0]
+
+
+STABLE = {
+    "sigmoid": lambda m, x: m.sigmoid(x),
+    "softplus": lambda m, x: m.nn.functional.softplus(x),
+    "softplus_beta": lambda m, x: m.nn.functional.softplus(x, beta=3.0, threshold=5.0),
+    "logsigmoid": lambda m, x: m.nn.functional.logsigmoid(x),
+    "silu": lambda m, x: m.nn.functional.silu(x),
+    "elu": lambda m, x: m.nn.functional.elu(x),
+    "gelu": lambda m, x: m.nn.functional.gelu(x),
+    "gelu_tanh": lambda m, x: m.nn.functional.gelu(x, approximate="tanh"),
+    "logsumexp": lambda m, x: m.logsumexp(x, 0),
+    "softmax": lambda m, x: m.softmax(x, 0),
+    "log_softmax": lambda m, x: m.log_softmax(x, 0),
+}
+
+
+KINKS = {
+    "relu": lambda m, x: m.nn.functional.relu(x),
+    "leaky_relu": lambda m, x: m.nn.functional.leaky_relu(x, 0.2),
+    "elu": lambda m, x: m.nn.functional.elu(x, alpha=0.5),
+    "softplus_threshold": lambda m, x: m.nn.functional.softplus(x, beta=2.0, threshold=0.0),
+}
+
+
+def _book_masked_softmax(torch, nn):
+    # (d2l, "Attention Scoring Functions"; run with torch = chainrule or PyTorch)
+    def masked_softmax(X, valid_lens):  #@save
+        """Perform softmax operation by masking elements on the last axis."""
+        # X: 3D tensor, valid_lens: 1D or 2D tensor
+        def _sequence_mask(X, valid_len, value=0):
+            maxlen = X.size(1)
+            mask = torch.arange((maxlen), dtype=torch.float32,
+                                device=X.device)[None, :] < valid_len[:, None]
+            X[~mask] = value
+            return X
+
+        if valid_lens is None:
+            return nn.functional.softmax(X, dim=-1)
+        else:
+            shape = X.shape
+            if valid_lens.dim() == 1:
+                valid_lens = torch.repeat_interleave(valid_lens, shape[1])
+            else:
+                valid_lens = valid_lens.reshape(-1)
+            # On the last axis, replace masked elements with a very large negative
+            # value, whose exponentiation outputs 0
+            X = _sequence_mask(X.reshape(-1, shape[-1]), valid_lens, value=-1e6)
+            return nn.functional.softmax(X.reshape(shape), dim=-1)
+    return masked_softmax
+
+
 CASES = [
+    OpCase("sigmoid", lambda m, a: m.sigmoid(a), [(4,)], domain=(-5, 5), op="sigmoid"),
+    OpCase("relu", lambda m, a: m.relu(a), [(6,)], op="relu"),
     OpCase("softplus", lambda m, a: fn("softplus")(m)(a), [(2, 3)], domain=(-4, 4),
            op="softplus"),
     OpCase("softplus_beta_threshold", lambda m, a: fn("softplus")(m)(a, beta=2.0, threshold=1.0),
@@ -48,7 +104,6 @@ CASES = [
     OpCase("F_relu", lambda m, a: fn("relu")(m)(a) * a, [(6,)], op="relu",
            make=lambda r: [_away(r, 6)]),
     OpCase("F_sigmoid", lambda m, a: fn("sigmoid")(m)(a), [(6,)], op="sigmoid"),
-    OpCase("F_tanh", lambda m, a: fn("tanh")(m)(a), [(6,)], op="tanh"),
     # softmax family
     OpCase("softmax", lambda m, a: m.softmax(a, dim=-1), [(3, 4)], op="softmax"),
     OpCase("softmax_dim0", lambda m, a: m.softmax(a, 0), [(3, 4)], op="softmax"),
@@ -74,25 +129,6 @@ CASES = [
 
 
 test_value, test_vjp, test_jvp, test_second_order, test_float32 = table_tests(CASES)
-
-
-# --- stability: huge inputs give finite values and PyTorch's gradients -----------------------
-
-BIG = [-1000.0, -50.0, -1.0, 0.0, 2.0, 50.0, 1000.0]
-
-STABLE = {
-    "sigmoid": lambda m, x: m.sigmoid(x),
-    "softplus": lambda m, x: m.nn.functional.softplus(x),
-    "softplus_beta": lambda m, x: m.nn.functional.softplus(x, beta=3.0, threshold=5.0),
-    "logsigmoid": lambda m, x: m.nn.functional.logsigmoid(x),
-    "silu": lambda m, x: m.nn.functional.silu(x),
-    "elu": lambda m, x: m.nn.functional.elu(x),
-    "gelu": lambda m, x: m.nn.functional.gelu(x),
-    "gelu_tanh": lambda m, x: m.nn.functional.gelu(x, approximate="tanh"),
-    "logsumexp": lambda m, x: m.logsumexp(x, 0),
-    "softmax": lambda m, x: m.softmax(x, 0),
-    "log_softmax": lambda m, x: m.log_softmax(x, 0),
-}
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -147,16 +183,6 @@ def test_logsumexp_infinities_match_torch():
         np.testing.assert_array_equal(gc.numpy(), gt.numpy())
 
 
-# --- kinks -----------------------------------------------------------------------------------
-
-KINKS = {
-    "relu": lambda m, x: m.nn.functional.relu(x),
-    "leaky_relu": lambda m, x: m.nn.functional.leaky_relu(x, 0.2),
-    "elu": lambda m, x: m.nn.functional.elu(x, alpha=0.5),
-    "softplus_threshold": lambda m, x: m.nn.functional.softplus(x, beta=2.0, threshold=0.0),
-}
-
-
 @pytest.mark.parametrize("name", sorted(KINKS))
 def test_kinks_at_zero_follow_torch(name):
     x = np.array([0.0, -0.0, 1.0, -1.0])
@@ -172,8 +198,6 @@ def test_leaky_relu_at_zero_is_slope():
     cr.nn.functional.leaky_relu(x, 0.25).sum().backward()
     assert x.grad.tolist() == [0.25]
 
-
-# --- API details -----------------------------------------------------------------------------
 
 def test_node_names():
     x, t = cr.tensor([0.5, -0.5], requires_grad=True), torch.tensor([0.5, -0.5], requires_grad=True)
@@ -281,3 +305,22 @@ def test_relu_gradient_is_thresholded_not_multiplied(dtype, shape):
         assert mine.dtype == ref.dtype and mine.shape == ref.shape
         np.testing.assert_array_equal(mine, ref)
         np.testing.assert_array_equal(np.signbit(mine), np.signbit(ref))
+
+
+@pytest.mark.parametrize("lens", [[2, 3], [[1, 3], [2, 4]], None])
+def test_book_masked_softmax_with_bmm_matches_torch(lens):
+    rng = np.random.default_rng(0)
+    q, k = rng.standard_normal((2, 2, 3)), rng.standard_normal((2, 4, 3))
+    w = rng.standard_normal((2, 2, 4))
+    res = {}
+    for m in (torch, cr):
+        qt, kt = m.tensor(q, requires_grad=True), m.tensor(k, requires_grad=True)
+        scores = m.bmm(qt, kt.transpose(1, 2)) / np.sqrt(3)
+        valid = None if lens is None else m.tensor(lens)
+        attn = _book_masked_softmax(m, m.nn)(scores, valid)
+        (attn * m.tensor(w)).sum().backward()
+        res[m] = [attn.detach().numpy(), qt.grad.numpy(), kt.grad.numpy()]
+    for c, t in zip(res[cr], res[torch]):
+        np.testing.assert_allclose(c, t, rtol=1e-10, atol=1e-12)
+    if lens == [2, 3]:
+        assert np.all(res[cr][0][0, :, 2:] == 0) and np.all(res[cr][0][1, :, 3:] == 0)

@@ -8,9 +8,11 @@ import pytest
 import torch
 
 import chainrule as cr
-from chainrule.ops import elementwise as E
+from chainrule.ops import activation as ACT
+from chainrule.ops import arithmetic as AR
+from chainrule.ops import matmul as MM
+from chainrule.ops import special as SP
 from chainrule.ops import unary as U
-from chainrule.ops import linalg as L
 from chainrule.ops._core import apply, _run
 
 
@@ -29,9 +31,9 @@ def apply_tt(op, x, y):
 def general(op, args):
     return _run(op, args, None)         # the source they are generated from
 
-UNARY = [E.EXP, E.LOG, E.SIN, E.COS, E.TANH, E.SQRT, E.SIGMOID, E.RELU, U.TAN, U.ASIN,
-         U.ACOS, U.ATAN, U.SINH, U.COSH, U.ASINH, U.ATANH, U.RSQRT, U.RECIPROCAL, U.ERF]
-BINARY = [E.ADD, E.SUB, E.MUL, E.DIV]
+UNARY = [U.EXP, U.LOG, U.SIN, U.COS, U.TANH, U.SQRT, ACT.SIGMOID, ACT.RELU, U.TAN, U.ASIN,
+         U.ACOS, U.ATAN, U.SINH, U.COSH, U.ASINH, U.ATANH, U.RSQRT, U.RECIPROCAL, SP.ERF]
+BINARY = [AR.ADD, AR.SUB, AR.MUL, AR.DIV]
 
 
 def _fields(t):
@@ -84,7 +86,7 @@ def test_tensor_number_copy_records_what_run_records(op, number):
 
 _TT_CASES = [(op, shapes) for op in BINARY
              for shapes in (((2, 3), (2, 3)), ((2, 3), (3,)), ((2, 3), (2, 1)), ((3,), ()))]
-_TT_CASES.append((L.MM, ((2, 3), (3, 2))))
+_TT_CASES.append((MM.MM, ((2, 3), (3, 2))))
 
 
 @pytest.mark.parametrize("op,shapes", _TT_CASES,

@@ -413,7 +413,7 @@ SWEEP = {
 
 SKIP = {
     "linalg_det": "LAPACK: values and gradients at singular/special matrices depend on the "
-                  "LU pivoting and rounding of the platform's LAPACK (test_linalg checks "
+                  "LU pivoting and rounding of the platform's LAPACK (test_decompositions checks "
                   "the singular cases against the analytic values)",
     "linalg_inv": "LAPACK: inverse of singular or inf/nan matrices depends on the platform's "
                   "LAPACK (raises or returns inf/nan by pivot order)",

@@ -74,7 +74,7 @@ NOT_ELEMENTWISE = {
     "linalg_solve": "linear solve (batch dimensions broadcast)",
     "copy": "copy_: the source broadcasts one way, to the destination's shape (core op rows)",
     "floor_divide": "no derivative in PyTorch (backward raises): values are checked in "
-                    "tests/ops/test_elementwise_more.py",
+                    "tests/ops/test_rounding.py",
 }
 
 

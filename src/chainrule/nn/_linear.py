@@ -1,7 +1,7 @@
 """``nn.functional.linear``: an affine map recorded as PyTorch records it.  (Its own
 module, below ``nn.functional`` and the layers that use it.)"""
 from .._tensor import Tensor as _Tensor
-from ..ops.linalg import addmm as _addmm, matmul as _matmul, mm as _mm
+from ..ops.matmul import addmm as _addmm, matmul as _matmul, mm as _mm
 
 __all__ = ["linear"]
 

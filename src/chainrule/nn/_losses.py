@@ -12,7 +12,8 @@ import warnings
 import numpy as np
 
 from .._tensor import Tensor, wrap
-from ..ops import elementwise as E
+from ..ops import comparison as CMP
+from ..ops import unary as UN
 from ..autograd.grad_mode import STATE
 from ..ops._core import apply
 from ..ops.activation import functional_log_softmax
@@ -63,7 +64,7 @@ def _stable_log_softmax(x, dim):
     """``x - logsumexp(x, dim)`` from primitive ops (see the module docstring)."""
     m = _constant(x).max(dim, keepdim=True).values
     z = x - m
-    return z - E.log(E.exp(z).sum(dim, keepdim=True))
+    return z - UN.log(UN.exp(z).sum(dim, keepdim=True))
 
 
 def _log_softmax(x, dim):
@@ -114,7 +115,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     """
     reduction = _reduction(size_average, reduce, reduction)
     _pointwise_check("l1_loss", input, target)
-    loss = E.abs(input - target)
+    loss = UN.abs(input - target)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)
@@ -362,8 +363,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     if input.shape != target.shape:
         raise ValueError(f"Target size ({target.shape!r}) must be the same as input size "
                          f"({input.shape!r})")
-    m = _constant(E.clamp(-input, min=0.0))
-    softplus_neg = m + E.log(E.exp(-m) + E.exp(-input - m))        # log(1 + exp(-x))
+    m = _constant(CMP.clamp(-input, min=0.0))
+    softplus_neg = m + UN.log(UN.exp(-m) + UN.exp(-input - m))        # log(1 + exp(-x))
     if pos_weight is not None:
         loss = (1 - target) * input + (1 + (pos_weight - 1) * target) * softplus_neg
     else:

@@ -12,8 +12,8 @@ import numpy as np
 from .._creation import empty, zeros
 from .._tensor import Tensor, wrap
 from ..ops.activation import softmax
-from ..ops.linalg import bmm, matmul
-from ..ops.index_more import pad
+from ..ops.matmul import bmm, matmul
+from ..ops.pad import pad
 from ..ops.repeat import repeat_interleave
 from ..ops.shape import cat
 from . import init

@@ -4,7 +4,7 @@ import math
 
 from .._creation import empty
 from ..ops import conv as C
-from ..ops.index_more import pad as _pad
+from ..ops.pad import pad as _pad
 from . import init
 from .module import Module
 from .parameter import Parameter

@@ -1,11 +1,13 @@
 """``chainrule.nn.functional``: activations and losses as plain functions."""
 from .._tensor import Tensor as _Tensor
-from ..ops.elementwise import relu as _relu, sigmoid, tanh  # noqa: F401
+from ..ops.activation import relu as _relu, sigmoid  # noqa: F401
+from ..ops.unary import tanh  # noqa: F401
 from ..ops.activation import elu, gelu, leaky_relu, logsigmoid, silu, softplus  # noqa: F401
 from ..ops.activation import functional_log_softmax as log_softmax  # noqa: F401
 from ..ops.activation import functional_softmax as softmax  # noqa: F401
 from ..ops.activation import _inplace
-from ..ops.index_more import embedding, pad  # noqa: F401
+from ..ops.index import embedding  # noqa: F401
+from ..ops.pad import pad  # noqa: F401
 from ._linear import linear  # noqa: F401
 from ..ops.conv import (conv1d, conv2d, conv_transpose1d, conv_transpose2d, fold,  # noqa: F401
                         unfold)

@@ -4,9 +4,10 @@ import math
 from collections import OrderedDict
 
 from .._creation import empty
-from ..ops import elementwise as E
+from ..ops import activation as ACT
+from ..ops import unary as UN
 from ..ops.activation import functional_log_softmax, functional_softmax
-from ..ops.index_more import embedding
+from ..ops.index import embedding
 from . import init
 from ._linear import linear
 from ._losses import dropout
@@ -185,7 +186,7 @@ class ReLU(Module):
         self.inplace = inplace
 
     def forward(self, input):
-        return input.relu_() if self.inplace else E.relu(input)
+        return input.relu_() if self.inplace else ACT.relu(input)
 
     def extra_repr(self):
         return "inplace=True" if self.inplace else ""
@@ -200,7 +201,7 @@ class Sigmoid(Module):
     """
 
     def forward(self, input):
-        return E.sigmoid(input)
+        return ACT.sigmoid(input)
 
 
 class Tanh(Module):
@@ -212,7 +213,7 @@ class Tanh(Module):
     """
 
     def forward(self, input):
-        return E.tanh(input)
+        return UN.tanh(input)
 
 
 class Flatten(Module):

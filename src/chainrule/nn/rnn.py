@@ -13,8 +13,9 @@ import warnings
 
 from .._creation import empty, zeros
 from .._tensor import Tensor
-from ..ops import elementwise as E
-from ..ops.linalg import addmm, mm
+from ..ops import activation as ACT
+from ..ops import unary as UN
+from ..ops.matmul import addmm, mm
 from ..ops.shape import cat, stack
 from . import init
 from .module import Module
@@ -37,8 +38,8 @@ def _rnn_step(act):
 def _gru_step(x_proj, h, w_hh_t, b_hh):
     hs = h.shape[-1]
     h_proj = mm(h, w_hh_t) if b_hh is None else addmm(b_hh, h, w_hh_t)
-    rz = E.sigmoid(x_proj[:, :2 * hs] + h_proj[:, :2 * hs])
-    n = E.tanh(x_proj[:, 2 * hs:] + rz[:, :hs] * h_proj[:, 2 * hs:])
+    rz = ACT.sigmoid(x_proj[:, :2 * hs] + h_proj[:, :2 * hs])
+    n = UN.tanh(x_proj[:, 2 * hs:] + rz[:, :hs] * h_proj[:, 2 * hs:])
     return n + rz[:, hs:] * (h - n)            # = (1 - z) * n + z * h
 
 
@@ -46,12 +47,12 @@ def _lstm_step(x_proj, state, w_hh_t, b_hh):
     h, c = state
     hs = h.shape[-1]
     gates = addmm(x_proj, h, w_hh_t)
-    s = E.sigmoid(gates)
-    c = s[:, hs:2 * hs] * c + s[:, :hs] * E.tanh(gates[:, 2 * hs:3 * hs])
-    return s[:, 3 * hs:] * E.tanh(c), c
+    s = ACT.sigmoid(gates)
+    c = s[:, hs:2 * hs] * c + s[:, :hs] * UN.tanh(gates[:, 2 * hs:3 * hs])
+    return s[:, 3 * hs:] * UN.tanh(c), c
 
 
-_STEPS = {"RNN_TANH": _rnn_step(E.tanh), "RNN_RELU": _rnn_step(E.relu), "GRU": _gru_step,
+_STEPS = {"RNN_TANH": _rnn_step(UN.tanh), "RNN_RELU": _rnn_step(ACT.relu), "GRU": _gru_step,
           "LSTM": _lstm_step}
 
 

@@ -25,7 +25,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from .._tensor import Tensor
 from ._core import NF, TF, apply, defop
-from .linalg import addmm
+from .matmul import addmm
 
 # --- the primitives -----------------------------------------------------------------------
 

@@ -1,13 +1,19 @@
-"""Indexing: ``x[idx]``, item/slice assignment, and gather / scatter-add along a dim.
+"""Indexing reads: ``x[idx]`` (and item/slice assignment), ``gather``, ``index_select``,
+``take``, ``take_along_dim``, ``masked_select``, ``nonzero`` and ``embedding``.
 
 Reading ``x[idx]`` is linear; its VJP scatters the gradient into zeros (adding at repeated
-integer indices), and that scatter's VJP is the read again, so any order works.
+integer indices), and that scatter's VJP is the read again, so any order works.  The
+writes at positions (``scatter`` and friends) are in ``scatter.py``.
 """
+
 import numpy as np
 
 from .._tensor import Tensor, _dim, wrap
 from ._core import NF, TF, apply, defop
+from ._args import _as_tensor
+from .shape import reshape
 from ._numpy_names import numpy_names
+
 
 # --- index normalisation ------------------------------------------------------------------
 
@@ -294,6 +300,275 @@ def masked_select(input, mask):
     """
     return getitem(input, mask)
 
+
+# --- rule sets shared by several ops ------------------------------------------------------
+
+
+def gather_op(name, bname):
+    """An op reading ``x[idx]`` with an integer-array index; its transpose scatter-adds
+    the gradient into zeros of the input's shape (repeated indices add up)."""
+    return defop(name, lambda x, idx, shape: x[idx],
+                 vjps=(lambda F, g, out, x, idx, shape: F.index_scatter(g, idx, shape),),
+                 jvp=lambda F, t, out, x, idx, shape: F.index(t[0], idx),
+                 save_inputs=False, backward_name=bname)
+
+
+def embed_op(name, bname):
+    """An op writing ``x`` into zeros of ``shape`` at ``idx``; its transpose reads
+    ``g[idx]``."""
+    return defop(name, lambda x, idx, shape: _scatter_zeros(x, idx, shape),
+                 vjps=(lambda F, g, out, x, idx, shape: F.index(g, idx),),
+                 jvp=lambda F, t, out, x, idx, shape: F.index_scatter(t[0], idx, shape),
+                 save_inputs=False, backward_name=bname)
+
+
+def _index_array(name, index):
+    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(f"{name}(): Expected dtype int64 for index, got "
+                           f"{'torch.' + str(idx.dtype) if idx.dtype.kind == 'f' else idx.dtype}"
+                           f". Convert it with index.long().")
+    # always a copy: the node keeps it, so changing the index tensor in place after the op
+    # must not move the gradient (sharing it did, silently)
+    return idx.astype(np.intp, copy=True)
+
+
+# --- index_select ---------------------------------------------------------------------------
+
+INDEX_SELECT = gather_op("index_select", "IndexSelectBackward0")
+
+
+@numpy_names
+def index_select(input, dim, index):
+    """The entries of ``input`` at the positions ``index`` (a 1-D integer tensor) along
+    ``dim``.  Repeated indices are allowed; their gradients add up.
+
+    >>> import chainrule as torch
+    >>> torch.index_select(torch.tensor([[1., 2.], [3., 4.]]), 1, torch.tensor([1, 1, 0]))
+    tensor([[2., 2., 1.],
+            [4., 4., 3.]])
+    """
+    x = _as_tensor(input)
+    nd = x._data.ndim
+    d = _dim(dim, nd, "index_select")
+    idx = _index_array("index_select", index)
+    if idx.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector (got a "
+                         f"{idx.ndim}-D index). Flatten it first.")
+    idx = idx.reshape(-1)
+    n = x._data.shape[d] if nd else 1
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        raise IndexError(f"index out of range in self (index_select: indices must be in "
+                         f"[0, {n - 1}] for dimension {d}, got {idx.tolist()})")
+    if nd == 0:
+        if idx.size != 1:
+            raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got "
+                               f"{idx.size} value(s)")
+        from .shape import reshape
+        return reshape(apply(INDEX_SELECT, (reshape(x, (1,)),),
+                             {"idx": (idx,), "shape": (1,)}), ())
+    return apply(INDEX_SELECT, (x,), {"idx": (slice(None),) * d + (idx,),
+                                      "shape": x._data.shape})
+
+
+# --- take / take_along_dim / embedding, and index checks shared with scatter.py ------------
+#
+# Reads at integer positions (take, embedding) are ``x[idx]`` with a tuple of index arrays:
+# their transpose scatter-adds into zeros (repeated indices add up).  Writes (scatter,
+# index_copy, index_fill, masked_scatter: scatter.py) zero the written positions of the
+# gradient for the input and read them for the source.  The index is a param (a private
+# copy), never a differentiable input.
+
+_TORCH_TYPE = {"float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char",
+               "int16": "Short", "int32": "Int", "int64": "Long", "uint8": "Byte",
+               "bool": "Bool"}
+
+
+def _index_of(name, index, allowed=("int64",), exc=RuntimeError, expected="a long tensor"):
+    """A private intp copy of ``index`` after PyTorch's dtype check for op ``name``."""
+    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+    if idx.dtype.name not in allowed:
+        got = _TORCH_TYPE.get(idx.dtype.name, idx.dtype.name)
+        raise exc(f"{name}(): Expected {expected} for index, but got {got}. Convert the "
+                  f"index with index.long().")
+    return idx.astype(np.intp, copy=True)
+
+
+def _same_dtype(name, x, src, what="source"):
+    if src._data.dtype != x._data.dtype:
+        a = _TORCH_TYPE.get(x._data.dtype.name, x._data.dtype.name)
+        b = _TORCH_TYPE.get(src._data.dtype.name, src._data.dtype.name)
+        raise RuntimeError(f"{name}(): self and {what} expected to have the same dtype, but got "
+                           f"(self) {a} and ({what}) {b}. Convert the {what} with "
+                           f".to(self.dtype).")
+
+
+def _slot(d, idx):
+    """The index tuple addressing the positions ``idx`` (1-D) along dimension ``d``."""
+    return (slice(None),) * d + (idx,)
+
+
+def _vector_index(name, idx, exc, text):
+    if idx.ndim > 1:
+        raise exc(f"{name}(): {text} (got an index of {idx.ndim} dimensions, shape "
+                  f"{list(idx.shape)}). Flatten it with index.reshape(-1).")
+    return idx.reshape(-1)
+
+
+def _in_bounds(name, idx, n, d, exc, allow_negative=False):
+    if not idx.size:
+        return idx
+    lo = -n if allow_negative else 0
+    bad = idx[(idx < lo) | (idx >= n)]
+    if bad.size:
+        raise exc(f"{name}(): index {int(bad[0])} is out of bounds for dimension {d} with size "
+                  f"{n}; valid indices are {lo}..{n - 1}.")
+    return np.where(idx < 0, idx + n, idx) if allow_negative else idx
+
+
+# take ----------------------------------------------------------------------------------------
+
+TAKE = gather_op("take", "TakeBackward0")
+
+
+def take(input, index):
+    """The elements of ``input`` at ``index`` as if ``input`` were flattened; the result has
+    ``index``'s shape.  Negative indices count from the end; the gradient of repeated
+    indices adds up.
+
+    >>> import chainrule as torch
+    >>> torch.take(torch.tensor([[1., 2.], [3., 4.]]), torch.tensor([[3, 0], [0, -3]]))
+    tensor([[4., 1.],
+            [1., 2.]])
+    """
+    x = _as_tensor(input)
+    idx = _index_of("take", index)
+    n = x._data.size
+    if n == 0 and idx.size:
+        raise IndexError("take(): tried to take from an empty tensor; the index must be empty "
+                         "too.")
+    bad = idx[(idx < -n) | (idx >= n)]
+    if bad.size:
+        raise IndexError(f"take(): out of range: tried to access index {int(bad.flat[0])} on a "
+                         f"tensor of {n} elements (valid: {-n}..{n - 1}).")
+    idx = np.where(idx < 0, idx + n, idx)
+    shape = x._data.shape
+    if x._data.ndim == 0:
+        from .shape import reshape
+        return apply(TAKE, (reshape(x, (1,)),), {"idx": (idx,), "shape": (1,)})
+    return apply(TAKE, (x,), {"idx": np.unravel_index(idx, shape), "shape": shape})
+
+
+@numpy_names
+def take_along_dim(input, indices, dim=None):
+    """The values of ``input`` at ``indices`` along ``dim`` (``gather`` after broadcasting
+    ``input`` and ``indices`` in the other dimensions); with ``dim=None`` both are
+    flattened first.
+
+    >>> import chainrule as torch
+    >>> x = torch.tensor([[10., 30., 20.], [60., 40., 50.]])
+    >>> torch.take_along_dim(x, x.argmax(1, keepdim=True), dim=1)
+    tensor([[30.],
+            [60.]])
+    >>> torch.take_along_dim(x, torch.tensor([5, 0]))
+    tensor([50., 10.])
+    """
+    x = _as_tensor(input)
+    idx = _index_of("torch.take_along_dim", indices,
+                    expected="dtype of indices to be Long")
+    if dim is None:
+        x = reshape(x, (-1,))
+        idx = idx.reshape(-1)
+        d = 0
+    else:
+        if x._data.ndim != idx.ndim:
+            raise RuntimeError(f"torch.take_along_dim(): input and indices should have the same "
+                               f"number of dimensions, but got {x._data.ndim} dimensions for "
+                               f"input, and {idx.ndim} dimensions for indices. Add or remove "
+                               f"size-1 dimensions with unsqueeze()/squeeze().")
+        if x._data.ndim == 0:
+            raise IndexError(f"take_along_dim(): Dimension specified as {dim} but tensor has no "
+                             f"dimensions; pass dim=None for a 0-d tensor.")
+        d = _dim(dim, x._data.ndim, "take_along_dim")
+        xs, js = list(x._data.shape), list(idx.shape)
+        xs[d] = js[d] = 1
+        try:
+            b = list(np.broadcast_shapes(tuple(xs), tuple(js)))
+        except ValueError:
+            raise RuntimeError(f"take_along_dim(): input {list(x._data.shape)} and indices "
+                               f"{list(idx.shape)} must be broadcastable apart from dimension "
+                               f"{d}.") from None
+        xb = tuple(b[:d] + [x._data.shape[d]] + b[d + 1:])
+        jb = tuple(b[:d] + [idx.shape[d]] + b[d + 1:])
+        if xb != x._data.shape:
+            x = x.broadcast_to(xb)         # (Tensor.broadcast_to: reduce.py, above)
+        idx = np.broadcast_to(idx, jb).copy()
+    n = x._data.shape[d]
+    idx = _in_bounds("take_along_dim", idx, n, d, RuntimeError)
+    return gather(x, d, idx)
+
+
+# embedding -----------------------------------------------------------------------------------
+
+def _embedding_vjp(F, g, out, w, idx, shape, padding_idx):
+    r = F.index_scatter(g, idx, shape)
+    return r if padding_idx is None else F.zero_at(r, (padding_idx,))
+
+
+EMBEDDING = defop("embedding", lambda w, idx, shape, padding_idx: w[idx],
+                  vjps=(_embedding_vjp,),
+                  jvp=lambda F, t, out, w, idx, shape, padding_idx: F.index(t[0], idx),
+                  save_inputs=False, backward_name="EmbeddingBackward0")
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
+              scale_grad_by_freq=False, sparse=False):
+    """The rows of ``weight`` (num_embeddings, embedding_dim) at the integer positions
+    ``input``: a tensor of shape ``input.shape + (embedding_dim,)``.  The gradient adds up
+    over repeated indices; the row ``padding_idx`` gets none.  ``max_norm``,
+    ``scale_grad_by_freq`` and ``sparse`` are not supported.
+
+    >>> import chainrule as torch
+    >>> w = torch.tensor([[0., 0.], [1., 2.], [3., 4.]])
+    >>> torch.nn.functional.embedding(torch.tensor([[1, 2], [2, 2]]), w)
+    tensor([[[1., 2.],
+             [3., 4.]],
+    <BLANKLINE>
+            [[3., 4.],
+             [3., 4.]]])
+    """
+    w = _as_tensor(weight)
+    if max_norm is not None:
+        raise NotImplementedError("embedding(): max_norm is not supported by chainrule (it "
+                                  "renormalises weight rows in place). Renormalise the weight "
+                                  "yourself under torch.no_grad() before the call.")
+    if scale_grad_by_freq:
+        raise NotImplementedError("embedding(): scale_grad_by_freq=True is not supported by "
+                                  "chainrule. Leave it False.")
+    if sparse:
+        raise NotImplementedError("embedding(): sparse=True is not supported (chainrule has no "
+                                  "sparse tensors). Leave it False: gradients are dense.")
+    idx = _index_of("embedding", input, ("int64", "int32"), expected="Long or Int indices")
+    if w._data.ndim != 2:
+        raise RuntimeError(f"embedding(): 'weight' must be 2-D (num_embeddings, "
+                           f"embedding_dim), got shape {list(w._data.shape)}.")
+    n = w._data.shape[0]
+    if padding_idx is not None:
+        padding_idx = int(padding_idx)
+        if padding_idx > 0:
+            assert padding_idx < n, "Padding_idx must be within num_embeddings"
+        elif padding_idx < 0:
+            assert padding_idx >= -n, "Padding_idx must be within num_embeddings"
+            padding_idx += n
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        bad = int(idx.min()) if idx.min() < 0 else int(idx.max())
+        raise IndexError(f"index out of range in self (embedding: index {bad}, but weight has "
+                         f"{n} rows; valid indices are 0..{n - 1})")
+    return apply(EMBEDDING, (w,), {"idx": (idx,), "shape": w._data.shape,
+                                   "padding_idx": padding_idx})
+
+
+# --- rule namespaces ---------------------------------------------------------------------
 
 NF.index = lambda x, idx: x[idx]
 NF.index_scatter = _scatter_zeros

@@ -7,7 +7,7 @@ import numpy as np
 
 from .._tensor import Tensor, _dim, wrap
 from ._core import NF, TF, apply, defop
-from .elementwise import _tensorize
+from ._args import _tensorize
 from .index import _along
 from ._numpy_names import numpy_names
 
@@ -377,9 +377,11 @@ _MinResult = collections.namedtuple("min", ["values", "indices"])
 def _extreme(name, input, dim, keepdim, other):
     if isinstance(dim, Tensor):            # torch.max(a, b)
         other, dim = dim, None
-    if other is not None:
-        from .elementwise import maximum, minimum
-        return maximum(input, other) if name == "max" else minimum(input, other)
+    if other is not None:           # (Tensor.maximum/minimum: comparison.py)
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
+                            f"{type(input).__name__}")
+        return input.maximum(other) if name == "max" else input.minimum(other)
     x = input if input.__class__ is Tensor else _tensorize(input)
     if dim is None:
         if x._data.size == 0:

@@ -20,7 +20,7 @@ import numpy as np
 
 from .._tensor import Tensor, _dim, wrap
 from ._core import NF, TF, apply, defop
-from .elementwise import _floating, _tensorize
+from ._args import _floating, _tensorize
 from .reduce import kept_shape
 from ._numpy_names import numpy_names
 

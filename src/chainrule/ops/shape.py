@@ -1,13 +1,18 @@
-"""Shape ops: reshape/view, transpose/permute, (un)squeeze, flatten, cat, stack, clone.
+"""Shape ops: reshape/view, (un)squeeze, flatten/unflatten, transpose/permute/movedim,
+cat and stack.
 
 All are linear, so each JVP applies the op to the tangent and each VJP is the inverse
-rearrangement of the gradient.
+rearrangement of the gradient.  ``movedim`` and ``unflatten`` are composites (of
+``permute`` and ``reshape``).
 """
+
 import numpy as np
 
 from .._tensor import Tensor, _dim, wrap
 from ._core import NF, TF, apply, defop
+from ._args import _as_tensor, _int
 from ._numpy_names import numpy_names
+
 
 # --- reshape family: one forward, PyTorch's node names ----------------------------------
 
@@ -367,26 +372,87 @@ def stack(tensors, dim=0):
     return apply(STACK, tuple(ts), {"dim": dim % nd})
 
 
-# --- copies -------------------------------------------------------------------------------
+# --- movedim ---------------------------------------------------------------------------------
 
-CLONE = defop("clone", lambda x: np.array(x, copy=True), vjps=(lambda F, g, out, x: g,),
-              jvp=lambda F, t, out, x: t[0], save_inputs=False)
+def _dim_list(v, nd, opname, what):
+    vals = (v,) if isinstance(v, (int, np.integer)) else tuple(v)
+    out = tuple(_dim(_int(d, opname, what), nd, opname) for d in vals)
+    if len(set(out)) != len(out):
+        raise RuntimeError(f"{opname}: repeated dim in `{what}` ({list(vals)}); each dim may "
+                           f"appear once")
+    return out, list(vals)
 
 
-def clone(input, *, memory_format=None):
-    """A copy with its own memory; gradients flow back to ``input``.
+def movedim(input, source, destination):
+    """Move the dimension(s) ``source`` to position(s) ``destination``; the other dimensions
+    keep their order (a view, ``PermuteBackward0``).
 
     >>> import chainrule as torch
-    >>> torch.tensor([1., 2.]).clone()
-    tensor([1., 2.])
+    >>> torch.zeros(2, 3, 4).movedim(0, -1).shape
+    torch.Size([3, 4, 2])
+    >>> torch.movedim(torch.zeros(2, 3, 4), (0, 1), (2, 0)).shape
+    torch.Size([3, 4, 2])
     """
-    return apply(CLONE, (input,))
+    x = _as_tensor(input)
+    nd = x._data.ndim
+    src, src_given = _dim_list(source, nd, "movedim", "source")
+    dst, dst_given = _dim_list(destination, nd, "movedim", "destination")
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source "
+                           f"({src_given} dims) should contain the same number of dims as "
+                           f"destination ({dst_given} dims); pass one destination per source")
+    if nd == 0:
+        return permute(x, ())
+    perm = [None] * nd
+    for a, b in zip(src, dst):
+        perm[b] = a
+    rest = iter(d for d in range(nd) if d not in src)
+    perm = tuple(p if p is not None else next(rest) for p in perm)
+    return permute(x, perm)
 
 
-def contiguous(input, memory_format=None):
-    if input._data.flags.c_contiguous:
-        return input
-    return clone(input)
+moveaxis = movedim
+
+
+# --- unflatten -------------------------------------------------------------------------------
+
+def unflatten(input, dim, sizes):
+    """Split dimension ``dim`` into several of the given ``sizes`` (one may be ``-1``,
+    inferred); the inverse of ``flatten`` (a view).
+
+    >>> import chainrule as torch
+    >>> torch.zeros(2, 12).unflatten(1, (3, -1)).shape
+    torch.Size([2, 3, 4])
+    """
+    x = _as_tensor(input)
+    dim = _int(dim, "unflatten", "dim")
+    if isinstance(sizes, (int, np.integer)) or isinstance(sizes, Tensor):
+        raise TypeError(f"unflatten(): argument 'sizes' must be a tuple or list of ints, got "
+                        f"{type(sizes).__name__}")
+    sizes = _sizes((tuple(sizes),))
+    s = x._data.shape
+    if not s:
+        raise RuntimeError(f"unflatten: Dimension specified as {dim} but tensor has no "
+                         f"dimensions; unflatten needs a tensor with at least one dimension")
+    d = _dim(dim, len(s), "unflatten")
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty; pass at least one size")
+    n = s[d]
+    if sizes.count(-1) > 1:
+        raise RuntimeError(f"unflatten: only one dimension can be inferred, got sizes "
+                           f"{list(sizes)}")
+    resolved, problem = infer_sizes(sizes, n)
+    if problem == "divide":
+        raise RuntimeError(f"unflatten: sizes {list(sizes)} cannot make dimension {d} of "
+                           f"size {n}; the known sizes must divide {n}")
+    if problem == "product":
+        raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the "
+                           f"size of dim {dim} ({n}) in the input tensor; their product must "
+                           f"be {n}")
+    if problem is not None:
+        raise RuntimeError(f"unflatten: invalid size {problem} in sizes {list(sizes)}; "
+                           f"sizes must be non-negative or -1")
+    return reshape(x, s[:d] + resolved + s[d + 1:])
 
 
 # --- rule namespaces ---------------------------------------------------------------------

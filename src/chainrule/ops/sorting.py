@@ -12,7 +12,7 @@ import numpy as np
 
 from .._tensor import Tensor, _dim, wrap
 from ._core import apply, defop
-from .elementwise import _floating, _tensorize
+from ._args import _floating, _tensorize
 from .reduce import _return_types_repr
 from ._numpy_names import numpy_names
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from .._tensor import Tensor, wrap
 from ._core import apply, defop
-from .elementwise import _floating, _tensorize
+from ._args import _floating, _tensorize
 from .reduce import (_aliases, _count, _dim, _mean_np, _return_types_repr, _select_fwd, _select_jvp,
                      _select_vjp, kept_shape, norm_dims)
 from ._numpy_names import numpy_names

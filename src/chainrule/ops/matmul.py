@@ -1,10 +1,11 @@
-"""Matrix products (matmul, dot, mv, mm, bmm) and norms."""
+"""Matrix products: ``matmul``, ``dot``/``inner``, ``mv``, ``mm``, ``bmm`` and ``addmm``
+(nn.Linear's node).  ``einsum`` and the products built on it are in ``einsum.py``."""
+
 import numpy as np
 
 from .._tensor import Tensor
 from ._core import NF, TF, apply, defop
-from .elementwise import _floating, _tensorize
-from .reduce import kept_shape, norm_dims
+from ._args import _tensorize
 
 
 def _mm_vjp_a(F, g, out, a, b):
@@ -272,94 +273,7 @@ def bmm(input, mat2):
     return apply(BMM, (a, b))
 
 
-# --- norms -------------------------------------------------------------------------------
-
-
-def _safe_div(F, a, b):
-    # a / b, and 0 where b == 0 (the norm's gradient at 0 is 0, not NaN)
-    return F.where(b == 0, 0, a / F.where(b == 0, 1, b))
-
-
-def _norm_vjp(F, g, out, x, p, dim, keepdim):
-    if p == 0:                              # a count: piecewise constant, zero gradient
-        return F.zeros_like(x)
-    shape = x.shape
-    if not keepdim:
-        g = F.reshape(g, kept_shape(shape, dim))
-        out = F.reshape(out, kept_shape(shape, dim))
-    if p == 2:
-        return g * _safe_div(F, x, out)
-    if p == 1:
-        return g * F.sign(x)
-    if p == float("inf") or p == -float("inf"):
-        a = F.abs(x)
-        mask = a == out
-        cnt = F.sum(mask * 1, dim, True)
-        return g * F.sign(x) * _safe_div(F, mask * 1, cnt)
-    a = F.abs(x)
-    if p < 1:
-        # PyTorch's sgn(x) |x|^(p-1) (masked to 0 at x == 0, where it is inf) * ||x||^(1-p)
-        return g * F.sign(x) * F.where(x == 0, 0, a ** (p - 1)) * out ** (1 - p)
-    return g * F.sign(x) * _safe_div(F, a ** (p - 1), out ** (p - 1))
-
-
-def _norm_jvp(F, t, out, x, p, dim, keepdim):
-    if p == 2:
-        # PyTorch's sum(x * t) / ||x||, 0 where the norm is 0 (an overflowing sum(x * t)
-        # over an infinite norm gives nan, as there)
-        return _safe_div(F, F.sum(x * t[0], dim, keepdim), out)
-    if p == 0:
-        return F.zeros_like(out)
-    if -float("inf") < p < 1:
-        # PyTorch's sum(sgn(x) |x|^(p-1) t) * ||x||^(1-p), |x|^(p-1) masked to 0 at x == 0
-        # (summed before the scaling: -inf, not inf * 0 = nan, at an infinite norm)
-        s = F.sum(F.sign(x) * F.where(x == 0, 0, F.abs(x) ** (p - 1)) * t[0], dim, keepdim)
-        return s * out ** (1 - p)
-    # d||x|| = sum(grad-direction * t): reuse the VJP with g = 1 and contract with t
-    ones = F.ones_like(out)
-    return F.sum(_norm_vjp(F, ones, out, x, p, dim, keepdim) * t[0], dim, keepdim)
-
-
-def _norm_fwd(x, p, dim, keepdim):
-    a = np.abs(x)
-    if p == 2:
-        r = np.sqrt(np.sum(a * a, axis=dim, keepdims=keepdim))
-    elif p == 1:
-        r = np.sum(a, axis=dim, keepdims=keepdim)
-    elif p == float("inf"):
-        r = np.max(a, axis=dim, keepdims=keepdim)
-    elif p == -float("inf"):
-        r = np.min(a, axis=dim, keepdims=keepdim)
-    elif p == 0:
-        r = np.sum(a != 0, axis=dim, keepdims=keepdim).astype(x.dtype)
-    else:
-        r = np.sum(a ** p, axis=dim, keepdims=keepdim) ** (1.0 / p)
-    return np.asarray(r, dtype=x.dtype)
-
-
-NORM = defop("norm", _norm_fwd, vjps=(_norm_vjp,), jvp=_norm_jvp, save_out=True,
-             backward_name="LinalgVectorNormBackward0")
-
-
-def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
-    """Vector p-norm over all elements or over ``dim`` (``p`` = 2 / ``"fro"`` by default,
-    1, ``inf``, ``-inf`` or any positive number).  At 0 the gradient is 0.
-
-    >>> import chainrule as torch
-    >>> torch.norm(torch.tensor([3., 4.]))
-    tensor(5.)
-    """
-    x = _floating(input)
-    if dtype is not None:
-        x = x.to(dtype)
-    if p == "fro" or p is None:
-        p = 2
-    if p == "nuc" or isinstance(p, str):
-        raise RuntimeError(f"norm: p={p!r} is not supported here; use chainrule.linalg.norm")
-    dims = norm_dims("norm", dim, x._data.ndim)
-    return apply(NORM, (x,), {"p": float(p) if not isinstance(p, int) else p, "dim": dims,
-                              "keepdim": bool(keepdim)})
-
+# --- rule namespaces ---------------------------------------------------------------------
 
 NF.matmul = np.matmul
 TF.matmul = matmul

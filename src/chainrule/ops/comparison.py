@@ -1,0 +1,431 @@
+"""Comparisons and the ops that choose by comparing: ``eq``/``ne``/``lt``/``le``/``gt``/``ge``,
+logical and bitwise ops, ``isnan``/``isinf``/``isfinite``, ``isclose``/``allclose``/``equal``
+(no gradient), and ``maximum``, ``minimum``, ``where`` and ``clamp`` (the gradient goes to
+the chosen input; ties split it, as in PyTorch).
+"""
+
+import numpy as np
+
+from .._dtypes import DEFAULTS, result_np_dtype
+from .._tensor import Tensor, wrap
+from ._core import NF, TF, apply, defop
+from ._args import _tensorize, binary_args
+
+
+# --- maximum / minimum / where / clamp ------------------------------------------------------
+
+def _tie_split(F, g, lose, tie):
+    # gradient of maximum/minimum: all to the winner, split evenly at ties; an input that
+    # does not lose gets it, so where either is nan (no order) both get g, as in PyTorch
+    return F.where(lose, 0, F.where(tie, g * 0.5, g))
+
+
+MAXIMUM = defop("maximum", np.maximum,
+                vjps=(lambda F, g, out, a, b: _tie_split(F, g, a < b, a == b),
+                      lambda F, g, out, a, b: _tie_split(F, g, b < a, a == b)),
+                jvp=lambda F, t, out, a, b: _tie_jvp(F, t, a > b, a == b),
+                broadcasts=True)
+MINIMUM = defop("minimum", np.minimum,
+                vjps=(lambda F, g, out, a, b: _tie_split(F, g, a > b, a == b),
+                      lambda F, g, out, a, b: _tie_split(F, g, b > a, a == b)),
+                jvp=lambda F, t, out, a, b: _tie_jvp(F, t, a < b, a == b),
+                broadcasts=True)
+
+
+def _tie_jvp(F, t, a_wins, tie):
+    ta, tb = t
+    ta = 0 if ta is None else ta
+    tb = 0 if tb is None else tb
+    return F.where(a_wins, ta, F.where(tie, (ta + tb) * 0.5, tb))
+
+
+def maximum(input, other):
+    """Elementwise maximum of two tensors (gradient split evenly at ties).
+
+    >>> import chainrule as torch
+    >>> torch.maximum(torch.tensor([1., 5.]), torch.tensor([3., 2.]))
+    tensor([3., 5.])
+    """
+    a, b = binary_args("maximum", input, other)
+    _require_tensors("maximum", a, b)
+    return apply(MAXIMUM, (a, b))
+
+
+def minimum(input, other):
+    """Elementwise minimum of two tensors (gradient split evenly at ties).
+
+    >>> import chainrule as torch
+    >>> torch.minimum(torch.tensor([1., 5.]), torch.tensor([3., 2.]))
+    tensor([1., 2.])
+    """
+    a, b = binary_args("minimum", input, other)
+    _require_tensors("minimum", a, b)
+    return apply(MINIMUM, (a, b))
+
+
+def _require_tensors(name, a, b):
+    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
+        raise TypeError(f"{name}(): argument 'other' must be Tensor, not "
+                        f"{type(b if isinstance(a, Tensor) else a).__name__}. "
+                        f"Use torch.clamp for a Python number bound.")
+
+
+def _where_fwd(c, a, b):
+    return np.where(c, a, b)
+
+
+WHERE = defop("where", _where_fwd,
+              vjps=(None,
+                    lambda F, g, out, c, a, b: F.where(c, g, 0),
+                    lambda F, g, out, c, a, b: F.where(c, 0, g)),
+              jvp=lambda F, t, out, c, a, b: F.where(c, 0 if t[1] is None else t[1],
+                                                     0 if t[2] is None else t[2]),
+              broadcasts=True, reads=((), (0,), (0,)))   # PyTorch saves only the condition
+
+
+def where(condition, input=None, other=None):
+    """Elementwise ``input if condition else other`` (broadcasting); the gradient flows to
+    the chosen branch only.  ``where(condition)`` returns the indices of true elements.
+
+    >>> import chainrule as torch
+    >>> x = torch.tensor([-1., 2.])
+    >>> torch.where(x > 0, x, 0.)
+    tensor([0., 2.])
+    """
+    from .._creation import tensor
+    if input is None and other is None:
+        if not isinstance(condition, Tensor):
+            condition = tensor(condition)
+        return condition.nonzero(as_tuple=True)     # (Tensor.nonzero: index.py)
+    if not isinstance(condition, Tensor):
+        condition = tensor(condition)
+    if condition._data.dtype != np.bool_:
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
+                           f"with dtype {condition.dtype}. Compare first (e.g. x > 0).")
+    a, b = binary_args("where", input, other)
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        a = tensor(a)
+    return apply(WHERE, (condition, a, b))
+
+
+def _clamp_fwd(x, lo, hi):
+    # PyTorch keeps x at a tie with a bound (clamp(-0., min=0.) is -0.); a nan bound gives nan
+    if lo is not None:
+        x = np.where(x < lo, lo, x) if lo == lo else np.maximum(x, lo)
+    if hi is not None:
+        x = np.where(x > hi, hi, x) if hi == hi else np.minimum(x, hi)
+    return x
+
+
+def _clamp_mask(F, x, lo, hi):
+    if lo is None:
+        return x <= hi
+    if hi is None:
+        return x >= lo
+    return (x >= lo) & (x <= hi)
+
+
+CLAMP = defop("clamp", _clamp_fwd,
+              vjps=(lambda F, g, out, x, lo, hi: F.where(_clamp_mask(F, x, lo, hi), g, 0),),
+              jvp=lambda F, t, out, x, lo, hi: F.where(_clamp_mask(F, x, lo, hi), t[0], 0),
+              backward_name="ClampBackward1")
+
+
+def clamp(input, min=None, max=None):
+    """Clamp every element into ``[min, max]``; the gradient is passed where the input was
+    inside the range (boundaries included) and is 0 elsewhere.
+
+    >>> import chainrule as torch
+    >>> torch.clamp(torch.tensor([-2., 0.5, 3.]), min=0, max=1)
+    tensor([0.0000, 0.5000, 1.0000])
+    """
+    if min is None and max is None:
+        raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        return _clamp_tensor(input, min, max)
+    x = _tensorize(input)
+    if x._data.dtype.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
+        x = x.to(DEFAULTS.float.np)
+    return apply(CLAMP, (x,), {"lo": min, "hi": max})
+
+
+def _clamp_tensor_fwd(x, lo, hi, has_lo, has_hi):
+    return np.minimum(np.maximum(x, lo), hi)
+
+
+def _clamp_masks(x, lo, hi, has_lo, has_hi):
+    """PyTorch's clamp_backward_min_max: the input gets the gradient where it lies inside
+    [lo, hi] (both ends included, so ties go to the input; nan gets none), ``lo`` where the
+    input is below it (and lo < hi), ``hi`` where the input is above it or hi < lo (the
+    result is hi then)."""
+    if not has_lo:
+        return x <= hi, None, x > hi
+    if not has_hi:
+        return x >= lo, x < lo, None
+    return (x >= lo) & (x <= hi), (x < lo) & (lo < hi), (x > hi) | (hi < lo)
+
+
+def _clamp_tensor_vjp(F, g, out, x, lo, hi, has_lo, has_hi):
+    m = _clamp_masks(x, lo, hi, has_lo, has_hi)
+    return [None if k is None else F.where(k, g, 0) for k in m]
+
+
+def _clamp_tensor_jvp(F, t, out, x, lo, hi, has_lo, has_hi):
+    # PyTorch's forward mode: one bound picks it at ties and nan (x > lo, x < hi fail);
+    # two bounds take x's tangent unless x < lo (lo's) or max(x, lo) > hi or lo > hi (hi's)
+    tx, tlo, thi = (0 if v is None else v for v in t)
+    if not has_lo:
+        return F.where(x < hi, tx, thi)
+    if not has_hi:
+        return F.where(x > lo, tx, tlo)
+    return F.where((F.maximum(x, lo) > hi) | (lo > hi), thi, F.where(x < lo, tlo, tx))
+
+
+# clamp with tensor bounds; a missing bound is a constant +-inf tensor (has_lo / has_hi
+# False), so one op covers clamp(x, min=t), clamp(x, max=t) and clamp(x, t1, t2)
+CLAMP_TENSOR = defop("clamp_tensor", _clamp_tensor_fwd, vjps=_clamp_tensor_vjp,
+                     jvp=_clamp_tensor_jvp, broadcasts=True, backward_name="ClampBackward0")
+
+
+def _clamp_tensor(input, min, max):
+    x = _tensorize(input)
+    bounds = []
+    for v, fill in ((min, -np.inf), (max, np.inf)):
+        if v is None:
+            bounds.append(wrap(np.full((), fill, dtype=x._data.dtype)))
+        else:
+            bounds.append(v if isinstance(v, Tensor) else _full_like(x, v))
+    dt = result_np_dtype(tuple(b._data for b in [x] + bounds))
+    x, lo, hi = (t if t._data.dtype == dt else t.to(dt) for t in [x] + bounds)
+    return apply(CLAMP_TENSOR, (x, lo, hi), {"has_lo": min is not None,
+                                             "has_hi": max is not None})
+
+
+def _full_like(t, v):
+    return wrap(np.full_like(t._data, v))
+
+
+clip = clamp
+
+
+# --- comparisons and logical ops: no gradient ----------------------------------------------
+
+def _cmp(name, fn):
+    op = defop(name, fn)
+
+    def compare(input, other):
+        a, b = binary_args(name, input, other)
+        if not isinstance(a, Tensor):
+            a, b = wrap(np.asarray(a)), b
+        return apply(op, (a, b))
+    compare.__name__ = name
+    compare.__doc__ = f"Elementwise ``{name}`` comparison; returns a bool tensor."
+    return compare
+
+
+eq = _cmp("eq", np.equal)
+ne = _cmp("ne", np.not_equal)
+lt = _cmp("lt", np.less)
+le = _cmp("le", np.less_equal)
+gt = _cmp("gt", np.greater)
+ge = _cmp("ge", np.greater_equal)
+logical_and = _cmp("logical_and", np.logical_and)
+logical_or = _cmp("logical_or", np.logical_or)
+logical_xor = _cmp("logical_xor", np.logical_xor)
+greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+
+
+def _bitwise(name, fn):
+    op = defop(name, fn)
+
+    def bitwise(input, other):
+        a, b = binary_args(name, input, other)
+        kinds = {x._data.dtype.kind for x in (a, b) if isinstance(x, Tensor)}
+        if "f" in kinds:
+            raise TypeError(f"{name}: bitwise ops need integer or bool tensors, got a floating "
+                            f"tensor. Compare first (x > 0) to get a bool tensor.")
+        return apply(op, (a, b))
+    return bitwise
+
+
+bitwise_and = _bitwise("bitwise_and", np.bitwise_and)
+bitwise_or = _bitwise("bitwise_or", np.bitwise_or)
+bitwise_xor = _bitwise("bitwise_xor", np.bitwise_xor)
+
+
+# docstring examples of the comparison, logical and bitwise ops made above
+eq.__doc__ += """
+
+    >>> import chainrule as torch
+    >>> torch.eq(torch.tensor([1, 2, 3]), 2)
+    tensor([False,  True, False])
+    """
+ne.__doc__ += """
+
+    >>> import chainrule as torch
+    >>> torch.ne(torch.tensor([1, 2, 3]), 2)
+    tensor([ True, False,  True])
+    """
+lt.__doc__ += """
+
+    >>> import chainrule as torch
+    >>> torch.lt(torch.tensor([1, 2, 3]), 2)
+    tensor([ True, False, False])
+    """
+le.__doc__ += """
+
+    >>> import chainrule as torch
+    >>> torch.le(torch.tensor([1, 2, 3]), 2)
+    tensor([ True,  True, False])
+    """
+gt.__doc__ += """
+
+    >>> import chainrule as torch
+    >>> torch.gt(torch.tensor([1, 2, 3]), 2)
+    tensor([False, False,  True])
+    """
+ge.__doc__ += """
+
+    >>> import chainrule as torch
+    >>> torch.ge(torch.tensor([1, 2, 3]), 2)
+    tensor([False,  True,  True])
+    """
+logical_and.__doc__ += """
+
+    >>> import chainrule as torch
+    >>> torch.logical_and(torch.tensor([True, True, False]), torch.tensor([True, False, False]))
+    tensor([ True, False, False])
+    """
+logical_or.__doc__ += """
+
+    >>> import chainrule as torch
+    >>> torch.logical_or(torch.tensor([True, True, False]), torch.tensor([True, False, False]))
+    tensor([ True,  True, False])
+    """
+logical_xor.__doc__ += """
+
+    >>> import chainrule as torch
+    >>> torch.logical_xor(torch.tensor([True, True, False]), torch.tensor([True, False, False]))
+    tensor([False,  True, False])
+    """
+bitwise_and.__doc__ = """Elementwise bitwise AND of integer or bool tensors (no gradient).
+
+    >>> import chainrule as torch
+    >>> torch.bitwise_and(torch.tensor([12, 10]), torch.tensor([10, 6]))
+    tensor([8, 2])
+    """
+bitwise_or.__doc__ = """Elementwise bitwise OR of integer or bool tensors (no gradient).
+
+    >>> import chainrule as torch
+    >>> torch.bitwise_or(torch.tensor([12, 10]), torch.tensor([10, 6]))
+    tensor([14, 14])
+    """
+bitwise_xor.__doc__ = """Elementwise bitwise XOR of integer or bool tensors (no gradient).
+
+    >>> import chainrule as torch
+    >>> torch.bitwise_xor(torch.tensor([12, 10]), torch.tensor([10, 6]))
+    tensor([ 6, 12])
+    """
+
+LOGICAL_NOT = defop("logical_not", np.logical_not)
+BITWISE_NOT = defop("bitwise_not", np.invert)
+
+
+def logical_not(input):
+    """Elementwise logical NOT (non-zero is true); returns a bool tensor.
+
+    >>> import chainrule as torch
+    >>> torch.logical_not(torch.tensor([0, 1, 2]))
+    tensor([ True, False, False])
+    """
+    return apply(LOGICAL_NOT, (_tensorize(input),))
+
+
+def bitwise_not(input):
+    """Elementwise bitwise NOT (``~x``) of an integer or bool tensor.
+
+    >>> import chainrule as torch
+    >>> torch.bitwise_not(torch.tensor([0, 5])), ~torch.tensor([True, False])
+    (tensor([-1, -6]), tensor([False,  True]))
+    """
+    if input._data.dtype.kind == "f":
+        raise TypeError("~ (bitwise_not) is only supported for integer and bool tensors")
+    return apply(BITWISE_NOT, (input,))
+
+
+def isnan(input):
+    """Elementwise test for NaN; returns a bool tensor.
+
+    >>> import chainrule as torch
+    >>> torch.isnan(torch.tensor([1., float('nan')]))
+    tensor([False,  True])
+    """
+    return wrap(np.isnan(input._data))
+
+
+def isinf(input):
+    """Elementwise test for +/-infinity; returns a bool tensor.
+
+    >>> import chainrule as torch
+    >>> torch.isinf(torch.tensor([1., float('inf'), -float('inf')]))
+    tensor([False,  True,  True])
+    """
+    return wrap(np.isinf(input._data))
+
+
+def isfinite(input):
+    """Elementwise test for a finite value (not NaN or infinite); returns a bool tensor.
+
+    >>> import chainrule as torch
+    >>> torch.isfinite(torch.tensor([1., float('inf'), float('nan')]))
+    tensor([ True, False, False])
+    """
+    return wrap(np.isfinite(input._data))
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """True if all elements are close (``|a - b| <= atol + rtol * |b|``).
+
+    >>> import chainrule as torch
+    >>> torch.allclose(torch.tensor([1., 2.]), torch.tensor([1., 2.000001]))
+    True
+    """
+    return bool(np.allclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Elementwise ``|input - other| <= atol + rtol * |other|``; returns a bool tensor.
+
+    >>> import chainrule as torch
+    >>> torch.isclose(torch.tensor([1., 2.]), torch.tensor([1., 2.1]))
+    tensor([ True, False])
+    """
+    return wrap(np.isclose(input._data, getattr(other, "_data", other), rtol=rtol, atol=atol,
+                           equal_nan=equal_nan))
+
+
+def equal(input, other):
+    """True if both tensors have the same shape and elements.
+
+    >>> import chainrule as torch
+    >>> torch.equal(torch.tensor([1, 2]), torch.tensor([1, 2]))
+    True
+    >>> torch.equal(torch.tensor([1]), torch.tensor([1, 1]))
+    False
+    """
+    return input._data.shape == other._data.shape and bool(np.all(input._data == other._data))
+
+
+def _tf_where(c, a, b):
+    return where(c, a, b)
+
+
+# --- rule namespaces ---------------------------------------------------------------------
+
+NF.where, NF.maximum, NF.minimum = np.where, np.maximum, np.minimum
+NF.ge = np.greater_equal
+NF.isfinite = np.isfinite
+TF.maximum, TF.minimum = maximum, minimum
+TF.ge = ge
+TF.where = _tf_where
+TF.isfinite = isfinite

@@ -1,0 +1,38 @@
+"""Comparisons and choosing ops (ops/comparison.py): maximum, minimum, where, clamp against
+PyTorch and finite differences: the OpCase rows (value, VJP, JVP, second order in float64,
+float32 preservation) and the checks beyond the table."""
+from oplib import OpCase, table_tests
+
+
+def _inplace(a, op):
+    """Apply an in-place op to a non-leaf copy of ``a`` and return the modified tensor."""
+    y = a * 1.0
+    r = op(y)
+    assert r is y
+    return y
+
+
+CASES = [
+    OpCase("clamp_inplace", lambda m, a: _inplace(a, lambda y: y.clamp_(-1.0, 0.5)), [(6,)],
+           op="clamp"),
+    OpCase("maximum", lambda m, a, b: m.maximum(a, b), [(2, 3), (3,)], op="maximum"),
+    OpCase("minimum", lambda m, a, b: m.minimum(a, b), [(3,), (3,)], op="minimum"),
+    OpCase("max_binary", lambda m, a, b: m.max(a, b), [(3,), (3,)], op="maximum"),
+    OpCase("where", lambda m, a, b: m.where(a > 0, a, b), [(2, 3), (3,)], op="where"),
+    OpCase("where_scalar", lambda m, a: m.where(a > 0, a, 0.0), [(5,)], op="where"),
+    OpCase("clamp", lambda m, a: m.clamp(a, -1.0, 1.0), [(6,)], op="clamp"),
+    OpCase("clamp_min", lambda m, a: a.clamp(min=0.5), [(6,)], op="clamp"),
+    # tensor bounds (ClampBackward0): broadcasting, one bound, crossed bounds (result = hi)
+    OpCase("clamp_tensor", lambda m, a, lo, hi: m.clamp(a, lo, hi), [(2, 3), (3,), (2, 1)],
+           op="clamp_tensor", make=lambda r: [r.uniform(-2, 2, (2, 3)), r.uniform(-1, -0.1, (3,)),
+                                              r.uniform(0.1, 1, (2, 1))]),
+    OpCase("clamp_tensor_min", lambda m, a, lo: a.clamp(min=lo), [(6,), (6,)], op="clamp_tensor"),
+    OpCase("clamp_tensor_max", lambda m, a, hi: m.clamp(a, max=hi), [(2, 3), ()],
+           op="clamp_tensor"),
+    OpCase("clamp_tensor_crossed", lambda m, a, lo, hi: m.clamp(a, lo, hi), [(4,), (4,), (4,)],
+           op="clamp_tensor", make=lambda r: [r.uniform(-2, 2, 4), r.uniform(0.5, 1, 4),
+                                              r.uniform(-1, -0.5, 4)]),
+]
+
+
+test_value, test_vjp, test_jvp, test_second_order, test_float32 = table_tests(CASES)
