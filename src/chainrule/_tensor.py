@@ -28,7 +28,7 @@ from . import _dtypes
 from ._device import (cuda_unavailable as _cuda_unavailable, device as _device,
                       device_of as _device_of)
 from .autograd.grad_mode import GRAD_LOCK, STATE
-from .autograd.graph import OpNode as _OpNode, accumulator as _accumulator, shown as _shown
+from .autograd.graph import accumulator as _accumulator, shown as _shown
 
 __all__ = ["Tensor", "wrap", "is_tensor", "Size"]
 
@@ -118,7 +118,7 @@ class Tensor:
     def grad_fn(self):
         """The graph node that produced this tensor (``None`` for leaves)."""
         node = self._node
-        return node if node is None or node.__class__ is not _OpNode else _shown(node)
+        return None if node is None else _shown(node)
 
     @property
     def is_leaf(self):
