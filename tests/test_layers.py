@@ -35,7 +35,7 @@ KNOWN_UPWARD = {}
 # longer needs them: they are to move to the tops of their modules (where the order in which
 # the package imports its modules allows) until only optional dependencies are imported
 # inside functions
-FUNCTION_LEVEL_IMPORTS = 188
+FUNCTION_LEVEL_IMPORTS = 24
 
 # the strongly connected components of the import graph (top-level and function-level
 # imports) that remain

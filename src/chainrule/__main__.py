@@ -2,6 +2,10 @@
 import argparse
 import keyword
 import sys
+from .viz.formula import evaluate, FormulaError, FUNCTIONS, parse
+from .viz.explain import check_work, MAX_ELEMENTS
+from . import __version__, viz
+from .demo import main as demo_main
 
 EXPLAIN_EXAMPLE = ('python -m chainrule explain "0.5*(dot(w, x) + b - y)**2" '
                    'w=1,1,1 b=1 x=2,1,3 y=10 --wrt w,b')
@@ -13,8 +17,6 @@ class CliError(Exception):
 
 def _parse_inputs(items):
     """``["w=1,1,1", "b=1"]`` -> ``{"w": [1.0, 1.0, 1.0], "b": 1.0}`` (order kept)."""
-    from .viz.formula import FUNCTIONS
-    from .viz.explain import MAX_ELEMENTS
     out = {}
     for item in items:
         name, sep, value = item.partition("=")
@@ -44,7 +46,6 @@ def explain_command(args, stdout=None, stderr=None):
     """Run ``python -m chainrule explain``; returns the exit status."""
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
-    from .viz.formula import FormulaError, evaluate, parse
     try:
         values = _parse_inputs(args.inputs)
         if not values:
@@ -58,7 +59,6 @@ def explain_command(args, stdout=None, stderr=None):
             if unknown:
                 raise CliError(f"--wrt names unknown inputs {', '.join(unknown)}; the inputs "
                                f"are {', '.join(names)}")
-        from .viz.explain import check_work
 
         def numel(v):
             return len(v) if isinstance(v, list) else 1
@@ -71,7 +71,6 @@ def explain_command(args, stdout=None, stderr=None):
         print(f"chainrule explain: error: {e}", file=stderr)
         return 2
 
-    from . import viz
 
     def f(*tensors):
         return evaluate(tree, dict(zip(names, tensors)))
@@ -94,7 +93,6 @@ def explain_command(args, stdout=None, stderr=None):
 
 def _draw(f, values, names, wrt, path, stdout, stderr):
     import chainrule
-    from . import viz
     xs = [chainrule.tensor(v, dtype=chainrule.float64) for v in values.values()]
     for n, x in zip(names, xs):
         if wrt is None or n in wrt:
@@ -122,7 +120,6 @@ def _draw(f, values, names, wrt, path, stdout, stderr):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m chainrule",
                                      description="chainrule: automatic differentiation on NumPy")
-    from . import __version__
     parser.add_argument("--version", action="version", version=f"chainrule {__version__}")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("demo", help="walk through the autograd chapter of Dive into Deep Learning")
@@ -146,7 +143,6 @@ def main(argv=None):
                                                     "(.svg, .png or .pdf; needs Graphviz)")
     args = parser.parse_args(argv)
     if args.command == "demo":
-        from .demo import main as demo_main
         demo_main()
         return 0
     if args.command == "explain":

@@ -7,8 +7,8 @@ import numpy as np
 
 from . import _dtypes
 from ._dtypes import DEFAULTS, to_dtype
-from ._device import check_factory_device as _check_device
-from ._tensor import Tensor, _init_from, wrap
+from ._device import check_factory_device as _check_device, device as _dev
+from ._tensor import _init_from, Tensor, wrap, wrap as _w
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "asarray", "arange", "range", "linspace",
            "logspace", "zeros", "ones", "full", "eye", "empty", "zeros_like", "ones_like",
@@ -492,7 +492,6 @@ class Generator:
     """
 
     def __init__(self, device="cpu"):
-        from ._device import device as _dev
         d = _dev(device)
         if d.type != "cpu":
             raise RuntimeError(f"Cannot get {d.type.upper()} generator: chainrule's tensors and "
@@ -532,7 +531,6 @@ class Generator:
         True
         """
         import json
-        from ._tensor import wrap as _w
         text = json.dumps(self._rng.bit_generator.state).encode("ascii")
         return _w(np.frombuffer(text, dtype=np.uint8).copy())
 

@@ -9,6 +9,8 @@ PyTorch.  What is made is an ordinary ``chainrule.Tensor``.
 import numpy as np
 
 from ._tensor import Size, Tensor, wrap
+from ._creation import tensor
+from ._dtypes import to_dtype
 
 __all__ = ["FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor",
            "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor"]
@@ -48,8 +50,6 @@ def _construct(cls, args):
         raise TypeError(f"new(): invalid data type 'str'")
     if not isinstance(data, (list, tuple, np.ndarray)) and not hasattr(data, "__len__"):
         raise TypeError(f"new(): data must be a sequence (got {type(data).__name__})")
-    from ._creation import tensor
-    from ._dtypes import to_dtype
     return tensor(data, dtype=to_dtype(np.dtype(np_dtype)))
 
 

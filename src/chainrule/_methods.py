@@ -11,21 +11,20 @@ from ._dtypes import to_dtype
 from ._device import check_target
 from ._tensor import Tensor, bump_version, vbox, wrap
 from .autograd.grad_mode import STATE
-from .ops import activation as ACT
-from .ops import arithmetic as AR
-from .ops import comparison as CMP
-from .ops import copies as CP
-from .ops import rounding as RD
-from .ops import unary as UN
-from .ops import index as I
-from .ops import matmul as MM
-from .ops import linalg_norms as NRM
-from .ops import reduce as R
-from .ops import shape as S
+from .ops import (activation as ACT, activation as A, arithmetic as AR, comparison as CMP,
+                  copies as CP, decompositions as DC, diagonals as DG, einsum as ES,
+                  flip_roll as FR, index as I, index as IX, linalg_norms as NRM, matmul as MM,
+                  reduce as R, repeat as RP, rounding as RD, scan as SC, scatter as SCT,
+                  shape as S, shape as SH, sorting as SO, special as SP, split as SPL,
+                  stats as ST, unary as UN, unary as U)
 from .ops._core import apply
 from .autograd.views import _regrow, has_internal_overlap, refresh_views, restand, view_index
 from .autograd import engine as _engine
 from ._printing import tensor_repr as _tensor_repr
+from .ops.unary import reciprocal
+from ._creation import _check_like, _rng, _size, full, tensor
+from .ops.scatter import masked_fill as _masked_fill
+from .ops.repeat import repeat_interleave
 
 
 def _method(name, fn):
@@ -81,7 +80,6 @@ def _rtruediv(self, other):
     # number / tensor is reciprocal(tensor) * number in PyTorch: MulBackward0, and only the
     # reciprocal (not the tensor) is saved, so changing the tensor in place later is fine
     if isinstance(other, (int, float)) and not isinstance(other, bool):
-        from .ops.unary import reciprocal
         return AR.mul(reciprocal(self), other)
     return AR.div(other, self)
 
@@ -281,7 +279,6 @@ Tensor.new_empty = Tensor.new_zeros
 
 
 def _new(fn, self, size, dtype, device, rg):
-    from ._creation import _check_like, _size
     _check_like(device)
     d = to_dtype(dtype).np if dtype is not None else self._data.dtype
     t = wrap(fn(_size(size), d))
@@ -289,13 +286,11 @@ def _new(fn, self, size, dtype, device, rg):
 
 
 def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
-    from ._creation import _check_like, tensor
     _check_like(device)
     return tensor(data, dtype=dtype or self.dtype, device="cpu", requires_grad=requires_grad)
 
 
 def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
-    from ._creation import _check_like, full
     _check_like(device)
     return full(size, fill_value, dtype=dtype or self.dtype, device="cpu",
                 requires_grad=requires_grad)
@@ -571,7 +566,6 @@ def copy_(self, src, non_blocking=False):
     """Copy ``src`` (broadcast, cast to this dtype) into this tensor in place."""
     _check_inplace(self, "copy_")
     if not isinstance(src, Tensor):
-        from ._creation import tensor
         src = tensor(src)
     try:
         np.broadcast_to(src._data, self._data.shape)
@@ -590,7 +584,6 @@ def copy_(self, src, non_blocking=False):
 
 def masked_fill(self, mask, value):
     """Elements where ``mask`` is true replaced by ``value`` (see ``ops.scatter``)."""
-    from .ops.scatter import masked_fill as _masked_fill
     return _masked_fill(self, mask, value)
 
 
@@ -603,7 +596,6 @@ Tensor.masked_fill_ = inplace("masked_fill_", masked_fill)
 
 def _rng_fill(name, sample):
     def method(self, *args, generator=None, **kwargs):
-        from ._creation import _rng
         _check_inplace(self, name)
         self._data[...] = sample(_rng(generator), self._data.shape, *args, **kwargs)
         bump_version(self)
@@ -623,7 +615,6 @@ def __setitem__(self, idx, value):
         if isinstance(value, (int, float, bool)):
             value = value
         else:
-            from ._creation import tensor
             value = tensor(value)
     if isinstance(value, Tensor) and value._data.dtype != self._data.dtype:
         value = value.to(self.dtype)
@@ -659,8 +650,6 @@ Tensor.__setitem__ = __setitem__
 # --- op-table families: unary math, activations, scans, statistics, sorting ----------------
 
 def _op_table_methods():
-    from .ops import activation as A, scan as SC, sorting as SO, stats as ST
-    from .ops import rounding as RD, special as SP, unary as U
     unary = ("tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "atanh", "log1p", "expm1",
              "log2", "log10", "exp2", "rsqrt", "square", "reciprocal")
     special = ("atan2", "erf", "hypot", "copysign", "xlogy", "logit", "sinc", "nan_to_num", "lerp")
@@ -689,8 +678,6 @@ _op_table_methods()
 # --- op-table families: linear algebra, indexing and rearranging ----------------------------
 
 def _linalg_index_methods():
-    from .ops import decompositions as DC, diagonals as DG, einsum as ES
-    from .ops import flip_roll as FR, index as IX, repeat as RP, scatter as SCT, split as SPL
     for mod, names in ((ES, ("outer", "ger")),
                        (DG, ("trace", "diag", "diagonal", "diag_embed", "tril", "triu")),
                        (DC, ("inverse", "det"))):
@@ -720,7 +707,6 @@ _linalg_index_methods()
 
 
 def _repeat_methods():
-    from .ops.repeat import repeat_interleave
     _method("repeat_interleave", repeat_interleave)
 
 
@@ -728,7 +714,6 @@ _repeat_methods()
 
 
 def _shape_more_methods():
-    from .ops import rounding as RD, shape as SH, split as SPL
     for mod, names in ((SPL, ("select", "tensor_split")),
                        (SH, ("movedim", "moveaxis", "unflatten")), (RD, ("frac",))):
         for name in names:

@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from . import _dtypes
+from .autograd.forward_ad import unpack_dual
 
 __all__ = ["tensor_repr", "set_printoptions"]
 
@@ -200,7 +201,6 @@ def tensor_repr(t, prefix="tensor("):
     elif t._rg:
         suffixes.append("requires_grad=True")
     if t._fw:
-        from .autograd.forward_ad import unpack_dual
         tangent = unpack_dual(t).tangent          # at the innermost open dual level
         if tangent is not None:
             suffixes.append(f"tangent={tangent!r}")

@@ -28,7 +28,7 @@ from . import _dtypes
 from ._device import (cuda_unavailable as _cuda_unavailable, device as _device,
                       device_of as _device_of)
 from .autograd.grad_mode import GRAD_LOCK, STATE
-from .autograd.graph import accumulator as _accumulator, shown as _shown
+from .autograd.graph import accumulator as _accumulator, RemovableHandle, shown as _shown
 
 __all__ = ["Tensor", "wrap", "is_tensor", "Size"]
 
@@ -459,7 +459,6 @@ class Tensor:
         """
         if not self._rg:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        from .autograd.graph import RemovableHandle
         if self._node is not None:
             return self._node.register_prehook(hook)
         if self._hooks is None:

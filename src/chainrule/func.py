@@ -49,6 +49,8 @@ from ._tensor import Tensor, vbox, wrap as _wrap
 from .autograd import forward_ad as _fw
 from .autograd.engine import grad as _autograd_grad
 from .autograd.grad_mode import STATE, enable_grad
+from .ops._core import apply
+from .ops.shape import stack, VIEW
 
 __all__ = ["grad", "grad_and_value", "value_and_grad", "elementwise_grad", "vjp", "jvp",
            "jacrev", "jacfwd", "hessian"]
@@ -150,8 +152,6 @@ def _fresh(x, own):
         raise RuntimeError(f"only Tensors of floating point dtype can be differentiated, got "
                            f"an input of dtype {x.dtype}; convert it first (x.double()).")
     if x._rg:
-        from .ops._core import apply
-        from .ops.shape import VIEW
         s = x._data.shape
         return apply(VIEW, (x,), {"shape": s, "src": s})
     y = _wrap(x._data)
@@ -591,7 +591,6 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
 
 def _assemble(parts, n, x, shape, dim):
     """Stack per-element results (``None``: zero) along ``dim`` into ``shape``."""
-    from .ops.shape import stack
     dtype = x._data.dtype
     if n == 0 or not parts or all(p is None for p in parts):
         return _wrap(np.zeros(shape, dtype=dtype))

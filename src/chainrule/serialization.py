@@ -26,6 +26,8 @@ import numpy as np
 
 from . import _dtypes
 from ._tensor import Tensor, wrap
+from .nn.parameter import Parameter
+from ._device import device
 
 __all__ = ["save", "load", "LoadError"]
 
@@ -46,7 +48,6 @@ def _encode(obj, arrays, seen, depth=0):
             key = f"t{len(arrays)}"
             seen[id(obj)] = key
             arrays[key] = obj._data
-        from .nn.parameter import Parameter
         return {"T": "tensor", "ref": key, "requires_grad": bool(obj.requires_grad),
                 "parameter": isinstance(obj, Parameter)}
     if obj is None:
@@ -194,7 +195,6 @@ def load(f, map_location=None, *, weights_only=True, mmap=None, **kwargs):
     target = None
     if map_location is not None and not callable(map_location) \
             and not isinstance(map_location, dict):
-        from ._device import device
         target = device(map_location)           # malformed device strings raise here
     if isinstance(f, (str, os.PathLike)):
         with open(f, "rb") as fh:             # FileNotFoundError etc. as PyTorch raises
@@ -317,7 +317,6 @@ class _Decoder:
             if rg and data.dtype.kind not in "f":
                 self.refuse(f"a tensor of dtype {data.dtype} marked requires_grad")
             if node.get("parameter"):
-                from .nn.parameter import Parameter
                 t = Parameter(wrap(data), bool(node.get("requires_grad", True)))
             else:
                 t = wrap(data)

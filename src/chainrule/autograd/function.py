@@ -40,7 +40,12 @@ import numpy as np
 
 from .._tensor import Tensor, vbox, wrap
 from .grad_mode import STATE, no_grad
-from .graph import _type_str
+from .graph import _type_str, FREED_MSG
+from ..ops.reduce import sum_to
+from .._dtypes import _FROM_NP
+from .._creation import zeros, zeros_like
+from ..ops.shape import cat
+from ..ops._core import apply, NF, Op, TF
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable", "InplaceFunction"]
 
@@ -122,7 +127,6 @@ class FunctionCtx:
             return ()
         node = self._node_ref() if self._node_ref is not None else None
         if node is not None and node._freed:
-            from .graph import FREED_MSG
             raise RuntimeError(FREED_MSG)
         name = self._cls.__name__ + "Backward" if self._cls else "Function"
         out = []
@@ -158,7 +162,6 @@ class FunctionCtx:
         packed._fw = self._out_fw
         if self._layout is None:
             return packed
-        from ..ops._core import apply
         return apply(self._cls._unpack_op, (packed,), _unpack_params(self, self._layout[k]))
 
 
@@ -217,7 +220,6 @@ def _vjp_all(F, g, out, *inputs, ctx):
                 raise RuntimeError(f"Function {name} returned an invalid gradient at index {i} "
                                    f"- got {list(r._data.shape)} but expected shape compatible "
                                    f"with {list(shape)}")
-            from ..ops.reduce import sum_to
             r = sum_to(r, shape)
         if r._data.dtype != dtype:
             r = r.to(_dt(dtype))
@@ -226,7 +228,6 @@ def _vjp_all(F, g, out, *inputs, ctx):
 
 
 def _dt(np_dtype):
-    from .._dtypes import _FROM_NP
     return _FROM_NP[np.dtype(np_dtype)]
 
 
@@ -236,7 +237,6 @@ def _jvp(F, tangents, out, *inputs, ctx):
         raise NotImplementedError(f"You must implement the jvp function for custom "
                                   f"autograd.Function to use it with forward mode AD "
                                   f"({cls.__name__} has none).")
-    from .._creation import zeros_like
     tans = []
     for t, x in zip(tangents, inputs):
         if isinstance(x, Tensor):
@@ -262,7 +262,6 @@ def _jvp(F, tangents, out, *inputs, ctx):
         if ctx._layout is None:
             return r
         parts.append(r.reshape(-1).to(_dt(ctx._out_data.dtype)))
-    from ..ops.shape import cat
     return cat(parts)
 
 
@@ -278,8 +277,6 @@ def _place_np(g, offset, total, dtype):
 
 
 def _place_t(g, offset, total, dtype):
-    from ..ops.shape import cat
-    from .._creation import zeros
     d = _dt(dtype)
     flat = g.reshape(-1).to(d)
     parts = []
@@ -292,7 +289,6 @@ def _place_t(g, offset, total, dtype):
 
 
 def _make_ops(cls):
-    from ..ops._core import NF, TF, Op
     NF._function_place = _place_np
     TF._function_place = _place_t
     name = cls.__name__ + "Backward"
@@ -321,7 +317,6 @@ _DELAYED = None
 def _delayed_op():
     global _DELAYED
     if _DELAYED is None:
-        from ..ops._core import Op
         _DELAYED = Op("delayed_error", lambda x, *deps: x, _delayed_error,
                       lambda F, t, out, *xs: t[0], save_inputs=False,
                       backward_name="Error")
@@ -444,7 +439,6 @@ class Function:
             ctx._layout = layout
             ctx._out_data = np.concatenate([outs[k]._data.reshape(-1).astype(dtype)
                                             for k in diff]) if off else np.zeros(0, dtype)
-        from ..ops._core import apply
         packed = apply(cls._op, args, {"ctx": ctx})
         if packed._node is not None:
             ctx._node_ref = weakref.ref(packed._node)
@@ -518,7 +512,6 @@ def once_differentiable(fn):
         deps = tuple(a for a in args if isinstance(a, Tensor) and a._rg)
         if not deps:
             return outputs
-        from ..ops._core import apply
         op = _delayed_op()
         is_tuple = isinstance(outputs, tuple)
         outs = outputs if is_tuple else (outputs,)

@@ -24,12 +24,15 @@ import numpy as np
 from . import forward_ad as _fw
 from .engine import grad as _grad
 from .grad_mode import enable_grad
+from .._tensor import Tensor, wrap
+from .._creation import ones_like, zeros, zeros_like
+from ..ops.shape import stack
+from ..func import _fresh
 
 __all__ = ["vjp", "jvp", "jacobian", "hessian", "vhp", "hvp"]
 
 
 def _Tensor():
-    from .._tensor import Tensor
     return Tensor
 
 
@@ -101,7 +104,6 @@ def _check_outputs_rg(outputs, strict):
 
 
 def _fill(grads, refs, strict, create_graph, what="output of the user-provided function"):
-    from .._creation import zeros_like
     res = []
     for i, (g, r) in enumerate(zip(grads, refs)):
         if g is None:
@@ -145,7 +147,6 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
             if len(outs) != 1 or outs[0].numel() != 1:
                 raise RuntimeError("The vector v can only be None if the user-provided "
                                    "function returns a single Tensor with a single element.")
-            from .._creation import ones_like
             vs = (ones_like(outs[0]),)
         gs = _autograd(outs, xs, vs, create_graph)
         gs = _fill(gs, xs, strict, create_graph)
@@ -161,7 +162,6 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     >>> jvp(lambda x: x ** 2, torch.tensor([1.0, 2.0]), torch.tensor([1.0, 1.0]))
     (tensor([1., 4.]), tensor([2., 4.]))
     """
-    from .._creation import ones_like, zeros_like
     with enable_grad():
         xs, in_tuple = _as_tuple(inputs, "inputs", "jvp")
         if v is not None:
@@ -232,8 +232,6 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
         raise RuntimeError("torch.autograd.functional.jacobian: `strict=True` and "
                            "`vectorized=True` are not supported together. Please either set "
                            "`strict=False` or `vectorize=False`.")
-    from ..ops.shape import stack
-    from .._creation import zeros
     with enable_grad():
         xs, in_tuple = _as_tuple(inputs, "inputs", "jacobian")
         xs = _prepare(xs, create_graph)
@@ -275,8 +273,6 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
 
 
 def _jacobian_fwd(func, inputs):
-    from ..ops.shape import stack
-    from .._creation import zeros, zeros_like
     xs, in_tuple = _as_tuple(inputs, "inputs", "jacobian")
     xs = tuple(x.detach() for x in xs)
     cols = [None] * len(xs)
@@ -287,7 +283,6 @@ def _jacobian_fwd(func, inputs):
             for e in range(x.numel()):
                 t = np.zeros(x._data.size, dtype=x._data.dtype)
                 t[e] = 1
-                from .._tensor import wrap
                 dual = _fw.make_dual(x, wrap(t.reshape(x._data.shape)))
                 args = xs[:j] + (dual,) + xs[j + 1:]
                 outs, out_tuple = _as_tuple(func(*args), "outputs of the user-provided function",
@@ -338,7 +333,6 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
 
     def gradient(*ys):
         if outer_jacobian_strategy == "forward-mode":
-            from ..func import _fresh       # a leaf that keeps the forward tangent
             ys = tuple(y if y.requires_grad else _fresh(y, {}) for y in ys)
         with enable_grad():
             out = f(*ys)
@@ -381,7 +375,6 @@ def vhp(func, inputs, v=None, create_graph=False, strict=False):
 
 
 def _hv_vector(v, xs, in_tuple, fn_name):
-    from .._creation import ones_like
     if v is not None:
         vs, _ = _as_tuple(v, "v", fn_name)
         _validate_v(vs, xs, in_tuple, fn_name)
@@ -401,7 +394,6 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
     >>> hvp(lambda x: (x ** 3).sum(), torch.tensor([1.0, 2.0]), torch.tensor([0.0, 1.0]))
     (tensor(9.), tensor([ 0., 12.]))
     """
-    from .._creation import zeros_like
     with enable_grad():
         xs, in_tuple = _as_tuple(inputs, "inputs", "hvp")
         xs = _prepare(xs, create_graph)

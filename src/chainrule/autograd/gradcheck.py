@@ -27,6 +27,7 @@ import numpy as np
 from .._tensor import Tensor, wrap
 from . import forward_ad as _fw
 from .engine import grad as _grad
+from .._creation import tensor
 
 __all__ = ["gradcheck", "gradgradcheck", "GradcheckError"]
 
@@ -145,7 +146,6 @@ def _analytical_fwd(func, inputs, diff_idx, n_outs):
 
 
 def _fmt(m):
-    from .._creation import tensor
     return repr(tensor(m, dtype=None))
 
 

@@ -4,8 +4,10 @@ import math
 
 import numpy as np
 
-from .._tensor import Tensor, wrap
+from .._tensor import Size, Tensor, wrap
 from .distribution import Distribution, as_float_tensor, clamp_probs
+from .._creation import _rng, arange, full
+from ..nn.functional import softplus
 
 __all__ = ["Categorical", "Multinomial"]
 
@@ -18,7 +20,6 @@ def _lgamma_np(a):
 
 def _draw(probs, n):
     """``n`` class indices per row of ``probs`` (..., K): an int64 array (n, ...)."""
-    from .._creation import _rng
     cdf = np.cumsum(probs, -1)
     cdf = cdf / cdf[..., -1:]
     u = _rng(None).random((n,) + probs.shape[:-1])
@@ -77,7 +78,6 @@ class Categorical(Distribution):
     @property
     def mean(self):
         """Undefined for classes: NaN of the batch shape, as PyTorch."""
-        from .._creation import full
         return full(tuple(self._extended_shape()), math.nan, dtype=self.probs.dtype)
 
     @property
@@ -114,7 +114,6 @@ class Categorical(Distribution):
 
     def enumerate_support(self, expand=True):
         """All classes ``0 .. K-1``, shaped ``(K,) + batch_shape`` (or ``(K, 1, ...)``)."""
-        from .._creation import arange
         values = arange(self._num_events).view((-1,) + (1,) * len(self._batch_shape))
         return values.expand(-1, *self._batch_shape) if expand else values
 
@@ -166,7 +165,6 @@ class Multinomial(Distribution):
     def sample(self, sample_shape=()):
         """Count vectors (float, summing to ``total_count``) of shape
         ``sample_shape + batch_shape + (K,)``."""
-        from .._tensor import Size
         ss = tuple(Size(tuple(sample_shape)))
         K = self._categorical._num_events
         p = self.probs._data
@@ -194,7 +192,6 @@ class Multinomial(Distribution):
 
     def entropy(self):
         """Entropy of the counts (a sum over the binomial marginals, as PyTorch)."""
-        from ..nn.functional import softplus
         n = self.total_count
         p = self.probs
         dt = p._data.dtype

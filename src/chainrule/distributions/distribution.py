@@ -8,9 +8,9 @@ import math
 
 import numpy as np
 
-from .._creation import tensor
+from .._creation import _rng, tensor
 from .._dtypes import get_default_dtype
-from .._tensor import Tensor, wrap
+from .._tensor import Size, Tensor, wrap
 from ..autograd.grad_mode import no_grad
 
 __all__ = ["Distribution"]
@@ -76,7 +76,6 @@ class Distribution:
         Distribution._validate_args = value
 
     def __init__(self, batch_shape=(), event_shape=(), validate_args=None):
-        from .._tensor import Size
         self._batch_shape = Size(tuple(batch_shape))
         self._event_shape = Size(tuple(event_shape))
         if validate_args is not None:
@@ -91,7 +90,6 @@ class Distribution:
         return self._event_shape
 
     def _extended_shape(self, sample_shape=()):
-        from .._tensor import Size
         return Size(sample_shape_of(sample_shape) + tuple(self._batch_shape) +
                     tuple(self._event_shape))
 
@@ -161,7 +159,6 @@ class Distribution:
 
 
 def randn_like_shape(shape, dtype):
-    from .._creation import _rng
     return wrap(_rng(None).standard_normal(shape).astype(dtype, copy=False))
 
 

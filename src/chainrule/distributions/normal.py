@@ -7,6 +7,8 @@ from .._tensor import wrap
 from ..autograd.grad_mode import no_grad
 from .distribution import (LOG_SQRT_2PI, Distribution, broadcast_all, clamp_probs,
                            randn_like_shape)
+from .._creation import _rng
+from ..nn.functional import binary_cross_entropy_with_logits
 
 __all__ = ["Normal", "Bernoulli"]
 
@@ -125,19 +127,16 @@ class Bernoulli(Distribution):
 
     def sample(self, sample_shape=()):
         """0./1. samples of shape ``sample_shape + batch_shape`` (no gradient)."""
-        from .._creation import _rng
         shape = tuple(self._extended_shape(sample_shape))
         p = np.broadcast_to(self.probs._data, shape)
         return wrap((_rng(None).random(shape) < p).astype(self.probs._data.dtype))
 
     def log_prob(self, value):
         """``value * log(p) + (1 - value) * log(1 - p)``, computed from the logits."""
-        from ..nn.functional import binary_cross_entropy_with_logits
         self._check_value(value, lambda v: (v == 0) | (v == 1), "Boolean()")
         logits, value = broadcast_all(self.logits, value)
         return -binary_cross_entropy_with_logits(logits, value, reduction="none")
 
     def entropy(self):
         """``-p log(p) - (1 - p) log(1 - p)``."""
-        from ..nn.functional import binary_cross_entropy_with_logits
         return binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none")

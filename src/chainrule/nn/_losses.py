@@ -12,12 +12,12 @@ import warnings
 import numpy as np
 
 from .._tensor import Tensor, wrap
-from ..ops import comparison as CMP
-from ..ops import unary as UN
+from ..ops import comparison as CMP, unary as UN
 from ..autograd.grad_mode import STATE
 from ..ops._core import apply
 from ..ops.activation import functional_log_softmax
 from ..ops.loss import BINARY_CROSS_ENTROPY, MSE_LOSS, NLL_LOSS
+from .._creation import _rng
 
 __all__ = ["mse_loss", "l1_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "dropout"]
@@ -395,7 +395,6 @@ def dropout(input, p=0.5, training=True, inplace=False):
     _check_tensor("dropout", "input", input)
     if not training or p == 0:
         return input
-    from .._creation import _rng
     dt = input._data.dtype if input._data.dtype.kind == "f" else np.dtype(np.float32)
     if p == 1:
         mask = np.zeros(input._data.shape, dt)

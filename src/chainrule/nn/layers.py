@@ -4,8 +4,7 @@ import math
 from collections import OrderedDict
 
 from .._creation import empty
-from ..ops import activation as ACT
-from ..ops import unary as UN
+from ..ops import activation as ACT, unary as UN
 from ..ops.activation import functional_log_softmax, functional_softmax
 from ..ops.index import embedding
 from . import init
@@ -13,6 +12,7 @@ from ._linear import linear
 from ._losses import dropout
 from .module import Module
 from .parameter import Parameter
+from ..autograd.grad_mode import no_grad
 
 __all__ = ["Linear", "Identity", "Sequential", "ModuleList", "ReLU", "Sigmoid", "Tanh",
            "Flatten", "Dropout", "Softmax", "LogSoftmax", "Embedding"]
@@ -348,7 +348,6 @@ class Embedding(Module):
 
     def _fill_padding_idx_with_zero(self):
         if self.padding_idx is not None:
-            from ..autograd.grad_mode import no_grad
             with no_grad():
                 self.weight[self.padding_idx].fill_(0)
 

@@ -7,6 +7,8 @@ from .._tensor import Tensor
 from .layers import Linear
 from .module import Module
 from .parameter import Parameter
+from .._creation import empty
+from ..autograd.grad_mode import no_grad
 
 __all__ = ["UninitializedParameter", "LazyLinear"]
 
@@ -25,7 +27,6 @@ class UninitializedParameter(Parameter):
     """
 
     def __init__(self, requires_grad=True, device=None, dtype=None):
-        from .._creation import empty
         super().__init__(empty(0, dtype=dtype if dtype is not None else get_default_dtype()),
                          requires_grad)
 
@@ -67,7 +68,6 @@ class UninitializedParameter(Parameter):
 
 
 def _np_dtype(dtype):
-    from .._creation import empty
     return empty(0, dtype=dtype)._data.dtype
 
 
@@ -113,7 +113,6 @@ class LazyLinear(Linear):
         """Give ``weight`` (out_features, input.shape[-1]) and ``bias`` (out_features) their
         shapes and Linear's initialisation."""
         if self.has_uninitialized_params():
-            from ..autograd.grad_mode import no_grad
             with no_grad():
                 self.in_features = input.shape[-1]
                 self.weight.materialize((self.out_features, self.in_features))

@@ -11,10 +11,11 @@ import collections
 import itertools
 
 from .._device import check_target
-from .._dtypes import to_dtype
+from .._dtypes import float16, float32, float64, to_dtype
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from .parameter import Parameter
+from .._methods import _LEGACY, parse_to
 
 __all__ = ["Module"]
 
@@ -30,7 +31,6 @@ def _addindent(s, n):
 
 
 def _legacy_type(t):
-    from .._methods import _LEGACY
     return _LEGACY.get(t._data.dtype.name, "torch.Tensor")
 
 
@@ -440,7 +440,6 @@ class Module:
         >>> net.to("cpu") is net, net.to(torch.device("cpu"), torch.float64).weight.dtype
         (True, torch.float64)
         """
-        from .._methods import parse_to
         dev, dtype, _ = parse_to("to", args, kwargs)
         if dev is not None:
             try:
@@ -475,16 +474,13 @@ class Module:
 
     def double(self):
         """Convert floating-point parameters and buffers to float64."""
-        from .._dtypes import float64
         return self.to(float64)
 
     def float(self):
         """Convert floating-point parameters and buffers to float32."""
-        from .._dtypes import float32
         return self.to(float32)
 
     def half(self):
-        from .._dtypes import float16
         return self.to(float16)
 
     def cpu(self):

@@ -6,12 +6,13 @@ import warnings
 
 import numpy as np
 
-from .._creation import empty, ones, tensor, zeros
+from .._creation import _rng, empty, ones, tensor, zeros
 from .._tensor import Tensor, wrap
 from ..ops.norm import batch_norm, group_norm, layer_norm
 from . import init
 from .module import Module
 from .parameter import Parameter
+from ._losses import dropout
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "Dropout2d",
            "dropout2d"]
@@ -239,9 +240,7 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
     if not training or p == 0:
         return input
     if nd < 2:
-        from ._losses import dropout
         return dropout(input, p, training, inplace)
-    from .._creation import _rng
     dt = input._data.dtype if input._data.dtype.kind == "f" else np.dtype(np.float32)
     shape = tuple(input.shape[:2]) + (1,) * (nd - 2)
     if p == 1:

@@ -1,7 +1,8 @@
 """``Parameter``: a tensor that a ``Module`` registers as one of its trainable weights."""
 import copy
 
-from .._tensor import Tensor, _init_from, vbox
+from .._tensor import _init_from, Tensor, vbox, wrap
+from .._creation import empty
 
 __all__ = ["Parameter"]
 
@@ -24,7 +25,6 @@ class Parameter(Tensor):
 
     def __init__(self, data=None, requires_grad=True):
         if data is None:
-            from .._creation import empty
             data = empty(0)
         if not isinstance(data, Tensor):
             raise TypeError(f"Parameter(): data must be a Tensor, not {type(data).__name__}; "
@@ -47,7 +47,6 @@ class Parameter(Tensor):
     def __deepcopy__(self, memo):
         if id(self) in memo:
             return memo[id(self)]
-        from .._tensor import wrap
         result = Parameter(wrap(self._data.copy()), self._rg)
         if self._grad is not None:
             result._grad = wrap(self._grad._data.copy())
@@ -65,5 +64,4 @@ _TENSOR_INTERNALS = frozenset(("_accum", "_hooks", "_base", "_retains", "_views"
 
 
 def _rebuild_parameter(data, requires_grad):
-    from .._tensor import wrap
     return Parameter(wrap(data), requires_grad)

@@ -13,13 +13,13 @@ import warnings
 
 from .._creation import empty, zeros
 from .._tensor import Tensor
-from ..ops import activation as ACT
-from ..ops import unary as UN
+from ..ops import activation as ACT, unary as UN
 from ..ops.matmul import addmm, mm
 from ..ops.shape import cat, stack
 from . import init
 from .module import Module
 from .parameter import Parameter
+from ._losses import dropout
 
 __all__ = ["RNNBase", "RNN", "GRU", "LSTM", "RNNCellBase", "RNNCell", "GRUCell", "LSTMCell"]
 
@@ -263,7 +263,6 @@ class RNNBase(Module):
                     finals_c.append(state[1])
             layer_in = outs[0] if num_directions == 1 else cat(outs, 2)
             if self.dropout and self.training and layer < self.num_layers - 1:
-                from ._losses import dropout
                 layer_in = dropout(layer_in, self.dropout, True)
         h_n = stack(finals_h, 0)
         return layer_in, ((h_n, stack(finals_c, 0)) if lstm else h_n)

@@ -9,6 +9,7 @@ import numpy as np
 from .._dtypes import DEFAULTS, result_np_dtype
 from .._tensor import Tensor
 from ._core import apply
+from .._creation import tensor
 
 
 # --- argument normalisation -------------------------------------------------------------
@@ -23,7 +24,6 @@ def _tensorize(x, like=None):
         return x.item()           # np.float64(2) acts like the Python number 2.0 (weak dtype)
     if isinstance(x, _SCALARS):
         return x
-    from .._creation import tensor      # (a function-level import costs ~1 us: not first)
     return tensor(x)
 
 
@@ -126,7 +126,6 @@ def _floating(x):
     if not isinstance(x, Tensor):
         x = _tensorize(x)
         if not isinstance(x, Tensor):
-            from .._creation import tensor
             x = tensor(x)
     if x._data.dtype.kind != "f":
         return x.to(DEFAULTS.float.np)
@@ -136,7 +135,6 @@ def _floating(x):
 def _as_tensor(x):
     x = _tensorize(x)
     if not isinstance(x, Tensor):
-        from .._creation import tensor
         x = tensor(x)
     return x
 

@@ -19,12 +19,12 @@ derivative, ``linear`` marks ops whose JVP is the op itself.
 import numpy as np
 
 from .._dtypes import DEFAULTS, result_np_dtype
-from .._tensor import Tensor, wrap
+from .._tensor import Tensor, track_view as _track_view, vbox as _vbox, wrap
 from ..autograd.grad_mode import SHARED, STATE
 from ..autograd.graph import OpNode as _OpNode, make_node_class
-from .._tensor import track_view as _track_view, vbox as _vbox
 from .._rules import NF, TF
 from .._specialise import specialise
+from .._creation import tensor
 
 __all__ = ["Op", "defop", "apply", "NF", "TF", "unary_op", "binary_op"]
 
@@ -502,7 +502,6 @@ def as_operand(x):
     constant Tensors."""
     if isinstance(x, (Tensor, int, float, bool)):
         return x
-    from .._creation import tensor
     return tensor(x)
 
 

@@ -14,6 +14,7 @@ from .._tensor import Tensor, wrap
 from ._core import NF, TF, apply, binary_op, defop, unary_op
 from ._args import _PYINT_MAX, _PYINT_MIN, _int_operand, binary_args
 from .rounding import DIV_ROUNDING, _division_args, _floor_divide_np, _trunc_divide_np
+from .._creation import tensor
 
 
 # --- arithmetic ---------------------------------------------------------------------------
@@ -205,7 +206,6 @@ def sub(input, other, *, alpha=1):
     a, b = _with_alpha("sub", input, other, alpha)
     if a.__class__ is not Tensor and b.__class__ is not Tensor and not isinstance(a, Tensor) \
             and not isinstance(b, Tensor):
-        from .._creation import tensor
         a = tensor(a)
     return apply(SUB, (a, b))
 
@@ -324,7 +324,6 @@ def pow(input, exponent):
         return apply(POW_SCALAR, (input,), {"p": exponent})
     a, b = binary_args("pow", input, exponent)
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
-        from .._creation import tensor
         a = tensor(a)
     if not isinstance(a, Tensor):
         return apply(POW_SCALAR_BASE, (b,), {"base": a})

@@ -10,6 +10,7 @@ from .._dtypes import DEFAULTS, result_np_dtype
 from .._tensor import Tensor, wrap
 from ._core import NF, TF, apply, defop
 from ._args import _tensorize, binary_args
+from .._creation import tensor
 
 
 # --- maximum / minimum / where / clamp ------------------------------------------------------
@@ -92,7 +93,6 @@ def where(condition, input=None, other=None):
     >>> torch.where(x > 0, x, 0.)
     tensor([0., 2.])
     """
-    from .._creation import tensor
     if input is None and other is None:
         if not isinstance(condition, Tensor):
             condition = tensor(condition)

@@ -7,6 +7,7 @@ import numpy as np
 
 from .._tensor import Tensor, wrap
 from ._core import NF, TF, apply, defop
+from .. import _creation
 
 
 # --- whole-tensor overwrites (zero_, fill_, copy_): PyTorch's node names ---------------------
@@ -71,7 +72,6 @@ def contiguous(input, memory_format=None):
 
 def _tf_like(fn):
     def like(x):
-        from .. import _creation
         return getattr(_creation, fn)(x) if isinstance(x, Tensor) else wrap(getattr(np, fn)(x))
     return like
 

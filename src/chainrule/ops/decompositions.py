@@ -13,6 +13,8 @@ from .._tensor import Tensor
 from ._core import NF, TF, apply, defop
 from ._args import _tensorize
 from .matmul import matmul
+from .._creation import tensor
+from .shape import permute, transpose
 
 
 class LinAlgError(RuntimeError):
@@ -24,7 +26,6 @@ class LinAlgError(RuntimeError):
 def _float_input(name, x, dtype=None):
     x = _tensorize(x)
     if not isinstance(x, Tensor):
-        from .._creation import tensor
         x = tensor(x)
     if dtype is not None:
         x = x.to(dtype)
@@ -192,11 +193,9 @@ def solve(A, B, *, left=True):
     a = _float_input("linalg.solve", A)
     b = _tensorize(B)
     if not isinstance(b, Tensor):
-        from .._creation import tensor
         b = tensor(b)
     if not left:
         # X A = B  <=>  A^T X^T = B^T
-        from .shape import transpose
         return transpose(solve(transpose(a, -1, -2), transpose(b, -1, -2)), -1, -2)
     _square("linalg.solve", a)
     if a._data.dtype != b._data.dtype:
@@ -302,7 +301,6 @@ def eigh(A, UPLO="L"):
 def _singular_values_squared(x, d0, d1):
     """Eigenvalues of the smaller Gram matrix of the matrices over dims (d0, d1): the
     squared singular values, ascending, in the last dimension."""
-    from .shape import permute, transpose
     nd = x._data.ndim
     if (d0, d1) != (nd - 2, nd - 1):
         x = permute(x, [d for d in range(nd) if d not in (d0, d1)] + [d0, d1])

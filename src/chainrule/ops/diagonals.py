@@ -3,10 +3,11 @@
 
 import numpy as np
 
-from .._tensor import _dim
+from .._tensor import _dim, wrap
 from ._core import NF, TF, apply, defop
 from ._args import _tensorize
 from .index import embed_op
+from .shape import permute
 
 
 # --- diagonals ----------------------------------------------------------------------------
@@ -50,7 +51,6 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     >>> torch.diagonal(torch.arange(9.).reshape(3, 3), 1)
     tensor([1., 5.])
     """
-    from .shape import permute
     x = _tensorize(input)
     nd = x._data.ndim
     if nd < 2:
@@ -78,7 +78,6 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     tensor([[1., 0.],
             [0., 2.]])
     """
-    from .shape import permute
     x = _tensorize(input)
     if x._data.ndim < 1:
         raise RuntimeError("diag_embed: expected a tensor with at least 1 dimension, got a "
@@ -143,7 +142,6 @@ def trace(input):
                            f"{x._data.ndim}. Use torch.diagonal(x, dim1=-2, dim2=-1).sum(-1) "
                            f"for a batch.")
     if x._data.dtype.kind in "biu":
-        from .._tensor import wrap
         return wrap(np.asarray(np.trace(x._data), dtype=np.int64))
     n, m = x._data.shape
     rows, cols = _diag_index(n, m, 0)

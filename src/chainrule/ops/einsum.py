@@ -9,6 +9,7 @@ import numpy as np
 from .._tensor import Tensor, _dim
 from ._core import NF, OTHERS_READ, TF, apply, defop
 from ._args import _tensorize
+from .shape import unsqueeze
 
 
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -274,7 +275,6 @@ def outer(input, vec2):
     tensor([[  1.,  10., 100.],
             [  2.,  20., 200.]])
     """
-    from .shape import unsqueeze
     a, b = _tensorize(input), _tensorize(vec2)
     for name, x in (("self", a), ("vec2", b)):
         if not isinstance(x, Tensor) or x._data.ndim != 1:

@@ -364,7 +364,6 @@ def index_select(input, dim, index):
         if idx.size != 1:
             raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got "
                                f"{idx.size} value(s)")
-        from .shape import reshape
         return reshape(apply(INDEX_SELECT, (reshape(x, (1,)),),
                              {"idx": (idx,), "shape": (1,)}), ())
     return apply(INDEX_SELECT, (x,), {"idx": (slice(None),) * d + (idx,),
@@ -454,7 +453,6 @@ def take(input, index):
     idx = np.where(idx < 0, idx + n, idx)
     shape = x._data.shape
     if x._data.ndim == 0:
-        from .shape import reshape
         return apply(TAKE, (reshape(x, (1,)),), {"idx": (idx,), "shape": (1,)})
     return apply(TAKE, (x,), {"idx": np.unravel_index(idx, shape), "shape": shape})
 

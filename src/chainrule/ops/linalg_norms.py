@@ -10,7 +10,9 @@ from ._core import apply, defop
 from ._args import _floating
 from .decompositions import _float_input, _singular_values_squared
 from .index import getitem
-from .reduce import kept_shape, norm_dims
+from .reduce import kept_shape, norm_dims, sum as _sum
+from .unary import abs as _abs, sqrt
+from .shape import squeeze, unsqueeze
 
 
 # --- torch.norm --------------------------------------------------------------------------
@@ -215,9 +217,6 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     >>> torch.linalg.matrix_norm(A, ord=float('inf'))
     tensor(7.)
     """
-    from .reduce import sum as _sum
-    from .unary import abs as _abs
-    from .shape import squeeze
     x = _float_input("linalg.matrix_norm", A, dtype)
     d0, d1 = _matrix_dims("linalg.matrix_norm", dim, x._data.ndim)
     if ord == "fro":
@@ -225,8 +224,6 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
                                          "keepdim": bool(keepdim)})
     if ord in ("nuc", 2, -2):
         # singular values: square roots of the Gram matrix's eigenvalues
-        from .unary import sqrt
-        from .shape import unsqueeze
         sv = sqrt(_singular_values_squared(x, d0, d1))
         if ord == "nuc":
             r = _sum(sv, -1)

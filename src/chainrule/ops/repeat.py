@@ -16,6 +16,9 @@ from ._core import NF, TF, apply, defop
 from ._args import _as_tensor
 from .flip_roll import _dims_arg
 from .index import index_select
+from .._creation import tensor
+from .reduce import broadcast_to
+from .shape import reshape
 
 
 # --- repeat / tile ------------------------------------------------------------------------
@@ -117,7 +120,6 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
             raise RuntimeError("repeat_interleave only accept 1D vector as repeat (got a "
                                f"{counts._data.ndim}-D tensor)")
         c = _counts(counts)
-        from .._creation import tensor
         return tensor(np.repeat(np.arange(c.shape[0]), c))
     x = _as_tensor(input)
     if isinstance(repeats, bool) or not isinstance(repeats, (int, np.integer, Tensor)):
@@ -141,7 +143,6 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
                                f"along dim, but got repeats.size(0) = {c.shape[0]} and "
                                f"input.size({d}) = {n}")
         else:
-            from .._creation import tensor
             return index_select(x, d, tensor(np.repeat(np.arange(n), c)))
     repeats = int(repeats)
     if repeats < 0:
@@ -163,8 +164,6 @@ def meshgrid(*tensors, indexing=None):
     >>> xs.shape, ys[0]
     (torch.Size([2, 3]), tensor([3., 4., 5.]))
     """
-    from .reduce import broadcast_to
-    from .shape import reshape
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
     if indexing is None:

@@ -12,6 +12,7 @@ from .._dtypes import result_np_dtype
 from .._tensor import Tensor
 from ._core import NF, TF, apply, defop, unary_op
 from ._args import _as_tensor, _floating, _tensorize, binary_args
+from .._creation import tensor
 
 
 def _zero(F, out, x, **p):
@@ -141,7 +142,6 @@ def _division_args(name, a, b):
         raise NotImplementedError(f"\"{name}_cpu\" not implemented for 'Bool'. Convert the "
                                   f"bool tensors first, e.g. x.long().")
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
-        from .._creation import tensor
         a = tensor(a)
     return a, b
 

@@ -14,6 +14,8 @@ from ._args import _as_tensor
 from .index import (_TORCH_TYPE, _along, _in_bounds, _index_array, _index_of, _same_dtype, _slot,
                     getitem)
 from ._numpy_names import numpy_names
+from .shape import reshape
+from .reduce import broadcast_to
 
 
 # --- scatter_add ----------------------------------------------------------------------------
@@ -52,7 +54,6 @@ def scatter_add(input, dim, index, src):
     x, src = _as_tensor(input), _as_tensor(src)
     idx = _index_array("scatter_add", index)
     if x._data.ndim == 0:                   # 0-d: work on 1-element vectors
-        from .shape import reshape
         r = scatter_add(reshape(x, (1,)), 0, idx.reshape(-1),
                         reshape(src, (-1,)) if src._data.ndim == 0 else src)
         return reshape(r, ())
@@ -210,7 +211,6 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
     x = _as_tensor(input)
     idx = _index_of("scatter", index, ("int64", "int32"), expected="dtype int32/int64")
     if x._data.ndim == 0:                   # 0-d: work on 1-element vectors
-        from .shape import reshape
         if idx.size > 1:
             raise RuntimeError(f"scatter(): a 0-d tensor takes at most one index, got "
                                f"{idx.size}.")
@@ -299,7 +299,6 @@ INDEX_COPY = defop("index_copy", _index_copy_np,
 def _index_source(name, x, dim, index, source, allowed, expected, bounds_exc):
     """Checks shared by index_add and index_copy; returns (x, source, idx, d), working on
     1-element vectors for 0-d tensors."""
-    from .shape import reshape
     x, src = _as_tensor(x), _as_tensor(source)
     idx = _index_of(name, index, allowed, expected=expected)
     if idx.ndim > 1:
@@ -360,7 +359,6 @@ def index_add(input, dim, index, source, *, alpha=1):
         alpha = int(alpha)          # PyTorch truncates alpha for integer tensors
     r = apply(INDEX_ADD, (x, src), {"idx": idx, "dim": d, "alpha": alpha})
     if was_0d:
-        from .shape import reshape
         r = reshape(r, ())
     return r
 
@@ -383,7 +381,6 @@ def index_copy(input, dim, index, source):
                                    "a long tensor", IndexError)
     r = apply(INDEX_COPY, (x, src), {"idx": idx, "dim": d})
     if was_0d:
-        from .shape import reshape
         r = reshape(r, ())
     return r
 
@@ -427,7 +424,6 @@ def index_fill(input, dim, index, value):
     tensor([[7., 0., 7.],
             [7., 0., 7.]])
     """
-    from .shape import reshape
     x = _as_tensor(input)
     idx = _index_of("index_fill_", index, exc=IndexError, expected="dtype int64")
     if idx.ndim > 1:
@@ -494,7 +490,6 @@ def masked_scatter(input, mask, source):
     tensor([[1., 0., 2.],
             [0., 3., 0.]])
     """
-    from .reduce import broadcast_to
     x, m, src = _as_tensor(input), _as_tensor(mask), _as_tensor(source)
     if m._data.dtype != np.bool_:
         raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with "
@@ -520,7 +515,6 @@ def masked_scatter(input, mask, source):
     if x._data.shape != shape:
         x = broadcast_to(x, shape)
     if not shape:                       # 0-d: work on a 1-element vector
-        from .shape import reshape
         r = apply(MASKED_SCATTER, (reshape(x, (1,)), src),
                   {"nz": mk.reshape(1).nonzero(), "k": k, "sshape": src._data.shape})
         return reshape(r, ())

@@ -12,6 +12,8 @@ from .._tensor import Tensor, _dim, wrap
 from ._core import NF, TF, apply, defop
 from ._args import _as_tensor, _int
 from ._numpy_names import numpy_names
+from .._dtypes import result_np_dtype, to_dtype
+from .._creation import tensor as _t
 
 
 # --- reshape family: one forward, PyTorch's node names ----------------------------------
@@ -89,7 +91,6 @@ def reshape(input, *shape):
 def view(input, *shape):
     """Like ``reshape`` but always a view; raises if the memory layout does not allow it."""
     if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list, np.integer)):
-        from .._dtypes import to_dtype
         d = to_dtype(shape[0])
         return wrap(input._data.view(d.np))
     shape = _target_shape("view", input, _sizes(shape))
@@ -303,13 +304,11 @@ STACK = defop("stack", lambda *xs, dim: np.stack(xs, axis=dim), vjps=_stack_vjp,
 
 
 def _same_dtype(opname, tensors):
-    from .._creation import tensor as _t
     ts = [x if isinstance(x, Tensor) else _t(x) for x in tensors]
     if not ts:
         raise RuntimeError(f"{opname}(): expected a non-empty list of Tensors")
     dts = {x._data.dtype for x in ts}
     if len(dts) > 1:
-        from .._dtypes import result_np_dtype
         dt = result_np_dtype([x._data for x in ts])
         ts = [x.to(dt) if x._data.dtype != dt else x for x in ts]
     return ts

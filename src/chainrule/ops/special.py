@@ -18,6 +18,8 @@ import numpy as np
 from .._tensor import Tensor
 from ._core import NF, TF, apply, binary_op, defop, unary_op
 from ._args import _floating, _tensorize, _unary, binary_args
+from .._creation import tensor
+from .copies import clone
 
 
 # --- the rule table -------------------------------------------------------------------------
@@ -272,7 +274,6 @@ def xlogy(input, other):
     a, b = binary_args("xlogy", input, other, floating=True)
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         # a Python number becomes a 0-d tensor of the result dtype (no gradient)
-        from .._creation import tensor
         dt = (a if isinstance(a, Tensor) else b).dtype
         a = a if isinstance(a, Tensor) else tensor(a, dtype=dt)
         b = b if isinstance(b, Tensor) else tensor(b, dtype=dt)
@@ -318,7 +319,6 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     if not isinstance(x, Tensor):
         x = _floating(x)
     if x._data.dtype.kind != "f":
-        from .copies import clone
         return clone(x)
     params = {"nan": 0.0 if nan is None else float(nan)}
     if posinf is not None:

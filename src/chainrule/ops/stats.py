@@ -16,9 +16,10 @@ import numpy as np
 from .._tensor import Tensor, wrap
 from ._core import apply, defop
 from ._args import _floating, _tensorize
-from .reduce import (_aliases, _count, _dim, _mean_np, _return_types_repr, _select_fwd, _select_jvp,
-                     _select_vjp, kept_shape, norm_dims)
+from .reduce import (_aliases, _count, _dim, _mean_np, _return_types_repr, _select_fwd,
+                     _select_jvp, _select_vjp, kept_shape, mean, norm_dims)
 from ._numpy_names import numpy_names
+from .._creation import tensor
 
 
 def _keep(F, y, x, dims, keepdim):
@@ -138,7 +139,6 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     >>> torch.var_mean(torch.tensor([1.0, 3.0]))
     (tensor(2.), tensor(2.))
     """
-    from .reduce import mean
     v = var(input, dim, unbiased, keepdim, correction=correction)
     d = None if isinstance(dim, bool) else dim
     return v, mean(input, d, keepdim)
@@ -152,7 +152,6 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     >>> torch.std_mean(torch.tensor([1.0, 3.0]))
     (tensor(1.4142), tensor(2.))
     """
-    from .reduce import mean
     s = std(input, dim, unbiased, keepdim, correction=correction)
     d = None if isinstance(dim, bool) else dim
     return s, mean(input, d, keepdim)
@@ -306,7 +305,6 @@ def median(input, dim=None, keepdim=False):
     """
     x = _tensorize(input)
     if not isinstance(x, Tensor):
-        from .._creation import tensor
         x = tensor(x)
     if dim is None:
         return apply(MEDIAN_ALL, (x,))

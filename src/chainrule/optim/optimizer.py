@@ -7,6 +7,8 @@ import copy
 from collections import defaultdict
 
 from .._tensor import Tensor, wrap
+from ..nn.module import zero_grads
+from ..autograd.grad_mode import enable_grad
 
 __all__ = ["Optimizer", "required"]
 
@@ -85,7 +87,6 @@ class Optimizer:
     def zero_grad(self, set_to_none=True):
         """Reset the gradients of all optimised parameters: to ``None`` (default) or to
         zeros in place."""
-        from ..nn.module import zero_grads
         for group in self.param_groups:
             zero_grads(group["params"], set_to_none)
 
@@ -95,7 +96,6 @@ class Optimizer:
     def _closure(self, closure):
         if closure is None:
             return None
-        from ..autograd.grad_mode import enable_grad
         with enable_grad():
             return closure()
 

@@ -30,7 +30,7 @@ import weakref
 import numpy as np
 
 from . import _fmt
-from .._tensor import vbox
+from .._tensor import Tensor, vbox, wrap
 
 __all__ = ["graph", "Graph", "GraphNode", "GraphEdge", "ExecutableNotFound"]
 
@@ -262,7 +262,6 @@ class Graph:
         if n.kind != "op":
             return []
         node.saved_tensors            # raises the engine's error if freed
-        from .._tensor import Tensor, wrap
         out = [(f"input {i}", x) for i, x in enumerate(_saved_inputs(node) or ())
                if isinstance(x, Tensor)]
         if _saved_out(node) is not None:
@@ -576,7 +575,6 @@ def graph(*outputs, params=None, show_grads=False, show_values=False, show_saved
     >>> g.edge_grads()[("x", "DotBackward0", 0)]
     array([0., 2., 4., 6.], dtype=float32)
     """
-    from .._tensor import Tensor
     for i, t in enumerate(outputs):
         if not isinstance(t, Tensor):
             raise TypeError(f"viz.graph: expected Tensors as outputs, but output {i} is "
@@ -774,7 +772,6 @@ _UNKNOWN = _Unknown()
 def _replay(outputs, order, grad_outputs):
     """Run the backward pass node by node with the engine's VJPs (``node(grad)``), without
     hooks and without touching ``.grad``.  ``None`` if saved values were freed."""
-    from .._tensor import wrap
     buffers = {}
     for i, t in enumerate(outputs):
         if t.grad_fn is None:

@@ -23,11 +23,12 @@ import numpy as np
 
 from .._creation import tensor
 from .._dtypes import float64
-from .._tensor import Tensor
+from .._tensor import Tensor, wrap
 from ..autograd.engine import grad as _grad
 from ..autograd.grad_mode import enable_grad, no_grad
 from . import _fmt
 from ._trace import record
+from ..autograd import forward_ad
 
 __all__ = ["explain", "Report"]
 
@@ -222,7 +223,6 @@ def explain(f, *inputs, mode="reverse", wrt=None, names=None):
     >>> r.cost["forward"]["passes"], r.cost["reverse"]["passes"]
     (4, 1)
     """
-    from ..autograd import forward_ad
     if mode not in ("reverse", "forward", "both"):
         raise ValueError(f"explain: mode must be 'reverse', 'forward' or 'both', got {mode!r}")
     if not inputs:
@@ -304,7 +304,6 @@ def _check_traced(steps, out):
 
 def _relevant(events, out):
     """The recorded events that ``out`` depends on, in execution order."""
-    from .._tensor import Tensor
     producer = {}
     for i, ev in enumerate(events):
         producer[id(ev.result)] = i
@@ -335,7 +334,6 @@ class _Explainer:
         self.consts = []
 
     def arg_text(self, a):
-        from .._tensor import Tensor
         if not isinstance(a, Tensor):
             return _fmt.num(a) if isinstance(a, (int, float, bool, np.number)) else repr(a)
         n = self.name_of.get(id(a))
@@ -375,7 +373,6 @@ class _Explainer:
     def local_jacobians(self):
         """``self.jac[(k, i)]``: Jacobian (out_size x in_size) of step k w.r.t. argument i,
         from the node's VJP applied to each unit vector."""
-        from .._tensor import wrap
         self.jac = {}
         self.edges = []            # (step k, arg i, input tensor) for differentiable edges
         saved_ids, self.saved_inputs_bytes, self.saved_inter_bytes = set(), 0, 0
@@ -419,7 +416,6 @@ class _Explainer:
         return f"∂{self.step_names[k]}/∂{self.name_of.get(id(a), '?')}{suffix}"
 
     def reverse(self):
-        from .._tensor import wrap
         captured = {}
         handles = []
         nodes = {}
