@@ -22,7 +22,7 @@ class Parameter(Tensor):
     """
     # no __slots__: a Parameter gets a __dict__, so optimisers and users may tag it
 
-    def __init__(self, data=None, requires_grad=True):
+    def __init__(self, data: Tensor | None = None, requires_grad: bool = True) -> None:
         if data is None:
             from .._creation import empty
             data = empty(0)
