@@ -42,7 +42,7 @@ tensor([[ 6.,  0.],
 """
 import functools
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Concatenate, Literal, ParamSpec, overload
 
 import numpy as np
@@ -68,7 +68,7 @@ __all__ = ["grad", "grad_and_value", "value_and_grad", "elementwise_grad", "vjp"
 _LEAF = None
 
 
-def tree_flatten(obj):
+def tree_flatten(obj: Any) -> tuple[list[Any], Any]:
     """``(leaves, spec)`` of a nest of tuples/lists/dicts; anything else is a leaf.
 
     >>> import chainrule as torch
@@ -91,7 +91,7 @@ def tree_flatten(obj):
     return leaves, spec
 
 
-def tree_unflatten(spec, leaves):
+def tree_unflatten(spec: Any, leaves: Sequence[Any]) -> Any:
     """Inverse of :func:`tree_flatten`.
 
     >>> import chainrule as torch

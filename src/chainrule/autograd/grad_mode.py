@@ -73,7 +73,7 @@ class _Counted:
     __del__ = release
 
 
-def observe(observer):
+def observe(observer: object) -> None:
     """Attach ``observer`` to this thread: the core calls its ``op_ran(op, args, params,
     out)`` after every op call of the program and its ``run_node(node, run)`` around every
     backward step (either may be absent).  Detach it with ``unobserve``.
@@ -94,7 +94,7 @@ def observe(observer):
     st.observers = st.observers + (observer,)
 
 
-def unobserve(observer):
+def unobserve(observer: object) -> None:
     """Detach an observer attached with ``observe`` (in this thread)."""
     st = STATE
     rest = list(st.observers)

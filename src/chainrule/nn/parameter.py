@@ -1,5 +1,6 @@
 """``Parameter``: a tensor that a ``Module`` registers as one of its trainable weights."""
 import copy
+from typing import Any, SupportsIndex
 
 from .._tensor import Tensor, _init_from, vbox
 
@@ -39,12 +40,12 @@ class Parameter(Tensor):
                     f"nn.Parameter(t.float()), or pass requires_grad=False.")
             self._rg = True
 
-    def __repr__(self, *, tensor_contents=None):
+    def __repr__(self, *, tensor_contents: object = None) -> str:
         return "Parameter containing:\n" + super().__repr__()
 
     __str__ = __repr__
 
-    def __deepcopy__(self, memo):
+    def __deepcopy__(self, memo: dict[int, Any]) -> "Parameter":
         if id(self) in memo:
             return memo[id(self)]
         from .._tensor import wrap
@@ -57,7 +58,7 @@ class Parameter(Tensor):
         memo[id(self)] = result
         return result
 
-    def __reduce_ex__(self, proto):
+    def __reduce_ex__(self, proto: SupportsIndex) -> Any:
         return (_rebuild_parameter, (self._data.copy(), self._rg))
 
 

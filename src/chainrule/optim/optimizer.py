@@ -175,7 +175,7 @@ def _cast(param, name, value):
     return value
 
 
-def hyper(value):
+def hyper(value: float | Tensor) -> float:
     """A hyperparameter as a Python number: PyTorch accepts 0-d tensors for ``lr`` and the
     like; the update arithmetic works on NumPy arrays, where a Tensor operand would not
     compute in place."""
