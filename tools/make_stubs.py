@@ -7,7 +7,8 @@ by stubs that sit beside their modules (a checker reads ``X.pyi`` instead of ``X
 * ``src/chainrule/_tensor.pyi``: ``Tensor`` (every public method, operator and property
   of the runtime class), ``Size``, ``is_tensor``;
 * ``src/chainrule/__init__.pyi``: every public name of ``chainrule``;
-* ``src/chainrule/nn/functional.pyi``: every public name of ``chainrule.nn.functional``.
+* ``src/chainrule/nn/functional.pyi``, ``src/chainrule/linalg.pyi``: every public name of
+  ``chainrule.nn.functional`` and ``chainrule.linalg``.
 
 The names and parameters come from the runtime objects (``inspect.signature``); the types
 come from the tables below: ``PARAM`` types a parameter by its name, ``RETURNS`` gives
@@ -81,7 +82,8 @@ PARAM = {
     "spec": "_str", "memo": "dict[_int, object]", "proto": "_int", "idx": "Any",
     "func": "Any", "types": "Any", "args": "Any", "kwargs": "Any", "method": "_str",
     "ufunc": "Any", "wrt": "Any", "names": "Any", "tensor_contents": "Any",
-    "enable_gqa": "_bool", "inputs": "Any", "axis": "_int", "size_average": "_bool",
+    "enable_gqa": "_bool", "UPLO": "_str", "ord": "_float | _str", "B": "Tensor",
+    "left": "_bool", "inputs": "Any", "axis": "_int", "size_average": "_bool",
     "divisor_override": "_int", "max_norm": "_float", "norm_type": "_float",
     "padding_idx": "_int", "scale_grad_by_freq": "_bool", "sparse": "_bool",
     "out": "Tensor",
@@ -108,6 +110,7 @@ OVERRIDE = {
     ("new_tensor", "data"): "object", ("masked_fill", "value"): "Tensor | _Number",
     ("fill_", "value"): "Tensor | _Number", ("clamp", "min"): "Tensor | _Number",
     ("std", "unbiased"): "_bool", ("var", "unbiased"): "_bool",
+    ("scaled_dot_product_attention", "value"): "Tensor",
 }
 for _loss in ("binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
               "l1_loss", "mse_loss", "nll_loss"):
@@ -142,7 +145,7 @@ RETURNS = {
     "split": _TUPLE, "chunk": _TUPLE, "unbind": _TUPLE, "hsplit": _TUPLE,
     "vsplit": _TUPLE, "dsplit": _TUPLE, "tensor_split": _TUPLE, "meshgrid": _TUPLE,
     "var_mean": _PAIR, "std_mean": _PAIR, "sort": "_ValuesIndices",
-    "topk": "_ValuesIndices",
+    "topk": "_ValuesIndices", "eigh": _PAIR,
 }
 # augmented assignments return the tensor they update
 _SELF_RETURNING = {"__iadd__", "__isub__", "__imul__", "__itruediv__", "__ifloordiv__",
@@ -332,7 +335,8 @@ def _annotation(func, pname, default):
     if t is None:
         raise StubError(f"make_stubs: {func}(): no type for parameter {pname!r}; add it "
                         f"to PARAM (or OVERRIDE) in tools/make_stubs.py")
-    if pname in _SEVERAL_DIMS and (func, pname) not in OVERRIDE and default in (None, ()):
+    if (pname in _SEVERAL_DIMS and (func, pname) not in OVERRIDE
+            and (default is None or isinstance(default, tuple))):
         t = "_int | Sequence[_int]"
     if default is None and "None" not in t and t not in ("Any", "object"):
         t += " | None"
@@ -422,7 +426,7 @@ def tensor_stub():
 
 def _namespace_stub(module, prelude, declared):
     """The functions and values of ``module`` that the prelude does not declare."""
-    lines = []
+    lines, imports = [], []
     names = getattr(module, "__all__", None) or [n for n in dir(module)
                                                  if not n.startswith("_")]
     for name in sorted(names):
@@ -441,10 +445,13 @@ def _namespace_stub(module, prelude, declared):
             lines.append(f"{name}: Generator\n")
         elif type(obj).__name__ == "_LegacyType":
             lines.append(f"{name}: _LegacyType\n")
+        elif isinstance(obj, type):
+            # a class defined elsewhere (an exception, say): imported from where it lives
+            imports.append(f"from {obj.__module__} import {obj.__qualname__} as {name}\n")
         else:
             raise StubError(f"make_stubs: {module.__name__}.{name} ({type(obj).__name__})"
                             f" has no rule; declare it in the prelude of tools/make_stubs.py")
-    return HEADER + prelude + "\n" + "".join(lines)
+    return HEADER + prelude + "".join(imports) + "\n" + "".join(lines)
 
 
 def _declared(prelude):
@@ -462,6 +469,11 @@ def package_stub():
     return _namespace_stub(chainrule, PACKAGE_PRELUDE, _declared(PACKAGE_PRELUDE))
 
 
+def linalg_stub():
+    import chainrule.linalg as L
+    return _namespace_stub(L, FUNCTIONAL_PRELUDE.replace("..", "."), set())
+
+
 def functional_stub():
     import chainrule.nn.functional as F
     return _namespace_stub(F, FUNCTIONAL_PRELUDE, set())
@@ -469,7 +481,8 @@ def functional_stub():
 
 STUBS = {"src/chainrule/_tensor.pyi": tensor_stub,
          "src/chainrule/__init__.pyi": package_stub,
-         "src/chainrule/nn/functional.pyi": functional_stub}
+         "src/chainrule/nn/functional.pyi": functional_stub,
+         "src/chainrule/linalg.pyi": linalg_stub}
 
 
 def main(argv):

@@ -1,9 +1,12 @@
-"""chainrule is a typed package: the stubs describe the runtime objects, a typed user
-program passes ``mypy --strict`` (and runs), and mypy rejects a program with type errors.
+"""chainrule is a typed package: the stubs describe the runtime objects, typed user
+programs pass ``mypy --strict`` (and run), and mypy rejects a program with type errors.
+``typed_program.py`` is what a learner writes first; ``typed_layers.py`` covers more of
+the typed surface (convolution, recurrent and attention layers, a scheduler, a custom
+Function).
 
 The stubs of the dynamic surface (``_tensor.pyi``, ``__init__.pyi``,
-``nn/functional.pyi``) are written by ``tools/make_stubs.py``; ``autograd/engine.pyi`` is
-written by hand.  See the README's "Type checking" section.
+``nn/functional.pyi``, ``linalg.pyi``) are written by ``tools/make_stubs.py``;
+``autograd/engine.pyi`` is written by hand.  See the README's "Type checking" section.
 """
 import ast
 import importlib.util
@@ -15,6 +18,7 @@ import time
 import pytest
 
 import chainrule
+import chainrule.linalg
 import chainrule.nn.functional
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -112,10 +116,12 @@ def test_package_stub_has_every_public_name():
     assert {"autograd", "func", "linalg", "nn", "optim", "utils"} <= declared
 
 
-def test_functional_stub_has_every_public_name():
-    declared = _declared(_stub("nn/functional.pyi"))
-    missing = sorted(_public_package_names(chainrule.nn.functional) - declared)
-    assert not missing, f"nn.functional has public names that functional.pyi lacks: {missing}"
+@pytest.mark.parametrize("module, stub", [(chainrule.nn.functional, "nn/functional.pyi"),
+                                          (chainrule.linalg, "linalg.pyi")])
+def test_namespace_stub_has_every_public_name(module, stub):
+    declared = _declared(_stub(stub))
+    missing = sorted(_public_package_names(module) - declared)
+    assert not missing, f"{module.__name__} has public names that {stub} lacks: {missing}"
 
 
 def _stub_params(fn_def, method):
@@ -152,6 +158,8 @@ def test_stub_parameters_exist_at_runtime():
                          lambda n: getattr(chainrule, n, None), False)
     bad += _check_params("nn.functional", _defs(_stub("nn/functional.pyi").body),
                          lambda n: getattr(chainrule.nn.functional, n, None), False)
+    bad += _check_params("linalg", _defs(_stub("linalg.pyi").body),
+                         lambda n: getattr(chainrule.linalg, n, None), False)
     engine_defs = {k: v for k, v in _defs(_stub("autograd/engine.pyi").body).items()
                    if k != "__getattr__"}
     assert set(engine_defs) == {"backward", "grad"}
@@ -182,6 +190,16 @@ def test_typed_program_runs():
     assert out["last_loss"] < out["first_loss"] / 20
 
 
+def test_typed_layers_program_runs():
+    out = _load(HERE / "typed_layers.py", "typed_layers").main()
+    assert out["features"] == 2.0                  # 4x4 image, 2x2 average pooling
+    assert out["seq"] == 5.0 and out["h"] == 4.0 and out["attended"] == 4.0
+    assert abs(out["weights"] - 10.0) < 1e-5       # 2 x 5 rows of attention weights
+    assert out["lr"] == 0.5                        # StepLR halved 1.0 once
+    assert out["square_grad"] == 6.0               # d(x^2)/dx at 3, from the Function
+    assert out["norm"] == 5.0
+
+
 @pytest.fixture(scope="module")
 def mypy_report(tmp_path_factory):
     from mypy import api          # in the test extra: the check must run, not skip
@@ -196,7 +214,8 @@ def mypy_report(tmp_path_factory):
         stdout, stderr, status = api.run(
             ["--strict", "--follow-imports=silent", "--cache-dir", str(cache),
              "--no-error-summary", "--show-error-codes", "--hide-error-context",
-             str(HERE / "typed_program.py"), str(HERE / "wrong_program.py")])
+             str(HERE / "typed_program.py"), str(HERE / "typed_layers.py"),
+             str(HERE / "wrong_program.py")])
         seconds = time.perf_counter() - start
     finally:
         if old is None:
@@ -216,9 +235,10 @@ def _errors(report, filename):
     return found
 
 
-def test_typed_program_passes_mypy_strict(mypy_report):
+def test_typed_programs_pass_mypy_strict(mypy_report):
     report, seconds = mypy_report
     assert _errors(report, "typed_program.py") == {}, report
+    assert _errors(report, "typed_layers.py") == {}, report
     assert seconds < 60, f"mypy took {seconds:.0f} s"
 
 

@@ -62,6 +62,7 @@ def train(steps: int) -> tuple[float, float]:
     ys = 3 * xs + 0.5
     loader = DataLoader(TensorDataset(xs, ys), batch_size=8, shuffle=True)
     model = TwoLayer(1, 8)
+    nn.init.zeros_(model.head.bias)
     loss_fn = nn.MSELoss()
     opt: optim.Optimizer = optim.Adam(model.parameters(), lr=0.05)
     first = last = 0.0
@@ -74,6 +75,7 @@ def train(steps: int) -> tuple[float, float]:
             pred: Tensor = model(xb)          # a Module's call is typed Any, as in PyTorch
             loss = loss_fn(pred, yb)
             loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), max_norm=10.0)
             opt.step()
             total += loss.item()
         if step == 0:
