@@ -198,6 +198,8 @@ def test_typed_layers_program_runs():
     assert out["lr"] == 0.5                        # StepLR halved 1.0 once
     assert out["square_grad"] == 6.0               # d(x^2)/dx at 3, from the Function
     assert out["norm"] == 5.0
+    assert out["noise"] == 3.0
+    assert out["tangent"] == 12.0                  # d(x^3)/dx at 2, by forward mode
 
 
 @pytest.fixture(scope="module")

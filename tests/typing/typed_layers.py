@@ -1,11 +1,12 @@
 """More of the typed surface: convolution, pooling, normalisation, recurrent and attention
-layers, nn.init, a learning-rate scheduler, linalg and a custom autograd.Function.
+layers, nn.init, a learning-rate scheduler, linalg, a Generator and a device, forward-mode
+AD and a custom autograd.Function.
 Checked with ``mypy --strict`` and run by ``tests/typing/test_typing.py``."""
 from __future__ import annotations
 
 import chainrule as torch
 from chainrule import Tensor, nn, optim
-from chainrule.autograd import Function, FunctionCtx
+from chainrule.autograd import Function, FunctionCtx, forward_ad
 
 
 class Square(Function):
@@ -43,6 +44,14 @@ def main() -> dict[str, float]:
     opt.step()
     sched.step()
 
+    gen = torch.Generator().manual_seed(1)
+    noise = torch.rand(3, generator=gen, device=torch.device("cpu"))
+
+    with forward_ad.dual_level():
+        dual = forward_ad.make_dual(torch.tensor(2.0), torch.tensor(1.0))
+        tangent = forward_ad.unpack_dual(dual ** 3).tangent
+    assert tangent is not None
+
     x = torch.tensor([3.0], requires_grad=True)
     y: Tensor = Square.apply(x)
     y.backward()
@@ -51,7 +60,8 @@ def main() -> dict[str, float]:
     return {"features": float(features.shape[-1]), "seq": float(seq.shape[1]),
             "h": float(h.shape[-1]), "attended": float(attended.shape[-1]),
             "weights": float(weights.sum()), "lr": sched.get_last_lr()[0],
-            "square_grad": grad.item(),
+            "square_grad": grad.item(), "noise": float(noise.shape[0]),
+            "tangent": tangent.item(),
             "norm": float(torch.linalg.vector_norm(torch.tensor([3.0, 4.0])))}
 
 
