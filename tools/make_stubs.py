@@ -119,6 +119,10 @@ for _loss in ("binary_cross_entropy", "binary_cross_entropy_with_logits", "cross
 for _conv in ("conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "linear",
               "layer_norm", "group_norm", "batch_norm", "embedding"):
     OVERRIDE[(_conv, "weight")] = "Tensor"
+# "other" is a tensor, not a number, where the op needs its shape or a matrix
+for _fn in ("expand_as", "reshape_as", "view_as", "type_as", "dot", "inner", "matmul",
+            "__matmul__", "__rmatmul__", "__imatmul__", "equal", "allclose", "isclose"):
+    OVERRIDE[(_fn, "other")] = "Tensor"
 # dims given as None or () by default take one int or several
 _SEVERAL_DIMS = {"dim", "axis"}
 
