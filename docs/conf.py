@@ -27,6 +27,10 @@ exclude_patterns = ["_build", "_generated/*.md"]
 myst_enable_extensions = ["colon_fence"]
 myst_heading_anchors = 3
 autodoc_member_order = "bysource"
+# signatures as PyTorch's reference shows them, without the type annotations (the
+# annotations are for type checkers; rendering them would cross-reference typing's and
+# collections.abc's classes, which this offline build cannot resolve)
+autodoc_typehints = "none"
 autodoc_default_options = {"undoc-members": False}
 html_theme = "alabaster"
 html_static_path = []

@@ -2,6 +2,7 @@
 Python floats become the default float dtype (float32), ints int64, bools bool."""
 import builtins
 import math
+from typing import Any, Self
 
 import numpy as np
 
@@ -491,7 +492,7 @@ class Generator:
     torch.Size([2])
     """
 
-    def __init__(self, device="cpu"):
+    def __init__(self, device: Any = "cpu") -> None:
         d = _dev(device)
         if d.type != "cpu":
             raise RuntimeError(f"Cannot get {d.type.upper()} generator: chainrule's tensors and "
@@ -508,19 +509,19 @@ class Generator:
             self._gen = np.random.default_rng(self._seed)
         return self._gen
 
-    def manual_seed(self, seed):
+    def manual_seed(self, seed: builtins.int) -> Self:
         self._seed = int(seed)
         self._gen = None
         return self
 
-    def initial_seed(self):
+    def initial_seed(self) -> builtins.int:
         return self._seed
 
-    def seed(self):
+    def seed(self) -> builtins.int:
         import secrets
         return self.manual_seed(secrets.randbits(63))._seed
 
-    def get_state(self):
+    def get_state(self) -> Tensor:
         """The generator's state as a uint8 tensor (JSON text of NumPy's PCG64 state; no
         pickle), for ``set_state``.
 
@@ -534,7 +535,7 @@ class Generator:
         text = json.dumps(self._rng.bit_generator.state).encode("ascii")
         return _w(np.frombuffer(text, dtype=np.uint8).copy())
 
-    def set_state(self, new_state):
+    def set_state(self, new_state: Tensor) -> Self:
         """Restore a state from ``get_state``.  The state is parsed as JSON and checked,
         never unpickled: a state that is not one of ours raises ``RuntimeError``."""
         import json

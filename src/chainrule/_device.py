@@ -32,7 +32,8 @@ class device:
     """
     __slots__ = ("_type", "_index")
 
-    def __new__(cls, type=None, index=None):          # noqa: A002  (PyTorch's names)
+    def __new__(cls, type: "str | int | device | None" = None,   # noqa: A002 (PyTorch's name)
+                index: int | None = None) -> "device":
         if isinstance(type, device):
             if index is not None:
                 raise TypeError("device(): argument 'type' (position 1) must be str, not "
@@ -70,32 +71,32 @@ class device:
         return self
 
     @property
-    def type(self):
+    def type(self) -> str:
         """The device type, ``'cpu'`` or ``'cuda'`` (or another of PyTorch's names)."""
         return self._type
 
     @property
-    def index(self):
+    def index(self) -> int | None:
         """The device index, or ``None`` when none was given."""
         return self._index
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"attribute {name!r} of 'torch.device' objects is not writable")
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         if self._index is None:
             return f"device(type='{self._type}')"
         return f"device(type='{self._type}', index={self._index})"
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self._type if self._index is None else f"{self._type}:{self._index}"
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         if not isinstance(other, device):
             return NotImplemented       # PyTorch: device('cpu') == 'cpu' is False
         return self._type == other._type and self._index == other._index
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash((self._type, self._index))
 
     def __reduce__(self):

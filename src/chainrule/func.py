@@ -42,6 +42,8 @@ tensor([[ 6.,  0.],
 """
 import functools
 import weakref
+from collections.abc import Callable, Sequence
+from typing import Any, Concatenate, Literal, ParamSpec, overload
 
 import numpy as np
 
@@ -52,6 +54,13 @@ from .autograd.grad_mode import STATE, enable_grad
 from .ops._core import apply
 from .ops.shape import stack, VIEW
 
+# The transforms are typed precisely for the common case -- ``f(x: Tensor, ...) -> Tensor``
+# differentiated in its first argument (argnums=0, no aux) -- and as returning Any for
+# the rest (pytrees, several argnums, aux outputs, NumPy arrays).
+_P = ParamSpec("_P")
+_TFn = Callable[Concatenate[Tensor, _P], Tensor]
+_Argnums = int | tuple[int, ...]
+
 __all__ = ["grad", "grad_and_value", "value_and_grad", "elementwise_grad", "vjp", "jvp",
            "jacrev", "jacfwd", "hessian"]
 
@@ -61,7 +70,7 @@ __all__ = ["grad", "grad_and_value", "value_and_grad", "elementwise_grad", "vjp"
 _LEAF = None
 
 
-def tree_flatten(obj):
+def tree_flatten(obj: Any) -> tuple[list[Any], Any]:
     """``(leaves, spec)`` of a nest of tuples/lists/dicts; anything else is a leaf.
 
     >>> import chainrule as torch
@@ -84,7 +93,7 @@ def tree_flatten(obj):
     return leaves, spec
 
 
-def tree_unflatten(spec, leaves):
+def tree_unflatten(spec: Any, leaves: Sequence[Any]) -> Any:
     """Inverse of :func:`tree_flatten`.
 
     >>> import chainrule as torch
@@ -368,7 +377,16 @@ def _as_output(out, np_mode):
 
 # --- reverse mode ----------------------------------------------------------------------------
 
-def grad_and_value(func, argnums=0, has_aux=False):
+@overload
+def grad_and_value(func: _TFn[_P], argnums: Literal[0] = 0, has_aux: Literal[False] = False
+                   ) -> Callable[Concatenate[Tensor, _P], tuple[Tensor, Tensor]]: ...
+@overload
+def grad_and_value(func: Callable[_P, Any], argnums: _Argnums = 0, has_aux: bool = False
+                   ) -> Callable[_P, tuple[Any, Any]]: ...
+
+
+def grad_and_value(func: Callable[_P, Any], argnums: _Argnums = 0, has_aux: bool = False
+                   ) -> Callable[_P, tuple[Any, Any]]:
     """Like :func:`grad` but the new function returns ``(gradient, value)``, or
     ``(gradient, (value, aux))`` with ``has_aux=True`` (as ``torch.func``).
 
@@ -409,7 +427,16 @@ def grad_and_value(func, argnums=0, has_aux=False):
     return wrapper
 
 
-def grad(func, argnums=0, has_aux=False):
+@overload
+def grad(func: _TFn[_P], argnums: Literal[0] = 0, has_aux: Literal[False] = False
+         ) -> _TFn[_P]: ...
+@overload
+def grad(func: Callable[_P, Any], argnums: _Argnums = 0, has_aux: bool = False
+         ) -> Callable[_P, Any]: ...
+
+
+def grad(func: Callable[_P, Any], argnums: _Argnums = 0, has_aux: bool = False
+         ) -> Callable[_P, Any]:
     """Gradient transform: ``grad(f)(*args)`` is the gradient of the scalar ``f(*args)``
     w.r.t. ``args[argnums]`` (a pytree of Tensors; a tuple of them when ``argnums`` is a
     tuple).  With ``has_aux=True`` ``f`` returns ``(output, aux)`` and the new function
@@ -434,7 +461,16 @@ def grad(func, argnums=0, has_aux=False):
     return wrapper
 
 
-def value_and_grad(func, argnums=0, has_aux=False):
+@overload
+def value_and_grad(func: _TFn[_P], argnums: Literal[0] = 0, has_aux: Literal[False] = False
+                   ) -> Callable[Concatenate[Tensor, _P], tuple[Tensor, Tensor]]: ...
+@overload
+def value_and_grad(func: Callable[_P, Any], argnums: _Argnums = 0, has_aux: bool = False
+                   ) -> Callable[_P, tuple[Any, Any]]: ...
+
+
+def value_and_grad(func: Callable[_P, Any], argnums: _Argnums = 0, has_aux: bool = False
+                   ) -> Callable[_P, tuple[Any, Any]]:
     """Like :func:`grad_and_value` with the pair the other way round, as JAX's and HIPS
     autograd's ``value_and_grad``: the new function returns ``(value, gradient)``, or
     ``((value, aux), gradient)`` with ``has_aux=True``.  Made for optimisers that want both,
@@ -456,7 +492,13 @@ def value_and_grad(func, argnums=0, has_aux=False):
     return wrapper
 
 
-def elementwise_grad(func, argnums=0):
+@overload
+def elementwise_grad(func: _TFn[_P], argnums: Literal[0] = 0) -> _TFn[_P]: ...
+@overload
+def elementwise_grad(func: Callable[_P, Any], argnums: _Argnums = 0) -> Callable[_P, Any]: ...
+
+
+def elementwise_grad(func: Callable[_P, Any], argnums: _Argnums = 0) -> Callable[_P, Any]:
     """Derivative of an elementwise function at every point of its input (HIPS autograd's
     ``elementwise_grad``): the gradient of ``func(x).sum()``, which for a function acting on
     each element separately is the vector of derivatives ``f'(x_i)``.  Nests to any order.
@@ -478,7 +520,8 @@ def elementwise_grad(func, argnums=0):
     return grad(total, argnums)
 
 
-def vjp(func, *primals, has_aux=False):
+def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False
+        ) -> tuple[Any, ...]:
     """Vector-Jacobian product: returns ``(func(*primals), vjp_fn)`` (plus ``aux`` with
     ``has_aux``) where ``vjp_fn(cotangents)`` (same structure as the output) returns the
     tuple of gradients, one per primal.  ``vjp_fn`` may be called many times; each call
@@ -538,7 +581,16 @@ def _onehot(shape, dtype, i):
     return _wrap(a.reshape(shape))
 
 
-def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
+@overload
+def jacrev(func: _TFn[_P], argnums: Literal[0] = 0, *, has_aux: Literal[False] = False,
+           chunk_size: int | None = None) -> _TFn[_P]: ...
+@overload
+def jacrev(func: Callable[_P, Any], argnums: _Argnums = 0, *, has_aux: bool = False,
+           chunk_size: int | None = None) -> Callable[_P, Any]: ...
+
+
+def jacrev(func: Callable[_P, Any], argnums: _Argnums = 0, *, has_aux: bool = False,
+           chunk_size: int | None = None) -> Callable[_P, Any]:
     """Jacobian by reverse mode: ``f`` runs once, then **one reverse pass per output
     element** (each pass gives one row of the Jacobian).  Cheap for wide Jacobians (many
     inputs, few outputs).  Each output leaf's Jacobian has shape
@@ -601,7 +653,8 @@ def _assemble(parts, n, x, shape, dim):
 
 # --- forward mode ------------------------------------------------------------------------------
 
-def jvp(func, primals, tangents, *, strict=False, has_aux=False):
+def jvp(func: Callable[..., Any], primals: Any, tangents: Any, *, strict: bool = False,
+        has_aux: bool = False) -> tuple[Any, ...]:
     """Jacobian-vector product by forward mode: returns ``(func(*primals), J @ tangents)``
     (plus ``aux`` with ``has_aux``).  One forward pass, in a new forward-AD level.
 
@@ -646,7 +699,16 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     return _numpy_out(result, np_mode)
 
 
-def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
+@overload
+def jacfwd(func: _TFn[_P], argnums: Literal[0] = 0, has_aux: Literal[False] = False, *,
+           randomness: str = "error") -> _TFn[_P]: ...
+@overload
+def jacfwd(func: Callable[_P, Any], argnums: _Argnums = 0, has_aux: bool = False, *,
+           randomness: str = "error") -> Callable[_P, Any]: ...
+
+
+def jacfwd(func: Callable[_P, Any], argnums: _Argnums = 0, has_aux: bool = False, *,
+           randomness: str = "error") -> Callable[_P, Any]:
     """Jacobian by forward mode: **one forward pass of ``f`` per input element** (each
     pass, with a one-hot tangent, gives one column of the Jacobian).  Cheap for tall
     Jacobians (few inputs, many outputs).  Result layout as :func:`jacrev`.
@@ -721,7 +783,13 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
     return wrapper
 
 
-def hessian(func, argnums=0):
+@overload
+def hessian(func: _TFn[_P], argnums: Literal[0] = 0) -> _TFn[_P]: ...
+@overload
+def hessian(func: Callable[_P, Any], argnums: _Argnums = 0) -> Callable[_P, Any]: ...
+
+
+def hessian(func: Callable[_P, Any], argnums: _Argnums = 0) -> Callable[_P, Any]:
     """Hessian of a scalar function: ``jacfwd(jacrev(func, argnums), argnums)``
     (forward-over-reverse: one reverse pass per forward pass, one forward pass per input
     element).

@@ -5,6 +5,8 @@
 >>> torch.autograd.grad(x * x, x)
 (tensor(4.),)
 """
+from typing import TYPE_CHECKING
+
 from . import forward_ad, graph
 from .engine import backward, grad
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, no_grad,
@@ -15,7 +17,11 @@ from .anomaly import (detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_e
                       set_detect_anomaly)
 
 # Function, functional and gradcheck need Tensor, which imports this package first: they
-# are loaded on first access (PEP 562).
+# are loaded on first access (PEP 562).  A type checker reads them from their modules.
+if TYPE_CHECKING:
+    from . import function, functional
+    from .function import Function, FunctionCtx, InplaceFunction, once_differentiable
+    from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 _LAZY = {"Function": "function", "FunctionCtx": "function", "InplaceFunction": "function",
          "once_differentiable": "function", "gradcheck": "gradcheck",
          "gradgradcheck": "gradcheck", "GradcheckError": "gradcheck"}

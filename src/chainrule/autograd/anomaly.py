@@ -24,6 +24,7 @@ the others alone.  It attaches to the core as an observer (``grad_mode.observe``
 import os
 import traceback
 import warnings
+from typing import Literal
 
 import numpy as np
 
@@ -63,7 +64,7 @@ __all__ = ["detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def is_anomaly_enabled():
+def is_anomaly_enabled() -> bool:
     """True while anomaly detection is on.
 
     >>> import chainrule as torch
@@ -77,7 +78,7 @@ def is_anomaly_enabled():
     return STATE.anomaly
 
 
-def is_anomaly_check_nan_enabled():
+def is_anomaly_check_nan_enabled() -> bool:
     """Whether anomaly detection checks backward results for NaN (its ``check_nan``
     setting; ``True`` by default, also while detection is off, as in PyTorch).
 
@@ -105,17 +106,17 @@ class detect_anomaly:
     True
     """
 
-    def __init__(self, check_nan=True):
+    def __init__(self, check_nan: bool = True) -> None:
         self.check_nan = check_nan
         self.prev = STATE.anomaly
         self.prev_nan = STATE.check_nan
         warnings.warn("Anomaly Detection has been enabled. This mode will increase the runtime "
                       "and should only be enabled for debugging.", stacklevel=2)
 
-    def __enter__(self):
+    def __enter__(self) -> None:
         _set(True, self.check_nan)
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> Literal[False]:
         _set(self.prev, self.prev_nan)
         return False
 
@@ -129,15 +130,15 @@ class set_detect_anomaly:
     False
     """
 
-    def __init__(self, mode, check_nan=True):
+    def __init__(self, mode: bool, check_nan: bool = True) -> None:
         self.prev = STATE.anomaly
         self.prev_nan = STATE.check_nan
         _set(mode, check_nan)
 
-    def __enter__(self):
+    def __enter__(self) -> None:
         pass
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> Literal[False]:
         _set(self.prev, self.prev_nan)
         return False
 

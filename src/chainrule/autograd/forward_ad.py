@@ -17,16 +17,22 @@ dual tensor made in one thread carries no tangent at another thread's level.
 ...     fwAD.unpack_dual(x * x).tangent
 tensor([2., 0.])
 """
-import collections
 import itertools
 import threading
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from .grad_mode import STATE
+
+if TYPE_CHECKING:
+    from .._tensor import Tensor
 
 __all__ = ["dual_level", "make_dual", "unpack_dual", "UnpackedDualTensor", "enter_dual_level",
            "exit_dual_level"]
 
-UnpackedDualTensor = collections.namedtuple("UnpackedDualTensor", ["primal", "tangent"])
+class UnpackedDualTensor(NamedTuple):
+    """``unpack_dual``'s result: the primal and its tangent (None where it has none)."""
+    primal: "Tensor"
+    tangent: "Tensor | None"
 
 # level ids: never reused (so tangents of closed levels stay dead) and unique across
 # threads; each thread's open levels are STATE.fw_levels / STATE.fw_open
@@ -34,7 +40,7 @@ _ids = itertools.count(1)
 _ids_lock = threading.Lock()
 
 
-def enter_dual_level():
+def enter_dual_level() -> int:
     """Open a new forward-AD level and return its id.
 
     >>> import chainrule as torch
@@ -53,7 +59,7 @@ def enter_dual_level():
     return level
 
 
-def exit_dual_level(*, level=None):
+def exit_dual_level(*, level: int | None = None) -> None:
     """Close the innermost level; its tangents are dropped.
 
     >>> import chainrule as torch
@@ -90,11 +96,11 @@ class dual_level:
     tensor(4.)
     """
 
-    def __enter__(self):
+    def __enter__(self) -> int:
         self.level = enter_dual_level()
         return self.level
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> Literal[False]:
         exit_dual_level(level=self.level)
         return False
 
@@ -114,7 +120,7 @@ def _current(level):
     return level
 
 
-def make_dual(tensor, tangent, *, level=None):
+def make_dual(tensor: "Tensor", tangent: "Tensor", *, level: int | None = None) -> "Tensor":
     """A view of ``tensor`` carrying ``tangent`` at the current level (same shape).
 
     >>> import chainrule as torch
@@ -164,7 +170,7 @@ def make_dual(tensor, tangent, *, level=None):
     return dual
 
 
-def unpack_dual(tensor, *, level=None):
+def unpack_dual(tensor: "Tensor", *, level: int | None = None) -> UnpackedDualTensor:
     """``(primal, tangent)`` of a dual tensor; the tangent is ``None`` if it has none.
 
     >>> import chainrule as torch

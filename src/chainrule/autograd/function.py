@@ -35,6 +35,8 @@ tensor([1.0000, 2.7183])
 """
 import functools
 import weakref
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -48,6 +50,8 @@ from ..ops.shape import cat
 from ..ops._core import apply, NF, Op, TF
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable", "InplaceFunction"]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 class FunctionCtx:
@@ -70,7 +74,7 @@ class FunctionCtx:
     tensor(12.)
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._saved = None            # [(tensor, version box, version, output index or None)]
         self._saved_fw = None
         self._non_diff = set()
@@ -84,7 +88,7 @@ class FunctionCtx:
         self._cls = None
         self.dirty_tensors = ()
 
-    def save_for_backward(self, *tensors):
+    def save_for_backward(self, *tensors: Tensor | None) -> None:
         """Keep tensors (inputs, outputs or intermediates; ``None`` allowed) for
         ``backward``; read them back with ``ctx.saved_tensors``.  Modifying one in place
         afterwards makes ``saved_tensors`` raise."""
@@ -96,29 +100,29 @@ class FunctionCtx:
         self._saved = [(t, None if t is None else vbox(t),
                         None if t is None else t._version, None) for t in tensors]
 
-    def save_for_forward(self, *tensors):
+    def save_for_forward(self, *tensors: Tensor | None) -> None:
         """Keep tensors for ``jvp`` (read them with ``ctx.saved_tensors`` inside ``jvp``)."""
         for t in tensors:
             if t is not None and not isinstance(t, Tensor):
                 raise TypeError("save_for_forward expects all arguments to be Tensors or None")
         self._saved_fw = tuple(tensors)
 
-    def mark_non_differentiable(self, *args):
+    def mark_non_differentiable(self, *args: Any) -> None:
         """Declare outputs that have no gradient (indices, masks): they do not require grad
         and ``backward`` receives zeros for them."""
         self._non_diff.update(id(a) for a in args)
 
-    def mark_dirty(self, *args):
+    def mark_dirty(self, *args: Any) -> None:
         """Accepted for compatibility: chainrule records no special in-place handling."""
         self.dirty_tensors = args
 
-    def set_materialize_grads(self, value):
+    def set_materialize_grads(self, value: bool) -> None:
         """With ``False``, ``backward`` gets ``None`` instead of zeros for outputs without a
         gradient (only for outputs that were marked non-differentiable)."""
         self.materialize_grads = bool(value)
 
     @property
-    def saved_tensors(self):
+    def saved_tensors(self) -> tuple[Tensor, ...]:
         """The tensors given to ``save_for_backward`` (inside ``jvp``: to
         ``save_for_forward``), checked against in-place modification."""
         if self._in_jvp:
@@ -147,7 +151,7 @@ class FunctionCtx:
         return tuple(out)
 
     @property
-    def saved_variables(self):
+    def saved_variables(self) -> tuple[Tensor, ...]:
         return self.saved_tensors
 
     def _reattached_output(self, k, t):
@@ -354,26 +358,26 @@ class Function:
     """
     generate_vmap_rule = False
 
-    def __init_subclass__(cls, **kw):
+    def __init_subclass__(cls, **kw: Any) -> None:
         super().__init_subclass__(**kw)
         _make_ops(cls)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         raise RuntimeError(f"{type(self).__name__}: custom Functions are used through their "
                            f"static apply method, e.g. {type(self).__name__}.apply(x); do "
                            f"not instantiate them")
 
     @staticmethod
-    def forward(*args, **kwargs):
+    def forward(*args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError("You must implement the forward function for custom "
                                   "autograd.Function.")
 
     @staticmethod
-    def setup_context(ctx, inputs, output):
+    def setup_context(ctx: Any, inputs: Any, output: Any) -> None:
         raise NotImplementedError("setup_context is not implemented.")
 
     @staticmethod
-    def backward(ctx, *grad_outputs):
+    def backward(ctx: Any, *grad_outputs: Any) -> Any:
         raise NotImplementedError("You must implement either the backward or vjp method for "
                                   "your custom autograd.Function to use it with backward mode "
                                   "AD.")
@@ -381,12 +385,12 @@ class Function:
     vjp = backward
 
     @staticmethod
-    def jvp(ctx, *grad_inputs):
+    def jvp(ctx: Any, *grad_inputs: Any) -> Any:
         raise NotImplementedError("You must implement the jvp function for custom "
                                   "autograd.Function to use it with forward mode AD.")
 
     @classmethod
-    def apply(cls, *args, **kwargs):
+    def apply(cls, *args: Any, **kwargs: Any) -> Any:
         """Run the Function on ``args`` and record it for reverse (and forward) mode."""
         if cls.forward is Function.forward:
             raise NotImplementedError(f"{cls.__name__}: You must implement the forward "
@@ -478,11 +482,11 @@ class InplaceFunction(Function):
     tensor(2.)
     """
 
-    def __init__(self, inplace=False):
+    def __init__(self, inplace: bool = False) -> None:
         super().__init__()
 
 
-def once_differentiable(fn):
+def once_differentiable(fn: _F) -> _F:
     """Decorator for ``backward``: it runs without recording a graph, and differentiating
     its result again (double backward) raises an error instead of silently giving wrong
     values.

@@ -19,6 +19,9 @@ tensor([[2., 0.],
 >>> hvp(lambda x: (x ** 3).sum(), torch.tensor([1.0, 2.0]), torch.tensor([1.0, 1.0]))
 (tensor(9.), tensor([ 6., 12.]))
 """
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 from . import forward_ad as _fw
@@ -127,7 +130,8 @@ def _autograd(outputs, inputs, grad_outputs, create_graph):
                       create_graph=create_graph, retain_graph=True, allow_unused=True))
 
 
-def vjp(func, inputs, v=None, create_graph=False, strict=False):
+def vjp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool = False,
+        strict: bool = False) -> Any:
     """``(func(inputs), v^T J)``: vector-Jacobian product by one reverse pass.
 
     >>> import chainrule as torch
@@ -154,7 +158,8 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
                                                                     in_tuple)
 
 
-def jvp(func, inputs, v=None, create_graph=False, strict=False):
+def jvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool = False,
+        strict: bool = False) -> Any:
     """``(func(inputs), J v)``: Jacobian-vector product by one forward-mode pass.
 
     >>> import chainrule as torch
@@ -194,8 +199,9 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
             _untuple(_post(tans, create_graph), out_tuple))
 
 
-def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
-             strategy="reverse-mode"):
+def jacobian(func: Callable[..., Any], inputs: Any, create_graph: bool = False,
+             strict: bool = False, vectorize: bool = False,
+             strategy: str = "reverse-mode") -> Any:
     """The Jacobian of ``func`` at ``inputs``: for output ``i`` and input ``j`` a Tensor of
     shape ``outputs[i].shape + inputs[j].shape`` (nested tuples when either is a tuple).
 
@@ -316,8 +322,9 @@ def _single_scalar(func, fn_name):
     return f
 
 
-def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
-            outer_jacobian_strategy="reverse-mode"):
+def hessian(func: Callable[..., Any], inputs: Any, create_graph: bool = False,
+            strict: bool = False, vectorize: bool = False,
+            outer_jacobian_strategy: str = "reverse-mode") -> Any:
     """The Hessian of a scalar function: ``H[i][j]`` of shape
     ``inputs[i].shape + inputs[j].shape`` (a single Tensor for a single input).  Computed
     as the Jacobian (``outer_jacobian_strategy``) of the reverse-mode gradient.
@@ -353,7 +360,8 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
     return res
 
 
-def vhp(func, inputs, v=None, create_graph=False, strict=False):
+def vhp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool = False,
+        strict: bool = False) -> Any:
     """``(func(inputs), v^T H)`` by reverse-over-reverse (two reverse passes).
 
     >>> import chainrule as torch
@@ -385,7 +393,8 @@ def _hv_vector(v, xs, in_tuple, fn_name):
     return (ones_like(xs[0]),)
 
 
-def hvp(func, inputs, v=None, create_graph=False, strict=False):
+def hvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool = False,
+        strict: bool = False) -> Any:
     """``(func(inputs), H v)`` by forward-over-reverse: one forward-mode pass through the
     reverse-mode gradient.
 

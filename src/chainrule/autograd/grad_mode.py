@@ -15,6 +15,8 @@ tests one process-wide slot and reads the thread-local only when some thread obs
 """
 import functools
 import threading
+from collections.abc import Callable
+from typing import Any, Literal, Self, TypeVar, overload
 
 __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
            "observe", "unobserve"]
@@ -44,6 +46,8 @@ class _Shared:
         self.observed = 0        # how many threads have observers (0: none)
 
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+
 STATE = _State()
 SHARED = _Shared()
 GRAD_LOCK = threading.Lock()    # held while a ``.grad`` is read, added to and stored (the
@@ -69,7 +73,7 @@ class _Counted:
     __del__ = release
 
 
-def observe(observer):
+def observe(observer: object) -> None:
     """Attach ``observer`` to this thread: the core calls its ``op_ran(op, args, params,
     out)`` after every op call of the program and its ``run_node(node, run)`` around every
     backward step (either may be absent).  Detach it with ``unobserve``.
@@ -90,7 +94,7 @@ def observe(observer):
     st.observers = st.observers + (observer,)
 
 
-def unobserve(observer):
+def unobserve(observer: object) -> None:
     """Detach an observer attached with ``observe`` (in this thread)."""
     st = STATE
     rest = list(st.observers)
@@ -104,7 +108,7 @@ def unobserve(observer):
         st.observed = None
 
 
-def is_grad_enabled():
+def is_grad_enabled() -> bool:
     """True when ops record a graph for reverse mode.
 
     >>> import chainrule as torch
@@ -114,7 +118,7 @@ def is_grad_enabled():
     return STATE.enabled
 
 
-def _with_mode(fn, mode):
+def _with_mode(fn: _F, mode: bool) -> _F:
     """``fn`` wrapped so that it runs with grad mode ``mode`` (the decorator form)."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -132,7 +136,13 @@ class _GradModeContext:
     without parentheses (``@no_grad()`` and ``@no_grad``)."""
     _mode = True
 
-    def __new__(cls, func=None):
+    @overload
+    def __new__(cls, func: None = None) -> Self: ...
+    # without parentheses the decorator gives back the wrapped function, not an instance
+    @overload
+    def __new__(cls, func: _F) -> _F: ...  # type: ignore[misc]
+
+    def __new__(cls, func: Callable[..., Any] | None = None) -> Any:
         self = super().__new__(cls)
         if func is None:
             return self
@@ -140,17 +150,17 @@ class _GradModeContext:
             raise TypeError(f"{cls.__name__}() takes no arguments (got {func!r}); use "
                             f"`with {cls.__name__}():` or decorate a function")
         self.__init__()
-        return self(func)
+        return self(func)         # the decorator form: the wrapped function
 
-    def __enter__(self):
+    def __enter__(self) -> None:
         self._prev = STATE.enabled
         STATE.enabled = self._mode
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> Literal[False]:
         STATE.enabled = self._prev
         return False
 
-    def __call__(self, fn):
+    def __call__(self, fn: _F) -> _F:
         return _with_mode(fn, self._mode)
 
 
@@ -193,12 +203,12 @@ class inference_mode(no_grad):
     False
     """
 
-    def __new__(cls, mode=True):
+    def __new__(cls, mode: bool | Callable[..., Any] = True) -> Self:
         if callable(mode):                  # @inference_mode without parentheses
             return object.__new__(cls)(mode)
         return object.__new__(cls)
 
-    def __init__(self, mode=True):
+    def __init__(self, mode: bool | Callable[..., Any] = True) -> None:
         self._mode = not mode
 
 
@@ -211,21 +221,21 @@ class set_grad_enabled(_GradModeContext):
     False
     """
 
-    def __new__(cls, mode):
+    def __new__(cls, mode: bool) -> Self:
         return object.__new__(cls)
 
-    def __init__(self, mode):
+    def __init__(self, mode: bool) -> None:
         self._prev = STATE.enabled
         self._mode = bool(mode)
         STATE.enabled = self._mode
 
-    def __enter__(self):
+    def __enter__(self) -> None:
         pass
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> Literal[False]:
         STATE.enabled = self._prev
         return False
 
-    def __call__(self, fn):
+    def __call__(self, fn: _F) -> _F:
         STATE.enabled = self._prev        # used as a decorator: undo the call's effect
         return _with_mode(fn, self._mode)

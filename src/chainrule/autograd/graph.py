@@ -14,6 +14,9 @@ named class when a user is first handed it (``grad_fn``, ``next_functions``, see
 interpreter's attribute caches in the engine loop stay specialised (one class per op made
 every ``node._next`` there a generic lookup: ~10 % more instructions per MLP step).
 """
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 __all__ = ["Node", "AccumulateGrad", "RemovableHandle"]
@@ -30,10 +33,10 @@ class RemovableHandle:
     """Returned by ``register_hook``; ``handle.remove()`` unregisters the hook."""
     __slots__ = ("_list", "_fn")
 
-    def __init__(self, hooks, fn):
+    def __init__(self, hooks: list[Callable[..., Any]], fn: Callable[..., Any]) -> None:
         self._list, self._fn = hooks, fn
 
-    def remove(self):
+    def remove(self) -> None:
         if self._fn in self._list:
             self._list.remove(self._fn)
 
@@ -80,25 +83,25 @@ class Node:
     _out_fw = None          # tangents of the saved output (forward mode)
     _trace = None           # where the op ran (set under detect_anomaly only)
 
-    def name(self):
+    def name(self) -> str:
         return type(self).__name__
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<{self.name()} object at {hex(id(self))}>"
 
     @property
-    def next_functions(self):
+    def next_functions(self) -> tuple[tuple["Node | None", int], ...]:
         """((node, 0), ...) for each input, ``(None, 0)`` where no gradient flows."""
         return tuple((None if n is None else shown(n), 0) for n in self._next)
 
     @property
-    def metadata(self):
+    def metadata(self) -> dict[str, Any]:
         return {}
 
-    def register_hook(self, fn):
+    def register_hook(self, fn: Callable[..., Any]) -> RemovableHandle:
         raise NotImplementedError("Node.register_hook is not supported; use Tensor.register_hook")
 
-    def register_prehook(self, fn):
+    def register_prehook(self, fn: Callable[..., Any]) -> RemovableHandle:
         """Call ``fn(grad)`` with the gradient flowing into this node; it may return a
         replacement gradient."""
         if self._pre_hooks is None:
@@ -137,7 +140,13 @@ class Node:
                 self._out_fw = None
             self._freed = True
 
-    # (calling a node and ``saved_tensors`` give Tensors: autograd/engine.py adds them)
+    # (calling a node and ``saved_tensors`` give Tensors: autograd/engine.py adds them;
+    # declared here for type checkers)
+    if TYPE_CHECKING:
+        def __call__(self, *grads: Any) -> tuple[Any, ...]: ...
+
+        @property
+        def saved_tensors(self) -> tuple[Any, ...]: ...
 
 
 def _type_str(arr):

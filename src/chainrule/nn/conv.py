@@ -1,8 +1,12 @@
 """Convolution layers: ``Conv1d``, ``Conv2d``, ``ConvTranspose1d``, ``ConvTranspose2d``,
 ``Unfold`` and ``Fold`` (PyTorch's attributes, repr, state_dict keys and initialisation)."""
 import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from .._creation import empty
+from .._dtypes import dtype
+from .._tensor import Tensor
 from ..ops import conv as C
 from ..ops.pad import pad as _pad
 from . import init
@@ -18,9 +22,13 @@ class _ConvNd(Module):
     _nd = 2
     _transposed = False
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
-                 dilation=1, groups=1, bias=True, padding_mode="zeros", output_padding=0,
-                 device=None, dtype=None):
+    def __init__(self, in_channels: int, out_channels: int,
+                 kernel_size: int | tuple[int, ...], stride: int | tuple[int, ...] = 1,
+                 padding: int | tuple[int, ...] | str = 0,
+                 dilation: int | tuple[int, ...] = 1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros",
+                 output_padding: int | tuple[int, ...] = 0, device: Any = None,
+                 dtype: dtype | None = None) -> None:
         super().__init__()
         nd = self._nd
         name = type(self).__name__
@@ -64,7 +72,7 @@ class _ConvNd(Module):
             self.register_parameter("bias", None)
         self.reset_parameters()
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         # PyTorch's: kaiming_uniform_(a=sqrt(5)), i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
         # with fan_in = weight.size(1) * prod(kernel_size); the bias from the same bound
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
@@ -74,7 +82,7 @@ class _ConvNd(Module):
                 bound = 1 / math.sqrt(fan_in)
                 init.uniform_(self.bias, -bound, bound)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
              f"stride={self.stride}")
         if self.padding != (0,) * self._nd:
@@ -98,8 +106,11 @@ class _ConvNd(Module):
                       weight, bias, self.stride, 0, self.dilation, self.groups)
         return fn(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return self._conv_forward(input, self.weight, self.bias)
+
+    if TYPE_CHECKING:                 # calling the layer is calling forward
+        __call__ = forward
 
 
 class Conv1d(_ConvNd):
@@ -134,9 +145,13 @@ class Conv2d(_ConvNd):
 class _ConvTransposeNd(_ConvNd):
     _transposed = True
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
-                 output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
-                 device=None, dtype=None):
+    def __init__(self, in_channels: int, out_channels: int,
+                 kernel_size: int | tuple[int, ...], stride: int | tuple[int, ...] = 1,
+                 padding: int | tuple[int, ...] = 0,
+                 output_padding: int | tuple[int, ...] = 0, groups: int = 1,
+                 bias: bool = True, dilation: int | tuple[int, ...] = 1,
+                 padding_mode: str = "zeros", device: Any = None,
+                 dtype: dtype | None = None) -> None:
         if padding_mode != "zeros":
             raise ValueError(f'Only "zeros" padding mode is supported for '
                              f'{type(self).__name__}')
@@ -163,10 +178,13 @@ class _ConvTransposeNd(_ConvNd):
             op.append(size[i] - smallest)
         return tuple(op)
 
-    def forward(self, input, output_size=None):
+    def forward(self, input: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
         fn = C.conv_transpose1d if self._nd == 1 else C.conv_transpose2d
         return fn(input, self.weight, self.bias, self.stride, self.padding,
                   self._output_padding(input, output_size), self.groups, self.dilation)
+
+    if TYPE_CHECKING:                 # calling the layer is calling forward
+        __call__ = forward
 
 
 class ConvTranspose1d(_ConvTransposeNd):
@@ -202,17 +220,22 @@ class Unfold(Module):
     torch.Size([1, 12, 9])
     """
 
-    def __init__(self, kernel_size, dilation=1, padding=0, stride=1):
+    def __init__(self, kernel_size: int | tuple[int, ...],
+                 dilation: int | tuple[int, ...] = 1, padding: int | tuple[int, ...] = 0,
+                 stride: int | tuple[int, ...] = 1) -> None:
         super().__init__()
         self.kernel_size = kernel_size
         self.dilation = dilation
         self.padding = padding
         self.stride = stride
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return C.unfold(input, self.kernel_size, self.dilation, self.padding, self.stride)
 
-    def extra_repr(self):
+    if TYPE_CHECKING:                 # calling the layer is calling forward
+        __call__ = forward
+
+    def extra_repr(self) -> str:
         return (f"kernel_size={self.kernel_size}, dilation={self.dilation}, "
                 f"padding={self.padding}, stride={self.stride}")
 
@@ -225,7 +248,9 @@ class Fold(Module):
     torch.Size([1, 3, 4, 4])
     """
 
-    def __init__(self, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    def __init__(self, output_size: int | tuple[int, ...], kernel_size: int | tuple[int, ...],
+                 dilation: int | tuple[int, ...] = 1, padding: int | tuple[int, ...] = 0,
+                 stride: int | tuple[int, ...] = 1) -> None:
         super().__init__()
         self.output_size = output_size
         self.kernel_size = kernel_size
@@ -233,10 +258,13 @@ class Fold(Module):
         self.padding = padding
         self.stride = stride
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return C.fold(input, self.output_size, self.kernel_size, self.dilation, self.padding,
                       self.stride)
 
-    def extra_repr(self):
+    if TYPE_CHECKING:                 # calling the layer is calling forward
+        __call__ = forward
+
+    def extra_repr(self) -> str:
         return (f"output_size={self.output_size}, kernel_size={self.kernel_size}, "
                 f"dilation={self.dilation}, padding={self.padding}, stride={self.stride}")

@@ -2,8 +2,12 @@
 shape / dropout modules."""
 import math
 from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Self, overload
 
 from .._creation import empty
+from .._dtypes import dtype
+from .._tensor import Tensor
 from ..ops import activation as ACT, unary as UN
 from ..ops.activation import functional_log_softmax, functional_softmax
 from ..ops.index import embedding
@@ -33,7 +37,8 @@ class Linear(Module):
     torch.Size([5, 2])
     """
 
-    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
+    def __init__(self, in_features: int, out_features: int, bias: bool = True,
+                 device: Any = None, dtype: dtype | None = None) -> None:
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
@@ -44,17 +49,20 @@ class Linear(Module):
             self.register_parameter("bias", None)
         self.reset_parameters()
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
             fan_in = self.in_features
             bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
             init.uniform_(self.bias, -bound, bound)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return linear(input, self.weight, self.bias)
 
-    def extra_repr(self):
+    if TYPE_CHECKING:                 # calling the layer is calling forward
+        __call__ = forward
+
+    def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None}")
 
@@ -67,11 +75,14 @@ class Identity(Module):
     tensor([1., 2.])
     """
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__()
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return input
+
+    if TYPE_CHECKING:                 # calling the layer is calling forward
+        __call__ = forward
 
 
 class Sequential(Module):
@@ -86,7 +97,7 @@ class Sequential(Module):
     torch.Size([1, 2])
     """
 
-    def __init__(self, *args):
+    def __init__(self, *args: Module | OrderedDict[str, Module]) -> None:
         super().__init__()
         if len(args) == 1 and isinstance(args[0], OrderedDict):
             for key, module in args[0].items():
@@ -95,22 +106,27 @@ class Sequential(Module):
             for i, module in enumerate(args):
                 self.add_module(str(i), module)
 
-    def _index(self, idx):
+    def _index(self, idx: int) -> int:
         n = len(self._modules)
         if not -n <= idx < n:
             raise IndexError(f"index {idx} is out of range")
         return idx % n
 
-    def __getitem__(self, idx):
+    @overload
+    def __getitem__(self, idx: int) -> Module: ...
+    @overload
+    def __getitem__(self, idx: slice) -> "Sequential": ...
+
+    def __getitem__(self, idx: int | slice) -> "Module | Sequential":
         if isinstance(idx, slice):
             return Sequential(OrderedDict(list(self._modules.items())[idx]))
         return list(self._modules.values())[self._index(idx)]
 
-    def __setitem__(self, idx, module):
+    def __setitem__(self, idx: int, module: Module) -> None:
         key = list(self._modules.keys())[self._index(idx)]
         self.add_module(key, module)
 
-    def __delitem__(self, idx):
+    def __delitem__(self, idx: int | slice) -> None:
         keys = list(self._modules.keys())
         for key in (keys[idx] if isinstance(idx, slice) else [keys[self._index(idx)]]):
             del self._modules[key]
@@ -119,20 +135,23 @@ class Sequential(Module):
         for i, m in enumerate(items):
             self._modules[str(i)] = m
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._modules)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Module]:
         return iter(self._modules.values())
 
-    def append(self, module):
+    def append(self, module: Module) -> Self:
         self.add_module(str(len(self)), module)
         return self
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         for module in self._modules.values():
             input = module(input)
         return input
+
+    if TYPE_CHECKING:                 # calling the layer is calling forward
+        __call__ = forward
 
 
 class ModuleList(Module):
@@ -144,30 +163,35 @@ class ModuleList(Module):
     6
     """
 
-    def __init__(self, modules=None):
+    def __init__(self, modules: Iterable[Module] | None = None) -> None:
         super().__init__()
         if modules is not None:
             self.extend(modules)
 
-    def __getitem__(self, idx):
+    @overload
+    def __getitem__(self, idx: int) -> Module: ...
+    @overload
+    def __getitem__(self, idx: slice) -> "ModuleList": ...
+
+    def __getitem__(self, idx: int | slice) -> "Module | ModuleList":
         if isinstance(idx, slice):
             return ModuleList(list(self._modules.values())[idx])
         return list(self._modules.values())[idx]
 
-    def __setitem__(self, idx, module):
+    def __setitem__(self, idx: int, module: Module) -> None:
         self.add_module(str(idx % len(self)), module)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._modules)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Module]:
         return iter(self._modules.values())
 
-    def append(self, module):
+    def append(self, module: Module) -> Self:
         self.add_module(str(len(self)), module)
         return self
 
-    def extend(self, modules):
+    def extend(self, modules: Iterable[Module]) -> Self:
         for m in modules:
             self.append(m)
         return self
@@ -181,14 +205,17 @@ class ReLU(Module):
     tensor([0., 2.])
     """
 
-    def __init__(self, inplace=False):
+    def __init__(self, inplace: bool = False) -> None:
         super().__init__()
         self.inplace = inplace
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return input.relu_() if self.inplace else ACT.relu(input)
 
-    def extra_repr(self):
+    if TYPE_CHECKING:                 # calling the layer is calling forward
+        __call__ = forward
+
+    def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
 
 
@@ -200,8 +227,11 @@ class Sigmoid(Module):
     tensor([0.5000, 0.8808])
     """
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return ACT.sigmoid(input)
+
+    if TYPE_CHECKING:                 # calling the layer is calling forward
+        __call__ = forward
 
 
 class Tanh(Module):
@@ -212,8 +242,11 @@ class Tanh(Module):
     tensor([0.0000, 0.7616])
     """
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return UN.tanh(input)
+
+    if TYPE_CHECKING:                 # calling the layer is calling forward
+        __call__ = forward
 
 
 class Flatten(Module):
@@ -224,15 +257,18 @@ class Flatten(Module):
     torch.Size([2, 64])
     """
 
-    def __init__(self, start_dim=1, end_dim=-1):
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
         super().__init__()
         self.start_dim = start_dim
         self.end_dim = end_dim
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return input.flatten(self.start_dim, self.end_dim)
 
-    def extra_repr(self):
+    if TYPE_CHECKING:                 # calling the layer is calling forward
+        __call__ = forward
+
+    def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
@@ -246,17 +282,20 @@ class Dropout(Module):
     tensor([1., 1., 1.])
     """
 
-    def __init__(self, p=0.5, inplace=False):
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
         if not isinstance(p, (int, float)) or not 0 <= p <= 1:
             raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
         self.p = p
         self.inplace = inplace
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return dropout(input, self.p, self.training, self.inplace)
 
-    def extra_repr(self):
+    if TYPE_CHECKING:                 # calling the layer is calling forward
+        __call__ = forward
+
+    def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
 
 
@@ -269,14 +308,17 @@ class Softmax(Module):
             [0.2689, 0.7311]])
     """
 
-    def __init__(self, dim=None):
+    def __init__(self, dim: int | None = None) -> None:
         super().__init__()
         self.dim = dim
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return functional_softmax(input, self.dim)
 
-    def extra_repr(self):
+    if TYPE_CHECKING:                 # calling the layer is calling forward
+        __call__ = forward
+
+    def extra_repr(self) -> str:
         return f"dim={self.dim}"
 
 
@@ -288,14 +330,17 @@ class LogSoftmax(Module):
     tensor([-0.6931, -0.6931])
     """
 
-    def __init__(self, dim=None):
+    def __init__(self, dim: int | None = None) -> None:
         super().__init__()
         self.dim = dim
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return functional_log_softmax(input, self.dim)
 
-    def extra_repr(self):
+    if TYPE_CHECKING:                 # calling the layer is calling forward
+        __call__ = forward
+
+    def extra_repr(self) -> str:
         return f"dim={self.dim}"
 
 
@@ -315,9 +360,11 @@ class Embedding(Module):
     tensor([0., 0., 0.], grad_fn=<SelectBackward0>)
     """
 
-    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None,
-                 norm_type=2.0, scale_grad_by_freq=False, sparse=False, _weight=None,
-                 _freeze=False, device=None, dtype=None):
+    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
+                 max_norm: float | None = None, norm_type: float = 2.0,
+                 scale_grad_by_freq: bool = False, sparse: bool = False,
+                 _weight: Tensor | None = None, _freeze: bool = False, device: Any = None,
+                 dtype: dtype | None = None) -> None:
         super().__init__()
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
@@ -342,7 +389,7 @@ class Embedding(Module):
                 "Shape of weight does not match num_embeddings and embedding_dim"
             self.weight = Parameter(_weight, requires_grad=not _freeze)
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         init.normal_(self.weight)
         self._fill_padding_idx_with_zero()
 
@@ -351,11 +398,14 @@ class Embedding(Module):
             with no_grad():
                 self.weight[self.padding_idx].fill_(0)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
                          self.scale_grad_by_freq, self.sparse)
 
-    def extra_repr(self):
+    if TYPE_CHECKING:                 # calling the layer is calling forward
+        __call__ = forward
+
+    def extra_repr(self) -> str:
         s = f"{self.num_embeddings}, {self.embedding_dim}"
         if self.padding_idx is not None:
             s += f", padding_idx={self.padding_idx}"
@@ -370,8 +420,10 @@ class Embedding(Module):
         return s
 
     @classmethod
-    def from_pretrained(cls, embeddings, freeze=True, padding_idx=None, max_norm=None,
-                        norm_type=2.0, scale_grad_by_freq=False, sparse=False):
+    def from_pretrained(cls, embeddings: Tensor, freeze: bool = True,
+                        padding_idx: int | None = None, max_norm: float | None = None,
+                        norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+                        sparse: bool = False) -> Self:
         """An ``Embedding`` whose weight is ``embeddings`` (2-D); frozen (no gradient)
         unless ``freeze=False``.
 

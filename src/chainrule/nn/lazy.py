@@ -1,9 +1,12 @@
 """Deferred initialisation: ``UninitializedParameter`` and ``LazyLinear`` (``in_features``
 inferred from the first input, then the module becomes a ``Linear``, as PyTorch's)."""
 import numpy as np
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, SupportsIndex
 
 from .._dtypes import get_default_dtype
-from .._tensor import Tensor
+from .._dtypes import dtype
+from .._tensor import Size, Tensor
 from .layers import Linear
 from .module import Module
 from .parameter import Parameter
@@ -26,7 +29,8 @@ class UninitializedParameter(Parameter):
     ('Parameter', torch.Size([2, 3]))
     """
 
-    def __init__(self, requires_grad=True, device=None, dtype=None):
+    def __init__(self, requires_grad: bool = True, device: Any = None,
+                 dtype: dtype | None = None) -> None:
         super().__init__(empty(0, dtype=dtype if dtype is not None else get_default_dtype()),
                          requires_grad)
 
@@ -38,30 +42,31 @@ class UninitializedParameter(Parameter):
                          f"initialize the parameters before calling torch functions")
 
     @property
-    def shape(self):
+    def shape(self) -> Size:
         raise RuntimeError("Can't access the shape of an uninitialized parameter or buffer. "
                            "This error usually happens in `load_state_dict` when trying to load "
                            "an uninitialized parameter into an initialized one. Call `forward` "
                            "to initialize the parameters before accessing their attributes.")
 
-    def numel(self):
+    def numel(self) -> int:
         self._fail("numel")
 
-    def materialize(self, shape, device=None, dtype=None):
+    def materialize(self, shape: Sequence[int], device: Any = None,
+                    dtype: dtype | None = None) -> None:
         """Give the parameter ``shape`` (uninitialised values) and make it a ``Parameter``."""
         dt = self._data.dtype if dtype is None else np.dtype(_np_dtype(dtype))
         self._data = np.empty(tuple(shape), dt)
         self.__class__ = Parameter
 
-    def __repr__(self, *, tensor_contents=None):
+    def __repr__(self, *, tensor_contents: object = None) -> str:
         return "<UninitializedParameter>"
 
     __str__ = __repr__
 
-    def __reduce_ex__(self, proto):
+    def __reduce_ex__(self, proto: SupportsIndex) -> Any:
         return (UninitializedParameter, (self._rg,))
 
-    def __deepcopy__(self, memo):
+    def __deepcopy__(self, memo: dict[int, Any]) -> "UninitializedParameter":
         if id(self) not in memo:
             memo[id(self)] = UninitializedParameter(self._rg, dtype=self.dtype)
         return memo[id(self)]
@@ -90,7 +95,8 @@ class LazyLinear(Linear):
 
     cls_to_become = Linear
 
-    def __init__(self, out_features, bias=True, device=None, dtype=None):
+    def __init__(self, out_features: int, bias: bool = True, device: Any = None,
+                 dtype: dtype | None = None) -> None:
         Module.__init__(self)
         self.in_features = 0
         self.out_features = out_features
@@ -100,16 +106,16 @@ class LazyLinear(Linear):
         else:
             self.register_parameter("bias", None)
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         """Linear's initialisation once the shapes are known (nothing before)."""
         if not self.has_uninitialized_params() and self.in_features != 0:
             super().reset_parameters()
 
-    def has_uninitialized_params(self):
+    def has_uninitialized_params(self) -> bool:
         """Whether some parameter still has no shape."""
         return any(isinstance(p, UninitializedParameter) for p in self._parameters.values())
 
-    def initialize_parameters(self, input):
+    def initialize_parameters(self, input: Tensor) -> None:
         """Give ``weight`` (out_features, input.shape[-1]) and ``bias`` (out_features) their
         shapes and Linear's initialisation."""
         if self.has_uninitialized_params():
@@ -120,7 +126,7 @@ class LazyLinear(Linear):
                     self.bias.materialize((self.out_features,))
                 self.reset_parameters()
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         if not isinstance(input, Tensor):
             raise TypeError(f"LazyLinear: input must be a Tensor, got {type(input).__name__}")
         if self.has_uninitialized_params():
@@ -132,3 +138,6 @@ class LazyLinear(Linear):
             self.in_features = self.weight.shape[1]
         self.__class__ = self.cls_to_become
         return Linear.forward(self, input)
+
+    if TYPE_CHECKING:                 # calling the layer is calling forward
+        __call__ = forward

@@ -1,4 +1,7 @@
 """Loss modules: thin wrappers that store the options and call ``nn.functional``."""
+from typing import TYPE_CHECKING
+
+from .._tensor import Tensor
 from . import _losses as L
 from .module import Module
 
@@ -6,13 +9,15 @@ __all__ = ["MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWi
 
 
 class _Loss(Module):
-    def __init__(self, size_average=None, reduce=None, reduction="mean"):
+    def __init__(self, size_average: bool | None = None, reduce: bool | None = None,
+                 reduction: str = "mean") -> None:
         super().__init__()
         self.reduction = L._reduction(size_average, reduce, reduction)
 
 
 class _WeightedLoss(_Loss):
-    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
+    def __init__(self, weight: Tensor | None = None, size_average: bool | None = None,
+                 reduce: bool | None = None, reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", weight)
 
@@ -25,8 +30,11 @@ class MSELoss(_Loss):
     tensor(2.)
     """
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return L.mse_loss(input, target, reduction=self.reduction)
+
+    if TYPE_CHECKING:                 # calling the layer is calling forward
+        __call__ = forward
 
 
 class L1Loss(_Loss):
@@ -37,8 +45,11 @@ class L1Loss(_Loss):
     tensor(1.5000)
     """
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return L.l1_loss(input, target, reduction=self.reduction)
+
+    if TYPE_CHECKING:                 # calling the layer is calling forward
+        __call__ = forward
 
 
 class CrossEntropyLoss(_WeightedLoss):
@@ -50,16 +61,20 @@ class CrossEntropyLoss(_WeightedLoss):
     tensor([0.6931])
     """
 
-    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
-                 reduction="mean", label_smoothing=0.0):
+    def __init__(self, weight: Tensor | None = None, size_average: bool | None = None,
+                 ignore_index: int = -100, reduce: bool | None = None,
+                 reduction: str = "mean", label_smoothing: float = 0.0) -> None:
         super().__init__(weight, size_average, reduce, reduction)
         self.ignore_index = ignore_index
         self.label_smoothing = label_smoothing
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return L.cross_entropy(input, target, weight=self.weight,
                                ignore_index=self.ignore_index, reduction=self.reduction,
                                label_smoothing=self.label_smoothing)
+
+    if TYPE_CHECKING:                 # calling the layer is calling forward
+        __call__ = forward
 
 
 class NLLLoss(_WeightedLoss):
@@ -71,14 +86,18 @@ class NLLLoss(_WeightedLoss):
     tensor(0.4904)
     """
 
-    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
-                 reduction="mean"):
+    def __init__(self, weight: Tensor | None = None, size_average: bool | None = None,
+                 ignore_index: int = -100, reduce: bool | None = None,
+                 reduction: str = "mean") -> None:
         super().__init__(weight, size_average, reduce, reduction)
         self.ignore_index = ignore_index
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return L.nll_loss(input, target, weight=self.weight, ignore_index=self.ignore_index,
                           reduction=self.reduction)
+
+    if TYPE_CHECKING:                 # calling the layer is calling forward
+        __call__ = forward
 
 
 class BCELoss(_WeightedLoss):
@@ -89,9 +108,12 @@ class BCELoss(_WeightedLoss):
     tensor(0.3993)
     """
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return L.binary_cross_entropy(input, target, weight=self.weight,
                                       reduction=self.reduction)
+
+    if TYPE_CHECKING:                 # calling the layer is calling forward
+        __call__ = forward
 
 
 class BCEWithLogitsLoss(_Loss):
@@ -102,13 +124,17 @@ class BCEWithLogitsLoss(_Loss):
     tensor(0.6931)
     """
 
-    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean",
-                 pos_weight=None):
+    def __init__(self, weight: Tensor | None = None, size_average: bool | None = None,
+                 reduce: bool | None = None, reduction: str = "mean",
+                 pos_weight: Tensor | None = None) -> None:
         super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", weight)
         self.register_buffer("pos_weight", pos_weight)
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return L.binary_cross_entropy_with_logits(input, target, weight=self.weight,
                                                   pos_weight=self.pos_weight,
                                                   reduction=self.reduction)
+
+    if TYPE_CHECKING:                 # calling the layer is calling forward
+        __call__ = forward

@@ -9,6 +9,8 @@ plain attribute assignment::
 """
 import collections
 import itertools
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, Self
 
 from .._device import check_target
 from .._dtypes import float16, float32, float64, to_dtype
@@ -54,7 +56,9 @@ class Module:
     torch.Size([3, 2])
     """
 
-    def __init__(self, *args, **kwargs):
+    training: bool
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         if args or kwargs:
             raise TypeError(f"{type(self).__name__}.__init__() got unexpected arguments; "
                             f"Module.__init__ takes none")
@@ -67,11 +71,13 @@ class Module:
         d["_forward_hooks"] = {}
         d["_forward_pre_hooks"] = {}
 
-    def forward(self, *args, **kwargs):
+    # a subclass's forward may take and return anything; calling a module is typed by
+    # its forward only where a layer says so (``__call__ = forward`` when type checking)
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(
             f'Module [{type(self).__name__}] is missing the required "forward" function')
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         for hook in list(self.__dict__.get("_forward_pre_hooks", {}).values()):
             r = hook(self, args)
             if r is not None:
@@ -83,17 +89,17 @@ class Module:
                 result = r
         return result
 
-    def register_forward_hook(self, hook):
+    def register_forward_hook(self, hook: Callable[..., Any]) -> "_Handle":
         """Call ``hook(module, args, output)`` after every forward (may replace the output).
         Returns a handle with ``remove()``."""
         return _Handle(self._forward_hooks, hook)
 
-    def register_forward_pre_hook(self, hook):
+    def register_forward_pre_hook(self, hook: Callable[..., Any]) -> "_Handle":
         """Call ``hook(module, args)`` before every forward (may replace the args)."""
         return _Handle(self._forward_pre_hooks, hook)
 
     # --- attribute registration -----------------------------------------------------------
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: Any) -> None:
         d = self.__dict__
         params = d.get("_parameters")
         if isinstance(value, Parameter):
@@ -135,7 +141,7 @@ class Module:
         for d in dicts:
             d.pop(name, None)
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> "Tensor | Module":
         d = self.__dict__
         for key in ("_parameters", "_buffers", "_modules"):
             store = d.get(key)
@@ -143,7 +149,7 @@ class Module:
                 return store[name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
-    def __delattr__(self, name):
+    def __delattr__(self, name: str) -> None:
         d = self.__dict__
         for key in ("_parameters", "_buffers", "_modules"):
             if name in d.get(key, ()):
@@ -152,11 +158,11 @@ class Module:
                 return
         object.__delattr__(self, name)
 
-    def __dir__(self):
+    def __dir__(self) -> list[str]:
         return sorted(set(object.__dir__(self)) | set(self._parameters) |
                       set(self._buffers) | set(self._modules))
 
-    def register_parameter(self, name, param):
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Register ``param`` (a ``Parameter`` or ``None``) under ``name``."""
         if "_parameters" not in self.__dict__:
             raise AttributeError("cannot assign parameter before Module.__init__() call")
@@ -169,7 +175,7 @@ class Module:
                             f"'{name}' (torch.nn.Parameter or None required)")
         self._parameters[name] = param
 
-    def register_buffer(self, name, tensor, persistent=True):
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Register a tensor that is state but not a parameter (e.g. running statistics).
         Persistent buffers appear in ``state_dict()``.
 
@@ -194,7 +200,7 @@ class Module:
         else:
             self._non_persistent_buffers_set.add(name)
 
-    def add_module(self, name, module):
+    def add_module(self, name: str, module: "Module | None") -> None:
         """Register a child module under ``name``."""
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
@@ -204,7 +210,7 @@ class Module:
 
     register_module = add_module
 
-    def get_submodule(self, target):
+    def get_submodule(self, target: str) -> "Module":
         """The submodule at a dotted path such as ``"0.linear"``."""
         mod = self
         if target == "":
@@ -216,7 +222,8 @@ class Module:
         return mod
 
     # --- traversal ------------------------------------------------------------------------
-    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+    def named_modules(self, memo: set[int] | None = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, "Module"]]:
         """``(name, module)`` for this module and all descendants (``''`` for self)."""
         if memo is None:
             memo = set()
@@ -232,18 +239,18 @@ class Module:
                         for k, m in mod._modules.items() if m is not None]
             stack.extend(reversed(children))
 
-    def modules(self):
+    def modules(self) -> Iterator["Module"]:
         for _, m in self.named_modules():
             yield m
 
-    def named_children(self):
+    def named_children(self) -> Iterator[tuple[str, "Module"]]:
         seen = set()
         for name, m in self._modules.items():
             if m is not None and id(m) not in seen:
                 seen.add(id(m))
                 yield name, m
 
-    def children(self):
+    def children(self) -> Iterator["Module"]:
         for _, m in self.named_children():
             yield m
 
@@ -260,11 +267,12 @@ class Module:
                     seen.add(id(v))
                 yield (mprefix + ("." if mprefix else "") + name), v
 
-    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
         """``(dotted name, Parameter)`` pairs, submodules included when ``recurse``."""
         return self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
-    def parameters(self, recurse=True):
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         """All parameters (each once), in registration order.
 
         >>> from chainrule import nn
@@ -274,15 +282,16 @@ class Module:
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
-    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
         return self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
-    def buffers(self, recurse=True):
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
     # --- modes and gradients --------------------------------------------------------------
-    def train(self, mode=True):
+    def train(self, mode: bool = True) -> Self:
         """Set training mode (``Dropout`` drops) on this module and its descendants."""
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
@@ -290,21 +299,22 @@ class Module:
             m.__dict__["training"] = mode
         return self
 
-    def eval(self):
+    def eval(self) -> Self:
         """Set evaluation mode (same as ``train(False)``)."""
         return self.train(False)
 
-    def requires_grad_(self, requires_grad=True):
+    def requires_grad_(self, requires_grad: bool = True) -> Self:
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
 
-    def zero_grad(self, set_to_none=True):
+    def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset the gradients of all parameters: to ``None`` (default) or to zeros."""
         zero_grads(self.parameters(), set_to_none)
 
     # --- state dict -----------------------------------------------------------------------
-    def state_dict(self, *args, destination=None, prefix="", keep_vars=False):
+    def state_dict(self, *args: Any, destination: dict[str, Tensor] | None = None,
+                   prefix: str = "", keep_vars: bool = False) -> dict[str, Tensor]:
         """An ordered dict from dotted names to parameters and persistent buffers
         (detached unless ``keep_vars``), sharing memory with the module.
 
@@ -330,7 +340,8 @@ class Module:
                              keep_vars=keep_vars)
         return destination
 
-    def load_state_dict(self, state_dict, strict=True, assign=False):
+    def load_state_dict(self, state_dict: Mapping[str, Tensor], strict: bool = True,
+                        assign: bool = False) -> "_Incompatible":
         """Copy parameters and buffers from ``state_dict`` into this module (in place).
         With ``strict`` (default), missing or unexpected keys raise ``RuntimeError``;
         shape mismatches always do.  Returns ``(missing_keys, unexpected_keys)``.
@@ -410,7 +421,7 @@ class Module:
                     m._buffers[k] = fn(b)
         return self
 
-    def apply(self, fn):
+    def apply(self, fn: Callable[["Module"], object]) -> Self:
         """Call ``fn(module)`` on every submodule (children first) and on ``self``; returns
         ``self``.  Typical use: custom initialisation.
 
@@ -428,7 +439,7 @@ class Module:
         fn(self)
         return self
 
-    def to(self, *args, **kwargs):
+    def to(self, *args: Any, **kwargs: Any) -> Self:
         """Convert floating-point parameters and buffers to a dtype and/or move the module to
         a device, in place; returns ``self``.  Takes ``Tensor.to``'s forms:
         ``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)``.  The CPU is
@@ -456,7 +467,7 @@ class Module:
                             f"got desired dtype={dtype}")
         return self._apply(lambda t: t.to(dtype) if t.is_floating_point() else t)
 
-    def cuda(self, device=None):
+    def cuda(self, device: Any = None) -> Self:
         """Move the module's parameters and buffers to a CUDA device.  chainrule has no GPU
         backend yet, so this raises PyTorch's CPU-build error (``AssertionError``) when the
         module has parameters or buffers.
@@ -472,18 +483,18 @@ class Module:
             t.cuda(device)
         return self
 
-    def double(self):
+    def double(self) -> Self:
         """Convert floating-point parameters and buffers to float64."""
         return self.to(float64)
 
-    def float(self):
+    def float(self) -> Self:
         """Convert floating-point parameters and buffers to float32."""
         return self.to(float32)
 
-    def half(self):
+    def half(self) -> Self:
         return self.to(float16)
 
-    def cpu(self):
+    def cpu(self) -> Self:
         """``self``: the module's parameters and buffers already live on the CPU.
 
         >>> import chainrule as torch
@@ -492,18 +503,18 @@ class Module:
         """
         return self
 
-    def type(self, dst_type):
+    def type(self, dst_type: Any) -> Self:
         return self.to(dst_type)
 
     # --- printing -------------------------------------------------------------------------
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         """Extra text inside the parentheses of this module's repr (override it)."""
         return ""
 
-    def _get_name(self):
+    def _get_name(self) -> str:
         return type(self).__name__
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         extra = self.extra_repr()
         extra_lines = extra.split("\n") if extra else []
         child_lines = [f"({k}): " + _addindent(repr(m), 2) for k, m in self._modules.items()]
@@ -534,17 +545,17 @@ _Incompatible.__name__ = "_IncompatibleKeys"
 class _Handle:
     _next = 0
 
-    def __init__(self, store, hook):
+    def __init__(self, store: dict[int, Callable[..., Any]], hook: Callable[..., Any]) -> None:
         _Handle._next += 1
         self.id = _Handle._next
         self.store = store
         store[self.id] = hook
 
-    def remove(self):
+    def remove(self) -> None:
         self.store.pop(self.id, None)
 
 
-def zero_grads(params, set_to_none=True):
+def zero_grads(params: Iterable[Tensor], set_to_none: bool = True) -> None:
     """Reset the ``.grad`` of every tensor in ``params``: to ``None``, or to zeros in place
     (detached first).  Shared by ``Module.zero_grad`` and ``Optimizer.zero_grad``."""
     for p in params:

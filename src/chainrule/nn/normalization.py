@@ -3,10 +3,13 @@ and channel dropout (``Dropout2d``), with PyTorch's parameters, buffers, default
 ``state_dict`` keys."""
 import numbers
 import warnings
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .._creation import _rng, empty, ones, tensor, zeros
+from .._dtypes import dtype
 from .._tensor import Tensor, wrap
 from ..ops.norm import batch_norm, group_norm, layer_norm
 from . import init
@@ -43,8 +46,9 @@ def _reset_affine(module):
 class _BatchNorm(Module):
     _expected = ()
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
-                 track_running_stats=True, device=None, dtype=None, *, bias=True):
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = True, track_running_stats: bool = True, device: Any = None,
+                 dtype: dtype | None = None, *, bias: bool = True) -> None:
         super().__init__()
         self.num_features = num_features
         self.eps = eps
@@ -62,14 +66,14 @@ class _BatchNorm(Module):
             self.register_buffer("num_batches_tracked", None)
         self.reset_parameters()
 
-    def reset_running_stats(self):
+    def reset_running_stats(self) -> None:
         """Running mean 0, running variance 1, no batches tracked."""
         if self.track_running_stats:
             self.running_mean._data[...] = 0
             self.running_var._data[...] = 1
             self.num_batches_tracked._data[...] = 0
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         """Reset the running statistics; weight 1 and bias 0."""
         self.reset_running_stats()
         _reset_affine(self)
@@ -82,7 +86,7 @@ class _BatchNorm(Module):
             want = " or ".join(f"{d}D" for d in self._expected)
             raise ValueError(f"expected {want} input (got {input.ndim}D input)")
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         self._check_input_dim(input)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
@@ -95,7 +99,10 @@ class _BatchNorm(Module):
                           self.running_var if keep else None, self.weight, self.bias,
                           use_batch, factor, self.eps)
 
-    def extra_repr(self):
+    if TYPE_CHECKING:                 # calling the layer is calling forward
+        __call__ = forward
+
+    def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
                 f"affine={self.affine}, bias={self.bias is not None}, "
                 f"track_running_stats={self.track_running_stats}")
@@ -140,8 +147,9 @@ class LayerNorm(Module):
     tensor([[-1.0000,  1.0000]], grad_fn=<AddBackward0>)
     """
 
-    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True,
-                 device=None, dtype=None):
+    def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5,
+                 elementwise_affine: bool = True, bias: bool = True, device: Any = None,
+                 dtype: dtype | None = None) -> None:
         super().__init__()
         if isinstance(normalized_shape, numbers.Integral):
             normalized_shape = (normalized_shape,)
@@ -151,14 +159,17 @@ class LayerNorm(Module):
         _affine_params(self, elementwise_affine, self.normalized_shape, bias, dtype, device)
         self.reset_parameters()
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         """Weight 1, bias 0."""
         _reset_affine(self)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
-    def extra_repr(self):
+    if TYPE_CHECKING:                 # calling the layer is calling forward
+        __call__ = forward
+
+    def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
                 f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
 
@@ -173,8 +184,9 @@ class GroupNorm(Module):
     tensor([[-1.0000,  1.0000,  0.0000,  0.0000]], grad_fn=<AddBackward0>)
     """
 
-    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None,
-                 dtype=None, *, bias=True):
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
+                 affine: bool = True, device: Any = None, dtype: dtype | None = None, *,
+                 bias: bool = True) -> None:
         super().__init__()
         if num_channels % num_groups != 0:
             raise ValueError(f"num_channels ({num_channels}) must be divisible by "
@@ -186,14 +198,17 @@ class GroupNorm(Module):
         _affine_params(self, affine, (num_channels,), bias, dtype, device)
         self.reset_parameters()
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         """Weight 1, bias 0."""
         _reset_affine(self)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
-    def extra_repr(self):
+    if TYPE_CHECKING:                 # calling the layer is calling forward
+        __call__ = forward
+
+    def extra_repr(self) -> str:
         return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, "
                 f"affine={self.affine}, bias={self.bias is not None}")
 
@@ -214,7 +229,8 @@ _DROPOUT2D_3D = (
     "dropout behavior, please switch to using dropout1d instead.")
 
 
-def dropout2d(input, p=0.5, training=True, inplace=False):
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
     """Zero whole channels: each (sample, channel) plane of an (N, C, H, W) input is
     dropped with probability ``p``, the others scaled by ``1 / (1 - p)`` (only when
     ``training``).  A 3-D input is taken as (N, C, L), as PyTorch does (with its warning).
@@ -262,15 +278,18 @@ class Dropout2d(Module):
     tensor([1., 1.])
     """
 
-    def __init__(self, p=0.5, inplace=False):
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
         if not isinstance(p, (int, float)) or not 0 <= p <= 1:
             raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
         self.p = p
         self.inplace = inplace
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return dropout2d(input, self.p, self.training, self.inplace)
 
-    def extra_repr(self):
+    if TYPE_CHECKING:                 # calling the layer is calling forward
+        __call__ = forward
+
+    def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"

@@ -1,6 +1,9 @@
 """``DataParallel``: on chainrule's one device it wraps the module, as PyTorch's does on a
 machine without GPUs (``forward`` delegates; parameters and state_dict keys sit under
 ``module.``)."""
+from collections.abc import Sequence
+from typing import Any
+
 from .module import Module
 
 __all__ = ["DataParallel"]
@@ -18,7 +21,8 @@ class DataParallel(Module):
     (['module.weight', 'module.bias'], torch.Size([4, 2]))
     """
 
-    def __init__(self, module, device_ids=None, output_device=None, dim=0):
+    def __init__(self, module: Module, device_ids: Sequence[Any] | None = None,
+                 output_device: Any = None, dim: int = 0) -> None:
         super().__init__()
         if not isinstance(module, Module):
             raise TypeError(f"DataParallel: module must be an nn.Module, got "
@@ -29,5 +33,5 @@ class DataParallel(Module):
         self.dim = dim
         self.src_device_obj = None
 
-    def forward(self, *inputs, **kwargs):
+    def forward(self, *inputs: Any, **kwargs: Any) -> Any:
         return self.module(*inputs, **kwargs)

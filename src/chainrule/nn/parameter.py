@@ -1,5 +1,6 @@
 """``Parameter``: a tensor that a ``Module`` registers as one of its trainable weights."""
 import copy
+from typing import Any, SupportsIndex
 
 from .._tensor import _init_from, Tensor, vbox, wrap
 from .._creation import empty
@@ -23,7 +24,7 @@ class Parameter(Tensor):
     """
     # no __slots__: a Parameter gets a __dict__, so optimisers and users may tag it
 
-    def __init__(self, data=None, requires_grad=True):
+    def __init__(self, data: Tensor | None = None, requires_grad: bool = True) -> None:
         if data is None:
             data = empty(0)
         if not isinstance(data, Tensor):
@@ -39,12 +40,12 @@ class Parameter(Tensor):
                     f"nn.Parameter(t.float()), or pass requires_grad=False.")
             self._rg = True
 
-    def __repr__(self, *, tensor_contents=None):
+    def __repr__(self, *, tensor_contents: object = None) -> str:
         return "Parameter containing:\n" + super().__repr__()
 
     __str__ = __repr__
 
-    def __deepcopy__(self, memo):
+    def __deepcopy__(self, memo: dict[int, Any]) -> "Parameter":
         if id(self) in memo:
             return memo[id(self)]
         result = Parameter(wrap(self._data.copy()), self._rg)
@@ -56,7 +57,7 @@ class Parameter(Tensor):
         memo[id(self)] = result
         return result
 
-    def __reduce_ex__(self, proto):
+    def __reduce_ex__(self, proto: SupportsIndex) -> Any:
         return (_rebuild_parameter, (self._data.copy(), self._rg))
 
 

@@ -10,8 +10,10 @@ product with the hidden state.
 import math
 import numbers
 import warnings
+from typing import TYPE_CHECKING, Any
 
 from .._creation import empty, zeros
+from .._dtypes import dtype
 from .._tensor import Tensor
 from ..ops import activation as ACT, unary as UN
 from ..ops.matmul import addmm, mm
@@ -119,9 +121,10 @@ class RNNBase(Module):
     torch.Size([12, 4])
     """
 
-    def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True,
-                 batch_first=False, dropout=0.0, bidirectional=False, proj_size=0,
-                 device=None, dtype=None):
+    def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1,
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False, proj_size: int = 0, device: Any = None,
+                 dtype: dtype | None = None) -> None:
         super().__init__()
         if (not isinstance(dropout, numbers.Number) or isinstance(dropout, bool)
                 or not 0 <= dropout <= 1):
@@ -180,13 +183,13 @@ class RNNBase(Module):
                 self._all_weights.append(names)
         self.reset_parameters()
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         """Every weight and bias from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))."""
         stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
         for weight in self.parameters():
             init.uniform_(weight, -stdv, stdv)
 
-    def flatten_parameters(self):
+    def flatten_parameters(self) -> None:
         """Does nothing (PyTorch compacts cuDNN weights here)."""
 
     @property
@@ -194,11 +197,11 @@ class RNNBase(Module):
         return [getattr(self, n) for n in self._flat_weights_names]
 
     @property
-    def all_weights(self):
+    def all_weights(self) -> list[list[Parameter]]:
         """The parameters, one list per layer and direction."""
         return [[getattr(self, n) for n in names] for names in self._all_weights]
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
         if self.num_layers != 1:
             s += f", num_layers={self.num_layers}"
@@ -267,7 +270,8 @@ class RNNBase(Module):
         h_n = stack(finals_h, 0)
         return layer_in, ((h_n, stack(finals_c, 0)) if lstm else h_n)
 
-    def forward(self, input, hx=None):
+    def forward(self, input: Tensor, hx: Tensor | tuple[Tensor, Tensor] | None = None
+                ) -> tuple[Tensor, Any]:
         mode = self.mode
         name = {"GRU": "GRU", "LSTM": "LSTM"}.get(mode, "RNN")
         if not isinstance(input, Tensor):
@@ -306,6 +310,9 @@ class RNNBase(Module):
                 else state.squeeze(1)
         return out, state
 
+    if TYPE_CHECKING:                 # calling the layer is calling forward
+        __call__ = forward
+
 
 class RNN(RNNBase):
     """A multi-layer Elman RNN: ``h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)``
@@ -320,7 +327,7 @@ class RNN(RNNBase):
     (torch.Size([5, 3, 8]), torch.Size([2, 3, 8]))
     """
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         if "proj_size" in kwargs:
             raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
         if len(args) > 3:
@@ -355,7 +362,7 @@ class GRU(RNNBase):
     (torch.Size([3, 5, 16]), torch.Size([2, 3, 8]), torch.Size([24, 4]))
     """
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         if "proj_size" in kwargs:
             raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
         super().__init__("GRU", *args, **kwargs)
@@ -377,7 +384,7 @@ class LSTM(RNNBase):
     (torch.Size([5, 3, 8]), torch.Size([1, 3, 8]), torch.Size([1, 3, 8]))
     """
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__("LSTM", *args, **kwargs)
 
 
@@ -392,7 +399,8 @@ class RNNCellBase(Module):
     torch.Size([8, 3])
     """
 
-    def __init__(self, input_size, hidden_size, bias, num_chunks, device=None, dtype=None):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int,
+                 device: Any = None, dtype: dtype | None = None) -> None:
         super().__init__()
         self.input_size = input_size
         self.hidden_size = hidden_size
@@ -408,7 +416,7 @@ class RNNCellBase(Module):
             self.register_parameter("bias_hh", None)
         self.reset_parameters()
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
         if self.bias is not True:
             s += f", bias={self.bias}"
@@ -416,7 +424,7 @@ class RNNCellBase(Module):
             s += f", nonlinearity={self.nonlinearity}"
         return s
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         """Every weight and bias from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))."""
         stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
         for weight in self.parameters():
@@ -470,13 +478,14 @@ class RNNCell(RNNCellBase):
     (torch.Size([2, 4]), torch.Size([4]))
     """
 
-    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None,
-                 dtype=None):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 nonlinearity: str = "tanh", device: Any = None,
+                 dtype: dtype | None = None) -> None:
         super().__init__(input_size, hidden_size, bias, num_chunks=1, device=device,
                          dtype=dtype)
         self.nonlinearity = nonlinearity
 
-    def forward(self, input, hx=None):
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         batched, x, (h,) = self._prepare(input, (hx,))
         if self.nonlinearity == "tanh":
             mode = "RNN_TANH"
@@ -486,6 +495,9 @@ class RNNCell(RNNCellBase):
             raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
         h = self._step(mode, x, h)
         return h if batched else h.squeeze(0)
+
+    if TYPE_CHECKING:                 # calling the layer is calling forward
+        __call__ = forward
 
 
 class GRUCell(RNNCellBase):
@@ -497,14 +509,18 @@ class GRUCell(RNNCellBase):
     torch.Size([2, 4])
     """
 
-    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 device: Any = None, dtype: dtype | None = None) -> None:
         super().__init__(input_size, hidden_size, bias, num_chunks=3, device=device,
                          dtype=dtype)
 
-    def forward(self, input, hx=None):
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         batched, x, (h,) = self._prepare(input, (hx,))
         h = self._step("GRU", x, h)
         return h if batched else h.squeeze(0)
+
+    if TYPE_CHECKING:                 # calling the layer is calling forward
+        __call__ = forward
 
 
 class LSTMCell(RNNCellBase):
@@ -517,12 +533,17 @@ class LSTMCell(RNNCellBase):
     (torch.Size([2, 4]), torch.Size([2, 4]))
     """
 
-    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 device: Any = None, dtype: dtype | None = None) -> None:
         super().__init__(input_size, hidden_size, bias, num_chunks=4, device=device,
                          dtype=dtype)
 
-    def forward(self, input, hx=None):
+    def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None
+                ) -> tuple[Tensor, Tensor]:
         states = (None, None) if hx is None else (hx[0], hx[1])
         batched, x, (h, c) = self._prepare(input, states)
         h, c = self._step("LSTM", x, (h, c))
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
+
+    if TYPE_CHECKING:                 # calling the layer is calling forward
+        __call__ = forward

@@ -1,9 +1,9 @@
 """RMSprop, Adagrad and Adadelta with PyTorch's update formulas (its single-tensor path)."""
 import numpy as np
 
-from .._tensor import bump_version, wrap
+from .._tensor import Tensor, bump_version, wrap
 from .adam import _lerp_
-from .optimizer import Optimizer, hyper
+from .optimizer import Closure, Optimizer, Params, hyper
 
 __all__ = ["RMSprop", "Adagrad", "Adadelta"]
 
@@ -35,9 +35,11 @@ class RMSprop(Optimizer):
     tensor([ 0.9000, -1.9000], requires_grad=True)
     """
 
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
-                 centered=False, capturable=False, foreach=None, maximize=False,
-                 differentiable=False):
+    def __init__(self, params: Params, lr: float | Tensor = 1e-2, alpha: float = 0.99,
+                 eps: float = 1e-8, weight_decay: float = 0, momentum: float = 0,
+                 centered: bool = False, capturable: bool = False,
+                 foreach: bool | None = None, maximize: bool = False,
+                 differentiable: bool = False) -> None:
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 <= eps:
@@ -53,7 +55,7 @@ class RMSprop(Optimizer):
                         maximize=maximize, differentiable=differentiable)
         super().__init__(params, defaults)
 
-    def step(self, closure=None):
+    def step(self, closure: Closure | None = None) -> Tensor | float | None:
         """One RMSprop update of every parameter that has a gradient."""
         loss = self._closure(closure)
         for group in self.param_groups:
@@ -115,9 +117,10 @@ class Adagrad(Optimizer):
     tensor([ 0.5000, -1.5000], requires_grad=True)
     """
 
-    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0,
-                 initial_accumulator_value=0, eps=1e-10, foreach=None, *, maximize=False,
-                 differentiable=False, fused=None):
+    def __init__(self, params: Params, lr: float | Tensor = 1e-2, lr_decay: float = 0,
+                 weight_decay: float = 0, initial_accumulator_value: float = 0,
+                 eps: float = 1e-10, foreach: bool | None = None, *, maximize: bool = False,
+                 differentiable: bool = False, fused: bool | None = None) -> None:
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 <= lr_decay:
@@ -140,7 +143,7 @@ class Adagrad(Optimizer):
                 init = group["initial_accumulator_value"]
                 state["sum"] = wrap(np.full_like(p._data, hyper(init)))
 
-    def step(self, closure=None):
+    def step(self, closure: Closure | None = None) -> Tensor | float | None:
         """One Adagrad update of every parameter that has a gradient."""
         loss = self._closure(closure)
         for group in self.param_groups:
@@ -187,8 +190,10 @@ class Adadelta(Optimizer):
     tensor([ 0.9968, -1.9968], requires_grad=True)
     """
 
-    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *,
-                 capturable=False, maximize=False, differentiable=False):
+    def __init__(self, params: Params, lr: float | Tensor = 1.0, rho: float = 0.9,
+                 eps: float = 1e-6, weight_decay: float = 0, foreach: bool | None = None, *,
+                 capturable: bool = False, maximize: bool = False,
+                 differentiable: bool = False) -> None:
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 <= rho <= 1.0:
@@ -202,7 +207,7 @@ class Adadelta(Optimizer):
                         differentiable=differentiable)
         super().__init__(params, defaults)
 
-    def step(self, closure=None):
+    def step(self, closure: Closure | None = None) -> Tensor | float | None:
         """One Adadelta update of every parameter that has a gradient."""
         loss = self._closure(closure)
         for group in self.param_groups:

@@ -23,8 +23,10 @@ import math
 import types
 import warnings
 import weakref
+from collections.abc import Callable, Iterable, Sequence
 from bisect import bisect_right
 from collections import Counter
+from typing import Any
 
 from .._tensor import Tensor
 from .optimizer import Optimizer
@@ -119,7 +121,7 @@ class LRScheduler:
     _get_lr_called_within_step = False
     _is_initial = False
 
-    def __init__(self, optimizer, last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
         self.optimizer = optimizer
@@ -150,24 +152,24 @@ class LRScheduler:
         finally:
             self._is_initial = False
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         """Every attribute of the scheduler except the optimizer, as a dict."""
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore the attributes saved by ``state_dict()``."""
         self.__dict__.update(state_dict)
 
-    def get_last_lr(self):
+    def get_last_lr(self) -> list[float]:
         """The learning rates (one per parameter group) set by the last ``step()``."""
         return self._last_lr
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         """The rates for epoch ``last_epoch``; called by ``step()`` (use
         ``get_last_lr()`` to read the current ones)."""
         raise NotImplementedError
 
-    def step(self, epoch=None):
+    def step(self, epoch: int | None = None) -> None:
         """Advance one epoch and write the new rates into the optimizer's groups.
         Passing ``epoch`` is deprecated (as in PyTorch): it jumps to that epoch and uses
         the closed form where the scheduler has one."""
@@ -259,12 +261,14 @@ class LambdaLR(_LambdaState, LRScheduler):
     [0.25, 0.25]
     """
 
-    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+    def __init__(self, optimizer: Optimizer,
+                 lr_lambda: Callable[[int], float] | list[Callable[[int], float]],
+                 last_epoch: int = -1) -> None:
         self.optimizer = optimizer
         self.lr_lambdas = _per_group_functions(optimizer, lr_lambda)
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         """``base_lr * lr_lambda(last_epoch)`` per group."""
         self._warn_if_outside_step()
         return [base * fn(self.last_epoch) for fn, base in zip(self.lr_lambdas, self.base_lrs)]
@@ -283,7 +287,9 @@ class MultiplicativeLR(_LambdaState, LRScheduler):
     [0.125]
     """
 
-    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+    def __init__(self, optimizer: Optimizer,
+                 lr_lambda: Callable[[int], float] | list[Callable[[int], float]],
+                 last_epoch: int = -1) -> None:
         self.optimizer = optimizer
         self.lr_lambdas = _per_group_functions(optimizer, lr_lambda)
         for fn in self.lr_lambdas:
@@ -291,7 +297,7 @@ class MultiplicativeLR(_LambdaState, LRScheduler):
                 raise TypeError(f"lr_lambda should be a function, but got {type(fn).__name__}")
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         """``group['lr'] * lr_lambda(last_epoch)`` per group (unchanged at the initial step)."""
         self._warn_if_outside_step()
         if self._is_initial:
@@ -313,12 +319,13 @@ class StepLR(LRScheduler):
     [1.0, 1.0, 0.5, 0.5, 0.5, 0.25, 0.25]
     """
 
-    def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
+                 last_epoch: int = -1) -> None:
         self.step_size = step_size
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         """``group['lr'] * gamma`` at multiples of ``step_size``, else unchanged."""
         self._warn_if_outside_step()
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
@@ -344,12 +351,13 @@ class MultiStepLR(LRScheduler):
     [1.0, 0.5, 0.5, 0.25, 0.25]
     """
 
-    def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, milestones: Iterable[int], gamma: float = 0.1,
+                 last_epoch: int = -1) -> None:
         self.milestones = Counter(milestones)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         """``group['lr'] * gamma ** count`` at a milestone, else unchanged."""
         self._warn_if_outside_step()
         if self.last_epoch not in self.milestones:
@@ -357,7 +365,7 @@ class MultiStepLR(LRScheduler):
         times = self.milestones[self.last_epoch]
         return [g["lr"] * self.gamma ** times for g in self.optimizer.param_groups]
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore the attributes saved by ``state_dict()`` (``milestones`` becomes a
         ``Counter`` again after a trip through ``chainrule.save``/``load``)."""
         super().load_state_dict(state_dict)
@@ -382,14 +390,15 @@ class ConstantLR(LRScheduler):
     [0.5, 0.5, 1.0, 1.0]
     """
 
-    def __init__(self, optimizer, factor=1.0 / 3, total_iters=5, last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, factor: float = 1.0 / 3, total_iters: int = 5,
+                 last_epoch: int = -1) -> None:
         if factor > 1.0 or factor < 0:
             raise ValueError("Constant multiplicative factor expected to be between 0 and 1.")
         self.factor = factor
         self.total_iters = total_iters
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         """``lr * factor`` at epoch 0, ``lr / factor`` at ``total_iters``, else unchanged."""
         self._warn_if_outside_step()
         if self.last_epoch == 0:
@@ -417,8 +426,8 @@ class LinearLR(LRScheduler):
     [0.25, 0.5, 0.75, 1.0, 1.0]
     """
 
-    def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5,
-                 last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3,
+                 end_factor: float = 1.0, total_iters: int = 5, last_epoch: int = -1) -> None:
         if start_factor > 1.0 or start_factor <= 0:
             raise ValueError("Starting multiplicative factor expected to be greater than 0 "
                              "and less or equal to 1.")
@@ -429,7 +438,7 @@ class LinearLR(LRScheduler):
         self.total_iters = total_iters
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         """The recursive form: each epoch multiplies by the ratio of consecutive factors."""
         self._warn_if_outside_step()
         if self.last_epoch == 0:
@@ -460,11 +469,11 @@ class ExponentialLR(LRScheduler):
     0.125
     """
 
-    def __init__(self, optimizer, gamma, last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         """``group['lr'] * gamma`` (unchanged at the initial step)."""
         self._warn_if_outside_step()
         if self._is_initial:
@@ -489,12 +498,13 @@ class PolynomialLR(LRScheduler):
     [0.5625, 0.25, 0.0625, 0.0, 0.0]
     """
 
-    def __init__(self, optimizer, total_iters=5, power=1.0, last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, total_iters: int = 5, power: float = 1.0,
+                 last_epoch: int = -1) -> None:
         self.total_iters = total_iters
         self.power = power
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         """``group['lr']`` times the ratio of consecutive decay factors."""
         self._warn_if_outside_step()
         if self._is_initial or self.last_epoch > self.total_iters:
@@ -524,12 +534,13 @@ class CosineAnnealingLR(LRScheduler):
     [0.8682, 0.55, 0.2318, 0.1, 0.2318]
     """
 
-    def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,
+                 last_epoch: int = -1) -> None:
         self.T_max = T_max
         self.eta_min = eta_min
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         """The next rate from the current ``group['lr']`` (see the class docstring)."""
         self._warn_if_outside_step()
         t, T, low = self.last_epoch, self.T_max, self.eta_min
@@ -604,7 +615,8 @@ class SequentialLR(_WrapperState, LRScheduler):
     [0.5, 0.5, 1.0, 0.5, 0.25]
     """
 
-    def __init__(self, optimizer, schedulers, milestones, last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, schedulers: Sequence[LRScheduler],
+                 milestones: Iterable[int], last_epoch: int = -1) -> None:
         _check_wrapped(self, optimizer, schedulers, "")
         if len(milestones) != len(schedulers) - 1:
             raise ValueError(
@@ -634,7 +646,7 @@ class SequentialLR(_WrapperState, LRScheduler):
             elif hasattr(s, "last_epoch"):
                 s.last_epoch -= 1
 
-    def step(self):
+    def step(self) -> None:
         """Step the scheduler of the current phase (at a milestone: start the next one at
         its epoch 0)."""
         self.last_epoch += 1
@@ -663,7 +675,8 @@ class ChainedScheduler(_WrapperState, LRScheduler):
     [0.5, 0.25, 0.25, 0.125]
     """
 
-    def __init__(self, schedulers, optimizer=None):
+    def __init__(self, schedulers: Sequence[LRScheduler],
+                 optimizer: Optimizer | None = None) -> None:
         if optimizer is None and len(schedulers) > 0:
             optimizer = schedulers[0].optimizer
         _check_wrapped(self, optimizer, schedulers, " to be chained")
@@ -671,7 +684,7 @@ class ChainedScheduler(_WrapperState, LRScheduler):
         self.optimizer = optimizer
         self._last_lr = _group_values(schedulers[-1].optimizer, "lr")
 
-    def step(self):
+    def step(self) -> None:
         """Step every wrapped scheduler, in order."""
         for s in self._schedulers:
             s.step()
@@ -692,8 +705,10 @@ class ReduceLROnPlateau(LRScheduler):
     [0.25]
     """
 
-    def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4,
-                 threshold_mode="rel", cooldown=0, min_lr=0, eps=1e-8):
+    def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1,
+                 patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
+                 cooldown: int = 0, min_lr: float | Sequence[float] = 0,
+                 eps: float = 1e-8) -> None:
         if factor >= 1.0:
             raise ValueError("Factor should be < 1.0.")
         self.factor = factor
@@ -733,7 +748,7 @@ class ReduceLROnPlateau(LRScheduler):
         self.num_bad_epochs = 0
 
     @property
-    def in_cooldown(self):
+    def in_cooldown(self) -> bool:
         """True while the scheduler waits after a reduction."""
         return self.cooldown_counter > 0
 
@@ -746,7 +761,7 @@ class ReduceLROnPlateau(LRScheduler):
             return a > best * (self.threshold + 1.0)
         return a > best + self.threshold
 
-    def step(self, metrics, epoch=None):
+    def step(self, metrics: float | Tensor, epoch: int | None = None) -> None:
         """Record this epoch's metric (a number or a one-element tensor) and reduce the
         rates if it has stopped improving."""
         current = float(metrics)
@@ -786,7 +801,7 @@ class ReduceLROnPlateau(LRScheduler):
             if old - new > self.eps:
                 _set_group_value(group, "lr", new)
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore the attributes saved by ``state_dict()``."""
         self.__dict__.update(state_dict)
         self._set_mode(self.mode, self.threshold, self.threshold_mode)

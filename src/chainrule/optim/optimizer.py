@@ -5,6 +5,8 @@ Updates run on the parameters' NumPy arrays in place (the equivalent of PyTorch'
 """
 import copy
 from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from .._tensor import Tensor, wrap
 from ..nn.module import zero_grads
@@ -20,6 +22,12 @@ class _Required:
 
 required = _Required()
 
+# what an optimiser takes: tensors, (name, tensor) pairs (``named_parameters()``) or dicts of
+# options, each with its own "params"
+Params = Iterable[Tensor] | Iterable[tuple[str, Tensor]] | Iterable[dict[str, Any]]
+# a closure re-evaluates the model and returns the loss
+Closure = Callable[[], Tensor | float]
+
 
 class Optimizer:
     """Base class: holds ``param_groups`` (a list of dicts, each with ``'params'`` and its
@@ -33,7 +41,7 @@ class Optimizer:
     [0.1, 0.5]
     """
 
-    def __init__(self, params, defaults):
+    def __init__(self, params: Params, defaults: dict[str, Any]) -> None:
         self.defaults = defaults
         self.state = defaultdict(dict)
         self.param_groups = []
@@ -48,7 +56,7 @@ class Optimizer:
         for g in groups:
             self.add_param_group(g)
 
-    def add_param_group(self, param_group):
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add a group of parameters with its own options (unset ones take the defaults)."""
         if not isinstance(param_group, dict):
             raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
@@ -84,13 +92,13 @@ class Optimizer:
             raise ValueError("some parameters appear in more than one parameter group")
         self.param_groups.append(group)
 
-    def zero_grad(self, set_to_none=True):
+    def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset the gradients of all optimised parameters: to ``None`` (default) or to
         zeros in place."""
         for group in self.param_groups:
             zero_grads(group["params"], set_to_none)
 
-    def step(self, closure=None):
+    def step(self, closure: Closure | None = None) -> Tensor | float | None:
         raise NotImplementedError
 
     def _closure(self, closure):
@@ -100,7 +108,7 @@ class Optimizer:
             return closure()
 
     # --- state dict -------------------------------------------------------------------------
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         """``{'state': {index: state}, 'param_groups': [group options with 'params' as
         indices]}``; parameters are numbered in group order, as in PyTorch.  The state's
         tensors are references (save it with ``chainrule.save`` or copy it)."""
@@ -118,7 +126,7 @@ class Optimizer:
         state = {index[id(p)]: s for p, s in self.state.items() if id(p) in index}
         return {"state": state, "param_groups": groups}
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore options and state saved by ``state_dict()`` (tensors are copied and cast
         to the parameter's dtype, except ``'step'``)."""
         state_dict = copy.deepcopy(state_dict)
@@ -141,7 +149,7 @@ class Optimizer:
         self.state = state
         self.param_groups = [dict(s, params=g["params"]) for g, s in zip(groups, saved)]
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         s = type(self).__name__ + " ("
         for i, g in enumerate(self.param_groups):
             s += f"\nParameter Group {i}"
@@ -167,7 +175,7 @@ def _cast(param, name, value):
     return value
 
 
-def hyper(value):
+def hyper(value: float | Tensor) -> float:
     """A hyperparameter as a Python number: PyTorch accepts 0-d tensors for ``lr`` and the
     like; the update arithmetic works on NumPy arrays, where a Tensor operand would not
     compute in place."""

@@ -1,6 +1,6 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov and weight decay."""
-from .._tensor import bump_version, wrap
-from .optimizer import Optimizer, hyper
+from .._tensor import Tensor, bump_version, wrap
+from .optimizer import Closure, Optimizer, Params, hyper
 
 __all__ = ["SGD"]
 
@@ -22,9 +22,10 @@ class SGD(Optimizer):
     tensor([ 0.8000, -1.6000], requires_grad=True)
     """
 
-    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
-                 nesterov=False, *, maximize=False, foreach=None, differentiable=False,
-                 fused=None):
+    def __init__(self, params: Params, lr: float | Tensor = 1e-3, momentum: float = 0,
+                 dampening: float = 0, weight_decay: float = 0, nesterov: bool = False, *,
+                 maximize: bool = False, foreach: bool | None = None,
+                 differentiable: bool = False, fused: bool | None = None) -> None:
         if lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
         if momentum < 0.0:
@@ -38,7 +39,7 @@ class SGD(Optimizer):
                         foreach=foreach, differentiable=differentiable, fused=fused)
         super().__init__(params, defaults)
 
-    def step(self, closure=None):
+    def step(self, closure: Closure | None = None) -> Tensor | float | None:
         """Update every parameter that has a gradient; returns ``closure()``'s loss if
         a closure is given."""
         loss = self._closure(closure)

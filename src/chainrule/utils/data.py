@@ -10,6 +10,8 @@
 import bisect
 import collections.abc
 import math
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
@@ -22,7 +24,10 @@ __all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split"
            "default_collate"]
 
 
-class Dataset:
+_T_co = TypeVar("_T_co", covariant=True)
+
+
+class Dataset(Generic[_T_co]):
     """A map-style dataset: subclass it and define ``__getitem__`` and ``__len__``.
 
     >>> import chainrule as torch
@@ -38,14 +43,14 @@ class Dataset:
     (3, 4)
     """
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: int) -> _T_co:
         raise NotImplementedError("Subclasses of Dataset should implement __getitem__.")
 
-    def __add__(self, other):
+    def __add__(self, other: "Dataset[_T_co]") -> "ConcatDataset[_T_co]":
         return ConcatDataset([self, other])
 
 
-class TensorDataset(Dataset):
+class TensorDataset(Dataset[tuple[Tensor, ...]]):
     """Samples are ``(t[i] for t in tensors)``; all tensors share the first dimension.
 
     >>> import chainrule as torch
@@ -54,7 +59,7 @@ class TensorDataset(Dataset):
     (4, tensor(2))
     """
 
-    def __init__(self, *tensors):
+    def __init__(self, *tensors: Tensor) -> None:
         if not tensors:
             raise ValueError("TensorDataset needs at least one tensor")
         n = tensors[0].shape[0] if tensors[0].ndim else None
@@ -64,14 +69,14 @@ class TensorDataset(Dataset):
                                  f"all be equal")
         self.tensors = tensors
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: Any) -> tuple[Tensor, ...]:
         return tuple(t[index] for t in self.tensors)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self.tensors[0].shape[0]
 
 
-class Subset(Dataset):
+class Subset(Dataset[_T_co]):
     """The samples of ``dataset`` at ``indices``.
 
     >>> import chainrule as torch
@@ -82,20 +87,20 @@ class Subset(Dataset):
     (2, (tensor(30),))
     """
 
-    def __init__(self, dataset, indices):
+    def __init__(self, dataset: Dataset[_T_co], indices: Sequence[int]) -> None:
         self.dataset = dataset
         self.indices = list(indices)
 
-    def __getitem__(self, idx):
+    def __getitem__(self, idx: Any) -> Any:
         if isinstance(idx, list):
             return self.dataset[[self.indices[i] for i in idx]]
         return self.dataset[self.indices[idx]]
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.indices)
 
 
-class ConcatDataset(Dataset):
+class ConcatDataset(Dataset[_T_co]):
     """Datasets one after another.
 
     >>> import chainrule as torch
@@ -107,16 +112,16 @@ class ConcatDataset(Dataset):
     (3, (tensor(3),))
     """
 
-    def __init__(self, datasets):
+    def __init__(self, datasets: Iterable[Dataset[_T_co]]) -> None:
         self.datasets = list(datasets)
         if not self.datasets:
             raise AssertionError("datasets should not be an empty iterable")
         self.cumulative_sizes = list(np.cumsum([len(d) for d in self.datasets]).tolist())
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self.cumulative_sizes[-1]
 
-    def __getitem__(self, idx):
+    def __getitem__(self, idx: int) -> _T_co:
         if idx < 0:
             idx += len(self)
         if not 0 <= idx < len(self):
@@ -126,7 +131,8 @@ class ConcatDataset(Dataset):
         return self.datasets[d][idx - start]
 
 
-def random_split(dataset, lengths, generator=default_generator):
+def random_split(dataset: Dataset[_T_co], lengths: Sequence[int | float],
+                 generator: Generator = default_generator) -> list[Subset[_T_co]]:
     """Split ``dataset`` into non-overlapping random subsets of the given lengths (or
     fractions summing to 1).
 
@@ -155,7 +161,7 @@ def random_split(dataset, lengths, generator=default_generator):
 
 # --- samplers ---------------------------------------------------------------------------
 
-class Sampler:
+class Sampler(Generic[_T_co]):
     """Base class of index samplers (iterables of dataset indices).
 
     >>> import chainrule as torch
@@ -172,14 +178,14 @@ class Sampler:
     [0, 2, 4, 1, 3]
     """
 
-    def __init__(self, data_source=None):
+    def __init__(self, data_source: Any = None) -> None:
         pass
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[_T_co]:
         raise NotImplementedError
 
 
-class SequentialSampler(Sampler):
+class SequentialSampler(Sampler[int]):
     """Indices ``0, 1, ..., len(data_source) - 1``.
 
     >>> import chainrule as torch
@@ -188,17 +194,17 @@ class SequentialSampler(Sampler):
     [0, 1, 2, 3]
     """
 
-    def __init__(self, data_source):
+    def __init__(self, data_source: Any) -> None:
         self.data_source = data_source
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[int]:
         return iter(range(len(self.data_source)))
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.data_source)
 
 
-class RandomSampler(Sampler):
+class RandomSampler(Sampler[int]):
     """A fresh random permutation of the indices on every iteration (or ``num_samples``
     draws with replacement), from ``generator`` or chainrule's default generator.
 
@@ -209,7 +215,8 @@ class RandomSampler(Sampler):
     [0, 1, 2, 3, 4]
     """
 
-    def __init__(self, data_source, replacement=False, num_samples=None, generator=None):
+    def __init__(self, data_source: Any, replacement: bool = False,
+                 num_samples: int | None = None, generator: Generator | None = None) -> None:
         self.data_source = data_source
         self.replacement = replacement
         self._num_samples = num_samples
@@ -219,7 +226,7 @@ class RandomSampler(Sampler):
                              f"num_samples={self.num_samples}")
 
     @property
-    def num_samples(self):
+    def num_samples(self) -> int:
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def _indices(self):
@@ -230,14 +237,14 @@ class RandomSampler(Sampler):
         reps = -(-self.num_samples // n)
         return np.concatenate([rng.permutation(n) for _ in range(reps)])[:self.num_samples]
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[int]:
         return iter(self._indices().tolist())
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self.num_samples
 
 
-class BatchSampler(Sampler):
+class BatchSampler(Sampler[list[int]]):
     """Groups the indices of ``sampler`` into lists of ``batch_size``.
 
     >>> import chainrule as torch
@@ -248,7 +255,8 @@ class BatchSampler(Sampler):
     [[0, 1], [2, 3]]
     """
 
-    def __init__(self, sampler, batch_size, drop_last):
+    def __init__(self, sampler: Sampler[int] | Iterable[int], batch_size: int,
+                 drop_last: bool) -> None:
         if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
             raise ValueError(f"batch_size should be a positive integer value, but got "
                              f"batch_size={batch_size}")
@@ -273,18 +281,18 @@ class BatchSampler(Sampler):
         for i in range(0, stop, bs):
             yield idx[i:i + bs]
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[list[int]]:
         for b in self._batches():
             yield b.tolist()
 
-    def __len__(self):
+    def __len__(self) -> int:
         n = len(self.sampler)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
 
 # --- collation --------------------------------------------------------------------------
 
-def default_collate(batch):
+def default_collate(batch: Sequence[Any]) -> Any:
     """Stack a list of samples into a batch: tensors are stacked along a new first
     dimension, numbers become tensors (floats as float64, ints as int64), tuples/lists
     (into a list, as PyTorch) and dicts are collated field by field.
@@ -326,7 +334,7 @@ def default_collate(batch):
 
 # --- the loader -------------------------------------------------------------------------
 
-class DataLoader:
+class DataLoader(Generic[_T_co]):
     """Iterate over a dataset in (optionally shuffled) mini-batches.
 
     ``shuffle=True`` draws a new permutation every epoch from ``generator`` (e.g.
@@ -344,11 +352,18 @@ class DataLoader:
     (1, 4, True)
     """
 
-    def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None,
-                 num_workers=0, collate_fn=None, pin_memory=False, drop_last=False, timeout=0,
-                 worker_init_fn=None, multiprocessing_context=None, generator=None, *,
-                 prefetch_factor=None, persistent_workers=False, pin_memory_device="",
-                 in_order=True):
+    # _T_co is the dataset's sample type; a batch is whatever collate_fn makes of a list of
+    # samples (default_collate: a list of stacked tensors for tuple samples), so iterating
+    # gives Any, as in PyTorch
+    def __init__(self, dataset: Dataset[_T_co], batch_size: int | None = 1,
+                 shuffle: bool | None = None, sampler: Sampler[Any] | Iterable[Any] | None = None,
+                 batch_sampler: Sampler[Any] | Iterable[Any] | None = None,
+                 num_workers: int = 0, collate_fn: Callable[[list[Any]], Any] | None = None,
+                 pin_memory: bool = False, drop_last: bool = False, timeout: float = 0,
+                 worker_init_fn: Callable[[int], None] | None = None,
+                 multiprocessing_context: Any = None, generator: Generator | None = None, *,
+                 prefetch_factor: int | None = None, persistent_workers: bool = False,
+                 pin_memory_device: str = "", in_order: bool = True) -> None:
         if generator is not None and not isinstance(generator, Generator):
             raise TypeError(f"DataLoader: generator must be a chainrule.Generator, got "
                             f"{type(generator).__name__}")
@@ -378,7 +393,7 @@ class DataLoader:
         self.collate_fn = collate_fn if collate_fn is not None else default_collate
         self._auto_collation = batch_sampler is not None
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         ds = self.dataset
         if not self._auto_collation:
             for i in self.sampler:
@@ -395,7 +410,7 @@ class DataLoader:
         for indices in self.batch_sampler:
             yield self.collate_fn([ds[i] for i in indices])
 
-    def __len__(self):
+    def __len__(self) -> int:
         if self._auto_collation:
             return len(self.batch_sampler)
         return len(self.sampler)

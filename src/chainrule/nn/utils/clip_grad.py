@@ -2,6 +2,7 @@
 total norm is at most ``max_norm`` (``clip_grad_norm_``), or clamp each element
 (``clip_grad_value_``).  Gradients are changed in place."""
 import math
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -38,8 +39,9 @@ def _norm(a, p):
     return (a ** p).sum() ** (1.0 / p)
 
 
-def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False,
-                    foreach=None):
+def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
+                    norm_type: float = 2.0, error_if_nonfinite: bool = False,
+                    foreach: bool | None = None) -> Tensor:
     """Scale the gradients of ``parameters`` in place by
     ``min(1, max_norm / (total_norm + 1e-6))``, where ``total_norm`` is the
     ``norm_type``-norm of all gradients together (``inf`` for the max-abs norm).
@@ -74,7 +76,8 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     return wrap(total)
 
 
-def clip_grad_value_(parameters, clip_value, foreach=None):
+def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float,
+                     foreach: bool | None = None) -> None:
     """Clamp every gradient element of ``parameters`` into
     ``[-clip_value, clip_value]`` in place.
 
