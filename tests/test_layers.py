@@ -31,11 +31,9 @@ LAYERS = [
 # (importer, imported): why it still runs upward
 KNOWN_UPWARD = {}
 
-# chainrule imports made inside functions, counted per imported name.  The layering no
-# longer needs them: they are to move to the tops of their modules (where the order in which
-# the package imports its modules allows) until only optional dependencies are imported
-# inside functions
-FUNCTION_LEVEL_IMPORTS = 24
+# chainrule imports made inside functions, counted per imported name: none (only other
+# packages, such as optional dependencies, may be imported inside functions)
+FUNCTION_LEVEL_IMPORTS = 0
 
 # the strongly connected components of the import graph (top-level and function-level
 # imports) that remain

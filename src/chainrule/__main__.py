@@ -2,6 +2,8 @@
 import argparse
 import keyword
 import sys
+
+import chainrule
 from .viz.formula import evaluate, FormulaError, FUNCTIONS, parse
 from .viz.explain import check_work, MAX_ELEMENTS
 from . import __version__, viz
@@ -92,7 +94,6 @@ def explain_command(args, stdout=None, stderr=None):
 
 
 def _draw(f, values, names, wrt, path, stdout, stderr):
-    import chainrule
     xs = [chainrule.tensor(v, dtype=chainrule.float64) for v in values.values()]
     for n, x in zip(names, xs):
         if wrt is None or n in wrt:

@@ -9,7 +9,7 @@ import numpy as np
 from . import _dtypes
 from ._dtypes import DEFAULTS, to_dtype
 from ._device import check_factory_device as _check_device, device as _dev
-from ._tensor import _init_from, Tensor, wrap, wrap as _w
+from ._tensor import Tensor, _init_from, wrap, wrap as _w
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "asarray", "arange", "range", "linspace",
            "logspace", "zeros", "ones", "full", "eye", "empty", "zeros_like", "ones_like",
@@ -539,7 +539,6 @@ class Generator:
         """Restore a state from ``get_state``.  The state is parsed as JSON and checked,
         never unpickled: a state that is not one of ours raises ``RuntimeError``."""
         import json
-        from ._tensor import Tensor
         if not isinstance(new_state, Tensor) or new_state.dtype.name != "uint8":
             found = (f"a tensor of dtype {new_state.dtype}" if isinstance(new_state, Tensor)
                      else type(new_state).__name__)

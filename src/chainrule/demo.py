@@ -4,6 +4,9 @@
 chainrule and on PyTorch and the outputs can be compared line by line (the tests do).
 ``main()`` then draws the chapter's first example with ``chainrule.viz``.
 """
+import chainrule
+from chainrule import viz
+from chainrule.viz import drawing
 
 
 def run(torch, emit=print):
@@ -88,7 +91,6 @@ def run(torch, emit=print):
 
 
 def main(argv=None):
-    import chainrule
     run(chainrule)
     show_graph()
 
@@ -106,9 +108,6 @@ def show_graph(directory=None):
     """
     import os
     import tempfile
-    import chainrule
-    from chainrule import viz
-    from chainrule.viz import drawing
     print()
     print("The computation graph of y = 2 * dot(x, x) at x = arange(4.0):")
     x = chainrule.arange(4.0, requires_grad=True)

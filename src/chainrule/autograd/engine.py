@@ -21,7 +21,9 @@ import sys
 
 import numpy as np
 
+from .._creation import tensor, zeros_like
 from .._rules import NF, TF
+from .._tensor import Tensor, bump_version, wrap
 from .._specialise import specialise
 from .grad_mode import GRAD_LOCK as _GRAD_LOCK, SHARED, STATE
 from .graph import FREED_MSG, Node
@@ -41,8 +43,6 @@ def _check_output(i, t):
 
 def _seed(outputs, grad_outputs, create_graph):
     """The initial gradient for each output, validated like PyTorch."""
-    if _Tensor is None:
-        _late_imports()
     Tensor, wrap = _Tensor, _wrap
     seeds = []
     for i, t in enumerate(outputs):
@@ -59,7 +59,6 @@ def _seed(outputs, grad_outputs, create_graph):
             seeds.append(wrap(g) if create_graph else g)
             continue
         if not isinstance(g, Tensor):
-            from .._creation import tensor
             g = tensor(g, dtype=t.dtype)
         if g._data.shape != t._data.shape:
             raise RuntimeError(
@@ -107,17 +106,9 @@ def undo_broadcast(F, g, shape):
     return F.sum_to(g, shape)
 
 
-_Tensor = _wrap = _bump = None
 # (acquire/release called directly: half the instructions of a ``with`` block on 3.11)
 _lock, _unlock = _GRAD_LOCK.acquire, _GRAD_LOCK.release
-
-
-def _late_imports():
-    """Bind Tensor once (it imports this module, so not at import)."""
-    global _Tensor, _wrap, _bump
-    from .._tensor import Tensor, wrap, bump_version
-    _wrap, _bump = wrap, bump_version
-    _Tensor = Tensor    # last: another thread takes _Tensor set to mean all are set
+_Tensor, _wrap, _bump = Tensor, wrap, bump_version
 
 
 def apply_node(node, g, tensor_mode):
@@ -126,8 +117,6 @@ def apply_node(node, g, tensor_mode):
     or Tensors and ``TF`` in tensor mode; a sequence with an entry per input, ``None``
     where no gradient flows.  Raises PyTorch's errors when the saved values were freed or
     changed in place since they were saved."""
-    if _Tensor is None:
-        _late_imports()
     if node._freed:
         node._check_saved()
     versions = node._versions
@@ -209,8 +198,6 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                  accumulate=True, allow_unused=False):
     """Shared by ``backward`` (accumulate into leaves) and ``grad`` (return gradients):
     check the arguments, seed the outputs, and walk."""
-    if _Tensor is None:
-        _late_imports()
     if inputs is None and grad_outputs is None and len(outputs) == 1 and not create_graph \
             and not STATE.fw_level and not SHARED.observed:
         # the common ``loss.backward()``: one scalar output seeded with 1 (the general
@@ -417,8 +404,6 @@ def _call_node(self, *grads):
     >>> (x * 3).grad_fn(torch.ones(2))
     (tensor([3., 3.]), None)
     """
-    if _Tensor is None:
-        _late_imports()
     g = grads[0]
     res = apply_node(self, g._data if isinstance(g, _Tensor) else np.asarray(g), False)
     return tuple(None if r is None else _wrap(r) for r in res)
@@ -426,8 +411,6 @@ def _call_node(self, *grads):
 
 def _saved_tensors(self):
     """The tensors this node keeps for its backward (inputs and/or output)."""
-    if _Tensor is None:
-        _late_imports()
     if self._freed:
         raise RuntimeError(FREED_MSG)
     out = [x for x in (self._inputs or ()) if isinstance(x, _Tensor)]
@@ -462,7 +445,6 @@ _walk_plain = specialise(
 
 
 def _run_hooks(hooks, g, tensor_mode):
-    from .._tensor import Tensor, wrap
     gt = g if isinstance(g, Tensor) else wrap(g)
     retain = []
     for h in list(hooks):
@@ -487,8 +469,6 @@ def _run_hooks(hooks, g, tensor_mode):
 
 def _accumulate(node, g, create_graph):
     """Add ``g`` into the leaf's ``.grad`` (PyTorch's AccumulateGrad)."""
-    if _Tensor is None:
-        _late_imports()
     Tensor, wrap = _Tensor, _wrap       # (no function-level import: ~1 us per call)
     leaf = node.variable
     if leaf._hooks:
@@ -549,7 +529,6 @@ _OWNED_REFS = _owned_refs()
 
 def _accumulate_nonleaf(t, g, create_graph):
     """``backward(inputs=[t])`` for a non-leaf ``t``: add ``g`` into ``t.grad``."""
-    from .._tensor import Tensor, wrap
     if t._retains:
         return                      # retain_grad's hook has already stored it
     if not isinstance(g, Tensor):
@@ -574,8 +553,6 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     >>> torch.autograd.backward([(x * x).sum()]); x.grad
     tensor([2., 4.])
     """
-    if _Tensor is None:
-        _late_imports()
     Tensor = _Tensor
     if isinstance(tensors, Tensor):
         tensors = (tensors,)
@@ -607,8 +584,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     >>> dx, torch.autograd.grad(dx, x)[0]
     (tensor(27., grad_fn=<MulBackward0>), tensor(18.))
     """
-    from .._tensor import Tensor
-    from .. import _creation
     single_out = isinstance(outputs, Tensor)
     outputs = (outputs,) if single_out else tuple(outputs)
     single_in = isinstance(inputs, Tensor)
@@ -623,5 +598,5 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     res = run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=inputs,
                        accumulate=False, allow_unused=allow_unused)
     if materialize_grads:
-        res = [(_creation.zeros_like(t) if g is None else g) for g, t in zip(res, inputs)]
+        res = [(zeros_like(t) if g is None else g) for g, t in zip(res, inputs)]
     return tuple(res)

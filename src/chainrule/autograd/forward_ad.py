@@ -19,12 +19,12 @@ tensor([2., 0.])
 """
 import itertools
 import threading
-from typing import TYPE_CHECKING, Literal, NamedTuple
+from typing import Literal, NamedTuple
 
+from .._tensor import Tensor
 from .grad_mode import STATE
-
-if TYPE_CHECKING:
-    from .._tensor import Tensor
+from ..ops.shape import VIEW
+from ..ops._core import apply
 
 __all__ = ["dual_level", "make_dual", "unpack_dual", "UnpackedDualTensor", "enter_dual_level",
            "exit_dual_level"]
@@ -131,7 +131,6 @@ def make_dual(tensor: "Tensor", tangent: "Tensor", *, level: int | None = None) 
     ...
     tensor([0.5403, -0.0000])
     """
-    from .._tensor import Tensor
     level = _current(level)
     if not isinstance(tangent, Tensor) or not isinstance(tensor, Tensor):
         raise TypeError(f"make_dual expects Tensors for both primal and tangent, got "
@@ -151,8 +150,6 @@ def make_dual(tensor: "Tensor", tangent: "Tensor", *, level: int | None = None) 
         raise RuntimeError(f"Making a dual Tensor based on a Tensor that already has a forward "
                            f"gradient at the same level {level} is not supported. Unpack it "
                            f"first (unpack_dual(t).primal) to replace its tangent.")
-    from ..ops.shape import VIEW
-    from ..ops._core import apply
     s = tensor._data.shape
     prev = STATE.fw_limit
     STATE.fw_limit = level       # the view must not pick up this level's old tangent
@@ -183,7 +180,6 @@ def unpack_dual(tensor: "Tensor", *, level: int | None = None) -> UnpackedDualTe
     >>> fwAD.unpack_dual(torch.tensor(1.)).tangent is None
     True
     """
-    from .._tensor import Tensor
     if not isinstance(tensor, Tensor):
         raise TypeError(f"unpack_dual(): argument 'dual' (position 1) must be Tensor, not "
                         f"{type(tensor).__name__}")
@@ -191,8 +187,6 @@ def unpack_dual(tensor: "Tensor", *, level: int | None = None) -> UnpackedDualTe
     tangent = tensor._fw.get(level) if tensor._fw and level is not None else None
     if tangent is None:
         return UnpackedDualTensor(tensor, None)
-    from ..ops.shape import VIEW
-    from ..ops._core import apply
     s = tensor._data.shape
     prev = STATE.fw_limit
     STATE.fw_limit = level

@@ -14,6 +14,7 @@ import pkgutil
 import sys
 
 from . import _core
+import chainrule.ops as pkg
 
 START = "<!-- ops:start -->"
 END = "<!-- ops:end -->"
@@ -40,7 +41,6 @@ def _ops_in(value, found, depth=0):
 
 def families():
     """``{family: [op, ...]}`` in rule-table order; a family is the defining module."""
-    import chainrule.ops as pkg
     where = {}
     for info in pkgutil.iter_modules(pkg.__path__):
         if info.name.startswith("_") or info.name == "table":

@@ -588,7 +588,6 @@ class _Builder:
 
     def __init__(self, outputs, params, trace, show_grads, show_values, show_saved,
                  max_values):
-        from .._tensor import Tensor
         self.Tensor = Tensor
         self.outputs, self.trace = outputs, trace
         self.names = _names(params)
@@ -600,7 +599,6 @@ class _Builder:
         self.owner_data, self.owner_version = {}, {}
         self.traced_grad_data = {}
         self.node_of, self.const_of = {}, {}
-        Tensor = self.Tensor
         for node, ev in self.by_node.items():
             self.out_tensor[node] = ev.result
         if trace is not None:
