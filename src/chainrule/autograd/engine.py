@@ -169,8 +169,12 @@ def apply_node(node, g, tensor_mode):
                      vjps[i](F, g, out, *inputs) for i, nxt in enumerate(nexts)]
     shapes = node._shapes
     if shapes is not None:
-        grads = [F.sum_to(gi, shape) if gi is not None and shape is not None and
-                 gi.shape != shape else gi for gi, shape in zip(grads, shapes)]
+        grads = list(grads)
+        i = 0
+        for gi in grads:
+            if gi is not None and shapes[i] is not None and gi.shape != shapes[i]:
+                grads[i] = F.sum_to(gi, shapes[i])
+            i += 1
     return grads
 
 
