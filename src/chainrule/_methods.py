@@ -11,12 +11,11 @@ from ._dtypes import to_dtype
 from ._device import check_target
 from ._tensor import Tensor, bump_version, vbox, wrap
 from .autograd.grad_mode import STATE
-from .ops import (activation as ACT, activation as A, arithmetic as AR, comparison as CMP,
-                  copies as CP, decompositions as DC, diagonals as DG, einsum as ES,
-                  flip_roll as FR, index as I, index as IX, linalg_norms as NRM, matmul as MM,
-                  reduce as R, repeat as RP, rounding as RD, scan as SC, scatter as SCT,
-                  shape as S, shape as SH, sorting as SO, special as SP, split as SPL,
-                  stats as ST, unary as UN, unary as U)
+from .ops import (activation as ACT, arithmetic as AR, comparison as CMP, copies as CP,
+                  decompositions as DC, diagonals as DG, einsum as ES, flip_roll as FR,
+                  index as I, linalg_norms as NRM, matmul as MM, reduce as R, repeat as RP,
+                  rounding as RD, scan as SC, scatter as SCT, shape as S, sorting as SO,
+                  special as SP, split as SPL, stats as ST, unary as UN)
 from .ops._core import apply
 from .autograd.views import _regrow, has_internal_overlap, refresh_views, restand, view_index
 from .autograd import engine as _engine
@@ -653,15 +652,15 @@ def _op_table_methods():
     unary = ("tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "atanh", "log1p", "expm1",
              "log2", "log10", "exp2", "rsqrt", "square", "reciprocal")
     special = ("atan2", "erf", "hypot", "copysign", "xlogy", "logit", "sinc", "nan_to_num", "lerp")
-    for mod, names in ((U, unary + ("arcsin", "arccos", "arctan", "arcsinh", "arctanh")),
+    for mod, names in ((UN, unary + ("arcsin", "arccos", "arctan", "arcsinh", "arctanh")),
                        (SP, special + ("arctan2",)), (RD, ("round",))):
         for name in names:
             _method(name, getattr(mod, name))
-    for mod, names in ((U, unary), (SP, special), (RD, ("round",))):
+    for mod, names in ((UN, unary), (SP, special), (RD, ("round",))):
         for name in names:
             _method(name + "_", inplace(name + "_", getattr(mod, name)))
     for name in ("softmax", "log_softmax", "logsumexp"):
-        _method(name, getattr(A, name))
+        _method(name, getattr(ACT, name))
     for name in ("prod", "cumsum", "cumprod"):
         _method(name, getattr(SC, name))
     Tensor.cumsum_ = inplace("cumsum_", SC.cumsum)
@@ -685,14 +684,14 @@ def _linalg_index_methods():
             _method(name, getattr(mod, name))
     Tensor.tril_ = inplace("tril_", DG.tril)
     Tensor.triu_ = inplace("triu_", DG.triu)
-    for mod, names in ((SCT, ("scatter_add",)), (IX, ("index_select",)),
+    for mod, names in ((SCT, ("scatter_add",)), (I, ("index_select",)),
                        (FR, ("flip", "fliplr", "flipud", "roll")), (RP, ("repeat",)),
                        (SPL, ("split", "chunk", "narrow", "unbind"))):
         for name in names:
             _method(name, getattr(mod, name))
     Tensor.scatter_add_ = inplace("scatter_add_", SCT.scatter_add)
     writes = ("scatter", "index_add", "index_copy", "index_fill", "masked_scatter")
-    for mod, names in ((IX, ("take", "take_along_dim")), (SCT, writes)):
+    for mod, names in ((I, ("take", "take_along_dim")), (SCT, writes)):
         for name in names:
             _method(name, getattr(mod, name))
     for name in writes:
@@ -715,7 +714,7 @@ _repeat_methods()
 
 def _shape_more_methods():
     for mod, names in ((SPL, ("select", "tensor_split")),
-                       (SH, ("movedim", "moveaxis", "unflatten")), (RD, ("frac",))):
+                       (S, ("movedim", "moveaxis", "unflatten")), (RD, ("frac",))):
         for name in names:
             _method(name, getattr(mod, name))
     for name in ("hsplit", "vsplit", "dsplit"):

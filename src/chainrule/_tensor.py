@@ -22,8 +22,6 @@ Most methods (``exp``, ``sum``, ``__add__`` ...) are attached by ``chainrule.ops
 import threading
 import weakref
 
-import numpy as np
-
 from . import _dtypes
 from ._device import (cuda_unavailable as _cuda_unavailable, device as _device,
                       device_of as _device_of)

@@ -17,8 +17,6 @@ every ``node._next`` there a generic lookup: ~10 % more instructions per MLP ste
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 __all__ = ["Node", "AccumulateGrad", "RemovableHandle"]
 
 FREED_MSG = (
