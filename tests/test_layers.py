@@ -20,7 +20,7 @@ LAYERS = [
     ("engine", [r"autograd\.(engine|anomaly)"]),
     ("recording", [r"ops\._core"]),
     ("ops", [r"ops(\..*)?"]),
-    ("methods", [r"_(printing|methods|numpy_api|legacy)", r"autograd\.(views|forward_ad)"]),
+    ("methods", [r"_(printing|methods|inplace|numpy_api|legacy)", r"autograd\.forward_ad"]),
     ("libraries", [r"autograd\.(function|functional|gradcheck)",
                    r"(func|linalg|return_types|serialization)",
                    r"(nn|optim|utils|distributions)(\..*)?", r"viz(\.(?!formula$).*)?"]),

@@ -15,7 +15,7 @@ Rarely set (class-level defaults, stored in the instance ``__dict__`` once set):
   ``_hooks``     gradient hooks of a leaf
   ``_base``      the tensor this one is a view of
   ``_retains``   retain_grad() was called on this non-leaf
-  ``_views``     weak references to this base's views (see autograd/views.py)
+  ``_views``     weak references to this base's views (see _inplace.py)
 
 Most methods (``exp``, ``sum``, ``__add__`` ...) are attached by ``chainrule.ops``.
 """
