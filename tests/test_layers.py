@@ -178,9 +178,17 @@ def test_function_level_imports_only_go_away():
         f"only {n} chainrule imports inside functions now: lower FUNCTION_LEVEL_IMPORTS"
 
 
-def test_the_checker_sees_function_level_imports():
+def test_the_checker_sees_function_level_imports(tmp_path):
     # (so the tests above cannot pass by missing imports inside functions)
-    mods = _modules()
-    found = {(a, b) for a, b, _ in _imports(mods)}
-    assert ("autograd.engine", "_tensor") in found       # (inside _late_imports)
-    assert ("_printing", "autograd.forward_ad") in found
+    src = tmp_path / "probe.py"
+    src.write_text("from ._tensor import Tensor\n\n\n"
+                   "def f():\n    from .autograd import engine\n    import chainrule.nn\n")
+    empty = tmp_path / "empty.py"
+    empty.write_text("")
+    mods = {"probe": str(src), "_tensor": str(empty), "autograd.engine": str(empty),
+            "nn": str(empty)}
+    assert {(a, b) for a, b, _ in _imports(mods)} == \
+        {("probe", "_tensor"), ("probe", "autograd.engine"), ("probe", "nn")}
+    assert {(a, b) for a, b, _ in _imports(mods, inside_functions=True)} == \
+        {("probe", "autograd.engine"), ("probe", "nn")}
+    assert ("_printing", "autograd.forward_ad") in {(a, b) for a, b, _ in _imports(_modules())}
