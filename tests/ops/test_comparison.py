@@ -1,6 +1,10 @@
 """Comparisons and choosing ops (ops/comparison.py): maximum, minimum, where, clamp against
 PyTorch and finite differences: the OpCase rows (value, VJP, JVP, second order in float64,
 float32 preservation) and the checks beyond the table."""
+import pytest
+import torch
+
+import chainrule as cr
 from oplib import OpCase, table_tests
 
 
@@ -36,3 +40,15 @@ CASES = [
 
 
 test_value, test_vjp, test_jvp, test_second_order, test_float32 = table_tests(CASES)
+
+
+@pytest.mark.parametrize("name", ["allclose", "isclose", "equal"])
+@pytest.mark.parametrize("args", [("t", 1.0), ([1.0], "t")], ids=["number-other", "list-input"])
+def test_two_tensor_comparisons_raise_torch_type_error(name, args):
+    def run(m):
+        t = m.ones(1)
+        call = [t if a == "t" else a for a in args]
+        with pytest.raises(TypeError) as info:
+            getattr(m, name)(*call)
+        return str(info.value)
+    assert run(cr) == run(torch)

@@ -383,6 +383,14 @@ def isfinite(input):
     return wrap(np.isfinite(input._data))
 
 
+def _two_tensors(name, input, other):
+    """PyTorch's TypeError for the ops that take two Tensors and nothing else."""
+    for pos, arg, value in ((1, "input", input), (2, "other", other)):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be Tensor, not "
+                            f"{type(value).__name__}")
+
+
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     """True if all elements are close (``|a - b| <= atol + rtol * |b|``).
 
@@ -390,6 +398,7 @@ def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     >>> torch.allclose(torch.tensor([1., 2.]), torch.tensor([1., 2.000001]))
     True
     """
+    _two_tensors("allclose", input, other)
     return bool(np.allclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
@@ -400,8 +409,8 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     >>> torch.isclose(torch.tensor([1., 2.]), torch.tensor([1., 2.1]))
     tensor([ True, False])
     """
-    return wrap(np.isclose(input._data, getattr(other, "_data", other), rtol=rtol, atol=atol,
-                           equal_nan=equal_nan))
+    _two_tensors("isclose", input, other)
+    return wrap(np.isclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def equal(input, other):
@@ -413,6 +422,7 @@ def equal(input, other):
     >>> torch.equal(torch.tensor([1]), torch.tensor([1, 1]))
     False
     """
+    _two_tensors("equal", input, other)
     return input._data.shape == other._data.shape and bool(np.all(input._data == other._data))
 
 
