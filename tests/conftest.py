@@ -17,7 +17,7 @@ import pytest
 def _restore_state():
     """Each test starts with grad mode on, float32 default and no open forward levels."""
     import chainrule
-    from chainrule.autograd.grad_mode import STATE
+    from chainrule._grad_mode import STATE
     yield
     chainrule.set_default_dtype(chainrule.float32)
     chainrule.set_default_device(None)

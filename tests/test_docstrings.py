@@ -11,7 +11,7 @@ import pytest
 
 import chainrule
 from chainrule import _creation, _printing, autograd
-from chainrule.autograd.grad_mode import STATE
+from chainrule._grad_mode import STATE
 
 # Modules whose examples already run elsewhere (kept there, not run twice):
 # tests/nn/test_doctests.py and tests/ops/test_coverage.py.

@@ -14,9 +14,9 @@ SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 
 
 # lowest first; a module belongs to the first layer with a matching pattern
 LAYERS = [
-    ("base", [r"_dtypes", r"_device", r"_specialise", r"_rules", r"autograd\.grad_mode", r"cuda",
+    ("base", [r"_dtypes", r"_device", r"_specialise", r"_rules", r"_grad_mode", r"cuda",
               r"backends(\..*)?"]),
-    ("tensor", [r"_tensor", r"_creation", r"autograd\.graph"]),
+    ("tensor", [r"_graph", r"_tensor", r"_creation"]),
     ("engine", [r"autograd\.(engine|anomaly)"]),
     ("recording", [r"ops\._core"]),
     ("ops", [r"ops(\..*)?"]),
@@ -25,7 +25,7 @@ LAYERS = [
                    r"(func|linalg|return_types|serialization)",
                    r"(nn|optim|utils|distributions)(\..*)?", r"viz(\.(?!formula$).*)?"]),
     # (viz.formula: the command line's formula language, read in the package's namespace)
-    ("face", [r"", r"autograd", r"(demo|__main__)", r"viz\.formula"]),
+    ("face", [r"", r"autograd(\.(grad_mode|graph))?", r"(demo|__main__)", r"viz\.formula"]),
 ]
 
 # (importer, imported): why it still runs upward

@@ -275,7 +275,7 @@ from numpy.typing import NDArray
 from ._creation import Generator
 from ._device import device as _device
 from ._dtypes import dtype as _dtype
-from .autograd.graph import Node, RemovableHandle
+from ._graph import Node, RemovableHandle
 
 _Number = _int | _float | _bool
 _Device = _device | _str | _int

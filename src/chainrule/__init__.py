@@ -25,9 +25,6 @@ from ._dtypes import (bool, double, dtype, float, float16, float32, float64,  # 
                       get_default_dtype, half, int, int8, int16, int32, int64, long,
                       promote_types, set_default_dtype, short, uint8)
 from ._device import device, get_default_device, set_default_device
-# (the autograd package first: importing Tensor's module runs it, and its engine imports
-# Tensor at the top)
-from . import autograd
 from ._tensor import Size, Tensor, is_tensor
 Tensor.__module__ = "chainrule"       # type(x) prints <class 'chainrule.Tensor'>, as torch.Tensor
 from . import ops as _ops
@@ -75,6 +72,7 @@ from . import return_types
 from .ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from .ops.pool import adaptive_avg_pool1d, avg_pool1d, max_pool1d, max_pool2d
 from . import linalg  # noqa: E402  (chainrule.linalg)
+from . import autograd
 from .autograd import Function as _Function, gradcheck as _gradcheck  # noqa: F401,E402
 # (binds the lazily loaded autograd names now that Tensor exists)
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled

@@ -21,7 +21,7 @@ import numpy as np
 from . import _dtypes
 from ._creation import _rng, tensor
 from ._tensor import Tensor, bump_version, vbox, wrap
-from .autograd.grad_mode import STATE
+from ._grad_mode import STATE
 from .ops import (activation as ACT, arithmetic as AR, comparison as CMP, copies as CP,
                   index as I, matmul as MM, rounding as RD, shape as S, unary as UN)
 from .ops._core import apply

@@ -25,8 +25,8 @@ import weakref
 from . import _dtypes
 from ._device import (cuda_unavailable as _cuda_unavailable, device as _device,
                       device_of as _device_of)
-from .autograd.grad_mode import GRAD_LOCK, STATE
-from .autograd.graph import accumulator as _accumulator, RemovableHandle, shown as _shown
+from ._grad_mode import GRAD_LOCK, STATE
+from ._graph import accumulator as _accumulator, RemovableHandle, shown as _shown
 
 __all__ = ["Tensor", "wrap", "is_tensor", "Size"]
 

@@ -50,7 +50,7 @@ import numpy as np
 from ._tensor import Tensor, vbox, wrap as _wrap
 from .autograd import forward_ad as _fw
 from .autograd.engine import grad as _autograd_grad
-from .autograd.grad_mode import STATE, enable_grad
+from ._grad_mode import STATE, enable_grad
 from .ops._core import apply
 from .ops.shape import stack, VIEW
 

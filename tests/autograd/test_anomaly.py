@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import chainrule as cr
-from chainrule.autograd.grad_mode import SHARED
+from chainrule._grad_mode import SHARED
 
 
 def _nan_backward(m):

@@ -1148,7 +1148,7 @@ def test_nodes_take_their_named_class_when_handed_out():
     # nodes are recorded with one class (OpNode) and become MulBackward0 etc. when a user
     # gets them; the engine must run a graph that mixes both, and every way of reaching a
     # node (grad_fn, next_functions, printing, repr) must show PyTorch's names
-    from chainrule.autograd.graph import Node, OpNode
+    from chainrule._graph import Node, OpNode
     res = []
     for m in (cr, torch):
         x = m.tensor([0.5, -1.0, 2.0], dtype=m.float64, requires_grad=True)

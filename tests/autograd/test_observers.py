@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.autograd.grad_mode import SHARED, observe, unobserve
+from chainrule._grad_mode import SHARED, observe, unobserve
 
 
 class Log:

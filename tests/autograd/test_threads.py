@@ -466,7 +466,7 @@ def test_anomaly_mode_is_per_thread():
             return seen
         assert in_thread(turn_on) == ((True, True), msg)     # on in that thread ...
         assert probe() == ((False, True), None)              # ... off here
-        from chainrule.autograd.grad_mode import SHARED
+        from chainrule._grad_mode import SHARED
         assert SHARED.observed == 0       # the count of threads with detection on is back
         # while another thread has detection on, this thread's ops record no traces and
         # its backward checks nothing, and both work as usual

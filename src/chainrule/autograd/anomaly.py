@@ -28,7 +28,7 @@ from typing import Literal
 
 import numpy as np
 
-from .grad_mode import STATE, observe, unobserve
+from .._grad_mode import STATE, observe, unobserve
 
 
 class _Detector:

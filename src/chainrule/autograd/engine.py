@@ -25,8 +25,8 @@ from .._creation import tensor, zeros_like
 from .._rules import NF, TF
 from .._tensor import Tensor, bump_version, wrap
 from .._specialise import specialise
-from .grad_mode import GRAD_LOCK as _GRAD_LOCK, SHARED, STATE
-from .graph import FREED_MSG, Node
+from .._grad_mode import GRAD_LOCK as _GRAD_LOCK, SHARED, STATE
+from .._graph import FREED_MSG, Node
 
 __all__ = ["backward", "grad"]
 

@@ -22,7 +22,7 @@ import threading
 from typing import Literal, NamedTuple
 
 from .._tensor import Tensor
-from .grad_mode import STATE
+from .._grad_mode import STATE
 from ..ops.shape import VIEW
 from ..ops._core import apply
 

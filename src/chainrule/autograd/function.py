@@ -41,8 +41,8 @@ from typing import Any, TypeVar
 import numpy as np
 
 from .._tensor import Tensor, vbox, wrap
-from .grad_mode import STATE, no_grad
-from .graph import _type_str, FREED_MSG
+from .._grad_mode import STATE, no_grad
+from .._graph import _type_str, FREED_MSG
 from ..ops.reduce import sum_to
 from .._dtypes import _FROM_NP
 from .._creation import zeros, zeros_like

@@ -26,7 +26,7 @@ import numpy as np
 
 from . import forward_ad as _fw
 from .engine import grad as _grad
-from .grad_mode import enable_grad
+from .._grad_mode import enable_grad
 from .._tensor import Tensor, wrap
 from .._creation import ones_like, zeros, zeros_like
 from ..ops.shape import stack

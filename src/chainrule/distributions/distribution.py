@@ -11,7 +11,7 @@ import numpy as np
 from .._creation import _rng, tensor
 from .._dtypes import get_default_dtype
 from .._tensor import Size, Tensor, wrap
-from ..autograd.grad_mode import no_grad
+from .._grad_mode import no_grad
 
 __all__ = ["Distribution"]
 

@@ -4,7 +4,7 @@ import math
 import numpy as np
 
 from .._tensor import wrap
-from ..autograd.grad_mode import no_grad
+from .._grad_mode import no_grad
 from .distribution import (LOG_SQRT_2PI, Distribution, broadcast_all, clamp_probs,
                            randn_like_shape)
 from .._creation import _rng

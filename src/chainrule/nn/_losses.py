@@ -13,7 +13,7 @@ import numpy as np
 
 from .._tensor import Tensor, wrap
 from ..ops import comparison as CMP, unary as UN
-from ..autograd.grad_mode import STATE
+from .._grad_mode import STATE
 from ..ops._core import apply
 from ..ops.activation import functional_log_softmax
 from ..ops.loss import BINARY_CROSS_ENTROPY, MSE_LOSS, NLL_LOSS

@@ -16,7 +16,7 @@ from ._linear import linear
 from ._losses import dropout
 from .module import Module
 from .parameter import Parameter
-from ..autograd.grad_mode import no_grad
+from .._grad_mode import no_grad
 
 __all__ = ["Linear", "Identity", "Sequential", "ModuleList", "ReLU", "Sigmoid", "Tanh",
            "Flatten", "Dropout", "Softmax", "LogSoftmax", "Embedding"]

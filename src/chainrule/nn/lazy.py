@@ -11,7 +11,7 @@ from .layers import Linear
 from .module import Module
 from .parameter import Parameter
 from .._creation import empty
-from ..autograd.grad_mode import no_grad
+from .._grad_mode import no_grad
 
 __all__ = ["UninitializedParameter", "LazyLinear"]
 

@@ -15,7 +15,7 @@ from typing import Any, Self
 from .._device import check_target
 from .._dtypes import float16, float32, float64, to_dtype
 from .._tensor import Tensor
-from ..autograd.grad_mode import no_grad
+from .._grad_mode import no_grad
 from .parameter import Parameter
 from .._methods import _LEGACY, parse_to
 

@@ -20,8 +20,8 @@ import numpy as np
 
 from .._dtypes import DEFAULTS, result_np_dtype
 from .._tensor import Tensor, track_view as _track_view, vbox as _vbox, wrap
-from ..autograd.grad_mode import SHARED, STATE
-from ..autograd.graph import OpNode as _OpNode, make_node_class
+from .._grad_mode import SHARED, STATE
+from .._graph import OpNode as _OpNode, make_node_class
 from .._rules import NF, TF
 from .._specialise import specialise
 from .._creation import tensor

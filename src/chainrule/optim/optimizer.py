@@ -10,7 +10,7 @@ from typing import Any
 
 from .._tensor import Tensor, wrap
 from ..nn.module import zero_grads
-from ..autograd.grad_mode import enable_grad
+from .._grad_mode import enable_grad
 
 __all__ = ["Optimizer", "required"]
 

@@ -12,7 +12,7 @@ own steps are.
 ``record()`` attaches an observer to the thread (``autograd.grad_mode.observe``), the
 core's extension point; ops run by other threads are not recorded.
 """
-from ..autograd.grad_mode import STATE, observe, unobserve
+from .._grad_mode import STATE, observe, unobserve
 
 __all__ = ["record", "Event", "Recording"]
 

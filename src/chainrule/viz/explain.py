@@ -25,7 +25,7 @@ from .._creation import tensor
 from .._dtypes import float64
 from .._tensor import Tensor, wrap
 from ..autograd.engine import grad as _grad
-from ..autograd.grad_mode import enable_grad, no_grad
+from .._grad_mode import enable_grad, no_grad
 from . import _fmt
 from ._trace import record
 from ..autograd import forward_ad
