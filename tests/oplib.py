@@ -227,3 +227,58 @@ def table_tests(cases):
 
     return (make(check_value, None), make(check_vjp, "grad"), make(check_jvp, "fwd"),
             make(check_second_order, "second"), make(check_float32, "f32"))
+
+
+# --- comparison helpers shared by the op test files ----------------------------------------
+
+def assert_same(c, t):
+    """chainrule result ``c`` equals PyTorch's ``t``: dtype, shape, values, and the sign of
+    zero (a nan's sign bit is not compared)."""
+    assert str(c.dtype) == str(t.dtype), (c.dtype, t.dtype)
+    assert tuple(c.shape) == tuple(t.shape)
+    np.testing.assert_array_equal(c.numpy(), t.numpy())
+    cn, tn = c.numpy(), t.numpy()
+    if cn.dtype.kind == "f":
+        keep = ~np.isnan(tn)
+        np.testing.assert_array_equal(np.signbit(cn[keep]), np.signbit(tn[keep]))
+
+
+def grads_of_ones(m, fn, *xs):
+    """``[fn(m, *ts), ts[0].grad, ...]`` for float64 leaves made from ``xs`` and an
+    all-ones output gradient (``m`` is chainrule or torch)."""
+    ts = [m.tensor(x, dtype=m.float64, requires_grad=True) for x in xs]
+    y = fn(m, *ts)
+    y.backward(m.ones_like(y))
+    return [y.detach()] + [t.grad for t in ts]
+
+
+def assert_same_list(a, b):
+    """Same shape, dtype and values (compared through ``tolist``)."""
+    assert tuple(a.shape) == tuple(b.shape), (a.shape, b.shape)
+    assert str(a.dtype) == str(b.dtype), (a.dtype, b.dtype)
+    np.testing.assert_array_equal(np.asarray(a.tolist()), np.asarray(b.tolist()))
+
+
+def grads_seeded(m, fn, arrays, seed=1):
+    """``(fn(m, *xs), [x.grad ...])`` for leaves made from ``arrays`` and a standard-normal
+    output gradient drawn from ``seed``."""
+    xs = [m.tensor(a, requires_grad=True) for a in arrays]
+    out = fn(m, *xs)
+    g = np.random.default_rng(seed).standard_normal(tuple(out.shape))
+    out.backward(m.tensor(g, dtype=out.dtype))
+    return out, [x.grad for x in xs]
+
+
+def assert_same_on_grid(fn):
+    """``fn(m, x)`` on an arange(-6, 12) grid of shape (2, 3, 3) gives the same results
+    (one tensor or a tuple of them: shapes, dtypes and values) in chainrule and PyTorch."""
+    xc = cr.arange(-6.0, 12.0).reshape(2, 3, 3)
+    xt = torch.arange(-6.0, 12.0).reshape(2, 3, 3)
+    rc, rt = fn(cr, xc), fn(torch, xt)
+    if isinstance(rt, tuple):
+        assert isinstance(rc, tuple) and len(rc) == len(rt)
+    else:
+        rc, rt = (rc,), (rt,)
+    for a, b in zip(rc, rt):
+        assert tuple(a.shape) == tuple(b.shape) and str(a.dtype) == str(b.dtype)
+        assert a.tolist() == b.tolist()

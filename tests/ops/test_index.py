@@ -7,6 +7,7 @@ import torch
 
 import chainrule as cr
 from oplib import OpCase, table_tests
+from oplib import assert_same_list as _same, grads_seeded as _grads
 
 
 def _view_after_change(a, b):
@@ -48,20 +49,6 @@ def _setitem(a, v):
 
 
 MASK2 = [[True, False, True], [False, True, False]]
-
-
-def _same(a, b):
-    assert tuple(a.shape) == tuple(b.shape), (a.shape, b.shape)
-    assert str(a.dtype) == str(b.dtype), (a.dtype, b.dtype)
-    np.testing.assert_array_equal(np.asarray(a.tolist()), np.asarray(b.tolist()))
-
-
-def _grads(m, fn, arrays, seed=1):
-    xs = [m.tensor(a, requires_grad=True) for a in arrays]
-    out = fn(m, *xs)
-    g = np.random.default_rng(seed).standard_normal(tuple(out.shape))
-    out.backward(m.tensor(g, dtype=out.dtype))
-    return out, [x.grad for x in xs]
 
 
 CASES = [

@@ -8,6 +8,7 @@ import torch
 
 import chainrule as cr
 from oplib import OpCase, table_tests
+from oplib import assert_same_list as _same, grads_seeded as _grads
 
 
 IDX0 = [[0, 2, 0, 1], [2, 2, 1, 0]]          # scatter along dim 0 of a (3, 4), repeats
@@ -17,20 +18,6 @@ MASK = [[True, False, True], [False, False, True]]
 
 
 MASK2 = [[True, False, True], [False, True, False]]
-
-
-def _same(a, b):
-    assert tuple(a.shape) == tuple(b.shape), (a.shape, b.shape)
-    assert str(a.dtype) == str(b.dtype), (a.dtype, b.dtype)
-    np.testing.assert_array_equal(np.asarray(a.tolist()), np.asarray(b.tolist()))
-
-
-def _grads(m, fn, arrays, seed=1):
-    xs = [m.tensor(a, requires_grad=True) for a in arrays]
-    out = fn(m, *xs)
-    g = np.random.default_rng(seed).standard_normal(tuple(out.shape))
-    out.backward(m.tensor(g, dtype=out.dtype))
-    return out, [x.grad for x in xs]
 
 
 INPLACE = [

@@ -9,6 +9,7 @@ from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
 import chainrule as cr
 from oplib import OpCase, check_jvp, check_value, check_vjp, table_tests
+from oplib import assert_same as _same, grads_of_ones as _grads
 
 
 def _away_from_zero(r, shape, lo=0.5, hi=2.0):
@@ -23,24 +24,6 @@ def _logit_eps_input(r, shape, eps=0.2):
     x = r.uniform(0.02, 0.98, shape)
     near = (np.abs(x - eps) < 0.03) | (np.abs(x - (1 - eps)) < 0.03)
     return np.where(near, 0.5, x)
-
-
-def _same(c, t):
-    assert str(c.dtype) == str(t.dtype), (c.dtype, t.dtype)
-    assert tuple(c.shape) == tuple(t.shape)
-    np.testing.assert_array_equal(c.numpy(), t.numpy())
-    # -0.0 against 0.0 too (a nan's sign bit is not compared)
-    cn, tn = c.numpy(), t.numpy()
-    if cn.dtype.kind == "f":
-        keep = ~np.isnan(tn)
-        np.testing.assert_array_equal(np.signbit(cn[keep]), np.signbit(tn[keep]))
-
-
-def _grads(m, fn, *xs):
-    ts = [m.tensor(x, dtype=m.float64, requires_grad=True) for x in xs]
-    y = fn(m, *ts)
-    y.backward(m.ones_like(y))
-    return [y.detach()] + [t.grad for t in ts]
 
 
 NAN, INF = float("nan"), float("inf")

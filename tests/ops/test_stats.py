@@ -9,24 +9,7 @@ import torch
 
 import chainrule as cr
 from oplib import OpCase, table_tests
-
-
-def _same(c, t):
-    assert str(c.dtype) == str(t.dtype), (c.dtype, t.dtype)
-    assert tuple(c.shape) == tuple(t.shape)
-    np.testing.assert_array_equal(c.numpy(), t.numpy())
-    # -0.0 against 0.0 too (a nan's sign bit is not compared)
-    cn, tn = c.numpy(), t.numpy()
-    if cn.dtype.kind == "f":
-        keep = ~np.isnan(tn)
-        np.testing.assert_array_equal(np.signbit(cn[keep]), np.signbit(tn[keep]))
-
-
-def _grads(m, fn, *xs):
-    ts = [m.tensor(x, dtype=m.float64, requires_grad=True) for x in xs]
-    y = fn(m, *ts)
-    y.backward(m.ones_like(y))
-    return [y.detach()] + [t.grad for t in ts]
+from oplib import assert_same as _same, grads_of_ones as _grads
 
 
 NAN, INF = float("nan"), float("inf")
