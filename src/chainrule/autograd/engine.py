@@ -43,7 +43,6 @@ def _check_output(i, t):
 
 def _seed(outputs, grad_outputs, create_graph):
     """The initial gradient for each output, validated like PyTorch."""
-    Tensor, wrap = _Tensor, _wrap
     seeds = []
     for i, t in enumerate(outputs):
         g = None if grad_outputs is None else grad_outputs[i]
@@ -108,7 +107,6 @@ def undo_broadcast(F, g, shape):
 
 # (acquire/release called directly: half the instructions of a ``with`` block on 3.11)
 _lock, _unlock = _GRAD_LOCK.acquire, _GRAD_LOCK.release
-_Tensor, _wrap, _bump = Tensor, wrap, bump_version
 
 
 def apply_node(node, g, tensor_mode):
@@ -134,7 +132,7 @@ def apply_node(node, g, tensor_mode):
         F = TF
         inputs = node._inputs
         if out is not None:
-            out = _wrap(out)                 # the output, re-attached to this node
+            out = wrap(out)                 # the output, re-attached to this node
             out._node = node
             out._rg = True
             out._fw = node._out_fw
@@ -220,7 +218,6 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
             finally:
                 STATE.enabled = prev
             return None
-    Tensor, wrap = _Tensor, _wrap
     if retain_graph is None:
         retain_graph = create_graph
     for i, t in enumerate(outputs):
@@ -409,17 +406,17 @@ def _call_node(self, *grads):
     (tensor([3., 3.]), None)
     """
     g = grads[0]
-    res = apply_node(self, g._data if isinstance(g, _Tensor) else np.asarray(g), False)
-    return tuple(None if r is None else _wrap(r) for r in res)
+    res = apply_node(self, g._data if isinstance(g, Tensor) else np.asarray(g), False)
+    return tuple(None if r is None else wrap(r) for r in res)
 
 
 def _saved_tensors(self):
     """The tensors this node keeps for its backward (inputs and/or output)."""
     if self._freed:
         raise RuntimeError(FREED_MSG)
-    out = [x for x in (self._inputs or ()) if isinstance(x, _Tensor)]
+    out = [x for x in (self._inputs or ()) if isinstance(x, Tensor)]
     if self._out is not None:
-        out.append(_wrap(self._out))
+        out.append(wrap(self._out))
     return tuple(out)
 
 
@@ -473,7 +470,6 @@ def _run_hooks(hooks, g, tensor_mode):
 
 def _accumulate(node, g, create_graph):
     """Add ``g`` into the leaf's ``.grad`` (PyTorch's AccumulateGrad)."""
-    Tensor, wrap = _Tensor, _wrap       # (no function-level import: ~1 us per call)
     leaf = node.variable
     if leaf._hooks:
         g = _run_hooks(leaf._hooks, g, isinstance(g, Tensor))
@@ -545,7 +541,7 @@ def _accumulate_nonleaf(t, g, create_graph):
 
 def _inplace_add(grad, g):
     grad._data += g
-    _bump(grad)
+    bump_version(grad)
     return grad
 
 
@@ -557,7 +553,6 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     >>> torch.autograd.backward([(x * x).sum()]); x.grad
     tensor([2., 4.])
     """
-    Tensor = _Tensor
     if isinstance(tensors, Tensor):
         tensors = (tensors,)
     tensors = tuple(tensors)
