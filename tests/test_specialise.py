@@ -128,6 +128,23 @@ def test_bound_names_are_not_assigned_again():
     assert f((5, 2)) == -3 and _binds_first((5, 2)) == 3
 
 
+def _total(values):
+    total = sum(values)
+    return total
+
+
+def _sums(values):
+    total = _total(values)
+    return total * 2
+
+
+def test_an_inlined_return_into_its_own_name_is_no_store():
+    f = specialise(_sums, "f", inline={"_total": (_total, {})})
+    import dis
+    stores = [i for i in dis.get_instructions(f) if i.opname == "STORE_FAST"]
+    assert len(stores) == 1 and f([1, 2, 3]) == 12      # only ``total = sum(values)``
+
+
 def _dead(x, flag):
     cls = x.__class__
     if flag:

@@ -187,8 +187,11 @@ class _Folder(ast.NodeTransformer):
                 any(isinstance(n, ast.Return) for s in body[:-1] for n in ast.walk(s)):
             raise ValueError(f"cannot inline {node.value.func.id} into an assignment: its "
                              f"only return must be its last statement")
-        out = body[:-1] + [ast.copy_location(ast.Assign(targets=node.targets,
-                                                         value=last.value), last)]
+        out = body[:-1]
+        if not (len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and
+                isinstance(last.value, ast.Name) and last.value.id == node.targets[0].id):
+            out.append(ast.copy_location(ast.Assign(targets=node.targets, value=last.value),
+                                         last))     # (not ``x = x``)
         if clear:
             out.append(ast.copy_location(ast.Assign(
                 targets=[ast.Name(c, ast.Store()) for c in clear],
