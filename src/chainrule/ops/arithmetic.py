@@ -61,7 +61,8 @@ NEG = defop("neg", np.negative, vjps=(lambda F, g, out, x: -g,),
             jvp=lambda F, t, out, x: -t[0], save_inputs=False)
 
 
-def _pow_base_deriv(F, out, x, p):
+def _pow_scalar_deriv(F, out, x, p):
+    # d(x**p)/dx for a Python number p
     if p == 0:
         return F.zeros_like(x)
     if p == 1:
@@ -74,7 +75,7 @@ def _pow_base_deriv(F, out, x, p):
     return p * x ** (p - 1)
 
 
-POW_SCALAR = unary_op("pow", lambda x, p: np.power(x, p), _pow_base_deriv,
+POW_SCALAR = unary_op("pow", lambda x, p: np.power(x, p), _pow_scalar_deriv,
                       backward_name="PowBackward0")
 
 
@@ -95,7 +96,7 @@ POW = binary_op("pow_tensor", np.power, _pow_base_deriv_tensor,
                 _pow_exp_deriv, save_out=True, backward_name="PowBackward1")
 
 
-def _pow_base_deriv(F, out, x, base):
+def _pow_scalar_base_deriv(F, out, x, base):
     # d(base**x)/dx = base**x * log(base); PyTorch makes it 0 where base == 0 and x >= 0
     if base != 0:
         return out * float(np.log(base))
@@ -105,7 +106,7 @@ def _pow_base_deriv(F, out, x, base):
 # a Python number raised to a tensor power: PyTorch's pow(Scalar, Tensor), whose node has
 # the tensor as its only input
 POW_SCALAR_BASE = unary_op("pow_scalar_base", lambda x, base: np.power(base, x),
-                           _pow_base_deriv, save_out=True, backward_name="PowBackward2")
+                           _pow_scalar_base_deriv, save_out=True, backward_name="PowBackward2")
 
 
 def _check_float_alpha(name, a, b):
