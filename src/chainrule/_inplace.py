@@ -310,7 +310,9 @@ def inplace(name, fn):
 
 
 for _name, _fn in (("add_", AR.add), ("sub_", AR.sub), ("mul_", AR.mul), ("div_", AR.div),
-                   ("pow_", AR.pow), ("clamp_", CMP.clamp), ("clip_", CMP.clamp), ("neg_", AR.neg),
+                   ("pow_", AR.pow), ("clamp_", CMP.clamp), ("clip_", CMP.clamp),
+                   ("clamp_min_", CMP.clamp_min), ("clamp_max_", CMP.clamp_max),
+                   ("neg_", AR.neg),
                    ("exp_", UN.exp), ("log_", UN.log), ("sin_", UN.sin), ("cos_", UN.cos),
                    ("tanh_", UN.tanh), ("sqrt_", UN.sqrt), ("sigmoid_", ACT.sigmoid),
                    ("relu_", ACT.relu), ("abs_", UN.abs), ("floor_", RD.floor),

@@ -113,8 +113,8 @@ for _mod, _names in (
         (ACT, ("sigmoid", "relu")),
         (RD, ("floor", "ceil", "trunc", "floor_divide", "remainder", "fmod")),
         (AR, ("neg", "negative", "add", "sub", "mul", "div", "true_divide", "pow")),
-        (CMP, ("maximum", "minimum", "clamp", "clip", "eq", "ne", "lt", "le", "gt", "ge",
-               "greater", "less", "greater_equal", "less_equal", "not_equal", "logical_and",
+        (CMP, ("maximum", "minimum", "clamp", "clip", "clamp_min", "clamp_max", "eq", "ne",
+               "lt", "le", "gt", "ge", "greater", "less", "greater_equal", "less_equal", "not_equal", "logical_and",
                "logical_or", "logical_xor", "logical_not", "bitwise_not", "isnan", "isinf",
                "isfinite", "allclose", "isclose", "equal"))):
     for _name in _names:

@@ -142,11 +142,29 @@ def clamp(input, min=None, max=None):
     if min is None and max is None:
         raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        return _clamp_tensor(input, min, max)
+        if min is None or max is None or (isinstance(min, Tensor) and isinstance(max, Tensor)):
+            return _clamp_tensor(input, min, max)
+        # one Tensor bound and one number: PyTorch reads a 0-d tensor that needs no
+        # gradient as a number (the number overload), and refuses any other tensor
+        min, max = _as_number("clamp", min, max), _as_number("clamp", max, min)
     x = _tensorize(input)
     if x._data.dtype.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
         x = x.to(DEFAULTS.float.np)
     return apply(CLAMP, (x,), {"lo": min, "hi": max})
+
+
+def _as_number(name, v, other):
+    if not isinstance(v, Tensor):
+        return v
+    if v._data.ndim == 0 and not v._rg:
+        return v._data.item()
+    raise TypeError(
+        f"{name}() received an invalid combination of arguments - got (Tensor, a Tensor bound "
+        f"of shape {list(v._data.shape)}{' that requires grad' if v._rg else ''} and a "
+        f"{type(other).__name__} bound), but expected one of:\n"
+        f" * (Tensor input, Tensor min = None, Tensor max = None)\n"
+        f" * (Tensor input, Number min = None, Number max = None)\n"
+        f"Pass both bounds as tensors (e.g. torch.tensor({other!r})) or both as numbers.")
 
 
 def _clamp_tensor_fwd(x, lo, hi, has_lo, has_hi):
@@ -206,6 +224,76 @@ def _full_like(t, v):
 
 
 clip = clamp
+
+
+# clamp with one bound, under PyTorch's own names: a number bound (ClampMinBackward0 /
+# ClampMaxBackward0, the rules of clamp) or a tensor bound (ClampMinBackward1 /
+# ClampMaxBackward1: the gradient goes to the input where it is inside the bound, ties
+# included, and to the bound where the bound is taken; nan gives neither.  In forward
+# mode a nan takes the bound's tangent, as in PyTorch)
+CLAMP_MIN = defop("clamp_min", lambda x, lo: _clamp_fwd(x, lo, None),
+                  vjps=(lambda F, g, out, x, lo: F.where(x >= lo, g, 0),),
+                  jvp=lambda F, t, out, x, lo: F.where(x >= lo, t[0], 0),
+                  backward_name="ClampMinBackward0")
+CLAMP_MAX = defop("clamp_max", lambda x, hi: _clamp_fwd(x, None, hi),
+                  vjps=(lambda F, g, out, x, hi: F.where(x <= hi, g, 0),),
+                  jvp=lambda F, t, out, x, hi: F.where(x <= hi, t[0], 0),
+                  backward_name="ClampMaxBackward0")
+
+
+def _zero_if_none(v):
+    return 0 if v is None else v
+
+
+CLAMP_MIN_TENSOR = defop(
+    "clamp_min_tensor", np.maximum,
+    vjps=(lambda F, g, out, x, lo: F.where(x >= lo, g, 0),
+          lambda F, g, out, x, lo: F.where(x < lo, g, 0)),
+    jvp=lambda F, t, out, x, lo: F.where(x >= lo, _zero_if_none(t[0]), _zero_if_none(t[1])),
+    broadcasts=True, backward_name="ClampMinBackward1")
+CLAMP_MAX_TENSOR = defop(
+    "clamp_max_tensor", np.minimum,
+    vjps=(lambda F, g, out, x, hi: F.where(x <= hi, g, 0),
+          lambda F, g, out, x, hi: F.where(x > hi, g, 0)),
+    jvp=lambda F, t, out, x, hi: F.where(x <= hi, _zero_if_none(t[0]), _zero_if_none(t[1])),
+    broadcasts=True, backward_name="ClampMaxBackward1")
+
+
+def _clamp_one(name, input, bound, number_op, tensor_op, key):
+    if bound is None:
+        arg = "min" if key == "lo" else "max"
+        raise TypeError(f"{name}(): argument '{arg}' must be a number or a Tensor, not None; "
+                        f"use clamp() for an optional bound")
+    x = _tensorize(input)
+    if isinstance(bound, Tensor):
+        dt = result_np_dtype((x._data, bound._data))
+        x, b = (t if t._data.dtype == dt else t.to(dt) for t in (x, bound))
+        return apply(tensor_op, (x, b))
+    if x._data.dtype.kind != "f" and isinstance(bound, float):
+        x = x.to(DEFAULTS.float.np)
+    return apply(number_op, (x,), {key: bound})
+
+
+def clamp_min(input, min):
+    """``clamp(input, min=min)`` under PyTorch's name: every element at least ``min`` (a
+    number or a tensor broadcast against ``input``).
+
+    >>> import chainrule as torch
+    >>> torch.clamp_min(torch.tensor([-2., 0.5, 3.]), 0)
+    tensor([0.0000, 0.5000, 3.0000])
+    """
+    return _clamp_one("clamp_min", input, min, CLAMP_MIN, CLAMP_MIN_TENSOR, "lo")
+
+
+def clamp_max(input, max):
+    """``clamp(input, max=max)`` under PyTorch's name: every element at most ``max`` (a
+    number or a tensor broadcast against ``input``).
+
+    >>> import chainrule as torch
+    >>> torch.clamp_max(torch.tensor([-2., 0.5, 3.]), 1)
+    tensor([-2.0000,  0.5000,  1.0000])
+    """
+    return _clamp_one("clamp_max", input, max, CLAMP_MAX, CLAMP_MAX_TENSOR, "hi")
 
 
 # --- comparisons and logical ops: no gradient ----------------------------------------------

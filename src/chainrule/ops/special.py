@@ -95,6 +95,21 @@ XLOGY = defop("xlogy", _xlogy_np,
                   None if t[0] is None else _xlogy_da(F, t[0], a, b),
                   None if t[1] is None else t[1] * a / b),
               broadcasts=True)
+# a Python number for ``other`` / ``input``: PyTorch's xlogy(Tensor, Scalar) and
+# xlogy(Scalar, Tensor), the same rules under their node names
+def _xlogy_scalar_other_da(F, g, a, b):
+    # PyTorch's xlogy(Tensor, Scalar): xlogy(grad, other), masked to 0 where self == 0
+    # unless other > 0 (so a nan ``other`` gives 0 there, where a tensor ``other`` gives nan)
+    return F.xlogy(g, b) if float(b) > 0 else F.where(a == 0, 0., F.xlogy(g, b))
+
+
+XLOGY_SCALAR_OTHER = defop(
+    "xlogy_scalar_other", _xlogy_np,
+    vjps=(lambda F, g, out, a, b: _xlogy_scalar_other_da(F, g, a, b), None),
+    jvp=lambda F, t, out, a, b: _xlogy_scalar_other_da(F, t[0], a, b),
+    broadcasts=True, backward_name="XlogyBackward2")
+XLOGY_SCALAR_SELF = defop("xlogy_scalar_self", _xlogy_np, vjps=XLOGY.vjps, jvp=XLOGY.jvp,
+                          broadcasts=True, backward_name="XlogyBackward1")
 
 
 def _sum_tangents(x, y):
@@ -272,12 +287,14 @@ def xlogy(input, other):
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         _tensor_args("xlogy", input=input)
     a, b = binary_args("xlogy", input, other, floating=True)
+    op = XLOGY
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         # a Python number becomes a 0-d tensor of the result dtype (no gradient)
+        op = XLOGY_SCALAR_OTHER if isinstance(a, Tensor) else XLOGY_SCALAR_SELF
         dt = (a if isinstance(a, Tensor) else b).dtype
         a = a if isinstance(a, Tensor) else tensor(a, dtype=dt)
         b = b if isinstance(b, Tensor) else tensor(b, dtype=dt)
-    return apply(XLOGY, (a, b))
+    return apply(op, (a, b))
 
 
 def logit(input, eps=None):
