@@ -54,24 +54,31 @@ def _float_only(opname, kernel, x):
 # --- sigmoid and relu --------------------------------------------------------------------
 
 def _sigmoid_np(x):
-    # stable for large |x|: exp of a non-positive number only; 1 / (1 + e) where x >= 0,
-    # e / (1 + e) elsewhere, computed in two buffers (about 1/3 less time than np.where
-    # over fresh temporaries; the same bits)
+    # PyTorch's formula, 1 / (1 + exp(-x)), in one buffer (four passes, no mask): exp(-x)
+    # overflows to inf for very negative x, and 1 / inf is the 0 PyTorch gives there
     if x.ndim == 0:
-        e = np.exp(-np.abs(x))
-        return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
-    e = np.abs(x)
-    np.negative(e, out=e)
-    np.exp(e, out=e)
-    d = e + 1
-    out = np.divide(e, d, out=e)
-    np.divide(1, d, out=d)
-    np.copyto(out, d, where=x >= 0)
-    return out
+        with np.errstate(over="ignore"):
+            return np.asarray(1 / (1 + np.exp(-x)), dtype=x.dtype)
+    e = np.negative(x)
+    with np.errstate(over="ignore"):
+        np.exp(e, out=e)
+    e += 1
+    return np.divide(1, e, out=e)
+
+
+def _sigmoid_backward_np(g, out):
+    # PyTorch's sigmoid_backward, (g * (1 - out)) * out, with one temporary
+    if out.ndim == 0 or g.dtype != out.dtype or g.shape != out.shape:
+        return g * (1 - out) * out              # 0-d, or mixed dtypes/shapes
+    d = np.subtract(1, out)
+    np.multiply(g, d, out=d)
+    np.multiply(d, out, out=d)
+    return d
 
 
 SIGMOID = unary_op("sigmoid", _sigmoid_np, lambda F, out, x: out * (1 - out),
-                   save_inputs=False, save_out=True)
+                   save_inputs=False, save_out=True,
+                   vjp=lambda F, g, out, x: F.sigmoid_backward(g, out))
 RELU = unary_op("relu", lambda x: np.maximum(x, 0), lambda F, out, x: out > 0,
                 save_inputs=False, save_out=True, vjp=lambda F, g, out, x: F.relu_backward(g, out),
                 jvp=lambda F, t, out, x: F.relu_backward(t[0], out))
@@ -94,7 +101,8 @@ def _relu_backward_np(g, out):
 
 
 def sigmoid(input):
-    """Elementwise logistic sigmoid ``1 / (1 + exp(-x))``, stable for large ``|x|``.
+    """Elementwise logistic sigmoid ``1 / (1 + exp(-x))`` (0 where ``exp(-x)`` overflows,
+    as in PyTorch).
 
     >>> import chainrule as torch
     >>> torch.sigmoid(torch.tensor([0.0]))
@@ -441,6 +449,8 @@ def functional_log_softmax(input, dim=None, _stacklevel=3, dtype=None):
 NF.softmax = lambda x, dim: _softmax_np(x, dim)
 TF.softmax = lambda x, dim: apply(SOFTMAX, (x,), {"dim": dim})
 NF.sigmoid = _sigmoid_np
+NF.sigmoid_backward = _sigmoid_backward_np
 NF.relu_backward = _relu_backward_np
 TF.sigmoid = sigmoid
+TF.sigmoid_backward = lambda g, out: g * (1 - out) * out    # (as _sigmoid_backward_np)
 TF.relu_backward = lambda g, out: where(out <= 0, 0., g)     # (as _relu_backward_np)
