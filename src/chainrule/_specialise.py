@@ -162,7 +162,8 @@ class _Folder(ast.NodeTransformer):
         body = func.body
         if body and isinstance(body[0], ast.Expr) and _const(body[0].value):
             body = body[1:]                     # (the docstring)
-        folder = _Folder({**self.consts, **consts}, bound=options.get("bound", ()))
+        folder = _Folder({**self.consts, **consts}, self.inline,
+                         bound=options.get("bound", ()))
         return folder.fold_block(body), options.get("clear", ())
 
     def visit_Return(self, node):
@@ -212,6 +213,23 @@ class _Folder(ast.NodeTransformer):
             return ast.copy_location(ast.Constant(self.consts[node.id]), node)
         return node
 
+    def visit_Attribute(self, node):
+        # ``consts`` may fix an attribute of a local too: ``{"op.save_out": True}``
+        if isinstance(node.ctx, ast.Load) and isinstance(node.value, ast.Name):
+            key = f"{node.value.id}.{node.attr}"
+            if key in self.consts:
+                return ast.copy_location(ast.Constant(self.consts[key]), node)
+        self.generic_visit(node)
+        return node
+
+    def visit_Subscript(self, node):
+        self.generic_visit(node)
+        if isinstance(node.ctx, ast.Load) and _const(node.value) and _const(node.slice) \
+                and isinstance(node.value.value, tuple) and isinstance(node.slice.value, int) \
+                and -len(node.value.value) <= node.slice.value < len(node.value.value):
+            return ast.copy_location(ast.Constant(node.value.value[node.slice.value]), node)
+        return node
+
     def visit_Assign(self, node):
         if all(isinstance(t, ast.Name) and t.id in self.consts for t in node.targets):
             return None                 # a fixed name is not assigned
@@ -231,7 +249,7 @@ class _Folder(ast.NodeTransformer):
         return node
 
     def visit_If(self, node):
-        node.test = self.visit(node.test)
+        node.test = _truth(self.visit(node.test))
         t = node.test
         if isinstance(t, ast.BoolOp) and isinstance(t.op, ast.And) and \
                 any(_const(v) and not v.value for v in t.values):
@@ -268,6 +286,7 @@ class _Folder(ast.NodeTransformer):
 
     def visit_IfExp(self, node):
         self.generic_visit(node)
+        node.test = _truth(node.test)
         if _const(node.test):
             return node.body if node.test.value else node.orelse
         return node
@@ -286,7 +305,10 @@ class _Folder(ast.NodeTransformer):
             table = {ast.Eq: lambda: a == b, ast.NotEq: lambda: a != b,
                      ast.Is: lambda: a is b, ast.IsNot: lambda: a is not b,
                      ast.Lt: lambda: a < b, ast.LtE: lambda: a <= b,
-                     ast.Gt: lambda: a > b, ast.GtE: lambda: a >= b}
+                     ast.Gt: lambda: a > b, ast.GtE: lambda: a >= b,
+                     ast.In: lambda: a in b, ast.NotIn: lambda: a not in b}
+            if isinstance(op, (ast.In, ast.NotIn)) and not isinstance(b, tuple):
+                return node
             if type(op) in table:
                 return ast.copy_location(ast.Constant(table[type(op)]()), node)
         return node
@@ -309,6 +331,22 @@ class _Folder(ast.NodeTransformer):
             return values[0]
         node.values = values
         return node
+
+
+def _truth(test):
+    """A test whose truth alone matters (``if``, a conditional expression): constant
+    operands that do not decide an ``and``/``or`` are dropped wherever they stand
+    (``x and True`` is true exactly when ``x`` is)."""
+    if not isinstance(test, ast.BoolOp):
+        return test
+    keep = isinstance(test.op, ast.And)         # the constant value that does not decide
+    values = [v for v in test.values if not (_const(v) and bool(v.value) == keep)]
+    if not values:
+        return ast.copy_location(ast.Constant(keep), test)
+    if len(values) == 1:
+        return values[0]
+    test.values = values
+    return test
 
 
 def _names(target):
