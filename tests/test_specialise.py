@@ -222,3 +222,24 @@ def test_inlined_templates_inline_their_own_calls_too():
     f = specialise(_outer, "f", inline={"_middle": (_middle, {}),
                                         "_inner": (_inner, {"scale": 3})})
     assert f(2) == 6 and not {"_middle", "_inner"} & set(f.__code__.co_names)
+
+
+def _chosen(flag, x):
+    keep = (1,) if x is not None else ()
+    versions = None
+    if 0 in keep:
+        versions = "kept"
+    mode = "a" if flag else "b"
+    for _ in range(2):
+        if mode == "a":
+            mode = "c"              # a loop may assign it: not propagated into the loop
+    return versions, mode, keep
+
+
+@pytest.mark.parametrize("flag", [True, False])
+def test_locals_holding_known_constants_are_propagated_where_that_is_sound(flag):
+    f = specialise(_chosen, "f")
+    for x in (None, 5):
+        assert f(flag, x) == _chosen(flag, x)
+    consts = f.__code__.co_consts
+    assert "kept" not in consts      # 0 in (1,) and 0 in () are both false: folded away

@@ -425,11 +425,14 @@ def _run(op, args, params):
         node._uses = 0
         if op.save_out:
             node._out = out
-            # the output's counter is kept by the node (the node must not keep ``t``)
-            vc = t._vc
-            if vc is None:
+            # the output's counter is kept by the node (the node must not keep ``t``); only
+            # a view has one already (its base's)
+            if op.is_view and t._vc is not None:
+                vc = t._vc
+                e = ((-1, vc[0], vc),)
+            else:
                 vc = t._vc = [0]
-            e = ((-1, vc[0], vc),)
+                e = ((-1, 0, vc),)
             versions = e if versions is None else versions + e
         else:
             node._out = None
