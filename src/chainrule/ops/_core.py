@@ -295,10 +295,8 @@ def _run(op, args, params):
     out = op.forward(*data, **params) if params else op.forward(*data)
     if out.__class__ is not _ndarray:
         out = _asarray(out)         # (0-d inputs give NumPy scalars)
-    t = _new(Tensor)                # wrap(out), inlined (one call less per op)
-    t._data = out
-    t._rg = False
-    t._node = None
+    t = _new(Tensor)                # wrap(out), inlined (one call less per op); _node and
+    t._data = out                   # _rg are set once, below
     t._grad = None
     t._vc = None
     t._fw = None
@@ -442,6 +440,9 @@ def _run(op, args, params):
         node._freed = False
         t._node = node
         t._rg = True
+    else:
+        t._node = None
+        t._rg = False
     if fw:              # an input carries tangents (of levels open in this thread or not)
         _forward_tangents(op, args, params, t)
         if t._fw and t._node is not None and op.save_out:
