@@ -203,6 +203,13 @@ def _batched(input, nd, op):
                        f"but got input of size: {_shape(input)}")
 
 
+def _initialized(op, *tensors):
+    """A lazy layer's parameter used before its first forward: PyTorch's ValueError."""
+    for t in tensors:
+        if getattr(type(t), "_uninitialized", False):
+            t._fail(op)
+
+
 def _same_dtype(op, input, weight, bias):
     for other, what in ((weight, "weight"), (bias, "bias")):
         if other is not None and other._data.dtype != input._data.dtype:
@@ -244,6 +251,7 @@ def _convnd(nd, op, input, weight, bias, stride, padding, dilation, groups):
     if not isinstance(weight, Tensor):
         raise TypeError(f"{op}(): argument 'weight' must be Tensor, not "
                         f"{type(weight).__name__}")
+    _initialized(op, weight, bias)
     if weight._data.ndim != nd + 2:
         raise RuntimeError(f"Expected {weight._data.ndim}-dimensional input for "
                            f"{weight._data.ndim}-dimensional weight {_shape(weight)}, but got "
@@ -304,6 +312,7 @@ def _convnd(nd, op, input, weight, bias, stride, padding, dilation, groups):
 def _conv_transposend(nd, op, input, weight, bias, stride, padding, output_padding, groups,
                       dilation):
     x, unbatched = _batched(input, nd, op)
+    _initialized(op, weight, bias)
     if not isinstance(weight, Tensor) or weight._data.ndim != nd + 2:
         raise RuntimeError(f"{op}: expected a {nd + 2}-dimensional weight (in_channels, "
                            f"out_channels / groups, *kernel_size), got "
