@@ -274,9 +274,19 @@ SWEEP = {
     "sinc": U(lambda m, a: m.sinc(a)),
     "median": G(lambda m, a: a.median(), (2, 3), sets=DISTINCT, empty=[(0,)]),
     "median_dim": G(lambda m, a: m.median(a, 1).values, (3, 4), sets=DISTINCT),
-    "normalize": G(lambda m, a: _cat(m, F(m).layer_norm(a, (4,)),
-                                     F(m).group_norm(a.reshape(1, 3, 4), 1)), (3, 4), sets=SUMS,
-                   atol=1e-12),     # a zero mean is a rounding residue in PyTorch (Welford)
+    # (a zero mean is a rounding residue in PyTorch (Welford): atol)
+    "native_layer_norm": G(lambda m, a, w, b: _cat(m, F(m).layer_norm(a, (4,)),
+                                                   F(m).layer_norm(a, (4,), w, b)),
+                           (3, 4), (4,), (4,), sets=SUMS, atol=1e-12),
+    "native_group_norm": G(lambda m, a, w, b: _cat(m, F(m).group_norm(a.reshape(1, 3, 4), 1),
+                                                   F(m).group_norm(a.reshape(2, 2, 3), 2, w,
+                                                                   b)),
+                           (3, 4), (2,), (2,), sets=SUMS, atol=1e-12),
+    "native_batch_norm": G(lambda m, a, w, b: _cat(
+        m, F(m).batch_norm(a, None, None, training=True),
+        F(m).batch_norm(a, None, None, w, b, training=True),
+        F(m).batch_norm(a, m.zeros(4, dtype=a.dtype), m.ones(4, dtype=a.dtype), w, b)),
+        (3, 4), (4,), (4,), sets=SUMS, atol=1e-12),
     # --- activations
     "softplus": U(lambda m, a: _cat(m, F(m).softplus(a), F(m).softplus(a, beta=2, threshold=5))),
     "logsigmoid": U(lambda m, a: F(m).logsigmoid(a)),
