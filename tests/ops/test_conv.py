@@ -18,7 +18,7 @@ def F(m):
 
 
 CONV = ("im2col", "rows_to_nchw")
-CONVT = ("col2im", "nchw_to_rows")
+CONVT = ("conv_transpose_out", "nchw_to_rows")
 
 CASES = [
     OpCase("conv2d_plain", lambda m, x, w, b: F(m).conv2d(x, w, b),

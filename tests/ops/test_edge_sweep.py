@@ -383,6 +383,9 @@ SWEEP = {
     "nchw_to_rows": G(lambda m, a, w: m.nn.functional.conv_transpose2d(
         a.reshape(1, 1, 3, 4), w.reshape(1, 2, 1, 1)), (3, 4), (2,), sets=MATMUL,
         signed_zero=False),
+    "conv_transpose_out": G(lambda m, a, w, b: m.nn.functional.conv_transpose2d(
+        a.reshape(1, 1, 3, 4), w.reshape(1, 2, 1, 1), b), (3, 4), (2,), (2,), sets=MATMUL,
+        signed_zero=False),
     "scatter_add_zeros": G(lambda m, g: _vjp_of(m, lambda x: m.gather(
         x, 1, m.tensor([[1, 1], [0, 2]])), (2, 3), g), (2, 2)),
     "scatter_add": G(lambda m, a, s: m.scatter_add(a, 0, m.tensor([[0, 1, 2, 0]]), s),
