@@ -386,6 +386,16 @@ SWEEP = {
     "conv_transpose_out": G(lambda m, a, w, b: m.nn.functional.conv_transpose2d(
         a.reshape(1, 1, 3, 4), w.reshape(1, 2, 1, 1), b), (3, 4), (2,), (2,), sets=MATMUL,
         signed_zero=False),
+    # pooling: max picks (DISTINCT: no ties), averages sum
+    "max_pool2d_with_indices": G(lambda m, a: _cat(
+        m, F(m).max_pool2d(a.reshape(1, 1, 3, 4), 2, stride=1),
+        F(m).max_pool1d(a, 2, padding=1)), (3, 4), sets=DISTINCT),
+    "adaptive_max_pool2d": G(lambda m, a: F(m).adaptive_max_pool2d(a.reshape(1, 3, 4), (2, 3)),
+                             (3, 4), sets=DISTINCT),
+    "avg_pool2d": G(lambda m, a: _cat(m, F(m).avg_pool2d(a.reshape(1, 1, 3, 4), 2, stride=1),
+                                      F(m).avg_pool1d(a, 3, padding=1)), (3, 4), sets=SUMS),
+    "adaptive_avg_pool2d": G(lambda m, a: F(m).adaptive_avg_pool2d(a.reshape(1, 3, 4), (2, 3)),
+                             (3, 4), sets=SUMS),
     "scatter_add_zeros": G(lambda m, g: _vjp_of(m, lambda x: m.gather(
         x, 1, m.tensor([[1, 1], [0, 2]])), (2, 3), g), (2, 2)),
     "scatter_add": G(lambda m, a, s: m.scatter_add(a, 0, m.tensor([[0, 1, 2, 0]]), s),
