@@ -421,3 +421,43 @@ def test_book_style_language_model_training_matches_torch(layer):
     for (k, tp), cp in zip(tnet.named_parameters(), cnet.parameters()):
         np.testing.assert_allclose(cp.detach().numpy(), tp.detach().numpy(), rtol=1e-4,
                                    atol=1e-5, err_msg=k)
+
+
+# --- LSTM proj_size -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kw", [dict(), dict(num_layers=2, bidirectional=True),
+                                dict(bias=False, batch_first=True, num_layers=2)])
+def test_lstm_proj_size_parity(kw):
+    rng = np.random.default_rng(3)
+    tm, cm = _pair("LSTM", 3, 5, proj_size=2, **kw)
+    assert [(k, tuple(v.shape)) for k, v in tm.state_dict().items()] == \
+        [(k, tuple(v.shape)) for k, v in cm.state_dict().items()]
+    assert repr(cm) == repr(tm)
+    d = 2 if kw.get("bidirectional") else 1
+    L = kw.get("num_layers", 1)
+    T, B = 4, 3
+    x = rng.standard_normal((B, T, 3) if kw.get("batch_first") else (T, B, 3))
+    states = [rng.standard_normal((L * d, B, 2)), rng.standard_normal((L * d, B, 5))]
+    _check_parity(tm, cm, x, states, rng)
+    _check_parity(tm, cm, x, [], rng)                         # default (zero) states
+    # unbatched: h (L*D, 2), c (L*D, 5)
+    xu = rng.standard_normal((T, 3))
+    (to, (th, tc)), (co, (ch, cc)) = tm(torch.tensor(xu)), cm(cr.tensor(xu))
+    assert tuple(co.shape) == (T, 2 * d) and tuple(ch.shape) == (L * d, 2) and \
+        tuple(cc.shape) == (L * d, 5)
+    for a, b in ((co, to), (ch, th), (cc, tc)):
+        np.testing.assert_allclose(_np(a), _np(b), rtol=1e-10, atol=1e-12)
+
+
+def test_lstm_proj_size_init_and_errors():
+    cr.manual_seed(0)
+    lstm = nn.LSTM(4, 100, proj_size=30)
+    w = lstm.weight_hr_l0.detach().numpy()
+    assert w.shape == (30, 100) and np.abs(w).max() <= 0.1 and np.abs(w).max() > 0.099
+    for case in (lambda m: m.nn.LSTM(3, 4, proj_size=4),
+                 lambda m: m.nn.LSTM(3, 4, proj_size=-1),
+                 lambda m: m.nn.LSTM(3, 4, proj_size=2)(m.ones(5, 2, 3),
+                                                        (m.ones(1, 2, 4), m.ones(1, 2, 4))),
+                 lambda m: m.nn.LSTM(3, 4, proj_size=2)(m.ones(5, 2, 3),
+                                                        (m.ones(1, 2, 2), m.ones(1, 2, 2)))):
+        _same_error(case)

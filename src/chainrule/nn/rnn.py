@@ -45,13 +45,14 @@ def _gru_step(x_proj, h, w_hh_t, b_hh):
     return n + rz[:, hs:] * (h - n)            # = (1 - z) * n + z * h
 
 
-def _lstm_step(x_proj, state, w_hh_t, b_hh):
+def _lstm_step(x_proj, state, w_hh_t, b_hh, w_hr_t=None):
     h, c = state
-    hs = h.shape[-1]
+    hs = c.shape[-1]
     gates = addmm(x_proj, h, w_hh_t)
     s = ACT.sigmoid(gates)
     c = s[:, hs:2 * hs] * c + s[:, :hs] * UN.tanh(gates[:, 2 * hs:3 * hs])
-    return s[:, 3 * hs:] * UN.tanh(c), c
+    h = s[:, 3 * hs:] * UN.tanh(c)
+    return (h, c) if w_hr_t is None else (mm(h, w_hr_t), c)     # proj_size: h = W_hr h
 
 
 _STEPS = {"RNN_TANH": _rnn_step(UN.tanh), "RNN_RELU": _rnn_step(ACT.relu), "GRU": _gru_step,
@@ -149,9 +150,8 @@ class RNNBase(Module):
                              "projections")
         if proj_size >= hidden_size:
             raise ValueError("proj_size has to be smaller than hidden_size")
-        if proj_size:
-            raise NotImplementedError("LSTM(proj_size=...) is not supported by chainrule yet; "
-                                      "use proj_size=0 and an nn.Linear on the outputs")
+        if proj_size and mode != "LSTM":
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
         if mode not in _GATES:
             raise ValueError("Unrecognized RNN mode: " + mode)
         self.mode = mode
@@ -165,16 +165,20 @@ class RNNBase(Module):
         self.proj_size = proj_size
         gate_size = _GATES[mode] * hidden_size
         num_directions = 2 if bidirectional else 1
+        real_hidden = proj_size if proj_size > 0 else hidden_size
         self._flat_weights_names = []
         self._all_weights = []
         for layer in range(num_layers):
             for direction in range(num_directions):
-                layer_input = input_size if layer == 0 else hidden_size * num_directions
-                shapes = [(gate_size, layer_input), (gate_size, hidden_size)]
+                layer_input = input_size if layer == 0 else real_hidden * num_directions
+                shapes = [(gate_size, layer_input), (gate_size, real_hidden)]
                 names = ["weight_ih_l{}{}", "weight_hh_l{}{}"]
                 if bias:
                     shapes += [(gate_size,), (gate_size,)]
                     names += ["bias_ih_l{}{}", "bias_hh_l{}{}"]
+                if proj_size > 0:
+                    shapes.append((proj_size, hidden_size))
+                    names.append("weight_hr_l{}{}")
                 suffix = "_reverse" if direction == 1 else ""
                 names = [n.format(layer, suffix) for n in names]
                 for n, shape in zip(names, shapes):
@@ -203,6 +207,8 @@ class RNNBase(Module):
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size != 0:
+            s += f", proj_size={self.proj_size}"
         if self.num_layers != 1:
             s += f", num_layers={self.num_layers}"
         if self.bias is not True:
@@ -237,7 +243,6 @@ class RNNBase(Module):
         """x: (T, B, input_size) time-major; hx: the initial state(s), (L*D, B, H) each.
         Returns the last layer's output (T, B, D*H) and the final state(s)."""
         mode = self.mode
-        step = _STEPS[mode]
         lstm = mode == "LSTM"
         num_directions = 2 if self.bidirectional else 1
         steps, batch = x.shape[0], x.shape[1]
@@ -251,6 +256,12 @@ class RNNBase(Module):
                 params = self.all_weights[k]
                 w_ih, w_hh = params[0], params[1]
                 b_ih, b_hh = (params[2], params[3]) if self.bias else (None, None)
+                step = _STEPS[mode]
+                if self.proj_size:
+                    w_hr_t = params[-1].t()
+
+                    def step(p, s, w, b, w_hr_t=w_hr_t):
+                        return _lstm_step(p, s, w, b, w_hr_t)
                 proj = _project(mode, x2d, w_ih, b_ih, b_hh)
                 proj = _per_step(proj.reshape(steps, batch, proj.shape[1]))
                 state = (hx[0][k], hx[1][k]) if lstm else hx[k]
@@ -293,11 +304,13 @@ class RNNBase(Module):
             _check_state_dtype(x, h)
         expected = ((2 if self.bidirectional else 1) * self.num_layers, x.shape[1],
                     self.hidden_size)
+        expected_h = expected[:2] + (self.proj_size or self.hidden_size,)
         if hx is None:
-            h0 = zeros(*expected, dtype=x.dtype)
-            hx = (h0, h0) if mode == "LSTM" else h0
+            h0 = zeros(*expected_h, dtype=x.dtype)
+            hx = (h0, zeros(*expected, dtype=x.dtype) if self.proj_size else h0) \
+                if mode == "LSTM" else h0
         elif mode == "LSTM":
-            self._check_hidden(hx[0], expected, "Expected hidden[0] size {}, got {}")
+            self._check_hidden(hx[0], expected_h, "Expected hidden[0] size {}, got {}")
             self._check_hidden(hx[1], expected, "Expected hidden[1] size {}, got {}")
         else:
             self._check_hidden(hx, expected)
@@ -374,8 +387,10 @@ class LSTM(RNNBase):
         i, f, o = sigmoid(...), g = tanh(...)
         c' = f * c + i * g,  h' = o * tanh(c')
 
-    ``forward(input, (h0, c0)=None)`` returns ``(output, (h_n, c_n))``.  ``proj_size`` is
-    not supported.
+    ``forward(input, (h0, c0)=None)`` returns ``(output, (h_n, c_n))``.  With
+    ``proj_size`` > 0 the hidden state is projected, ``h' = W_hr (o * tanh(c'))``
+    (``weight_hr_l{k}`` of shape (proj_size, hidden_size)): output and h have proj_size
+    features, c keeps hidden_size.
 
     >>> import chainrule as torch
     >>> lstm = torch.nn.LSTM(4, 8)
