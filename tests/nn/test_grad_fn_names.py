@@ -1,5 +1,6 @@
 """grad_fn names of convolution, pooling and normalisation (functional and modules, 1-D and
-2-D, batched and unbatched, train and eval, with and without bias/affine) are PyTorch's:
+2-D, batched and unbatched, train and eval, with and without bias/affine) and of packing
+and padding sequences are PyTorch's:
 ``type(y.grad_fn).__name__`` of the output is the same in both libraries."""
 import pytest
 import torch
@@ -78,6 +79,18 @@ CALLS = {
     "GroupNorm_no_affine": lambda m: m.nn.GroupNorm(3, 3, affine=False)(_x(m)),
     "GroupNorm_1d": lambda m: m.nn.GroupNorm(3, 3)(_y(m)),
     "group_norm": lambda m: F(m).group_norm(_x(m), 3),
+    "pack_padded_sequence": lambda m: m.nn.utils.rnn.pack_padded_sequence(
+        _y(m).permute(2, 0, 1), [8, 5]).data,
+    "pack_padded_sequence_unsorted": lambda m: m.nn.utils.rnn.pack_padded_sequence(
+        _y(m), m.tensor([2, 3]), batch_first=True, enforce_sorted=False).data,
+    "pad_packed_sequence": lambda m: m.nn.utils.rnn.pad_packed_sequence(
+        m.nn.utils.rnn.pack_padded_sequence(_y(m), [3, 2], batch_first=True))[0],
+    "pad_packed_sequence_unsorted_batch_first": lambda m: m.nn.utils.rnn.pad_packed_sequence(
+        m.nn.utils.rnn.pack_padded_sequence(_y(m), [2, 3], batch_first=True,
+                                            enforce_sorted=False), batch_first=True)[0],
+    "pad_sequence": lambda m: m.nn.utils.rnn.pad_sequence([_y(m)[0], _y(m)[1, :2]]),
+    "pad_sequence_batch_first_left": lambda m: m.nn.utils.rnn.pad_sequence(
+        [_y(m)[0], _y(m)[1, :2]], batch_first=True, padding_side="left"),
     "unfold": lambda m: F(m).unfold(_x(m), 2),
     "fold": lambda m: F(m).fold(_x(m).reshape(2, 12, 16), (5, 5), 2),
 }

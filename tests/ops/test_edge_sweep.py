@@ -364,6 +364,8 @@ SWEEP = {
     "getitem": G(lambda m, a: a[m.tensor([2, 0, 2])], (3, 4)),
     "select": G(lambda m, a: a[1], (3, 4)),
     "slice": G(lambda m, a: a[:, 1:3], (3, 4), empty=[(0, 4)]),
+    "pack_padded_sequence": G(lambda m, a: m.nn.utils.rnn.pack_padded_sequence(
+        a, [3, 2, 2, 1]).data, (3, 4)),
     "index_scatter": G(lambda m, g: _vjp_of(m, lambda x: x[[0, 2, 0]], (3, 2), g), (3, 2)),
     "as_strided": G(lambda m, a, b: _view_after_change(a, b), (2, 3), (3,)),
     "setitem": G(lambda m, a, b: _setitem(a, b), (3, 4), (4,)),

@@ -15,8 +15,7 @@ import numpy as np
 
 from ..._creation import full, tensor
 from ..._tensor import Tensor, wrap
-from ...ops.index import index_select
-from ...ops.shape import cat, stack
+from ...ops.index import PACK_PADDED_SEQUENCE, index_select
 
 __all__ = ["PackedSequence", "pack_padded_sequence", "pad_packed_sequence", "pad_sequence",
            "pack_sequence"]
@@ -122,7 +121,9 @@ def pack_padded_sequence(input: Tensor, lengths: Tensor | Sequence[int],
                            f"than the input's {steps} time steps; pass lengths of at most "
                            f"{steps}")
     sizes = [int((lens > t).sum()) for t in range(int(lens.max()) if lens.size else 0)]
-    data = cat([input[t, :b] for t, b in enumerate(sizes)], 0)
+    rows = (np.repeat(np.arange(len(sizes)), sizes),
+            np.concatenate([np.arange(b) for b in sizes]) if sizes else np.zeros(0, int))
+    data = PACK_PADDED_SEQUENCE.apply((input,), {"idx": rows, "shape": tuple(input.shape)})
     return PackedSequence(data, tensor(sizes, dtype=np.int64), sorted_indices, None)
 
 
@@ -150,23 +151,18 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False,
                              f"longest sequence in input, but got total_length="
                              f"{total_length} and max sequence length being {steps}")
     rest = tuple(data.shape[1:])
-    rows, off = [], 0
-    for b in sizes:
-        piece = data[off:off + b]
+    padded = full((max(steps, total_length or 0), batch) + rest, padding_value,
+                  dtype=data.dtype)
+    off = 0
+    for t, b in enumerate(sizes):
+        padded[t, :b] = data[off:off + b]           # (CopySlices, as PyTorch's)
         off += b
-        if b < batch:
-            piece = cat([piece, full((batch - b,) + rest, padding_value, dtype=data.dtype)])
-        rows.append(piece)
-    padded = stack(rows, 0)
-    if total_length is not None and total_length > steps:
-        padded = cat([padded, full((total_length - steps, batch) + rest, padding_value,
-                                   dtype=data.dtype)])
     lengths = np.array([sum(1 for b in sizes if b > i) for i in range(batch)], dtype=np.int64)
-    if unsorted is not None:
-        padded = index_select(padded, 1, unsorted)
-        lengths = lengths[unsorted._data]
     if batch_first:
         padded = padded.transpose(0, 1)
+    if unsorted is not None:                         # back to the caller's order
+        padded = index_select(padded, 0 if batch_first else 1, unsorted)
+        lengths = lengths[unsorted._data]
     return padded, wrap(lengths)
 
 
@@ -190,14 +186,17 @@ def pad_sequence(sequences: Tensor | Sequence[Tensor], batch_first: bool = False
     if not sequences:
         raise RuntimeError("received an empty list of sequences")
     steps = max(s.shape[0] for s in sequences)
-    padded = []
-    for s in sequences:
-        n = steps - s.shape[0]
-        if n:
-            pad = full((n,) + tuple(s.shape[1:]), padding_value, dtype=s.dtype)
-            s = cat([s, pad] if padding_side == "right" else [pad, s])
-        padded.append(s)
-    return stack(padded, 0 if batch_first else 1)
+    first = sequences[0]
+    shape = (len(sequences), steps) if batch_first else (steps, len(sequences))
+    out = full(shape + tuple(first.shape[1:]), padding_value, dtype=first.dtype)
+    for i, s in enumerate(sequences):
+        n = s.shape[0]
+        where = slice(0, n) if padding_side == "right" else slice(steps - n, steps)
+        if batch_first:
+            out[i, where] = s                       # (CopySlices, as PyTorch's)
+        else:
+            out[where, i] = s
+    return out
 
 
 def pack_sequence(sequences: Sequence[Tensor], enforce_sorted: bool = True) -> PackedSequence:
