@@ -137,3 +137,29 @@ def test_constant_group_has_zero_output_and_finite_grad():
     assert (y.detach().numpy() == 0).all()
     y.sum().backward()
     assert np.isfinite(x.grad.numpy()).all()
+
+
+@pytest.mark.parametrize("call,bias_saved", [
+    (lambda m, x, w, b: F(m).batch_norm(x, None, None, w, b, training=True), False),
+    (lambda m, x, w, b: F(m).layer_norm(x, (3,), w, b), True),
+    (lambda m, x, w, b: F(m).group_norm(x, 3, w, b), False)])
+def test_in_place_changes_of_weight_and_bias_before_backward_as_torch(call, bias_saved):
+    # PyTorch's batch and group norm save the input and the weight, not the bias; its
+    # layer norm saves the bias too
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(s) for s in ((4, 3), (3,), (3,))]
+    for which, ok in ((2, not bias_saved), (1, False)):
+        grads = []
+        for m in (torch, cr):
+            x, w, b = (m.tensor(a, requires_grad=True) for a in arrays)
+            y = call(m, x, w, b)
+            with m.no_grad():
+                (x, w, b)[which].add_(1.0)
+            if ok:
+                y.sum().backward()
+                grads.append([t.grad.numpy() for t in (x, w, b)])
+            else:
+                with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+                    y.sum().backward()
+        for a, c in zip(*grads):
+            np.testing.assert_allclose(c, a, rtol=1e-10, atol=1e-12)

@@ -106,21 +106,22 @@ def _norm_jvp(F, t, out, x, *wb, dims, eps, group, stats, wshape, pshape, has_w,
 
 class _ReadsInputAndWeight:
     """Every input's rule reads the input and the weight (the first two inputs), never
-    the bias: a bias changed in place after the forward is no error, as in PyTorch."""
+    the bias: a bias changed in place after the forward is no error, as in PyTorch's
+    batch and group norm (its layer norm saves the bias too)."""
     __slots__ = ()
 
     def __getitem__(self, i):
         return (0, 1)
 
 
-def _norm_op(name, backward_name):
-    return defop(name, _norm_forward, vjps=_norm_vjp, jvp=_norm_jvp,
-                 reads=_ReadsInputAndWeight(), backward_name=backward_name)
+def _norm_op(name, backward_name, reads):
+    return defop(name, _norm_forward, vjps=_norm_vjp, jvp=_norm_jvp, reads=reads,
+                 backward_name=backward_name)
 
 
-BATCH_NORM = _norm_op("native_batch_norm", "NativeBatchNormBackward0")
-LAYER_NORM = _norm_op("native_layer_norm", "NativeLayerNormBackward0")
-GROUP_NORM = _norm_op("native_group_norm", "NativeGroupNormBackward0")
+BATCH_NORM = _norm_op("native_batch_norm", "NativeBatchNormBackward0", _ReadsInputAndWeight())
+LAYER_NORM = _norm_op("native_layer_norm", "NativeLayerNormBackward0", None)
+GROUP_NORM = _norm_op("native_group_norm", "NativeGroupNormBackward0", _ReadsInputAndWeight())
 
 
 def _normalise(op, input, weight, bias, wshape, dims, eps, group=None, stats=None):
