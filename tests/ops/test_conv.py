@@ -282,3 +282,26 @@ def test_errors_match_torch(call, text):
         call(cr)
     assert text in str(t_err.value), str(t_err.value)      # the gist is torch's
     assert text in str(c_err.value), str(c_err.value)
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, x: F(m).max_pool2d(x, 2), lambda m, x: F(m).avg_pool2d(x, 2),
+    lambda m, x: F(m).adaptive_avg_pool2d(x, 3), lambda m, x: F(m).adaptive_max_pool2d(x, 3),
+    lambda m, x: F(m).max_pool1d(x[0], 2), lambda m, x: F(m).avg_pool1d(x[0], 2),
+    lambda m, x: F(m).adaptive_avg_pool2d(x, 1)])
+def test_pooling_input_changed_in_place_before_backward_as_torch(call):
+    # PyTorch's pooling nodes save the input: an in-place change raises at backward
+    # (adaptive average pooling to 1x1 is a mean, which does not save it)
+    outcome = []
+    for m in (torch, cr):
+        x = m.ones(2, 3, 6, 6, requires_grad=True) * 1
+        y = call(m, x)
+        with m.no_grad():
+            x.add_(1)
+        try:
+            y.sum().backward()
+            outcome.append("ok")
+        except RuntimeError as e:
+            assert "modified by an inplace operation" in str(e)
+            outcome.append("raises")
+    assert outcome[0] == outcome[1]

@@ -55,8 +55,9 @@ def _pick_jvp(F, t, out, x, idx, lead, shape):
 
 
 def _pick_op(name, backward_name):
-    return defop(name, _pick_np, vjps=(_pick_vjp,), jvp=_pick_jvp, save_inputs=False,
-                 backward_name=backward_name)
+    # the rules need only the positions, but the input is kept (version-checked) as
+    # PyTorch saves it: changing it in place before backward raises, as there
+    return defop(name, _pick_np, vjps=(_pick_vjp,), jvp=_pick_jvp, backward_name=backward_name)
 
 
 MAX_POOL2D = _pick_op("max_pool2d_with_indices", "MaxPool2DWithIndicesBackward0")
@@ -90,8 +91,9 @@ def _average_jvp(F, t, out, x, mats, wins):
 
 
 def _average_op(name, backward_name):
+    # (the input is kept and version-checked, as PyTorch saves it; the rules do not read it)
     return defop(name, _average_np, vjps=(_average_vjp,), jvp=_average_jvp,
-                 save_inputs=False, backward_name=backward_name)
+                 backward_name=backward_name)
 
 
 AVG_POOL2D = _average_op("avg_pool2d", "AvgPool2DBackward0")
