@@ -82,3 +82,6 @@ NF.zeros_like, NF.ones_like = np.zeros_like, np.ones_like
 TF.zeros_like, TF.ones_like = _tf_like("zeros_like"), _tf_like("ones_like")
 NF.cast = lambda a, d: a.astype(d, copy=False)
 TF.cast = cast
+# a constant array (an op's param) in a rule: as it is, or a Tensor outside the graph
+NF.const = lambda a: a
+TF.const = wrap
