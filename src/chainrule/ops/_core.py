@@ -322,6 +322,7 @@ def _run(op, args, params):
     if rg and STATE.enabled and op.vjps is not None:
         node = _new(_OpNode)
         node.op = op
+        node._shapes = node._pre_hooks = node._out_fw = None
         versions = None
         if n == 1:
             if op.vjps[0] is not None:
@@ -439,8 +440,7 @@ def _run(op, args, params):
         else:
             node._out = None
         node._versions = versions
-        if params:
-            node._params = params
+        node._params = params
         node._freed = False
         t._node = node
         t._rg = True
