@@ -15,7 +15,7 @@ from typing import Any, Self
 from .._device import check_target
 from .._dtypes import float16, float32, float64, to_dtype
 from .._tensor import Tensor
-from .._grad_mode import no_grad
+from .._grad_mode import announced, no_grad
 from .parameter import Parameter
 from .._methods import _LEGACY, parse_to
 
@@ -308,6 +308,7 @@ class Module:
             p.requires_grad_(requires_grad)
         return self
 
+    @announced
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset the gradients of all parameters: to ``None`` (default) or to zeros."""
         zero_grads(self.parameters(), set_to_none)

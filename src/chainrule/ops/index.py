@@ -9,6 +9,7 @@ writes at positions (``scatter`` and friends) are in ``scatter.py``.
 import numpy as np
 
 from .._tensor import Tensor, _dim, wrap
+from .._grad_mode import SHARED, notify
 from ._core import NF, TF, apply, defop
 from ._args import _as_tensor
 from .shape import reshape
@@ -35,9 +36,16 @@ def normalize_index(idx, ndim=None):
     out = []
     for i in idx:
         if isinstance(i, Tensor):
+            t = i
             i = i._data
+            if SHARED.observed and (i.ndim == 0 or i.dtype == np.bool_):
+                notify("value_read", t, "a 0-d or boolean tensor used as an index")
             if i.ndim == 0 and i.dtype.kind in "iu":
                 out.append(int(i))
+                continue
+            if SHARED.observed and i.dtype.kind in "iu":
+                out.append(i.astype(np.intp))
+                notify("index_made", t, out[-1])
                 continue
         elif isinstance(i, (list, range)):
             i = np.asarray(list(i))
@@ -149,6 +157,8 @@ def getitem(x, idx):
             if a.dtype is not _INTP or not a.ndim:
                 break
             arrays.append(a.copy())         # (kept for backward: see normalize_index)
+            if SHARED.observed:
+                notify("index_made", i, arrays[-1])
         else:
             try:
                 return apply(GETITEM, (x,), {"idx": tuple(arrays), "shape": x._data.shape})
