@@ -61,6 +61,8 @@ cache_size_limit = 8
 _PKG = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _ndarray = np.ndarray
 _SCALARS = (bool, int, float, complex, str, bytes, type(None))
+# ops whose parameters hold index arrays computed from shapes alone (diagonal positions)
+_SHAPED = frozenset(("diagonal", "diag_embed", "trace"))
 
 
 class GraphBreakError(RuntimeError):
@@ -308,29 +310,34 @@ class _Recorder:
         self.fail("an op reads a tensor whose values come from outside the recorded "
                   "operations (made from data the recording cannot follow)")
 
-    def read_array(self, a):
+    def read_array(self, a, shaped=False):
         e = self.expr.get(id(a))
         if e is None:
-            self.fail("an op reads an array the recording cannot follow")
+            if shaped:
+                return self._const(a)
+            self.fail("an op's parameters hold an array the recording cannot follow "
+                      "(computed from tensor values outside the recorded operations)")
         return e
 
-    def value(self, x):
-        """Expression for an op argument or parameter that is no Tensor."""
+    def value(self, x, shaped=False):
+        """Expression for an op argument or parameter that is no Tensor (``shaped``: an
+        unknown array in it depends on shapes only, a constant)."""
         c = x.__class__
         if c is dict or c is tuple or c is list:
             e = self.expr.get(id(x))
             if e is not None:
                 return e
         if c is _ndarray:
-            return self.read_array(x)
+            return self.read_array(x, shaped)
         if c is tuple or c is list:
             if any(isinstance(y, (_ndarray, tuple, list, dict)) for y in x):
-                inner = ", ".join(self.value(y) for y in x)
+                inner = ", ".join(self.value(y, shaped) for y in x)
                 return f"({inner},)" if c is tuple else f"[{inner}]"
             return self._const(x)
         if c is dict:
             if any(isinstance(y, (_ndarray, tuple, list, dict)) for y in x.values()):
-                return "{" + ", ".join(f"{k!r}: {self.value(v)}" for k, v in x.items()) + "}"
+                return "{" + ", ".join(f"{k!r}: {self.value(v, shaped)}"
+                                       for k, v in x.items()) + "}"
             return self._const(x)
         if isinstance(x, Tensor):
             return self.read(x)
@@ -353,7 +360,7 @@ class _Recorder:
                     ins.append(self.value(a))
             f = self._const(op.forward, "F")
             d = out._data
-            pe = ("**" + self.value(params)) if params else ""
+            pe = ("**" + self.value(params, op.name in _SHAPED)) if params else ""
             call_args = ", ".join(ins + ([pe] if pe else []))
             e = self._new(d)
             if isinstance(op.forward, np.ufunc) and not params:
@@ -427,7 +434,7 @@ class _Recorder:
                 [("None" if a is None else self.value(a)) for a in arrays]
             oe = "None" if node._out is None else self.read_array(node._out)
             params = node._params
-            pe = (", **" + self.value(params)) if params else ""
+            pe = (", **" + self.value(params, op.name in _SHAPED)) if params else ""
             head = f"NF, {ge}, {oe}" + "".join(", " + x for x in ins) + pe
             shapes = node._shapes
             every = None
