@@ -42,6 +42,7 @@ import functools
 import gc
 import linecache
 import os
+import re
 import sys
 import warnings
 
@@ -106,21 +107,42 @@ def _fwd(f, view, ins, params):
     return out
 
 
-def _acc(leaf, g):
-    """Add the array ``g`` into ``leaf.grad`` as the engine's ``_accumulate`` does (a new
-    ``.grad`` holds a copy; an existing one is added into in place)."""
+def _acc(leaf, g, last):
+    """Add the array ``g`` into ``leaf.grad`` as the engine's ``_accumulate`` does: an
+    existing ``.grad`` is added into in place; a new one is ``g`` itself when ``g`` is a
+    temporary nothing else refers to (``last``: no later line of the program reads it),
+    else a copy."""
     d = leaf._data
     if g.dtype != d.dtype:
         g = g.astype(d.dtype)
+        last = True
     if g.shape != d.shape:
         g = np.broadcast_to(g, d.shape)
     with GRAD_LOCK:
         old = leaf._grad
         if old is None:
-            leaf._grad = wrap(np.array(g, copy=True))
+            if last and g.base is None and g.flags.writeable and \
+                    sys.getrefcount(g) <= _OWNED_REFS:
+                leaf._grad = wrap(g)
+            else:
+                leaf._grad = wrap(np.array(g, copy=True))
         else:
             old._data += g
             bump_version(old)
+
+
+def _refs_in_acc(g, last):
+    return sys.getrefcount(g)
+
+
+def _owned_refs():
+    """References ``_acc`` sees to a temporary only the program's local holds: the local,
+    ``_acc``'s argument and ``getrefcount``'s (measured, as the engine does)."""
+    g = np.empty(1)
+    return _refs_in_acc(g, True)
+
+
+_OWNED_REFS = _owned_refs()
 
 
 def _ones(shape, dtype):
@@ -198,6 +220,7 @@ class _Recorder:
         self.rows = {}                  # id(NumPy scalar) -> expression (func's NumPy out)
         self.tensors = {}               # id(former .grad tensor) -> its local
         self.ran = set()                # graph nodes the recorded backward ran
+        self.owned = set()              # locals holding fresh arrays made by forwards
         pre = [o for o in gc.get_objects() if issubclass(type(o), Tensor)]
         self.pre = {id(o): o for o in pre}      # tensors that existed before the call
         self.grad0 = {id(o): o._grad for o in pre}
@@ -362,15 +385,33 @@ class _Recorder:
             d = out._data
             pe = ("**" + self.value(params, op.name in _SHAPED)) if params else ""
             call_args = ", ".join(ins + ([pe] if pe else []))
+            fresh = d.base is None and d.flags.writeable and id(d) not in self.expr
             e = self._new(d)
             if isinstance(op.forward, np.ufunc) and not params:
                 if d.ndim == 0:
                     self.lines.append(f"{e} = _np.asarray({f}({call_args}))")
                 else:
-                    self.lines.append(f"{e} = {f}({call_args})")
+                    # an input that is a temporary of the result's shape and dtype may take
+                    # the result (decided in build, where it is known whether it is read later)
+                    cands = [x for x, a in zip(ins, args) if x in self.owned and
+                             a._data.shape == d.shape and a._data.dtype == d.dtype]
+                    self.lines.append(("ufunc", e, f, call_args, cands)
+                                      if cands else f"{e} = {f}({call_args})")
+            elif self._plain(op, args, params):
+                self.lines.append(f"{e} = {f}({call_args})")
             else:
                 pd = pe[2:] if pe else "None"
                 self.lines.append(f"{e} = _fwd({f}, {op.is_view}, ({', '.join(ins)},), {pd})")
+            if fresh:
+                self.owned.add(e)
+
+    def _plain(self, op, args, params):
+        """Whether the forward's own result is the op's result (an array, and no memory of
+        an input unless the op is a view): run once more on the same arrays to see."""
+        data = [a._data if isinstance(a, Tensor) else a for a in args]
+        raw = op.forward(*data, **params) if params else op.forward(*data)
+        return raw.__class__ is _ndarray and (op.is_view or raw.base is None or
+                                              not _shares_input(raw, data))
 
     def backward_begins(self, roots, seeds, tensor_mode, grad_outputs):
         if self.paused or self.broken:
@@ -475,7 +516,7 @@ class _Recorder:
                           "use autograd.grad")
             self._grad_guard(leaf)
             name = self.stable[id(leaf)]
-            self.lines.append(f"_acc({name}, {ge})")
+            self.lines.append(("acc", name, ge))
             if leaf._grad is not None:
                 self.expect[id(leaf._grad)] = self.expect.get(id(leaf._grad), 0) + 1
 
@@ -708,14 +749,53 @@ class _Recorder:
         return self._const(t)
 
     def build(self, name, n_leaves, out_leaves):
-        body = self.header + ["    " + x for x in self.lines]
         rets = ", ".join(self.output(x) for x in out_leaves)
-        body.append(f"    return ({rets}{',' if out_leaves else ''})")
+        ret = f"return ({rets}{',' if out_leaves else ''})"
+        lines = self.lines
+        # the last line that reads each local (the return counts as the last line)
+        last = {}
+        for i, x in enumerate(lines + [ret]):
+            text = x if x.__class__ is str else _plain_text(x)
+            for m in _LOCAL.findall(text):
+                last[m] = i
+        viewed = set()          # arrays some recorded array is a view of
+        for a in self.keep:
+            if a.__class__ is _ndarray:
+                b = a.base
+                while b is not None:
+                    viewed.add(id(b))
+                    b = getattr(b, "base", None)
+        viewed_names = {e for k, e in self.expr.items() if k in viewed}
+        body = list(self.header)
+        for i, x in enumerate(lines):
+            if x.__class__ is not str:
+                if x[0] == "ufunc":
+                    _, e, f, call_args, cands = x
+                    out = next((c for c in cands if last.get(c) == i and
+                                c not in viewed_names), None)
+                    x = f"{e} = {f}({call_args}, out={out})" if out else _plain_text(x)
+                else:                   # accumulation: a temporary no later line reads
+                    _, leaf, ge = x     # may become .grad itself, as in the engine
+                    x = f"_acc({leaf}, {ge}, {last.get(ge) == i})"
+            body.append("    " + x)
+            dead = [m for m in dict.fromkeys(_LOCAL.findall(x)) if last.get(m) == i]
+            if dead:            # temporaries no later line reads are not kept
+                body.append("    del " + ", ".join(dead))
+        body.append("    " + ret)
         src = f"def {name}(L):\n" + "\n".join(body) + "\n"
         code = builtins.compile(src, f"<chainrule.compile {name}>", "exec")
         ns = dict(self.ns)
         exec(code, ns)
         return ns[name], src
+
+
+_LOCAL = re.compile(r"\b[sdvg]\d+\b")
+
+
+def _plain_text(x):
+    if x[0] == "ufunc":
+        return f"{x[1]} = {x[2]}({x[3]})"
+    return f"_acc({x[1]}, {x[2]})"
 
 
 def _params_of(obj):
