@@ -505,3 +505,40 @@ def test_decorator_forms_and_errors():
     assert f.fullgraph and f.__name__ == "f"
     with pytest.raises(TypeError, match="expected a function"):
         cr.compile(3)
+
+
+def test_replay_keeps_numpys_floating_point_warnings_quiet():
+    """Eager chainrule silences NumPy's divide-by-zero warnings from its own code, as
+    PyTorch gives log(0) = -inf silently; the replayed program does too."""
+    comp = cr.compile(lambda x: cr.log(x) * 2)
+    x = cr.tensor([0.0, 1.0])
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        # chainrule's own filter, as `import chainrule` installs it in a fresh process
+        warnings.filterwarnings("ignore", "divide by zero", RuntimeWarning, r"chainrule(\.|$)")
+        cr.log(x)
+        comp(x)
+        r = comp(x)
+    assert not seen, [str(w.message) for w in seen]
+    assert r._data[0] == -np.inf and list(comp._cache.values())[0][0].hits == 1
+
+
+def test_grad_zeroed_in_place_is_replayed():
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+    opt = cr.optim.SGD([w], lr=0.1)
+
+    def f(x):
+        opt.zero_grad(set_to_none=False)
+        (w * x).sum().backward()
+        g = w.grad.clone()
+        with cr.no_grad():
+            w.grad.mul_(0.5)
+        opt.step()
+        return g
+    ws = []
+    for fn in (f, cr.compile(f, fullgraph=True)):
+        w.data = cr.tensor([1.0, 2.0])
+        w.grad = None
+        ws.append([fn(cr.tensor([1.0, 3.0]))._data.tolist() + w._data.tolist()
+                   for _ in range(4)])
+    assert ws[0] == ws[1]

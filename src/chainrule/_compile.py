@@ -203,7 +203,9 @@ class _Recorder:
         self.fullgraph = fullgraph
         self.broken = None              # (reason, source line) once the recording stopped
         self.lines = []
-        self.ns = {"_fwd": _fwd, "_acc": _acc, "_ones": _ones, "_call": _call, "NF": NF,
+        # (__name__: NumPy's floating-point warnings from the program are filtered as
+        # chainrule's own, as in eager runs)
+        self.ns = {"__name__": __name__, "_fwd": _fwd, "_acc": _acc, "_ones": _ones, "_call": _call, "NF": NF,
                    "_np": np, "_wrap": wrap, "_bump": bump_version}
         self.names = {}                 # id(object) -> its name in ns
         self.expr = {}                  # id(array) -> expression reading it in the program
@@ -885,8 +887,20 @@ class CompiledFunction:
             # inside a recording (nested compiled calls record into the outer one), under
             # viz.record or anomaly detection, or with forward-mode levels open: eagerly
             return self._fn(*args, **kwargs)
-        leaves = []
-        spec = _flatten((args, kwargs), leaves)
+        spec = len(args)            # (flat positional arguments: no pytree to walk)
+        if kwargs:
+            spec = None
+        else:
+            for a in args:
+                c = a.__class__
+                if c is tuple or c is list or c is dict:
+                    spec = None
+                    break
+        if spec is None:
+            leaves = []
+            spec = _flatten((args, kwargs), leaves)
+        else:
+            leaves = args
         seen = {}
         key = (spec, st.enabled, tuple([_leaf_key(x, i, seen) for i, x in enumerate(leaves)]))
         try:
@@ -900,7 +914,7 @@ class CompiledFunction:
                         return self._fn(*args, **kwargs)
                     e.hits += 1
                     out = e.run(leaves)
-                    return _unflatten(e.spec, iter(out))
+                    return out[0] if e.spec is None else _unflatten(e.spec, iter(out))
         if self._count >= cache_size_limit:
             if not self._limit_warned:
                 self._limit_warned = True
