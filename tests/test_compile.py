@@ -542,3 +542,32 @@ def test_grad_zeroed_in_place_is_replayed():
         ws.append([fn(cr.tensor([1.0, 3.0]))._data.tolist() + w._data.tolist()
                    for _ in range(4)])
     assert ws[0] == ws[1]
+
+
+def test_module_training_flag_is_guarded():
+    """A model in eval mode is recorded apart from training mode (batch norm uses its
+    running statistics in eval mode; in training mode it updates them: a graph break)."""
+    cr.manual_seed(0)
+    model = cr.nn.Sequential(cr.nn.Linear(3, 4), cr.nn.BatchNorm1d(4))
+    comp = cr.compile(lambda x: model(x).detach())
+    x = cr.tensor(np.arange(12.0).reshape(4, 3) / 10, dtype=cr.float32)
+    model.eval()
+    ref_eval = model(x).detach()
+    _same(ref_eval, comp(x), "eval")
+    _same(ref_eval, comp(x), "eval, replayed")
+    model.train()
+    with pytest.warns(UserWarning, match="changed in place"):
+        y = comp(x)
+    model.eval()
+    _same(model(x).detach(), comp(x), "eval after a training step")
+    assert _records(comp) == 2
+    assert y.shape == (4, 4)
+
+
+def test_forward_hooks_break():
+    lin = cr.nn.Linear(2, 2)
+    seen = []
+    lin.register_forward_hook(lambda m, a, out: seen.append(1))
+    comp = cr.compile(lambda x: lin(x).detach(), fullgraph=True)
+    with pytest.raises(GraphBreakError, match="forward hook"):
+        comp(cr.tensor([1.0, 2.0]))

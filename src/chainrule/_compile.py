@@ -561,6 +561,18 @@ class _Recorder:
             self._bind_expr(result, e)
             self.lines.append(f"{e} = {self._const(fn, 'D')}({ins})")
 
+    def module_called(self, m):
+        """A module runs: its ``training`` flag decides what its forward does (dropout,
+        batch norm), so it is guarded; forward hooks would run Python the replay skips."""
+        if self.paused or self.broken:
+            return
+        with self._guarded(f"{type(m).__name__} forward"):
+            d = m.__dict__
+            if d.get("_forward_pre_hooks") or d.get("_forward_hooks"):
+                self.fail(f"a forward hook of a {type(m).__name__} module ran")
+            self._guard(lambda m=m: m.training, m.training, ("M", id(m)))
+            self.keep.append(m)
+
     def made(self, t):
         if not self.paused:
             self.constants.add(id(t._data))

@@ -15,7 +15,7 @@ from typing import Any, Self
 from .._device import check_target
 from .._dtypes import float16, float32, float64, to_dtype
 from .._tensor import Tensor
-from .._grad_mode import announced, no_grad
+from .._grad_mode import SHARED, announced, no_grad, notify
 from .parameter import Parameter
 from .._methods import _LEGACY, parse_to
 
@@ -78,6 +78,8 @@ class Module:
             f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if SHARED.observed:
+            notify("module_called", self)
         for hook in list(self.__dict__.get("_forward_pre_hooks", {}).values()):
             r = hook(self, args)
             if r is not None:
