@@ -489,6 +489,11 @@ class _Recorder:
                 gi = grads[i]
                 if nxt is None or gi is None:
                     continue
+                if gi is g and every is None:
+                    # the rule hands the gradient on unchanged (add, sub's first input; a
+                    # rule's code path depends on shapes and dtypes only, which are guarded)
+                    self.contrib.setdefault(nxt, []).append((gi, ge))
+                    continue
                 if every is not None:
                     call = f"{every}[{i}]"
                 else:
