@@ -418,7 +418,8 @@ def test_cache_limit_warns_and_runs_eagerly(monkeypatch):
     x = cr.tensor([1.0, 2.0])
     for c in (1.0, 2.0, 3.0):
         comp(x, c)
-    with pytest.warns(UserWarning, match="recorded 3 times"):
+    with pytest.warns(UserWarning, match=r"recorded 3 times.*value of argument leaf 1 "
+                                         r"\(3.0 before, 4.0 now\)"):
         r = comp(x, 4.0)
     assert r.item() == 12.0
     assert _records(comp) == 3

@@ -217,7 +217,6 @@ class _Recorder:
         self.guards = []                # (callable, expected value) checked before a replay
         self.guarded = set()
         self.args = {}                  # id(tensor argument) -> its name (T<i>)
-        self.arrays_in = {}             # id(array argument) -> name
         self.constants = set()          # ids of arrays made by factories during the call
         self.rows = {}                  # id(NumPy scalar) -> expression (func's NumPy out)
         self.tensors = {}               # id(former .grad tensor) -> its local
@@ -226,7 +225,6 @@ class _Recorder:
         pre = [o for o in gc.get_objects() if issubclass(type(o), Tensor)]
         self.pre = {id(o): o for o in pre}      # tensors that existed before the call
         self.grad0 = {id(o): o._grad for o in pre}
-        self.grad_of = None             # id(grad tensor) -> leaf, built when first needed
         self.stable = {}                # id(tensor) -> name, for objects named in the program
         self.optims = set()
         self.header = []
@@ -238,7 +236,6 @@ class _Recorder:
                 self._bind_expr(x._data, f"A{i}")
                 self.header.append(f"    T{i} = L[{i}]; A{i} = T{i}._data")
             elif x.__class__ is _ndarray:
-                self.arrays_in[id(x)] = f"A{i}"
                 self._bind_expr(x, f"A{i}")
                 self.header.append(f"    A{i} = L[{i}]")
 
@@ -292,13 +289,10 @@ class _Recorder:
     def _grad_leaf(self, t):
         """The tensor whose ``.grad`` ``t`` is, among the tensors that existed before the
         call and the arguments (None if none)."""
-        for leaf in self._leaves():
+        for leaf in self.pre.values():
             if leaf._grad is t:
                 return leaf
         return None
-
-    def _leaves(self):
-        yield from self.pre.values()
 
     def _grad_guard(self, leaf):
         """Guard whether ``leaf.grad`` was None when the call began."""
@@ -767,7 +761,7 @@ class _Recorder:
             return repr(t) if t.__class__ in (bool, int, str, type(None)) else self._const(t)
         return self._const(t)
 
-    def build(self, name, n_leaves, out_leaves):
+    def build(self, name, out_leaves):
         rets = ", ".join(self.output(x) for x in out_leaves)
         ret = f"return ({rets}{',' if out_leaves else ''})"
         lines = self.lines
@@ -960,7 +954,7 @@ class CompiledFunction:
             out_leaves = []
             spec = _flatten(out, out_leaves)
             with _Guard(rec, "result"):
-                run, source = rec.build(f"_replay_{self._count}", len(leaves), out_leaves)
+                run, source = rec.build(f"_replay_{self._count}", out_leaves)
         entry = _Entry(run, rec.guards, source, rec.broken, spec)
         self._cache.setdefault(key, []).append(entry)
         self._count += 1
@@ -997,7 +991,26 @@ class CompiledFunction:
 
 
 def _what_changed(key, cache):
-    return "set of argument shapes, dtypes or values" if cache else "call"
+    """Words for how the call ``key`` differs from the recorded ones (the first argument
+    leaf that differs from the last recording with the same structure)."""
+    spec, mode, leaves = key
+    for old in reversed(list(cache)):
+        if old[0] != spec:
+            continue
+        if old[1] != mode:
+            return "grad mode"
+        for i, (a, b) in enumerate(zip(old[2], leaves)):
+            if a != b:
+                what = ("shape, dtype, strides or requires_grad" if len(a) > 2 else "value")
+                return f"{what} of argument leaf {i} ({_short(a)} before, {_short(b)} now)"
+        return "state of the tensors the function reads (parameters, .grad, optimizer state)"
+    return "argument structure"
+
+
+def _short(k):
+    if len(k) > 2:
+        return f"shape {tuple(k[1])} {k[2]}" + (f" requires_grad={k[4]}" if len(k) > 5 else "")
+    return repr(k[1])
 
 
 def compile(fn=None, *, fullgraph=False, dynamic=None, backend=None, mode=None,
