@@ -338,6 +338,18 @@ class _Recorder:
                       "(computed from tensor values outside the recorded operations)")
         return e
 
+    def _live(self, x):
+        """Whether a parameter structure holds an array or a value the program computes
+        (then it is built on every replay; otherwise it is one constant)."""
+        c = x.__class__
+        if c is _ndarray or ((c is dict or c is tuple or c is list) and id(x) in self.expr):
+            return True
+        if c is tuple or c is list:
+            return any([self._live(y) for y in x])
+        if c is dict:
+            return any([self._live(y) for y in x.values()])
+        return False
+
     def value(self, x, shaped=False):
         """Expression for an op argument or parameter that is no Tensor (``shaped``: an
         unknown array in it depends on shapes only, a constant)."""
@@ -349,12 +361,12 @@ class _Recorder:
         if c is _ndarray:
             return self.read_array(x, shaped)
         if c is tuple or c is list:
-            if any(isinstance(y, (_ndarray, tuple, list, dict)) for y in x):
+            if self._live(x):
                 inner = ", ".join(self.value(y, shaped) for y in x)
                 return f"({inner},)" if c is tuple else f"[{inner}]"
             return self._const(x)
         if c is dict:
-            if any(isinstance(y, (_ndarray, tuple, list, dict)) for y in x.values()):
+            if self._live(x):
                 return "{" + ", ".join(f"{k!r}: {self.value(v, shaped)}"
                                        for k, v in x.items()) + "}"
             return self._const(x)
@@ -393,8 +405,10 @@ class _Recorder:
                              a._data.shape == d.shape and a._data.dtype == d.dtype]
                     self.lines.append(("ufunc", e, f, call_args, cands)
                                       if cands else f"{e} = {f}({call_args})")
-            elif self._plain(op, args, params):
+            elif (kind := self._plain(op, args, params)) == "plain":
                 self.lines.append(f"{e} = {f}({call_args})")
+            elif kind == "scalar":
+                self.lines.append(f"{e} = _np.asarray({f}({call_args}))")
             else:
                 pd = pe[2:] if pe else "None"
                 self.lines.append(f"{e} = _fwd({f}, {op.is_view}, ({', '.join(ins)},), {pd})")
@@ -406,8 +420,11 @@ class _Recorder:
         an input unless the op is a view): run once more on the same arrays to see."""
         data = [a._data if isinstance(a, Tensor) else a for a in args]
         raw = op.forward(*data, **params) if params else op.forward(*data)
-        return raw.__class__ is _ndarray and (op.is_view or raw.base is None or
-                                              not _shares_input(raw, data))
+        if raw.__class__ is not _ndarray:
+            return "scalar" if isinstance(raw, np.generic) else "general"
+        if op.is_view or raw.base is None or not _shares_input(raw, data):
+            return "plain"
+        return "general"
 
     def backward_begins(self, roots, seeds, tensor_mode, grad_outputs):
         if self.paused or self.broken:
