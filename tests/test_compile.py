@@ -572,3 +572,40 @@ def test_forward_hooks_break():
     comp = cr.compile(lambda x: lin(x).detach(), fullgraph=True)
     with pytest.raises(GraphBreakError, match="forward hook"):
         comp(cr.tensor([1.0, 2.0]))
+
+
+def test_learning_rate_schedule_is_followed():
+    """optimizer.step() is replayed as the call itself: it reads the current lr."""
+    def make():
+        w = cr.tensor([1.0, -2.0, 0.5], requires_grad=True)
+        opt = cr.optim.SGD([w], lr=0.5, momentum=0.5)
+        sched = cr.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.1)
+
+        def step(x):
+            opt.zero_grad()
+            loss = ((w * x).sum() - 1) ** 2
+            loss.backward()
+            opt.step()
+            return loss.detach()
+        return step, sched, w
+    (e, se, we), (c, sc, wc) = make(), make()
+    c = cr.compile(c, fullgraph=True)
+    x = cr.tensor([0.3, 0.2, -0.1])
+    for _ in range(6):
+        _same(e(x), c(x), "loss")
+        se.step()
+        sc.step()
+        _same(we, wc, "parameter")
+
+
+def test_compiled_method():
+    class Model:
+        def __init__(self):
+            self.w = cr.tensor([2.0, 3.0], requires_grad=True)
+
+        @cr.compile(fullgraph=True)
+        def value(self, x):
+            return (self.w * x).sum().detach()
+    m = Model()
+    assert m.value(cr.tensor([1.0, 1.0])).item() == 5.0
+    assert m.value(cr.tensor([1.0, 2.0])).item() == 8.0
