@@ -609,3 +609,33 @@ def test_compiled_method():
     m = Model()
     assert m.value(cr.tensor([1.0, 1.0])).item() == 5.0
     assert m.value(cr.tensor([1.0, 2.0])).item() == 8.0
+
+
+@pytest.mark.parametrize("op", ["gather", "index_select", "max_dim", "cross_entropy"])
+def test_indices_from_tensor_data_are_computed_again(op):
+    """Ops whose parameters come from an index tensor's values (or from argmax) compute
+    them again on every replay, from the current data."""
+    w = cr.tensor(np.arange(12.0).reshape(3, 4) / 7, requires_grad=True)
+
+    def f(x, i):
+        h = w * x
+        if op == "gather":
+            y = h.gather(1, i.reshape(3, 1).expand(3, 2))
+        elif op == "index_select":
+            y = h.index_select(1, i)
+        elif op == "max_dim":
+            y = (h * x).max(dim=1).values       # (the argmax moves with x)
+        else:
+            y = F.cross_entropy(h, i)
+        y.sum().backward()
+        g = w.grad
+        w.grad = None
+        return y.detach(), g
+    comp = cr.compile(f, fullgraph=True)
+    for k, i in enumerate(([0, 3, 1], [2, 2, 0], [1, 0, 3])):
+        x = cr.tensor(np.roll(np.linspace(-1, 1, 12), 5 * k).reshape(3, 4))
+        it = cr.tensor(i)
+        (a, ga), (b, gb) = f(x, it), comp(x, it)
+        _same(a, b, f"{op} value")
+        _same(ga, gb, f"{op} gradient")
+    assert list(comp._cache.values())[0][0].hits == 2

@@ -277,6 +277,8 @@ def gather(input, dim, index):
     if idx.ndim != input._data.ndim:
         raise RuntimeError("Index tensor must have the same number of dimensions as input "
                            "tensor")
+    if SHARED.observed and isinstance(index, Tensor):   # (chainrule.compile: from the data)
+        notify("derived", idx, np.array, (index,))
     return apply(GATHER, (input,), {"dim": d, "idx": idx})
 
 
@@ -343,6 +345,15 @@ def _index_array(name, index):
     return idx.astype(np.intp, copy=True)
 
 
+def _index_vector(idx, n, d):
+    """index_select's index as a vector, checked against the size ``n`` of dim ``d``."""
+    idx = idx.reshape(-1)
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        raise IndexError(f"index out of range in self (index_select: indices must be in "
+                         f"[0, {n - 1}] for dimension {d}, got {idx.tolist()})")
+    return idx
+
+
 # --- index_select ---------------------------------------------------------------------------
 
 INDEX_SELECT = gather_op("index_select", "IndexSelectBackward0")
@@ -365,11 +376,10 @@ def index_select(input, dim, index):
     if idx.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector (got a "
                          f"{idx.ndim}-D index). Flatten it first.")
-    idx = idx.reshape(-1)
     n = x._data.shape[d] if nd else 1
-    if idx.size and (idx.min() < 0 or idx.max() >= n):
-        raise IndexError(f"index out of range in self (index_select: indices must be in "
-                         f"[0, {n - 1}] for dimension {d}, got {idx.tolist()})")
+    idx = _index_vector(idx, n, d)
+    if SHARED.observed and isinstance(index, Tensor):   # (chainrule.compile: from the data)
+        notify("derived", idx, _index_vector, (index, n, d))
     if nd == 0:
         if idx.size != 1:
             raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got "
