@@ -38,9 +38,10 @@ from ._printing import set_printoptions
 from .ops.arithmetic import add, div, mul, neg, negative, pow, rsub, sub, true_divide
 from .ops.rounding import ceil, floor, floor_divide, fmod, frac, remainder, round, trunc
 from .ops.comparison import (allclose, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, clamp,
-                             clip, eq, equal, ge, greater, greater_equal, gt, isclose, isfinite,
-                             isinf, isnan, le, less, less_equal, logical_and, logical_not,
-                             logical_or, logical_xor, lt, maximum, minimum, ne, not_equal, where)
+                             clamp_max, clamp_min, clip, eq, equal, ge, greater, greater_equal, gt,
+                             isclose, isfinite, isinf, isnan, le, less, less_equal, logical_and,
+                             logical_not, logical_or, logical_xor, lt, maximum, minimum, ne,
+                             not_equal, where)
 from .ops.unary import (abs, acos, arccos, arcsin, arcsinh, arctan, arctanh, asin, asinh, atan,
                         atanh, cos, cosh, exp, exp2, expm1, log, log1p, log2, log10, reciprocal,
                         rsqrt, sign, sin, sinh, sqrt, square, tan, tanh)

@@ -13,7 +13,6 @@ from .ops import (activation as ACT, arithmetic as AR, comparison as CMP, copies
                   index as I, linalg_norms as NRM, matmul as MM, reduce as R, repeat as RP,
                   rounding as RD, scan as SC, scatter as SCT, shape as S, sorting as SO,
                   special as SP, split as SPL, stats as ST, unary as UN)
-from .ops._core import apply
 from ._inplace import inplace
 from .autograd import engine as _engine
 from ._printing import tensor_repr as _tensor_repr
@@ -113,8 +112,8 @@ for _mod, _names in (
         (ACT, ("sigmoid", "relu")),
         (RD, ("floor", "ceil", "trunc", "floor_divide", "remainder", "fmod")),
         (AR, ("neg", "negative", "add", "sub", "mul", "div", "true_divide", "pow")),
-        (CMP, ("maximum", "minimum", "clamp", "clip", "eq", "ne", "lt", "le", "gt", "ge",
-               "greater", "less", "greater_equal", "less_equal", "not_equal", "logical_and",
+        (CMP, ("maximum", "minimum", "clamp", "clip", "clamp_min", "clamp_max", "eq", "ne",
+               "lt", "le", "gt", "ge", "greater", "less", "greater_equal", "less_equal", "not_equal", "logical_and",
                "logical_or", "logical_xor", "logical_not", "bitwise_not", "isnan", "isinf",
                "isfinite", "allclose", "isclose", "equal"))):
     for _name in _names:
@@ -232,7 +231,7 @@ def to(self, *args, **kwargs):
         if not copy:
             return self
         if src.kind == "f":     # a recorded copy (ToCopyBackward0), as PyTorch's
-            return apply(CP.CAST, (self,), {"dtype": d, "src": src})
+            return CP.CAST.apply((self,), {"dtype": d, "src": src})
         return wrap(self._data.copy())
     return CP.cast(self, d)
 

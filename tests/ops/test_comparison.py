@@ -33,6 +33,17 @@ CASES = [
     OpCase("clamp_tensor_min", lambda m, a, lo: a.clamp(min=lo), [(6,), (6,)], op="clamp_tensor"),
     OpCase("clamp_tensor_max", lambda m, a, hi: m.clamp(a, max=hi), [(2, 3), ()],
            op="clamp_tensor"),
+    # one bound under PyTorch's names (ClampMin/ClampMaxBackward0 for a number, 1 for a tensor)
+    OpCase("clamp_min_number", lambda m, a: m.clamp_min(a, 0.3), [(6,)], op="clamp_min"),
+    OpCase("clamp_max_number", lambda m, a: a.clamp_max(-0.2), [(2, 3)], op="clamp_max"),
+    OpCase("clamp_min_inplace", lambda m, a: _inplace(a, lambda y: y.clamp_min_(0.1)), [(5,)],
+           op="clamp_min"),
+    OpCase("clamp_min_tensor", lambda m, a, lo: m.clamp_min(a, lo), [(2, 3), (3,)],
+           op="clamp_min_tensor"),
+    OpCase("clamp_max_tensor", lambda m, a, hi: a.clamp_max(hi), [(4,), ()],
+           op="clamp_max_tensor"),
+    OpCase("clamp_max_tensor_inplace", lambda m, a, hi: _inplace(a, lambda y: y.clamp_max_(hi)),
+           [(2, 3), (2, 1)], op="clamp_max_tensor"),
     OpCase("clamp_tensor_crossed", lambda m, a, lo, hi: m.clamp(a, lo, hi), [(4,), (4,), (4,)],
            op="clamp_tensor", make=lambda r: [r.uniform(-2, 2, 4), r.uniform(0.5, 1, 4),
                                               r.uniform(-1, -0.5, 4)]),
@@ -52,3 +63,29 @@ def test_two_tensor_comparisons_raise_torch_type_error(name, args):
             getattr(m, name)(*call)
         return str(info.value)
     assert run(cr) == run(torch)
+
+
+@pytest.mark.parametrize("expr", [
+    "m.clamp_min(x, 0.5)", "x.clamp_max(1.5)", "m.clamp_min(x, m.tensor([0.5, 3.0]))",
+    "x.clamp_max(m.tensor(1.5))", "m.clamp(x, min=m.tensor(0.5), max=1.5)",
+    "m.clamp(x, min=0.5, max=m.tensor(1.5))", "m.clamp(x, min=m.tensor(1), max=1.5)"])
+def test_one_bound_and_mixed_bounds_take_torchs_overload(expr):
+    """Values and node names as PyTorch's: a 0-d tensor that needs no gradient beside a
+    number is read as a number (the number overload, ClampBackward1)."""
+    got = []
+    for m in (torch, cr):
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        y = eval(expr)
+        y.backward(m.tensor([1.0, 10.0]))
+        got.append((y.tolist(), type(y.grad_fn).__name__, x.grad.tolist()))
+    assert got[0] == got[1]
+
+
+@pytest.mark.parametrize("bound", ["m.tensor([0.5, 0.5])", "m.tensor(0.5, requires_grad=True)"])
+def test_a_tensor_bound_beside_a_number_bound_is_refused_like_torch(bound):
+    for m in (torch, cr):
+        x = m.tensor([1.0, 2.0])
+        with pytest.raises(TypeError, match="invalid combination of arguments"):
+            m.clamp(x, min=eval(bound), max=1.5)
+    with pytest.raises(TypeError, match="Pass both bounds as tensors"):
+        cr.clamp(cr.tensor([1.0]), min=eval(bound.replace("m.", "cr.")), max=1.5)

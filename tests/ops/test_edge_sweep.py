@@ -202,6 +202,12 @@ SWEEP = {
                                  m.clamp(a, max=-0.0), m.clamp(a, 1.0, 1.0)), ints=I64),
     "clamp_tensor": B(lambda m, a, b: _cat(m, m.clamp(a, min=b), m.clamp(a, max=b),
                                            m.clamp(a, b, -b))),
+    "clamp_min": U(lambda m, a: _cat(m, m.clamp_min(a, 0.0), a.clamp_min(-1.0),
+                                     m.clamp_min(a, float("nan"))), ints=I64),
+    "clamp_max": U(lambda m, a: _cat(m, m.clamp_max(a, -0.0), a.clamp_max(0.5),
+                                     m.clamp_max(a, float("nan"))), ints=I64),
+    "clamp_min_tensor": B(lambda m, a, b: m.clamp_min(a, b)),
+    "clamp_max_tensor": B(lambda m, a, b: a.clamp_max(b)),
     "zero": U(lambda m, a: _inplace(a, lambda y: y.zero_())),
     "fill": U(lambda m, a: _inplace(a, lambda y: y.fill_(-0.5))),
     "copy": B(lambda m, a, b: _inplace(a, lambda y: y.copy_(b)) + a),
@@ -255,6 +261,10 @@ SWEEP = {
                                            m.copysign(a, -0.0))),
     "hypot": B(lambda m, a, b: m.hypot(a, b)),
     "xlogy": B(lambda m, a, b: m.xlogy(a, b)),
+    "xlogy_scalar_other": U(lambda m, a: _cat(m, m.xlogy(a, 2.5), m.xlogy(a, 0.0),
+                                              m.xlogy(a, float("nan")))),
+    "xlogy_scalar_self": U(lambda m, b: _cat(m, m.xlogy(1.5, b), m.xlogy(0.0, b),
+                                             m.xlogy(-2.0, b))),
     "logit": U(lambda m, a: _cat(m, m.logit(a), m.logit(a, eps=0.2))),
     # the sign of a zero lerp depends on PyTorch's kernel (fused multiply-add); values agree
     "lerp": B(lambda m, a, b: _cat(m, m.lerp(a, b, 0.3), m.lerp(a, b, 1.0)), signed_zero=False),
@@ -264,9 +274,19 @@ SWEEP = {
     "sinc": U(lambda m, a: m.sinc(a)),
     "median": G(lambda m, a: a.median(), (2, 3), sets=DISTINCT, empty=[(0,)]),
     "median_dim": G(lambda m, a: m.median(a, 1).values, (3, 4), sets=DISTINCT),
-    "normalize": G(lambda m, a: _cat(m, F(m).layer_norm(a, (4,)),
-                                     F(m).group_norm(a.reshape(1, 3, 4), 1)), (3, 4), sets=SUMS,
-                   atol=1e-12),     # a zero mean is a rounding residue in PyTorch (Welford)
+    # (a zero mean is a rounding residue in PyTorch (Welford): atol)
+    "native_layer_norm": G(lambda m, a, w, b: _cat(m, F(m).layer_norm(a, (4,)),
+                                                   F(m).layer_norm(a, (4,), w, b)),
+                           (3, 4), (4,), (4,), sets=SUMS, atol=1e-12),
+    "native_group_norm": G(lambda m, a, w, b: _cat(m, F(m).group_norm(a.reshape(1, 3, 4), 1),
+                                                   F(m).group_norm(a.reshape(2, 2, 3), 2, w,
+                                                                   b)),
+                           (3, 4), (2,), (2,), sets=SUMS, atol=1e-12),
+    "native_batch_norm": G(lambda m, a, w, b: _cat(
+        m, F(m).batch_norm(a, None, None, training=True),
+        F(m).batch_norm(a, None, None, w, b, training=True),
+        F(m).batch_norm(a, m.zeros(4, dtype=a.dtype), m.ones(4, dtype=a.dtype), w, b)),
+        (3, 4), (4,), (4,), sets=SUMS, atol=1e-12),
     # --- activations
     "softplus": U(lambda m, a: _cat(m, F(m).softplus(a), F(m).softplus(a, beta=2, threshold=5))),
     "logsigmoid": U(lambda m, a: F(m).logsigmoid(a)),
@@ -344,6 +364,8 @@ SWEEP = {
     "getitem": G(lambda m, a: a[m.tensor([2, 0, 2])], (3, 4)),
     "select": G(lambda m, a: a[1], (3, 4)),
     "slice": G(lambda m, a: a[:, 1:3], (3, 4), empty=[(0, 4)]),
+    "pack_padded_sequence": G(lambda m, a: m.nn.utils.rnn.pack_padded_sequence(
+        a, [3, 2, 2, 1]).data, (3, 4)),
     "index_scatter": G(lambda m, g: _vjp_of(m, lambda x: x[[0, 2, 0]], (3, 2), g), (3, 2)),
     "as_strided": G(lambda m, a, b: _view_after_change(a, b), (2, 3), (3,)),
     "setitem": G(lambda m, a, b: _setitem(a, b), (3, 4), (4,)),
@@ -363,6 +385,19 @@ SWEEP = {
     "nchw_to_rows": G(lambda m, a, w: m.nn.functional.conv_transpose2d(
         a.reshape(1, 1, 3, 4), w.reshape(1, 2, 1, 1)), (3, 4), (2,), sets=MATMUL,
         signed_zero=False),
+    "conv_transpose_out": G(lambda m, a, w, b: m.nn.functional.conv_transpose2d(
+        a.reshape(1, 1, 3, 4), w.reshape(1, 2, 1, 1), b), (3, 4), (2,), (2,), sets=MATMUL,
+        signed_zero=False),
+    # pooling: max picks (DISTINCT: no ties), averages sum
+    "max_pool2d_with_indices": G(lambda m, a: _cat(
+        m, F(m).max_pool2d(a.reshape(1, 1, 3, 4), 2, stride=1),
+        F(m).max_pool1d(a, 2, padding=1)), (3, 4), sets=DISTINCT),
+    "adaptive_max_pool2d": G(lambda m, a: F(m).adaptive_max_pool2d(a.reshape(1, 3, 4), (2, 3)),
+                             (3, 4), sets=DISTINCT),
+    "avg_pool2d": G(lambda m, a: _cat(m, F(m).avg_pool2d(a.reshape(1, 1, 3, 4), 2, stride=1),
+                                      F(m).avg_pool1d(a, 3, padding=1)), (3, 4), sets=SUMS),
+    "adaptive_avg_pool2d": G(lambda m, a: F(m).adaptive_avg_pool2d(a.reshape(1, 3, 4), (2, 3)),
+                             (3, 4), sets=SUMS),
     "scatter_add_zeros": G(lambda m, g: _vjp_of(m, lambda x: m.gather(
         x, 1, m.tensor([[1, 1], [0, 2]])), (2, 3), g), (2, 2)),
     "scatter_add": G(lambda m, a, s: m.scatter_add(a, 0, m.tensor([[0, 1, 2, 0]]), s),

@@ -44,6 +44,8 @@ BINARY = {
     # the broadcast shape [1]"); chainrule's bound gradients are still summed back
     "clamp_tensor": (lambda m, a, lo, hi: m.clamp(a + (lo + hi) * 0, lo, hi),
                      [_uniform(-2, 2), _uniform(-1, -0.1), _uniform(0.1, 1)]),
+    "clamp_min_tensor": (lambda m, a, lo: m.clamp_min(a + lo * 0, lo), [_uniform(-2, 2)] * 2),
+    "clamp_max_tensor": (lambda m, a, hi: (a + hi * 0).clamp_max(hi), [_uniform(-2, 2)] * 2),
     "remainder": (lambda m, a, b: m.remainder(a, b), [_uniform(-5, 5), _away_from_zero]),
     "fmod": (lambda m, a, b: m.fmod(a, b), [_uniform(-5, 5), _away_from_zero]),
     "div_rounding": (lambda m, a, b: m.div(a, b, rounding_mode="floor") * a,
@@ -63,6 +65,8 @@ BINARY = {
 # by rows of the op table
 NOT_ELEMENTWISE = {
     "pow_scalar_base": "a Python number to a tensor power: only one tensor operand",
+    "xlogy_scalar_other": "xlogy(tensor, Python number): only one tensor operand",
+    "xlogy_scalar_self": "xlogy(Python number, tensor): only one tensor operand",
     "matmul": "matrix product (batch dimensions broadcast)",
     "dot": "1-D product, no broadcasting",
     "mv": "matrix-vector product, no broadcasting",

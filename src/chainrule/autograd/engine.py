@@ -127,6 +127,7 @@ def apply_node(node, g, tensor_mode):
     op = node.op
     params = node._params
     nexts = node._next
+    n = len(nexts)
     out = node._out
     if tensor_mode:
         F = TF
@@ -140,7 +141,7 @@ def apply_node(node, g, tensor_mode):
         F = NF
         inputs = node._arrays               # the saved inputs' arrays, unwrapped at record time
     if inputs is None:
-        inputs = (None,) * len(nexts)
+        inputs = (None,) * n
     if op.vjp_all is not None:
         every = op.vjp_all(F, g, out, *inputs, **params) if params else \
             op.vjp_all(F, g, out, *inputs)
@@ -148,7 +149,6 @@ def apply_node(node, g, tensor_mode):
         every = None
     else:
         vjps = op.vjps
-        n = len(nexts)
         # (one and two inputs written out: no list and loop for the common nodes)
         if n == 1:
             grads = (None if nexts[0] is None else
@@ -322,6 +322,7 @@ def _walk(roots, buffers, tensor_mode, retain_graph, accumulate, create_graph,
             g = pop(node, None)
             while True:
                 nexts = node._next
+                n = len(nexts)
                 # the input node to run next (``follow``): the first one whose last
                 # consumer this is; others that become ready wait in ``ready``
                 follow = None
@@ -345,7 +346,7 @@ def _walk(roots, buffers, tensor_mode, retain_graph, accumulate, create_graph,
                     captured[node] = g
                     if not accumulate:
                         # autograd.grad stops at its inputs unless they lead to others
-                        if not any(n in needed for n in nexts if n is not None):
+                        if not any(nx in needed for nx in nexts if nx is not None):
                             g = None
                     elif node.op is None:
                         _accumulate(node, g, create_graph)
@@ -364,7 +365,7 @@ def _walk(roots, buffers, tensor_mode, retain_graph, accumulate, create_graph,
                             grads = apply_node(node, g, tensor_mode)
                         if not retain_graph:
                             node.release()
-                        if follow is not None and len(nexts) == 1:     # a chain link
+                        if follow is not None and n == 1:     # a chain link
                             gnext = grads[0]
                         else:
                             i = 0
@@ -451,7 +452,7 @@ def _observed_run(observers, node, g, tensor_mode):
 _walk_plain = specialise(
     _walk, "_walk_plain", tensor_mode=False, targets=None, needed=None, captured=None,
     observers=(), inline={"apply_node": (apply_node, dict(tensor_mode=False),
-                                         {"clear": ("out", "inputs")})})
+                                         {"clear": ("out", "inputs"), "bound": ("nexts", "n")})})
 
 
 def _run_hooks(hooks, g, tensor_mode):

@@ -14,7 +14,6 @@ import numpy as np
 from .._tensor import Tensor, wrap
 from ..ops import comparison as CMP, unary as UN
 from .._grad_mode import SHARED, STATE, notify
-from ..ops._core import apply
 from ..ops.activation import functional_log_softmax
 from ..ops.loss import BINARY_CROSS_ENTROPY, MSE_LOSS, NLL_LOSS
 from .._creation import _rng
@@ -97,7 +96,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     if weight is None and isinstance(input, Tensor) and isinstance(target, Tensor):
         a, b = input._data, target._data
         if a.shape == b.shape and a.dtype == b.dtype and a.dtype.kind == "f":
-            return apply(MSE_LOSS, (input, target), {"reduction": reduction})
+            return MSE_LOSS.apply((input, target), {"reduction": reduction})
     d = input - target
     loss = d * d
     if weight is not None:
@@ -227,7 +226,7 @@ def _nll_op(input, t, weight, ignore_index, reduction):
     if SHARED.observed:     # (chainrule.compile computes them again from the target)
         notify("derived", params, _nll_params,
                (t, wd, d.dtype, d.ndim - 1, d.shape[-1], ignore_index, reduction))
-    return apply(NLL_LOSS, (input,), params)
+    return NLL_LOSS.apply((input,), params)
 
 
 def _nll_params(t, wd, dtype, cd, n_classes, ignore_index, reduction):
@@ -356,7 +355,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
                                "input cannot have requires_grad True; pass weight.detach().")
         w = np.broadcast_to(weight._data if isinstance(weight, Tensor) else np.asarray(weight),
                             input.shape).astype(input._data.dtype)
-    return apply(BINARY_CROSS_ENTROPY, (input, target), {"weight": w, "reduction": reduction})
+    return BINARY_CROSS_ENTROPY.apply((input, target), {"weight": w, "reduction": reduction})
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None,

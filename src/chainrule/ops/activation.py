@@ -21,7 +21,7 @@ import warnings
 import numpy as np
 
 from .._tensor import Tensor, _dim
-from ._core import NF, TF, apply, defop, unary_op
+from ._core import NF, TF, defop, unary_op
 from ._args import _floating, _tensorize, _unary
 from .comparison import where
 from .reduce import kept_shape, norm_dims
@@ -54,24 +54,31 @@ def _float_only(opname, kernel, x):
 # --- sigmoid and relu --------------------------------------------------------------------
 
 def _sigmoid_np(x):
-    # stable for large |x|: exp of a non-positive number only; 1 / (1 + e) where x >= 0,
-    # e / (1 + e) elsewhere, computed in two buffers (about 1/3 less time than np.where
-    # over fresh temporaries; the same bits)
+    # PyTorch's formula, 1 / (1 + exp(-x)), in one buffer (four passes, no mask): exp(-x)
+    # overflows to inf for very negative x, and 1 / inf is the 0 PyTorch gives there
     if x.ndim == 0:
-        e = np.exp(-np.abs(x))
-        return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
-    e = np.abs(x)
-    np.negative(e, out=e)
-    np.exp(e, out=e)
-    d = e + 1
-    out = np.divide(e, d, out=e)
-    np.divide(1, d, out=d)
-    np.copyto(out, d, where=x >= 0)
-    return out
+        with np.errstate(over="ignore"):
+            return np.asarray(1 / (1 + np.exp(-x)), dtype=x.dtype)
+    e = np.negative(x)
+    with np.errstate(over="ignore"):
+        np.exp(e, out=e)
+    e += 1
+    return np.divide(1, e, out=e)
+
+
+def _sigmoid_backward_np(g, out):
+    # PyTorch's sigmoid_backward, (g * (1 - out)) * out, with one temporary
+    if out.ndim == 0 or g.dtype != out.dtype or g.shape != out.shape:
+        return g * (1 - out) * out              # 0-d, or mixed dtypes/shapes
+    d = np.subtract(1, out)
+    np.multiply(g, d, out=d)
+    np.multiply(d, out, out=d)
+    return d
 
 
 SIGMOID = unary_op("sigmoid", _sigmoid_np, lambda F, out, x: out * (1 - out),
-                   save_inputs=False, save_out=True)
+                   save_inputs=False, save_out=True,
+                   vjp=lambda F, g, out, x: F.sigmoid_backward(g, out))
 RELU = unary_op("relu", lambda x: np.maximum(x, 0), lambda F, out, x: out > 0,
                 save_inputs=False, save_out=True, vjp=lambda F, g, out, x: F.relu_backward(g, out),
                 jvp=lambda F, t, out, x: F.relu_backward(t[0], out))
@@ -94,7 +101,8 @@ def _relu_backward_np(g, out):
 
 
 def sigmoid(input):
-    """Elementwise logistic sigmoid ``1 / (1 + exp(-x))``, stable for large ``|x|``.
+    """Elementwise logistic sigmoid ``1 / (1 + exp(-x))`` (0 where ``exp(-x)`` overflows,
+    as in PyTorch).
 
     >>> import chainrule as torch
     >>> torch.sigmoid(torch.tensor([0.0]))
@@ -111,8 +119,8 @@ def relu(input):
     tensor([0., 0., 2.])
     """
     if input.__class__ is Tensor:
-        return apply(RELU, (input,))
-    return apply(RELU, (_tensorize(input),))
+        return RELU.apply((input,))
+    return RELU.apply((_tensorize(input),))
 
 
 # --- elementwise activations ---------------------------------------------------------------
@@ -201,7 +209,7 @@ def softplus(input, beta=1.0, threshold=20.0):
     tensor([0.0000e+00, 6.9315e-01, 1.0000e+03])
     """
     x = _float_only("softplus", "softplus_cpu", input)
-    return apply(SOFTPLUS, (x,), {"beta": beta, "threshold": threshold})
+    return SOFTPLUS.apply((x,), {"beta": beta, "threshold": threshold})
 
 
 def logsigmoid(input):
@@ -211,7 +219,7 @@ def logsigmoid(input):
     >>> torch.nn.functional.logsigmoid(torch.tensor([-100.0, 0.0]))
     tensor([-100.0000,   -0.6931])
     """
-    return apply(LOGSIGMOID, (_float_only("logsigmoid", "log_sigmoid_cpu", input),))
+    return LOGSIGMOID.apply((_float_only("logsigmoid", "log_sigmoid_cpu", input),))
 
 
 def gelu(input, approximate="none"):
@@ -226,7 +234,7 @@ def gelu(input, approximate="none"):
         raise RuntimeError(f"gelu: approximate argument must be either none or tanh, got "
                            f"{approximate!r}.")
     x = _float_only("gelu", "GeluKernelImpl", input)
-    return apply(GELU, (x,), {"approximate": approximate})
+    return GELU.apply((x,), {"approximate": approximate})
 
 
 def silu(input, inplace=False):
@@ -238,7 +246,7 @@ def silu(input, inplace=False):
     """
     if inplace:
         return _inplace("silu_", silu, input)
-    return apply(SILU, (_float_only("silu", "silu_cpu", input),))
+    return SILU.apply((_float_only("silu", "silu_cpu", input),))
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
@@ -252,7 +260,7 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
     if inplace:
         return _inplace("leaky_relu_", leaky_relu, input, negative_slope)
     x = _float_only("leaky_relu", "leaky_relu_cpu", input)
-    return apply(LEAKY_RELU, (x,), {"slope": negative_slope})
+    return LEAKY_RELU.apply((x,), {"slope": negative_slope})
 
 
 def elu(input, alpha=1.0, inplace=False):
@@ -265,7 +273,7 @@ def elu(input, alpha=1.0, inplace=False):
     if inplace:
         return _inplace("elu_", elu, input, alpha)
     x = _float_only("elu", "elu_cpu", input)
-    return apply(ELU, (x,), {"alpha": alpha})
+    return ELU.apply((x,), {"alpha": alpha})
 
 
 def _inplace(name, fn, input, *args):
@@ -370,7 +378,7 @@ def softmax(input, dim, dtype=None):
     tensor([0.0900, 0.2447, 0.6652])
     """
     x, d = _softmax_args("softmax", "softmax_lastdim_kernel_impl", input, dim, dtype)
-    return apply(SOFTMAX, (x,), {"dim": d})
+    return SOFTMAX.apply((x,), {"dim": d})
 
 
 @numpy_names
@@ -382,7 +390,7 @@ def log_softmax(input, dim, dtype=None):
     tensor([-1000.,     0.])
     """
     x, d = _softmax_args("log_softmax", "log_softmax_lastdim_kernel_impl", input, dim, dtype)
-    return apply(LOG_SOFTMAX, (x,), {"dim": d})
+    return LOG_SOFTMAX.apply((x,), {"dim": d})
 
 
 @numpy_names
@@ -400,7 +408,7 @@ def logsumexp(input, dim, keepdim=False):
                         "NoneType. Pass the dims to reduce, e.g. dim=tuple(range(x.dim())) "
                         "for all of them.")
     dims = norm_dims("logsumexp", dim, x._data.ndim)
-    return apply(LOGSUMEXP, (x,), {"dims": dims, "keepdim": bool(keepdim)})
+    return LOGSUMEXP.apply((x,), {"dims": dims, "keepdim": bool(keepdim)})
 
 
 def _implicit_softmax_dim(ndim, name):
@@ -439,8 +447,10 @@ def functional_log_softmax(input, dim=None, _stacklevel=3, dtype=None):
 # --- rule namespaces -------------------------------------------------------------------------
 
 NF.softmax = lambda x, dim: _softmax_np(x, dim)
-TF.softmax = lambda x, dim: apply(SOFTMAX, (x,), {"dim": dim})
+TF.softmax = lambda x, dim: SOFTMAX.apply((x,), {"dim": dim})
 NF.sigmoid = _sigmoid_np
+NF.sigmoid_backward = _sigmoid_backward_np
 NF.relu_backward = _relu_backward_np
 TF.sigmoid = sigmoid
+TF.sigmoid_backward = lambda g, out: g * (1 - out) * out    # (as _sigmoid_backward_np)
 TF.relu_backward = lambda g, out: where(out <= 0, 0., g)     # (as _relu_backward_np)

@@ -8,7 +8,7 @@ import numpy as np
 
 from .._dtypes import DEFAULTS, result_np_dtype
 from .._tensor import Tensor, wrap
-from ._core import NF, TF, apply, defop
+from ._core import NF, TF, defop
 from ._args import _tensorize, binary_args
 from .._creation import tensor
 
@@ -49,7 +49,7 @@ def maximum(input, other):
     """
     a, b = binary_args("maximum", input, other)
     _require_tensors("maximum", a, b)
-    return apply(MAXIMUM, (a, b))
+    return MAXIMUM.apply((a, b))
 
 
 def minimum(input, other):
@@ -61,7 +61,7 @@ def minimum(input, other):
     """
     a, b = binary_args("minimum", input, other)
     _require_tensors("minimum", a, b)
-    return apply(MINIMUM, (a, b))
+    return MINIMUM.apply((a, b))
 
 
 def _require_tensors(name, a, b):
@@ -105,7 +105,7 @@ def where(condition, input=None, other=None):
     a, b = binary_args("where", input, other)
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         a = tensor(a)
-    return apply(WHERE, (condition, a, b))
+    return WHERE.apply((condition, a, b))
 
 
 def _clamp_fwd(x, lo, hi):
@@ -142,11 +142,29 @@ def clamp(input, min=None, max=None):
     if min is None and max is None:
         raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        return _clamp_tensor(input, min, max)
+        if min is None or max is None or (isinstance(min, Tensor) and isinstance(max, Tensor)):
+            return _clamp_tensor(input, min, max)
+        # one Tensor bound and one number: PyTorch reads a 0-d tensor that needs no
+        # gradient as a number (the number overload), and refuses any other tensor
+        min, max = _as_number("clamp", min, max), _as_number("clamp", max, min)
     x = _tensorize(input)
     if x._data.dtype.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
         x = x.to(DEFAULTS.float.np)
-    return apply(CLAMP, (x,), {"lo": min, "hi": max})
+    return CLAMP.apply((x,), {"lo": min, "hi": max})
+
+
+def _as_number(name, v, other):
+    if not isinstance(v, Tensor):
+        return v
+    if v._data.ndim == 0 and not v._rg:
+        return v._data.item()
+    raise TypeError(
+        f"{name}() received an invalid combination of arguments - got (Tensor, a Tensor bound "
+        f"of shape {list(v._data.shape)}{' that requires grad' if v._rg else ''} and a "
+        f"{type(other).__name__} bound), but expected one of:\n"
+        f" * (Tensor input, Tensor min = None, Tensor max = None)\n"
+        f" * (Tensor input, Number min = None, Number max = None)\n"
+        f"Pass both bounds as tensors (e.g. torch.tensor({other!r})) or both as numbers.")
 
 
 def _clamp_tensor_fwd(x, lo, hi, has_lo, has_hi):
@@ -197,7 +215,7 @@ def _clamp_tensor(input, min, max):
             bounds.append(v if isinstance(v, Tensor) else _full_like(x, v))
     dt = result_np_dtype(tuple(b._data for b in [x] + bounds))
     x, lo, hi = (t if t._data.dtype == dt else t.to(dt) for t in [x] + bounds)
-    return apply(CLAMP_TENSOR, (x, lo, hi), {"has_lo": min is not None,
+    return CLAMP_TENSOR.apply((x, lo, hi), {"has_lo": min is not None,
                                              "has_hi": max is not None})
 
 
@@ -206,6 +224,76 @@ def _full_like(t, v):
 
 
 clip = clamp
+
+
+# clamp with one bound, under PyTorch's own names: a number bound (ClampMinBackward0 /
+# ClampMaxBackward0, the rules of clamp) or a tensor bound (ClampMinBackward1 /
+# ClampMaxBackward1: the gradient goes to the input where it is inside the bound, ties
+# included, and to the bound where the bound is taken; nan gives neither.  In forward
+# mode a nan takes the bound's tangent, as in PyTorch)
+CLAMP_MIN = defop("clamp_min", lambda x, lo: _clamp_fwd(x, lo, None),
+                  vjps=(lambda F, g, out, x, lo: F.where(x >= lo, g, 0),),
+                  jvp=lambda F, t, out, x, lo: F.where(x >= lo, t[0], 0),
+                  backward_name="ClampMinBackward0")
+CLAMP_MAX = defop("clamp_max", lambda x, hi: _clamp_fwd(x, None, hi),
+                  vjps=(lambda F, g, out, x, hi: F.where(x <= hi, g, 0),),
+                  jvp=lambda F, t, out, x, hi: F.where(x <= hi, t[0], 0),
+                  backward_name="ClampMaxBackward0")
+
+
+def _zero_if_none(v):
+    return 0 if v is None else v
+
+
+CLAMP_MIN_TENSOR = defop(
+    "clamp_min_tensor", np.maximum,
+    vjps=(lambda F, g, out, x, lo: F.where(x >= lo, g, 0),
+          lambda F, g, out, x, lo: F.where(x < lo, g, 0)),
+    jvp=lambda F, t, out, x, lo: F.where(x >= lo, _zero_if_none(t[0]), _zero_if_none(t[1])),
+    broadcasts=True, backward_name="ClampMinBackward1")
+CLAMP_MAX_TENSOR = defop(
+    "clamp_max_tensor", np.minimum,
+    vjps=(lambda F, g, out, x, hi: F.where(x <= hi, g, 0),
+          lambda F, g, out, x, hi: F.where(x > hi, g, 0)),
+    jvp=lambda F, t, out, x, hi: F.where(x <= hi, _zero_if_none(t[0]), _zero_if_none(t[1])),
+    broadcasts=True, backward_name="ClampMaxBackward1")
+
+
+def _clamp_one(name, input, bound, number_op, tensor_op, key):
+    if bound is None:
+        arg = "min" if key == "lo" else "max"
+        raise TypeError(f"{name}(): argument '{arg}' must be a number or a Tensor, not None; "
+                        f"use clamp() for an optional bound")
+    x = _tensorize(input)
+    if isinstance(bound, Tensor):
+        dt = result_np_dtype((x._data, bound._data))
+        x, b = (t if t._data.dtype == dt else t.to(dt) for t in (x, bound))
+        return tensor_op.apply((x, b))
+    if x._data.dtype.kind != "f" and isinstance(bound, float):
+        x = x.to(DEFAULTS.float.np)
+    return number_op.apply((x,), {key: bound})
+
+
+def clamp_min(input, min):
+    """``clamp(input, min=min)`` under PyTorch's name: every element at least ``min`` (a
+    number or a tensor broadcast against ``input``).
+
+    >>> import chainrule as torch
+    >>> torch.clamp_min(torch.tensor([-2., 0.5, 3.]), 0)
+    tensor([0.0000, 0.5000, 3.0000])
+    """
+    return _clamp_one("clamp_min", input, min, CLAMP_MIN, CLAMP_MIN_TENSOR, "lo")
+
+
+def clamp_max(input, max):
+    """``clamp(input, max=max)`` under PyTorch's name: every element at most ``max`` (a
+    number or a tensor broadcast against ``input``).
+
+    >>> import chainrule as torch
+    >>> torch.clamp_max(torch.tensor([-2., 0.5, 3.]), 1)
+    tensor([-2.0000,  0.5000,  1.0000])
+    """
+    return _clamp_one("clamp_max", input, max, CLAMP_MAX, CLAMP_MAX_TENSOR, "hi")
 
 
 # --- comparisons and logical ops: no gradient ----------------------------------------------
@@ -217,7 +305,7 @@ def _cmp(name, fn):
         a, b = binary_args(name, input, other)
         if not isinstance(a, Tensor):
             a, b = wrap(np.asarray(a)), b
-        return apply(op, (a, b))
+        return op.apply((a, b))
     compare.__name__ = name
     compare.__doc__ = f"Elementwise ``{name}`` comparison; returns a bool tensor."
     return compare
@@ -244,7 +332,7 @@ def _bitwise(name, fn):
         if "f" in kinds:
             raise TypeError(f"{name}: bitwise ops need integer or bool tensors, got a floating "
                             f"tensor. Compare first (x > 0) to get a bool tensor.")
-        return apply(op, (a, b))
+        return op.apply((a, b))
     return bitwise
 
 
@@ -338,7 +426,7 @@ def logical_not(input):
     >>> torch.logical_not(torch.tensor([0, 1, 2]))
     tensor([ True, False, False])
     """
-    return apply(LOGICAL_NOT, (_tensorize(input),))
+    return LOGICAL_NOT.apply((_tensorize(input),))
 
 
 def bitwise_not(input):
@@ -350,7 +438,7 @@ def bitwise_not(input):
     """
     if input._data.dtype.kind == "f":
         raise TypeError("~ (bitwise_not) is only supported for integer and bool tensors")
-    return apply(BITWISE_NOT, (input,))
+    return BITWISE_NOT.apply((input,))
 
 
 def isnan(input):

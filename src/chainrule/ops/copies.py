@@ -6,7 +6,7 @@ namespaces' ``zeros_like``/``ones_like``, which rules of every family use.
 import numpy as np
 
 from .._tensor import Tensor, wrap
-from ._core import NF, TF, apply, defop
+from ._core import NF, TF, defop
 from .. import _creation
 
 
@@ -45,7 +45,7 @@ def cast(x, np_dtype):
     if src.kind != "f":
         out = wrap(x._data.astype(np_dtype))
         return out
-    return apply(CAST, (x,), {"dtype": np_dtype, "src": src})
+    return CAST.apply((x,), {"dtype": np_dtype, "src": src})
 
 
 # --- copies -------------------------------------------------------------------------------
@@ -61,7 +61,7 @@ def clone(input, *, memory_format=None):
     >>> torch.tensor([1., 2.]).clone()
     tensor([1., 2.])
     """
-    return apply(CLONE, (input,))
+    return CLONE.apply((input,))
 
 
 def contiguous(input, memory_format=None):
@@ -82,3 +82,6 @@ NF.zeros_like, NF.ones_like = np.zeros_like, np.ones_like
 TF.zeros_like, TF.ones_like = _tf_like("zeros_like"), _tf_like("ones_like")
 NF.cast = lambda a, d: a.astype(d, copy=False)
 TF.cast = cast
+# a constant array (an op's param) in a rule: as it is, or a Tensor outside the graph
+NF.const = lambda a: a
+TF.const = wrap

@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from .._tensor import Tensor
-from ._core import NF, TF, apply, binary_op, defop, unary_op
+from ._core import NF, TF, binary_op, defop, unary_op
 from ._args import _floating, _tensorize, _unary, binary_args
 from .._creation import tensor
 from .copies import clone
@@ -95,6 +95,21 @@ XLOGY = defop("xlogy", _xlogy_np,
                   None if t[0] is None else _xlogy_da(F, t[0], a, b),
                   None if t[1] is None else t[1] * a / b),
               broadcasts=True)
+# a Python number for ``other`` / ``input``: PyTorch's xlogy(Tensor, Scalar) and
+# xlogy(Scalar, Tensor), the same rules under their node names
+def _xlogy_scalar_other_da(F, g, a, b):
+    # PyTorch's xlogy(Tensor, Scalar): xlogy(grad, other), masked to 0 where self == 0
+    # unless other > 0 (so a nan ``other`` gives 0 there, where a tensor ``other`` gives nan)
+    return F.xlogy(g, b) if float(b) > 0 else F.where(a == 0, 0., F.xlogy(g, b))
+
+
+XLOGY_SCALAR_OTHER = defop(
+    "xlogy_scalar_other", _xlogy_np,
+    vjps=(lambda F, g, out, a, b: _xlogy_scalar_other_da(F, g, a, b), None),
+    jvp=lambda F, t, out, a, b: _xlogy_scalar_other_da(F, t[0], a, b),
+    broadcasts=True, backward_name="XlogyBackward2")
+XLOGY_SCALAR_SELF = defop("xlogy_scalar_self", _xlogy_np, vjps=XLOGY.vjps, jvp=XLOGY.jvp,
+                          broadcasts=True, backward_name="XlogyBackward1")
 
 
 def _sum_tangents(x, y):
@@ -212,7 +227,7 @@ def atan2(input, other):
                             f"not {type(v).__name__}. Wrap the number first, e.g. "
                             f"torch.tensor({v!r}).")
     a, b = binary_args("atan2", input, other, floating=True)
-    return apply(ATAN2, (a, b))
+    return ATAN2.apply((a, b))
 
 
 # PyTorch's C++ scalar type names, as its "not implemented for" errors print them
@@ -242,7 +257,7 @@ def hypot(input, other):
         raise NotImplementedError(f"\"hypot_cpu\" not implemented for "
                                   f"'{_SCALAR_TYPE[a.dtype.name]}'. hypot needs floating "
                                   f"tensors: convert first (x.float()).")
-    return apply(HYPOT, (a, b))
+    return HYPOT.apply((a, b))
 
 
 def copysign(input, other):
@@ -257,8 +272,8 @@ def copysign(input, other):
     _tensor_args("copysign", input=input)
     a, b = binary_args("copysign", input, other, floating=True)
     if not isinstance(b, Tensor):
-        return apply(COPYSIGN_SCALAR, (a,), {"other": float(b)})
-    return apply(COPYSIGN, (a, b))
+        return COPYSIGN_SCALAR.apply((a,), {"other": float(b)})
+    return COPYSIGN.apply((a, b))
 
 
 def xlogy(input, other):
@@ -272,12 +287,14 @@ def xlogy(input, other):
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         _tensor_args("xlogy", input=input)
     a, b = binary_args("xlogy", input, other, floating=True)
+    op = XLOGY
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         # a Python number becomes a 0-d tensor of the result dtype (no gradient)
+        op = XLOGY_SCALAR_OTHER if isinstance(a, Tensor) else XLOGY_SCALAR_SELF
         dt = (a if isinstance(a, Tensor) else b).dtype
         a = a if isinstance(a, Tensor) else tensor(a, dtype=dt)
         b = b if isinstance(b, Tensor) else tensor(b, dtype=dt)
-    return apply(XLOGY, (a, b))
+    return op.apply((a, b))
 
 
 def logit(input, eps=None):
@@ -292,8 +309,8 @@ def logit(input, eps=None):
     """
     x = _floating(input)
     if eps is None:
-        return apply(LOGIT, (x,))
-    return apply(LOGIT, (x,), {"eps": float(eps)})
+        return LOGIT.apply((x,))
+    return LOGIT.apply((x,), {"eps": float(eps)})
 
 
 def sinc(input):
@@ -325,7 +342,7 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
         params["posinf"] = float(posinf)
     if neginf is not None:
         params["neginf"] = float(neginf)
-    return apply(NAN_TO_NUM, (x,), params)
+    return NAN_TO_NUM.apply((x,), params)
 
 
 def lerp(input, end, weight):
@@ -355,8 +372,8 @@ def lerp(input, end, weight):
             weight = weight.to(a.dtype)
         binary_args("lerp", a, weight)
         binary_args("lerp", b, weight)
-        return apply(LERP_TENSOR, (a, b, weight))
-    return apply(LERP, (a, b), {"weight": float(weight)})
+        return LERP_TENSOR.apply((a, b, weight))
+    return LERP.apply((a, b), {"weight": float(weight)})
 
 
 arctan2 = atan2
