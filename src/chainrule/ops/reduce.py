@@ -371,6 +371,7 @@ MAX_DIM = defop("max_dim", _select_fwd,
 MIN_DIM = defop("min_dim", _select_fwd,
                 vjps=(_select_vjp,), jvp=_select_jvp, backward_name="MinBackward0", reads=((),))
 
+
 def _extreme_index(data, d, name):
     """The int64 index of the first maximum (or minimum) along ``d``, keeping ``d``."""
     idx = (data.argmax if name == "max" else data.argmin)(axis=d, keepdims=True)
