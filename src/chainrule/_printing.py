@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from . import _dtypes
+from ._grad_mode import SHARED, notify
 from .autograd.forward_ad import unpack_dual
 
 __all__ = ["tensor_repr", "set_printoptions"]
@@ -180,6 +181,8 @@ def format_values(a, indent):
 
 
 def tensor_repr(t, prefix="tensor("):
+    if SHARED.observed:
+        notify("value_read", t, "printing (repr)")
     a = t._data
     indent = len(prefix)
     suffixes = []
