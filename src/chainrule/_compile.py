@@ -48,7 +48,7 @@ import warnings
 
 import numpy as np
 
-from ._grad_mode import GRAD_LOCK, SHARED, STATE, observe, unobserve
+from ._grad_mode import GRAD_LOCK, STATE, observe, unobserve
 from ._rules import NF
 from ._tensor import Tensor, bump_version, wrap
 from .ops._core import OPS
