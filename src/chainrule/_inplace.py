@@ -18,6 +18,7 @@ The in-place methods are bound onto Tensor here; ``_methods`` binds the rest and
 """
 import numpy as np
 
+from ._backend import copy_array, index_on
 from . import _dtypes
 from ._creation import _rng, tensor
 from ._tensor import Tensor, bump_version, vbox, wrap
@@ -44,8 +45,9 @@ def _offsets(a, start):
 
 def view_index(base, view):
     """The advanced index (tuple of int arrays) that reads ``view``'s elements out of
-    ``base``, found from their memory layout (both are ndarrays sharing memory)."""
-    start = view.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+    ``base``, found from their memory layout (both are arrays sharing memory; for device
+    arrays the layout is read on the host and the index put on the device)."""
+    start = _address(view) - _address(base)
     voff = _offsets(view, start)
     item = base.itemsize
     if base.flags.c_contiguous:
@@ -60,7 +62,14 @@ def view_index(base, view):
             raise RuntimeError("internal error: a view's elements do not lie in its base")
     if base.size and (flat.size and (flat.min() < 0 or flat.max() >= base.size)):
         raise RuntimeError("internal error: a view's elements do not lie in its base")
-    return np.unravel_index(flat, base.shape)
+    return index_on(base, np.unravel_index(flat, base.shape))
+
+
+def _address(a):
+    """The address of ``a``'s first element (a device array's: its memory pointer)."""
+    if a.__class__ is np.ndarray:
+        return a.__array_interface__["data"][0]
+    return a.data.ptr
 
 
 def has_internal_overlap(a):
@@ -163,7 +172,7 @@ def _needs_graph(self, others):
 
 def _shadow(self):
     """The current value of ``self`` as a separate tensor in the same place in the graph."""
-    old = wrap(np.array(self._data, copy=True))
+    old = wrap(copy_array(self._data))
     old._node = self._node
     old._rg = self._rg
     old._fw = self._fw
@@ -434,7 +443,7 @@ Tensor.bernoulli_ = _rng_fill("bernoulli_", lambda rng, shape, p=0.5: rng.random
 
 
 def __setitem__(self, idx, value):
-    idx = I.normalize_index(idx)
+    idx = I.normalize_index(idx, like=self._data)
     if not isinstance(value, Tensor):
         if isinstance(value, (int, float, bool)):
             value = value

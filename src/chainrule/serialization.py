@@ -25,6 +25,7 @@ from collections import OrderedDict
 import numpy as np
 
 from . import _dtypes
+from ._backend import copy_array, cuda_backend, to_host
 from ._tensor import Tensor, wrap
 from .nn.parameter import Parameter
 from ._device import device
@@ -47,7 +48,7 @@ def _encode(obj, arrays, seen, depth=0):
         if key is None:
             key = f"t{len(arrays)}"
             seen[id(obj)] = key
-            arrays[key] = obj._data
+            arrays[key] = to_host(obj._data)    # a GPU tensor is saved from the host
         return {"T": "tensor", "ref": key, "requires_grad": bool(obj.requires_grad),
                 "parameter": isinstance(obj, Parameter)}
     if obj is None:
@@ -216,13 +217,18 @@ def load(f, map_location=None, *, weights_only=True, mmap=None, **kwargs):
                    f"{_FORMAT!r})")
     if "object" not in structure:
         _refuse(f, "the structure description has no 'object'")
-    if target is not None and target.type != "cpu" and arrays:
+    backend = None
+    if target is not None and target.type == "cuda" and arrays:
+        backend = cuda_backend()
+    if target is not None and target.type != "cpu" and arrays and backend is None:
         raise RuntimeError(f"Attempting to deserialize object on a {target.type.upper()} device "
                            f"but torch.cuda.is_available() is False. If you are running on a "
                            f"CPU-only machine, please use torch.load with "
                            f"map_location=torch.device('cpu') to map your storages to the "
-                           f"CPU.\nchainrule has no GPU backend yet: its tensors always load "
-                           f"on the CPU.")
+                           f"CPU.\nchainrule's GPU backend needs CuPy and a CUDA GPU; without "
+                           f"them tensors load on the CPU.")
+    if backend is not None:                     # map_location='cuda': onto the GPU
+        arrays = {k: backend.from_host(v) if k != _STRUCT else v for k, v in arrays.items()}
     return _Decoder(arrays, f).decode(structure["object"], 0)
 
 
@@ -310,7 +316,7 @@ class _Decoder:
             ref, data = self.array(node)
             if ref in self.made:
                 return self.made[ref]
-            data = np.array(data, copy=True)
+            data = copy_array(data)
             rg = node.get("requires_grad", False)
             if not isinstance(rg, bool):
                 self.refuse("a tensor entry whose 'requires_grad' is not true/false")

@@ -294,7 +294,7 @@ class RNNBase(Module):
         expected = ((2 if self.bidirectional else 1) * self.num_layers, x.shape[1],
                     self.hidden_size)
         if hx is None:
-            h0 = zeros(*expected, dtype=x.dtype)
+            h0 = zeros(*expected, dtype=x.dtype, device=x.device)
             hx = (h0, h0) if mode == "LSTM" else h0
         elif mode == "LSTM":
             self._check_hidden(hx[0], expected, "Expected hidden[0] size {}, got {}")
@@ -452,7 +452,7 @@ class RNNCellBase(Module):
         for i, s in enumerate(states):
             _check_state_dtype(x, s)
             if s is None:
-                s = zeros(x.shape[0], self.hidden_size, dtype=x.dtype)
+                s = zeros(x.shape[0], self.hidden_size, dtype=x.dtype, device=x.device)
             elif not batched:
                 s = s.unsqueeze(0)
             if s.shape[0] != x.shape[0]:

@@ -18,6 +18,8 @@ derivative, ``linear`` marks ops whose JVP is the op itself.
 """
 import numpy as np
 
+from .._backend import CPU_BACKEND as _CPU, as_array as _as_array, \
+    asarray_as as _asarray_as, backend_of as _backend_of, same_device_error as _same_device_error
 from .._dtypes import DEFAULTS, result_np_dtype
 from .._tensor import Tensor, track_view as _track_view, vbox as _vbox, wrap
 from .._grad_mode import SHARED, STATE
@@ -187,6 +189,20 @@ def _shares_input(out, data):
     return False
 
 
+def _on_two_devices(op, data, params):
+    """``op``'s forward raised TypeError (the exception being handled): PyTorch's error
+    when the inputs are on two devices; a 0-d CPU input joins a device op (as PyTorch
+    lets a CPU scalar tensor do) by being copied there; any other TypeError stands."""
+    err = _same_device_error(data)
+    if err is not None:
+        raise err from None
+    dev = [a for a in data if a.__class__ is not _ndarray and _backend_of(a) is not _CPU]
+    if not dev:
+        raise
+    data = tuple([_asarray_as(dev[0], a) if a.__class__ is _ndarray else a for a in data])
+    return op.forward(*data, **params) if params else op.forward(*data)
+
+
 def apply(op, args, params=None):
     """Run ``op`` on ``args`` (Tensors and constants): the one recording path.
 
@@ -284,9 +300,12 @@ def _run(op, args, params):
         data = tuple([a._data if isinstance(a, Tensor) else a for a in args])
         rg = any([a._rg for a in args if isinstance(a, Tensor)])
         fw = STATE.fw_level
-    out = op.forward(*data, **params) if params else op.forward(*data)
+    try:
+        out = op.forward(*data, **params) if params else op.forward(*data)
+    except TypeError:               # tensors on two devices: PyTorch's error
+        out = _on_two_devices(op, data, params)
     if out.__class__ is not _ndarray:
-        out = _asarray(out)         # (0-d inputs give NumPy scalars)
+        out = _as_array(out)        # (0-d inputs give NumPy scalars; device arrays stay)
     t = _new(Tensor)                # wrap(out), inlined (one call less per op)
     t._data = out
     t._rg = False
