@@ -32,6 +32,7 @@ __all__ = ["Op", "defop", "apply", "NF", "TF", "unary_op", "binary_op"]
 
 _ndarray = np.ndarray
 _asarray = np.asarray
+_generic = np.generic
 _may_share = np.may_share_memory
 _new = object.__new__
 
@@ -305,7 +306,8 @@ def _run(op, args, params):
     except TypeError:               # tensors on two devices: PyTorch's error
         out = _on_two_devices(op, data, params)
     if out.__class__ is not _ndarray:
-        out = _as_array(out)        # (0-d inputs give NumPy scalars; device arrays stay)
+        # (0-d inputs give NumPy scalars; a device array stays as it is)
+        out = _asarray(out) if isinstance(out, _generic) else _as_array(out)
     t = _new(Tensor)                # wrap(out), inlined (one call less per op)
     t._data = out
     t._rg = False

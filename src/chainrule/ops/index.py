@@ -8,7 +8,8 @@ writes at positions (``scatter`` and friends) are in ``scatter.py``.
 
 import numpy as np
 
-from .._backend import array_module, as_array, copy_array, backend_of, is_device_array, to_backend, zeros_as
+from .._backend import (array_module, as_array, backend_of, copy_array, is_device_array,
+                        to_backend, zeros_as)
 from .._tensor import Tensor, _dim, wrap
 from ._core import NF, TF, apply, defop
 from ._args import _as_tensor
@@ -91,7 +92,7 @@ def _check_bounds(shape, idx):
 
 
 def _scatter_zeros(g, idx, shape):
-    z = zeros_as(g, shape)
+    z = np.zeros(shape, g.dtype) if g.__class__ is _ndarray else zeros_as(g, shape)
     if _is_basic(idx):
         z[idx] = g
     else:

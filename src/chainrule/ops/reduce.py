@@ -70,7 +70,8 @@ def _unreduce_np(g, dims, keepdim, shape):
     ~4 us in Python) when ``g`` is a C-contiguous array of exactly the expected shape and at
     most one dim was reduced; anything else takes the general route."""
     if g.__class__ is not _ndarray:
-        g = as_array(g)                 # a NumPy scalar (ufuncs on 0-d arrays return them)
+        # a NumPy scalar (ufuncs on 0-d arrays return them), or a device array
+        g = np.asarray(g) if isinstance(g, np.generic) else as_array(g)
     if g.__class__ is _ndarray and g.flags.c_contiguous:     # (not a device array)
         gs = g.shape
         if dims is None:
@@ -97,9 +98,9 @@ def _broadcast_np(x, shape):
     """np.broadcast_to, with a direct stride-0 view for a 0-d array (the gradient of a
     full reduction)."""
     if x.__class__ is not _ndarray:
-        x = as_array(x)
-        if x.__class__ is not _ndarray:     # a device array
-            return np.broadcast_to(x, shape)
+        if not isinstance(x, np.generic):   # a device array
+            return np.broadcast_to(as_array(x), shape)
+        x = np.asarray(x)
     if not x.shape:
         return _readonly_view(x, shape, (0,) * len(shape))
     return np.broadcast_to(x, shape)
@@ -350,7 +351,7 @@ def _scatter_selected_np(g, idx, dim, keepdim, shape):
     """Zeros of ``shape`` holding ``g`` at ``idx`` along ``dim``, where ``idx`` has size 1
     along ``dim`` (one position per slice, as argmax gives): positions are distinct, so a
     plain assignment does what np.add.at would, faster."""
-    z = zeros_as(g, shape)
+    z = np.zeros(shape, g.dtype) if g.__class__ is _ndarray else zeros_as(g, shape)
     z[_along(idx, dim)] = g if keepdim else g.reshape(idx.shape)
     return z
 
