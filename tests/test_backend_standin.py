@@ -219,3 +219,52 @@ def test_gpu_benchmark_script_runs_on_the_standin():
     assert out.returncode == 0, out.stderr[-3000:]
     assert "| mlp small (16, 32-16-4) | ms/step |" in out.stdout
     assert "| chain vec4 (100 ops) | us/op |" in out.stdout
+
+
+def test_random_layers_init_and_masks_on_the_device(cuda_standin):
+    x = cr.ones(4, 6, device="cuda")
+    cr.manual_seed(0)
+    for layer in (cr.nn.Dropout(0.5), cr.nn.Dropout2d(0.5)):
+        y = layer(x.reshape(4, 6, 1, 1) if isinstance(layer, cr.nn.Dropout2d) else x)
+        assert type(y._data) is StandIn
+        assert set(y.flatten().tolist()) <= {0.0, 2.0}
+    assert cr.nn.functional.dropout(x, 1.0).sum().item() == 0.0
+    net = cr.nn.Linear(6, 3).cuda()
+    cr.nn.init.normal_(net.weight)
+    cr.nn.init.xavier_uniform_(net.weight)
+    cr.nn.init.constant_(net.bias, 0.5)
+    assert type(net.weight._data) is StandIn and net.bias.tolist() == [0.5] * 3
+    x.uniform_()
+    assert type(x._data) is StandIn and 0 <= x.min().item() and x.max().item() < 1
+    oh = cr.nn.functional.one_hot(cr.tensor([0, 2], device="cuda"), 3)
+    assert type(oh._data) is StandIn and oh.tolist() == [[1, 0, 0], [0, 0, 1]]
+    q = cr.randn(1, 3, 4, device="cuda")
+    att = cr.nn.functional.scaled_dot_product_attention(q, q, q, is_causal=True)
+    ref = cr.nn.functional.scaled_dot_product_attention(q.cpu(), q.cpu(), q.cpu(),
+                                                        is_causal=True)
+    assert type(att._data) is StandIn
+    np.testing.assert_allclose(att.cpu().numpy(), ref.numpy(), rtol=1e-6)
+    w = cr.nn.functional.binary_cross_entropy(cr.full((2,), 0.5, device="cuda"),
+                                              cr.ones(2, device="cuda"), weight=[1.0, 2.0])
+    assert type(w._data) is StandIn
+    mha = cr.nn.MultiheadAttention(4, 2, batch_first=True).cuda()
+    out, _ = mha(q, q, q)
+    assert type(out._data) is StandIn
+
+
+def test_gradient_clipping_and_state_dict_on_the_device(cuda_standin):
+    net = cr.nn.Linear(3, 2).cuda()
+    net(cr.ones(2, 3, device="cuda")).sum().backward()
+    ref = [p.grad.cpu() for p in net.parameters()]
+    total = cr.nn.utils.clip_grad_norm_(net.parameters(), 0.1)
+    assert type(total._data) is StandIn
+    expect = np.sqrt(sum(float((g ** 2).sum()) for g in ref))
+    assert abs(total.item() - expect) < 1e-5
+    cr.nn.utils.clip_grad_value_(net.parameters(), 0.01)
+    assert all(type(p.grad._data) is StandIn and p.grad.abs().max().item() <= 0.01
+               for p in net.parameters())
+    sd = net.state_dict()
+    assert all(v.device.type == "cuda" for v in sd.values())
+    other = cr.nn.Linear(3, 2)
+    other.load_state_dict({k: v.cpu() for k, v in sd.items()})
+    assert np.array_equal(other.weight.detach().numpy(), net.weight.detach().cpu().numpy())

@@ -8,8 +8,10 @@ import numpy as np
 
 from . import _dtypes
 from ._dtypes import DEFAULTS, to_dtype
-from ._backend import backend_of as _backend_of, is_device_array as _is_device_array, device_rng as _device_rng, \
-    seed_device as _seed_device, to_host as _to_host, CPU_BACKEND as _CPU
+from ._backend import (CPU_BACKEND as _CPU, backend_of as _backend_of,
+                       cuda_backend as _cuda_backend, device_rng as _device_rng,
+                       is_device_array as _is_device_array, seed_device as _seed_device,
+                       to_host as _to_host)
 from ._device import check_factory_device as _check_device, device as _dev
 from ._tensor import Tensor, _init_from, wrap, wrap as _w
 
@@ -515,11 +517,15 @@ class Generator:
 
     def __init__(self, device: Any = "cpu") -> None:
         d = _dev(device)
-        if d.type != "cpu":
-            raise RuntimeError(f"Cannot get {d.type.upper()} generator: chainrule's tensors and "
-                               f"random numbers live on the CPU (no GPU backend yet); use "
+        if d.type == "cuda" and _cuda_backend() is not None:
+            # a CUDA generator: its draws are made on the host and copied to the GPU
+            self.device = _dev("cuda", 0)
+        elif d.type != "cpu":
+            raise RuntimeError(f"Cannot get {d.type.upper()} generator: no GPU is available "
+                               f"to chainrule (it needs CuPy and a CUDA GPU); use "
                                f"torch.Generator() or torch.Generator('cpu')")
-        self.device = _dev("cpu")
+        else:
+            self.device = _dev("cpu")
         self._seed = 67280421310721
         self._gen = None
 
@@ -628,6 +634,16 @@ def initial_seed():
 
 def _rng(generator):
     return (generator or default_generator)._rng
+
+
+def _uniform_on(like, shape):
+    """Uniform [0, 1) draws of ``shape`` on the device of array ``like``: from the default
+    generator on the CPU, from the device's generator on a GPU (dropout masks)."""
+    if like.__class__ is np.ndarray:
+        return default_generator._rng.random(shape)
+    b = _backend_of(like)
+    u = _device_rng(b).random(shape)
+    return u if u.__class__ is b.array_type else b.from_host(u)
 
 
 def rand(*shape, size=None, generator=None, dtype=None, device=None, requires_grad=False):

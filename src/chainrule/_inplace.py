@@ -18,7 +18,7 @@ The in-place methods are bound onto Tensor here; ``_methods`` binds the rest and
 """
 import numpy as np
 
-from ._backend import copy_array, index_on
+from ._backend import copy_array, index_on, like_device
 from . import _dtypes
 from ._creation import _rng, tensor
 from ._tensor import Tensor, bump_version, vbox, wrap
@@ -430,7 +430,9 @@ Tensor.masked_fill_ = inplace("masked_fill_", masked_fill)
 def _rng_fill(name, sample):
     def method(self, *args, generator=None, **kwargs):
         _check_inplace(self, name)
-        self._data[...] = sample(_rng(generator), self._data.shape, *args, **kwargs)
+        # (drawn on the host; a device tensor gets them copied in)
+        self._data[...] = like_device(self._data, np.asarray(
+            sample(_rng(generator), self._data.shape, *args, **kwargs)))
         bump_version(self)
         return self
     method.__name__ = name

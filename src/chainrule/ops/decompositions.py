@@ -9,7 +9,7 @@ import collections
 
 import numpy as np
 
-from .._backend import as_array, like_device
+from .._backend import as_array, like_device, to_host
 from .._tensor import Tensor
 from ._core import NF, TF, apply, defop
 from ._args import _tensorize
@@ -104,7 +104,8 @@ def _cofactors(F, out, x):
     for singular matrices too (PyTorch's gradient there is finite as well)."""
     data = x._data if isinstance(x, Tensor) else as_array(x)
     n = data.shape[-1]
-    if n > _MINORS_MAX_N or data.size == 0 or np.all(np.linalg.cond(data) < 1e8):
+    # (the condition numbers decide the formula: computed on the host for a device array)
+    if n > _MINORS_MAX_N or data.size == 0 or np.all(np.linalg.cond(to_host(data)) < 1e8):
         return F.expand_dims(F.expand_dims(out, -1), -1) * _mT(F, F.inv(x))
     keep = like_device(data, np.array([[k for k in range(n) if k != i] for i in range(n)],
                                       dtype=np.intp))

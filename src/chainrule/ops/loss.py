@@ -19,6 +19,7 @@ import numpy as np
 
 from .._backend import as_array, zeros_as
 from ._core import NF, defop
+from .index import _along
 
 
 def _nll_fwd(x, idx, nw, keep, W, reduction, cd):
@@ -41,7 +42,10 @@ def _nll_vjp(F, g, out, x, idx, nw, keep, W, reduction, cd):
         if keep is not None:
             v = np.where(keep, v, 0)        # +0 where ignored (g * 0 is -0 for g < 0)
         z = zeros_as(x, x.shape, nw.dtype)
-        np.put_along_axis(z, idx, v, cd)    # one target per sample: no sums needed
+        if z.__class__ is np.ndarray:
+            np.put_along_axis(z, idx, v, cd)    # one target per sample: no sums needed
+        else:                                   # (the same write, as an index: on a device)
+            z[_along(idx, cd)] = v
         return z
     return F.scatter_add_zeros(v, idx, cd, x.shape)
 

@@ -116,8 +116,9 @@ def _max_pool(nd, op, input, kernel_size, stride, padding, dilation, ceil_mode,
     # after 0, which gets the gradient when it lies inside the input (as in PyTorch)
     padded = any(lo or hi for lo, hi in pads)
     if padded:
-        valid = block_windows(_padded(like_device(xd, np.ones((1, 1) + size, dtype=bool)),
-                                      pads, value=False), k, d, s, out).reshape((1, 1) + out + (-1,))
+        ones = like_device(xd, np.ones((1, 1) + size, dtype=bool))
+        valid = block_windows(_padded(ones, pads, value=False), k, d, s,
+                              out).reshape((1, 1) + out + (-1,))
         empty = np.broadcast_to(~valid.any(-1), arg.shape)
         padding_hit = ~np.take_along_axis(
             np.broadcast_to(valid, arg.shape + valid.shape[-1:]), arg[..., None], -1)[..., 0]
