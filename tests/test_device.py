@@ -458,13 +458,14 @@ def fake_cupy(monkeypatch):
 def test_cupy_with_a_gpu_becomes_the_cuda_backend(fake_cupy):
     from chainrule import _backend
     fake_cupy(lambda: 2)
-    assert cr_cuda.is_available() is True and cr_cuda.device_count() == 2
+    # two GPUs: chainrule computes on the current one and reports one device
+    assert cr_cuda.is_available() is True and cr_cuda.device_count() == 1
     assert _backend.cuda_backend().xp is sys.modules["cupy"]
     assert cr_cuda.get_device_name() == "Fake GPU" and cr_cuda.current_device() == 0
     assert cr_cuda.synchronize() is None and cr_cuda.is_initialized() is True
     assert chainrule.device(0) == chainrule.device("cuda:0")
     with pytest.raises(RuntimeError, match="invalid device ordinal"):
-        chainrule.zeros(1, device="cuda:2")
+        chainrule.zeros(1, device="cuda:1")
 
 
 def test_cupy_probe_survives_a_failing_driver_and_a_missing_gpu(fake_cupy, monkeypatch):

@@ -22,7 +22,8 @@ import numpy as np
 
 __all__ = ["Backend", "CPU_BACKEND", "array_module", "backend_of", "cuda_backend",
            "register", "unregister", "to_host", "to_backend", "as_array", "zeros_as",
-           "asarray_as", "same_device_error", "seed_device", "device_rng", "is_device_array", "copy_array", "ascontiguous", "dtype_of", "index_on", "like_device"]
+           "asarray_as", "same_device_error", "seed_device", "device_rng", "is_device_array",
+           "copy_array", "ascontiguous", "dtype_of", "index_on", "like_device"]
 
 _ndarray = np.ndarray
 _asarray = np.asarray
@@ -82,7 +83,8 @@ def _probe_cupy():
 
 
 def _cupy_backend(cupy, n):
-    """The Backend of CuPy with ``n`` GPUs (chainrule computes on the current one)."""
+    """The Backend of CuPy on a machine with ``n`` GPUs: chainrule computes on the current
+    one, so it reports one device (``cuda:0``) whatever ``n`` is."""
 
     def device_name():
         props = cupy.cuda.runtime.getDeviceProperties(cupy.cuda.Device().id)
@@ -97,7 +99,7 @@ def _cupy_backend(cupy, n):
 
     return Backend("cuda", cupy, cupy.ndarray, to_host=cupy.asnumpy, from_host=cupy.asarray,
                    random=cupy.random.default_rng, device_name=device_name,
-                   synchronize=synchronize, empty_cache=empty_cache, device_count=n)
+                   synchronize=synchronize, empty_cache=empty_cache, device_count=1)
 
 
 def cuda_backend():

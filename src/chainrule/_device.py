@@ -193,9 +193,9 @@ def _cuda(dev):
     if b is None:
         raise _unavailable(dev)
     if dev._index is not None and dev._index >= b.device_count:
-        raise RuntimeError(f"CUDA error: invalid device ordinal\nchainrule uses one GPU, "
-                           f"'cuda:0'; '{dev}' names device {dev._index} of "
-                           f"{b.device_count}.")
+        raise RuntimeError(f"CUDA error: invalid device ordinal\nchainrule computes on one "
+                           f"GPU, 'cuda:0' (torch.cuda.device_count() is {b.device_count}); "
+                           f"'{dev}' names another. Use 'cuda' or 'cuda:0'.")
     return b
 
 

@@ -234,8 +234,8 @@ class Tensor:
 
     @property
     def device(self):
-        """The device the tensor lives on (read from its stored array; always the CPU until
-        chainrule has a GPU backend).
+        """The device the tensor lives on (read from its stored array: ``cpu`` for a NumPy
+        array, ``cuda:0`` for the CUDA backend's).
 
         >>> import chainrule as torch
         >>> torch.zeros(2).device
@@ -245,12 +245,12 @@ class Tensor:
 
     @property
     def is_cuda(self):
-        """True if the tensor is on a CUDA device (never, until chainrule's GPU backend)."""
+        """True if the tensor is on a CUDA device (its array is the CUDA backend's)."""
         return _device_of(self._data)._type == "cuda"
 
     @property
     def is_cpu(self):
-        """True if the tensor is on the CPU (always, until chainrule's GPU backend)."""
+        """True if the tensor is on the CPU (its array is a NumPy array)."""
         return _device_of(self._data)._type == "cpu"
 
     def get_device(self):

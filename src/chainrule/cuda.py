@@ -30,7 +30,8 @@ def is_available():
 
 
 def device_count():
-    """The number of CUDA GPUs chainrule sees (0 without CuPy or a GPU).
+    """The number of CUDA GPUs chainrule can use: 1 where CuPy sees a GPU (chainrule computes
+    on the current one, ``cuda:0``, even on a machine with several), 0 without CuPy or a GPU.
 
     >>> import chainrule as torch
     >>> torch.cuda.device_count() >= 0
