@@ -367,7 +367,8 @@ def _own_expanded(self):
     result) memory of its own, so that zero_/fill_ -- which write one value everywhere and
     which torch allows on expanded tensors -- can write it."""
     d = self._data
-    if self._base is None and not d.flags.writeable and has_internal_overlap(d):
+    if self._base is None and d.__class__ is np.ndarray and not d.flags.writeable \
+            and has_internal_overlap(d):
         self._data = np.array(d)
 
 

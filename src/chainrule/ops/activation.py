@@ -20,6 +20,7 @@ import warnings
 
 import numpy as np
 
+from .._backend import as_array
 from .._tensor import Tensor, _dim
 from ._core import NF, TF, apply, defop, unary_op
 from ._args import _floating, _tensorize, _unary
@@ -58,7 +59,7 @@ def _sigmoid_np(x):
     # overflows to inf for very negative x, and 1 / inf is the 0 PyTorch gives there
     if x.ndim == 0:
         with np.errstate(over="ignore"):
-            return np.asarray(1 / (1 + np.exp(-x)), dtype=x.dtype)
+            return as_array(1 / (1 + np.exp(-x))).astype(x.dtype, copy=False)
     e = np.negative(x)
     with np.errstate(over="ignore"):
         np.exp(e, out=e)
