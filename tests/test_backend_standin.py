@@ -94,6 +94,8 @@ def test_device_tensor_holds_the_backend_array_and_prints_its_device(cuda_standi
     assert repr(cr.ones(2)) == "tensor([1., 1.])"
     assert x.sum().item() == 3.5 and x.tolist() == [1.0, 2.5]
     assert float(x[1]) == 2.5 and int(x[0]) == 1 and bool(x[0] > 0)
+    assert x.type() == "torch.cuda.FloatTensor" and cr.ones(1).type() == "torch.FloatTensor"
+    assert cr.ones(1).type("torch.cuda.DoubleTensor").type() == "torch.cuda.DoubleTensor"
 
 
 def test_numpy_of_a_device_tensor_raises_torchs_error(cuda_standin):
@@ -201,13 +203,30 @@ def test_d2l_style_training_loop_on_the_device(cuda_standin):
     assert acc.device == dev and acc.item() > 0.7
 
 
-def test_save_and_load_a_device_tensor(cuda_standin, tmp_path):
+def test_save_and_load_device_tensors_as_pytorch(cuda_standin, tmp_path):
     x = cr.tensor([1.0, 2.0], device="cuda")
-    cr.save({"x": x}, tmp_path / "x.pt")
-    back = cr.load(tmp_path / "x.pt")["x"]
-    assert back.device.type == "cpu" and back.tolist() == [1.0, 2.0]
-    on = cr.load(tmp_path / "x.pt", map_location="cuda")["x"]
-    assert on.device.type == "cuda" and on.tolist() == [1.0, 2.0]
+    cr.save({"x": x, "c": cr.ones(1)}, tmp_path / "x.pt")
+    back = cr.load(tmp_path / "x.pt")             # each tensor where it was saved
+    assert back["x"].device.type == "cuda" and back["x"].tolist() == [1.0, 2.0]
+    assert back["c"].device.type == "cpu"
+    on = cr.load(tmp_path / "x.pt", map_location="cpu")
+    assert on["x"].device.type == "cpu" and on["x"].tolist() == [1.0, 2.0]
+    on = cr.load(tmp_path / "x.pt", map_location="cuda")
+    assert on["x"].device.type == on["c"].device.type == "cuda"
+    # a GPU model's parameters saved, loaded into a CPU model and back (copy_ across devices)
+    net = cr.nn.Linear(2, 1).cuda()
+    cr.save(net.state_dict(), tmp_path / "net.pt")
+    cpu_net = cr.nn.Linear(2, 1)
+    cpu_net.load_state_dict(cr.load(tmp_path / "net.pt"))
+    assert cpu_net.weight.device.type == "cpu"
+    assert cpu_net.weight.tolist() == net.weight.tolist()
+    gpu_net = cr.nn.Linear(2, 1).cuda()
+    gpu_net.load_state_dict(cr.load(tmp_path / "net.pt", map_location="cpu"))
+    assert gpu_net.weight.device.type == "cuda" and gpu_net.weight.tolist() == net.weight.tolist()
+    _backend.register(None)                      # the same file on a machine without a GPU
+    with pytest.raises(RuntimeError, match="map_location=torch.device\\('cpu'\\)"):
+        cr.load(tmp_path / "x.pt")
+    assert cr.load(tmp_path / "x.pt", map_location="cpu")["x"].tolist() == [1.0, 2.0]
 
 
 def test_gpu_benchmark_script_runs_on_the_standin():
@@ -268,3 +287,13 @@ def test_gradient_clipping_and_state_dict_on_the_device(cuda_standin):
     other = cr.nn.Linear(3, 2)
     other.load_state_dict({k: v.cpu() for k, v in sd.items()})
     assert np.array_equal(other.weight.detach().numpy(), net.weight.detach().cpu().numpy())
+
+
+def test_results_that_numpy_returns_as_views_are_copies_on_the_device(cuda_standin):
+    x = cr.arange(4.0, device="cuda")
+    for y in (x.flip(0), cr.einsum("i->i", x)):
+        y.add_(1)
+        assert x.tolist() == [0.0, 1.0, 2.0, 3.0]
+    v = x[1:3]                          # a view op: writes through, as in PyTorch
+    v.mul_(10)
+    assert x.tolist() == [0.0, 10.0, 20.0, 3.0] and v._base is x

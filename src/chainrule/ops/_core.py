@@ -19,7 +19,8 @@ derivative, ``linear`` marks ops whose JVP is the op itself.
 import numpy as np
 
 from .._backend import CPU_BACKEND as _CPU, as_array as _as_array, \
-    asarray_as as _asarray_as, backend_of as _backend_of, same_device_error as _same_device_error
+    asarray_as as _asarray_as, backend_of as _backend_of, is_device_array as _is_device_array, \
+    same_device_error as _same_device_error
 from .._dtypes import DEFAULTS, result_np_dtype
 from .._tensor import Tensor, track_view as _track_view, vbox as _vbox, wrap
 from .._grad_mode import SHARED, STATE
@@ -185,7 +186,7 @@ def linear_jvp(fn):
 def _shares_input(out, data):
     """Whether ``out`` (an array with a ``.base``) shares memory with an input array."""
     for a in data:
-        if a.__class__ is _ndarray and _may_share(out, a):
+        if (a.__class__ is _ndarray or _is_device_array(a)) and _may_share(out, a):
             return True
     return False
 
