@@ -39,11 +39,13 @@ class Backend:
     (``random``, ``standard_normal``, ``integers``, ``normal``, ``permutation``) whose
     results are arrays of this backend (``None``: draw on the host and copy in);
     ``device_name()`` names the device (``torch.cuda.get_device_name``);
-    ``synchronize()`` waits for queued work.
+    ``synchronize()`` waits for queued work; ``erf`` is the library's error function
+    (NumPy has none; None: computed on the host).
     """
 
     def __init__(self, name, xp, array_type, to_host, from_host, random=None,
-                 device_name=None, synchronize=None, empty_cache=None, device_count=1):
+                 device_name=None, synchronize=None, empty_cache=None, device_count=1,
+                 erf=None):
         self.name = name
         self.xp = xp
         self.array_type = array_type
@@ -54,6 +56,7 @@ class Backend:
         self.synchronize = synchronize or (lambda: None)
         self.empty_cache = empty_cache or (lambda: None)
         self.device_count = device_count
+        self.erf = erf          # the library's erf (NumPy has none), or None: on the host
 
     def __repr__(self):
         return f"<chainrule backend {self.name!r}: {self.xp.__name__}>"
@@ -97,9 +100,14 @@ def _cupy_backend(cupy, n):
     def synchronize():
         cupy.cuda.Device().synchronize()
 
+    try:
+        from cupyx.scipy.special import erf
+    except Exception:           # an install without cupyx.scipy: erf on the host
+        erf = None
+
     return Backend("cuda", cupy, cupy.ndarray, to_host=cupy.asnumpy, from_host=cupy.asarray,
                    random=cupy.random.default_rng, device_name=device_name,
-                   synchronize=synchronize, empty_cache=empty_cache, device_count=1)
+                   synchronize=synchronize, empty_cache=empty_cache, device_count=1, erf=erf)
 
 
 def cuda_backend():

@@ -18,7 +18,7 @@ The in-place methods are bound onto Tensor here; ``_methods`` binds the rest and
 """
 import numpy as np
 
-from ._backend import copy_array, index_on, like_device
+from ._backend import backend_of, copy_array, index_on, like_device
 from . import _dtypes
 from ._creation import _rng, tensor
 from ._tensor import Tensor, bump_version, vbox, wrap
@@ -401,6 +401,8 @@ def copy_(self, src, non_blocking=False):
     _check_inplace(self, "copy_")
     if not isinstance(src, Tensor):
         src = tensor(src)
+    if src._data.__class__ is not self._data.__class__:
+        src = CP.to_device(src, backend_of(self._data))    # another device: copied over
     try:
         np.broadcast_to(src._data, self._data.shape)
     except ValueError:

@@ -306,7 +306,11 @@ def type_(self, dtype=None, non_blocking=False, **kwargs):
     """With no argument, the legacy type name (``'torch.FloatTensor'``); with a dtype, the
     converted tensor."""
     if dtype is None:
-        return _LEGACY[self._data.dtype.name]
+        name = _LEGACY[self._data.dtype.name]
+        # a GPU tensor's legacy name is torch.cuda.FloatTensor & co., as in PyTorch
+        return name if self._data.__class__ is np.ndarray else "torch.cuda." + name[6:]
+    if isinstance(dtype, str) and dtype.startswith("torch.cuda."):
+        return self.to("cuda").type("torch." + dtype[11:])
     if isinstance(dtype, str) and dtype in _FROM_LEGACY:
         dtype = _FROM_LEGACY[dtype]
     return self.to(to_dtype(dtype))

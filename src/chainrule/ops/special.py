@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from .._backend import index_on, is_device_array, to_host
+from .._backend import backend_of, index_on, is_device_array, to_host
 from .._tensor import Tensor
 from ._core import NF, TF, apply, binary_op, defop, unary_op
 from ._args import _floating, _tensorize, _unary, binary_args
@@ -30,7 +30,11 @@ _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 def _erf_np(x):
     if x.__class__ is not np.ndarray and is_device_array(x):
-        # NumPy has no erf: computed on the host, copied back (explicitly)
+        # NumPy has no erf: the device library's (CuPy's), or computed on the host and
+        # copied back where it has none
+        erf = backend_of(x).erf
+        if erf is not None:
+            return erf(x).astype(x.dtype, copy=False)
         return index_on(x, _erf_np(to_host(x)))
     x = np.asarray(x)
     flat = x.astype(np.float64, copy=False).ravel().tolist()
