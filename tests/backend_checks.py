@@ -21,15 +21,27 @@ from oplib import inputs
 OPS_DIR = pathlib.Path(__file__).parent / "ops"
 
 
-def table_rows():
-    """Every ``OpCase`` of ``tests/ops/test_*.py`` as ``(file stem, case)``."""
+UNLOADED = []       # (file, error) of op-table modules that failed to import (test_gpu.py
+                    # reports them: a GPU machine may lack a test dependency such as hypothesis)
+
+
+def table_rows(tolerate_missing=False):
+    """Every ``OpCase`` of ``tests/ops/test_*.py`` as ``(file stem, case)``.  With
+    ``tolerate_missing``, a module whose import fails for a missing package is left out and
+    listed in ``UNLOADED`` instead of failing the collection."""
     rows = []
     for path in sorted(OPS_DIR.glob("test_*.py")):
         if path.stem == "test_coverage" or "OpCase(" not in path.read_text(encoding="utf-8"):
             continue                    # (table-wide checks, Hypothesis tests: no rows)
         spec = importlib.util.spec_from_file_location(f"_dev_rows_{path.stem}", path)
         mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
+        try:
+            spec.loader.exec_module(mod)
+        except ModuleNotFoundError as e:
+            if not tolerate_missing:
+                raise
+            UNLOADED.append((path.name, str(e)))
+            continue
         seen = set()
         for value in vars(mod).values():
             if isinstance(value, (list, tuple)) and value and all(
