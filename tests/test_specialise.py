@@ -179,3 +179,67 @@ def test_generated_code_is_kept_beside_the_bytecode_and_checked(tmp_path, monkey
     assert S._load(*S._cache_key(mod.pick, "pick_fast", {}, {"fast": False})) is not None
     # one entry per function and name: the older one was removed
     assert len(list((tmp_path / "__pycache__").glob("specialise_mod.pick_fast.*"))) == 1
+
+
+class _Decl:
+    def __init__(self, keep, table):
+        self.keep, self.table = keep, table
+
+
+def _declared(d, x):
+    if d.keep and 0 in d.table[1]:
+        return "kept", x
+    if x and d.table[0] is not None:
+        return "first", x
+    return "neither", x
+
+
+@pytest.mark.parametrize("keep,table", [(True, (None, (0,))), (True, ((1,), (1,))),
+                                        (False, (None, (0,))), (False, ((2,), ()))])
+def test_attributes_of_a_local_can_be_fixed_and_fold(keep, table):
+    """``{"d.keep": ...}`` fixes an attribute load; subscripts of a constant tuple, ``in``
+    and the truth of ``x and True`` fold with it."""
+    f = specialise(_declared, "f", **{"d.keep": keep, "d.table": table})
+    d = _Decl(keep, table)
+    for x in (0, 3):
+        assert f(None, x) == _declared(d, x)        # the copy never reads ``d``
+    assert "keep" not in f.__code__.co_names and "table" not in f.__code__.co_names
+
+
+def _inner(v, scale):
+    return v * scale
+
+
+def _middle(v, scale):
+    return _inner(v, scale)
+
+
+def _outer(v, scale=None):
+    return _middle(v, scale)
+
+
+def test_inlined_templates_inline_their_own_calls_too():
+    f = specialise(_outer, "f", inline={"_middle": (_middle, {}),
+                                        "_inner": (_inner, {"scale": 3})})
+    assert f(2) == 6 and not {"_middle", "_inner"} & set(f.__code__.co_names)
+
+
+def _chosen(flag, x):
+    keep = (1,) if x is not None else ()
+    versions = None
+    if 0 in keep:
+        versions = "kept"
+    mode = "a" if flag else "b"
+    for _ in range(2):
+        if mode == "a":
+            mode = "c"              # a loop may assign it: not propagated into the loop
+    return versions, mode, keep
+
+
+@pytest.mark.parametrize("flag", [True, False])
+def test_locals_holding_known_constants_are_propagated_where_that_is_sound(flag):
+    f = specialise(_chosen, "f")
+    for x in (None, 5):
+        assert f(flag, x) == _chosen(flag, x)
+    consts = f.__code__.co_consts
+    assert "kept" not in consts      # 0 in (1,) and 0 in () are both false: folded away

@@ -25,7 +25,6 @@ from ._tensor import Tensor, bump_version, vbox, wrap
 from ._grad_mode import STATE
 from .ops import (activation as ACT, arithmetic as AR, comparison as CMP, copies as CP,
                   index as I, matmul as MM, rounding as RD, shape as S, unary as UN)
-from .ops._core import apply
 from .ops.index import AS_STRIDED
 from .ops.reduce import broadcast_to
 from .ops.scatter import masked_fill as _masked_fill
@@ -91,7 +90,7 @@ def _regrow(view):
             fresh = broadcast_to(base, view._data.shape)
         else:
             idx = view_index(base._data, view._data)
-            fresh = apply(AS_STRIDED, (base,), {"idx": idx, "shape": base._data.shape})
+            fresh = AS_STRIDED.apply((base,), {"idx": idx, "shape": base._data.shape})
     finally:
         STATE.enabled = prev
     if fresh._node is not None:
@@ -245,10 +244,10 @@ def _commit_view(view, result, base_before):
         _seed_base_tangents(base, base_before)
     if base._data.ndim == 0:
         # a view of a 0-d base is its one element: the base becomes the new value
-        new_base = apply(CP.COPY, (base_before, S.reshape(result, ())))
+        new_base = CP.COPY.apply((base_before, S.reshape(result, ())))
     else:
         idx = view_index(base._data, view._data)
-        new_base = apply(I.SETITEM, (base_before, result),
+        new_base = I.SETITEM.apply((base_before, result),
                          {"idx": idx, "vshape": result._data.shape})
     if new_base._node is not None:
         restand(base, new_base._node)
@@ -355,7 +354,7 @@ def zero_(self):
     _own_expanded(self)
     _check_inplace(self, "zero_")
     if _needs_graph(self, ()):
-        _commit(self, apply(CP.ZERO, (_shadow(self),)), "zero_")
+        _commit(self, CP.ZERO.apply((_shadow(self),)), "zero_")
         return self
     self._data.fill(0)
     bump_version(self)
@@ -384,12 +383,12 @@ def fill_(self, value):
             # through COPY, so the result always has a node: with a constant value the old
             # graph of self used to stay attached (its inputs got gradients of the
             # overwritten values)
-            _commit(self, apply(CP.COPY, (_shadow(self), value.to(self.dtype))), "fill_")
+            _commit(self, CP.COPY.apply((_shadow(self), value.to(self.dtype))), "fill_")
             return self
         value = value.item()
     _check_inplace(self, "fill_")
     if _needs_graph(self, ()):
-        _commit(self, apply(CP.FILL, (_shadow(self),), {"value": value}), "fill_")
+        _commit(self, CP.FILL.apply((_shadow(self),), {"value": value}), "fill_")
         return self
     self._data.fill(value)
     bump_version(self)
@@ -411,7 +410,7 @@ def copy_(self, src, non_blocking=False):
                            f"Reshape the source first.") from None
     if _needs_graph(self, (src,)):
         s = src.to(self.dtype) if src._data.dtype != self._data.dtype else src
-        _commit(self, apply(CP.COPY, (_shadow(self), s)), "copy_")
+        _commit(self, CP.COPY.apply((_shadow(self), s)), "copy_")
         return self
     self._data[...] = src._data
     bump_version(self)
@@ -466,7 +465,7 @@ def __setitem__(self, idx, value):
         _check_inplace(self, "setitem", True)
         vshape = value._data.shape if isinstance(value, Tensor) else ()
         op = I.SETITEM if I._is_basic(idx) else I.INDEX_PUT
-        result = apply(op, (_shadow(self), value), {"idx": idx, "vshape": vshape})
+        result = op.apply((_shadow(self), value), {"idx": idx, "vshape": vshape})
         _commit(self, result, "setitem")
         return
     _check_inplace(self, "setitem")

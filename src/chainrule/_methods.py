@@ -14,7 +14,6 @@ from .ops import (activation as ACT, arithmetic as AR, comparison as CMP, copies
                   index as I, linalg_norms as NRM, matmul as MM, reduce as R, repeat as RP,
                   rounding as RD, scan as SC, scatter as SCT, shape as S, sorting as SO,
                   special as SP, split as SPL, stats as ST, unary as UN)
-from .ops._core import apply
 from ._inplace import inplace
 from .autograd import engine as _engine
 from ._printing import tensor_repr as _tensor_repr
@@ -238,7 +237,7 @@ def to(self, *args, **kwargs):
         if not copy:
             return self
         if src.kind == "f":     # a recorded copy (ToCopyBackward0), as PyTorch's
-            return apply(CP.CAST, (self,), {"dtype": d, "src": src})
+            return CP.CAST.apply((self,), {"dtype": d, "src": src})
         return wrap(self._data.copy())
     return CP.cast(self, d)
 

@@ -45,18 +45,16 @@ def specialise(fn, name, inline=None, **consts):
     and ``clear`` (template locals set to ``None`` after the inlined body, so that the
     caller's frame keeps no references a call would have dropped).
 
+    After the folding, a local assigned a constant (or one of two constants, ``x = 1 if t
+    else 2``) is propagated to the reads that must see that assignment (same block, later;
+    not across a loop or ``try`` that assigns it), and comparisons it decides are folded.
     Assignments of a name to a name, constant or attribute that nothing reads after the
     folding are dropped."""
     inline = inline or {}
     key, path = _cache_key(fn, name, inline, consts)
     code = _load(key, path)
     if code is None:
-        func = _parse(fn)
-        func.name = name
-        func.decorator_list = []
-        func.body = _Folder(consts, inline).fold_block(func.body)
-        _drop_dead_stores(func)
-        tree = ast.Module(body=[func], type_ignores=[])
+        tree = ast.Module(body=[transformed(fn, name, inline, consts)], type_ignores=[])
         ast.fix_missing_locations(tree)
         code = compile(tree, fn.__code__.co_filename, "exec")
         _store(key, path, code)
@@ -68,6 +66,20 @@ def specialise(fn, name, inline=None, **consts):
     out.__doc__ = fn.__doc__ if name == fn.__name__ else \
         f"{fn.__name__} specialised for {consts} (generated; see chainrule._specialise)"
     return out
+
+
+def transformed(fn, name, inline, consts):
+    """The definition of ``specialise``'s copy, as an AST (``ast.unparse`` shows it)."""
+    func = _parse(fn)
+    func.name = name
+    func.decorator_list = []
+    func.body = _Folder(consts, inline).fold_block(func.body)
+    for _ in range(3):              # what the folding fixed, propagated and folded again
+        if not _Propagate().block(func.body, {}):
+            break
+        func.body = _Folder({}).fold_block(func.body)
+    _drop_dead_stores(func)
+    return func
 
 
 # Generated code is kept beside the module's bytecode (``__pycache__``), like a ``.pyc``:
@@ -162,7 +174,8 @@ class _Folder(ast.NodeTransformer):
         body = func.body
         if body and isinstance(body[0], ast.Expr) and _const(body[0].value):
             body = body[1:]                     # (the docstring)
-        folder = _Folder({**self.consts, **consts}, bound=options.get("bound", ()))
+        folder = _Folder({**self.consts, **consts}, self.inline,
+                         bound=options.get("bound", ()))
         return folder.fold_block(body), options.get("clear", ())
 
     def visit_Return(self, node):
@@ -212,6 +225,23 @@ class _Folder(ast.NodeTransformer):
             return ast.copy_location(ast.Constant(self.consts[node.id]), node)
         return node
 
+    def visit_Attribute(self, node):
+        # ``consts`` may fix an attribute of a local too: ``{"op.save_out": True}``
+        if isinstance(node.ctx, ast.Load) and isinstance(node.value, ast.Name):
+            key = f"{node.value.id}.{node.attr}"
+            if key in self.consts:
+                return ast.copy_location(ast.Constant(self.consts[key]), node)
+        self.generic_visit(node)
+        return node
+
+    def visit_Subscript(self, node):
+        self.generic_visit(node)
+        if isinstance(node.ctx, ast.Load) and _const(node.value) and _const(node.slice) \
+                and isinstance(node.value.value, tuple) and isinstance(node.slice.value, int) \
+                and -len(node.value.value) <= node.slice.value < len(node.value.value):
+            return ast.copy_location(ast.Constant(node.value.value[node.slice.value]), node)
+        return node
+
     def visit_Assign(self, node):
         if all(isinstance(t, ast.Name) and t.id in self.consts for t in node.targets):
             return None                 # a fixed name is not assigned
@@ -231,7 +261,7 @@ class _Folder(ast.NodeTransformer):
         return node
 
     def visit_If(self, node):
-        node.test = self.visit(node.test)
+        node.test = _truth(self.visit(node.test))
         t = node.test
         if isinstance(t, ast.BoolOp) and isinstance(t.op, ast.And) and \
                 any(_const(v) and not v.value for v in t.values):
@@ -268,6 +298,7 @@ class _Folder(ast.NodeTransformer):
 
     def visit_IfExp(self, node):
         self.generic_visit(node)
+        node.test = _truth(node.test)
         if _const(node.test):
             return node.body if node.test.value else node.orelse
         return node
@@ -286,7 +317,10 @@ class _Folder(ast.NodeTransformer):
             table = {ast.Eq: lambda: a == b, ast.NotEq: lambda: a != b,
                      ast.Is: lambda: a is b, ast.IsNot: lambda: a is not b,
                      ast.Lt: lambda: a < b, ast.LtE: lambda: a <= b,
-                     ast.Gt: lambda: a > b, ast.GtE: lambda: a >= b}
+                     ast.Gt: lambda: a > b, ast.GtE: lambda: a >= b,
+                     ast.In: lambda: a in b, ast.NotIn: lambda: a not in b}
+            if isinstance(op, (ast.In, ast.NotIn)) and not isinstance(b, tuple):
+                return node
             if type(op) in table:
                 return ast.copy_location(ast.Constant(table[type(op)]()), node)
         return node
@@ -309,6 +343,144 @@ class _Folder(ast.NodeTransformer):
             return values[0]
         node.values = values
         return node
+
+
+def _truth(test):
+    """A test whose truth alone matters (``if``, a conditional expression): constant
+    operands that do not decide an ``and``/``or`` are dropped wherever they stand
+    (``x and True`` is true exactly when ``x`` is)."""
+    if not isinstance(test, ast.BoolOp):
+        return test
+    keep = isinstance(test.op, ast.And)         # the constant value that does not decide
+    values = [v for v in test.values if not (_const(v) and bool(v.value) == keep)]
+    if not values:
+        return ast.copy_location(ast.Constant(keep), test)
+    if len(values) == 1:
+        return values[0]
+    test.values = values
+    return test
+
+
+def _stored(nodes):
+    """Every name the statements ``nodes`` bind (any kind of store, nested blocks too)."""
+    out = set()
+    for s in nodes:
+        for n in ast.walk(s):
+            if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load):
+                out.add(n.id)
+            elif isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
+                out.add(n.name)
+            elif isinstance(n, ast.ExceptHandler) and n.name:
+                out.add(n.name)
+    return out
+
+
+_UNKNOWN = object()
+
+
+def _literal(node):
+    """The value of a constant or a tuple of constants (``()``), else ``_UNKNOWN``."""
+    if _const(node):
+        return node.value
+    if isinstance(node, ast.Tuple) and all(_const(e) for e in node.elts):
+        return tuple(e.value for e in node.elts)
+    return _UNKNOWN
+
+
+class _Propagate(ast.NodeTransformer):
+    """Locals known to hold one of a few constants (``env``: name -> frozenset of values),
+    substituted where a read must see that assignment: a read of a name with one value
+    becomes the constant; a comparison with a constant that every value decides alike
+    becomes its result.  ``block`` returns whether anything changed."""
+
+    def __init__(self):
+        self.changed = False
+        self.env = {}
+
+    def block(self, stmts, env):
+        for s in stmts:
+            env = self.stmt(s, env)
+        return self.changed
+
+    def expr(self, node, env):
+        self.env = env
+        return self.visit(node)
+
+    def stmt(self, s, env):
+        if isinstance(s, ast.Assign):
+            s.value = self.expr(s.value, env)
+            env = {k: v for k, v in env.items() if k not in _stored([s])}
+            t = s.targets[0]
+            if len(s.targets) == 1 and isinstance(t, ast.Name):
+                v = s.value
+                if _literal(v) is not _UNKNOWN:
+                    env[t.id] = frozenset([_literal(v)])
+                elif isinstance(v, ast.IfExp) and _literal(v.body) is not _UNKNOWN and \
+                        _literal(v.orelse) is not _UNKNOWN:
+                    env[t.id] = frozenset([_literal(v.body), _literal(v.orelse)])
+            return env
+        if isinstance(s, ast.If):
+            s.test = self.expr(s.test, env)
+            a = self._sub(s.body, env)
+            b = self._sub(s.orelse, env)
+            return {k: a[k] | b[k] for k in a.keys() & b.keys()}
+        if isinstance(s, (ast.For, ast.While, ast.Try, ast.With, ast.AsyncFor,
+                          ast.AsyncWith)):
+            # a loop or try may run its body again or leave it anywhere: what it assigns
+            # is unknown inside and after it
+            env = {k: v for k, v in env.items() if k not in _stored([s])}
+            for field in ("iter", "test"):
+                if getattr(s, field, None) is not None:
+                    setattr(s, field, self.expr(getattr(s, field), env))
+            for field in ("body", "orelse", "finalbody"):
+                self._sub(getattr(s, field, None) or [], env)
+            for h in getattr(s, "handlers", []):
+                self._sub(h.body, env)
+            return env
+        if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            return {k: v for k, v in env.items() if k not in _stored([s])}
+        for field, value in ast.iter_fields(s):     # Return, Expr, AugAssign, ...
+            if isinstance(value, ast.expr) and not (isinstance(s, ast.AugAssign) and
+                                                    field == "target"):
+                setattr(s, field, self.expr(value, env))
+        return {k: v for k, v in env.items() if k not in _stored([s])}
+
+    def _sub(self, stmts, env):
+        env = dict(env)
+        for s in stmts:
+            env = self.stmt(s, env)
+        return env
+
+    def visit_Name(self, node):
+        vals = self.env.get(node.id)
+        if isinstance(node.ctx, ast.Load) and vals is not None and len(vals) == 1:
+            self.changed = True
+            return ast.copy_location(ast.Constant(next(iter(vals))), node)
+        return node
+
+    def visit_Compare(self, node):
+        if len(node.ops) == 1:
+            left, right = node.left, node.comparators[0]
+            for name, other, swap in ((left, right, False), (right, left, True)):
+                vals = self.env.get(name.id) if isinstance(name, ast.Name) else None
+                if vals is None or len(vals) < 2 or not _const(other):
+                    continue
+                results = set()
+                for v in vals:
+                    a, b = (other, ast.Constant(v)) if swap else (ast.Constant(v), other)
+                    folded = _Folder({}).visit(ast.Compare(left=a, ops=node.ops,
+                                                           comparators=[b]))
+                    results.add(folded.value if _const(folded) else _UNKNOWN)
+                if len(results) == 1 and _UNKNOWN not in results:
+                    self.changed = True
+                    return ast.copy_location(ast.Constant(results.pop()), node)
+        self.generic_visit(node)
+        return node
+
+    def visit_Lambda(self, node):
+        return node                 # (its own scope)
+
+    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = visit_Lambda
 
 
 def _names(target):
@@ -347,5 +519,22 @@ def _drop_dead_stores(func):
 
 
 def _pure(v):
-    return isinstance(v, (ast.Name, ast.Constant)) or \
-        (isinstance(v, ast.Attribute) and isinstance(v.value, ast.Name))
+    """An expression without effects: a name, a constant, an attribute of a name, and
+    tuples, ``is``/``is not`` tests, ``not``, ``and``/``or`` and conditional expressions
+    of those."""
+    if isinstance(v, (ast.Name, ast.Constant)):
+        return True
+    if isinstance(v, ast.Attribute):
+        return isinstance(v.value, ast.Name)
+    if isinstance(v, ast.Tuple):
+        return all(_pure(e) for e in v.elts)
+    if isinstance(v, ast.IfExp):
+        return _pure(v.test) and _pure(v.body) and _pure(v.orelse)
+    if isinstance(v, ast.Compare):
+        return all(isinstance(o, (ast.Is, ast.IsNot)) for o in v.ops) and \
+            _pure(v.left) and all(_pure(c) for c in v.comparators)
+    if isinstance(v, ast.BoolOp):
+        return all(_pure(e) for e in v.values)
+    if isinstance(v, ast.UnaryOp):
+        return isinstance(v.op, ast.Not) and _pure(v.operand)
+    return False

@@ -52,7 +52,6 @@ from ._tensor import Tensor, vbox, wrap as _wrap
 from .autograd import forward_ad as _fw
 from .autograd.engine import grad as _autograd_grad
 from ._grad_mode import STATE, enable_grad
-from .ops._core import apply
 from .ops.shape import stack, VIEW
 
 # The transforms are typed precisely for the common case -- ``f(x: Tensor, ...) -> Tensor``
@@ -163,7 +162,7 @@ def _fresh(x, own):
                            f"an input of dtype {x.dtype}; convert it first (x.double()).")
     if x._rg:
         s = x._data.shape
-        return apply(VIEW, (x,), {"shape": s, "src": s})
+        return VIEW.apply((x,), {"shape": s, "src": s})
     y = _wrap(x._data)
     y._vc = vbox(x)
     y._rg = True

@@ -1,8 +1,9 @@
 """``apply`` runs copies of ``_run`` specialised for one tensor, a tensor with a Python
-number and two tensors (``chainrule._specialise``).  Each must record exactly what the
-general ``_run`` records: the same value, node class, inputs, saved values and saved
-versions, so the backward, its in-place checks and the graph drawings cannot tell them
-apart."""
+number and two tensors (``chainrule._specialise``), and each op's own ``op.apply`` (what
+the front ends call) runs them specialised for the op's declaration too.  Each must record
+exactly what the general ``_run`` records: the same value, node class, inputs, saved values
+and saved versions, so the backward, its in-place checks and the graph drawings cannot
+tell them apart."""
 import numpy as np
 import pytest
 import torch
@@ -16,16 +17,25 @@ from chainrule.ops import unary as U
 from chainrule.ops._core import apply, _run
 
 
-def apply1(op, x):
-    return apply(op, (x,))              # the one-tensor copy
+VIA = {"apply": lambda op, args: apply(op, args),           # the dispatch's copies
+       "op.apply": lambda op, args: op.apply(args)}         # the op's own copies
 
 
-def apply_ts(op, x, number):
-    return apply(op, (x, number))       # the tensor-with-number copy
+@pytest.fixture(params=list(VIA))
+def via(request):
+    return VIA[request.param]
 
 
-def apply_tt(op, x, y):
-    return apply(op, (x, y))            # the two-tensor copy
+def apply1(via, op, x):
+    return via(op, (x,))                # the one-tensor copy
+
+
+def apply_ts(via, op, x, number):
+    return via(op, (x, number))         # the tensor-with-number copy
+
+
+def apply_tt(via, op, x, y):
+    return via(op, (x, y))              # the two-tensor copy
 
 
 def general(op, args):
@@ -53,9 +63,9 @@ def _x(shape=(3,), dtype=cr.float64):
 
 @pytest.mark.parametrize("op", UNARY, ids=lambda o: o.name)
 @pytest.mark.parametrize("shape", [(3,), ()], ids=["vec", "0d"])
-def test_one_tensor_copy_records_what_run_records(op, shape):
+def test_one_tensor_copy_records_what_run_records(via, op, shape):
     x = _x(shape)
-    a, b = apply1(op, x), general(op, (x,))
+    a, b = apply1(via, op, x), general(op, (x,))
     np.testing.assert_array_equal(a._data, b._data)
     assert a._data.dtype == b._data.dtype and a._data.shape == b._data.shape
     assert _fields(a) == _fields(b)
@@ -66,9 +76,9 @@ def test_one_tensor_copy_records_what_run_records(op, shape):
 
 @pytest.mark.parametrize("op", BINARY, ids=lambda o: o.name)
 @pytest.mark.parametrize("number", [0.7, 3])
-def test_tensor_number_copy_records_what_run_records(op, number):
+def test_tensor_number_copy_records_what_run_records(via, op, number):
     x = _x((2, 2), cr.float32)
-    a, b = apply_ts(op, x, number), general(op, (x, number))
+    a, b = apply_ts(via, op, x, number), general(op, (x, number))
     np.testing.assert_array_equal(a._data, b._data)
     assert a._data.dtype == b._data.dtype == np.float32
     assert _fields(a) == _fields(b)
@@ -95,7 +105,7 @@ _TT_CASES.append((MM.MM, ((2, 3), (3, 2))))
 @pytest.mark.parametrize("rg", [(True, True), (True, False), (False, True)],
                          ids=["both", "a", "b"])
 @pytest.mark.parametrize("bumped", [False, True], ids=["v0", "v1"])
-def test_two_tensor_copy_records_what_run_records(op, shapes, rg, bumped):
+def test_two_tensor_copy_records_what_run_records(via, op, shapes, rg, bumped):
     def make(shape, seed, r):
         t = cr.tensor(np.linspace(0.2, 0.9 + seed, int(np.prod(shape))).reshape(shape),
                       dtype=cr.float64, requires_grad=r)
@@ -104,7 +114,7 @@ def test_two_tensor_copy_records_what_run_records(op, shapes, rg, bumped):
             t.mul_(1.0)                     # saved at version 1: a record of its own
         return t
     x, y = make(shapes[0], 0.0, rg[0]), make(shapes[1], 0.5, rg[1])
-    a, b = apply_tt(op, x, y), general(op, (x, y))
+    a, b = apply_tt(via, op, x, y), general(op, (x, y))
     np.testing.assert_array_equal(a._data, b._data)
     assert _fields(a) == _fields(b)
     assert [id(v) for v in a._node._inputs or ()] == [id(v) for v in b._node._inputs or ()]
@@ -115,7 +125,7 @@ def test_two_tensor_copy_records_what_run_records(op, shapes, rg, bumped):
         np.testing.assert_array_equal(u.detach().numpy(), v.detach().numpy())
     # and the in-place check sees the same saved inputs
     outcomes = []
-    for fn in (apply_tt, lambda o, p, q: general(o, (p, q))):
+    for fn in (lambda o, p, q: apply_tt(via, o, p, q), lambda o, p, q: general(o, (p, q))):
         x2, y2 = make(shapes[0], 0.0, rg[0]), make(shapes[1], 0.5, rg[1])
         r = fn(op, x2, y2)
         (x2 if rg[0] else y2).mul_(2.0)     # change an input that needs a gradient
@@ -227,3 +237,28 @@ def test_number_minus_parameter_is_rsub_like_torch():
         y = 1 - p
         names.append((y.grad_fn.name(), len(y.grad_fn.next_functions)))
     assert names[0] == names[1] == ("RsubBackward1", 1)
+
+
+def test_every_op_has_its_own_apply_generated_for_its_declaration():
+    """Each registered op's ``op.apply`` is made from the dispatch and ``_run`` with the op's
+    declaration folded in: what ``_run`` reads of the op does not appear in the copy (no
+    ``save_inputs``/``save_out``/``broadcasts``/``is_view`` loads left), the op is bound,
+    and ops with one declaration share one code object."""
+    from chainrule.ops import _core
+    codes = {}
+    for name, op in _core.OPS.items():
+        fn = _core._applier(op)
+        assert op.apply is fn and fn.__defaults__ == (None, op)
+        names = set(fn.__code__.co_names)
+        assert not names & {"save_inputs", "save_out", "broadcasts", "is_view"}, name
+        codes.setdefault(tuple(sorted(_core._declaration(op).items())), set()).add(fn.__code__)
+    assert all(len(c) == 1 for c in codes.values())
+    assert len(codes) < len(_core.OPS) / 2          # shared, not one copy per op
+
+
+def test_op_apply_with_params_and_other_kinds_runs_the_general_path():
+    x = _x((2, 3))
+    a = AR.MUL.apply((2.0, x))                      # a number first: the general path
+    b = general(AR.MUL, (2.0, x))
+    assert _fields(a) == _fields(b)
+    np.testing.assert_array_equal(a._data, b._data)

@@ -24,7 +24,6 @@ from typing import Literal, NamedTuple
 from .._tensor import Tensor
 from .._grad_mode import STATE
 from ..ops.shape import VIEW
-from ..ops._core import apply
 
 __all__ = ["dual_level", "make_dual", "unpack_dual", "UnpackedDualTensor", "enter_dual_level",
            "exit_dual_level"]
@@ -154,7 +153,7 @@ def make_dual(tensor: "Tensor", tangent: "Tensor", *, level: int | None = None) 
     prev = STATE.fw_limit
     STATE.fw_limit = level       # the view must not pick up this level's old tangent
     try:
-        dual = apply(VIEW, (tensor,), {"shape": s, "src": s})
+        dual = VIEW.apply((tensor,), {"shape": s, "src": s})
     finally:
         STATE.fw_limit = prev
     if tangent._data.dtype != tensor._data.dtype:
@@ -191,7 +190,7 @@ def unpack_dual(tensor: "Tensor", *, level: int | None = None) -> UnpackedDualTe
     prev = STATE.fw_limit
     STATE.fw_limit = level
     try:
-        primal = apply(VIEW, (tensor,), {"shape": s, "src": s})
+        primal = VIEW.apply((tensor,), {"shape": s, "src": s})
     finally:
         STATE.fw_limit = prev
     return UnpackedDualTensor(primal, tangent)

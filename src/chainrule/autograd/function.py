@@ -47,7 +47,7 @@ from ..ops.reduce import sum_to
 from .._dtypes import _FROM_NP
 from .._creation import zeros, zeros_like
 from ..ops.shape import cat
-from ..ops._core import apply, NF, Op, TF
+from ..ops._core import NF, Op, TF
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable", "InplaceFunction"]
 
@@ -166,7 +166,7 @@ class FunctionCtx:
         packed._fw = self._out_fw
         if self._layout is None:
             return packed
-        return apply(self._cls._unpack_op, (packed,), _unpack_params(self, self._layout[k]))
+        return self._cls._unpack_op.apply((packed,), _unpack_params(self, self._layout[k]))
 
 
 # --- the ops behind each Function subclass --------------------------------------------------
@@ -443,7 +443,7 @@ class Function:
             ctx._layout = layout
             ctx._out_data = np.concatenate([outs[k]._data.reshape(-1).astype(dtype)
                                             for k in diff]) if off else np.zeros(0, dtype)
-        packed = apply(cls._op, args, {"ctx": ctx})
+        packed = cls._op.apply(args, {"ctx": ctx})
         if packed._node is not None:
             ctx._node_ref = weakref.ref(packed._node)
             if ctx._saved:
@@ -459,7 +459,7 @@ class Function:
             result[k] = packed
         else:
             for layout, k in zip(ctx._layout, diff):
-                o = apply(cls._unpack_op, (packed,), _unpack_params(ctx, layout))
+                o = cls._unpack_op.apply((packed,), _unpack_params(ctx, layout))
                 o._vc = vbox(outs[k])
                 result[k] = o
         return tuple(result) if is_tuple else result[0]
@@ -519,7 +519,7 @@ def once_differentiable(fn: _F) -> _F:
         op = _delayed_op()
         is_tuple = isinstance(outputs, tuple)
         outs = outputs if is_tuple else (outputs,)
-        outs = tuple(apply(op, (o,) + deps) if isinstance(o, Tensor)
+        outs = tuple(op.apply((o,) + deps) if isinstance(o, Tensor)
                      and o._data.dtype.kind == "f" else o for o in outs)
         return outs if is_tuple else outs[0]
     return wrapper

@@ -14,7 +14,6 @@ import numpy as np
 from .._tensor import Tensor, wrap
 from ..ops import comparison as CMP, unary as UN
 from .._grad_mode import STATE
-from ..ops._core import apply
 from ..ops.activation import functional_log_softmax
 from ..ops.loss import BINARY_CROSS_ENTROPY, MSE_LOSS, NLL_LOSS
 from .._backend import like_device, zeros_as
@@ -98,7 +97,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     if weight is None and isinstance(input, Tensor) and isinstance(target, Tensor):
         a, b = input._data, target._data
         if a.shape == b.shape and a.dtype == b.dtype and a.dtype.kind == "f":
-            return apply(MSE_LOSS, (input, target), {"reduction": reduction})
+            return MSE_LOSS.apply((input, target), {"reduction": reduction})
     d = input - target
     loss = d * d
     if weight is not None:
@@ -234,7 +233,7 @@ def _nll_op(input, t, weight, ignore_index, reduction):
         nw[~keep.reshape(idx.shape)] = 0    # +0, not -0, for an ignored target
     params = {"idx": idx, "nw": nw, "keep": None if all_kept else keep.reshape(idx.shape),
               "W": float(w.sum()), "reduction": reduction, "cd": cd}
-    return apply(NLL_LOSS, (input,), params)
+    return NLL_LOSS.apply((input,), params)
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
@@ -345,7 +344,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         w = np.broadcast_to(weight._data if isinstance(weight, Tensor) else
                             like_device(input._data, np.asarray(weight)),
                             input.shape).astype(input._data.dtype)
-    return apply(BINARY_CROSS_ENTROPY, (input, target), {"weight": w, "reduction": reduction})
+    return BINARY_CROSS_ENTROPY.apply((input, target), {"weight": w, "reduction": reduction})
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None,

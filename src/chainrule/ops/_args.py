@@ -8,7 +8,6 @@ import numpy as np
 
 from .._dtypes import DEFAULTS, result_np_dtype
 from .._tensor import Tensor
-from ._core import apply
 from .._creation import tensor
 
 
@@ -117,8 +116,8 @@ def _unary(op, x):
     """Run an elementwise float op (sin, exp ...): integer tensors become the default float
     dtype first."""
     if x.__class__ is Tensor and x._data.dtype.kind == "f":
-        return apply(op, (x,))
-    return apply(op, (_floating(x),))
+        return op.apply((x,))
+    return op.apply((_floating(x),))
 
 
 def _floating(x):

@@ -16,6 +16,9 @@ Broadcasting is undone centrally (``undo_broadcast`` in the engine), never in a 
 ``defop`` builds an ``Op``; ``unary``/``binary`` cover elementwise ops from their local
 derivative, ``linear`` marks ops whose JVP is the op itself.
 """
+import zlib
+from types import FunctionType as _FunctionType
+
 import numpy as np
 
 from .._backend import CPU_BACKEND as _CPU, as_array as _as_array, \
@@ -41,7 +44,7 @@ _new = object.__new__
 class Op:
     """One differentiable (or not) operation: forward, VJP per input and JVP together."""
     __slots__ = ("name", "forward", "vjps", "vjp_all", "jvp", "save_inputs", "save_out",
-                 "node_cls", "broadcasts", "is_view", "reads", "__weakref__")
+                 "node_cls", "broadcasts", "is_view", "reads", "apply", "__weakref__")
 
     def __init__(self, name, forward, vjps=None, jvp=None, save_inputs=True, save_out=False,
                  broadcasts=False, is_view=False, backward_name=None, reads=None):
@@ -65,12 +68,16 @@ class Op:
         self.is_view = is_view
         bname = backward_name or (name[:1].upper() + name[1:] + "Backward0")
         self.node_cls = make_node_class(bname, self)
+        # ``op.apply(args, params=None)``: ``apply`` for this op, generated for its
+        # declaration at its first call (see ``_op_apply``)
+        self.apply = _FunctionType(_first_apply.__code__, _first_apply.__globals__, "apply",
+                                   (None, self))
 
     def __repr__(self):
         return f"<chainrule op {self.name}>"
 
     def __call__(self, *args, **params):
-        return apply(self, args, params)
+        return self.apply(args, params)
 
 
 class _EveryInput:
@@ -217,13 +224,14 @@ def apply(op, args, params=None):
     dispatch and ``_run``'s source, with the common kinds of call (one tensor, a tensor
     and a Python number, two tensors; no params) as copies of ``_run`` specialised for
     them and inlined, so that no kind of call pays for another's tests (see
-    ``chainrule._specialise``).
+    ``chainrule._specialise``).  Front ends call ``op.apply(args, params)``: the same,
+    generated once more per op declaration (see ``_op_apply``).
 
     >>> import chainrule as torch
     >>> from chainrule.ops._core import OPS, apply
     >>> x = torch.tensor([1.0, 2.0], requires_grad=True)
-    >>> y = apply(OPS["mul"], (x, 3.0)); y
-    tensor([3., 6.], grad_fn=<MulBackward0>)
+    >>> apply(OPS["mul"], (x, 3.0)), OPS["mul"].apply((x, 3.0))
+    (tensor([3., 6.], grad_fn=<MulBackward0>), tensor([3., 6.], grad_fn=<MulBackward0>))
     """
     if SHARED.observed and not STATE.nested:    # some thread has observers: this one?
         return _apply_observed(op, args, params)
@@ -309,10 +317,8 @@ def _run(op, args, params):
     if out.__class__ is not _ndarray:
         # (0-d inputs give NumPy scalars; a device array stays as it is)
         out = _asarray(out) if isinstance(out, _generic) else _as_array(out)
-    t = _new(Tensor)                # wrap(out), inlined (one call less per op)
-    t._data = out
-    t._rg = False
-    t._node = None
+    t = _new(Tensor)                # wrap(out), inlined (one call less per op); _node and
+    t._data = out                   # _rg are set once, below
     t._grad = None
     t._vc = None
     t._fw = None
@@ -334,23 +340,20 @@ def _run(op, args, params):
     if rg and STATE.enabled and op.vjps is not None:
         node = _new(_OpNode)
         node.op = op
-        vjps = op.vjps
-        reads = op.reads
-        save = op.save_inputs
         versions = None
         if n == 1:
-            if vjps[0] is not None:
+            if op.vjps[0] is not None:
                 pa = a._node or a._grad_accumulator()
                 pa._uses += 1
                 node._next = (pa,)
-                keep = save and (reads is None or 0 in reads[0])
             else:
                 node._next = _NO_NEXT
-                keep = save and reads is None
-            if keep:
+            # the input is version-checked when the rule that runs reads it
+            if op.save_inputs and (op.reads is None or (op.vjps[0] is not None and
+                                                        0 in op.reads[0])):
                 vc = a._vc
                 versions = _V0 if vc is None or not vc[0] else ((0, vc[0], None),)
-            if save:
+            if op.save_inputs:
                 node._inputs = args
                 node._arrays = data
             else:
@@ -358,23 +361,23 @@ def _run(op, args, params):
             if op.broadcasts and data[0].shape != out.shape:
                 node._shapes = (data[0].shape,)
         elif n == 2:
-            pa = (a._node or a._grad_accumulator()) if ta and a._rg and vjps[0] is not None \
+            pa = (a._node or a._grad_accumulator()) if ta and a._rg and op.vjps[0] is not None \
                 else None
-            pb = (b._node or b._grad_accumulator()) if tb and b._rg and vjps[1] is not None \
+            pb = (b._node or b._grad_accumulator()) if tb and b._rg and op.vjps[1] is not None \
                 else None
             if pa is not None:
                 pa._uses += 1
             if pb is not None:
                 pb._uses += 1
             node._next = (pa, pb)
-            if save:
-                if reads is None:
+            if op.save_inputs:
+                if op.reads is None:
                     keep = _BOTH
                 elif tb:            # only the inputs read by the rules that will run
-                    keep = (reads[0] if pa is not None else ()) + \
-                        (reads[1] if pb is not None else ())
+                    keep = (op.reads[0] if pa is not None else ()) + \
+                        (op.reads[1] if pb is not None else ())
                 else:
-                    keep = reads[0] if pa is not None else ()
+                    keep = op.reads[0] if pa is not None else ()
                 if ta and 0 in keep:
                     vc = a._vc
                     versions = _V0 if vc is None or not vc[0] else ((0, vc[0], None),)
@@ -408,7 +411,7 @@ def _run(op, args, params):
             i = 0
             for a in args:
                 if a.__class__ is Tensor or isinstance(a, Tensor):
-                    if a._rg and vjps[i] is not None:
+                    if a._rg and op.vjps[i] is not None:
                         pa = a._node or a._grad_accumulator()
                         pa._uses += 1
                         nxt.append(pa)
@@ -418,13 +421,13 @@ def _run(op, args, params):
                     nxt.append(None)
                 i += 1
             node._next = nxt = tuple(nxt)
-            if save:
+            if op.save_inputs:
                 keep = None
-                if reads is not None:
+                if op.reads is not None:
                     keep = ()
                     for i, nx in enumerate(nxt):
                         if nx is not None:
-                            keep += reads[i]
+                            keep += op.reads[i]
                 for i, a in enumerate(args):
                     if (keep is None or i in keep) and isinstance(a, Tensor):
                         vc = a._vc
@@ -442,11 +445,14 @@ def _run(op, args, params):
         node._uses = 0
         if op.save_out:
             node._out = out
-            # the output's counter is kept by the node (the node must not keep ``t``)
-            vc = t._vc
-            if vc is None:
+            # the output's counter is kept by the node (the node must not keep ``t``); only
+            # a view has one already (its base's)
+            if op.is_view and t._vc is not None:
+                vc = t._vc
+                e = ((-1, vc[0], vc),)
+            else:
                 vc = t._vc = [0]
-            e = ((-1, vc[0], vc),)
+                e = ((-1, 0, vc),)
             versions = e if versions is None else versions + e
         else:
             node._out = None
@@ -456,6 +462,9 @@ def _run(op, args, params):
         node._freed = False
         t._node = node
         t._rg = True
+    else:
+        t._node = None
+        t._rg = False
     if fw:              # an input carries tangents (of levels open in this thread or not)
         _forward_tangents(op, args, params, t)
         if t._fw and t._node is not None and op.save_out:
@@ -475,10 +484,62 @@ _V01 = ((0, 0, None), (1, 0, None))
 # ``apply`` as it runs: the dispatch above with copies of ``_run`` specialised per kind of
 # call inlined (the dispatch has bound ``a`` and ``b`` already); other calls run ``_run``
 _AB = {"bound": ("a", "b")}
-apply = specialise(apply, "apply", inline={
+_KINDS = {
     "_run_t": (_run, dict(params=None, n=1, ta=True, tb=False, nb=False), {"bound": ("a",)}),
     "_run_tn": (_run, dict(params=None, n=2, ta=True, tb=False, nb=True, pb=None), _AB),
-    "_run_tt": (_run, dict(params=None, n=2, ta=True, tb=True, nb=False), _AB)})
+    "_run_tt": (_run, dict(params=None, n=2, ta=True, tb=True, nb=False), _AB)}
+_dispatch = apply
+apply = specialise(apply, "apply", inline=_KINDS)
+
+
+# Each op's own ``op.apply(args, params=None)``, which the front ends call: the same
+# dispatch and copies, generated for the op's declaration as well -- what ``_run`` reads
+# of the op (``save_inputs``, ``save_out``, ``reads``, which inputs have rules,
+# ``broadcasts``, ``is_view``) becomes constants, so a call tests nothing the op decides
+# already, and the op is a default argument (no ``apply`` frame between the front end and
+# the work).  Ops with the same declaration share one code object, made at the first call
+# of one of them and kept in ``__pycache__`` like ``apply``'s.
+def _op_apply(args, params=None, op=None):
+    return _dispatch(op, args, params)
+
+
+def _declaration(op):
+    """What ``_run`` reads of ``op``, as constants for its one- and two-input copies
+    (``op.vjps``: which inputs have a rule; ``op.reads`` only when it is a plain table)."""
+    c = {"op.save_inputs": bool(op.save_inputs), "op.save_out": bool(op.save_out),
+         "op.broadcasts": bool(op.broadcasts), "op.is_view": bool(op.is_view)}
+    v = op.vjps
+    if v is None or v is _EVERY_INPUT:
+        c["op.vjps"] = None if v is None else (True, True)
+    elif isinstance(v, tuple):
+        c["op.vjps"] = tuple(None if f is None else True for f in v[:2])
+    r = op.reads
+    if r is None or (isinstance(r, tuple) and all(
+            isinstance(e, tuple) and all(type(k) is int for k in e) for e in r[:2])):
+        c["op.reads"] = None if r is None else tuple(r[:2])
+    return c
+
+
+_APPLIERS = {}      # declaration -> code of its ``op.apply``
+
+
+def _applier(op):
+    decl = _declaration(op)
+    key = tuple(sorted(decl.items()))
+    code = _APPLIERS.get(key)
+    if code is None:
+        tag = zlib.crc32(repr(key).encode())
+        code = _APPLIERS[key] = specialise(
+            _op_apply, f"_apply_{tag:08x}",
+            inline={"_dispatch": (_dispatch, decl), **_KINDS}).__code__
+    fn = op.apply = _FunctionType(code, _op_apply.__globals__, "apply", (None, op))
+    fn.__qualname__ = f"{op.name}.apply"
+    fn.__doc__ = f"``apply(op, args, params)`` for op {op.name!r} (generated; see _op_apply)"
+    return fn
+
+
+def _first_apply(args, params=None, op=None):
+    return _applier(op)(args, params)
 
 
 def _forward_tangents(op, args, params, t):

@@ -22,7 +22,7 @@ import numpy as np
 
 from .._backend import as_array
 from .._tensor import Tensor, _dim
-from ._core import NF, TF, apply, defop, unary_op
+from ._core import NF, TF, defop, unary_op
 from ._args import _floating, _tensorize, _unary
 from .comparison import where
 from .reduce import kept_shape, norm_dims
@@ -120,8 +120,8 @@ def relu(input):
     tensor([0., 0., 2.])
     """
     if input.__class__ is Tensor:
-        return apply(RELU, (input,))
-    return apply(RELU, (_tensorize(input),))
+        return RELU.apply((input,))
+    return RELU.apply((_tensorize(input),))
 
 
 # --- elementwise activations ---------------------------------------------------------------
@@ -210,7 +210,7 @@ def softplus(input, beta=1.0, threshold=20.0):
     tensor([0.0000e+00, 6.9315e-01, 1.0000e+03])
     """
     x = _float_only("softplus", "softplus_cpu", input)
-    return apply(SOFTPLUS, (x,), {"beta": beta, "threshold": threshold})
+    return SOFTPLUS.apply((x,), {"beta": beta, "threshold": threshold})
 
 
 def logsigmoid(input):
@@ -220,7 +220,7 @@ def logsigmoid(input):
     >>> torch.nn.functional.logsigmoid(torch.tensor([-100.0, 0.0]))
     tensor([-100.0000,   -0.6931])
     """
-    return apply(LOGSIGMOID, (_float_only("logsigmoid", "log_sigmoid_cpu", input),))
+    return LOGSIGMOID.apply((_float_only("logsigmoid", "log_sigmoid_cpu", input),))
 
 
 def gelu(input, approximate="none"):
@@ -235,7 +235,7 @@ def gelu(input, approximate="none"):
         raise RuntimeError(f"gelu: approximate argument must be either none or tanh, got "
                            f"{approximate!r}.")
     x = _float_only("gelu", "GeluKernelImpl", input)
-    return apply(GELU, (x,), {"approximate": approximate})
+    return GELU.apply((x,), {"approximate": approximate})
 
 
 def silu(input, inplace=False):
@@ -247,7 +247,7 @@ def silu(input, inplace=False):
     """
     if inplace:
         return _inplace("silu_", silu, input)
-    return apply(SILU, (_float_only("silu", "silu_cpu", input),))
+    return SILU.apply((_float_only("silu", "silu_cpu", input),))
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
@@ -261,7 +261,7 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
     if inplace:
         return _inplace("leaky_relu_", leaky_relu, input, negative_slope)
     x = _float_only("leaky_relu", "leaky_relu_cpu", input)
-    return apply(LEAKY_RELU, (x,), {"slope": negative_slope})
+    return LEAKY_RELU.apply((x,), {"slope": negative_slope})
 
 
 def elu(input, alpha=1.0, inplace=False):
@@ -274,7 +274,7 @@ def elu(input, alpha=1.0, inplace=False):
     if inplace:
         return _inplace("elu_", elu, input, alpha)
     x = _float_only("elu", "elu_cpu", input)
-    return apply(ELU, (x,), {"alpha": alpha})
+    return ELU.apply((x,), {"alpha": alpha})
 
 
 def _inplace(name, fn, input, *args):
@@ -379,7 +379,7 @@ def softmax(input, dim, dtype=None):
     tensor([0.0900, 0.2447, 0.6652])
     """
     x, d = _softmax_args("softmax", "softmax_lastdim_kernel_impl", input, dim, dtype)
-    return apply(SOFTMAX, (x,), {"dim": d})
+    return SOFTMAX.apply((x,), {"dim": d})
 
 
 @numpy_names
@@ -391,7 +391,7 @@ def log_softmax(input, dim, dtype=None):
     tensor([-1000.,     0.])
     """
     x, d = _softmax_args("log_softmax", "log_softmax_lastdim_kernel_impl", input, dim, dtype)
-    return apply(LOG_SOFTMAX, (x,), {"dim": d})
+    return LOG_SOFTMAX.apply((x,), {"dim": d})
 
 
 @numpy_names
@@ -409,7 +409,7 @@ def logsumexp(input, dim, keepdim=False):
                         "NoneType. Pass the dims to reduce, e.g. dim=tuple(range(x.dim())) "
                         "for all of them.")
     dims = norm_dims("logsumexp", dim, x._data.ndim)
-    return apply(LOGSUMEXP, (x,), {"dims": dims, "keepdim": bool(keepdim)})
+    return LOGSUMEXP.apply((x,), {"dims": dims, "keepdim": bool(keepdim)})
 
 
 def _implicit_softmax_dim(ndim, name):
@@ -448,7 +448,7 @@ def functional_log_softmax(input, dim=None, _stacklevel=3, dtype=None):
 # --- rule namespaces -------------------------------------------------------------------------
 
 NF.softmax = lambda x, dim: _softmax_np(x, dim)
-TF.softmax = lambda x, dim: apply(SOFTMAX, (x,), {"dim": dim})
+TF.softmax = lambda x, dim: SOFTMAX.apply((x,), {"dim": dim})
 NF.sigmoid = _sigmoid_np
 NF.sigmoid_backward = _sigmoid_backward_np
 NF.relu_backward = _relu_backward_np

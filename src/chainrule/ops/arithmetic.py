@@ -11,7 +11,7 @@ import numpy as np
 
 from .._dtypes import DEFAULTS, result_np_dtype
 from .._tensor import Tensor, wrap
-from ._core import NF, TF, apply, binary_op, defop, unary_op
+from ._core import NF, TF, binary_op, defop, unary_op
 from ._args import _PYINT_MAX, _PYINT_MIN, _int_operand, binary_args
 from .rounding import DIV_ROUNDING, _division_args, _floor_divide_np, _trunc_divide_np
 from .._creation import tensor
@@ -173,13 +173,13 @@ def add(input, other, *, alpha=1):
         c = other.__class__
         if c is float or c is int and _PYINT_MIN <= other <= _PYINT_MAX:
             if d.dtype.kind == "f":
-                return apply(ADD, (input, other))
+                return ADD.apply((input, other))
         elif c is Tensor and other._data.dtype is d.dtype:
             s = other._data.shape
             if s == d.shape or _fits(s, d.shape):
-                return apply(ADD, (input, other))
+                return ADD.apply((input, other))
     a, b = _with_alpha("add", input, other, alpha)
-    return apply(ADD, (a, b))
+    return ADD.apply((a, b))
 
 
 def sub(input, other, *, alpha=1):
@@ -194,11 +194,11 @@ def sub(input, other, *, alpha=1):
         c = other.__class__
         if c is float or c is int and _PYINT_MIN <= other <= _PYINT_MAX:
             if d.dtype.kind == "f":
-                return apply(SUB, (input, other))
+                return SUB.apply((input, other))
         elif c is Tensor and other._data.dtype is d.dtype and d.dtype.kind != "b":
             s = other._data.shape
             if s == d.shape or _fits(s, d.shape):
-                return apply(SUB, (input, other))
+                return SUB.apply((input, other))
     if (isinstance(input, Tensor) and input._data.dtype.kind == "b") or \
             (isinstance(other, Tensor) and other._data.dtype.kind == "b"):
         raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not "
@@ -208,7 +208,7 @@ def sub(input, other, *, alpha=1):
     if a.__class__ is not Tensor and b.__class__ is not Tensor and not isinstance(a, Tensor) \
             and not isinstance(b, Tensor):
         a = tensor(a)
-    return apply(SUB, (a, b))
+    return SUB.apply((a, b))
 
 
 def rsub(input, other, *, alpha=1):
@@ -227,7 +227,7 @@ def rsub(input, other, *, alpha=1):
         if alpha.__class__ is float:
             _check_float_alpha("rsub", input, other)
         b, a = binary_args("sub", other, input)     # (int tensor, float number: float)
-        return apply(RSUB, (a,), {"c": b} if alpha == 1 else {"c": b, "alpha": alpha})
+        return RSUB.apply((a,), {"c": b} if alpha == 1 else {"c": b, "alpha": alpha})
     return sub(other, input, alpha=alpha)
 
 
@@ -243,11 +243,11 @@ def mul(input, other):
         c = other.__class__
         if c is float or c is int and _PYINT_MIN <= other <= _PYINT_MAX:
             if d.dtype.kind == "f":
-                return apply(MUL, (input, other))
+                return MUL.apply((input, other))
         elif c is Tensor and other._data.dtype is d.dtype and other._data.shape == d.shape:
-            return apply(MUL, (input, other))
+            return MUL.apply((input, other))
     a, b = binary_args("mul", input, other)
-    return apply(MUL, (a, b))
+    return MUL.apply((a, b))
 
 
 def div(input, other, *, rounding_mode=None):
@@ -266,17 +266,17 @@ def div(input, other, *, rounding_mode=None):
         c = other.__class__
         if d.dtype.kind == "f":
             if c is float or c is int and _PYINT_MIN <= other <= _PYINT_MAX:
-                return apply(DIV, (input, other))
+                return DIV.apply((input, other))
             if c is Tensor and other._data.dtype is d.dtype and other._data.shape == d.shape:
-                return apply(DIV, (input, other))
+                return DIV.apply((input, other))
     if rounding_mode is not None:
         if rounding_mode not in ("floor", "trunc"):
             raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or "
                                f"'floor' but found {rounding_mode!r}")
         a, b = _division_args(f"div_{rounding_mode}", input, other)
-        return apply(DIV_ROUNDING, (a, b), {"mode": rounding_mode})
+        return DIV_ROUNDING.apply((a, b), {"mode": rounding_mode})
     a, b = binary_args("div", input, other, floating=True)
-    return apply(DIV, (a, b))
+    return DIV.apply((a, b))
 
 
 def true_divide(input, other):
@@ -301,8 +301,8 @@ def neg(input):
                            "If you are trying to invert a mask, use the `~` or "
                            "`logical_not()` operator instead.")
     if input.__class__ is Tensor:
-        return apply(NEG, (input,))
-    return apply(NEG, (input,))
+        return NEG.apply((input,))
+    return NEG.apply((input,))
 
 
 negative = neg
@@ -322,13 +322,13 @@ def pow(input, exponent):
         elif input._data.dtype.kind != "f" and exponent < 0:
             raise RuntimeError("pow: Integers to negative integer powers are not allowed. "
                                "Convert the base to float first (x.float() ** -1).")
-        return apply(POW_SCALAR, (input,), {"p": exponent})
+        return POW_SCALAR.apply((input,), {"p": exponent})
     a, b = binary_args("pow", input, exponent)
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         a = tensor(a)
     if not isinstance(a, Tensor):
-        return apply(POW_SCALAR_BASE, (b,), {"base": a})
-    return apply(POW, (a, b))
+        return POW_SCALAR_BASE.apply((b,), {"base": a})
+    return POW.apply((a, b))
 
 
 # --- rule namespaces ---------------------------------------------------------------------

@@ -8,7 +8,7 @@ import numpy as np
 
 from .._dtypes import DEFAULTS, result_np_dtype
 from .._tensor import Tensor, wrap
-from ._core import NF, TF, apply, defop
+from ._core import NF, TF, defop
 from ._args import _tensorize, binary_args
 from .._creation import tensor
 
@@ -49,7 +49,7 @@ def maximum(input, other):
     """
     a, b = binary_args("maximum", input, other)
     _require_tensors("maximum", a, b)
-    return apply(MAXIMUM, (a, b))
+    return MAXIMUM.apply((a, b))
 
 
 def minimum(input, other):
@@ -61,7 +61,7 @@ def minimum(input, other):
     """
     a, b = binary_args("minimum", input, other)
     _require_tensors("minimum", a, b)
-    return apply(MINIMUM, (a, b))
+    return MINIMUM.apply((a, b))
 
 
 def _require_tensors(name, a, b):
@@ -105,7 +105,7 @@ def where(condition, input=None, other=None):
     a, b = binary_args("where", input, other)
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         a = tensor(a)
-    return apply(WHERE, (condition, a, b))
+    return WHERE.apply((condition, a, b))
 
 
 def _clamp_fwd(x, lo, hi):
@@ -150,7 +150,7 @@ def clamp(input, min=None, max=None):
     x = _tensorize(input)
     if x._data.dtype.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
         x = x.to(DEFAULTS.float.np)
-    return apply(CLAMP, (x,), {"lo": min, "hi": max})
+    return CLAMP.apply((x,), {"lo": min, "hi": max})
 
 
 def _as_number(name, v, other):
@@ -215,7 +215,7 @@ def _clamp_tensor(input, min, max):
             bounds.append(v if isinstance(v, Tensor) else _full_like(x, v))
     dt = result_np_dtype(tuple(b._data for b in [x] + bounds))
     x, lo, hi = (t if t._data.dtype == dt else t.to(dt) for t in [x] + bounds)
-    return apply(CLAMP_TENSOR, (x, lo, hi), {"has_lo": min is not None,
+    return CLAMP_TENSOR.apply((x, lo, hi), {"has_lo": min is not None,
                                              "has_hi": max is not None})
 
 
@@ -268,10 +268,10 @@ def _clamp_one(name, input, bound, number_op, tensor_op, key):
     if isinstance(bound, Tensor):
         dt = result_np_dtype((x._data, bound._data))
         x, b = (t if t._data.dtype == dt else t.to(dt) for t in (x, bound))
-        return apply(tensor_op, (x, b))
+        return tensor_op.apply((x, b))
     if x._data.dtype.kind != "f" and isinstance(bound, float):
         x = x.to(DEFAULTS.float.np)
-    return apply(number_op, (x,), {key: bound})
+    return number_op.apply((x,), {key: bound})
 
 
 def clamp_min(input, min):
@@ -305,7 +305,7 @@ def _cmp(name, fn):
         a, b = binary_args(name, input, other)
         if not isinstance(a, Tensor):
             a, b = wrap(np.asarray(a)), b
-        return apply(op, (a, b))
+        return op.apply((a, b))
     compare.__name__ = name
     compare.__doc__ = f"Elementwise ``{name}`` comparison; returns a bool tensor."
     return compare
@@ -332,7 +332,7 @@ def _bitwise(name, fn):
         if "f" in kinds:
             raise TypeError(f"{name}: bitwise ops need integer or bool tensors, got a floating "
                             f"tensor. Compare first (x > 0) to get a bool tensor.")
-        return apply(op, (a, b))
+        return op.apply((a, b))
     return bitwise
 
 
@@ -426,7 +426,7 @@ def logical_not(input):
     >>> torch.logical_not(torch.tensor([0, 1, 2]))
     tensor([ True, False, False])
     """
-    return apply(LOGICAL_NOT, (_tensorize(input),))
+    return LOGICAL_NOT.apply((_tensorize(input),))
 
 
 def bitwise_not(input):
@@ -438,7 +438,7 @@ def bitwise_not(input):
     """
     if input._data.dtype.kind == "f":
         raise TypeError("~ (bitwise_not) is only supported for integer and bool tensors")
-    return apply(BITWISE_NOT, (input,))
+    return BITWISE_NOT.apply((input,))
 
 
 def isnan(input):

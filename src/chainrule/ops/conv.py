@@ -25,7 +25,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from .._backend import ascontiguous, zeros_as
 from .._tensor import Tensor
-from ._core import NF, TF, apply, defop
+from ._core import NF, TF, defop
 from .matmul import addmm
 
 # --- the primitives -----------------------------------------------------------------------
@@ -139,19 +139,19 @@ NCHW_TO_ROWS = defop("nchw_to_rows", _nchw_to_rows_np,
 
 
 def rows_to_nchw(r, n, grid):
-    return apply(ROWS_TO_NCHW, (r,), {"n": n, "grid": tuple(grid)})
+    return ROWS_TO_NCHW.apply((r,), {"n": n, "grid": tuple(grid)})
 
 
 def nchw_to_rows(x, n, grid):
-    return apply(NCHW_TO_ROWS, (x,), {"n": n, "grid": tuple(grid)})
+    return NCHW_TO_ROWS.apply((x,), {"n": n, "grid": tuple(grid)})
 
 
 def im2col(x, **blocks):
-    return apply(IM2COL, (x,), blocks)
+    return IM2COL.apply((x,), blocks)
 
 
 def col2im(cols, **blocks):
-    return apply(COL2IM, (cols,), blocks)
+    return COL2IM.apply((cols,), blocks)
 
 
 NF.rows_to_nchw = _rows_to_nchw_np

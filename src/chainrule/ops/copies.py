@@ -7,7 +7,7 @@ import numpy as np
 
 from .._backend import backend_of, copy_array, to_backend
 from .._tensor import Tensor, wrap
-from ._core import NF, TF, apply, defop
+from ._core import NF, TF, defop
 from .. import _creation
 
 
@@ -62,7 +62,7 @@ def cast(x, np_dtype):
     if src.kind != "f":
         out = wrap(x._data.astype(np_dtype))
         return out
-    return apply(CAST, (x,), {"dtype": np_dtype, "src": src})
+    return CAST.apply((x,), {"dtype": np_dtype, "src": src})
 
 
 def to_device(x, backend):
@@ -75,7 +75,7 @@ def to_device(x, backend):
     d = x._data.dtype
     if d.kind != "f":
         return wrap(to_backend(x._data, backend))
-    return apply(CAST, (x,), {"dtype": d, "src": d, "to": backend, "back": src})
+    return CAST.apply((x,), {"dtype": d, "src": d, "to": backend, "back": src})
 
 
 # --- copies -------------------------------------------------------------------------------
@@ -91,7 +91,7 @@ def clone(input, *, memory_format=None):
     >>> torch.tensor([1., 2.]).clone()
     tensor([1., 2.])
     """
-    return apply(CLONE, (input,))
+    return CLONE.apply((input,))
 
 
 def contiguous(input, memory_format=None):

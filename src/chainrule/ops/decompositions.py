@@ -11,7 +11,7 @@ import numpy as np
 
 from .._backend import as_array, like_device, to_host
 from .._tensor import Tensor
-from ._core import NF, TF, apply, defop
+from ._core import NF, TF, defop
 from ._args import _tensorize
 from .matmul import matmul
 from .._creation import tensor
@@ -89,7 +89,7 @@ def inv(A):
     """
     x = _float_input("linalg.inv", A)
     _square("linalg.inv", x)
-    return apply(INV, (x,))
+    return INV.apply((x,))
 
 
 inverse = inv
@@ -141,7 +141,7 @@ def det(A):
     """
     x = _float_input("linalg.det", A)
     _square("linalg.det", x)
-    return apply(DET, (x,))
+    return DET.apply((x,))
 
 
 def _solve_np(a, b, vec):
@@ -217,7 +217,7 @@ def solve(A, B, *, left=True):
     except ValueError:
         raise RuntimeError(f"linalg.solve: the batch dimensions of A {list(sa[:-2])} and B "
                            f"{list(sb[:-1] if vec else sb[:-2])} don't broadcast") from None
-    return apply(SOLVE, (a, b), {"vec": vec})
+    return SOLVE.apply((a, b), {"vec": vec})
 
 
 # --- symmetric eigendecomposition (and the spectral / nuclear norms built on it) --------
@@ -283,7 +283,7 @@ def eigvalsh(A, UPLO="L"):
     tensor([1., 3.])
     """
     x = _eigh_input("linalg.eigvalsh", A, UPLO)
-    return apply(EIGVALSH, (x,), {"uplo": UPLO})
+    return EIGVALSH.apply((x,), {"uplo": UPLO})
 
 
 def eigh(A, UPLO="L"):
@@ -297,8 +297,8 @@ def eigh(A, UPLO="L"):
     tensor([1., 2.])
     """
     x = _eigh_input("linalg.eigh", A, UPLO)
-    return _Eigh(apply(EIGVALSH, (x,), {"uplo": UPLO}),
-                 apply(EIGH_VECTORS, (x,), {"uplo": UPLO}))
+    return _Eigh(EIGVALSH.apply((x,), {"uplo": UPLO}),
+                 EIGH_VECTORS.apply((x,), {"uplo": UPLO}))
 
 
 def _singular_values_squared(x, d0, d1):
@@ -310,7 +310,7 @@ def _singular_values_squared(x, d0, d1):
     m, n = x._data.shape[-2:]
     xt = transpose(x, -1, -2)
     gram = matmul(xt, x) if m >= n else matmul(x, xt)
-    return apply(EIGVALSH, (gram,), {"uplo": "L"})
+    return EIGVALSH.apply((gram,), {"uplo": "L"})
 
 
 # --- rule namespaces ---------------------------------------------------------------------
@@ -320,8 +320,8 @@ NF.solve = lambda a, b: _solve_np(a, b, False)
 NF.det = lambda x: as_array(np.linalg.det(x))
 NF.eigvalsh = lambda x, uplo: np.linalg.eigvalsh(x, UPLO=uplo)
 NF.eigh_vectors = lambda x, uplo: np.linalg.eigh(x, UPLO=uplo)[1]
-TF.inv = lambda x: apply(INV, (x,))
-TF.solve = lambda a, b: apply(SOLVE, (a, b), {"vec": False})
-TF.det = lambda x: apply(DET, (x,))
-TF.eigvalsh = lambda x, uplo: apply(EIGVALSH, (x,), {"uplo": uplo})
-TF.eigh_vectors = lambda x, uplo: apply(EIGH_VECTORS, (x,), {"uplo": uplo})
+TF.inv = lambda x: INV.apply((x,))
+TF.solve = lambda a, b: SOLVE.apply((a, b), {"vec": False})
+TF.det = lambda x: DET.apply((x,))
+TF.eigvalsh = lambda x, uplo: EIGVALSH.apply((x,), {"uplo": uplo})
+TF.eigh_vectors = lambda x, uplo: EIGH_VECTORS.apply((x,), {"uplo": uplo})

@@ -5,7 +5,7 @@ import numpy as np
 
 from .._backend import as_array, index_on
 from .._tensor import _dim, wrap
-from ._core import NF, TF, apply, defop
+from ._core import NF, TF, defop
 from ._args import _tensorize
 from .index import embed_op
 from .shape import permute
@@ -64,8 +64,7 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
         x = permute(x, [d for d in range(nd) if d not in (d1, d2)] + [d1, d2])
     s = x._data.shape
     rows, cols = _diag_index(s[-2], s[-1], int(offset))
-    return apply(DIAGONAL, (x,), {"idx": index_on(x._data, (Ellipsis, rows, cols)),
-                                  "shape": s})
+    return DIAGONAL.apply((x,), {"idx": index_on(x._data, (Ellipsis, rows, cols)), "shape": s})
 
 
 _diagonal = diagonal
@@ -88,8 +87,8 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     big = n + abs(int(offset))
     shape = x._data.shape[:-1] + (big, big)
     rows, cols = _diag_index(big, big, int(offset))
-    y = apply(DIAG_EMBED, (x,), {"idx": index_on(x._data, (Ellipsis, rows, cols)),
-                                 "shape": shape})
+    y = DIAG_EMBED.apply((x,), {"idx": index_on(x._data, (Ellipsis, rows, cols)),
+                                "shape": shape})
     nd = len(shape)
     d1, d2 = _dim(dim1, nd, "diag_embed"), _dim(dim2, nd, "diag_embed")
     if d1 == d2:
@@ -148,7 +147,7 @@ def trace(input):
         return wrap(as_array(np.trace(x._data)).astype(np.int64))
     n, m = x._data.shape
     rows, cols = _diag_index(n, m, 0)
-    return apply(TRACE, (x,), {"idx": index_on(x._data, (rows, cols)), "shape": x._data.shape})
+    return TRACE.apply((x,), {"idx": index_on(x._data, (rows, cols)), "shape": x._data.shape})
 
 
 # --- triangles ----------------------------------------------------------------------------
@@ -166,7 +165,7 @@ def _tri(op, name, input, diagonal):
     if x._data.ndim < 2:
         raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions (got "
                            f"{x._data.ndim}). Reshape a vector into a matrix first.")
-    return apply(op, (x,), {"k": int(diagonal)})
+    return op.apply((x,), {"k": int(diagonal)})
 
 
 def tril(input, diagonal=0):
@@ -196,5 +195,5 @@ def triu(input, diagonal=0):
 
 NF.tril = np.tril
 NF.triu = np.triu
-TF.tril = lambda x, k: apply(TRIL, (x,), {"k": k})
-TF.triu = lambda x, k: apply(TRIU, (x,), {"k": k})
+TF.tril = lambda x, k: TRIL.apply((x,), {"k": k})
+TF.triu = lambda x, k: TRIU.apply((x,), {"k": k})

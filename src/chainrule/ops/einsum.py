@@ -8,7 +8,7 @@ import numpy as np
 
 from .._backend import dtype_of, like_device
 from .._tensor import Tensor, _dim
-from ._core import NF, OTHERS_READ, TF, apply, defop
+from ._core import NF, OTHERS_READ, TF, defop
 from ._args import _tensorize
 from .shape import unsqueeze
 
@@ -228,7 +228,7 @@ def einsum(equation, *operands):
                            f"{names[0]} and {names[-1]}. Convert them first, e.g. "
                            f"b.to(a.dtype).")
     eq = _canonical_einsum(equation, [x._data.shape for x in ops])
-    return apply(EINSUM, tuple(ops), {"eq": eq})
+    return EINSUM.apply(tuple(ops), {"eq": eq})
 
 
 def _sublist_letters(sub):
@@ -344,10 +344,10 @@ def tensordot(a, b, dims=2, out=None):
         raise RuntimeError(f"tensordot: both inputs should have same dtype (got {a.dtype} and "
                            f"{b.dtype}). Convert one, e.g. b.to(a.dtype).")
     eq = "".join(la) + "," + "".join(lb) + "->" + "".join(out_l)
-    return apply(EINSUM, (a, b), {"eq": eq})
+    return EINSUM.apply((a, b), {"eq": eq})
 
 
 # --- rule namespaces ---------------------------------------------------------------------
 
 NF.einsum = _einsum_np
-TF.einsum = lambda eq, *xs: apply(EINSUM, xs, {"eq": eq})
+TF.einsum = lambda eq, *xs: EINSUM.apply(xs, {"eq": eq})

@@ -4,7 +4,7 @@
 import numpy as np
 
 from .._tensor import _dim
-from ._core import NF, TF, apply, defop
+from ._core import NF, TF, defop
 from ._args import _as_tensor
 
 
@@ -39,7 +39,7 @@ def flip(input, *dims_args, dims=None):
             raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
     if nd == 0:
         ds = ()
-    return apply(FLIP, (x,), {"dims": ds})
+    return FLIP.apply((x,), {"dims": ds})
 
 
 def fliplr(input):
@@ -94,19 +94,19 @@ def roll(input, shifts, dims=None):
     if dims is None:
         if len(s) != 1:
             raise RuntimeError(f"shifts and dimensions must align. shifts: {len(s)}, dims:0")
-        return apply(ROLL, (x,), {"shifts": s[0], "dims": None})
+        return ROLL.apply((x,), {"shifts": s[0], "dims": None})
     ds = (int(dims),) if isinstance(dims, (int, np.integer)) else tuple(int(d) for d in dims)
     if len(s) != len(ds):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(s)}, dims:{len(ds)}")
     ds = tuple(_dim(d, nd, "roll") for d in ds)
     if nd == 0:
-        return apply(ROLL, (x,), {"shifts": 0, "dims": None})
-    return apply(ROLL, (x,), {"shifts": s, "dims": ds})
+        return ROLL.apply((x,), {"shifts": 0, "dims": None})
+    return ROLL.apply((x,), {"shifts": s, "dims": ds})
 
 
 # --- rule namespaces ---------------------------------------------------------------------
 
 NF.flip = lambda x, dims: np.flip(x, dims)
 NF.roll = lambda x, shifts, dims: np.roll(x, shifts, dims)
-TF.flip = lambda x, dims: apply(FLIP, (x,), {"dims": dims})
-TF.roll = lambda x, shifts, dims: apply(ROLL, (x,), {"shifts": shifts, "dims": dims})
+TF.flip = lambda x, dims: FLIP.apply((x,), {"dims": dims})
+TF.roll = lambda x, shifts, dims: ROLL.apply((x,), {"shifts": shifts, "dims": dims})

@@ -11,7 +11,7 @@ import numpy as np
 from .._backend import (array_module, as_array, backend_of, copy_array, is_device_array,
                         to_backend, zeros_as)
 from .._tensor import Tensor, _dim, wrap
-from ._core import NF, TF, apply, defop
+from ._core import NF, TF, defop
 from ._args import _as_tensor
 from .shape import reshape
 from ._numpy_names import numpy_names
@@ -158,7 +158,7 @@ def getitem(x, idx):
             arrays.append(a.copy())         # (kept for backward: see normalize_index)
         else:
             try:
-                return apply(GETITEM, (x,), {"idx": tuple(arrays), "shape": x._data.shape})
+                return GETITEM.apply((x,), {"idx": tuple(arrays), "shape": x._data.shape})
             except IndexError as e:
                 raise IndexError(f"index: {e}") from None
     idx = normalize_index(idx, like=x._data)
@@ -170,17 +170,17 @@ def getitem(x, idx):
     else:
         op = SLICE
     try:
-        return apply(op, (x,), {"idx": idx, "shape": x._data.shape})
+        return op.apply((x,), {"idx": idx, "shape": x._data.shape})
     except IndexError as e:
         raise IndexError(f"index: {e}") from None
 
 
 def index_scatter(g, idx, shape):
-    return apply(INDEX_SCATTER, (g,), {"idx": idx, "shape": shape})
+    return INDEX_SCATTER.apply((g,), {"idx": idx, "shape": shape})
 
 
 def zero_at(g, idx):
-    return apply(ZERO_AT, (g,), {"idx": idx})
+    return ZERO_AT.apply((g,), {"idx": idx})
 
 
 def _setitem_fwd(x, v, idx, vshape):
@@ -276,11 +276,11 @@ def gather(input, dim, index):
     if idx.ndim != input._data.ndim:
         raise RuntimeError("Index tensor must have the same number of dimensions as input "
                            "tensor")
-    return apply(GATHER, (input,), {"dim": d, "idx": idx})
+    return GATHER.apply((input,), {"dim": d, "idx": idx})
 
 
 def scatter_add_zeros(g, idx, dim, shape):
-    return apply(SCATTER_ADD_ZEROS, (g,), {"idx": idx, "dim": dim, "shape": tuple(shape)})
+    return SCATTER_ADD_ZEROS.apply((g,), {"idx": idx, "dim": dim, "shape": tuple(shape)})
 
 
 def nonzero(input, *, as_tuple=False):
@@ -374,9 +374,9 @@ def index_select(input, dim, index):
         if idx.size != 1:
             raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got "
                                f"{idx.size} value(s)")
-        return reshape(apply(INDEX_SELECT, (reshape(x, (1,)),),
+        return reshape(INDEX_SELECT.apply((reshape(x, (1,)),),
                              {"idx": (idx,), "shape": (1,)}), ())
-    return apply(INDEX_SELECT, (x,), {"idx": (slice(None),) * d + (idx,),
+    return INDEX_SELECT.apply((x,), {"idx": (slice(None),) * d + (idx,),
                                       "shape": x._data.shape})
 
 
@@ -463,8 +463,8 @@ def take(input, index):
     idx = np.where(idx < 0, idx + n, idx)
     shape = x._data.shape
     if x._data.ndim == 0:
-        return apply(TAKE, (reshape(x, (1,)),), {"idx": (idx,), "shape": (1,)})
-    return apply(TAKE, (x,), {"idx": np.unravel_index(idx, shape), "shape": shape})
+        return TAKE.apply((reshape(x, (1,)),), {"idx": (idx,), "shape": (1,)})
+    return TAKE.apply((x,), {"idx": np.unravel_index(idx, shape), "shape": shape})
 
 
 @numpy_names
@@ -572,7 +572,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
         bad = int(idx.min()) if idx.min() < 0 else int(idx.max())
         raise IndexError(f"index out of range in self (embedding: index {bad}, but weight has "
                          f"{n} rows; valid indices are 0..{n - 1})")
-    return apply(EMBEDDING, (w,), {"idx": (idx,), "shape": w._data.shape,
+    return EMBEDDING.apply((w,), {"idx": (idx,), "shape": w._data.shape,
                                    "padding_idx": padding_idx})
 
 
@@ -583,8 +583,8 @@ NF.index_scatter = _scatter_zeros
 NF.zero_at = _zero_at
 NF.gather = lambda x, dim, idx: x[_along(idx, dim)]
 NF.scatter_add_zeros = _scatter_add_zeros_np
-TF.index = lambda x, idx: apply(GETITEM, (x,), {"idx": idx, "shape": x._data.shape})
+TF.index = lambda x, idx: GETITEM.apply((x,), {"idx": idx, "shape": x._data.shape})
 TF.index_scatter = index_scatter
 TF.zero_at = zero_at
-TF.gather = lambda x, dim, idx: apply(GATHER, (x,), {"dim": dim, "idx": idx})
+TF.gather = lambda x, dim, idx: GATHER.apply((x,), {"dim": dim, "idx": idx})
 TF.scatter_add_zeros = scatter_add_zeros

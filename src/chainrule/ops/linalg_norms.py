@@ -7,7 +7,7 @@ import numpy as np
 
 from .._backend import as_array
 from .._tensor import _dim
-from ._core import apply, defop
+from ._core import defop
 from ._args import _floating
 from .decompositions import _float_input, _singular_values_squared
 from .index import getitem
@@ -101,7 +101,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     if p == "nuc" or isinstance(p, str):
         raise RuntimeError(f"norm: p={p!r} is not supported here; use chainrule.linalg.norm")
     dims = norm_dims("norm", dim, x._data.ndim)
-    return apply(NORM, (x,), {"p": float(p) if not isinstance(p, int) else p, "dim": dims,
+    return NORM.apply((x,), {"p": float(p) if not isinstance(p, int) else p, "dim": dims,
                               "keepdim": bool(keepdim)})
 
 
@@ -187,7 +187,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     if x._data.size == 0 and p < 0:
         raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on an empty "
                            f"tensor because the operation does not have an identity")
-    return apply(VECTOR_NORM, (x,), {"p": p, "dim": dims, "keepdim": bool(keepdim)})
+    return VECTOR_NORM.apply((x,), {"p": p, "dim": dims, "keepdim": bool(keepdim)})
 
 
 def _matrix_dims(name, dim, nd):
@@ -221,7 +221,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     x = _float_input("linalg.matrix_norm", A, dtype)
     d0, d1 = _matrix_dims("linalg.matrix_norm", dim, x._data.ndim)
     if ord == "fro":
-        return apply(VECTOR_NORM, (x,), {"p": 2.0, "dim": tuple(sorted((d0, d1))),
+        return VECTOR_NORM.apply((x,), {"p": 2.0, "dim": tuple(sorted((d0, d1))),
                                          "keepdim": bool(keepdim)})
     if ord in ("nuc", 2, -2):
         # singular values: square roots of the Gram matrix's eigenvalues
@@ -240,7 +240,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     # 1 / -1: sum |a| over rows, then max / min over columns; inf / -inf the other way round
     inner, outer_d = (d0, d1) if abs(ord) == 1 else (d1, d0)
     s = _sum(_abs(x), inner, keepdim=True)
-    r = apply(VECTOR_NORM, (s,), {"p": _INF if ord > 0 else -_INF, "dim": (outer_d,),
+    r = VECTOR_NORM.apply((s,), {"p": _INF if ord > 0 else -_INF, "dim": (outer_d,),
                                   "keepdim": True})
     return r if keepdim else squeeze(r, (d0, d1))
 

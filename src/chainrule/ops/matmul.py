@@ -4,7 +4,7 @@
 import numpy as np
 
 from .._tensor import Tensor
-from ._core import NF, TF, apply, defop
+from ._core import NF, TF, defop
 from ._args import _tensorize
 
 
@@ -103,7 +103,7 @@ def matmul(input, other):
         sa, sb = input._data.shape, other._data.shape
         if len(sa) == 2 and len(sb) == 2 and sa[1] == sb[0] and \
                 input._data.dtype == other._data.dtype:
-            return apply(MM, (input, other))
+            return MM.apply((input, other))
     a, b = _mm_args("matmul", input, other)
     sa, sb = a._data.shape, b._data.shape
     if not sa or not sb:
@@ -127,7 +127,7 @@ def matmul(input, other):
         op = MM
     else:
         op = UNSAFE_MATMUL
-    return apply(op, (a, b))
+    return op.apply((a, b))
 
 
 def dot(input, other):
@@ -143,7 +143,7 @@ def dot(input, other):
                            f"tensors")
     if a._data.shape != b._data.shape:
         raise _shape_error("dot", a._data.shape, b._data.shape)
-    return apply(DOT, (a, b))
+    return DOT.apply((a, b))
 
 
 inner = dot
@@ -164,7 +164,7 @@ def mv(input, vec):
         raise RuntimeError(f"mv: size mismatch, got input ({a._data.shape[0]}), mat "
                            f"({a._data.shape[0]}x{a._data.shape[1]}), vec ({b._data.shape[0]}). "
                            f"The vector's length must equal the matrix's number of columns.")
-    return apply(MV, (a, b))
+    return MV.apply((a, b))
 
 
 def mm(input, mat2):
@@ -181,7 +181,7 @@ def mm(input, mat2):
                            f"a matrix (got {b._data.ndim}-D)")
     if a._data.shape[1] != b._data.shape[0]:
         raise _shape_error("mm", a._data.shape, b._data.shape)
-    return apply(MM, (a, b))
+    return MM.apply((a, b))
 
 
 def _addmm_fwd(c, a, b, beta=1, alpha=1):
@@ -249,7 +249,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
         params["beta"] = beta
     if alpha != 1:
         params["alpha"] = alpha
-    return apply(ADDMM, (c, a, b), params)
+    return ADDMM.apply((c, a, b), params)
 
 
 def bmm(input, mat2):
@@ -270,7 +270,7 @@ def bmm(input, mat2):
         raise RuntimeError(f"bmm: Expected size for first two dimensions of batch2 tensor to "
                            f"be: [{a._data.shape[0]}, {a._data.shape[2]}] but got: "
                            f"[{b._data.shape[0]}, {b._data.shape[1]}].")
-    return apply(BMM, (a, b))
+    return BMM.apply((a, b))
 
 
 # --- rule namespaces ---------------------------------------------------------------------

@@ -21,7 +21,7 @@ import math
 import numpy as np
 
 from .._tensor import Tensor, bump_version
-from ._core import apply, defop
+from ._core import defop
 
 __all__ = ["batch_norm", "layer_norm", "group_norm"]
 
@@ -53,7 +53,7 @@ NORMALIZE = defop("normalize", _normalize_np, vjps=(_normalize_rule,),
 
 def normalize(x, dims, eps):
     """``(x - mean) / sqrt(var + eps)`` over ``dims`` (a tuple of non-negative dims)."""
-    return apply(NORMALIZE, (x,), {"dims": tuple(dims), "eps": float(eps)})
+    return NORMALIZE.apply((x,), {"dims": tuple(dims), "eps": float(eps)})
 
 
 # --- argument checks ----------------------------------------------------------------------

@@ -5,7 +5,7 @@ transpose scatter-adds)."""
 import numpy as np
 
 from .._backend import copy_array, index_on
-from ._core import NF, TF, apply, defop
+from ._core import NF, TF, defop
 from ._args import _as_tensor
 from .index import gather_op
 
@@ -84,7 +84,7 @@ def pad(input, pad, mode="constant", value=None):
                 raise RuntimeError(f"The input size {n}, plus negative padding {lo} and {hi} "
                                    f"resulted in a negative output size, which is invalid. "
                                    f"Check dimension {d} of your input.")
-        return apply(CONSTANT_PAD, (x,), {"widths": tuple(widths),
+        return CONSTANT_PAD.apply((x,), {"widths": tuple(widths),
                                           "value": 0 if value is None else value})
     if mode not in ("reflect", "replicate", "circular"):
         raise NotImplementedError(f"pad: unknown padding mode {mode!r}; use 'constant', "
@@ -115,11 +115,11 @@ def pad(input, pad, mode="constant", value=None):
         p = _pad_positions(mode, n, lo, hi)
         arrays.append(p.reshape((1,) * j + (-1,) + (1,) * (k - 1 - j)))
     op = _INDEX_PADS["circular"] if mode == "circular" else _INDEX_PADS[(mode, k)]
-    return apply(op, (x,), {"idx": index_on(x._data, (Ellipsis,) + tuple(arrays)),
-                            "shape": shape})
+    return op.apply((x,), {"idx": index_on(x._data, (Ellipsis,) + tuple(arrays)),
+                           "shape": shape})
 
 
 # --- rule namespaces ---------------------------------------------------------------------
 
 NF.pad_constant = lambda x, widths: _cpad_np(x, widths, 0)
-TF.pad_constant = lambda x, widths: apply(CONSTANT_PAD, (x,), {"widths": widths, "value": 0})
+TF.pad_constant = lambda x, widths: CONSTANT_PAD.apply((x,), {"widths": widths, "value": 0})

@@ -7,7 +7,7 @@ import numpy as np
 
 from .._backend import as_array, zeros_as
 from .._tensor import Tensor, _dim, wrap
-from ._core import NF, TF, apply, defop
+from ._core import NF, TF, defop
 from ._args import _tensorize
 from .index import _along
 from ._numpy_names import numpy_names
@@ -143,7 +143,7 @@ def sum_to(x, shape):
     shape = tuple(shape)
     if x._data.shape == shape:
         return x
-    return apply(SUM_TO, (x,), {"shape": shape, "src": x._data.shape})
+    return SUM_TO.apply((x,), {"shape": shape, "src": x._data.shape})
 
 
 def broadcast_to(x, shape):
@@ -166,7 +166,7 @@ def broadcast_to(x, shape):
             f"expand: the expanded size of the tensor must match the existing size at each "
             f"non-singleton dimension (cannot expand shape {list(x._data.shape)} to "
             f"{list(shape)}). Only size-1 dimensions can be expanded.") from None
-    return apply(EXPAND, (x,), {"shape": shape, "src": x._data.shape})
+    return EXPAND.apply((x,), {"shape": shape, "src": x._data.shape})
 
 
 def expand(x, *sizes):
@@ -253,9 +253,9 @@ def _reduce_common(op_all, op_dim, x, dim, keepdim):
     dim handling (the common calls); ``None`` for any other ``dim``."""
     shape = x._data.shape
     if dim is None:
-        return apply(op_all, (x,), {"dim": None, "keepdim": bool(keepdim), "shape": shape})
+        return op_all.apply((x,), {"dim": None, "keepdim": bool(keepdim), "shape": shape})
     if dim.__class__ is int and -len(shape) <= dim < len(shape):
-        return apply(op_dim, (x,), {"dim": (dim % len(shape),), "keepdim": bool(keepdim),
+        return op_dim.apply((x,), {"dim": (dim % len(shape),), "keepdim": bool(keepdim),
                                     "shape": shape})
     return None
 
@@ -280,7 +280,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None)
     elif x._data.dtype.kind in "biu":
         x = wrap(x._data.astype(np.int64))
     dims = norm_dims("sum", dim, x._data.ndim)
-    return apply(SUM if dim is None else SUM_DIM, (x,),
+    return (SUM if dim is None else SUM_DIM).apply((x,),
                  {"dim": dims, "keepdim": keepdim, "shape": x._data.shape})
 
 
@@ -305,7 +305,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
             f"mean(): could not infer output dtype. Input dtype must be either a floating "
             f"point or complex dtype. Got: {x.dtype}. Convert first, e.g. x.float().mean().")
     dims = norm_dims("mean", dim, x._data.ndim)
-    return apply(MEAN if dim is None else MEAN_DIM, (x,),
+    return (MEAN if dim is None else MEAN_DIM).apply((x,),
                  {"dim": dims, "keepdim": keepdim, "shape": x._data.shape})
 
 
@@ -392,13 +392,13 @@ def _extreme(name, input, dim, keepdim, other):
             raise RuntimeError(f"{name}(): Expected reduction dim to be specified for "
                                f"input.numel() == 0. Specify the reduction dim with the 'dim' "
                                f"argument.")
-        return apply(MAX_ALL if name == "max" else MIN_ALL, (x,))
+        return (MAX_ALL if name == "max" else MIN_ALL).apply((x,))
     data = x._data
     nd = data.ndim
     d = dim if dim.__class__ is int and 0 <= dim < nd else _dim(int(dim), nd, name)
     keepdim = bool(keepdim)
     if nd == 0:
-        values = apply(MAX_DIM if name == "max" else MIN_DIM, (x,),
+        values = (MAX_DIM if name == "max" else MIN_DIM).apply((x,),
                        {"idx": zeros_as(data, (), np.int64), "dim": 0, "keepdim": keepdim})
         return (MaxMin if name == "max" else _MinResult)(values,
                                                          wrap(zeros_as(data, (), np.int64)))
@@ -410,7 +410,7 @@ def _extreme(name, input, dim, keepdim, other):
     idx = (data.argmax if name == "max" else data.argmin)(axis=d, keepdims=True)
     if idx.dtype is not _INT64:
         idx = idx.astype(np.int64)
-    values = apply(MAX_DIM if name == "max" else MIN_DIM, (x,),
+    values = (MAX_DIM if name == "max" else MIN_DIM).apply((x,),
                    {"idx": idx, "dim": d, "keepdim": keepdim})
     # the returned indices are a copy: the node keeps idx, which an in-place change of
     # the result must not move

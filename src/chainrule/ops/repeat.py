@@ -13,7 +13,7 @@ import numpy as np
 
 from .._backend import like_device
 from .._tensor import Tensor, _dim
-from ._core import NF, TF, apply, defop
+from ._core import NF, TF, defop
 from ._args import _as_tensor
 from .flip_roll import _dims_arg
 from .index import index_select
@@ -63,7 +63,7 @@ def repeat(input, *sizes):
     if any(s < 0 for s in sizes):
         raise RuntimeError(f"Trying to create tensor with negative dimension: repeat sizes "
                            f"{list(sizes)} must be >= 0")
-    return apply(REPEAT, (x,), {"sizes": sizes, "src": x._data.shape})
+    return REPEAT.apply((x,), {"sizes": sizes, "src": x._data.shape})
 
 
 def tile(input, dims):
@@ -202,4 +202,4 @@ def meshgrid(*tensors, indexing=None):
 # --- rule namespaces ---------------------------------------------------------------------
 
 NF.repeat = _repeat_np
-TF.repeat = lambda x, sizes: apply(REPEAT, (x,), {"sizes": sizes, "src": x._data.shape})
+TF.repeat = lambda x, sizes: REPEAT.apply((x,), {"sizes": sizes, "src": x._data.shape})

@@ -11,7 +11,7 @@ import numpy as np
 from .._backend import dtype_of
 from .._dtypes import result_np_dtype
 from .._tensor import Tensor
-from ._core import NF, TF, apply, defop, unary_op
+from ._core import NF, TF, defop, unary_op
 from ._args import _as_tensor, _floating, _tensorize, binary_args
 from .._creation import tensor
 
@@ -159,7 +159,7 @@ def floor_divide(input, other):
     tensor([ 3., -4.])
     """
     a, b = _division_args("floor_divide", input, other)
-    return apply(FLOOR_DIVIDE, (a, b))
+    return FLOOR_DIVIDE.apply((a, b))
 
 
 def remainder(input, other):
@@ -174,8 +174,8 @@ def remainder(input, other):
     """
     a, b = _division_args("remainder", input, other)
     if isinstance(a, Tensor) and not isinstance(b, Tensor):
-        return apply(REMAINDER_SCALAR, (a,), {"other": b})
-    return apply(REMAINDER, (a, b))
+        return REMAINDER_SCALAR.apply((a,), {"other": b})
+    return REMAINDER.apply((a, b))
 
 
 def fmod(input, other):
@@ -192,8 +192,8 @@ def fmod(input, other):
                         f"torch.tensor({input!r}).")
     a, b = _division_args("fmod", input, other)
     if not isinstance(b, Tensor):
-        return apply(FMOD_SCALAR, (a,), {"other": b})
-    return apply(FMOD, (a, b))
+        return FMOD_SCALAR.apply((a,), {"other": b})
+    return FMOD.apply((a, b))
 
 
 # --- floor, ceil, trunc, round, frac: zero gradient (frac: one) ----------------------------
@@ -218,7 +218,7 @@ def floor(input):
     >>> torch.floor(torch.tensor([-1.5, 1.5]))
     tensor([-2.,  1.])
     """
-    return apply(FLOOR, (_tensorize(input),))
+    return FLOOR.apply((_tensorize(input),))
 
 
 def ceil(input):
@@ -228,7 +228,7 @@ def ceil(input):
     >>> torch.ceil(torch.tensor([-1.5, 1.5]))
     tensor([-1.,  2.])
     """
-    return apply(CEIL, (_tensorize(input),))
+    return CEIL.apply((_tensorize(input),))
 
 
 def trunc(input):
@@ -238,7 +238,7 @@ def trunc(input):
     >>> torch.trunc(torch.tensor([-1.5, 1.5]))
     tensor([-1.,  1.])
     """
-    return apply(TRUNC, (_tensorize(input),))
+    return TRUNC.apply((_tensorize(input),))
 
 
 def round(input, *, decimals=0):
@@ -260,8 +260,8 @@ def round(input, *, decimals=0):
             raise RuntimeError(f"round_decimals: \"round\" with decimals={decimals} is only "
                                f"implemented for floating tensors, got {x.dtype}. Convert "
                                f"first, e.g. x.double().round(decimals={decimals}).")
-        return apply(ROUND_DECIMALS, (x,), {"decimals": decimals})
-    return apply(ROUND, (x,))
+        return ROUND_DECIMALS.apply((x,), {"decimals": decimals})
+    return ROUND.apply((x,))
 
 
 def frac(input):

@@ -20,7 +20,7 @@ import numpy as np
 
 from .._backend import copy_array, like_device
 from .._tensor import Tensor, _dim, wrap
-from ._core import NF, TF, apply, defop
+from ._core import NF, TF, defop
 from ._args import _floating, _tensorize
 from .reduce import kept_shape
 from ._numpy_names import numpy_names
@@ -163,14 +163,14 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     x = _int_to_long(_tensorize(input) if isinstance(input, Tensor) else _floating(input),
                      dtype)
     if dim is None:
-        return apply(PROD, (x,), {"axis": None, "keepdim": False})
+        return PROD.apply((x,), {"axis": None, "keepdim": False})
     if isinstance(dim, (tuple, list)):
         raise TypeError(f"prod(): argument 'dim' must be int, not {type(dim).__name__}. "
                         f"Reduce one dim at a time, e.g. x.prod(0).prod(0).")
     d = _dim(int(dim), x._data.ndim, "prod")
     if x._data.ndim == 0:
-        return apply(PROD_DIM, (x,), {"axis": None, "keepdim": False})
-    return apply(PROD_DIM, (x,), {"axis": d, "keepdim": bool(keepdim)})
+        return PROD_DIM.apply((x,), {"axis": None, "keepdim": False})
+    return PROD_DIM.apply((x,), {"axis": d, "keepdim": bool(keepdim)})
 
 
 # --- cumsum / cumprod ----------------------------------------------------------------------
@@ -224,7 +224,7 @@ def cumsum(input, dim, *, dtype=None):
     tensor([1., 3., 6.])
     """
     x, d = _scan_args("cumsum", input, dim, dtype)
-    return apply(CUMSUM, (x,), {"dim": d})
+    return CUMSUM.apply((x,), {"dim": d})
 
 
 @numpy_names
@@ -236,7 +236,7 @@ def cumprod(input, dim, *, dtype=None):
     tensor([1., 2., 6.])
     """
     x, d = _scan_args("cumprod", input, dim, dtype)
-    return apply(CUMPROD, (x,), {"dim": d})
+    return CUMPROD.apply((x,), {"dim": d})
 
 
 # --- rule namespaces -------------------------------------------------------------------------
@@ -245,7 +245,7 @@ NF.cumsum = _cumsum_np
 NF.cumprod = _cumprod_np
 NF.has_zero = lambda x: bool((x == 0).any())
 NF.data = lambda x: x
-TF.cumsum = lambda x, dim: apply(CUMSUM, (x,), {"dim": dim})
-TF.cumprod = lambda x, dim: apply(CUMPROD, (x,), {"dim": dim})
+TF.cumsum = lambda x, dim: CUMSUM.apply((x,), {"dim": dim})
+TF.cumprod = lambda x, dim: CUMPROD.apply((x,), {"dim": dim})
 TF.has_zero = lambda x: bool((x._data == 0).any())
 TF.data = lambda x: x._data

@@ -10,7 +10,7 @@ import numpy as np
 
 from .._backend import copy_array, zeros_as
 from .._tensor import Tensor, _dim
-from ._core import apply, defop
+from ._core import defop
 from ._args import _as_tensor
 from .index import (_TORCH_TYPE, _along, _in_bounds, _index_array, _index_of, _same_dtype, _slot,
                     getitem)
@@ -78,7 +78,7 @@ def scatter_add(input, dim, index, src):
         src = src.to(x.dtype)
     if src._data.shape != idx.shape:            # only the part of src that index covers
         src = getitem(src, tuple(slice(0, k) for k in idx.shape))
-    return apply(SCATTER_ADD, (x, src), {"idx": idx, "dim": d})
+    return SCATTER_ADD.apply((x, src), {"idx": idx, "dim": d})
 
 
 # --- masked_fill ----------------------------------------------------------------------------
@@ -130,10 +130,10 @@ def masked_fill(input, mask, value):
                                f"got tensor with {value._data.ndim} dimension(s).")
         if value._data.dtype != x._data.dtype:
             value = value.to(x.dtype)
-        return apply(MASKED_FILL_T, (x, m, value))
+        return MASKED_FILL_T.apply((x, m, value))
     if isinstance(value, np.generic):
         value = value.item()
-    return apply(MASKED_FILL, (x, m), {"value": value})
+    return MASKED_FILL.apply((x, m), {"value": value})
 
 
 # scatter -------------------------------------------------------------------------------------
@@ -245,10 +245,10 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
     if src is None:
         if isinstance(value, np.generic):
             value = value.item()
-        return apply(SCATTER_VALUE, (x,), {"idx": idx, "dim": d, "value": value})
+        return SCATTER_VALUE.apply((x,), {"idx": idx, "dim": d, "value": value})
     if src._data.shape != idx.shape:            # only the part of src that index covers
         src = getitem(src, tuple(slice(0, k) for k in idx.shape))
-    return apply(SCATTER, (x, src), {"idx": idx, "dim": d})
+    return SCATTER.apply((x, src), {"idx": idx, "dim": d})
 
 
 # index_add / index_copy / index_fill ---------------------------------------------------------
@@ -358,7 +358,7 @@ def index_add(input, dim, index, source, *, alpha=1):
         alpha = alpha.item()
     if x._data.dtype.kind in "iub" and not isinstance(alpha, bool):
         alpha = int(alpha)          # PyTorch truncates alpha for integer tensors
-    r = apply(INDEX_ADD, (x, src), {"idx": idx, "dim": d, "alpha": alpha})
+    r = INDEX_ADD.apply((x, src), {"idx": idx, "dim": d, "alpha": alpha})
     if was_0d:
         r = reshape(r, ())
     return r
@@ -380,7 +380,7 @@ def index_copy(input, dim, index, source):
     was_0d = _as_tensor(input)._data.ndim == 0
     x, src, idx, d = _index_source("index_copy_", input, dim, index, source, ("int64",),
                                    "a long tensor", IndexError)
-    r = apply(INDEX_COPY, (x, src), {"idx": idx, "dim": d})
+    r = INDEX_COPY.apply((x, src), {"idx": idx, "dim": d})
     if was_0d:
         r = reshape(r, ())
     return r
@@ -443,11 +443,11 @@ def index_fill(input, dim, index, value):
     if isinstance(value, Tensor):
         if value._data.dtype != x._data.dtype:
             value = value.to(x.dtype)
-        r = apply(INDEX_FILL_T, (y, value), {"idx": idx, "dim": d, "uniq": np.unique(idx)})
+        r = INDEX_FILL_T.apply((y, value), {"idx": idx, "dim": d, "uniq": np.unique(idx)})
     else:
         if isinstance(value, np.generic):
             value = value.item()
-        r = apply(INDEX_FILL, (y,), {"idx": idx, "dim": d, "value": value})
+        r = INDEX_FILL.apply((y,), {"idx": idx, "dim": d, "value": value})
     return reshape(r, ()) if nd == 0 else r
 
 
@@ -516,8 +516,8 @@ def masked_scatter(input, mask, source):
     if x._data.shape != shape:
         x = broadcast_to(x, shape)
     if not shape:                       # 0-d: work on a 1-element vector
-        r = apply(MASKED_SCATTER, (reshape(x, (1,)), src),
+        r = MASKED_SCATTER.apply((reshape(x, (1,)), src),
                   {"nz": mk.reshape(1).nonzero(), "k": k, "sshape": src._data.shape})
         return reshape(r, ())
-    return apply(MASKED_SCATTER, (x, src), {"nz": mk.nonzero(), "k": k,
+    return MASKED_SCATTER.apply((x, src), {"nz": mk.nonzero(), "k": k,
                                             "sshape": src._data.shape})

@@ -9,7 +9,7 @@ rearrangement of the gradient.  ``movedim`` and ``unflatten`` are composites (of
 import numpy as np
 
 from .._tensor import Tensor, _dim, wrap
-from ._core import NF, TF, apply, defop
+from ._core import NF, TF, defop
 from ._args import _as_tensor, _int
 from ._numpy_names import numpy_names
 from .._dtypes import result_np_dtype, to_dtype
@@ -84,8 +84,8 @@ def reshape(input, *shape):
     """
     shape = _target_shape("reshape", input, _sizes(shape))
     if shape == input._data.shape:
-        return apply(VIEW, (input,), {"shape": shape, "src": shape})
-    return apply(VIEW, (input,), {"shape": shape, "src": input._data.shape})
+        return VIEW.apply((input,), {"shape": shape, "src": shape})
+    return VIEW.apply((input,), {"shape": shape, "src": input._data.shape})
 
 
 def view(input, *shape):
@@ -101,7 +101,7 @@ def view(input, *shape):
         raise RuntimeError(
             "view size is not compatible with input tensor's size and stride (at least one "
             "dimension spans across two contiguous subspaces). Use .reshape(...) instead.") from None
-    return apply(VIEW, (input,), {"shape": shape, "src": input._data.shape})
+    return VIEW.apply((input,), {"shape": shape, "src": input._data.shape})
 
 
 def view_as(input, other):
@@ -136,7 +136,7 @@ def unsqueeze(input, dim=None, *, axis=None):
                          f"[{-nd}, {nd - 1}], but got {dim})")
     d = dim % nd
     shape = input._data.shape[:d] + (1,) + input._data.shape[d:]
-    return apply(UNSQUEEZE, (input,), {"shape": shape, "src": input._data.shape})
+    return UNSQUEEZE.apply((input,), {"shape": shape, "src": input._data.shape})
 
 
 def squeeze(input, dim=None, *, axis=None):
@@ -159,7 +159,7 @@ def squeeze(input, dim=None, *, axis=None):
         dims = {d for d in dims if len(s) and s[d] == 1}
     shape = tuple(n for i, n in enumerate(s) if i not in dims)
     op = SQUEEZE if dim is None else SQUEEZE_DIM if isinstance(dim, int) else SQUEEZE_DIMS
-    return apply(op, (input,), {"shape": shape, "src": s})
+    return op.apply((input,), {"shape": shape, "src": s})
 
 
 def flatten(input, start_dim=0, end_dim=-1):
@@ -232,7 +232,7 @@ def permute(input, *dims):
     perm = tuple(_dim(d, nd, "permute") for d in dims)
     if len(set(perm)) != nd:
         raise RuntimeError("permute(): duplicate dims are not allowed.")
-    return apply(PERMUTE, (input,), {"perm": perm})
+    return PERMUTE.apply((input,), {"perm": perm})
 
 
 def transpose(input, dim0, dim1):
@@ -247,7 +247,7 @@ def transpose(input, dim0, dim1):
     if nd:
         a, b = _dim(dim0, nd, "transpose"), _dim(dim1, nd, "transpose")
         perm[a], perm[b] = perm[b], perm[a]
-    return apply(TRANSPOSE, (input,), {"perm": tuple(perm)})
+    return TRANSPOSE.apply((input,), {"perm": tuple(perm)})
 
 
 swapaxes = swapdims = transpose
@@ -265,7 +265,7 @@ def t(input):
     if input._data.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
                            f"{input._data.ndim}D. Use transpose(dim0, dim1) or .mT instead.")
-    return apply(T_OP, (input,), {"perm": tuple(reversed(range(input._data.ndim)))})
+    return T_OP.apply((input,), {"perm": tuple(reversed(range(input._data.ndim)))})
 
 
 # --- cat / stack ---------------------------------------------------------------------------
@@ -344,7 +344,7 @@ def cat(tensors, dim=0, *, axis=None):
                     f"{ts[0]._data.shape[k]} but got size {x._data.shape[k]} for tensor "
                     f"number {i} in the list. Concatenate along the dimension that differs "
                     f"(dim=) or reshape the tensors first.")
-    return apply(CAT, tuple(ts), {"dim": d, "sizes": tuple(x._data.shape[d] for x in ts)})
+    return CAT.apply(tuple(ts), {"dim": d, "sizes": tuple(x._data.shape[d] for x in ts)})
 
 
 concat = concatenate = cat
@@ -368,7 +368,7 @@ def stack(tensors, dim=0):
     if not -nd <= dim < nd:
         raise IndexError(f"stack: Dimension out of range (expected to be in range of "
                          f"[{-nd}, {nd - 1}], but got {dim})")
-    return apply(STACK, tuple(ts), {"dim": dim % nd})
+    return STACK.apply(tuple(ts), {"dim": dim % nd})
 
 
 # --- movedim ---------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import numpy as np
 
 from .._backend import copy_array, index_on, zeros_as
 from .._tensor import Tensor, _dim, wrap
-from ._core import apply, defop
+from ._core import defop
 from ._args import _floating, _tensorize
 from .reduce import _return_types_repr
 from ._numpy_names import numpy_names
@@ -79,7 +79,7 @@ def sort(input, dim=-1, descending=False, stable=False):
         idx = zeros_as(x._data, (), np.int64)
     else:
         idx = _order(x._data, d, bool(descending)).astype(np.int64, copy=False)
-    values = apply(SORT, (x,), {"idx": idx, "dim": d})
+    values = SORT.apply((x,), {"idx": idx, "dim": d})
     # the node keeps idx: the caller gets its own copy, so changing the returned indices in
     # place cannot move the gradient
     return SortResult(values, wrap(idx.copy()))
@@ -132,5 +132,5 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
         order = _order(x._data, d, bool(largest))
         idx = np.take(order, index_on(order, np.arange(k)), axis=d).astype(np.int64,
                                                                              copy=False)
-    values = apply(TOPK, (x,), {"idx": idx, "dim": d})
+    values = TOPK.apply((x,), {"idx": idx, "dim": d})
     return TopkResult(values, wrap(idx.copy()))     # (own copy, as in sort)

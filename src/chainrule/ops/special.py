@@ -17,7 +17,7 @@ import numpy as np
 
 from .._backend import backend_of, index_on, is_device_array, to_host
 from .._tensor import Tensor
-from ._core import NF, TF, apply, binary_op, defop, unary_op
+from ._core import NF, TF, binary_op, defop, unary_op
 from ._args import _floating, _tensorize, _unary, binary_args
 from .._creation import tensor
 from .copies import clone
@@ -234,7 +234,7 @@ def atan2(input, other):
                             f"not {type(v).__name__}. Wrap the number first, e.g. "
                             f"torch.tensor({v!r}).")
     a, b = binary_args("atan2", input, other, floating=True)
-    return apply(ATAN2, (a, b))
+    return ATAN2.apply((a, b))
 
 
 # PyTorch's C++ scalar type names, as its "not implemented for" errors print them
@@ -264,7 +264,7 @@ def hypot(input, other):
         raise NotImplementedError(f"\"hypot_cpu\" not implemented for "
                                   f"'{_SCALAR_TYPE[a.dtype.name]}'. hypot needs floating "
                                   f"tensors: convert first (x.float()).")
-    return apply(HYPOT, (a, b))
+    return HYPOT.apply((a, b))
 
 
 def copysign(input, other):
@@ -279,8 +279,8 @@ def copysign(input, other):
     _tensor_args("copysign", input=input)
     a, b = binary_args("copysign", input, other, floating=True)
     if not isinstance(b, Tensor):
-        return apply(COPYSIGN_SCALAR, (a,), {"other": float(b)})
-    return apply(COPYSIGN, (a, b))
+        return COPYSIGN_SCALAR.apply((a,), {"other": float(b)})
+    return COPYSIGN.apply((a, b))
 
 
 def xlogy(input, other):
@@ -301,7 +301,7 @@ def xlogy(input, other):
         dt = (a if isinstance(a, Tensor) else b).dtype
         a = a if isinstance(a, Tensor) else tensor(a, dtype=dt)
         b = b if isinstance(b, Tensor) else tensor(b, dtype=dt)
-    return apply(op, (a, b))
+    return op.apply((a, b))
 
 
 def logit(input, eps=None):
@@ -316,8 +316,8 @@ def logit(input, eps=None):
     """
     x = _floating(input)
     if eps is None:
-        return apply(LOGIT, (x,))
-    return apply(LOGIT, (x,), {"eps": float(eps)})
+        return LOGIT.apply((x,))
+    return LOGIT.apply((x,), {"eps": float(eps)})
 
 
 def sinc(input):
@@ -349,7 +349,7 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
         params["posinf"] = float(posinf)
     if neginf is not None:
         params["neginf"] = float(neginf)
-    return apply(NAN_TO_NUM, (x,), params)
+    return NAN_TO_NUM.apply((x,), params)
 
 
 def lerp(input, end, weight):
@@ -379,8 +379,8 @@ def lerp(input, end, weight):
             weight = weight.to(a.dtype)
         binary_args("lerp", a, weight)
         binary_args("lerp", b, weight)
-        return apply(LERP_TENSOR, (a, b, weight))
-    return apply(LERP, (a, b), {"weight": float(weight)})
+        return LERP_TENSOR.apply((a, b, weight))
+    return LERP.apply((a, b), {"weight": float(weight)})
 
 
 arctan2 = atan2

@@ -10,7 +10,6 @@ import math
 import numpy as np
 
 from .._tensor import Tensor, _dim
-from ._core import apply
 from ._args import _as_tensor, _int
 from .index import SELECT, SLICE, _getitem_op, getitem
 from ._numpy_names import numpy_names
@@ -56,7 +55,7 @@ UNBIND = _getitem_op("unbind", "UnbindBackward0")
 
 
 def _piece(op, x, d, part):
-    return apply(op, (x,), {"idx": (slice(None),) * d + (part,), "shape": x._data.shape})
+    return op.apply((x,), {"idx": (slice(None),) * d + (part,), "shape": x._data.shape})
 
 
 def split(tensor, split_size_or_sections, dim=0):
@@ -161,13 +160,13 @@ def select(input, dim, index):
         raise IndexError(f"select(): index {index} out of range for tensor of size {list(s)} "
                          f"at dimension {d}; use an index in [{-s[d]}, {s[d] - 1}]")
     idx = (slice(None),) * d + (index % s[d],)
-    return apply(SELECT, (x,), {"idx": idx, "shape": s})
+    return SELECT.apply((x,), {"idx": idx, "shape": s})
 
 
 # --- tensor_split / hsplit / vsplit / dsplit -------------------------------------------------
 
 def _slice_piece(x, d, start, stop):
-    return apply(SLICE, (x,), {"idx": (slice(None),) * d + (slice(start, stop),),
+    return SLICE.apply((x,), {"idx": (slice(None),) * d + (slice(start, stop),),
                                "shape": x._data.shape})
 
 

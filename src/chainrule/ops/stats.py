@@ -15,7 +15,7 @@ import numpy as np
 
 from .._backend import as_array, zeros_as
 from .._tensor import Tensor, wrap
-from ._core import apply, defop
+from ._core import defop
 from ._args import _floating, _tensorize
 from .reduce import (_aliases, _count, _dim, _mean_np, _return_types_repr, _select_fwd,
                      _select_jvp, _select_vjp, kept_shape, mean, norm_dims)
@@ -115,7 +115,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=
     """
     dim, keepdim = _aliases(dim, keepdim, axis, keepdims)
     x, params = _var_args("var", input, dim, unbiased, keepdim, correction)
-    return apply(VAR, (x,), params)
+    return VAR.apply((x,), params)
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
@@ -129,7 +129,7 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=
     """
     dim, keepdim = _aliases(dim, keepdim, axis, keepdims)
     x, params = _var_args("std", input, dim, unbiased, keepdim, correction)
-    return apply(STD, (x,), params)
+    return STD.apply((x,), params)
 
 
 @numpy_names
@@ -204,7 +204,7 @@ def _amax_amin(name, op, input, dim, keepdim):
             raise IndexError(f"{name}(): Expected reduction dim {empty[0]} to have non-zero "
                              f"size (the input's shape is {list(x._data.shape)}; an empty dim "
                              f"has no {name[1:]}imum). Reduce over non-empty dims only.")
-    return apply(op, (x,), {"dims": dims, "keepdim": bool(keepdim)})
+    return op.apply((x,), {"dims": dims, "keepdim": bool(keepdim)})
 
 
 @numpy_names
@@ -308,19 +308,19 @@ def median(input, dim=None, keepdim=False):
     if not isinstance(x, Tensor):
         x = tensor(x)
     if dim is None:
-        return apply(MEDIAN_ALL, (x,))
+        return MEDIAN_ALL.apply((x,))
     data = x._data
     nd = data.ndim
     d = _dim(int(dim), nd, "median")
     keepdim = bool(keepdim)
     if nd == 0:
-        values = apply(MEDIAN_DIM, (x,), {"idx": zeros_as(data, (), np.int64), "dim": 0,
+        values = MEDIAN_DIM.apply((x,), {"idx": zeros_as(data, (), np.int64), "dim": 0,
                                           "keepdim": keepdim})
         return MedianResult(values, wrap(zeros_as(data, (), np.int64)))
     if data.shape[d] == 0:
         raise IndexError(f"median(): Expected reduction dim {d} to have non-zero size. "
                          f"Reduce over a non-empty dim, or check the input's shape.")
     idx = _median_index(data, d)
-    values = apply(MEDIAN_DIM, (x,), {"idx": idx, "dim": d, "keepdim": keepdim})
+    values = MEDIAN_DIM.apply((x,), {"idx": idx, "dim": d, "keepdim": keepdim})
     indices = wrap(idx.copy() if keepdim else idx.squeeze(d).copy())
     return MedianResult(values, indices)

@@ -16,7 +16,7 @@ import numpy as np
 
 from .._backend import copy_array
 from .._tensor import Tensor
-from ._core import NF, TF, apply, unary_op
+from ._core import NF, TF, unary_op
 from ._args import _floating, _tensorize, _unary
 
 _LN2 = math.log(2.0)
@@ -166,7 +166,7 @@ def abs(input):
     >>> torch.abs(torch.tensor([-1.5, 0., 2.]))
     tensor([1.5000, 0.0000, 2.0000])
     """
-    return apply(ABS, (_tensorize(input),))
+    return ABS.apply((_tensorize(input),))
 
 
 def sign(input):
@@ -176,7 +176,7 @@ def sign(input):
     >>> torch.sign(torch.tensor([-2., 0., 3.]))
     tensor([-1.,  0.,  1.])
     """
-    return apply(SIGN, (_tensorize(input),))
+    return SIGN.apply((_tensorize(input),))
 
 
 def tan(input):
@@ -266,7 +266,7 @@ def log1p(input):
     >>> torch.log1p(torch.tensor([0.0, 1e-10], dtype=torch.float64))
     tensor([0.0000e+00, 1.0000e-10], dtype=torch.float64)
     """
-    return apply(LOG1P, (_floating(input),))
+    return LOG1P.apply((_floating(input),))
 
 
 def expm1(input):
@@ -276,7 +276,7 @@ def expm1(input):
     >>> torch.expm1(torch.tensor([0.0, 1.0]))
     tensor([0.0000, 1.7183])
     """
-    return apply(EXPM1, (_floating(input),))
+    return EXPM1.apply((_floating(input),))
 
 
 def log2(input):
@@ -286,7 +286,7 @@ def log2(input):
     >>> torch.log2(torch.tensor([1.0, 8.0]))
     tensor([0., 3.])
     """
-    return apply(LOG2, (_floating(input),))
+    return LOG2.apply((_floating(input),))
 
 
 def log10(input):
@@ -296,7 +296,7 @@ def log10(input):
     >>> torch.log10(torch.tensor([1.0, 100.0]))
     tensor([0., 2.])
     """
-    return apply(LOG10, (_floating(input),))
+    return LOG10.apply((_floating(input),))
 
 
 def exp2(input):
@@ -306,7 +306,7 @@ def exp2(input):
     >>> torch.exp2(torch.tensor([0.0, 3.0]))
     tensor([1., 8.])
     """
-    return apply(EXP2, (_floating(input),))
+    return EXP2.apply((_floating(input),))
 
 
 def rsqrt(input):
@@ -331,7 +331,7 @@ def square(input):
         x = _floating(x)
     if x._data.dtype == np.bool_:
         x = x.to(np.dtype(np.int64))
-    return apply(SQUARE, (x,))
+    return SQUARE.apply((x,))
 
 
 def reciprocal(input):
