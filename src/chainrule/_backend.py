@@ -65,6 +65,7 @@ class Backend:
 CPU_BACKEND = Backend("cpu", np, np.ndarray, to_host=lambda a: a, from_host=lambda a: a)
 
 _BY_TYPE = {np.ndarray: CPU_BACKEND}    # array class -> its backend
+ARRAY_TYPES = _BY_TYPE      # (read-only view for hot paths: `x.__class__ in ARRAY_TYPES`)
 _CUDA = []              # [backend or None] once probed; a registered backend replaces it
 _PROBED = []            # the CuPy probe's result, kept across register/unregister
 

@@ -21,7 +21,7 @@ from types import FunctionType as _FunctionType
 
 import numpy as np
 
-from .._backend import CPU_BACKEND as _CPU, as_array as _as_array, \
+from .._backend import ARRAY_TYPES as _ARRAY_TYPES, CPU_BACKEND as _CPU, \
     asarray_as as _asarray_as, backend_of as _backend_of, is_device_array as _is_device_array, \
     same_device_error as _same_device_error
 from .._dtypes import DEFAULTS, result_np_dtype
@@ -36,7 +36,6 @@ __all__ = ["Op", "defop", "apply", "NF", "TF", "unary_op", "binary_op"]
 
 _ndarray = np.ndarray
 _asarray = np.asarray
-_generic = np.generic
 _may_share = np.may_share_memory
 _new = object.__new__
 
@@ -316,7 +315,8 @@ def _run(op, args, params):
         out = _on_two_devices(op, data, params)
     if out.__class__ is not _ndarray:
         # (0-d inputs give NumPy scalars; a device array stays as it is)
-        out = _asarray(out) if isinstance(out, _generic) else _as_array(out)
+        if out.__class__ not in _ARRAY_TYPES:
+            out = _asarray(out)
     t = _new(Tensor)                # wrap(out), inlined (one call less per op); _node and
     t._data = out                   # _rg are set once, below
     t._grad = None

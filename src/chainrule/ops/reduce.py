@@ -5,7 +5,7 @@ import collections
 
 import numpy as np
 
-from .._backend import as_array, zeros_as
+from .._backend import ARRAY_TYPES, as_array, zeros_as
 from .._tensor import Tensor, _dim, wrap
 from ._core import NF, TF, defop
 from ._args import _tensorize
@@ -71,7 +71,7 @@ def _unreduce_np(g, dims, keepdim, shape):
     most one dim was reduced; anything else takes the general route."""
     if g.__class__ is not _ndarray:
         # a NumPy scalar (ufuncs on 0-d arrays return them), or a device array
-        g = np.asarray(g) if isinstance(g, np.generic) else as_array(g)
+        g = g if g.__class__ in ARRAY_TYPES else np.asarray(g)
     if g.__class__ is _ndarray and g.flags.c_contiguous:     # (not a device array)
         gs = g.shape
         if dims is None:
@@ -98,8 +98,8 @@ def _broadcast_np(x, shape):
     """np.broadcast_to, with a direct stride-0 view for a 0-d array (the gradient of a
     full reduction)."""
     if x.__class__ is not _ndarray:
-        if not isinstance(x, np.generic):   # a device array
-            return np.broadcast_to(as_array(x), shape)
+        if x.__class__ in ARRAY_TYPES:      # a device array
+            return np.broadcast_to(x, shape)
         x = np.asarray(x)
     if not x.shape:
         return _readonly_view(x, shape, (0,) * len(shape))
