@@ -71,14 +71,11 @@ class Node:
     >>> y.grad_fn.name(), y.grad_fn.next_functions[0][0].name()
     ('SumBackward0', 'MulBackward0')
     """
+    # slots, all set when a node is made: every backward step reads _params, _shapes,
+    # _pre_hooks and _out_fw, and reading a slot is much cheaper than reading a class
+    # default through the instance (which Python 3.11 cannot specialise)
     __slots__ = ("_next", "_uses", "_inputs", "_arrays", "_out", "_versions", "_freed",
-                 "__dict__", "__weakref__")
-    # rarely set: class defaults, stored on a node (in its __dict__) only when not None,
-    # so recording an op makes fewer stores
-    _params = None
-    _shapes = None
-    _pre_hooks = None
-    _out_fw = None          # tangents of the saved output (forward mode)
+                 "_params", "_shapes", "_pre_hooks", "_out_fw", "__dict__", "__weakref__")
     _trace = None           # where the op ran (set under detect_anomaly only)
 
     def name(self) -> str:
@@ -186,6 +183,7 @@ def _init_accumulator(node, variable):
     node._out = None
     node._freed = False
     node._versions = None
+    node._params = node._shapes = node._pre_hooks = node._out_fw = None
 
 
 def accumulator(variable):

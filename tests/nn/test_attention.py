@@ -229,3 +229,40 @@ def test_mha_forward_mode_and_second_order_match_torch():
     for c, t in zip(grads[cr], grads[torch]):
         if c is not None:
             np.testing.assert_allclose(c, t, rtol=1e-9, atol=1e-11)
+
+
+@pytest.mark.filterwarnings("ignore:Support for mismatched key_padding_mask")
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("mask_kind", ["", "kpm", "am_bool"])
+def test_mha_need_weights_false_in_inference_like_torchs_fast_path(batch_first, mask_kind):
+    # eval() under no_grad with need_weights=False is where PyTorch takes its fused path:
+    # the same output, and None for the weights (never computed or averaged)
+    tm, cm = _pair(E, HEADS, batch_first=batch_first)
+    tm.eval()
+    cm.eval()
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((N, L, E) if batch_first else (L, N, E))
+    kw = {}
+    if mask_kind == "kpm":
+        m = np.zeros((N, L), bool)
+        m[:, -1] = True
+        kw = {"key_padding_mask": m}
+    elif mask_kind == "am_bool":
+        kw = {"attn_mask": np.triu(np.ones((L, L), bool), 1)}
+    with torch.no_grad():
+        t_out, t_w = tm(*[torch.tensor(x)] * 3, need_weights=False,
+                        **{k: torch.tensor(v) for k, v in kw.items()})
+    with cr.no_grad():
+        c_out, c_w = cm(*[cr.tensor(x)] * 3, need_weights=False,
+                        **{k: cr.tensor(v) for k, v in kw.items()})
+    assert t_w is None and c_w is None
+    np.testing.assert_allclose(c_out.numpy(), t_out.numpy(), rtol=1e-10, atol=1e-12)
+    # unbatched, with gradients
+    xu = rng.standard_normal((L, E))
+    tx, cx = torch.tensor(xu, requires_grad=True), cr.tensor(xu, requires_grad=True)
+    (t_o, t_w), (c_o, c_w) = tm(tx, tx, tx, need_weights=False), cm(cx, cx, cx,
+                                                                     need_weights=False)
+    assert t_w is None and c_w is None
+    t_o.sum().backward()
+    c_o.sum().backward()
+    np.testing.assert_allclose(cx.grad.numpy(), tx.grad.numpy(), rtol=1e-10, atol=1e-12)

@@ -421,3 +421,162 @@ def test_book_style_language_model_training_matches_torch(layer):
     for (k, tp), cp in zip(tnet.named_parameters(), cnet.parameters()):
         np.testing.assert_allclose(cp.detach().numpy(), tp.detach().numpy(), rtol=1e-4,
                                    atol=1e-5, err_msg=k)
+
+
+# --- LSTM proj_size -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kw", [dict(), dict(num_layers=2, bidirectional=True),
+                                dict(bias=False, batch_first=True, num_layers=2)])
+def test_lstm_proj_size_parity(kw):
+    rng = np.random.default_rng(3)
+    tm, cm = _pair("LSTM", 3, 5, proj_size=2, **kw)
+    assert [(k, tuple(v.shape)) for k, v in tm.state_dict().items()] == \
+        [(k, tuple(v.shape)) for k, v in cm.state_dict().items()]
+    assert repr(cm) == repr(tm)
+    d = 2 if kw.get("bidirectional") else 1
+    L = kw.get("num_layers", 1)
+    T, B = 4, 3
+    x = rng.standard_normal((B, T, 3) if kw.get("batch_first") else (T, B, 3))
+    states = [rng.standard_normal((L * d, B, 2)), rng.standard_normal((L * d, B, 5))]
+    _check_parity(tm, cm, x, states, rng)
+    _check_parity(tm, cm, x, [], rng)                         # default (zero) states
+    # unbatched: h (L*D, 2), c (L*D, 5)
+    xu = rng.standard_normal((T, 3))
+    (to, (th, tc)), (co, (ch, cc)) = tm(torch.tensor(xu)), cm(cr.tensor(xu))
+    assert tuple(co.shape) == (T, 2 * d) and tuple(ch.shape) == (L * d, 2) and \
+        tuple(cc.shape) == (L * d, 5)
+    for a, b in ((co, to), (ch, th), (cc, tc)):
+        np.testing.assert_allclose(_np(a), _np(b), rtol=1e-10, atol=1e-12)
+
+
+def test_lstm_proj_size_init_and_errors():
+    cr.manual_seed(0)
+    lstm = nn.LSTM(4, 100, proj_size=30)
+    w = lstm.weight_hr_l0.detach().numpy()
+    assert w.shape == (30, 100) and np.abs(w).max() <= 0.1 and np.abs(w).max() > 0.099
+    for case in (lambda m: m.nn.LSTM(3, 4, proj_size=4),
+                 lambda m: m.nn.LSTM(3, 4, proj_size=-1),
+                 lambda m: m.nn.LSTM(3, 4, proj_size=2)(m.ones(5, 2, 3),
+                                                        (m.ones(1, 2, 4), m.ones(1, 2, 4))),
+                 lambda m: m.nn.LSTM(3, 4, proj_size=2)(m.ones(5, 2, 3),
+                                                        (m.ones(1, 2, 2), m.ones(1, 2, 2)))):
+        _same_error(case)
+
+
+# --- packed sequences ---------------------------------------------------------------------
+
+def _packed_pair(m, seqs, enforce_sorted, h=None):
+    xs = [m.tensor(s, requires_grad=True) for s in seqs]
+    packed = m.nn.utils.rnn.pack_sequence(xs, enforce_sorted=enforce_sorted)
+    return xs, packed
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("name,kw", [("RNN", {}), ("GRU", {}), ("LSTM", {}),
+                                     ("LSTM", {"proj_size": 2}), ("GRU", {"bias": False})])
+@pytest.mark.parametrize("enforce_sorted", [True, False])
+def test_rnn_on_packed_sequences_matches_torch(name, kw, bidirectional, enforce_sorted):
+    rng = np.random.default_rng(7)
+    lengths = [5, 4, 4, 2, 1] if enforce_sorted else [2, 5, 1, 4, 4]
+    seqs = [rng.standard_normal((n, 3)) for n in lengths]
+    tm, cm = _pair(name, 3, 4, num_layers=2, bidirectional=bidirectional, **kw)
+    d = 2 if bidirectional else 1
+    hs = kw.get("proj_size", 4)
+    states = [rng.standard_normal((2 * d, 5, hs))]
+    if name == "LSTM":
+        states.append(rng.standard_normal((2 * d, 5, 4)))
+    for with_states in (True, False):
+        outs, grads = [], []
+        for m, mod in ((torch, tm), (cr, cm)):
+            xs, packed = _packed_pair(m, seqs, enforce_sorted)
+            st = [m.tensor(s, requires_grad=True) for s in states] if with_states else []
+            hx = (tuple(st) if name == "LSTM" else st[0]) if st else None
+            out, state = mod(packed, hx)
+            assert type(out).__name__ == "PackedSequence"
+            flat = [out.data] + (list(state) if name == "LSTM" else [state])
+            ws = [np.random.default_rng(1).standard_normal(tuple(t.shape)) for t in flat]
+            sum((t * m.tensor(w)).sum() for t, w in zip(flat, ws)).backward()
+            outs.append([_np(t) for t in flat] + [out.batch_sizes.numpy()] +
+                        ([] if out.sorted_indices is None else
+                         [out.sorted_indices.numpy(), out.unsorted_indices.numpy()]))
+            grads.append([x.grad.numpy() for x in xs] + [s.grad.numpy() for s in st] +
+                         [p.grad.numpy() for p in mod.parameters()])
+            mod.zero_grad()
+        for a, b in zip(outs[1], outs[0]):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+        assert len(grads[0]) == len(grads[1])
+        for a, b in zip(grads[1], grads[0]):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_packed_final_states_are_each_sequences_last_step():
+    # the final state of a sequence of length n equals the state after n steps of it alone
+    rng = np.random.default_rng(2)
+    gru = nn.GRU(3, 4).double()
+    seqs = [rng.standard_normal((n, 3)) for n in (2, 5, 3)]
+    _, h = gru(nn.utils.rnn.pack_sequence([cr.tensor(s) for s in seqs], enforce_sorted=False))
+    for i, s in enumerate(seqs):
+        _, hi = gru(cr.tensor(s))
+        np.testing.assert_allclose(_np(h)[0, i], _np(hi)[0], rtol=1e-12)
+
+
+def _packing(m, seqs, batch_first, enforce_sorted, lengths_as, padding_value, total_length):
+    U = m.nn.utils.rnn
+    xs = [m.tensor(s, requires_grad=True) for s in seqs]
+    padded = U.pad_sequence(xs, batch_first=batch_first, padding_value=-1.0)
+    lengths = [len(s) for s in seqs]
+    if lengths_as == "tensor":
+        lengths = m.tensor(lengths)
+    packed = U.pack_padded_sequence(padded, lengths, batch_first=batch_first,
+                                    enforce_sorted=enforce_sorted)
+    back, lens = U.pad_packed_sequence(packed, batch_first=batch_first,
+                                       padding_value=padding_value, total_length=total_length)
+    w = np.random.default_rng(0).standard_normal(tuple(back.shape))
+    (back * m.tensor(w)).sum().backward()
+    left = U.pad_sequence(xs, batch_first=True, padding_side="left")
+    return ([_np(padded), _np(packed.data), packed.batch_sizes.numpy(), _np(back),
+             lens.numpy(), str(lens.dtype).split(".")[-1], _np(left)] +
+            [t.numpy() for t in packed[2:] if t is not None] + [x.grad.numpy() for x in xs])
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("enforce_sorted,seq_lengths", [(True, (4, 4, 2, 1)),
+                                                        (False, (1, 4, 2, 4, 3))])
+@pytest.mark.parametrize("lengths_as", ["list", "tensor"])
+@pytest.mark.parametrize("padding_value,total_length", [(0.0, None), (9.5, 6)])
+def test_pack_pad_round_trip_matches_torch(batch_first, enforce_sorted, seq_lengths,
+                                           lengths_as, padding_value, total_length):
+    rng = np.random.default_rng(len(seq_lengths))
+    seqs = [rng.standard_normal((n, 2)) for n in seq_lengths]
+    ours = _packing(cr, seqs, batch_first, enforce_sorted, lengths_as, padding_value,
+                    total_length)
+    theirs = _packing(torch, seqs, batch_first, enforce_sorted, lengths_as, padding_value,
+                      total_length)
+    assert len(ours) == len(theirs)
+    for a, b in zip(ours, theirs):
+        if isinstance(a, str):
+            assert a == b
+        else:
+            np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("case", [
+    lambda m: m.nn.utils.rnn.pack_padded_sequence(m.zeros(5, 4, 2), [3, 5, 3, 1]),
+    lambda m: m.nn.utils.rnn.pack_padded_sequence(m.zeros(5, 4, 2), [5, 3, 0, 0]),
+    lambda m: m.nn.utils.rnn.pack_padded_sequence(m.zeros(5, 4, 2), [5, 3, 3]),
+    lambda m: m.nn.utils.rnn.pad_packed_sequence(
+        m.nn.utils.rnn.pack_sequence([m.ones(3), m.ones(2)]), total_length=2),
+    lambda m: m.nn.utils.rnn.pad_sequence([]),
+])
+def test_packing_errors_match_torch(case):
+    _same_error(case)
+
+
+def test_packed_input_with_a_state_of_the_wrong_batch_says_so():
+    # (PyTorch raises a RuntimeError from inside the kernel about mismatched sizes)
+    packed = nn.utils.rnn.pack_sequence([cr.ones(3, 2), cr.ones(2, 2)])
+    for m, err in ((torch, "must match the size"), (cr, r"Expected hidden\[0\] size")):
+        lstm = m.nn.LSTM(2, 3)
+        p = packed if m is cr else m.nn.utils.rnn.pack_sequence([m.ones(3, 2), m.ones(2, 2)])
+        with pytest.raises(RuntimeError, match=err):
+            lstm(p, (m.zeros(1, 3, 3), m.zeros(1, 3, 3)))

@@ -3,8 +3,8 @@ VJP, JVP, second order (float64) and float32 preservation, via the op-table harn
 plus torch's tie-breaking of max pooling, unbatched inputs and error messages.
 
 Convolutions are composites of ``im2col``/``col2im`` (linear primitives, each the other's
-transpose), ``rows_to_nchw``/``nchw_to_rows`` (layout moves) and matmul; pooling of
-``gather`` (max) and matmul with averaging matrices (average)."""
+transpose), ``rows_to_nchw``/``nchw_to_rows`` (layout moves) and matmul; pooling is one op
+per 2-D kind (the 1-D forms run it on an unsqueezed input, as PyTorch)."""
 import numpy as np
 import pytest
 import torch
@@ -18,7 +18,7 @@ def F(m):
 
 
 CONV = ("im2col", "rows_to_nchw")
-CONVT = ("col2im", "nchw_to_rows")
+CONVT = ("conv_transpose_out", "nchw_to_rows")
 
 CASES = [
     OpCase("conv2d_plain", lambda m, x, w, b: F(m).conv2d(x, w, b),
@@ -89,42 +89,50 @@ CASES = [
            op="col2im"),
     # pooling (random inputs: no ties; ties are tested below)
     OpCase("max_pool2d_plain", lambda m, x: F(m).max_pool2d(x, 2), [(2, 3, 4, 6)],
-           op="gather"),
+           op="max_pool2d_with_indices"),
     OpCase("max_pool2d_overlap_pad",
            lambda m, x: F(m).max_pool2d(x, 3, stride=1, padding=1), [(1, 2, 4, 5)],
-           op="gather"),
+           op="max_pool2d_with_indices"),
     OpCase("max_pool2d_ceil_dilation",
            lambda m, x: F(m).max_pool2d(x, (2, 3), stride=2, dilation=(2, 1), padding=1,
-                                        ceil_mode=True), [(2, 1, 6, 7)], op="gather"),
+                                        ceil_mode=True), [(2, 1, 6, 7)], op="max_pool2d_with_indices"),
     OpCase("max_pool2d_unbatched", lambda m, x: F(m).max_pool2d(x, 2, stride=1),
-           [(2, 3, 3)], op="gather"),
+           [(2, 3, 3)], op="max_pool2d_with_indices"),
     OpCase("max_pool1d", lambda m, x: F(m).max_pool1d(x, 3, stride=2, padding=1,
                                                       ceil_mode=True), [(2, 3, 8)],
-           op="gather"),
+           op="max_pool2d_with_indices"),
     OpCase("avg_pool2d_plain", lambda m, x: F(m).avg_pool2d(x, 2), [(2, 3, 4, 6)],
-           op="matmul_batched"),
+           op="avg_pool2d"),
     OpCase("avg_pool2d_pad_ceil",
            lambda m, x: F(m).avg_pool2d(x, 3, stride=2, padding=1, ceil_mode=True),
-           [(1, 2, 6, 5)], op="matmul_batched"),
+           [(1, 2, 6, 5)], op="avg_pool2d"),
     OpCase("avg_pool2d_exclude_pad",
            lambda m, x: F(m).avg_pool2d(x, (3, 2), stride=(2, 1), padding=1, ceil_mode=True,
                                         count_include_pad=False), [(1, 2, 6, 5)],
-           op="matmul_batched"),
+           op="avg_pool2d"),
     OpCase("avg_pool2d_divisor", lambda m, x: F(m).avg_pool2d(x, 2, divisor_override=3),
-           [(3, 4, 4)], op="matmul_batched"),
+           [(3, 4, 4)], op="avg_pool2d"),
     OpCase("avg_pool1d", lambda m, x: F(m).avg_pool1d(x, 3, stride=2, padding=1,
                                                       count_include_pad=False), [(2, 3, 8)],
-           op="matmul_batched"),
+           op="avg_pool2d"),
     OpCase("adaptive_avg_pool2d", lambda m, x: F(m).adaptive_avg_pool2d(x, (3, 2)),
-           [(2, 3, 7, 5)], op="matmul_batched"),
+           [(2, 3, 7, 5)], op="adaptive_avg_pool2d"),
     OpCase("adaptive_avg_pool2d_none", lambda m, x: F(m).adaptive_avg_pool2d(x, (None, 3)),
-           [(3, 4, 5)], op="matmul_batched"),
+           [(3, 4, 5)], op="adaptive_avg_pool2d"),
     OpCase("adaptive_avg_pool1d", lambda m, x: F(m).adaptive_avg_pool1d(x, 3), [(2, 2, 7)],
-           op="matmul_batched"),
+           op="adaptive_avg_pool2d"),
     OpCase("adaptive_max_pool2d", lambda m, x: F(m).adaptive_max_pool2d(x, (3, 2)),
-           [(2, 3, 7, 5)], op="gather"),
+           [(2, 3, 7, 5)], op="adaptive_max_pool2d"),
     OpCase("adaptive_max_pool1d", lambda m, x: F(m).adaptive_max_pool1d(x, 4), [(2, 2, 7)],
-           op="gather"),
+           op="adaptive_max_pool2d"),
+    OpCase("avg_pool1d_unbatched", lambda m, x: F(m).avg_pool1d(x, 2), [(3, 6)],
+           op="avg_pool2d"),
+    OpCase("max_pool1d_unbatched", lambda m, x: F(m).max_pool1d(x, 2), [(3, 6)],
+           op="max_pool2d_with_indices"),
+    OpCase("adaptive_max_pool2d_unbatched", lambda m, x: F(m).adaptive_max_pool2d(x, 2),
+           [(2, 5, 3)], op="adaptive_max_pool2d"),
+    OpCase("adaptive_avg_pool2d_to_1x1", lambda m, x: F(m).adaptive_avg_pool2d(x, 1),
+           [(2, 3, 4, 5)], op="mean"),
 ]
 
 test_value, test_vjp, test_jvp, test_second_order, test_float32 = table_tests(CASES)
@@ -274,3 +282,26 @@ def test_errors_match_torch(call, text):
         call(cr)
     assert text in str(t_err.value), str(t_err.value)      # the gist is torch's
     assert text in str(c_err.value), str(c_err.value)
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, x: F(m).max_pool2d(x, 2), lambda m, x: F(m).avg_pool2d(x, 2),
+    lambda m, x: F(m).adaptive_avg_pool2d(x, 3), lambda m, x: F(m).adaptive_max_pool2d(x, 3),
+    lambda m, x: F(m).max_pool1d(x[0], 2), lambda m, x: F(m).avg_pool1d(x[0], 2),
+    lambda m, x: F(m).adaptive_avg_pool2d(x, 1)])
+def test_pooling_input_changed_in_place_before_backward_as_torch(call):
+    # PyTorch's pooling nodes save the input: an in-place change raises at backward
+    # (adaptive average pooling to 1x1 is a mean, which does not save it)
+    outcome = []
+    for m in (torch, cr):
+        x = m.ones(2, 3, 6, 6, requires_grad=True) * 1
+        y = call(m, x)
+        with m.no_grad():
+            x.add_(1)
+        try:
+            y.sum().backward()
+            outcome.append("ok")
+        except RuntimeError as e:
+            assert "modified by an inplace operation" in str(e)
+            outcome.append("raises")
+    assert outcome[0] == outcome[1]

@@ -241,3 +241,16 @@ def test_div_forward_mode_at_a_zero_divisor(dtype):
             out.append(_np(fw.unpack_dual(x / y).tangent))
     _same(out[0], out[1], "JVP")
     assert not np.isnan(out[0]).any()
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, x: m.nn.functional.avg_pool2d(x, 2, stride=1),
+    lambda m, x: m.nn.functional.adaptive_avg_pool2d(x, (2, 3)),
+    lambda m, x: m.nn.functional.avg_pool1d(x[0], 3, padding=1)])
+def test_average_pooling_keeps_inf_and_nan_in_their_windows(call):
+    # averaging by matrices added 0 * inf = nan from outside a window into every output
+    x = np.arange(12.0).reshape(1, 3, 4)
+    x[0, 0, 1], x[0, 2, 3] = INF, NAN
+    ours, theirs = call(cr, cr.tensor(x)), call(torch, torch.tensor(x))
+    np.testing.assert_allclose(_np(ours), _np(theirs), rtol=1e-15)     # nan where torch's
+    assert np.isfinite(_np(ours)).any()

@@ -274,9 +274,19 @@ SWEEP = {
     "sinc": U(lambda m, a: m.sinc(a)),
     "median": G(lambda m, a: a.median(), (2, 3), sets=DISTINCT, empty=[(0,)]),
     "median_dim": G(lambda m, a: m.median(a, 1).values, (3, 4), sets=DISTINCT),
-    "normalize": G(lambda m, a: _cat(m, F(m).layer_norm(a, (4,)),
-                                     F(m).group_norm(a.reshape(1, 3, 4), 1)), (3, 4), sets=SUMS,
-                   atol=1e-12),     # a zero mean is a rounding residue in PyTorch (Welford)
+    # (a zero mean is a rounding residue in PyTorch (Welford): atol)
+    "native_layer_norm": G(lambda m, a, w, b: _cat(m, F(m).layer_norm(a, (4,)),
+                                                   F(m).layer_norm(a, (4,), w, b)),
+                           (3, 4), (4,), (4,), sets=SUMS, atol=1e-12),
+    "native_group_norm": G(lambda m, a, w, b: _cat(m, F(m).group_norm(a.reshape(1, 3, 4), 1),
+                                                   F(m).group_norm(a.reshape(2, 2, 3), 2, w,
+                                                                   b)),
+                           (3, 4), (2,), (2,), sets=SUMS, atol=1e-12),
+    "native_batch_norm": G(lambda m, a, w, b: _cat(
+        m, F(m).batch_norm(a, None, None, training=True),
+        F(m).batch_norm(a, None, None, w, b, training=True),
+        F(m).batch_norm(a, m.zeros(4, dtype=a.dtype), m.ones(4, dtype=a.dtype), w, b)),
+        (3, 4), (4,), (4,), sets=SUMS, atol=1e-12),
     # --- activations
     "softplus": U(lambda m, a: _cat(m, F(m).softplus(a), F(m).softplus(a, beta=2, threshold=5))),
     "logsigmoid": U(lambda m, a: F(m).logsigmoid(a)),
@@ -354,6 +364,8 @@ SWEEP = {
     "getitem": G(lambda m, a: a[m.tensor([2, 0, 2])], (3, 4)),
     "select": G(lambda m, a: a[1], (3, 4)),
     "slice": G(lambda m, a: a[:, 1:3], (3, 4), empty=[(0, 4)]),
+    "pack_padded_sequence": G(lambda m, a: m.nn.utils.rnn.pack_padded_sequence(
+        a, [3, 2, 2, 1]).data, (3, 4)),
     "index_scatter": G(lambda m, g: _vjp_of(m, lambda x: x[[0, 2, 0]], (3, 2), g), (3, 2)),
     "as_strided": G(lambda m, a, b: _view_after_change(a, b), (2, 3), (3,)),
     "setitem": G(lambda m, a, b: _setitem(a, b), (3, 4), (4,)),
@@ -373,6 +385,19 @@ SWEEP = {
     "nchw_to_rows": G(lambda m, a, w: m.nn.functional.conv_transpose2d(
         a.reshape(1, 1, 3, 4), w.reshape(1, 2, 1, 1)), (3, 4), (2,), sets=MATMUL,
         signed_zero=False),
+    "conv_transpose_out": G(lambda m, a, w, b: m.nn.functional.conv_transpose2d(
+        a.reshape(1, 1, 3, 4), w.reshape(1, 2, 1, 1), b), (3, 4), (2,), (2,), sets=MATMUL,
+        signed_zero=False),
+    # pooling: max picks (DISTINCT: no ties), averages sum
+    "max_pool2d_with_indices": G(lambda m, a: _cat(
+        m, F(m).max_pool2d(a.reshape(1, 1, 3, 4), 2, stride=1),
+        F(m).max_pool1d(a, 2, padding=1)), (3, 4), sets=DISTINCT),
+    "adaptive_max_pool2d": G(lambda m, a: F(m).adaptive_max_pool2d(a.reshape(1, 3, 4), (2, 3)),
+                             (3, 4), sets=DISTINCT),
+    "avg_pool2d": G(lambda m, a: _cat(m, F(m).avg_pool2d(a.reshape(1, 1, 3, 4), 2, stride=1),
+                                      F(m).avg_pool1d(a, 3, padding=1)), (3, 4), sets=SUMS),
+    "adaptive_avg_pool2d": G(lambda m, a: F(m).adaptive_avg_pool2d(a.reshape(1, 3, 4), (2, 3)),
+                             (3, 4), sets=SUMS),
     "scatter_add_zeros": G(lambda m, g: _vjp_of(m, lambda x: m.gather(
         x, 1, m.tensor([[1, 1], [0, 2]])), (2, 3), g), (2, 2)),
     "scatter_add": G(lambda m, a, s: m.scatter_add(a, 0, m.tensor([[0, 1, 2, 0]]), s),

@@ -120,6 +120,17 @@ CASES = [
                                                   padding_idx=-3), [(3, 2)], op="embedding"),
     # ops that only run as the VJP of another op (transposes): the row's function is that
     # VJP as a function of the output gradient, built with create_graph=True
+    # (PyTorch has no forward mode for _pack_padded_sequence: its side is the same rows
+    # gathered with cat)
+    OpCase("pack_padded_sequence",
+           lambda m, x: m.nn.utils.rnn.pack_padded_sequence(x, [4, 2, 1]).data if m is cr
+           else m.cat([x[0], x[1, :2], x[2, :1], x[3, :1]]),
+           [(4, 3, 2)], op="pack_padded_sequence"),
+    OpCase("pack_padded_sequence_unsorted_batch_first",
+           lambda m, x: m.nn.utils.rnn.pack_padded_sequence(
+               x, m.tensor([1, 3, 3]), batch_first=True, enforce_sorted=False).data
+           if m is cr else m.cat([x[[1, 2, 0], 0], x[1:, 1], x[1:, 2]]),
+           [(3, 4)], op="pack_padded_sequence"),
     OpCase("index_scatter", lambda m, g: _vjp_of(m, lambda x: x[[0, 2, 0]], (3, 2), g),
            [(3, 2)], op="index_scatter"),
     OpCase("scatter_add_zeros",

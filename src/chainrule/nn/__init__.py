@@ -25,18 +25,23 @@ from .normalization import (BatchNorm1d, BatchNorm2d, Dropout2d, GroupNorm,  # n
 from .parameter import Parameter  # noqa: F401
 from .rnn import GRU, GRUCell, LSTM, LSTMCell, RNN, RNNBase, RNNCell, RNNCellBase  # noqa: F401
 from .attention import MultiheadAttention  # noqa: F401
-from .lazy import LazyLinear, UninitializedParameter  # noqa: F401
+from .lazy import (LazyBatchNorm1d, LazyBatchNorm2d, LazyConv1d, LazyConv2d,  # noqa: F401
+                   LazyConvTranspose1d, LazyConvTranspose2d, LazyLinear,
+                   UninitializedBuffer, UninitializedParameter)
 from .parallel import DataParallel  # noqa: F401
 from . import parallel  # noqa: F401
 
 # the public names (a type checker re-exports only these from the package)
-__all__ = ["AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
-           "AvgPool1d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d",
-           "BatchNorm2d", "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d",
-           "CrossEntropyLoss", "DataParallel", "Dropout", "Dropout2d", "Embedding", "Flatten",
-           "Fold", "GRU", "GRUCell", "GroupNorm", "Identity", "L1Loss", "LSTM", "LSTMCell",
-           "LayerNorm", "LazyLinear", "Linear", "LogSoftmax", "MSELoss", "MaxPool1d",
-           "MaxPool2d", "Module", "ModuleList", "MultiheadAttention", "NLLLoss", "Parameter",
-           "RNN", "RNNBase", "RNNCell", "RNNCellBase", "ReLU", "Sequential", "Sigmoid",
-           "Softmax", "Tanh", "Unfold", "UninitializedParameter", "functional", "init",
+__all__ = ["AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d",
+           "AdaptiveMaxPool2d", "AvgPool1d", "AvgPool2d", "BCELoss",
+           "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Conv1d", "Conv2d",
+           "ConvTranspose1d", "ConvTranspose2d", "CrossEntropyLoss", "DataParallel",
+           "Dropout", "Dropout2d", "Embedding", "Flatten", "Fold", "GRU", "GRUCell",
+           "GroupNorm", "Identity", "L1Loss", "LSTM", "LSTMCell", "LayerNorm",
+           "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyConv1d", "LazyConv2d",
+           "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyLinear", "Linear",
+           "LogSoftmax", "MSELoss", "MaxPool1d", "MaxPool2d", "Module", "ModuleList",
+           "MultiheadAttention", "NLLLoss", "Parameter", "RNN", "RNNBase", "RNNCell",
+           "RNNCellBase", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh", "Unfold",
+           "UninitializedBuffer", "UninitializedParameter", "functional", "init",
            "parallel", "utils"]

@@ -32,6 +32,11 @@ def _addindent(s, n):
     return lines[0] + "\n" + "\n".join(" " * n + line for line in lines[1:])
 
 
+def _uninit(t):
+    """Whether ``t`` is an uninitialised parameter or buffer (of a lazy module)."""
+    return getattr(type(t), "_uninitialized", False)
+
+
 def _legacy_type(t):
     return _LEGACY.get(t._data.dtype.name, "torch.Tensor")
 
@@ -328,12 +333,13 @@ class Module:
                 prefix = args[1]
         if destination is None:
             destination = collections.OrderedDict()
+        # an uninitialised parameter or buffer (a lazy module's) is stored as it is
         for name, p in self._parameters.items():
             if p is not None:
-                destination[prefix + name] = p if keep_vars else p.detach()
+                destination[prefix + name] = p if keep_vars or _uninit(p) else p.detach()
         for name, b in self._buffers.items():
             if b is not None and name not in self._non_persistent_buffers_set:
-                destination[prefix + name] = b if keep_vars else b.detach()
+                destination[prefix + name] = b if keep_vars or _uninit(b) else b.detach()
         for name, m in self._modules.items():
             if m is not None:
                 m.state_dict(destination=destination, prefix=prefix + name + ".",
@@ -418,7 +424,10 @@ class Module:
                     p.grad = fn(p.grad)
             for k, b in m._buffers.items():
                 if b is not None:
-                    m._buffers[k] = fn(b)
+                    if _uninit(b):                   # stays uninitialised, new dtype
+                        b.data = fn(b)
+                    else:
+                        m._buffers[k] = fn(b)
         return self
 
     def apply(self, fn: Callable[["Module"], object]) -> Self:

@@ -118,7 +118,7 @@ class BatchNorm1d(_BatchNorm):
     >>> bn = torch.nn.BatchNorm1d(2)
     >>> bn(torch.tensor([[1.0, 2.0], [3.0, 6.0]]))
     tensor([[-1.0000, -1.0000],
-            [ 1.0000,  1.0000]], grad_fn=<AddBackward0>)
+            [ 1.0000,  1.0000]], grad_fn=<NativeBatchNormBackward0>)
     >>> bn.running_mean, list(bn.state_dict())
     (tensor([0.2000, 0.4000]), ['weight', 'bias', 'running_mean', 'running_var', 'num_batches_tracked'])
     """
@@ -145,7 +145,7 @@ class LayerNorm(Module):
     >>> import chainrule as torch
     >>> ln = torch.nn.LayerNorm(2)
     >>> ln(torch.tensor([[1.0, 3.0]]))
-    tensor([[-1.0000,  1.0000]], grad_fn=<AddBackward0>)
+    tensor([[-1.0000,  1.0000]], grad_fn=<NativeLayerNormBackward0>)
     """
 
     def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5,
@@ -182,7 +182,7 @@ class GroupNorm(Module):
     >>> import chainrule as torch
     >>> gn = torch.nn.GroupNorm(2, 4)
     >>> gn(torch.tensor([[1.0, 3.0, 5.0, 5.0]]))
-    tensor([[-1.0000,  1.0000,  0.0000,  0.0000]], grad_fn=<AddBackward0>)
+    tensor([[-1.0000,  1.0000,  0.0000,  0.0000]], grad_fn=<NativeGroupNormBackward0>)
     """
 
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,

@@ -16,12 +16,14 @@ from .._creation import empty, zeros
 from .._dtypes import dtype
 from .._tensor import Tensor
 from ..ops import activation as ACT, unary as UN
+from ..ops.index import index_select
 from ..ops.matmul import addmm, mm
 from ..ops.shape import cat, stack
 from . import init
 from .module import Module
 from .parameter import Parameter
 from ._losses import dropout
+from .utils.rnn import PackedSequence
 
 __all__ = ["RNNBase", "RNN", "GRU", "LSTM", "RNNCellBase", "RNNCell", "GRUCell", "LSTMCell"]
 
@@ -45,13 +47,14 @@ def _gru_step(x_proj, h, w_hh_t, b_hh):
     return n + rz[:, hs:] * (h - n)            # = (1 - z) * n + z * h
 
 
-def _lstm_step(x_proj, state, w_hh_t, b_hh):
+def _lstm_step(x_proj, state, w_hh_t, b_hh, w_hr_t=None):
     h, c = state
-    hs = h.shape[-1]
+    hs = c.shape[-1]
     gates = addmm(x_proj, h, w_hh_t)
     s = ACT.sigmoid(gates)
     c = s[:, hs:2 * hs] * c + s[:, :hs] * UN.tanh(gates[:, 2 * hs:3 * hs])
-    return s[:, 3 * hs:] * UN.tanh(c), c
+    h = s[:, 3 * hs:] * UN.tanh(c)
+    return (h, c) if w_hr_t is None else (mm(h, w_hr_t), c)     # proj_size: h = W_hr h
 
 
 _STEPS = {"RNN_TANH": _rnn_step(UN.tanh), "RNN_RELU": _rnn_step(ACT.relu), "GRU": _gru_step,
@@ -149,9 +152,8 @@ class RNNBase(Module):
                              "projections")
         if proj_size >= hidden_size:
             raise ValueError("proj_size has to be smaller than hidden_size")
-        if proj_size:
-            raise NotImplementedError("LSTM(proj_size=...) is not supported by chainrule yet; "
-                                      "use proj_size=0 and an nn.Linear on the outputs")
+        if proj_size and mode != "LSTM":
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
         if mode not in _GATES:
             raise ValueError("Unrecognized RNN mode: " + mode)
         self.mode = mode
@@ -165,16 +167,20 @@ class RNNBase(Module):
         self.proj_size = proj_size
         gate_size = _GATES[mode] * hidden_size
         num_directions = 2 if bidirectional else 1
+        real_hidden = proj_size if proj_size > 0 else hidden_size
         self._flat_weights_names = []
         self._all_weights = []
         for layer in range(num_layers):
             for direction in range(num_directions):
-                layer_input = input_size if layer == 0 else hidden_size * num_directions
-                shapes = [(gate_size, layer_input), (gate_size, hidden_size)]
+                layer_input = input_size if layer == 0 else real_hidden * num_directions
+                shapes = [(gate_size, layer_input), (gate_size, real_hidden)]
                 names = ["weight_ih_l{}{}", "weight_hh_l{}{}"]
                 if bias:
                     shapes += [(gate_size,), (gate_size,)]
                     names += ["bias_ih_l{}{}", "bias_hh_l{}{}"]
+                if proj_size > 0:
+                    shapes.append((proj_size, hidden_size))
+                    names.append("weight_hr_l{}{}")
                 suffix = "_reverse" if direction == 1 else ""
                 names = [n.format(layer, suffix) for n in names]
                 for n, shape in zip(names, shapes):
@@ -203,6 +209,8 @@ class RNNBase(Module):
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size != 0:
+            s += f", proj_size={self.proj_size}"
         if self.num_layers != 1:
             s += f", num_layers={self.num_layers}"
         if self.bias is not True:
@@ -218,8 +226,8 @@ class RNNBase(Module):
     # --- forward --------------------------------------------------------------------------
     def _check_input(self, x, batch):
         if not isinstance(x, Tensor):
-            raise TypeError(f"{type(self).__name__}: input must be a Tensor, got "
-                            f"{type(x).__name__} (PackedSequence is not supported)")
+            raise TypeError(f"{type(self).__name__}: input must be a Tensor or a "
+                            f"PackedSequence, got {type(x).__name__}")
         w = self.weight_ih_l0
         if x.dtype != w.dtype:
             raise ValueError(f"RNN input dtype ({x.dtype}) does not match weight dtype "
@@ -233,11 +241,116 @@ class RNNBase(Module):
         if tuple(h.shape) != expected:
             raise RuntimeError(msg.format(expected, list(h.shape)))
 
+    def _step_fn(self, params):
+        """One time step of this layer and direction (LSTM with proj_size: projected h)."""
+        if not self.proj_size:
+            return _STEPS[self.mode]
+        w_hr_t = params[-1].t()
+
+        def step(p, s, w, b):
+            return _lstm_step(p, s, w, b, w_hr_t)
+        return step
+
+    def _run_packed(self, data, sizes, hx):
+        """data: a PackedSequence's (sum(sizes), input_size) rows, time step after time step,
+        ``sizes[t]`` running sequences at step t (longest first); hx: the initial state(s)
+        (L*D, B, H) each, in the packed (sorted) order.  A sequence's final state is its
+        state after its last step (forward) or after step 0 (reverse, which starts each
+        sequence at its last step from its initial state).  Returns the last layer's output
+        rows and the final state(s)."""
+        lstm = self.mode == "LSTM"
+        num_directions = 2 if self.bidirectional else 1
+        offsets = [0]
+        for b in sizes:
+            offsets.append(offsets[-1] + b)
+        steps = len(sizes)
+        finals_h, finals_c = [], []
+        layer_in = data
+        for layer in range(self.num_layers):
+            outs = []
+            for direction in range(num_directions):
+                k = layer * num_directions + direction
+                params = self.all_weights[k]
+                w_ih, w_hh = params[0], params[1]
+                b_ih, b_hh = (params[2], params[3]) if self.bias else (None, None)
+                proj = _project(self.mode, layer_in, w_ih, b_ih, b_hh)
+                step = self._step_fn(params)
+                w_hh_t = w_hh.t()
+                init = (hx[0][k], hx[1][k]) if lstm else (hx[k],)
+                seq = [None] * steps
+                if direction == 0:
+                    state = init
+                    for t in range(steps):
+                        b = sizes[t]
+                        new = step(proj[offsets[t]:offsets[t + 1]],
+                                   tuple(s[:b] for s in state) if lstm else state[0][:b],
+                                   w_hh_t, b_hh)
+                        new = new if lstm else (new,)
+                        seq[t] = new[0]
+                        if b < state[0].shape[0]:      # the sequences that ended keep theirs
+                            new = tuple(cat([n, s[b:]], 0) for n, s in zip(new, state))
+                        state = new
+                else:
+                    state = None
+                    for t in range(steps - 1, -1, -1):
+                        b = sizes[t]
+                        have = 0 if state is None else state[0].shape[0]
+                        if b > have:                 # sequences whose last step is t start
+                            fresh = tuple(s[have:b] for s in init)
+                            state = fresh if state is None else \
+                                tuple(cat([s, f], 0) for s, f in zip(state, fresh))
+                        new = step(proj[offsets[t]:offsets[t + 1]],
+                                   state if lstm else state[0], w_hh_t, b_hh)
+                        state = new if lstm else (new,)
+                        seq[t] = state[0]
+                outs.append(cat(seq, 0))
+                finals_h.append(state[0])
+                if lstm:
+                    finals_c.append(state[1])
+            layer_in = outs[0] if num_directions == 1 else cat(outs, 1)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                layer_in = dropout(layer_in, self.dropout, True)
+        h_n = stack(finals_h, 0)
+        return layer_in, ((h_n, stack(finals_c, 0)) if lstm else h_n)
+
+    def _forward_packed(self, packed, hx):
+        mode = self.mode
+        data, batch_sizes, sorted_indices, unsorted_indices = packed
+        if not isinstance(data, Tensor) or data.dim() != 2:
+            raise RuntimeError(f"input must have 2 dimensions, got "
+                               f"{data.dim() if isinstance(data, Tensor) else data}")
+        self._check_input(data, None)
+        sizes = [int(b) for b in batch_sizes._data]
+        batch = sizes[0]
+        expected = ((2 if self.bidirectional else 1) * self.num_layers, batch,
+                    self.hidden_size)
+        expected_h = expected[:2] + (self.proj_size or self.hidden_size,)
+        lstm = mode == "LSTM"
+        if hx is None:
+            h0 = zeros(*expected_h, dtype=data.dtype)
+            hx = (h0, zeros(*expected, dtype=data.dtype) if self.proj_size else h0) \
+                if lstm else h0
+        else:
+            for h in (hx if lstm else (hx,)):
+                _check_state_dtype(data, h)
+            if sorted_indices is not None:           # into the packed (sorted) order
+                hx = tuple(index_select(h, 1, sorted_indices) for h in hx) if lstm \
+                    else index_select(hx, 1, sorted_indices)
+            if lstm:
+                self._check_hidden(hx[0], expected_h, "Expected hidden[0] size {}, got {}")
+                self._check_hidden(hx[1], expected, "Expected hidden[1] size {}, got {}")
+            else:
+                self._check_hidden(hx, expected)
+        out, state = self._run_packed(data, sizes, hx)
+        if unsorted_indices is not None:
+            state = tuple(index_select(h, 1, unsorted_indices) for h in state) if lstm \
+                else index_select(state, 1, unsorted_indices)
+        return PackedSequence(out, batch_sizes, sorted_indices, unsorted_indices), state
+
     def _run(self, x, hx):
         """x: (T, B, input_size) time-major; hx: the initial state(s), (L*D, B, H) each.
         Returns the last layer's output (T, B, D*H) and the final state(s)."""
         mode = self.mode
-        step = _STEPS[mode]
         lstm = mode == "LSTM"
         num_directions = 2 if self.bidirectional else 1
         steps, batch = x.shape[0], x.shape[1]
@@ -251,6 +364,7 @@ class RNNBase(Module):
                 params = self.all_weights[k]
                 w_ih, w_hh = params[0], params[1]
                 b_ih, b_hh = (params[2], params[3]) if self.bias else (None, None)
+                step = self._step_fn(params)
                 proj = _project(mode, x2d, w_ih, b_ih, b_hh)
                 proj = _per_step(proj.reshape(steps, batch, proj.shape[1]))
                 state = (hx[0][k], hx[1][k]) if lstm else hx[k]
@@ -270,9 +384,11 @@ class RNNBase(Module):
         h_n = stack(finals_h, 0)
         return layer_in, ((h_n, stack(finals_c, 0)) if lstm else h_n)
 
-    def forward(self, input: Tensor, hx: Tensor | tuple[Tensor, Tensor] | None = None
-                ) -> tuple[Tensor, Any]:
+    def forward(self, input: Tensor | PackedSequence,
+                hx: Tensor | tuple[Tensor, Tensor] | None = None) -> tuple[Any, Any]:
         mode = self.mode
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         name = {"GRU": "GRU", "LSTM": "LSTM"}.get(mode, "RNN")
         if not isinstance(input, Tensor):
             self._check_input(input, None)
@@ -293,11 +409,13 @@ class RNNBase(Module):
             _check_state_dtype(x, h)
         expected = ((2 if self.bidirectional else 1) * self.num_layers, x.shape[1],
                     self.hidden_size)
+        expected_h = expected[:2] + (self.proj_size or self.hidden_size,)
         if hx is None:
-            h0 = zeros(*expected, dtype=x.dtype, device=x.device)
-            hx = (h0, h0) if mode == "LSTM" else h0
+            h0 = zeros(*expected_h, dtype=x.dtype, device=x.device)
+            hx = (h0, zeros(*expected, dtype=x.dtype, device=x.device) if self.proj_size
+                  else h0) if mode == "LSTM" else h0
         elif mode == "LSTM":
-            self._check_hidden(hx[0], expected, "Expected hidden[0] size {}, got {}")
+            self._check_hidden(hx[0], expected_h, "Expected hidden[0] size {}, got {}")
             self._check_hidden(hx[1], expected, "Expected hidden[1] size {}, got {}")
         else:
             self._check_hidden(hx, expected)
@@ -374,8 +492,10 @@ class LSTM(RNNBase):
         i, f, o = sigmoid(...), g = tanh(...)
         c' = f * c + i * g,  h' = o * tanh(c')
 
-    ``forward(input, (h0, c0)=None)`` returns ``(output, (h_n, c_n))``.  ``proj_size`` is
-    not supported.
+    ``forward(input, (h0, c0)=None)`` returns ``(output, (h_n, c_n))``.  With
+    ``proj_size`` > 0 the hidden state is projected, ``h' = W_hr (o * tanh(c'))``
+    (``weight_hr_l{k}`` of shape (proj_size, hidden_size)): output and h have proj_size
+    features, c keeps hidden_size.
 
     >>> import chainrule as torch
     >>> lstm = torch.nn.LSTM(4, 8)

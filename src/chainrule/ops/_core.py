@@ -43,7 +43,8 @@ _new = object.__new__
 class Op:
     """One differentiable (or not) operation: forward, VJP per input and JVP together."""
     __slots__ = ("name", "forward", "vjps", "vjp_all", "jvp", "save_inputs", "save_out",
-                 "node_cls", "broadcasts", "is_view", "reads", "apply", "__weakref__")
+                 "node_cls", "broadcasts", "is_view", "reads", "arity", "apply",
+                 "__weakref__")
 
     def __init__(self, name, forward, vjps=None, jvp=None, save_inputs=True, save_out=False,
                  broadcasts=False, is_view=False, backward_name=None, reads=None):
@@ -60,6 +61,9 @@ class Op:
         else:
             self.vjp_all = None
             self.vjps = tuple(vjps) if vjps is not None else None
+        # the number of tensor inputs, where the rules fix it (``apply`` skips the other
+        # kinds of call for it)
+        self.arity = len(self.vjps) if isinstance(self.vjps, tuple) else None
         self.jvp = jvp
         self.save_inputs = save_inputs
         self.save_out = save_out
@@ -236,7 +240,7 @@ def apply(op, args, params=None):
         return _apply_observed(op, args, params)
     if not params:
         n = len(args)
-        if n == 2:
+        if n == 2 and op.arity != 1:
             a, b = args
             cb = b.__class__
             if a.__class__ is Tensor:
@@ -340,6 +344,7 @@ def _run(op, args, params):
     if rg and STATE.enabled and op.vjps is not None:
         node = _new(_OpNode)
         node.op = op
+        node._shapes = node._pre_hooks = node._out_fw = None
         versions = None
         if n == 1:
             if op.vjps[0] is not None:
@@ -457,8 +462,7 @@ def _run(op, args, params):
         else:
             node._out = None
         node._versions = versions
-        if params:
-            node._params = params
+        node._params = params
         node._freed = False
         t._node = node
         t._rg = True
@@ -507,7 +511,8 @@ def _declaration(op):
     """What ``_run`` reads of ``op``, as constants for its one- and two-input copies
     (``op.vjps``: which inputs have a rule; ``op.reads`` only when it is a plain table)."""
     c = {"op.save_inputs": bool(op.save_inputs), "op.save_out": bool(op.save_out),
-         "op.broadcasts": bool(op.broadcasts), "op.is_view": bool(op.is_view)}
+         "op.broadcasts": bool(op.broadcasts), "op.is_view": bool(op.is_view),
+         "op.arity": op.arity}
     v = op.vjps
     if v is None or v is _EVERY_INPUT:
         c["op.vjps"] = None if v is None else (True, True)

@@ -7,7 +7,9 @@ transpose ``col2im`` (each column added back at its block's position, a loop ove
 kernel offsets).  Both are linear, so each one's VJP is the other and its JVP is itself.
 
 A convolution is a composite: ``weight (O, C*K) @ im2col(x)`` (one BLAS matmul per
-sample and group) plus the bias; a transposed convolution is ``col2im(weight^T @ x)``.
+sample and group) plus the bias; a transposed convolution is ``col2im(weight^T @ x)``
+plus the bias (its last step one op, ``conv_transpose_out``, so that its node is
+``ConvolutionBackward0`` as in PyTorch).
 Their gradients come from the matmul and im2col/col2im rules: the input's gradient is a
 transposed convolution, the weight's a correlation of the input with the gradient, and
 every derivative is differentiable again (second order, forward mode).
@@ -113,6 +115,35 @@ COL2IM = defop("col2im", _col2im_np,
                save_inputs=False, backward_name="Col2ImBackward0")
 
 
+def _conv_transpose_out_np(cols, *bias, ksize, dilation, pads, stride, size, grid):
+    out = _col2im_np(cols, ksize, dilation, pads, stride, size, grid, rows=True)
+    if bias:
+        out += bias[0].reshape((-1,) + (1,) * len(ksize))
+    return out
+
+
+def _conv_transpose_out_vjp(F, g, out, cols, *bias, **blocks):
+    grads = [F.im2col(g, rows=True, **blocks)]
+    if bias:
+        grads.append(F.sum(g, (0,) + tuple(range(2, g.ndim))))
+    return grads
+
+
+def _conv_transpose_out_jvp(F, t, out, cols, *bias, **blocks):
+    r = None if t[0] is None else F.col2im(t[0], rows=True, **blocks)
+    if bias and t[1] is not None:
+        tb = F.reshape(t[1], (-1,) + (1,) * len(blocks["ksize"]))
+        r = tb if r is None else r + tb
+    return r
+
+
+# a transposed convolution's last step: the columns (N*L, K*C) summed into the output
+# image (col2im) plus the bias -- one node, ConvolutionBackward0 as in torch
+CONV_TRANSPOSE_OUT = defop("conv_transpose_out", _conv_transpose_out_np,
+                           vjps=_conv_transpose_out_vjp, jvp=_conv_transpose_out_jvp,
+                           save_inputs=False, backward_name="ConvolutionBackward0")
+
+
 def _rows_to_nchw_np(r, n, grid):
     return ascontiguous(
         r.reshape((n,) + tuple(grid) + (r.shape[1],)).transpose(
@@ -204,6 +235,13 @@ def _batched(input, nd, op):
                        f"but got input of size: {_shape(input)}")
 
 
+def _initialized(op, *tensors):
+    """A lazy layer's parameter used before its first forward: PyTorch's ValueError."""
+    for t in tensors:
+        if getattr(type(t), "_uninitialized", False):
+            t._fail(op)
+
+
 def _same_dtype(op, input, weight, bias):
     for other, what in ((weight, "weight"), (bias, "bias")):
         if other is not None and other._data.dtype != input._data.dtype:
@@ -245,6 +283,7 @@ def _convnd(nd, op, input, weight, bias, stride, padding, dilation, groups):
     if not isinstance(weight, Tensor):
         raise TypeError(f"{op}(): argument 'weight' must be Tensor, not "
                         f"{type(weight).__name__}")
+    _initialized(op, weight, bias)
     if weight._data.ndim != nd + 2:
         raise RuntimeError(f"Expected {weight._data.ndim}-dimensional input for "
                            f"{weight._data.ndim}-dimensional weight {_shape(weight)}, but got "
@@ -305,6 +344,7 @@ def _convnd(nd, op, input, weight, bias, stride, padding, dilation, groups):
 def _conv_transposend(nd, op, input, weight, bias, stride, padding, output_padding, groups,
                       dilation):
     x, unbatched = _batched(input, nd, op)
+    _initialized(op, weight, bias)
     if not isinstance(weight, Tensor) or weight._data.ndim != nd + 2:
         raise RuntimeError(f"{op}: expected a {nd + 2}-dimensional weight (in_channels, "
                            f"out_channels / groups, *kernel_size), got "
@@ -356,10 +396,10 @@ def _conv_transposend(nd, op, input, weight, bias, stride, padding, output_paddi
             (0, 1) + tuple(i + 1 for i in kc)).reshape(groups, cg, k * og)
         cols = xs.reshape(-1, groups, cg).transpose(0, 1).matmul(wg)    # (G, N*L, K*O/G)
         cols = cols.reshape(groups, -1, k, og).permute(1, 2, 0, 3).reshape(-1, k * o)
-    out = col2im(cols, ksize=ksize, dilation=dilation, pads=tuple((p, p) for p in pad),
-                 stride=stride, size=size, grid=grid, rows=True)
-    if bias is not None:
-        out = out + bias.reshape((o,) + (1,) * nd)
+    out = CONV_TRANSPOSE_OUT.apply(
+        (cols,) if bias is None else (cols, bias),
+        {"ksize": ksize, "dilation": dilation, "pads": tuple((p, p) for p in pad),
+         "stride": stride, "size": size, "grid": grid})
     return out.squeeze(0) if unbatched else out
 
 

@@ -114,3 +114,6 @@ NF.cast = lambda a, d: a.astype(d, copy=False)
 TF.cast = cast
 NF.to_device = to_backend
 TF.to_device = to_device
+# a constant array (an op's param) in a rule: as it is, or a Tensor outside the graph
+NF.const = lambda a: a
+TF.const = wrap

@@ -130,6 +130,13 @@ INDEX_SCATTER = defop("index_scatter", lambda g, idx, shape: _scatter_zeros(g, i
                       vjps=(lambda F, g, out, x, idx, shape: F.index(g, idx),),
                       jvp=lambda F, t, out, x, idx, shape: F.index_scatter(t[0], idx, shape),
                       save_inputs=False, backward_name="IndexPutBackward0")
+# the rows of a padded (T, B, *) batch that hold sequence steps, time step after time step
+# (nn.utils.rnn.pack_padded_sequence; ``idx``: the (time, batch) positions of those rows)
+PACK_PADDED_SEQUENCE = defop(
+    "pack_padded_sequence", lambda x, idx, shape: x[idx],
+    vjps=(lambda F, g, out, x, idx, shape: F.index_scatter(g, idx, shape),),
+    jvp=lambda F, t, out, x, idx, shape: F.index(t[0], idx),
+    save_inputs=False, backward_name="PackPaddedSequenceBackward0")
 # a view re-read out of its base after an in-place change (``_inplace.py``); the
 # output is a copy, only its node is kept
 AS_STRIDED = defop("as_strided", lambda x, idx, shape: x[idx],

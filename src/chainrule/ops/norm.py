@@ -1,23 +1,29 @@
 """Normalisation: ``batch_norm``, ``layer_norm`` and ``group_norm`` of ``nn.functional``.
 
-All three standardise the input over some dims with biased statistics and then apply an
-optional per-element (layer norm) or per-channel (batch/group norm) affine map.  The
-standardisation is one primitive op, ``normalize``::
+Each is one op, as in PyTorch (``native_batch_norm``, ``native_layer_norm``,
+``native_group_norm``; nodes ``NativeBatchNormBackward0`` ...): the input is standardised
+over some dims with biased statistics and then mapped by the optional per-element (layer
+norm) or per-channel (batch/group norm) ``weight`` and ``bias``::
 
-    y = (x - mean(x, dims)) / sqrt(var(x, dims) + eps)          (var biased)
+    xhat = (x - mean(x, dims)) / sqrt(var(x, dims) + eps)          (var biased)
+    y = xhat * weight + bias
 
-Its Jacobian is symmetric, ``J = rstd * (I - 1/n - y y^T / n)`` (n elements per
-statistic), so the VJP and the JVP are the same formula, PyTorch's analytic one::
+(batch norm in evaluation mode uses the running mean and variance instead).  The
+standardisation's Jacobian is symmetric, ``J = rstd * (I - 1/n - xhat xhat^T / n)`` (n
+elements per statistic), so its VJP and JVP are the same formula, PyTorch's analytic one::
 
-    dx = rstd * (g - mean(g, dims) - y * mean(g * y, dims))
+    dx = rstd * (gw - mean(gw, dims) - xhat * mean(gw * xhat, dims)),   gw = g * weight
 
-The rules recompute ``rstd`` and ``y`` from the saved input (as PyTorch saves the input,
-the mean and the inverse std, not the output: an in-place ``relu_`` on the output stays
-legal) with ``F`` functions, so under ``create_graph`` they are differentiable again and
-second order works.  The affine part is a composite (``y * weight + bias``).
+and ``dweight = sum(g * xhat)``, ``dbias = sum(g)`` over the dims that weight broadcasts
+along.  The rules recompute ``rstd`` and ``xhat`` from the saved input (PyTorch saves the
+input, the mean and the inverse std, not the output: an in-place ``relu_`` on the output
+stays legal) with ``F`` functions, so under ``create_graph`` they are differentiable again
+and second order works.  Group norm standardises an ``(N, G, -1)`` view of the input.
+
+The three ops are variadic: ``(input, [weight], [bias])`` with ``has_w``/``has_b`` saying
+which are there; ``wshape`` is the shape weight and bias broadcast as against the input,
+``pshape`` their own shape.
 """
-import math
-
 import numpy as np
 
 from .._tensor import Tensor, bump_version
@@ -26,34 +32,106 @@ from ._core import defop
 __all__ = ["batch_norm", "layer_norm", "group_norm"]
 
 
-def _normalize_np(x, dims, eps):
-    mu = x.mean(axis=dims, keepdims=True)
-    xc = x - mu
-    var = np.mean(xc * xc, axis=dims, keepdims=True)
-    return xc / np.sqrt(var + eps)
+def _view(F, x, group):
+    """The input as the op standardises it: (N, G, -1) for group norm, else itself."""
+    return x if group is None else F.reshape(x, group + (-1,))
 
 
-def _standardised(F, x, dims, eps):
-    """``(y, rstd)`` of ``x``: the op's output and ``1 / sqrt(var + eps)``."""
-    xc = x - F.mean(x, dims, True)
+def _unview(F, y, x, group):
+    return y if group is None else F.reshape(y, tuple(x.shape))
+
+
+def _standardised(F, x, dims, eps, group, stats):
+    """``(xhat, rstd)`` (in the standardised view): the standardised input and
+    ``1 / sqrt(var + eps)``; from the batch's statistics, or the given running ones."""
+    if stats is not None:
+        mean, rstd = F.const(stats[0]), F.const(stats[1])
+        return (x - mean) * rstd, rstd
+    xv = _view(F, x, group)
+    xc = xv - F.mean(xv, dims, True)
     rstd = 1 / F.sqrt(F.mean(xc * xc, dims, True) + eps)
     return xc * rstd, rstd
 
 
-def _normalize_rule(F, g, out, x, dims, eps):
-    y, rstd = _standardised(F, x, dims, eps)
-    return rstd * (g - F.mean(g, dims, True) - y * F.mean(g * y, dims, True))
+def _d_standardise(F, t, x, xhat, rstd, dims, group, stats):
+    """The standardisation's (symmetric) Jacobian applied to ``t``."""
+    if stats is not None:
+        return t * rstd
+    tv = _view(F, t, group)
+    return _unview(F, rstd * (tv - F.mean(tv, dims, True) - xhat * F.mean(tv * xhat, dims,
+                                                                          True)), x, group)
 
 
-NORMALIZE = defop("normalize", _normalize_np, vjps=(_normalize_rule,),
-                  jvp=lambda F, t, out, x, dims, eps: _normalize_rule(F, t[0], out, x, dims,
-                                                                      eps),
-                  backward_name="NativeNormBackward0")
+def _norm_forward(x, *wb, dims, eps, group, stats, wshape, pshape, has_w, has_b):
+    if stats is not None:
+        y = (x - stats[0]) * stats[1]
+    else:
+        xv = x if group is None else x.reshape(group + (-1,))
+        xc = xv - xv.mean(axis=dims, keepdims=True)
+        var = np.mean(xc * xc, axis=dims, keepdims=True)
+        y = (xc / np.sqrt(var + eps)).reshape(x.shape)
+    if has_w:
+        y = y * wb[0].reshape(wshape)
+    if has_b:
+        y = y + wb[-1].reshape(wshape)
+    return y
 
 
-def normalize(x, dims, eps):
-    """``(x - mean) / sqrt(var + eps)`` over ``dims`` (a tuple of non-negative dims)."""
-    return NORMALIZE.apply((x,), {"dims": tuple(dims), "eps": float(eps)})
+def _norm_vjp(F, g, out, x, *wb, dims, eps, group, stats, wshape, pshape, has_w, has_b):
+    xhat, rstd = _standardised(F, x, dims, eps, group, stats)
+    gw = g * F.reshape(wb[0], wshape) if has_w else g
+    grads = [_d_standardise(F, gw, x, xhat, rstd, dims, group, stats)]
+    if has_w:
+        grads.append(F.reshape(F.sum_to(g * _unview(F, xhat, x, group), wshape), pshape))
+    if has_b:
+        grads.append(F.reshape(F.sum_to(g, wshape), pshape))
+    return grads
+
+
+def _norm_jvp(F, t, out, x, *wb, dims, eps, group, stats, wshape, pshape, has_w, has_b):
+    xhat, rstd = _standardised(F, x, dims, eps, group, stats)
+    r = None
+    if t[0] is not None:
+        r = _d_standardise(F, t[0], x, xhat, rstd, dims, group, stats)
+        if has_w:
+            r = r * F.reshape(wb[0], wshape)
+    if has_w and t[1] is not None:
+        d = _unview(F, xhat, x, group) * F.reshape(t[1], wshape)
+        r = d if r is None else r + d
+    if has_b and t[-1] is not None:
+        d = F.reshape(t[-1], wshape)
+        r = d if r is None else r + d
+    return r
+
+
+class _ReadsInputAndWeight:
+    """Every input's rule reads the input and the weight (the first two inputs), never
+    the bias: a bias changed in place after the forward is no error, as in PyTorch's
+    batch and group norm (its layer norm saves the bias too)."""
+    __slots__ = ()
+
+    def __getitem__(self, i):
+        return (0, 1)
+
+
+def _norm_op(name, backward_name, reads):
+    return defop(name, _norm_forward, vjps=_norm_vjp, jvp=_norm_jvp, reads=reads,
+                 backward_name=backward_name)
+
+
+BATCH_NORM = _norm_op("native_batch_norm", "NativeBatchNormBackward0", _ReadsInputAndWeight())
+LAYER_NORM = _norm_op("native_layer_norm", "NativeLayerNormBackward0", None)
+GROUP_NORM = _norm_op("native_group_norm", "NativeGroupNormBackward0", _ReadsInputAndWeight())
+
+
+def _normalise(op, input, weight, bias, wshape, dims, eps, group=None, stats=None):
+    """``op`` on ``input`` with the weight and bias that are given."""
+    args = (input,) + tuple(t for t in (weight, bias) if t is not None)
+    pshape = tuple((weight if weight is not None else bias).shape) \
+        if weight is not None or bias is not None else ()
+    return op.apply(args, {"dims": tuple(dims), "eps": float(eps), "group": group,
+                            "stats": stats, "wshape": tuple(wshape), "pshape": pshape,
+                            "has_w": weight is not None, "has_b": bias is not None})
 
 
 # --- argument checks ----------------------------------------------------------------------
@@ -133,7 +211,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if count == 0:      # an empty batch: an empty result, running statistics unchanged
             return _affine(input.clone(), weight, bias, shape)
         dims = (0,) + tuple(range(2, nd))
-        y = normalize(input, dims, eps)
+        y = _normalise(BATCH_NORM, input, weight, bias, shape, dims, eps)
         if running_mean is not None or running_var is not None:
             x = input._data
             mean = x.mean(axis=dims)
@@ -145,14 +223,16 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                     b *= (1 - m)
                     b += (m * stat).astype(b.dtype, copy=False)
                     bump_version(buf)
-        return _affine(y, weight, bias, shape)
+        return y
     if running_mean is None or running_var is None:
         which = "running_mean" if running_mean is None else "running_var"
         raise RuntimeError(f"{which} must be defined in evaluation mode (batch_norm with "
                            f"training=False normalises with the running statistics; pass "
                            f"them, or use training=True for batch statistics)")
-    y = (input - running_mean.reshape(shape)) * (running_var.reshape(shape) + eps).rsqrt()
-    return _affine(y, weight, bias, shape)
+    dt = input._data.dtype
+    mean = running_mean._data.reshape(shape).astype(dt)
+    rstd = (1 / np.sqrt(running_var._data.reshape(shape) + eps)).astype(dt)
+    return _normalise(BATCH_NORM, input, weight, bias, shape, (), eps, stats=(mean, rstd))
 
 
 # --- layer norm ---------------------------------------------------------------------------
@@ -182,8 +262,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
                                f"but got {what} of shape {list(t.shape)} and "
                                f"normalized_shape = {list(ns)}")
     nd = input.ndim
-    y = normalize(input, tuple(range(nd - k, nd)), eps)
-    return _affine(y, weight, bias, None)
+    return _normalise(LAYER_NORM, input, weight, bias, ns, range(nd - k, nd), eps)
 
 
 # --- group norm ---------------------------------------------------------------------------
@@ -214,8 +293,5 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
                                f"{list(t.shape)} and input of shape {list(input.shape)}")
     if input.numel() == 0:          # nothing to normalise (and no empty-mean warnings)
         return _affine(input.clone(), weight, bias, (1, C) + (1,) * (nd - 2))
-    per_group = C // num_groups * math.prod(input.shape[2:])
-    grouped = input.reshape(N, num_groups, per_group)
-    y = normalize(grouped, (2,), eps).reshape(tuple(input.shape))
-    return _affine(y, weight, bias, (1, C) + (1,) * (nd - 2))
-
+    return _normalise(GROUP_NORM, input, weight, bias, (1, C) + (1,) * (nd - 2), (2,), eps,
+                      group=(N, num_groups))

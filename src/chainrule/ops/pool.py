@@ -1,10 +1,15 @@
 """Pooling: ``max_pool1d/2d``, ``avg_pool1d/2d``, ``adaptive_avg_pool1d/2d``,
-``adaptive_max_pool1d/2d``; all composites of differentiable primitives.
+``adaptive_max_pool1d/2d``.  The 2-D forms are one op each, named as PyTorch's
+(``max_pool2d_with_indices``, ``avg_pool2d``, ``adaptive_avg_pool2d``,
+``adaptive_max_pool2d``: nodes ``MaxPool2DWithIndicesBackward0`` ...); the 1-D forms run
+them on ``input.unsqueeze(-2)`` and squeeze the result, as PyTorch does (node
+``SqueezeBackward1``), and ``adaptive_avg_pool2d`` to 1x1 is a ``mean`` (``MeanBackward1``).
 
 * Max pooling finds each window's first maximum in scan order (PyTorch's choice on ties)
-  with NumPy on a strided window view, then reads those positions with ``gather``: the
-  gradient goes to the chosen positions (gather's transpose scatter-adds, so overlapping
-  windows add up) and is linear in the incoming gradient, so second order is routing too.
+  with NumPy on a strided window view, then reads those positions (the op ``pick``s them
+  from the flattened spatial dims): the gradient goes to the chosen positions (scatter-
+  added, so overlapping windows add up) and is linear in the incoming gradient, so second
+  order is routing too.
 * Average pooling is separable: ``A_h @ x @ A_w^T`` with one averaging matrix per spatial
   dimension (row i: 1 / count on window i's part inside the input), since PyTorch's
   divisor is a product of per-dimension counts (``count_include_pad`` counts padding but
@@ -21,8 +26,79 @@ import numpy as np
 
 from .._backend import ascontiguous, like_device, zeros_as
 from .._tensor import Tensor, wrap
-from .index import gather
+from ._core import defop
 from .conv import _padded, block_windows, ntuple
+
+
+# --- the ops --------------------------------------------------------------------------------
+
+def _flat(F, x, lead):
+    return F.reshape(x, tuple(x.shape[:lead]) + (-1,))
+
+
+def _pick_np(x, idx, lead, shape):
+    """``x`` (*lead, *S) read at the flat positions ``idx`` (*lead, *out) of its S dims."""
+    flat = idx.reshape(idx.shape[:lead] + (-1,))
+    return np.take_along_axis(x.reshape(x.shape[:lead] + (-1,)), flat, -1).reshape(idx.shape)
+
+
+def _pick_vjp(F, g, out, x, idx, lead, shape):
+    flat = idx.reshape(idx.shape[:lead] + (-1,))
+    xs = shape
+    spread = F.scatter_add_zeros(_flat(F, g, lead), flat, lead,
+                                 xs[:lead] + (math.prod(xs[lead:]),))
+    return F.reshape(spread, xs)
+
+
+def _pick_jvp(F, t, out, x, idx, lead, shape):
+    flat = idx.reshape(idx.shape[:lead] + (-1,))
+    return F.reshape(F.gather(_flat(F, t[0], lead), lead, flat), idx.shape)
+
+
+def _pick_op(name, backward_name):
+    # the rules need only the positions, but the input is kept (version-checked) as
+    # PyTorch saves it: changing it in place before backward raises, as there
+    return defop(name, _pick_np, vjps=(_pick_vjp,), jvp=_pick_jvp, backward_name=backward_name)
+
+
+MAX_POOL2D = _pick_op("max_pool2d_with_indices", "MaxPool2DWithIndicesBackward0")
+ADAPTIVE_MAX_POOL2D = _pick_op("adaptive_max_pool2d", "AdaptiveMaxPool2DBackward0")
+
+
+def _average_np(x, mats, wins):
+    """``x`` (*, H, W) averaged over the windows ``wins`` (per spatial dim: positions
+    ``(o, k)``, which of them are inside the window, the divisor per window), the last
+    dim first: ``A_h @ x @ A_w^T`` with the matrices ``mats``, but summing only each
+    window's elements (a matmul would add ``0 * inf = nan`` from outside the window)."""
+    if np.isfinite(np.add.reduce(x, axis=None)):      # all finite: the fast matmuls are right
+        y = np.matmul(x, mats[-1].T)
+        return np.matmul(mats[0], y) if len(mats) == 2 else y
+    y = x
+    for axis, (pos, inside, count) in zip((-1, -2)[:len(wins)], reversed(wins)):
+        y = np.moveaxis(y, axis, -1)[..., pos]                      # (..., o, k)
+        y = np.where(inside, y, y.dtype.type(-0.0)).sum(-1) / count   # (-0.0: x + -0 = x)
+        y = np.moveaxis(y, -1, axis)
+    return y
+
+
+def _average_vjp(F, g, out, x, mats, wins):
+    r = F.matmul(g, F.const(mats[-1]))
+    return F.matmul(F.const(mats[0].T), r) if len(mats) == 2 else r
+
+
+def _average_jvp(F, t, out, x, mats, wins):
+    r = F.matmul(t[0], F.const(mats[-1].T))
+    return F.matmul(F.const(mats[0]), r) if len(mats) == 2 else r
+
+
+def _average_op(name, backward_name):
+    # (the input is kept and version-checked, as PyTorch saves it; the rules do not read it)
+    return defop(name, _average_np, vjps=(_average_vjp,), jvp=_average_jvp,
+                 backward_name=backward_name)
+
+
+AVG_POOL2D = _average_op("avg_pool2d", "AvgPool2DBackward0")
+ADAPTIVE_AVG_POOL2D = _average_op("adaptive_avg_pool2d", "AdaptiveAvgPool2DBackward0")
 
 
 def _input(input, nd, op):
@@ -88,16 +164,19 @@ def _argmax_like_torch(w):
     return arg
 
 
-def _gather_at(x, flat, unbatched, return_indices):
-    """``x`` (N, C, *S) read at flat spatial positions ``flat`` (N, C, *out)."""
-    n, c = x._data.shape[:2]
-    out = gather(x.reshape(n, c, -1), 2, flat.reshape(n, c, -1))
-    out = out.reshape(flat.shape)
-    if unbatched:
-        out = out.squeeze(0)
-        flat = flat[0]
+def _pick(op, input, flat, nd, unbatched, return_indices):
+    """``op`` reading ``input`` ((N, C, *S), or (C, *S) when ``unbatched``) at the flat
+    spatial positions ``flat`` (N, C, *out); a 1-D input runs as (*, 1, L)."""
+    idx = flat[0] if unbatched else flat
+    if nd == 1:
+        src = input.unsqueeze(-2)
+        out = op.apply((src,), {"idx": idx[..., None, :], "lead": src.ndim - 2,
+                                "shape": tuple(src.shape)}).squeeze(-2)
+    else:
+        out = op.apply((input,), {"idx": idx, "lead": input.ndim - 2,
+                                  "shape": tuple(input.shape)})
     if return_indices:
-        return out, wrap(ascontiguous(flat, dtype=np.int64))
+        return out, wrap(ascontiguous(idx, dtype=np.int64))
     return out
 
 
@@ -137,9 +216,9 @@ def _max_pool(nd, op, input, kernel_size, stride, padding, dilation, ceil_mode,
         torch_flat = torch_flat * size[i] + first
         inside = inside & (first < size[i])
     if not padded or not empty.any():
-        return _gather_at(x, flat, unbatched, return_indices)
+        return _pick(MAX_POOL2D, input, flat, nd, unbatched, return_indices)
     read = np.where(empty, np.where(inside, torch_flat, 0), flat)
-    res = _gather_at(x, read, False, False)
+    res = _pick(MAX_POOL2D, x, read, nd, False, False)
     res = res.masked_fill(wrap(empty & ~inside), -np.inf)
     res = res + wrap(np.where(empty & inside, -np.inf, 0).astype(xd.dtype))
     idx = np.where(empty, torch_flat, flat)
@@ -163,15 +242,12 @@ def _avg_pool(nd, op, input, kernel_size, stride, padding, ceil_mode, count_incl
         start = np.arange(out[i]) * s[i] - p[i]
         end = np.minimum(start + k[i], size[i] + p[i])
         lo, hi = np.maximum(start, 0), np.minimum(end, size[i])
-        if divisor_override is not None:
-            cnt = np.ones(out[i])
+        if divisor_override is not None:        # (all of it on the last dimension)
+            cnt = np.full(out[i], divisor_override if i == nd - 1 else 1)
         else:
             cnt = (end - start) if count_include_pad else (hi - lo)
         mats.append(_window_matrix(size[i], lo, hi, cnt))
-    res = _separable(x, mats)
-    if divisor_override is not None:
-        res = res / divisor_override
-    return res.squeeze(0) if unbatched else res
+    return _average(AVG_POOL2D, input, mats)
 
 
 def _window_matrix(n, lo, hi, cnt):
@@ -180,13 +256,28 @@ def _window_matrix(n, lo, hi, cnt):
     return ((j >= lo[:, None]) & (j < hi[:, None])) / np.asarray(cnt, dtype=np.float64)[:, None]
 
 
-def _separable(x, mats):
-    """``x`` (N, C, *S) with ``mats[i]`` (o_i, S_i) applied along spatial axis i."""
-    dt = x._data.dtype
-    y = x.matmul(wrap(like_device(x, ascontiguous(mats[-1].T, dtype=dt))))
-    if len(mats) == 2:
-        y = wrap(like_device(x, mats[0].astype(dt))).matmul(y)
-    return y
+def _average(op, input, mats):
+    """``op`` applying ``mats[i]`` (o_i, S_i) along spatial axis i of ``input``; a 1-D
+    input runs as (*, 1, L).  (The matrices and windows are put on ``input``'s device.)"""
+    dt = input._data.dtype
+    wins = tuple(tuple(like_device(input, a) for a in _windows(m, dt)) for m in mats)
+    mats = tuple(like_device(input, np.ascontiguousarray(m, dtype=dt)) for m in mats)
+    if len(mats) == 1:
+        return op.apply((input.unsqueeze(-2),), {"mats": mats, "wins": wins}).squeeze(-2)
+    return op.apply((input,), {"mats": mats, "wins": wins})
+
+
+def _windows(mat, dt):
+    """An averaging matrix's windows: positions (o, k) (clipped to the last one), which
+    of them are in the window, and the row's divisor (an integer: 1 / the weight)."""
+    nz = mat != 0
+    lo = nz.argmax(1)
+    n = nz.sum(1)
+    k = max(int(n.max()), 1)
+    pos = np.minimum(lo[:, None] + np.arange(k), mat.shape[1] - 1)
+    inside = np.arange(k) < n[:, None]
+    count = np.rint(1 / mat[np.arange(mat.shape[0]), lo]).astype(dt)
+    return pos, inside, count
 
 
 def _adaptive_bounds(n, o):
@@ -212,12 +303,13 @@ def _adaptive_input(input, nd, op):
 def _adaptive_avg(nd, op, input, output_size):
     x, unbatched = _adaptive_input(input, nd, op)
     out = _adaptive_size(op, nd, x, output_size)
+    if nd == 2 and out == (1, 1):          # PyTorch's special case: a mean
+        return input.mean((-1, -2), keepdim=True)
     mats = []
     for i in range(nd):
         lo, hi = _adaptive_bounds(x._data.shape[2 + i], out[i])
         mats.append(_window_matrix(x._data.shape[2 + i], lo, hi, hi - lo))
-    y = _separable(x, mats)
-    return y.squeeze(0) if unbatched else y
+    return _average(ADAPTIVE_AVG_POOL2D, input, mats)
 
 
 def _adaptive_max(nd, op, input, output_size, return_indices):
@@ -241,7 +333,7 @@ def _adaptive_max(nd, op, input, output_size, return_indices):
     for i in range(nd):
         rows = like_device(xd, np.arange(out[i]).reshape((-1,) + (1,) * (nd - 1 - i)))
         flat = flat * size[i] + idx[i][rows, offs[i]]
-    return _gather_at(x, flat, unbatched, return_indices)
+    return _pick(ADAPTIVE_MAX_POOL2D, input, flat, nd, unbatched, return_indices)
 
 
 # --- public functions -------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""``chainrule.nn.utils``: gradient clipping (``clip_grad_norm_``, ``clip_grad_value_``).
+"""``chainrule.nn.utils``: gradient clipping (``clip_grad_norm_``, ``clip_grad_value_``) and
+variable-length sequences (``rnn``: ``pack_padded_sequence`` & co.).
 
 >>> import chainrule as torch
 >>> w = torch.tensor([3.0, 4.0], requires_grad=True)
@@ -9,5 +10,6 @@ tensor(10.)
 tensor([0.6000, 0.8000])
 """
 from .clip_grad import clip_grad_norm_, clip_grad_value_  # noqa: F401
+from . import rnn  # noqa: F401
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "rnn"]
