@@ -18,13 +18,18 @@ import subprocess
 import sys
 import tempfile
 
+import numpy as np
+
 if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from benchmarks import common, workloads as W  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ALL = ("overhead", "mlp", "deep", "big", "import", "conv")
+ALL = ("overhead", "mlp", "deep", "big", "import", "conv", "compiled")
+# the compiled rows' columns: "chainrule" is chainrule.compile's replay, "eager" chainrule
+# without compile
+COMPILED_LIBS = ("chainrule", "eager", "torch", "numpy")
 
 
 class Row:
@@ -76,6 +81,47 @@ def bench_mlp(cfg, libs):
         times = common.interleaved(steps, cfg["repeats_mlp"], warmup=3)
         rows.append(Row(f"mlp {dtype}", "ms/step", 1e3, times, {"numpy": 1.10},
                         f"784-256-10 ReLU, batch {cfg['batch']}, fwd+bwd+SGD"))
+    return rows
+
+
+def bench_compiled(cfg, libs):
+    """chainrule.compile against eager chainrule, PyTorch and hand-written NumPy: the MLP
+    step, the vec4 chain, and scipy.optimize's L-BFGS on value_and_grad functions."""
+    rows = []
+    others = [lib for lib in ("torch", "numpy") if lib in libs]
+
+    def steps_for(make):
+        steps = {"chainrule": make("compiled"), "eager": make("chainrule")}
+        steps.update({lib: make(lib) for lib in others})
+        return steps
+    for dtype in ("float32", "float64"):
+        x, y, params = W.mlp_data(batch=cfg["batch"], dtype=dtype)
+        tol = dict(rtol=1e-4, atol=1e-5) if dtype == "float32" else dict(rtol=1e-9, atol=1e-12)
+        W.check_gradients(lambda lib: W.mlp(lib, x, y, params), ["compiled"] + others, **tol)
+        steps = steps_for(lambda lib: W.mlp(lib, x, y, params))
+        times = common.interleaved(steps, cfg["repeats_mlp"], warmup=3)
+        rows.append(Row(f"compiled mlp {dtype}", "ms/step", 1e3, times, {"numpy": 0.90},
+                        f"784-256-10 ReLU, batch {cfg['batch']}, fwd+bwd+SGD, compiled"))
+    x0 = W.chain_input(4)
+    n = cfg["chain_ops"]
+    W.check_gradients(lambda lib: W.chain(lib, x0, 50), ["compiled"] + others,
+                      rtol=1e-10, atol=1e-12)
+    steps = steps_for(lambda lib: W.chain(lib, x0, n))
+    times = common.interleaved(steps, cfg["repeats_small"], warmup=2)
+    rows.append(Row("compiled vec4", "us/op", 1e6 / n, times, {"torch": 0.20},
+                    f"{n} ops (mul, add, sin, tanh) fwd+bwd, compiled"))
+    for problem in ("rosenbrock", "logreg"):
+        x0, data = W.scipy_data(problem)
+        eager = W.scipy_minimize("chainrule", problem, x0, data)
+        comp = W.scipy_minimize("compiled", problem, x0, data)
+        a, b = eager(), comp()
+        # the same iterates: the same number of iterations and the same final point
+        assert int(a[1][0]) == int(b[1][0]) and np.allclose(a[0], b[0], rtol=1e-10, atol=1e-12), \
+            (problem, a, b)
+        times = common.interleaved({"chainrule": comp, "eager": eager},
+                                   cfg["repeats_small"], warmup=1)
+        rows.append(Row(f"scipy {problem}", "ms/run", 1e3, times, {"eager": 0.20},
+                        f"L-BFGS-B, jac=True, {int(a[1][0])} iterations, compiled vs eager"))
     return rows
 
 
@@ -183,6 +229,10 @@ CONFIGS = {
 }
 
 
+def _is_compiled(row):
+    return row.name.startswith(("compiled ", "scipy "))
+
+
 def table(rows, libs):
     cols = ["benchmark", "unit"] + list(libs) + [f"cr/{l}" for l in libs if l != "chainrule"]
     cols += ["target", "met"]
@@ -249,18 +299,28 @@ def main(argv=None):
             new = bench_import(cfg)
         elif w == "conv":
             new = bench_conv(cfg, libs)
+        elif w == "compiled":
+            new = bench_compiled(cfg, libs)
         else:
             raise SystemExit(f"unknown benchmark {w!r}; choose from {', '.join(ALL)}")
         for row in new:
             print(f"#   {row.name}: {row.note}", flush=True)
         rows += new
-    print()
-    print(table(rows, libs))
+    plain = [r for r in rows if not _is_compiled(r)]
+    compiled = [r for r in rows if _is_compiled(r)]
+    if plain:
+        print()
+        print(table(plain, libs))
+    if compiled:
+        print()
+        print("chainrule.compile (the chainrule column is the compiled replay; eager is "
+              "chainrule without compile):")
+        print(table(compiled, [c for c in COMPILED_LIBS if c in libs or c == "eager"]))
     print()
     print("ratios of the fastest rounds (less sensitive to load from other processes):")
     for row in rows:
         print(f"  {row.name:16s} " + "  ".join(f"cr/{l} {common.fmt(row.ratio_min(l), 2)}"
-                                              for l in libs if l != "chainrule" and l in row.times))
+                                              for l in row.times if l != "chainrule"))
     if a.json:
         with open(a.json, "w") as f:
             json.dump({r.name: {"unit": r.unit, "scale": r.scale, "times": r.times} for r in rows},

@@ -67,6 +67,30 @@ def chain(lib, x0, n_ops):
             h.sum().backward()
             return [x.grad.numpy()]
         return step
+    if lib == "compiled":
+        import chainrule as cr
+        x = cr.tensor(x0, requires_grad=True)
+        sin, tanh = cr.sin, cr.tanh
+
+        @cr.compile(fullgraph=True)
+        def compiled_step():
+            x.grad = None
+            h = x
+            for k in kinds:
+                if k == "mul":
+                    h = h * MUL_C
+                elif k == "add":
+                    h = h + ADD_C
+                elif k == "sin":
+                    h = sin(h)
+                else:
+                    h = tanh(h)
+            h.sum().backward()
+            return x.grad
+
+        def step():
+            return [compiled_step()._data]
+        return step
     if lib == "torch":
         import torch
         x = torch.tensor(x0, requires_grad=True)
@@ -163,6 +187,30 @@ def mlp(lib, x, y, params, lr=1e-3):
     SGD update; returns the gradients ``[dW1, db1, dW2, db2]`` of that step."""
     batch = x.shape[0]
     rows = np.arange(batch)
+    if lib == "compiled":
+        import chainrule as m
+        ps = [m.tensor(p.copy(), requires_grad=True) for p in params]
+        xt, rows_t, yt = m.tensor(x), m.tensor(rows), m.tensor(y)
+        W1, b1, W2, b2 = ps
+
+        @m.compile(fullgraph=True)
+        def compiled_step():
+            h = m.relu(xt @ W1 + b1)
+            logits = h @ W2 + b2
+            z = logits - logits.max(dim=1, keepdim=True).values
+            logp = z - m.log(m.exp(z).sum(dim=1, keepdim=True))
+            loss = -logp[rows_t, yt].sum() / batch
+            loss.backward()
+            grads = [p.grad for p in ps]    # the next backward makes new ones
+            with m.no_grad():
+                for p in ps:
+                    p -= lr * p.grad
+                    p.grad = None
+            return grads
+
+        def step():
+            return [g._data for g in compiled_step()]
+        return step
     if lib in ("chainrule", "torch"):
         if lib == "chainrule":
             import chainrule as m
@@ -406,6 +454,48 @@ def lenet(lib, x, y, params, lr=0.1):
 
 
 # --- gradient check ---------------------------------------------------------------------------
+
+# --- scipy: L-BFGS with jac=True on chainrule's value_and_grad, eager and compiled -------------
+
+def scipy_data(problem, seed=0):
+    """``(x0, data)`` of a problem: ``"rosenbrock"`` (2-D) or ``"logreg"`` (a logistic
+    regression with 100 weights on 500 samples, L2-regularised)."""
+    if problem == "rosenbrock":
+        return np.array([-1.2, 1.0]), None
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((500, 100))
+    w_true = rng.standard_normal(100)
+    y = np.where(X @ w_true + 0.5 * rng.standard_normal(500) > 0, 1.0, -1.0)
+    return np.zeros(100), (X, y)
+
+
+def scipy_minimize(lib, problem, x0, data):
+    """``step()``: ``scipy.optimize.minimize(value_and_grad(f), x0, jac=True,
+    method="L-BFGS-B")`` with ``f`` written in chainrule, run eagerly (``lib="chainrule"``)
+    or compiled; returns ``[final x, [iterations]]``."""
+    import scipy.optimize
+    import chainrule as cr
+    from chainrule.func import value_and_grad
+    if problem == "rosenbrock":
+        def f(x):
+            return (1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2
+    else:
+        X, y = data
+        Xt, yt = cr.tensor(X), cr.tensor(y)
+
+        def f(w):
+            return cr.nn.functional.softplus(-yt * (Xt @ w)).mean() + 0.005 * (w * w).sum()
+    fun = value_and_grad(f)
+    if lib == "compiled":
+        fun = cr.compile(fun, fullgraph=True)
+    elif lib != "chainrule":
+        raise ValueError(f"unknown library {lib!r}")
+
+    def step():
+        res = scipy.optimize.minimize(fun, x0, jac=True, method="L-BFGS-B")
+        return [res.x, np.array([res.nit])]
+    return step
+
 
 def check_gradients(make, libs, rtol, atol, reference="torch"):
     """Run one ``step()`` of each library (``make(lib)`` builds it) and assert that every

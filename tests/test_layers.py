@@ -22,7 +22,7 @@ LAYERS = [
     ("ops", [r"ops(\..*)?"]),
     ("methods", [r"_(printing|methods|inplace|numpy_api|legacy)", r"autograd\.forward_ad"]),
     ("libraries", [r"autograd\.(function|functional|gradcheck)",
-                   r"(func|linalg|return_types|serialization)",
+                   r"(func|linalg|return_types|serialization|_compile)",
                    r"(nn|optim|utils|distributions)(\..*)?", r"viz(\.(?!formula$).*)?"]),
     # (viz.formula: the command line's formula language, read in the package's namespace)
     ("face", [r"", r"autograd(\.(grad_mode|graph))?", r"(demo|__main__)", r"viz\.formula"]),

@@ -90,6 +90,9 @@ PARAM = {
 }
 # a name whose type differs in one function: (function, parameter) -> type
 OVERRIDE = {
+    ("compile", "fn"): "Any", ("compile", "fullgraph"): "bool",
+    ("compile", "dynamic"): "bool | None", ("compile", "backend"): "Any",
+    ("compile", "mode"): "Any", ("compile", "options"): "Any", ("compile", "disable"): "bool",
     ("movedim", "source"): _SHAPE, ("movedim", "destination"): _SHAPE,
     ("moveaxis", "source"): _SHAPE, ("moveaxis", "destination"): _SHAPE,
     ("take_along_dim", "indices"): "Tensor", ("arange", "start"): "_Number",
@@ -145,7 +148,7 @@ RETURNS = {
     "set_default_dtype": "None", "set_default_device": "None", "set_num_threads": "None",
     "set_printoptions": "None", "save": "None", "get_default_dtype": "_dtype",
     "get_default_device": "_device", "promote_types": "_dtype", "manual_seed": "Generator",
-    "load": "Any", "register_hook": "RemovableHandle", "explain": "Any",
+    "load": "Any", "register_hook": "RemovableHandle", "explain": "Any", "compile": "Any",
     "split": _TUPLE, "chunk": _TUPLE, "unbind": _TUPLE, "hsplit": _TUPLE,
     "vsplit": _TUPLE, "dsplit": _TUPLE, "tensor_split": _TUPLE, "meshgrid": _TUPLE,
     "var_mean": _PAIR, "std_mean": _PAIR, "sort": "_ValuesIndices",
@@ -468,7 +471,7 @@ def _declared(prelude):
 def package_stub():
     import chainrule
     for lazy in ("nn", "func", "optim", "utils", "distributions", "cuda", "backends",
-                 "viz", "load", "save", "explain"):
+                 "viz", "load", "save", "explain", "compile"):
         getattr(chainrule, lazy)
     return _namespace_stub(chainrule, PACKAGE_PRELUDE, _declared(PACKAGE_PRELUDE))
 

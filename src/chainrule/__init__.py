@@ -90,7 +90,8 @@ _LAZY = {"nn": (".nn", None), "func": (".func", None), "optim": (".optim", None)
          "utils": (".utils", None), "distributions": (".distributions", None),
          "cuda": (".cuda", None), "backends": (".backends", None),
          "load": (".serialization", "load"), "save": (".serialization", "save"),
-         "viz": (".viz", None), "explain": (".viz", "explain")}
+         "viz": (".viz", None), "explain": (".viz", "explain"),
+         "compile": ("._compile", "compile")}
 
 
 def __getattr__(name):

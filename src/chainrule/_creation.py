@@ -14,6 +14,7 @@ from ._backend import (CPU_BACKEND as _CPU, backend_of as _backend_of,
                        to_host as _to_host)
 from ._device import check_factory_device as _check_device, device as _dev
 from ._tensor import Tensor, _init_from, wrap, wrap as _w
+from ._grad_mode import SHARED, notify
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "asarray", "arange", "range", "linspace",
            "logspace", "zeros", "ones", "full", "eye", "empty", "zeros_like", "ones_like",
@@ -27,6 +28,8 @@ def _finish(arr, requires_grad, dev=None):
     if dev is not None and arr.__class__ is not dev.array_type:
         arr = dev.from_host(arr)
     t = wrap(arr)
+    if SHARED.observed:
+        notify("made", t)
     if requires_grad:
         t.requires_grad_(True)
     return t
@@ -160,6 +163,8 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
                 arr = arr.astype(np.int64).astype(to_dtype(dtype).np)
     if dtype is not None:
         arr = arr.astype(to_dtype(dtype).np, copy=False)
+    if SHARED.observed and isinstance(data, (Tensor, np.ndarray)):
+        notify("copied", data._data if isinstance(data, Tensor) else data, arr)
     return _finish(arr, requires_grad, dev)
 
 
@@ -532,6 +537,8 @@ class Generator:
     @property
     def _rng(self):
         # made on first use, so ``import chainrule`` does not load numpy.random
+        if SHARED.observed:
+            notify("random", self)
         if self._gen is None:
             self._gen = np.random.default_rng(self._seed)
         return self._gen

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any, Literal, Self, TypeVar, overload
 
 __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
-           "observe", "unobserve"]
+           "observe", "unobserve", "notify", "announced"]
 
 
 class _State(threading.local):
@@ -106,6 +106,35 @@ def unobserve(observer: object) -> None:
     if not rest:
         st.observed.release()
         st.observed = None
+
+
+def notify(event: str, *args: Any) -> None:
+    """Tell this thread's observers that have a method named ``event`` (``event(*args)``).
+
+    The core calls it, behind ``if SHARED.observed:``, where something happens that an
+    observer recording the program must know of but that is no op: a tensor's value read
+    into Python (``value_read``), an in-place write (``wrote``, ``bumped``), a gradient
+    added into ``.grad`` (``accumulating``), random numbers drawn (``random``) ...
+    ``chainrule.compile`` uses them to record or to refuse what it cannot replay."""
+    for ob in STATE.observers:
+        f = getattr(ob, event, None)
+        if f is not None:
+            f(*args)
+
+
+def announced(fn: _F) -> _F:
+    """``fn`` (a method that updates state in place, such as ``Optimizer.step``) made
+    visible to observers as one call: an observer with ``run_call(fn, args, kwargs)``
+    runs it (and may record it as a unit); without observers it is a plain call."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if SHARED.observed:
+            for ob in STATE.observers:
+                run = getattr(ob, "run_call", None)
+                if run is not None:
+                    return run(fn, args, kwargs)
+        return fn(*args, **kwargs)
+    return wrapper  # type: ignore[return-value]
 
 
 def is_grad_enabled() -> bool:

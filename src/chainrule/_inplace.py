@@ -22,7 +22,7 @@ from ._backend import backend_of, copy_array, index_on, like_device
 from . import _dtypes
 from ._creation import _rng, tensor
 from ._tensor import Tensor, bump_version, vbox, wrap
-from ._grad_mode import STATE
+from ._grad_mode import SHARED, STATE, notify
 from .ops import (activation as ACT, arithmetic as AR, comparison as CMP, copies as CP,
                   index as I, matmul as MM, rounding as RD, shape as S, unary as UN)
 from .ops.index import AS_STRIDED
@@ -288,11 +288,15 @@ def inplace(name, fn):
                         od = o._data
                         if od.dtype is d.dtype and od.shape == d.shape and d.dtype.kind == "f" \
                                 and not o._fw:
+                            if SHARED.observed:
+                                notify("wrote", self, uf, o)
                             uf(d, od, out=d)
                             bump_version(self)
                             return self
                     elif (o.__class__ is float or o.__class__ is int and
                           -0x8000000000000000 <= o <= 0xFFFFFFFFFFFFFFFF) and d.dtype.kind == "f":
+                        if SHARED.observed:
+                            notify("wrote", self, uf, o)
                         uf(d, o, out=d)
                         bump_version(self)
                         return self
@@ -356,6 +360,8 @@ def zero_(self):
     if _needs_graph(self, ()):
         _commit(self, CP.ZERO.apply((_shadow(self),)), "zero_")
         return self
+    if SHARED.observed:
+        notify("wrote", self, "fill", 0)
     self._data.fill(0)
     bump_version(self)
     return self
@@ -390,6 +396,8 @@ def fill_(self, value):
     if _needs_graph(self, ()):
         _commit(self, CP.FILL.apply((_shadow(self),), {"value": value}), "fill_")
         return self
+    if SHARED.observed:
+        notify("wrote", self, "fill", value)
     self._data.fill(value)
     bump_version(self)
     return self
@@ -412,6 +420,8 @@ def copy_(self, src, non_blocking=False):
         s = src.to(self.dtype) if src._data.dtype != self._data.dtype else src
         _commit(self, CP.COPY.apply((_shadow(self), s)), "copy_")
         return self
+    if SHARED.observed:
+        notify("wrote", self, "copy", src)
     self._data[...] = src._data
     bump_version(self)
     return self

@@ -12,6 +12,7 @@ import numpy as np
 from ._backend import to_host
 from ._device import device_of
 from . import _dtypes
+from ._grad_mode import SHARED, notify
 from .autograd.forward_ad import unpack_dual
 
 __all__ = ["tensor_repr", "set_printoptions"]
@@ -182,6 +183,8 @@ def format_values(a, indent):
 
 
 def tensor_repr(t, prefix="tensor("):
+    if SHARED.observed:
+        notify("value_read", t, "printing (repr)")
     a = t._data
     indent = len(prefix)
     suffixes = []

@@ -27,7 +27,7 @@ import numpy as np
 from . import _dtypes
 from ._device import device_of as _device_of
 from ._backend import to_host as _to_host
-from ._grad_mode import GRAD_LOCK, STATE
+from ._grad_mode import GRAD_LOCK, SHARED, STATE, notify
 from ._graph import accumulator as _accumulator, RemovableHandle, shown as _shown
 
 __all__ = ["Tensor", "wrap", "is_tensor", "Size"]
@@ -146,10 +146,14 @@ class Tensor:
                 raise RuntimeError(f"assigned grad has data of a different type: expected "
                                    f"{self.dtype}, got {value.dtype}. Convert it first, e.g. "
                                    f"x.grad = g.to(x.dtype)")
+        if SHARED.observed:
+            notify("grad_set", self, value)
         self._grad = value
 
     @grad.deleter
     def grad(self):
+        if SHARED.observed:
+            notify("grad_set", self, None)
         self._grad = None
 
     @property
@@ -172,6 +176,8 @@ class Tensor:
     def data(self, value):
         if not isinstance(value, Tensor):
             raise TypeError("Tensor.data must be set to a Tensor")
+        if SHARED.observed:
+            notify("value_read", self, "the .data setter")
         self._data = value._data
 
     @property
@@ -307,10 +313,14 @@ class Tensor:
             raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted "
                                f"to Scalar. Use .tolist() for all values, or index one "
                                f"element first (e.g. x[0].item()).")
+        if SHARED.observed:
+            notify("value_read", self, "item()")
         return self._data.reshape(()).item()
 
     def tolist(self):
         """The values as (nested) Python lists; a 0-d tensor gives a number."""
+        if SHARED.observed:
+            notify("value_read", self, "tolist()")
         return self._data.tolist()
 
     def numpy(self, *, force=False):
@@ -329,6 +339,8 @@ class Tensor:
         if self._rg and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
                                "Use tensor.detach().numpy() instead.")
+        if SHARED.observed:
+            notify("value_read", self, "numpy()")
         return self._data.copy() if force and self._rg else self._data
 
     def __array__(self, dtype=None, copy=None):
@@ -339,6 +351,8 @@ class Tensor:
         if self._rg:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
                                "Use tensor.detach().numpy() instead.")
+        if SHARED.observed:
+            notify("value_read", self, "a NumPy conversion (__array__)")
         if dtype is not None:
             return self._data.astype(dtype, copy=False)
         return self._data
@@ -360,12 +374,16 @@ class Tensor:
             raise RuntimeError(f"Boolean value of Tensor with {what} is ambiguous. "
                                f"Reduce it first, e.g. with .any() or .all() "
                                f"(this tensor has {self._data.size} elements).")
+        if SHARED.observed:
+            notify("value_read", self, "bool() (an if or while on a tensor)")
         return bool(self._data.reshape(()))
 
     def _scalar(self, what):
         if self._data.size != 1:
             raise ValueError(f"only one element tensors can be converted to Python scalars "
                                f"(this tensor has {self._data.size} elements; {what}() needs 1)")
+        if SHARED.observed:
+            notify("value_read", self, f"{what}()")
         return self._data.reshape(()).item()
 
     def __complex__(self):
@@ -432,6 +450,8 @@ class Tensor:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self._node is None or self._retains:
             return
+        if SHARED.observed:
+            notify("hooked", self, "retain_grad()")
         self._retains = True
         ref = weakref.ref(self)
         self._node.register_prehook(_RetainGrad(ref))
@@ -448,6 +468,8 @@ class Tensor:
         """
         if not self._rg:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if SHARED.observed:
+            notify("hooked", self, "register_hook()")
         if self._node is not None:
             return self._node.register_prehook(hook)
         if self._hooks is None:
@@ -503,6 +525,8 @@ def vbox(t):
 
 def bump_version(t):
     """Count an in-place change of ``t``'s memory (seen by its views and saved copies)."""
+    if SHARED.observed:
+        notify("bumped", t)
     vc = t._vc
     if vc is None:
         t._vc = [1]             # nobody shares a counter that does not exist yet

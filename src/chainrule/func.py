@@ -51,7 +51,7 @@ from ._backend import zeros_as
 from ._tensor import Tensor, vbox, wrap as _wrap
 from .autograd import forward_ad as _fw
 from .autograd.engine import grad as _autograd_grad
-from ._grad_mode import STATE, enable_grad
+from ._grad_mode import SHARED, STATE, enable_grad, notify
 from .ops.shape import stack, VIEW
 
 # The transforms are typed precisely for the common case -- ``f(x: Tensor, ...) -> Tensor``
@@ -352,11 +352,12 @@ def _to_numpy(t):
     graph or tangents (an enclosing computation differentiates it: keep it a Tensor)."""
     if isinstance(t, Tensor) and not t._rg and not t._fw:
         a = t._data
-        if a.ndim == 0:
-            return a[()]
         # a gradient may be a read-only broadcast view (sum's): give NumPy users an array
         # they can update in place
-        return a if a.flags.writeable else a.copy()
+        r = a[()] if a.ndim == 0 else a if a.flags.writeable else a.copy()
+        if SHARED.observed and r is not a:
+            notify("numpy_out", a, r)       # (chainrule.compile replays the conversion)
+        return r
     return t
 
 

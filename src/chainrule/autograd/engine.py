@@ -26,7 +26,7 @@ from .._creation import tensor, zeros_like
 from .._rules import NF, TF
 from .._tensor import Tensor, bump_version, wrap
 from .._specialise import specialise
-from .._grad_mode import GRAD_LOCK as _GRAD_LOCK, SHARED, STATE
+from .._grad_mode import GRAD_LOCK as _GRAD_LOCK, SHARED, STATE, notify as _notify
 from .._graph import FREED_MSG, Node
 
 __all__ = ["backward", "grad"]
@@ -252,6 +252,8 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                 needed.add(node)
         captured = {}
 
+    if SHARED.observed:
+        _notify("backward_begins", root_nodes, seeds, tensor_mode, grad_outputs)
     buffers = {}
     for node, s in zip(root_nodes, seeds):
         buffers[node] = s if node not in buffers else buffers[node] + s
@@ -266,6 +268,8 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
 
     if targets is None:
         return None
+    if SHARED.observed:
+        _notify("backward_ends", captured)
     result = []
     for i, t in enumerate(inputs):
         node = t._node or t._grad_accumulator()
@@ -438,7 +442,12 @@ def _observed_run(observers, node, g, tensor_mode):
         hook = getattr(ob, "run_node", None)
         if hook is not None:
             run = (lambda h, r: lambda: h(node, r))(hook, run)
-    return run()
+    grads = run()
+    for ob in observers:
+        ran = getattr(ob, "node_ran", None)
+        if ran is not None:
+            ran(node, g, grads)
+    return grads
 
 
 # the walk as it runs: written once (``_walk``); a plain ``loss.backward()`` (arrays, no
@@ -475,6 +484,8 @@ def _run_hooks(hooks, g, tensor_mode):
 
 def _accumulate(node, g, create_graph):
     """Add ``g`` into the leaf's ``.grad`` (PyTorch's AccumulateGrad)."""
+    if SHARED.observed:
+        _notify("accumulating", node, g)
     leaf = node.variable
     if leaf._hooks:
         g = _run_hooks(leaf._hooks, g, isinstance(g, Tensor))

@@ -13,7 +13,7 @@ import numpy as np
 
 from .._tensor import Tensor, wrap
 from ..ops import comparison as CMP, unary as UN
-from .._grad_mode import STATE
+from .._grad_mode import SHARED, STATE, notify
 from ..ops.activation import functional_log_softmax
 from ..ops.loss import BINARY_CROSS_ENTROPY, MSE_LOSS, NLL_LOSS
 from .._backend import like_device, zeros_as
@@ -148,11 +148,14 @@ def _class_target_check(name, input, target, ignore_index):
                                f"{list(target.shape)}). {name}: the target must have the "
                                f"input's shape without the class dimension 1.")
     t = target._data.astype(np.int64, copy=False)
-    n_classes = input.shape[0 if input.ndim == 1 else 1]
+    _check_targets(t, input.shape[0 if input.ndim == 1 else 1], ignore_index)
+    return t
+
+
+def _check_targets(t, n_classes, ignore_index):
     bad = (t != ignore_index) & ((t < 0) | (t >= n_classes))
     if bad.any():
         raise IndexError(f"Target {int(t[bad].flat[0])} is out of bounds.")
-    return t
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
@@ -219,21 +222,31 @@ def _nll_op(input, t, weight, ignore_index, reduction):
     """nll_loss of a (C,) or (N, C) input as the single NLL_LOSS node (ops/loss.py), as
     PyTorch records NllLossBackward0; ``t`` is the checked int64 target array."""
     d = input._data
-    cd = d.ndim - 1                         # the class dim
+    wd = None if weight is None else weight._data
+    params = _nll_params(t, wd, d.dtype, d.ndim - 1, d.shape[-1], ignore_index, reduction)
+    if SHARED.observed:     # (chainrule.compile computes them again from the target)
+        notify("derived", params, _nll_params,
+               (t, wd, d.dtype, d.ndim - 1, d.shape[-1], ignore_index, reduction))
+    return NLL_LOSS.apply((input,), params)
+
+
+def _nll_params(t, wd, dtype, cd, n_classes, ignore_index, reduction):
+    """NLL_LOSS's parameters for the checked int64 target array ``t`` (the weight array
+    ``wd`` or None, the input's dtype, class dim and number of classes)."""
+    _check_targets(t, n_classes, ignore_index)
     keep = t != ignore_index
     all_kept = bool(keep.all())
     safe = t if all_kept else np.where(keep, t, 0)
     idx = safe.reshape(1) if cd == 0 else safe.reshape(-1, 1)
-    if weight is not None:
-        w = weight._data[safe] * keep       # (the weight has the input's dtype: checked)
+    if wd is not None:
+        w = wd[safe] * keep                 # (the weight has the input's dtype: checked)
     else:
-        w = keep.astype(d.dtype)
+        w = keep.astype(dtype)
     nw = -w.reshape(idx.shape)
     if not all_kept:
         nw[~keep.reshape(idx.shape)] = 0    # +0, not -0, for an ignored target
-    params = {"idx": idx, "nw": nw, "keep": None if all_kept else keep.reshape(idx.shape),
-              "W": float(w.sum()), "reduction": reduction, "cd": cd}
-    return NLL_LOSS.apply((input,), params)
+    return {"idx": idx, "nw": nw, "keep": None if all_kept else keep.reshape(idx.shape),
+            "W": float(w.sum()), "reduction": reduction, "cd": cd}
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,

@@ -15,7 +15,7 @@ from .._backend import backend_of
 from .._device import check_target, device as device_cls
 from .._dtypes import float16, float32, float64, to_dtype
 from .._tensor import Tensor
-from .._grad_mode import no_grad
+from .._grad_mode import SHARED, announced, no_grad, notify
 from .parameter import Parameter
 from .._methods import _LEGACY, parse_to
 
@@ -83,6 +83,8 @@ class Module:
             f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if SHARED.observed:
+            notify("module_called", self)
         for hook in list(self.__dict__.get("_forward_pre_hooks", {}).values()):
             r = hook(self, args)
             if r is not None:
@@ -313,6 +315,7 @@ class Module:
             p.requires_grad_(requires_grad)
         return self
 
+    @announced
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset the gradients of all parameters: to ``None`` (default) or to zeros."""
         zero_grads(self.parameters(), set_to_none)

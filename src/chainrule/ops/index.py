@@ -11,6 +11,7 @@ import numpy as np
 from .._backend import (array_module, as_array, backend_of, copy_array, is_device_array,
                         to_backend, zeros_as)
 from .._tensor import Tensor, _dim, wrap
+from .._grad_mode import SHARED, notify
 from ._core import NF, TF, defop
 from ._args import _as_tensor
 from .shape import reshape
@@ -40,9 +41,16 @@ def normalize_index(idx, ndim=None, like=None):
     out = []
     for i in idx:
         if isinstance(i, Tensor):
+            t = i
             i = i._data
+            if SHARED.observed and (i.ndim == 0 or i.dtype == np.bool_):
+                notify("value_read", t, "a 0-d or boolean tensor used as an index")
             if i.ndim == 0 and i.dtype.kind in "iu":
                 out.append(int(i))
+                continue
+            if SHARED.observed and i.dtype.kind in "iu":
+                out.append(i.astype(np.intp))
+                notify("index_made", t, out[-1])
                 continue
         elif isinstance(i, (list, range)):
             i = np.asarray(list(i))
@@ -163,6 +171,8 @@ def getitem(x, idx):
             if a.dtype is not _INTP or not a.ndim:
                 break
             arrays.append(a.copy())         # (kept for backward: see normalize_index)
+            if SHARED.observed:
+                notify("index_made", i, arrays[-1])
         else:
             try:
                 return GETITEM.apply((x,), {"idx": tuple(arrays), "shape": x._data.shape})
@@ -283,6 +293,8 @@ def gather(input, dim, index):
     if idx.ndim != input._data.ndim:
         raise RuntimeError("Index tensor must have the same number of dimensions as input "
                            "tensor")
+    if SHARED.observed and isinstance(index, Tensor):   # (chainrule.compile: from the data)
+        notify("derived", idx, np.array, (index,))
     return GATHER.apply((input,), {"dim": d, "idx": idx})
 
 
@@ -350,6 +362,15 @@ def _index_array(name, index):
     return idx.astype(np.intp, copy=True)
 
 
+def _index_vector(idx, n, d):
+    """index_select's index as a vector, checked against the size ``n`` of dim ``d``."""
+    idx = idx.reshape(-1)
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        raise IndexError(f"index out of range in self (index_select: indices must be in "
+                         f"[0, {n - 1}] for dimension {d}, got {idx.tolist()})")
+    return idx
+
+
 # --- index_select ---------------------------------------------------------------------------
 
 INDEX_SELECT = gather_op("index_select", "IndexSelectBackward0")
@@ -372,11 +393,10 @@ def index_select(input, dim, index):
     if idx.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector (got a "
                          f"{idx.ndim}-D index). Flatten it first.")
-    idx = idx.reshape(-1)
     n = x._data.shape[d] if nd else 1
-    if idx.size and (idx.min() < 0 or idx.max() >= n):
-        raise IndexError(f"index out of range in self (index_select: indices must be in "
-                         f"[0, {n - 1}] for dimension {d}, got {idx.tolist()})")
+    idx = _index_vector(idx, n, d)
+    if SHARED.observed and isinstance(index, Tensor):   # (chainrule.compile: from the data)
+        notify("derived", idx, _index_vector, (index, n, d))
     if nd == 0:
         if idx.size != 1:
             raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got "

@@ -7,6 +7,7 @@ import numpy as np
 
 from .._backend import ARRAY_TYPES, as_array, zeros_as
 from .._tensor import Tensor, _dim, wrap
+from .._grad_mode import SHARED, notify
 from ._core import NF, TF, defop
 from ._args import _tensorize
 from .index import _along
@@ -374,6 +375,13 @@ MAX_DIM = defop("max_dim", _select_fwd,
 MIN_DIM = defop("min_dim", _select_fwd,
                 vjps=(_select_vjp,), jvp=_select_jvp, backward_name="MinBackward0", reads=((),))
 
+
+def _extreme_index(data, d, name):
+    """The int64 index of the first maximum (or minimum) along ``d``, keeping ``d``."""
+    idx = (data.argmax if name == "max" else data.argmin)(axis=d, keepdims=True)
+    return idx if idx.dtype is _INT64 else idx.astype(np.int64)
+
+
 MaxMin = collections.namedtuple("max", ["values", "indices"])
 _MinResult = collections.namedtuple("min", ["values", "indices"])
 
@@ -407,9 +415,9 @@ def _extreme(name, input, dim, keepdim, other):
                          f"Reduce over a non-empty dim, or check the input's shape.")
     # the index of the first extreme (PyTorch's tie rule: the gradient goes to it); the
     # values are read at those indices, so values and indices always agree
-    idx = (data.argmax if name == "max" else data.argmin)(axis=d, keepdims=True)
-    if idx.dtype is not _INT64:
-        idx = idx.astype(np.int64)
+    idx = _extreme_index(data, d, name)
+    if SHARED.observed:
+        notify("derived", idx, _extreme_index, (data, d, name))
     values = (MAX_DIM if name == "max" else MIN_DIM).apply((x,),
                    {"idx": idx, "dim": d, "keepdim": keepdim})
     # the returned indices are a copy: the node keeps idx, which an in-place change of

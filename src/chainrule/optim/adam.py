@@ -1,6 +1,7 @@
 """Adam and AdamW (decoupled weight decay), with PyTorch's update formulas."""
 import numpy as np
 
+from .._grad_mode import announced
 from .._tensor import Tensor, bump_version, wrap
 from .optimizer import Closure, Optimizer, Params, hyper
 
@@ -57,6 +58,7 @@ class Adam(Optimizer):
                         decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
 
+    @announced
     def step(self, closure: Closure | None = None) -> Tensor | float | None:
         """One Adam update of every parameter that has a gradient."""
         loss = self._closure(closure)

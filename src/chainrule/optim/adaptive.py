@@ -1,6 +1,7 @@
 """RMSprop, Adagrad and Adadelta with PyTorch's update formulas (its single-tensor path)."""
 import numpy as np
 
+from .._grad_mode import announced
 from .._tensor import Tensor, bump_version, wrap
 from .adam import _lerp_
 from .optimizer import Closure, Optimizer, Params, hyper
@@ -55,6 +56,7 @@ class RMSprop(Optimizer):
                         maximize=maximize, differentiable=differentiable)
         super().__init__(params, defaults)
 
+    @announced
     def step(self, closure: Closure | None = None) -> Tensor | float | None:
         """One RMSprop update of every parameter that has a gradient."""
         loss = self._closure(closure)
@@ -143,6 +145,7 @@ class Adagrad(Optimizer):
                 init = group["initial_accumulator_value"]
                 state["sum"] = wrap(np.full_like(p._data, hyper(init)))
 
+    @announced
     def step(self, closure: Closure | None = None) -> Tensor | float | None:
         """One Adagrad update of every parameter that has a gradient."""
         loss = self._closure(closure)
@@ -207,6 +210,7 @@ class Adadelta(Optimizer):
                         differentiable=differentiable)
         super().__init__(params, defaults)
 
+    @announced
     def step(self, closure: Closure | None = None) -> Tensor | float | None:
         """One Adadelta update of every parameter that has a gradient."""
         loss = self._closure(closure)

@@ -10,7 +10,7 @@ from typing import Any
 
 from .._tensor import Tensor, wrap
 from ..nn.module import zero_grads
-from .._grad_mode import enable_grad
+from .._grad_mode import announced, enable_grad
 
 __all__ = ["Optimizer", "required"]
 
@@ -92,6 +92,7 @@ class Optimizer:
             raise ValueError("some parameters appear in more than one parameter group")
         self.param_groups.append(group)
 
+    @announced
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset the gradients of all optimised parameters: to ``None`` (default) or to
         zeros in place."""

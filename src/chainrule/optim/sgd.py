@@ -1,4 +1,5 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov and weight decay."""
+from .._grad_mode import announced
 from .._tensor import Tensor, bump_version, wrap
 from .optimizer import Closure, Optimizer, Params, hyper
 
@@ -39,6 +40,7 @@ class SGD(Optimizer):
                         foreach=foreach, differentiable=differentiable, fused=fused)
         super().__init__(params, defaults)
 
+    @announced
     def step(self, closure: Closure | None = None) -> Tensor | float | None:
         """Update every parameter that has a gradient; returns ``closure()``'s loss if
         a closure is given."""
