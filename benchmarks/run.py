@@ -3,6 +3,7 @@
     python -m benchmarks            # full run (a few minutes on 2 cores)
     python -m benchmarks --quick    # small sizes, few repeats (a smoke run)
     python benchmarks/run.py --only overhead,mlp
+    python -m benchmarks --device cuda   # on a GPU: vs hand-written CuPy and torch CUDA
 
 Each benchmark runs chainrule, PyTorch (with NumPy's BLAS thread count), HIPS autograd and
 a hand-written NumPy forward/backward, interleaved, after checking that all gradients agree
@@ -255,7 +256,16 @@ def main(argv=None):
     ap.add_argument("--json", help="also write raw times to this file")
     ap.add_argument("--threads", type=int, default=None,
                     help="BLAS threads for NumPy and torch alike (default: NumPy's count)")
+    ap.add_argument("--device", default="cpu", choices=("cpu", "cuda"),
+                    help="cuda: the GPU benchmarks (benchmarks/gpu.py: chainrule vs a "
+                         "hand-written CuPy step and PyTorch CUDA)")
+    ap.add_argument("--standin", action="store_true",
+                    help="with --device cuda: run on the test suite's stand-in backend (a "
+                         "smoke test without a GPU, not a measurement)")
     a = ap.parse_args(argv)
+    if a.device == "cuda":
+        from benchmarks import gpu
+        return gpu.main(quick=a.quick, standin=a.standin)
     cfg = CONFIGS["quick" if a.quick else "full"]
     which = [w.strip() for w in a.only.split(",") if w.strip()]
     libs = W.available_libs()

@@ -422,71 +422,94 @@ def test_cuda_functions_that_need_a_gpu_raise_torchs_error(call):
 
 
 def _fake_cupy(count):
+    """A module shaped like CuPy as far as chainrule's probe reads it (no arrays)."""
     cupy = types.ModuleType("cupy")
-    runtime = types.SimpleNamespace(getDeviceCount=count)
-    cupy.cuda = types.SimpleNamespace(runtime=runtime)
+    runtime = types.SimpleNamespace(
+        getDeviceCount=count,
+        getDeviceProperties=lambda i: {"name": b"Fake GPU"})
+    cupy.cuda = types.SimpleNamespace(runtime=runtime,
+                                      Device=lambda *a: types.SimpleNamespace(
+                                          id=0, synchronize=lambda: None))
+    cupy.ndarray = type("ndarray", (), {})
+    cupy.asnumpy = cupy.asarray = lambda a: a
+    cupy.random = types.SimpleNamespace(default_rng=np.random.default_rng)
+    cupy.get_default_memory_pool = lambda: types.SimpleNamespace(free_all_blocks=lambda: None)
     return cupy
 
 
 @pytest.fixture
 def fake_cupy(monkeypatch):
-    """Install a stand-in CuPy whose getDeviceCount is ``count``; resets the probe cache."""
+    """Install a fake CuPy whose getDeviceCount is ``count``; resets the probe's cache (and
+    puts it back afterwards)."""
     import importlib.util
+    from chainrule import _backend
     real = importlib.util.find_spec
 
     def install(count):
         monkeypatch.setitem(sys.modules, "cupy", _fake_cupy(count))
         monkeypatch.setattr(importlib.util, "find_spec",
                             lambda name, *a: object() if name == "cupy" else real(name, *a))
-        monkeypatch.setattr(cr_cuda, "_COUNT", [])
+        monkeypatch.setattr(_backend, "_CUDA", [])
+        monkeypatch.setattr(_backend, "_PROBED", [])
+        monkeypatch.setattr(_backend, "_BY_TYPE", dict(_backend._BY_TYPE))
     return install
 
 
-def test_no_gpu_is_reported_even_with_cupy_and_a_gpu_until_the_backend_lands(fake_cupy):
+def test_cupy_with_a_gpu_becomes_the_cuda_backend(fake_cupy):
+    from chainrule import _backend
     fake_cupy(lambda: 2)
-    assert cr_cuda.is_available() is False and cr_cuda.device_count() == 0
-    with pytest.raises(AssertionError):
-        cr_cuda.current_device()
+    # two GPUs: chainrule computes on the current one and reports one device
+    assert cr_cuda.is_available() is True and cr_cuda.device_count() == 1
+    assert _backend.cuda_backend().xp is sys.modules["cupy"]
+    assert cr_cuda.get_device_name() == "Fake GPU" and cr_cuda.current_device() == 0
+    assert cr_cuda.synchronize() is None and cr_cuda.is_initialized() is True
+    assert chainrule.device(0) == chainrule.device("cuda:0")
+    with pytest.raises(RuntimeError, match="invalid device ordinal"):
+        chainrule.zeros(1, device="cuda:1")
 
 
-def test_cupy_probe_counts_gpus_and_survives_a_failing_driver(fake_cupy, monkeypatch):
-    fake_cupy(lambda: 2)
-    assert cr_cuda._cupy_device_count() == 2
-    monkeypatch.setattr(cr_cuda, "_BACKEND", True)     # as the GPU backend will set it
-    assert cr_cuda.device_count() == 2 and cr_cuda.is_available() is True
+def test_cupy_probe_survives_a_failing_driver_and_a_missing_gpu(fake_cupy, monkeypatch):
+    from chainrule import _backend
 
     def no_driver():
         raise RuntimeError("cudaErrorNoDevice: no CUDA-capable device is detected")
-    fake_cupy(no_driver)
-    assert cr_cuda.device_count() == 0 and cr_cuda.is_available() is False
-    monkeypatch.setattr(cr_cuda, "_COUNT", [])
+    for count in (no_driver, lambda: 0):
+        fake_cupy(count)
+        assert cr_cuda.device_count() == 0 and cr_cuda.is_available() is False
+        with pytest.raises(AssertionError, match="CuPy is installed"):
+            chainrule.zeros(2, device="cuda")
+    monkeypatch.setattr(_backend, "_CUDA", [])
+    monkeypatch.setattr(_backend, "_PROBED", [])
     monkeypatch.delitem(sys.modules, "cupy")
     import importlib.util
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None)
     assert cr_cuda.device_count() == 0
 
 
-def test_cupy_is_never_imported_by_chainrule_or_its_cuda_queries(tmp_path):
-    """A CuPy on the path that records being imported: importing chainrule, asking
-    torch.cuda and refusing a CUDA tensor leave it unimported."""
+def test_cupy_is_imported_only_by_the_first_cuda_query(tmp_path):
+    """A CuPy on the path that fails to import (as a broken install does): importing
+    chainrule leaves it alone; the first torch.cuda query tries it, and its failure means
+    no GPU, with PyTorch's error for a CUDA tensor."""
     pkg = tmp_path / "cupy"
     pkg.mkdir()
-    (pkg / "__init__.py").write_text("raise SystemExit('cupy was imported')\n")
+    (pkg / "__init__.py").write_text("import sys\nsys.modules['cupy_tried'] = sys\n"
+                                     "raise ImportError('libcudart.so: cannot open')\n")
     code = textwrap.dedent("""
         import sys
         import chainrule as torch
+        print("cupy_tried" in sys.modules)
         assert torch.cuda.is_available() is False and torch.cuda.device_count() == 0
         try:
             torch.zeros(1, device="cuda")
         except AssertionError as e:
             assert "CuPy is installed" in str(e)
-        print("cupy" in sys.modules)
+        print("cupy_tried" in sys.modules)
     """)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(tmp_path), env.get("PYTHONPATH", "")])
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "False"
+    assert out.stdout.split() == ["False", "True"]
 
 
 def test_import_chainrule_does_not_load_the_cuda_module():

@@ -14,8 +14,8 @@ SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 
 
 # lowest first; a module belongs to the first layer with a matching pattern
 LAYERS = [
-    ("base", [r"_dtypes", r"_device", r"_specialise", r"_rules", r"_grad_mode", r"cuda",
-              r"backends(\..*)?"]),
+    ("base", [r"_dtypes", r"_backend", r"_device", r"_specialise", r"_rules", r"_grad_mode",
+              r"cuda", r"backends(\..*)?"]),
     ("tensor", [r"_graph", r"_tensor", r"_creation"]),
     ("engine", [r"autograd\.(engine|anomaly)"]),
     ("recording", [r"ops\._core"]),

@@ -8,6 +8,10 @@ import numpy as np
 
 from . import _dtypes
 from ._dtypes import DEFAULTS, to_dtype
+from ._backend import (CPU_BACKEND as _CPU, backend_of as _backend_of,
+                       cuda_backend as _cuda_backend, device_rng as _device_rng,
+                       is_device_array as _is_device_array, seed_device as _seed_device,
+                       to_host as _to_host)
 from ._device import check_factory_device as _check_device, device as _dev
 from ._tensor import Tensor, _init_from, wrap, wrap as _w
 from ._grad_mode import SHARED, notify
@@ -19,7 +23,10 @@ __all__ = ["tensor", "as_tensor", "from_numpy", "asarray", "arange", "range", "l
            "Generator", "default_generator", "bernoulli", "multinomial"]
 
 
-def _finish(arr, requires_grad):
+def _finish(arr, requires_grad, dev=None):
+    """Wrap a factory's NumPy array, copied to ``dev`` (a device backend; None: the CPU)."""
+    if dev is not None and arr.__class__ is not dev.array_type:
+        arr = dev.from_host(arr)
     t = wrap(arr)
     if SHARED.observed:
         notify("made", t)
@@ -130,9 +137,20 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
     >>> torch.tensor([1, 2]).dtype, torch.tensor(True).dtype
     (torch.int64, torch.bool)
     """
-    _check_device(device)
+    dev = _check_device(device)
+    if _is_device_array(data):                  # a device array (rules' constants)
+        data = wrap(data)
     if isinstance(data, Tensor):
-        arr = np.array(data._data, copy=True)
+        src = data._data
+        if src.__class__ is not np.ndarray:
+            if device is None and dev is None:
+                dev = _backend_of(src)          # torch.tensor(t) keeps t's device
+            if dev is not None and src.__class__ is dev.array_type:
+                src = src.copy()
+                return _finish(src if dtype is None else
+                               src.astype(to_dtype(dtype).np, copy=False), requires_grad)
+            src = _to_host(src)
+        arr = np.array(src, copy=True)
     elif isinstance(data, np.ndarray):
         arr = np.array(data, copy=True)
         if arr.dtype not in _dtypes._FROM_NP:
@@ -147,7 +165,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
         arr = arr.astype(to_dtype(dtype).np, copy=False)
     if SHARED.observed and isinstance(data, (Tensor, np.ndarray)):
         notify("copied", data._data if isinstance(data, Tensor) else data, arr)
-    return _finish(arr, requires_grad)
+    return _finish(arr, requires_grad, dev)
 
 
 _INT64_MIN, _INT64_MAX = -0x8000000000000000, 0x7FFFFFFFFFFFFFFF
@@ -197,12 +215,15 @@ def as_tensor(data, dtype=None, device=None):
     >>> torch.as_tensor([1, 2]), torch.as_tensor([1.5], dtype=torch.float64)
     (tensor([1, 2]), tensor([1.5000], dtype=torch.float64))
     """
-    _check_device(device)
+    dev = _check_device(device)
     if isinstance(data, Tensor):
+        if device is not None:
+            data = data.to(device)
         return data if dtype is None or data.dtype is to_dtype(dtype) else data.to(dtype)
-    if isinstance(data, np.ndarray) and (dtype is None or data.dtype == to_dtype(dtype).np):
+    if dev is None and isinstance(data, np.ndarray) and (
+            dtype is None or data.dtype == to_dtype(dtype).np):
         return from_numpy(data)
-    return tensor(data, dtype=dtype)
+    return tensor(data, dtype=dtype, device=device)
 
 
 asarray = as_tensor
@@ -221,11 +242,13 @@ def from_numpy(ndarray):
     return wrap(ndarray)
 
 
-def _check_like(device):
-    """``device=`` of a ``*_like`` factory: ``None`` means ``input``'s device (the CPU), not
-    the default device."""
+def _check_like(device, input):
+    """``device=`` of a ``*_like`` factory: the backend to copy the result to (None: the
+    CPU); no ``device`` means ``input``'s device, not the default device."""
     if device is not None:
-        _check_device(device)
+        return _check_device(device)
+    b = _backend_of(input._data)
+    return None if b is _CPU else b
 
 
 def _size(size):
@@ -276,8 +299,8 @@ def zeros(*shape, size=None, dtype=None, device=None, requires_grad=False, out=N
     >>> torch.zeros(2, 3).shape
     torch.Size([2, 3])
     """
-    _check_device(device)
-    return _finish(np.zeros(_shape(shape, size), _float_dtype(dtype)), requires_grad)
+    dev = _check_device(device)
+    return _finish(np.zeros(_shape(shape, size), _float_dtype(dtype)), requires_grad, dev)
 
 
 def ones(*shape, size=None, dtype=None, device=None, requires_grad=False, out=None):
@@ -290,8 +313,8 @@ def ones(*shape, size=None, dtype=None, device=None, requires_grad=False, out=No
     >>> torch.ones(2, dtype=torch.int64)
     tensor([1, 1])
     """
-    _check_device(device)
-    return _finish(np.ones(_shape(shape, size), _float_dtype(dtype)), requires_grad)
+    dev = _check_device(device)
+    return _finish(np.ones(_shape(shape, size), _float_dtype(dtype)), requires_grad, dev)
 
 
 def empty(*shape, size=None, dtype=None, device=None, requires_grad=False, out=None, memory_format=None):
@@ -301,8 +324,8 @@ def empty(*shape, size=None, dtype=None, device=None, requires_grad=False, out=N
     >>> torch.empty(2, 3).shape
     torch.Size([2, 3])
     """
-    _check_device(device)
-    return _finish(np.zeros(_shape(shape, size), _float_dtype(dtype)), requires_grad)
+    dev = _check_device(device)
+    return _finish(np.zeros(_shape(shape, size), _float_dtype(dtype)), requires_grad, dev)
 
 
 def _scalar_dtype(value):
@@ -320,7 +343,7 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
     >>> torch.full((2,), 7)
     tensor([7, 7])
     """
-    _check_device(device)
+    dev = _check_device(device)
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     d = to_dtype(dtype).np if dtype is not None else _scalar_dtype(fill_value)
@@ -337,7 +360,7 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
         if d.kind == "u" and fill_value < 0:
             fill_value = int(np.array(fill_value).astype(np.int64).astype(d))
     return _finish(np.full(_size((size,) if isinstance(size, int) else (size,)), fill_value, d),
-                   requires_grad)
+                   requires_grad, dev)
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
@@ -351,8 +374,8 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
     tensor([[1., 0., 0.],
             [0., 1., 0.]])
     """
-    _check_device(device)
-    return _finish(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
+    dev = _check_device(device)
+    return _finish(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad, dev)
 
 
 def _like(x, dtype):
@@ -367,8 +390,8 @@ def zeros_like(input, *, dtype=None, device=None, requires_grad=False, memory_fo
     tensor([[0, 0],
             [0, 0]])
     """
-    _check_like(device)
-    return _finish(np.zeros(input._data.shape, _like(input, dtype)), requires_grad)
+    dev = _check_like(device, input)
+    return _finish(np.zeros(input._data.shape, _like(input, dtype)), requires_grad, dev)
 
 
 def ones_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
@@ -378,8 +401,8 @@ def ones_like(input, *, dtype=None, device=None, requires_grad=False, memory_for
     >>> torch.ones_like(torch.zeros(2))
     tensor([1., 1.])
     """
-    _check_like(device)
-    return _finish(np.ones(input._data.shape, _like(input, dtype)), requires_grad)
+    dev = _check_like(device, input)
+    return _finish(np.ones(input._data.shape, _like(input, dtype)), requires_grad, dev)
 
 
 def empty_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
@@ -400,8 +423,8 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False
     >>> torch.full_like(torch.tensor([1.0, 2.0]), 7)
     tensor([7., 7.])
     """
-    _check_like(device)
-    return _finish(np.full(input._data.shape, fill_value, _like(input, dtype)), requires_grad)
+    dev = _check_like(device, input)
+    return _finish(np.full(input._data.shape, fill_value, _like(input, dtype)), requires_grad, dev)
 
 
 def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
@@ -412,7 +435,7 @@ def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
     >>> torch.arange(4.0)
     tensor([0., 1., 2., 3.])
     """
-    _check_device(device)
+    dev = _check_device(device)
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
@@ -427,18 +450,18 @@ def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
         d = DEFAULTS.float.np
     n = builtins.max(0, math.ceil((end - start) / step))
     arr = (start + step * np.arange(n, dtype=np.float64 if d.kind == "f" else np.int64))
-    return _finish(arr.astype(d), requires_grad)
+    return _finish(arr.astype(d), requires_grad, dev)
 
 
 def range(start=0, end=None, step=1, *, dtype=None, device=None,   # noqa: A001
           requires_grad=False):
     """Deprecated in PyTorch: like arange but includes ``end``; floats by default."""
-    _check_device(device)
+    dev = _check_device(device)
     if end is None:
         start, end = 0, start
     n = int(math.floor((end - start) / step)) + 1
     arr = start + step * np.arange(n, dtype=np.float64)
-    return _finish(arr.astype(_float_dtype(dtype)), requires_grad)
+    return _finish(arr.astype(_float_dtype(dtype)), requires_grad, dev)
 
 
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
@@ -448,7 +471,7 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
     >>> torch.linspace(0, 1, 5)
     tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000])
     """
-    _check_device(device)
+    dev = _check_device(device)
     steps = int(steps)
     if steps < 0:
         raise RuntimeError(f"linspace: number of steps must be non-negative, got {steps}")
@@ -464,7 +487,7 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
         vals[0] = start
     if d.kind in "iu":
         vals = np.trunc(vals)
-    return _finish(vals.astype(d), requires_grad)
+    return _finish(vals.astype(d), requires_grad, dev)
 
 
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None,
@@ -478,9 +501,9 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None,
     >>> torch.logspace(0, 3, 4, base=2)
     tensor([1., 2., 4., 8.])
     """
-    _check_device(device)
+    dev = _check_device(device)
     return _finish(np.logspace(float(start), float(end), int(steps), base=base)
-                   .astype(_float_dtype(dtype)), requires_grad)
+                   .astype(_float_dtype(dtype)), requires_grad, dev)
 
 
 # --- random numbers -------------------------------------------------------------------
@@ -499,11 +522,15 @@ class Generator:
 
     def __init__(self, device: Any = "cpu") -> None:
         d = _dev(device)
-        if d.type != "cpu":
-            raise RuntimeError(f"Cannot get {d.type.upper()} generator: chainrule's tensors and "
-                               f"random numbers live on the CPU (no GPU backend yet); use "
+        if d.type == "cuda" and _cuda_backend() is not None:
+            # a CUDA generator: its draws are made on the host and copied to the GPU
+            self.device = _dev("cuda", 0)
+        elif d.type != "cpu":
+            raise RuntimeError(f"Cannot get {d.type.upper()} generator: no GPU is available "
+                               f"to chainrule (it needs CuPy and a CUDA GPU); use "
                                f"torch.Generator() or torch.Generator('cpu')")
-        self.device = _dev("cpu")
+        else:
+            self.device = _dev("cpu")
         self._seed = 67280421310721
         self._gen = None
 
@@ -588,6 +615,7 @@ def manual_seed(seed):
     >>> _ = torch.manual_seed(0); bool((a == torch.rand(2)).all())
     True
     """
+    _seed_device(seed)                  # PyTorch seeds every device's generator
     return default_generator.manual_seed(seed)
 
 
@@ -615,6 +643,16 @@ def _rng(generator):
     return (generator or default_generator)._rng
 
 
+def _uniform_on(like, shape):
+    """Uniform [0, 1) draws of ``shape`` on the device of array ``like``: from the default
+    generator on the CPU, from the device's generator on a GPU (dropout masks)."""
+    if like.__class__ is np.ndarray:
+        return default_generator._rng.random(shape)
+    b = _backend_of(like)
+    u = _device_rng(b).random(shape)
+    return u if u.__class__ is b.array_type else b.from_host(u)
+
+
 def rand(*shape, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     """Uniform random numbers in [0, 1).
 
@@ -623,9 +661,10 @@ def rand(*shape, size=None, generator=None, dtype=None, device=None, requires_gr
     >>> x.shape, bool(((x >= 0) & (x < 1)).all())
     (torch.Size([2, 3]), True)
     """
-    _check_device(device)
-    arr = _rng(generator).random(_shape(shape, size)).astype(_random_float_dtype(dtype, "rand"))
-    return _finish(arr, requires_grad)
+    dev = _check_device(device)
+    rng = _rng(generator) if dev is None or generator is not None else _device_rng(dev)
+    arr = rng.random(_shape(shape, size)).astype(_random_float_dtype(dtype, "rand"))
+    return _finish(arr, requires_grad, dev)
 
 
 def randn(*shape, size=None, generator=None, dtype=None, device=None, requires_grad=False):
@@ -637,9 +676,10 @@ def randn(*shape, size=None, generator=None, dtype=None, device=None, requires_g
     >>> torch.randn(2, 3, dtype=torch.float64).dtype
     torch.float64
     """
-    _check_device(device)
-    arr = _rng(generator).standard_normal(_shape(shape, size)).astype(_random_float_dtype(dtype, "randn"))
-    return _finish(arr, requires_grad)
+    dev = _check_device(device)
+    rng = _rng(generator) if dev is None or generator is not None else _device_rng(dev)
+    arr = rng.standard_normal(_shape(shape, size)).astype(_random_float_dtype(dtype, "randn"))
+    return _finish(arr, requires_grad, dev)
 
 
 def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None,
@@ -650,7 +690,7 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
     >>> torch.randint(0, 10, (3,)).dtype
     torch.int64
     """
-    _check_device(device)
+    dev = _check_device(device)
     if size is None:
         low, high, size = 0, low, high
     if high is None or size is None:
@@ -660,7 +700,7 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
         raise RuntimeError(f"randint: expected low < high, but got low={low} >= high={high}. "
                            f"The range is [low, high): e.g. torch.randint(0, 10, (3,)).")
     arr = _rng(generator).integers(low, high, _size((size,) if isinstance(size, int) else (size,)))
-    return _finish(arr.astype(d), requires_grad)
+    return _finish(arr.astype(d), requires_grad, dev)
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None,
@@ -671,9 +711,12 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
     >>> torch.normal(0, 1, size=(2, 3)).shape
     torch.Size([2, 3])
     """
-    _check_device(device)
-    m = mean._data if isinstance(mean, Tensor) else mean
-    s = std._data if isinstance(std, Tensor) else std
+    dev = _check_device(device)
+    for t in (mean, std):
+        if isinstance(t, Tensor) and t._data.__class__ is not np.ndarray and device is None:
+            dev = _backend_of(t._data)          # a device tensor's mean/std: that device
+    m = _to_host(mean._data) if isinstance(mean, Tensor) else mean
+    s = _to_host(std._data) if isinstance(std, Tensor) else std
     if size is None:
         size = np.broadcast_shapes(np.shape(m), np.shape(s))
     if isinstance(size, int):
@@ -684,7 +727,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
     elif isinstance(std, Tensor):
         d = std._data.dtype
     arr = _rng(generator).normal(m, s, tuple(size)).astype(d)
-    return _finish(arr, requires_grad)
+    return _finish(arr, requires_grad, dev)
 
 
 def rand_like(input, *, dtype=None, device=None, requires_grad=False):
@@ -694,8 +737,10 @@ def rand_like(input, *, dtype=None, device=None, requires_grad=False):
     >>> torch.rand_like(torch.zeros(2, 2, dtype=torch.float64)).dtype
     torch.float64
     """
-    _check_like(device)
-    return _finish(_rng(None).random(input._data.shape).astype(_like(input, dtype)), requires_grad)
+    dev = _check_like(device, input)
+    rng = _rng(None) if dev is None else _device_rng(dev)
+    return _finish(rng.random(input._data.shape).astype(_like(input, dtype)), requires_grad,
+                   dev)
 
 
 def randn_like(input, *, dtype=None, device=None, requires_grad=False):
@@ -705,9 +750,10 @@ def randn_like(input, *, dtype=None, device=None, requires_grad=False):
     >>> torch.randn_like(torch.zeros(3, 1)).shape
     torch.Size([3, 1])
     """
-    _check_like(device)
-    return _finish(_rng(None).standard_normal(input._data.shape).astype(_like(input, dtype)),
-                   requires_grad)
+    dev = _check_like(device, input)
+    rng = _rng(None) if dev is None else _device_rng(dev)
+    return _finish(rng.standard_normal(input._data.shape).astype(_like(input, dtype)),
+                   requires_grad, dev)
 
 
 def randint_like(input, low=0, high=None, *, dtype=None, device=None):
@@ -719,11 +765,11 @@ def randint_like(input, low=0, high=None, *, dtype=None, device=None):
     >>> x.dtype, bool(((x >= 0) & (x < 3)).all())
     (torch.int64, True)
     """
-    _check_like(device)
+    dev = _check_like(device, input)
     if high is None:
         low, high = 0, low
     return _finish(_rng(None).integers(low, high, input._data.shape).astype(_like(input, dtype)),
-                   False)
+                   False, dev)
 
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
@@ -733,9 +779,9 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
     >>> _ = torch.manual_seed(0); torch.randperm(5).sort().values
     tensor([0, 1, 2, 3, 4])
     """
-    _check_device(device)
+    dev = _check_device(device)
     d = to_dtype(dtype).np if dtype is not None else np.dtype(np.int64)
-    return _finish(_rng(generator).permutation(n).astype(d), requires_grad)
+    return _finish(_rng(generator).permutation(n).astype(d), requires_grad, dev)
 
 
 def bernoulli(input, p=None, *, generator=None):
@@ -745,8 +791,15 @@ def bernoulli(input, p=None, *, generator=None):
     >>> torch.bernoulli(torch.tensor([0.0, 1.0, 1.0, 0.0]))
     tensor([0., 1., 1., 0.])
     """
-    probs = input._data if p is None else np.full(input._data.shape, p)
-    return wrap((_rng(generator).random(input._data.shape) < probs).astype(input._data.dtype))
+    data = input._data
+    if data.__class__ is not np.ndarray:        # on a device: drawn there
+        rng = _device_rng(_backend_of(data)) if generator is None else _rng(generator)
+        u = rng.random(data.shape)
+        if u.__class__ is np.ndarray:
+            u = _backend_of(data).from_host(u)
+        return wrap((u < (data if p is None else p)).astype(data.dtype))
+    probs = data if p is None else np.full(data.shape, p)
+    return wrap((_rng(generator).random(data.shape) < probs).astype(data.dtype))
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None):
@@ -759,12 +812,15 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     >>> torch.multinomial(torch.tensor([1.0, 0.0, 1.0]), 2).sort().values
     tensor([0, 2])
     """
-    p = input._data / input._data.sum(-1, keepdims=True)
+    data = _to_host(input._data)                # drawn on the host, copied back
+    dev = None if data is input._data else _backend_of(input._data)
+    p = data / data.sum(-1, keepdims=True)
     rng = _rng(generator)
     if p.ndim == 1:
-        return wrap(rng.choice(p.shape[0], num_samples, replace=replacement, p=p).astype(np.int64))
-    return wrap(np.stack([rng.choice(p.shape[1], num_samples, replace=replacement, p=row)
-                          for row in p]).astype(np.int64))
+        return _finish(rng.choice(p.shape[0], num_samples, replace=replacement, p=p)
+                       .astype(np.int64), False, dev)
+    return _finish(np.stack([rng.choice(p.shape[1], num_samples, replace=replacement, p=row)
+                             for row in p]).astype(np.int64), False, dev)
 
 
 def _tensor_init(self, data=None, *args, **kwargs):

@@ -1,12 +1,15 @@
 """Devices: ``chainrule.device``, the default device, and the checks that factories,
 ``Tensor.to`` and ``Module.to`` make on a device argument.
 
-chainrule has no GPU backend yet: every tensor holds a NumPy array and lives on the CPU.
-``device('cuda')`` objects can be made (so code such as d2l's ``try_gpu`` runs), but
-placing a tensor on a CUDA device raises PyTorch's CPU-build error (``AssertionError:
-Torch not compiled with CUDA enabled``) with a line saying what else is needed.
+A CPU tensor holds a NumPy array; a tensor on ``"cuda"`` holds the CUDA backend's array
+(CuPy's, see ``_backend``).  Without a CUDA backend (no CuPy or no GPU), ``device('cuda')``
+objects can still be made (so code such as d2l's ``try_gpu`` runs), but placing a tensor on
+a CUDA device raises PyTorch's CPU-build error (``AssertionError: Torch not compiled with
+CUDA enabled``) with a line saying what is needed.
 """
 import numpy as np
+
+from ._backend import CPU_BACKEND, backend_of, cuda_backend
 
 __all__ = ["device", "set_default_device", "get_default_device"]
 
@@ -20,7 +23,7 @@ _DIGITS = frozenset("0123456789")
 class device:
     """Where a tensor lives: ``device('cpu')``, ``device('cuda')``, ``device('cuda:0')``,
     ``device('cuda', 0)``.  Equal devices hash equal; ``type`` and ``index`` read back.
-    chainrule's tensors are always on the CPU: a CUDA device can be named, not used yet.
+    A CUDA device can always be named; tensors can be put on it when CuPy sees a GPU.
     ``with torch.device(...)`` makes it the default device of factories inside the block.
 
     >>> import chainrule as torch
@@ -53,12 +56,15 @@ class device:
                                        f"index was passed explicitly: {type}")
                 index = idx
         elif isinstance(type, int) and not isinstance(type, bool):
-            # a bare index means "the current accelerator", which chainrule does not have
+            # a bare index means "the current accelerator": the CUDA GPU, when there is one
             if type < 0:
                 raise RuntimeError("Device index must not be negative")
-            raise RuntimeError("Cannot access accelerator device when none is available.\n"
-                               "chainrule has no GPU backend yet; pass 'cpu' (or a "
-                               "torch.device) instead of a device index.")
+            if cuda_backend() is None:
+                raise RuntimeError("Cannot access accelerator device when none is "
+                                   "available.\nNo GPU is available to chainrule (it needs "
+                                   "CuPy and a CUDA GPU); pass 'cpu' (or a torch.device) "
+                                   "instead of a device index.")
+            name, index = "cuda", type
         else:
             raise TypeError(f"device() received an invalid combination of arguments - got "
                             f"({builtins_type(type).__name__}), but expected one of:\n"
@@ -128,8 +134,8 @@ def _parse(s):
         raise RuntimeError(f"Invalid device string: '{s}'")
     if name not in _TYPES:
         raise RuntimeError(f"Expected one of {', '.join(_TYPES)} device type at start of "
-                           f"device string: {s}\nchainrule's tensors live on the 'cpu'; "
-                           f"for a GPU PyTorch's name is 'cuda' (e.g. 'cuda:0').")
+                           f"device string: {s}\nchainrule's devices are 'cpu' and, with "
+                           f"CuPy and a GPU, 'cuda' (e.g. 'cuda:0').")
     return name, (int(idx) if sep else None)
 
 
@@ -139,12 +145,20 @@ _STACK = []             # defaults saved by ``with torch.device(...)`` blocks
 
 
 def device_of(array):
-    """The device of a tensor's stored array: every NumPy array is on the CPU (the GPU
-    backend will add its array type here)."""
-    if isinstance(array, np.ndarray):
+    """The device of a tensor's stored array: the CPU for a NumPy array, ``cuda:0`` for
+    the CUDA backend's array."""
+    if array.__class__ is np.ndarray:
         return CPU
-    raise TypeError(f"chainrule stores tensors as NumPy arrays, not "
-                    f"{builtins_type(array).__name__}")
+    b = backend_of(array)
+    if b is CPU_BACKEND:
+        if isinstance(array, np.ndarray):
+            return CPU
+        raise TypeError(f"chainrule stores tensors as NumPy arrays or the CUDA backend's "
+                        f"arrays, not {builtins_type(array).__name__}")
+    return _CUDA0
+
+
+_CUDA0 = device("cuda", 0)
 
 
 def cuda_unavailable(what="CUDA"):
@@ -154,10 +168,11 @@ def cuda_unavailable(what="CUDA"):
         have_cupy = importlib.util.find_spec("cupy") is not None
     except (ImportError, ValueError):
         have_cupy = False
-    cupy = ("CuPy is installed, but chainrule's GPU backend, which uses it, is not part of "
-            "this version yet" if have_cupy else
-            "it needs CuPy (e.g. `pip install cupy-cuda13x`, matching your CUDA version) and "
-            "chainrule's GPU backend, which is not part of this version yet")
+    cupy = ("CuPy is installed, but chainrule's GPU backend found no usable GPU through it "
+            "(check `python -c 'import cupy; print(cupy.cuda.runtime.getDeviceCount())'`)"
+            if have_cupy else
+            "chainrule's GPU backend needs CuPy (e.g. `pip install cupy-cuda13x`, matching "
+            "your CUDA version) and a CUDA GPU")
     return AssertionError(f"Torch not compiled with CUDA enabled\n"
                           f"chainrule cannot use {what}: {cupy}. Tensors live on the CPU: use "
                           f"device='cpu' (torch.cuda.is_available() is False, so d2l's "
@@ -168,36 +183,65 @@ def _unavailable(dev):
     if dev._type == "cuda":
         return cuda_unavailable(f"device '{dev}'")
     return NotImplementedError(f"chainrule has no '{dev._type}' device: tensors live on the "
-                               f"CPU (NumPy arrays). Use device='cpu'.")
+                               f"CPU (NumPy arrays) or, with CuPy and a GPU, on 'cuda'. Use "
+                               f"device='cpu'.")
+
+
+def _cuda(dev):
+    """The CUDA backend for a ``cuda`` / ``cuda:N`` device, or PyTorch's errors."""
+    b = cuda_backend()
+    if b is None:
+        raise _unavailable(dev)
+    if dev._index is not None and dev._index >= b.device_count:
+        raise RuntimeError(f"CUDA error: invalid device ordinal\nchainrule computes on one "
+                           f"GPU, 'cuda:0' (torch.cuda.device_count() is {b.device_count}); "
+                           f"'{dev}' names another. Use 'cuda' or 'cuda:0'.")
+    return b
 
 
 def check_factory_device(dev):
-    """A factory's ``device=`` argument (``None``: the default device): the CPU passes,
-    a malformed device raises RuntimeError, any other device raises (see ``_unavailable``)."""
+    """A factory's ``device=`` argument (``None``: the default device): None for the CPU,
+    the CUDA backend for a CUDA device when there is one; a malformed device raises
+    RuntimeError, any other device raises (see ``_unavailable``)."""
     if dev is None:
         dev = _DEFAULT[0]
         if dev is None:
-            return
+            return None
     elif dev.__class__ is str:
         if dev == "cpu":
-            return
+            return None
         dev = device(dev)
     elif dev.__class__ is not device:
         dev = device(dev)
-    if dev._type != "cpu":
-        raise _unavailable(dev)
+    if dev._type == "cpu":
+        return None
+    if dev._type == "cuda":
+        return _cuda(dev)
+    raise _unavailable(dev)
 
 
 def check_target(dev):
-    """A ``to(device)`` target: ``None`` for the plain CPU (or no device: nothing to do),
-    the device for ``cpu:N`` (PyTorch copies to it); other devices raise."""
-    if dev is None or dev.__class__ is str and dev == "cpu":
+    """A ``to(device)`` target's backend: the CPU's for ``cpu`` / ``cpu:N``, the CUDA
+    backend for a CUDA device when there is one (None for no device); other devices
+    raise."""
+    if dev is None:
         return None
+    if dev.__class__ is str and dev == "cpu":
+        return CPU_BACKEND
     if dev.__class__ is not device:
         dev = device(dev)
+    if dev._type == "cuda":
+        return _cuda(dev)
     if dev._type != "cpu":
         raise _unavailable(dev)
-    return None if dev._index is None else dev
+    return CPU_BACKEND
+
+
+def indexed_cpu(dev):
+    """Whether ``dev`` is ``cpu:N``, which PyTorch's ``to`` copies to (not ``self``)."""
+    if dev.__class__ is str:
+        return dev.startswith("cpu:")
+    return dev.__class__ is device and dev._type == "cpu" and dev._index is not None
 
 
 def set_default_device(device):     # noqa: F811  (PyTorch's argument name)
@@ -228,5 +272,6 @@ def get_default_device():
     if dev is None:
         return CPU
     if dev._type == "cuda":
-        raise cuda_unavailable(f"the default device '{dev}'")
+        _cuda(dev)
+        return _CUDA0 if dev._index is None else dev
     return dev

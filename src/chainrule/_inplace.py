@@ -18,6 +18,7 @@ The in-place methods are bound onto Tensor here; ``_methods`` binds the rest and
 """
 import numpy as np
 
+from ._backend import backend_of, copy_array, index_on, like_device
 from . import _dtypes
 from ._creation import _rng, tensor
 from ._tensor import Tensor, bump_version, vbox, wrap
@@ -43,8 +44,9 @@ def _offsets(a, start):
 
 def view_index(base, view):
     """The advanced index (tuple of int arrays) that reads ``view``'s elements out of
-    ``base``, found from their memory layout (both are ndarrays sharing memory)."""
-    start = view.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+    ``base``, found from their memory layout (both are arrays sharing memory; for device
+    arrays the layout is read on the host and the index put on the device)."""
+    start = _address(view) - _address(base)
     voff = _offsets(view, start)
     item = base.itemsize
     if base.flags.c_contiguous:
@@ -59,7 +61,14 @@ def view_index(base, view):
             raise RuntimeError("internal error: a view's elements do not lie in its base")
     if base.size and (flat.size and (flat.min() < 0 or flat.max() >= base.size)):
         raise RuntimeError("internal error: a view's elements do not lie in its base")
-    return np.unravel_index(flat, base.shape)
+    return index_on(base, np.unravel_index(flat, base.shape))
+
+
+def _address(a):
+    """The address of ``a``'s first element (a device array's: its memory pointer)."""
+    if a.__class__ is np.ndarray:
+        return a.__array_interface__["data"][0]
+    return a.data.ptr
 
 
 def has_internal_overlap(a):
@@ -162,7 +171,7 @@ def _needs_graph(self, others):
 
 def _shadow(self):
     """The current value of ``self`` as a separate tensor in the same place in the graph."""
-    old = wrap(np.array(self._data, copy=True))
+    old = wrap(copy_array(self._data))
     old._node = self._node
     old._rg = self._rg
     old._fw = self._fw
@@ -363,7 +372,8 @@ def _own_expanded(self):
     result) memory of its own, so that zero_/fill_ -- which write one value everywhere and
     which torch allows on expanded tensors -- can write it."""
     d = self._data
-    if self._base is None and not d.flags.writeable and has_internal_overlap(d):
+    if self._base is None and d.__class__ is np.ndarray and not d.flags.writeable \
+            and has_internal_overlap(d):
         self._data = np.array(d)
 
 
@@ -398,6 +408,8 @@ def copy_(self, src, non_blocking=False):
     _check_inplace(self, "copy_")
     if not isinstance(src, Tensor):
         src = tensor(src)
+    if src._data.__class__ is not self._data.__class__:
+        src = CP.to_device(src, backend_of(self._data))    # another device: copied over
     try:
         np.broadcast_to(src._data, self._data.shape)
     except ValueError:
@@ -430,7 +442,9 @@ Tensor.masked_fill_ = inplace("masked_fill_", masked_fill)
 def _rng_fill(name, sample):
     def method(self, *args, generator=None, **kwargs):
         _check_inplace(self, name)
-        self._data[...] = sample(_rng(generator), self._data.shape, *args, **kwargs)
+        # (drawn on the host; a device tensor gets them copied in)
+        self._data[...] = like_device(self._data, np.asarray(
+            sample(_rng(generator), self._data.shape, *args, **kwargs)))
         bump_version(self)
         return self
     method.__name__ = name
@@ -443,7 +457,7 @@ Tensor.bernoulli_ = _rng_fill("bernoulli_", lambda rng, shape, p=0.5: rng.random
 
 
 def __setitem__(self, idx, value):
-    idx = I.normalize_index(idx)
+    idx = I.normalize_index(idx, like=self._data)
     if not isinstance(value, Tensor):
         if isinstance(value, (int, float, bool)):
             value = value

@@ -6,7 +6,8 @@ import numpy as np
 
 from . import _dtypes
 from ._dtypes import to_dtype
-from ._device import check_target
+from ._backend import CPU_BACKEND, backend_of
+from ._device import check_target, device as _device_cls, indexed_cpu
 from ._tensor import Tensor, wrap
 from .ops import (activation as ACT, arithmetic as AR, comparison as CMP, copies as CP,
                   decompositions as DC, diagonals as DG, einsum as ES, flip_roll as FR,
@@ -218,8 +219,13 @@ def to(self, *args, **kwargs):
             dtype = a
         else:
             dev, dtype, copy = parse_to("to", args, kwargs)
-    if dev is not None and check_target(dev) is not None:
-        copy = True             # 'cpu:0' is not the tensor's device('cpu'): PyTorch copies
+    if dev is not None:
+        target = check_target(dev)
+        if target is not backend_of(self._data):
+            self = CP.to_device(self, target)
+            copy = False        # the copy to the device is the new tensor
+        elif indexed_cpu(dev):
+            copy = True         # 'cpu:0' is not the tensor's device('cpu'): PyTorch copies
     src = self._data.dtype
     if dtype is None:
         d = src
@@ -237,6 +243,48 @@ def to(self, *args, **kwargs):
 
 
 Tensor.to = to
+
+
+def cpu(self, memory_format=None):
+    """A copy on the CPU (recorded: the gradient is copied back); ``self`` when the tensor
+    is on the CPU already, as in PyTorch.
+
+    >>> import chainrule as torch
+    >>> x = torch.zeros(2); x.cpu() is x
+    True
+    """
+    if self._data.__class__ is np.ndarray:
+        return self
+    return CP.to_device(self, CPU_BACKEND)
+
+
+def cuda(self, device=None, non_blocking=False, memory_format=None):
+    """A copy on the CUDA GPU (``self`` when it is there already).  Without a GPU (or
+    without CuPy) this raises PyTorch's CPU-build error (``AssertionError``);
+    ``RuntimeError`` for a device that is not a CUDA device.
+
+    >>> import chainrule as torch
+    >>> if not torch.cuda.is_available():
+    ...     try:
+    ...         torch.zeros(2).cuda()
+    ...     except AssertionError as e:
+    ...         print(str(e).splitlines()[0])
+    ... else:
+    ...     print("Torch not compiled with CUDA enabled")
+    Torch not compiled with CUDA enabled
+    """
+    if device is None:
+        device = "cuda"
+    else:
+        device = _device_cls(device)        # an int index: the current GPU; bad strings raise
+        if device.type != "cuda":
+            raise RuntimeError(f"Invalid device, must be cuda device\nTensor.cuda got "
+                               f"'{device}'; use .to('{device}') for other devices")
+    return CP.to_device(self, check_target(device))
+
+
+Tensor.cpu = cpu
+Tensor.cuda = cuda
 Tensor.float = lambda self: CP.cast(self, np.dtype(np.float32))
 Tensor.double = lambda self: CP.cast(self, np.dtype(np.float64))
 Tensor.half = lambda self: CP.cast(self, np.dtype(np.float16))
@@ -257,7 +305,11 @@ def type_(self, dtype=None, non_blocking=False, **kwargs):
     """With no argument, the legacy type name (``'torch.FloatTensor'``); with a dtype, the
     converted tensor."""
     if dtype is None:
-        return _LEGACY[self._data.dtype.name]
+        name = _LEGACY[self._data.dtype.name]
+        # a GPU tensor's legacy name is torch.cuda.FloatTensor & co., as in PyTorch
+        return name if self._data.__class__ is np.ndarray else "torch.cuda." + name[6:]
+    if isinstance(dtype, str) and dtype.startswith("torch.cuda."):
+        return self.to("cuda").type("torch." + dtype[11:])
     if isinstance(dtype, str) and dtype in _FROM_LEGACY:
         dtype = _FROM_LEGACY[dtype]
     return self.to(to_dtype(dtype))
@@ -273,20 +325,27 @@ Tensor.new_empty = Tensor.new_zeros
 
 
 def _new(fn, self, size, dtype, device, rg):
-    _check_like(device)
+    dev = _check_like(device, self)
     d = to_dtype(dtype).np if dtype is not None else self._data.dtype
-    t = wrap(fn(_size(size), d))
+    arr = fn(_size(size), d)
+    t = wrap(arr if dev is None else dev.from_host(arr))
     return t.requires_grad_(rg) if rg else t
 
 
+def _new_device(self, device):
+    """The device of a ``new_*`` result: ``device``, or ``self``'s."""
+    return device if device is not None else self.device
+
+
 def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
-    _check_like(device)
-    return tensor(data, dtype=dtype or self.dtype, device="cpu", requires_grad=requires_grad)
+    _check_like(device, self)
+    return tensor(data, dtype=dtype or self.dtype, device=_new_device(self, device),
+                  requires_grad=requires_grad)
 
 
 def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
-    _check_like(device)
-    return full(size, fill_value, dtype=dtype or self.dtype, device="cpu",
+    _check_like(device, self)
+    return full(size, fill_value, dtype=dtype or self.dtype, device=_new_device(self, device),
                 requires_grad=requires_grad)
 
 

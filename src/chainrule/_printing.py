@@ -9,6 +9,8 @@ import math
 
 import numpy as np
 
+from ._backend import to_host
+from ._device import device_of
 from . import _dtypes
 from ._grad_mode import SHARED, notify
 from .autograd.forward_ad import unpack_dual
@@ -186,6 +188,9 @@ def tensor_repr(t, prefix="tensor("):
     a = t._data
     indent = len(prefix)
     suffixes = []
+    if a.__class__ is not np.ndarray:           # a GPU tensor: printed from a host copy
+        suffixes.append(f"device='{device_of(a)}'")
+        a = to_host(a)
     default = _dtypes.DEFAULTS.float.np
     if a.size == 0:
         if a.ndim != 1:

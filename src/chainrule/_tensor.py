@@ -22,13 +22,17 @@ Most methods (``exp``, ``sum``, ``__add__`` ...) are attached by ``chainrule.ops
 import threading
 import weakref
 
+import numpy as np
+
 from . import _dtypes
-from ._device import (cuda_unavailable as _cuda_unavailable, device as _device,
-                      device_of as _device_of)
+from ._device import device_of as _device_of
+from ._backend import to_host as _to_host
 from ._grad_mode import GRAD_LOCK, SHARED, STATE, notify
 from ._graph import accumulator as _accumulator, RemovableHandle, shown as _shown
 
 __all__ = ["Tensor", "wrap", "is_tensor", "Size"]
+
+_ndarray = np.ndarray
 
 
 class Size(tuple):
@@ -236,8 +240,8 @@ class Tensor:
 
     @property
     def device(self):
-        """The device the tensor lives on (read from its stored array; always the CPU until
-        chainrule has a GPU backend).
+        """The device the tensor lives on (read from its stored array: ``cpu`` for a NumPy
+        array, ``cuda:0`` for the CUDA backend's).
 
         >>> import chainrule as torch
         >>> torch.zeros(2).device
@@ -247,12 +251,12 @@ class Tensor:
 
     @property
     def is_cuda(self):
-        """True if the tensor is on a CUDA device (never, until chainrule's GPU backend)."""
+        """True if the tensor is on a CUDA device (its array is the CUDA backend's)."""
         return _device_of(self._data)._type == "cuda"
 
     @property
     def is_cpu(self):
-        """True if the tensor is on the CPU (always, until chainrule's GPU backend)."""
+        """True if the tensor is on the CPU (its array is a NumPy array)."""
         return _device_of(self._data)._type == "cpu"
 
     def get_device(self):
@@ -290,35 +294,12 @@ class Tensor:
         return st if dim is None else st[_dim(dim, self._data.ndim, "stride")]
 
     def data_ptr(self):
-        return self._data.__array_interface__["data"][0]
+        a = self._data
+        if a.__class__ is not _ndarray:
+            return a.data.ptr           # a device array (CuPy's MemoryPointer)
+        return a.__array_interface__["data"][0]
 
-    def cpu(self, memory_format=None):
-        """``self``: a CPU tensor is already on the CPU (PyTorch returns it unchanged too).
-
-        >>> import chainrule as torch
-        >>> x = torch.zeros(2); x.cpu() is x
-        True
-        """
-        return self
-
-    def cuda(self, device=None, non_blocking=False, memory_format=None):
-        """Copy to a CUDA device.  chainrule has no GPU backend yet, so this raises
-        PyTorch's CPU-build error (``AssertionError``), or ``RuntimeError`` for a device that
-        is not a CUDA device.
-
-        >>> import chainrule as torch
-        >>> try:
-        ...     torch.zeros(2).cuda()
-        ... except AssertionError as e:
-        ...     print(str(e).splitlines()[0])
-        Torch not compiled with CUDA enabled
-        """
-        if device is not None:
-            device = _device(device)        # an int index: no accelerator; bad strings raise
-            if device._type != "cuda":
-                raise RuntimeError(f"Invalid device, must be cuda device\nTensor.cuda got "
-                                   f"'{device}'; use .to('{device}') for other devices")
-        raise _cuda_unavailable("Tensor.cuda()" if device is None else f"device '{device}'")
+    # cpu() and cuda() (recorded copies between devices) are bound by _methods
 
     # --- conversion to Python / NumPy --------------------------------------------------
     def item(self):
@@ -349,6 +330,12 @@ class Tensor:
         >>> torch.ones(2).numpy()
         array([1., 1.], dtype=float32)
         """
+        if self._data.__class__ is not _ndarray:
+            if force:                   # numpy(force=True) copies a device tensor to host
+                return _to_host(self._data)
+            raise TypeError(f"can't convert {_device_of(self._data)} device type tensor to "
+                            f"numpy. Use Tensor.cpu() to copy the tensor to host memory "
+                            f"first.")
         if self._rg and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
                                "Use tensor.detach().numpy() instead.")
@@ -357,6 +344,10 @@ class Tensor:
         return self._data.copy() if force and self._rg else self._data
 
     def __array__(self, dtype=None, copy=None):
+        if self._data.__class__ is not _ndarray:
+            raise TypeError(f"can't convert {_device_of(self._data)} device type tensor to "
+                            f"numpy. Use Tensor.cpu() to copy the tensor to host memory "
+                            f"first.")
         if self._rg:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
                                "Use tensor.detach().numpy() instead.")

@@ -1,67 +1,44 @@
 """``chainrule.cuda``: PyTorch's ``torch.cuda`` queries, so device-aware code such as
-d2l's ``try_gpu()`` runs unchanged and falls back to the CPU.
+d2l's ``try_gpu()`` runs unchanged: on the GPU where CuPy sees one, on the CPU elsewhere.
 
-chainrule has no GPU backend yet: ``is_available()`` is False and ``device_count()`` is 0
-on every machine, even one with CuPy and a GPU, until that backend (built on CuPy) lands.
-Functions that need a GPU (``current_device``, ``get_device_name``, ``synchronize``) raise
-PyTorch's CPU-build error; seeding and ``empty_cache`` do nothing, as in PyTorch without
-a GPU.  Importing this module never imports CuPy.
+``is_available()`` is True when chainrule has a CUDA backend (``_backend.cuda_backend``:
+CuPy imports and sees a GPU).  Without one, ``is_available()`` is False, ``device_count()``
+is 0, functions that need a GPU (``current_device``, ``get_device_name``, ``synchronize``)
+raise PyTorch's CPU-build error, and seeding and ``empty_cache`` do nothing, as in PyTorch
+without a GPU.  Importing this module never imports CuPy (the first query does).
 
 >>> import chainrule as torch
->>> torch.cuda.is_available(), torch.cuda.device_count()
-(False, 0)
+>>> torch.cuda.is_available() == (torch.cuda.device_count() > 0)
+True
 """
-import importlib.util
-
+from ._backend import cuda_backend as _backend, seed_device as _seed_device
 from ._device import cuda_unavailable as _cuda_unavailable
 
 __all__ = ["is_available", "device_count", "current_device", "get_device_name", "synchronize",
            "manual_seed", "manual_seed_all", "seed", "seed_all", "empty_cache",
            "is_initialized"]
 
-# PLACEHOLDER until chainrule's GPU backend lands: chainrule cannot keep tensors on a GPU
-# yet, so every query below reports no GPU, even where CuPy and a GPU exist (reporting one
-# would send d2l's try_gpu() to a device that then fails).  The backend sets this to True;
-# then device_count() reports what CuPy sees (_cupy_device_count).
-_BACKEND = False
-_COUNT = []             # the cached result of _cupy_device_count
-
-
-def _cupy_device_count():
-    """GPUs that CuPy sees: 0 without CuPy, a CUDA driver or a GPU.  CuPy is found with
-    ``find_spec`` (no import) and imported only here, on the first call; any failure of the
-    import or the driver query counts as no GPU."""
-    if not _COUNT:
-        n = 0
-        try:
-            if importlib.util.find_spec("cupy") is not None:
-                import cupy
-                n = int(cupy.cuda.runtime.getDeviceCount())
-        except Exception:           # a broken install, no driver, no device: no GPU
-            n = 0
-        _COUNT.append(n)
-    return _COUNT[0]
-
 
 def is_available():
-    """True if chainrule can put tensors on a CUDA GPU: always False for now (no GPU
-    backend yet, even where CuPy and a GPU exist).
+    """True if chainrule can put tensors on a CUDA GPU (CuPy is installed and sees one).
 
     >>> import chainrule as torch
-    >>> torch.cuda.is_available()
-    False
+    >>> torch.cuda.is_available() in (True, False)
+    True
     """
-    return device_count() > 0
+    return _backend() is not None
 
 
 def device_count():
-    """The number of CUDA GPUs chainrule can use: 0 until its GPU backend lands.
+    """The number of CUDA GPUs chainrule can use: 1 where CuPy sees a GPU (chainrule computes
+    on the current one, ``cuda:0``, even on a machine with several), 0 without CuPy or a GPU.
 
     >>> import chainrule as torch
-    >>> torch.cuda.device_count()
-    0
+    >>> torch.cuda.device_count() >= 0
+    True
     """
-    return _cupy_device_count() if _BACKEND else 0
+    b = _backend()
+    return 0 if b is None else b.device_count
 
 
 def _require_gpu(what):
@@ -81,6 +58,7 @@ def current_device():
     Torch not compiled with CUDA enabled
     """
     _require_gpu("torch.cuda.current_device()")
+    return 0
 
 
 def get_device_name(device=None):
@@ -94,6 +72,7 @@ def get_device_name(device=None):
     Torch not compiled with CUDA enabled
     """
     _require_gpu("torch.cuda.get_device_name()")
+    return _backend().device_name()
 
 
 def synchronize(device=None):
@@ -107,16 +86,18 @@ def synchronize(device=None):
     Torch not compiled with CUDA enabled
     """
     _require_gpu("torch.cuda.synchronize()")
+    _backend().synchronize()
 
 
 def manual_seed(seed):
-    """Seed the current GPU's generator: without a GPU nothing happens (as in PyTorch),
-    after checking that ``seed`` is an integer.
+    """Seed the current GPU's generator (CuPy's, which draws ``device='cuda'`` random
+    numbers): without a GPU nothing happens (as in PyTorch), after checking that ``seed``
+    is an integer.
 
     >>> import chainrule as torch
     >>> torch.cuda.manual_seed(0)
     """
-    int(seed)
+    _seed_device(int(seed))
 
 
 def manual_seed_all(seed):
@@ -125,7 +106,7 @@ def manual_seed_all(seed):
     >>> import chainrule as torch
     >>> torch.cuda.manual_seed_all(0)
     """
-    int(seed)
+    _seed_device(int(seed))
 
 
 def seed():
@@ -145,18 +126,21 @@ def seed_all():
 
 
 def empty_cache():
-    """Release cached GPU memory: without a GPU there is none, and nothing happens.
+    """Release cached GPU memory (CuPy's memory pool): without a GPU nothing happens.
 
     >>> import chainrule as torch
     >>> torch.cuda.empty_cache()
     """
+    b = _backend()
+    if b is not None:
+        b.empty_cache()
 
 
 def is_initialized():
-    """Whether CUDA has been initialised: never, without a GPU backend.
+    """Whether CUDA has been initialised: True once chainrule has found a GPU.
 
     >>> import chainrule as torch
-    >>> torch.cuda.is_initialized()
-    False
+    >>> torch.cuda.is_initialized() == torch.cuda.is_available()
+    True
     """
-    return False
+    return _backend() is not None

@@ -47,6 +47,7 @@ from typing import Any, Concatenate, Literal, ParamSpec, overload
 
 import numpy as np
 
+from ._backend import zeros_as
 from ._tensor import Tensor, vbox, wrap as _wrap
 from .autograd import forward_ad as _fw
 from .autograd.engine import grad as _autograd_grad
@@ -263,7 +264,7 @@ def _finalize_tree(obj, own):
 
 
 def _zeros_like(x):
-    return _wrap(np.zeros(x._data.shape, dtype=x._data.dtype))
+    return _wrap(np.zeros_like(x._data))
 
 
 def _need_graph(tensors, own):
@@ -575,10 +576,11 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False
     return (result, vjp_fn, aux) if has_aux else (result, vjp_fn)
 
 
-def _onehot(shape, dtype, i):
-    a = np.zeros(int(np.prod(shape, dtype=np.int64)), dtype=dtype)
+def _onehot(like, i):
+    """A one-hot array of ``like``'s shape, dtype and device (1 at flat position ``i``)."""
+    a = zeros_as(like, (like.size,))
     a[i] = 1
-    return _wrap(a.reshape(shape))
+    return _wrap(a.reshape(like.shape))
 
 
 @overload
@@ -624,7 +626,7 @@ def jacrev(func: Callable[_P, Any], argnums: _Argnums = 0, *, has_aux: bool = Fa
                 n = o._data.size
                 if o._rg:
                     for j in range(n):
-                        seed = _onehot(o._data.shape, o._data.dtype, j)
+                        seed = _onehot(o._data, j)
                         gs = _autograd_grad(o, flat, seed, retain_graph=True,
                                             create_graph=create, allow_unused=True)
                         for k, g in enumerate(gs):
@@ -645,7 +647,7 @@ def _assemble(parts, n, x, shape, dim):
     """Stack per-element results (``None``: zero) along ``dim`` into ``shape``."""
     dtype = x._data.dtype
     if n == 0 or not parts or all(p is None for p in parts):
-        return _wrap(np.zeros(shape, dtype=dtype))
+        return _wrap(zeros_as(x._data, shape, dtype))
     like = next(p for p in parts if p is not None)
     parts = [_zeros_like(like) if p is None else p for p in parts]
     return stack(parts, dim).reshape(shape)
@@ -742,7 +744,7 @@ def jacfwd(func: Callable[_P, Any], argnums: _Argnums = 0, has_aux: bool = False
                     leaves = [list(tree_flatten(args[a])[0]) for a in nums]
                     ai, li = pos[k]
                     x = leaves[ai][li]
-                    leaves[ai][li] = _fw.make_dual(x, _onehot(x._data.shape, x._data.dtype, e),
+                    leaves[ai][li] = _fw.make_dual(x, _onehot(x._data, e),
                                                    level=level)
                     for (spec, _), a, lv in zip(leaves_per, nums, leaves):
                         call[a] = tree_unflatten(spec, lv)

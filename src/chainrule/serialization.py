@@ -25,6 +25,7 @@ from collections import OrderedDict
 import numpy as np
 
 from . import _dtypes
+from ._backend import copy_array, cuda_backend, to_host
 from ._tensor import Tensor, wrap
 from .nn.parameter import Parameter
 from ._device import device
@@ -47,9 +48,12 @@ def _encode(obj, arrays, seen, depth=0):
         if key is None:
             key = f"t{len(arrays)}"
             seen[id(obj)] = key
-            arrays[key] = obj._data
-        return {"T": "tensor", "ref": key, "requires_grad": bool(obj.requires_grad),
+            arrays[key] = to_host(obj._data)    # a GPU tensor is saved from the host
+        node = {"T": "tensor", "ref": key, "requires_grad": bool(obj.requires_grad),
                 "parameter": isinstance(obj, Parameter)}
+        if obj._data.__class__ is not np.ndarray:
+            node["device"] = "cuda"         # loads back onto the GPU, as in PyTorch
+        return node
     if obj is None:
         return {"T": "none"}
     if isinstance(obj, (bool, np.bool_)):
@@ -216,14 +220,18 @@ def load(f, map_location=None, *, weights_only=True, mmap=None, **kwargs):
                    f"{_FORMAT!r})")
     if "object" not in structure:
         _refuse(f, "the structure description has no 'object'")
-    if target is not None and target.type != "cpu" and arrays:
+    backend = None
+    if target is not None and target.type == "cuda" and arrays:
+        backend = cuda_backend()
+    if target is not None and target.type != "cpu" and arrays and backend is None:
         raise RuntimeError(f"Attempting to deserialize object on a {target.type.upper()} device "
                            f"but torch.cuda.is_available() is False. If you are running on a "
                            f"CPU-only machine, please use torch.load with "
                            f"map_location=torch.device('cpu') to map your storages to the "
-                           f"CPU.\nchainrule has no GPU backend yet: its tensors always load "
-                           f"on the CPU.")
-    return _Decoder(arrays, f).decode(structure["object"], 0)
+                           f"CPU.\nchainrule's GPU backend needs CuPy and a CUDA GPU; without "
+                           f"them tensors load on the CPU.")
+    return _Decoder(arrays, f, None if target is None else target.type).decode(
+        structure["object"], 0)
 
 
 def _read_members(fh, f):
@@ -274,8 +282,10 @@ def _read_members(fh, f):
 class _Decoder:
     """Turns the JSON description back into objects; every malformed part is refused."""
 
-    def __init__(self, arrays, f):
-        self.arrays, self.f, self.made = arrays, f, {}
+    def __init__(self, arrays, f, place=None):
+        # place: the device type map_location names ('cpu', 'cuda'), or None: each tensor
+        # where it was saved
+        self.arrays, self.f, self.made, self.place = arrays, f, {}, place
 
     def refuse(self, why):
         _refuse(self.f, why)
@@ -310,7 +320,20 @@ class _Decoder:
             ref, data = self.array(node)
             if ref in self.made:
                 return self.made[ref]
-            data = np.array(data, copy=True)
+            saved = node.get("device", "cpu")
+            if saved not in ("cpu", "cuda"):
+                self.refuse(f"a tensor entry whose 'device' is {saved!r}")
+            if (self.place or saved) == "cuda":
+                backend = cuda_backend()
+                if backend is None:
+                    raise RuntimeError(
+                        "Attempting to deserialize object on a CUDA device but "
+                        "torch.cuda.is_available() is False. If you are running on a "
+                        "CPU-only machine, please use torch.load with "
+                        "map_location=torch.device('cpu') to map your storages to the CPU.")
+                data = backend.from_host(data)      # (a copy)
+            else:
+                data = copy_array(data)
             rg = node.get("requires_grad", False)
             if not isinstance(rg, bool):
                 self.refuse("a tensor entry whose 'requires_grad' is not true/false")

@@ -21,6 +21,7 @@ import sys
 
 import numpy as np
 
+from .._backend import as_array, copy_array, is_device_array
 from .._creation import tensor, zeros_like
 from .._rules import NF, TF
 from .._tensor import Tensor, bump_version, wrap
@@ -31,6 +32,8 @@ from .._graph import FREED_MSG, Node
 __all__ = ["backward", "grad"]
 
 _empty = np.empty
+_ndarray = np.ndarray
+_copy = copy_array
 
 
 def _check_output(i, t):
@@ -54,7 +57,8 @@ def _seed(outputs, grad_outputs, create_graph):
                     f"y.backward(torch.ones_like(y))) or reduce the output to a scalar first "
                     f"(y.sum().backward()).")
             d = t._data
-            g = np.ones(d.shape, d.dtype)        # (np.ones_like: a slower Python wrapper)
+            # (np.ones_like: a slower Python wrapper, used for device arrays only)
+            g = np.ones(d.shape, d.dtype) if d.__class__ is _ndarray else np.ones_like(d)
             seeds.append(wrap(g) if create_graph else g)
             continue
         if not isinstance(g, Tensor):
@@ -208,7 +212,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
         d = t._data
         if t._rg and d.size == 1:
             node = t._node or t._grad_accumulator()
-            seed = _empty(d.shape, d.dtype)
+            seed = _empty(d.shape, d.dtype) if d.__class__ is _ndarray else np.empty_like(d)
             seed.fill(1)
             prev = STATE.enabled
             STATE.enabled = False
@@ -279,7 +283,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
             result.append(None)
             continue
         if not isinstance(g, Tensor):
-            g = wrap(g)
+            g = wrap(as_array(g))           # (a NumPy scalar from a 0-d rule: an array)
         result.append(g)
     return result
 
@@ -493,7 +497,7 @@ def _accumulate(node, g, create_graph):
         _lock()
         try:
             if leaf._grad is None:
-                leaf._grad = g if create_graph else wrap(np.array(g._data, copy=True))
+                leaf._grad = g if create_graph else wrap(_copy(g._data))
             else:
                 leaf._grad = leaf._grad + g if create_graph or leaf._grad._rg else \
                     _inplace_add(leaf._grad, g._data)
@@ -509,10 +513,12 @@ def _accumulate(node, g, create_graph):
         if leaf._grad is None:
             # adopt g as .grad without a copy when nothing else can see its memory: it owns
             # its data (not a view), is writeable, and only this call chain refers to it
-            if g.base is None and g.flags.writeable and _refcount(g) <= _OWNED_REFS:
+            # (a device array has no writeable flag: its memory is always writeable)
+            if g.base is None and (g.flags.writeable if g.__class__ is _ndarray else
+                                   is_device_array(g)) and _refcount(g) <= _OWNED_REFS:
                 leaf._grad = wrap(g)
             else:
-                leaf._grad = wrap(np.array(g, copy=True))
+                leaf._grad = wrap(_copy(g))
         else:
             leaf._grad = _inplace_add(leaf._grad, g)
     finally:
@@ -544,9 +550,9 @@ def _accumulate_nonleaf(t, g, create_graph):
     if t._retains:
         return                      # retain_grad's hook has already stored it
     if not isinstance(g, Tensor):
-        g = wrap(np.array(g, copy=True))
+        g = wrap(_copy(g))
     elif not create_graph:
-        g = wrap(np.array(g._data, copy=True))
+        g = wrap(_copy(g._data))
     with _GRAD_LOCK:
         t._grad = g if t._grad is None else t._grad + g
 

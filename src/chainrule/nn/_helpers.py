@@ -1,6 +1,7 @@
 """``nn.functional.one_hot``."""
 import numpy as np
 
+from .._backend import like_device
 from .._tensor import Tensor, wrap
 
 __all__ = ["one_hot"]
@@ -41,4 +42,4 @@ def one_hot(tensor, num_classes=-1):
                                f"found {int(a.max())} with num_classes={num_classes})")
     elif num_classes < 0:
         raise RuntimeError("Class values must be smaller than num_classes.")
-    return wrap((a[..., None] == np.arange(num_classes)).astype(np.int64))
+    return wrap((a[..., None] == like_device(a, np.arange(num_classes))).astype(np.int64))

@@ -16,7 +16,8 @@ from ..ops import comparison as CMP, unary as UN
 from .._grad_mode import SHARED, STATE, notify
 from ..ops.activation import functional_log_softmax
 from ..ops.loss import BINARY_CROSS_ENTROPY, MSE_LOSS, NLL_LOSS
-from .._creation import _rng
+from .._backend import like_device, zeros_as
+from .._creation import _uniform_on
 
 __all__ = ["mse_loss", "l1_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "dropout"]
@@ -353,7 +354,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
             raise RuntimeError("binary_cross_entropy: the function 'binary_cross_entropy' is "
                                "not differentiable with respect to argument 'weight'. This "
                                "input cannot have requires_grad True; pass weight.detach().")
-        w = np.broadcast_to(weight._data if isinstance(weight, Tensor) else np.asarray(weight),
+        w = np.broadcast_to(weight._data if isinstance(weight, Tensor) else
+                            like_device(input._data, np.asarray(weight)),
                             input.shape).astype(input._data.dtype)
     return BINARY_CROSS_ENTROPY.apply((input, target), {"weight": w, "reduction": reduction})
 
@@ -409,9 +411,9 @@ def dropout(input, p=0.5, training=True, inplace=False):
         return input
     dt = input._data.dtype if input._data.dtype.kind == "f" else np.dtype(np.float32)
     if p == 1:
-        mask = np.zeros(input._data.shape, dt)
+        mask = zeros_as(input._data, input._data.shape, dt)
     else:
-        keep = _rng(None).random(input._data.shape) >= p
+        keep = _uniform_on(input._data, input._data.shape) >= p    # (on input's device)
         mask = keep.astype(dt) * dt.type(1.0 / (1.0 - p))
     if inplace:
         return input.mul_(wrap(mask))

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._backend import like_device
 from .._creation import empty, zeros
 from .._dtypes import dtype
 from .._tensor import Tensor, wrap
@@ -79,7 +80,8 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
             raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be "
                                "set when is_causal=True; pass one of them")
         causal = ~np.tril(np.ones((L, S), bool))
-        bias = wrap(np.where(causal, -np.inf, 0).astype(query._data.dtype))
+        bias = wrap(like_device(query._data, np.where(causal, -np.inf, 0)
+                                .astype(query._data.dtype)))
     elif attn_mask is not None:
         if attn_mask._data.dtype.kind == "b":
             bias = wrap(np.where(attn_mask._data, 0, -np.inf).astype(query._data.dtype))

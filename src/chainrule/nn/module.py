@@ -8,11 +8,11 @@ plain attribute assignment::
     self.register_buffer("mean", t)   # -> _buffers
 """
 import collections
-import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Self
 
-from .._device import check_target
+from .._backend import backend_of
+from .._device import check_target, device as device_cls
 from .._dtypes import float16, float32, float64, to_dtype
 from .._tensor import Tensor
 from .._grad_mode import SHARED, announced, no_grad, notify
@@ -454,9 +454,10 @@ class Module:
     def to(self, *args: Any, **kwargs: Any) -> Self:
         """Convert floating-point parameters and buffers to a dtype and/or move the module to
         a device, in place; returns ``self``.  Takes ``Tensor.to``'s forms:
-        ``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)``.  The CPU is
-        where chainrule's tensors already are (nothing changes); a CUDA device raises
-        PyTorch's CPU-build error when the module has parameters or buffers to move.
+        ``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)``.  Parameters
+        stay the same objects (their data and gradients move); without a GPU a CUDA
+        device raises PyTorch's CPU-build error when the module has parameters or buffers
+        to move.
 
         >>> import chainrule as torch
         >>> net = torch.nn.Linear(2, 1)
@@ -466,11 +467,13 @@ class Module:
         dev, dtype, _ = parse_to("to", args, kwargs)
         if dev is not None:
             try:
-                check_target(dev)
+                target = check_target(dev)
             except AssertionError:
                 # PyTorch moves tensor by tensor: a module without any has nothing to move
                 if any(True for _ in self.parameters()) or any(True for _ in self.buffers()):
                     raise
+            else:
+                self._apply(lambda t: t if backend_of(t._data) is target else t.to(dev))
         if dtype is None:
             return self
         dtype = to_dtype(dtype)
@@ -480,20 +483,22 @@ class Module:
         return self._apply(lambda t: t.to(dtype) if t.is_floating_point() else t)
 
     def cuda(self, device: Any = None) -> Self:
-        """Move the module's parameters and buffers to a CUDA device.  chainrule has no GPU
-        backend yet, so this raises PyTorch's CPU-build error (``AssertionError``) when the
+        """Move the module's parameters and buffers to the CUDA GPU.  Without one (or
+        without CuPy) this raises PyTorch's CPU-build error (``AssertionError``) when the
         module has parameters or buffers.
 
         >>> import chainrule as torch
-        >>> try:
-        ...     torch.nn.Linear(2, 1).cuda()
-        ... except AssertionError as e:
-        ...     print(str(e).splitlines()[0])
+        >>> if not torch.cuda.is_available():
+        ...     try:
+        ...         torch.nn.Linear(2, 1).cuda()
+        ...     except AssertionError as e:
+        ...         print(str(e).splitlines()[0])
+        ... else:
+        ...     print("Torch not compiled with CUDA enabled")
         Torch not compiled with CUDA enabled
         """
-        for t in itertools.chain(self.parameters(), self.buffers()):
-            t.cuda(device)
-        return self
+        # (a bare index is the current accelerator: PyTorch's RuntimeError without a GPU)
+        return self.to("cuda" if device is None else device_cls(device))
 
     def double(self) -> Self:
         """Convert floating-point parameters and buffers to float64."""
@@ -507,13 +512,13 @@ class Module:
         return self.to(float16)
 
     def cpu(self) -> Self:
-        """``self``: the module's parameters and buffers already live on the CPU.
+        """Move the module's parameters and buffers to the CPU; returns ``self``.
 
         >>> import chainrule as torch
         >>> net = torch.nn.Linear(2, 1); net.cpu() is net
         True
         """
-        return self
+        return self.to("cpu")
 
     def type(self, dst_type: Any) -> Self:
         return self.to(dst_type)

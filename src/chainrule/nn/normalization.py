@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .._creation import _rng, empty, ones, tensor, zeros
+from .._backend import zeros_as
+from .._creation import _uniform_on, empty, ones, tensor, zeros
 from .._dtypes import dtype
 from .._tensor import Tensor, wrap
 from ..ops.norm import batch_norm, group_norm, layer_norm
@@ -260,9 +261,9 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
     dt = input._data.dtype if input._data.dtype.kind == "f" else np.dtype(np.float32)
     shape = tuple(input.shape[:2]) + (1,) * (nd - 2)
     if p == 1:
-        mask = np.zeros(shape, dt)
+        mask = zeros_as(input._data, shape, dt)
     else:
-        keep = _rng(None).random(shape) >= p
+        keep = _uniform_on(input._data, shape) >= p          # (on input's device)
         mask = keep.astype(dt) * dt.type(1.0 / (1.0 - p))
     if inplace:
         return input.mul_(wrap(mask))

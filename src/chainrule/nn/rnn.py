@@ -411,9 +411,9 @@ class RNNBase(Module):
                     self.hidden_size)
         expected_h = expected[:2] + (self.proj_size or self.hidden_size,)
         if hx is None:
-            h0 = zeros(*expected_h, dtype=x.dtype)
-            hx = (h0, zeros(*expected, dtype=x.dtype) if self.proj_size else h0) \
-                if mode == "LSTM" else h0
+            h0 = zeros(*expected_h, dtype=x.dtype, device=x.device)
+            hx = (h0, zeros(*expected, dtype=x.dtype, device=x.device) if self.proj_size
+                  else h0) if mode == "LSTM" else h0
         elif mode == "LSTM":
             self._check_hidden(hx[0], expected_h, "Expected hidden[0] size {}, got {}")
             self._check_hidden(hx[1], expected, "Expected hidden[1] size {}, got {}")
@@ -572,7 +572,7 @@ class RNNCellBase(Module):
         for i, s in enumerate(states):
             _check_state_dtype(x, s)
             if s is None:
-                s = zeros(x.shape[0], self.hidden_size, dtype=x.dtype)
+                s = zeros(x.shape[0], self.hidden_size, dtype=x.dtype, device=x.device)
             elif not batched:
                 s = s.unsqueeze(0)
             if s.shape[0] != x.shape[0]:

@@ -21,6 +21,9 @@ from types import FunctionType as _FunctionType
 
 import numpy as np
 
+from .._backend import ARRAY_TYPES as _ARRAY_TYPES, CPU_BACKEND as _CPU, \
+    asarray_as as _asarray_as, backend_of as _backend_of, is_device_array as _is_device_array, \
+    same_device_error as _same_device_error
 from .._dtypes import DEFAULTS, result_np_dtype
 from .._tensor import Tensor, track_view as _track_view, vbox as _vbox, wrap
 from .._grad_mode import SHARED, STATE
@@ -193,9 +196,23 @@ def linear_jvp(fn):
 def _shares_input(out, data):
     """Whether ``out`` (an array with a ``.base``) shares memory with an input array."""
     for a in data:
-        if a.__class__ is _ndarray and _may_share(out, a):
+        if (a.__class__ is _ndarray or _is_device_array(a)) and _may_share(out, a):
             return True
     return False
+
+
+def _on_two_devices(op, data, params):
+    """``op``'s forward raised TypeError (the exception being handled): PyTorch's error
+    when the inputs are on two devices; a 0-d CPU input joins a device op (as PyTorch
+    lets a CPU scalar tensor do) by being copied there; any other TypeError stands."""
+    err = _same_device_error(data)
+    if err is not None:
+        raise err from None
+    dev = [a for a in data if a.__class__ is not _ndarray and _backend_of(a) is not _CPU]
+    if not dev:
+        raise
+    data = tuple([_asarray_as(dev[0], a) if a.__class__ is _ndarray else a for a in data])
+    return op.forward(*data, **params) if params else op.forward(*data)
 
 
 def apply(op, args, params=None):
@@ -296,9 +313,14 @@ def _run(op, args, params):
         data = tuple([a._data if isinstance(a, Tensor) else a for a in args])
         rg = any([a._rg for a in args if isinstance(a, Tensor)])
         fw = STATE.fw_level
-    out = op.forward(*data, **params) if params else op.forward(*data)
+    try:
+        out = op.forward(*data, **params) if params else op.forward(*data)
+    except TypeError:               # tensors on two devices: PyTorch's error
+        out = _on_two_devices(op, data, params)
     if out.__class__ is not _ndarray:
-        out = _asarray(out)         # (0-d inputs give NumPy scalars)
+        # (0-d inputs give NumPy scalars; a device array stays as it is)
+        if out.__class__ not in _ARRAY_TYPES:
+            out = _asarray(out)
     t = _new(Tensor)                # wrap(out), inlined (one call less per op); _node and
     t._data = out                   # _rg are set once, below
     t._grad = None

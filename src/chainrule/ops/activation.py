@@ -20,6 +20,7 @@ import warnings
 
 import numpy as np
 
+from .._backend import as_array
 from .._tensor import Tensor, _dim
 from ._core import NF, TF, defop, unary_op
 from ._args import _floating, _tensorize, _unary
@@ -58,7 +59,7 @@ def _sigmoid_np(x):
     # overflows to inf for very negative x, and 1 / inf is the 0 PyTorch gives there
     if x.ndim == 0:
         with np.errstate(over="ignore"):
-            return np.asarray(1 / (1 + np.exp(-x)), dtype=x.dtype)
+            return as_array(1 / (1 + np.exp(-x))).astype(x.dtype, copy=False)
     e = np.negative(x)
     with np.errstate(over="ignore"):
         np.exp(e, out=e)
@@ -94,7 +95,7 @@ def _relu_backward_np(g, out):
     the bits of ``g`` AND a mask of all ones (``out <= 0`` false) or all zeros."""
     it = _SAME_WIDTH_INT.get(g.dtype.itemsize)
     if g.dtype.kind != "f" or it is None or g.shape != out.shape or g.ndim == 0:
-        return np.where(out <= 0, np.zeros((), g.dtype), g)
+        return np.where(out <= 0, g.dtype.type(0), g)
     bits = np.add(out <= 0, -1, dtype=it)       # False -> -1 (all ones), True -> 0
     np.bitwise_and(bits, g.view(it), out=bits)
     return bits.view(g.dtype)

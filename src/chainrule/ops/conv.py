@@ -25,6 +25,7 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from .._backend import ascontiguous, zeros_as
 from .._tensor import Tensor
 from ._core import NF, TF, defop
 from .matmul import addmm
@@ -40,7 +41,7 @@ def _padded(x, pads, first=2, value=0):
     sp = x.shape[first:first + nd]
     shape = (x.shape[:first] + tuple(n + lo + hi for n, (lo, hi) in zip(sp, pads))
              + x.shape[first + nd:])
-    out = np.full(shape, value, dtype=x.dtype)
+    out = np.full_like(x, value, shape=shape)
     out[(slice(None),) * first + tuple(slice(lo, lo + n) for n, (lo, _) in zip(sp, pads))] = x
     return out
 
@@ -62,7 +63,7 @@ def _im2col_np(x, ksize, dilation, pads, stride, size, grid, rows=False):
     if rows:
         # (N*L, K*C): a row per block, channels innermost (copied from a channels-last
         # input, so the copy reads contiguous runs of C); the whole batch is one matrix
-        xl = np.ascontiguousarray(np.moveaxis(x, 1, -1))
+        xl = ascontiguous(np.moveaxis(x, 1, -1))
         win = block_windows(_padded(xl, pads, first=1), ksize, dilation, stride, grid,
                             first=1)           # (N, *grid, C, *ksize)
         perm = tuple(range(nd + 1)) + tuple(range(nd + 2, 2 * nd + 2)) + (nd + 1,)
@@ -83,20 +84,20 @@ def _col2im_np(cols, ksize, dilation, pads, stride, size, grid, rows=False):
         n = cols.shape[0] // math.prod(grid)
         blocks = cols.reshape((n,) + tuple(grid) + tuple(ksize) + (c,))
         if c >= 16:     # add runs of C into a channels-last image, then -> (N, C, *size)
-            out = np.zeros((n,) + padded + (c,), dtype=cols.dtype)
+            out = zeros_as(cols, (n,) + padded + (c,))
             for off in itertools.product(*(range(k) for k in ksize)):
                 where = tuple(slice(o * d, o * d + (g - 1) * s + 1, s)
                               for o, d, g, s in zip(off, dilation, grid, stride))
                 out[(slice(None),) + where] += blocks[(slice(None),) * (nd + 1) + off]
-            return np.ascontiguousarray(np.moveaxis(out[(slice(None),) + crop], -1, 1))
+            return ascontiguous(np.moveaxis(out[(slice(None),) + crop], -1, 1))
         # few channels: runs of C would be short; reorder once, add rows of the grid
-        blocks = np.ascontiguousarray(blocks.transpose(
+        blocks = ascontiguous(blocks.transpose(
             (0, 2 * nd + 1) + tuple(range(nd + 1, 2 * nd + 1)) + tuple(range(1, nd + 1))))
     else:
         n = cols.shape[0]
         c = cols.shape[1] // math.prod(ksize)
         blocks = cols.reshape((n, c) + tuple(ksize) + tuple(grid))
-    out = np.zeros((n, c) + padded, dtype=cols.dtype)
+    out = zeros_as(cols, (n, c) + padded)
     for off in itertools.product(*(range(k) for k in ksize)):
         where = tuple(slice(o * d, o * d + (g - 1) * s + 1, s)
                       for o, d, g, s in zip(off, dilation, grid, stride))
@@ -144,14 +145,14 @@ CONV_TRANSPOSE_OUT = defop("conv_transpose_out", _conv_transpose_out_np,
 
 
 def _rows_to_nchw_np(r, n, grid):
-    return np.ascontiguousarray(
+    return ascontiguous(
         r.reshape((n,) + tuple(grid) + (r.shape[1],)).transpose(
             (0, len(grid) + 1) + tuple(range(1, len(grid) + 1))))
 
 
 def _nchw_to_rows_np(x, n, grid):
     nd = x.ndim - 2
-    return np.ascontiguousarray(x.transpose((0,) + tuple(range(2, nd + 2)) + (1,))).reshape(
+    return ascontiguous(x.transpose((0,) + tuple(range(2, nd + 2)) + (1,))).reshape(
         -1, x.shape[1])
 
 

@@ -9,6 +9,7 @@ import collections
 
 import numpy as np
 
+from .._backend import as_array, like_device, to_host
 from .._tensor import Tensor
 from ._core import NF, TF, defop
 from ._args import _tensorize
@@ -101,15 +102,17 @@ def _cofactors(F, out, x):
     """The cofactor matrix of ``x`` (the gradient of det): ``det(X) * X^-T`` when every
     matrix is well-conditioned, else the signed determinants of the minors, which is exact
     for singular matrices too (PyTorch's gradient there is finite as well)."""
-    data = x._data if isinstance(x, Tensor) else np.asarray(x)
+    data = x._data if isinstance(x, Tensor) else as_array(x)
     n = data.shape[-1]
-    if n > _MINORS_MAX_N or data.size == 0 or np.all(np.linalg.cond(data) < 1e8):
+    # (the condition numbers decide the formula: computed on the host for a device array)
+    if n > _MINORS_MAX_N or data.size == 0 or np.all(np.linalg.cond(to_host(data)) < 1e8):
         return F.expand_dims(F.expand_dims(out, -1), -1) * _mT(F, F.inv(x))
-    keep = np.array([[k for k in range(n) if k != i] for i in range(n)], dtype=np.intp)
+    keep = like_device(data, np.array([[k for k in range(n) if k != i] for i in range(n)],
+                                      dtype=np.intp))
     rows = keep[:, None, :, None]           # minors M_ij as (..., n, n, n-1, n-1)
     cols = keep[None, :, None, :]
-    signs = np.array([[(-1.0) ** (i + j) for j in range(n)] for i in range(n)],
-                     dtype=data.dtype)
+    signs = like_device(data, np.array([[(-1.0) ** (i + j) for j in range(n)]
+                                        for i in range(n)], dtype=data.dtype))
     return F.det(F.index(x, (Ellipsis, rows, cols))) * signs
 
 
@@ -122,7 +125,7 @@ def _det_jvp(F, t, out, x):
     return F.sum(_cofactors(F, out, x) * t[0], (-2, -1))
 
 
-DET = defop("linalg_det", lambda x: np.asarray(np.linalg.det(x)), vjps=(_det_vjp,),
+DET = defop("linalg_det", lambda x: as_array(np.linalg.det(x)), vjps=(_det_vjp,),
             jvp=_det_jvp, save_out=True, backward_name="LinalgDetBackward0")
 
 
@@ -227,7 +230,7 @@ def solve(A, B, *, left=True):
 
 def _eig_gaps(F, lam):
     n = lam.shape[-1]
-    eye = np.eye(n, dtype=bool)
+    eye = like_device(lam, np.eye(n, dtype=bool))
     diff = F.expand_dims(lam, -2) - F.expand_dims(lam, -1)       # [i, j] = L_j - L_i
     return F.where(eye, 0, 1 / F.where(eye, 1, diff))
 
@@ -314,7 +317,7 @@ def _singular_values_squared(x, d0, d1):
 
 NF.inv = _inv_np
 NF.solve = lambda a, b: _solve_np(a, b, False)
-NF.det = lambda x: np.asarray(np.linalg.det(x))
+NF.det = lambda x: as_array(np.linalg.det(x))
 NF.eigvalsh = lambda x, uplo: np.linalg.eigvalsh(x, UPLO=uplo)
 NF.eigh_vectors = lambda x, uplo: np.linalg.eigh(x, UPLO=uplo)[1]
 TF.inv = lambda x: INV.apply((x,))

@@ -3,6 +3,7 @@
 
 import numpy as np
 
+from .._backend import as_array, index_on
 from .._tensor import _dim, wrap
 from ._core import NF, TF, defop
 from ._args import _tensorize
@@ -31,7 +32,7 @@ def _diagonal_view(x, idx, shape):
     if not len(rows):
         return x[idx]
     r = np.diagonal(x, int(cols[0] - rows[0]), -2, -1)
-    if x.flags.writeable:
+    if x.__class__ is np.ndarray and x.flags.writeable:
         r.flags.writeable = True        # NumPy's diagonal is a read-only view
     return r
 
@@ -63,7 +64,7 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
         x = permute(x, [d for d in range(nd) if d not in (d1, d2)] + [d1, d2])
     s = x._data.shape
     rows, cols = _diag_index(s[-2], s[-1], int(offset))
-    return DIAGONAL.apply((x,), {"idx": (Ellipsis, rows, cols), "shape": s})
+    return DIAGONAL.apply((x,), {"idx": index_on(x._data, (Ellipsis, rows, cols)), "shape": s})
 
 
 _diagonal = diagonal
@@ -86,7 +87,8 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     big = n + abs(int(offset))
     shape = x._data.shape[:-1] + (big, big)
     rows, cols = _diag_index(big, big, int(offset))
-    y = DIAG_EMBED.apply((x,), {"idx": (Ellipsis, rows, cols), "shape": shape})
+    y = DIAG_EMBED.apply((x,), {"idx": index_on(x._data, (Ellipsis, rows, cols)),
+                                "shape": shape})
     nd = len(shape)
     d1, d2 = _dim(dim1, nd, "diag_embed"), _dim(dim2, nd, "diag_embed")
     if d1 == d2:
@@ -123,7 +125,7 @@ def _trace_vjp(F, g, out, x, idx, shape):
     return F.index_scatter(F.broadcast_to(g, (len(idx[0]),)), idx, shape)
 
 
-TRACE = defop("trace", lambda x, idx, shape: np.asarray(np.trace(x)),
+TRACE = defop("trace", lambda x, idx, shape: as_array(np.trace(x)),
               vjps=(_trace_vjp,),
               jvp=lambda F, t, out, x, idx, shape: F.sum(F.index(t[0], idx)),
               save_inputs=False)
@@ -142,10 +144,10 @@ def trace(input):
                            f"{x._data.ndim}. Use torch.diagonal(x, dim1=-2, dim2=-1).sum(-1) "
                            f"for a batch.")
     if x._data.dtype.kind in "biu":
-        return wrap(np.asarray(np.trace(x._data), dtype=np.int64))
+        return wrap(as_array(np.trace(x._data)).astype(np.int64))
     n, m = x._data.shape
     rows, cols = _diag_index(n, m, 0)
-    return TRACE.apply((x,), {"idx": (rows, cols), "shape": x._data.shape})
+    return TRACE.apply((x,), {"idx": index_on(x._data, (rows, cols)), "shape": x._data.shape})
 
 
 # --- triangles ----------------------------------------------------------------------------

@@ -6,6 +6,7 @@ Every operand's VJP is again an einsum (so derivatives of any order exist); ``ou
 
 import numpy as np
 
+from .._backend import dtype_of, like_device
 from .._tensor import Tensor, _dim
 from ._core import NF, OTHERS_READ, TF, defop
 from ._args import _tensorize
@@ -16,7 +17,7 @@ _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
 def _np_dtype(x):
-    return x._data.dtype if isinstance(x, Tensor) else np.asarray(x).dtype
+    return x._data.dtype if isinstance(x, Tensor) else dtype_of(x)
 
 
 # --- einsum ------------------------------------------------------------------------------
@@ -57,14 +58,14 @@ def _einsum_grad(F, g, xs, terms, out_term, i):
         if c in seen:                       # repeated letter: place on the diagonal
             r = next(fresh)
             subs.append(c + r)
-            ops.append(np.eye(n, dtype=dt))
+            ops.append(like_device(x, np.eye(n, dtype=dt)))
             target.append(r)
             continue
         seen.add(c)
         target.append(c)
         if c not in avail:                  # letter only this operand has: broadcast
             subs.append(c)
-            ops.append(np.ones(n, dtype=dt))
+            ops.append(like_device(x, np.ones(n, dtype=dt)))
     return F.einsum(",".join(subs) + "->" + "".join(target), *ops)
 
 

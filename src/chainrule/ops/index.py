@@ -8,6 +8,8 @@ writes at positions (``scatter`` and friends) are in ``scatter.py``.
 
 import numpy as np
 
+from .._backend import (array_module, as_array, backend_of, copy_array, is_device_array,
+                        to_backend, zeros_as)
 from .._tensor import Tensor, _dim, wrap
 from .._grad_mode import SHARED, notify
 from ._core import NF, TF, defop
@@ -19,6 +21,7 @@ from ._numpy_names import numpy_names
 # --- index normalisation ------------------------------------------------------------------
 
 _INTP = np.dtype(np.intp)
+_ndarray = np.ndarray
 
 
 def _is_basic(idx):
@@ -28,9 +31,11 @@ def _is_basic(idx):
     return True
 
 
-def normalize_index(idx, ndim=None):
+def normalize_index(idx, ndim=None, like=None):
     """An index as a tuple NumPy understands: Tensors/lists/ranges become int64 arrays,
-    boolean masks become their ``nonzero()`` arrays (so scatter-add handles them)."""
+    boolean masks become their ``nonzero()`` arrays (so scatter-add handles them).  With
+    ``like`` (the indexed array), index arrays are put on its device (PyTorch indexes a
+    GPU tensor with CPU index tensors and lists too)."""
     if not isinstance(idx, tuple):
         idx = (idx,)
     out = []
@@ -56,7 +61,9 @@ def normalize_index(idx, ndim=None):
             continue
         elif isinstance(i, bool):
             i = np.asarray(i)
-        if isinstance(i, np.ndarray):
+        if isinstance(i, np.ndarray) or is_device_array(i):
+            if like is not None and like.__class__ is not i.__class__:
+                i = to_backend(i, backend_of(like))
             if i.dtype == np.bool_:
                 out.extend(i.nonzero() if i.ndim else (i,))
                 continue
@@ -93,7 +100,7 @@ def _check_bounds(shape, idx):
 
 
 def _scatter_zeros(g, idx, shape):
-    z = np.zeros(shape, dtype=g.dtype)
+    z = np.zeros(shape, g.dtype) if g.__class__ is _ndarray else zeros_as(g, shape)
     if _is_basic(idx):
         z[idx] = g
     else:
@@ -102,14 +109,14 @@ def _scatter_zeros(g, idx, shape):
 
 
 def _zero_at(g, idx):
-    r = np.array(g, copy=True)
+    r = copy_array(g)
     r[idx] = 0
     return r
 
 
 def _get(x, idx, shape):
     r = x[idx]
-    if r.__class__ is not np.ndarray and Ellipsis not in idx:
+    if r.__class__ is not np.ndarray and not is_device_array(r) and Ellipsis not in idx:
         # an index of ints only: NumPy returns a scalar (a copy), PyTorch a 0-d view that
         # follows later in-place changes of x (and writes into x when changed itself)
         r = x[idx + (Ellipsis,)]
@@ -171,7 +178,7 @@ def getitem(x, idx):
                 return GETITEM.apply((x,), {"idx": tuple(arrays), "shape": x._data.shape})
             except IndexError as e:
                 raise IndexError(f"index: {e}") from None
-    idx = normalize_index(idx)
+    idx = normalize_index(idx, like=x._data)
     _check_bounds(x._data.shape, idx)
     if not _is_basic(idx):
         op = GETITEM
@@ -194,7 +201,7 @@ def zero_at(g, idx):
 
 
 def _setitem_fwd(x, v, idx, vshape):
-    out = np.array(x, copy=True)
+    out = x.copy()
     out[idx] = v
     return out
 
@@ -228,15 +235,17 @@ def _along(idx, dim):
     """Full fancy index that addresses ``idx`` along ``dim`` (take_along_axis style)."""
     nd = idx.ndim
     if nd == 2:                             # the common case, written out
+        xp = np if idx.__class__ is _ndarray else array_module(idx)
         if dim == 1 or dim == -1:
-            return (np.arange(idx.shape[0])[:, None], idx)
+            return (xp.arange(idx.shape[0])[:, None], idx)
         if dim == 0 or dim == -2:
-            return (idx, np.arange(idx.shape[1]))
+            return (idx, xp.arange(idx.shape[1]))
     if not nd:
         grids = list(np.ogrid[()])
         grids[dim] = idx
         return tuple(grids)
     dim = dim % nd
+    xp = np if idx.__class__ is _ndarray else array_module(idx)
     grids = []
     for i, n in enumerate(idx.shape):       # open grids, as np.ogrid (which is much slower)
         if i == dim:
@@ -244,12 +253,12 @@ def _along(idx, dim):
         else:
             shape = [1] * nd
             shape[i] = n
-            grids.append(np.arange(n).reshape(shape))
+            grids.append(xp.arange(n).reshape(shape))
     return tuple(grids)
 
 
 def _scatter_add_zeros_np(g, idx, dim, shape):
-    z = np.zeros(shape, dtype=g.dtype)
+    z = zeros_as(g, shape)
     np.add.at(z, _along(idx, dim), g)
     return z
 
@@ -278,7 +287,7 @@ def gather(input, dim, index):
     d = _dim(dim, input._data.ndim, "gather")
     # a copy (np.array): the backward must scatter at the forward's positions even if the
     # index is changed in place afterwards
-    idx = np.array(index._data if isinstance(index, Tensor) else index)
+    idx = copy_array(index._data if isinstance(index, Tensor) else index)
     if idx.dtype.kind not in "iu":
         raise RuntimeError(f"gather(): Expected dtype int64 for index, got {idx.dtype}")
     if idx.ndim != input._data.ndim:
@@ -305,7 +314,8 @@ def nonzero(input, *, as_tuple=False):
     nz = np.nonzero(input._data)
     if as_tuple:
         return tuple(wrap(a.astype(np.int64)) for a in nz)
-    return wrap(np.stack(nz, axis=1).astype(np.int64) if nz else np.zeros((0, 0), np.int64))
+    return wrap(np.stack(nz, axis=1).astype(np.int64) if nz else
+                zeros_as(input._data, (0, 0), np.int64))
 
 
 def masked_select(input, mask):
@@ -342,7 +352,7 @@ def embed_op(name, bname):
 
 
 def _index_array(name, index):
-    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+    idx = index._data if isinstance(index, Tensor) else as_array(index)
     if idx.dtype.kind not in "iu":
         raise RuntimeError(f"{name}(): Expected dtype int64 for index, got "
                            f"{'torch.' + str(idx.dtype) if idx.dtype.kind == 'f' else idx.dtype}"
@@ -412,7 +422,7 @@ _TORCH_TYPE = {"float16": "Half", "float32": "Float", "float64": "Double", "int8
 
 def _index_of(name, index, allowed=("int64",), exc=RuntimeError, expected="a long tensor"):
     """A private intp copy of ``index`` after PyTorch's dtype check for op ``name``."""
-    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+    idx = index._data if isinstance(index, Tensor) else as_array(index)
     if idx.dtype.name not in allowed:
         got = _TORCH_TYPE.get(idx.dtype.name, idx.dtype.name)
         raise exc(f"{name}(): Expected {expected} for index, but got {got}. Convert the "

@@ -5,6 +5,7 @@ PyTorch."""
 
 import numpy as np
 
+from .._backend import as_array
 from .._tensor import _dim
 from ._core import defop
 from ._args import _floating
@@ -77,7 +78,7 @@ def _norm_fwd(x, p, dim, keepdim):
         r = np.sum(a != 0, axis=dim, keepdims=keepdim).astype(x.dtype)
     else:
         r = np.sum(a ** p, axis=dim, keepdims=keepdim) ** (1.0 / p)
-    return np.asarray(r, dtype=x.dtype)
+    return as_array(r).astype(x.dtype, copy=False)
 
 
 NORM = defop("norm", _norm_fwd, vjps=(_norm_vjp,), jvp=_norm_jvp, save_out=True,
@@ -124,7 +125,7 @@ def _vnorm_fwd(x, p, dim, keepdim):
     else:
         with np.errstate(divide="ignore"):
             r = np.sum(a ** p, axis=dim, keepdims=keepdim) ** (1.0 / p)
-    return np.asarray(r, dtype=x.dtype)
+    return as_array(r).astype(x.dtype, copy=False)
 
 
 def _vnorm_vjp(F, g, out, x, p, dim, keepdim):

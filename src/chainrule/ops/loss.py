@@ -17,7 +17,9 @@ import math
 
 import numpy as np
 
+from .._backend import as_array, zeros_as
 from ._core import NF, defop
+from .index import _along
 
 
 def _nll_fwd(x, idx, nw, keep, W, reduction, cd):
@@ -39,8 +41,11 @@ def _nll_vjp(F, g, out, x, idx, nw, keep, W, reduction, cd):
     if F is NF:
         if keep is not None:
             v = np.where(keep, v, 0)        # +0 where ignored (g * 0 is -0 for g < 0)
-        z = np.zeros(x.shape, dtype=nw.dtype)
-        np.put_along_axis(z, idx, v, cd)    # one target per sample: no sums needed
+        z = zeros_as(x, x.shape, nw.dtype)
+        if z.__class__ is np.ndarray:
+            np.put_along_axis(z, idx, v, cd)    # one target per sample: no sums needed
+        else:                                   # (the same write, as an index: on a device)
+            z[_along(idx, cd)] = v
         return z
     return F.scatter_add_zeros(v, idx, cd, x.shape)
 
@@ -117,7 +122,7 @@ def _bce_fwd(x, t, weight, reduction):
         v = v * weight
     if reduction != "none":
         v = v.sum() if reduction == "sum" else v.mean() if v.size else v.sum() / 0.0
-    return np.asarray(v, dtype=x.dtype)
+    return as_array(v).astype(x.dtype, copy=False)
 
 
 def _bce_dx(F, x, t):

@@ -4,6 +4,7 @@ transpose scatter-adds)."""
 
 import numpy as np
 
+from .._backend import copy_array, index_on
 from ._core import NF, TF, defop
 from ._args import _as_tensor
 from .index import gather_op
@@ -18,7 +19,7 @@ def _cpad_np(x, widths, value):
     x = x[crop]
     pos = [(lo if lo > 0 else 0, hi if hi > 0 else 0) for lo, hi in widths]
     if not any(lo or hi for lo, hi in pos):
-        return np.array(x, copy=True)
+        return copy_array(x)
     return np.pad(x, pos, mode="constant", constant_values=value)
 
 
@@ -114,7 +115,8 @@ def pad(input, pad, mode="constant", value=None):
         p = _pad_positions(mode, n, lo, hi)
         arrays.append(p.reshape((1,) * j + (-1,) + (1,) * (k - 1 - j)))
     op = _INDEX_PADS["circular"] if mode == "circular" else _INDEX_PADS[(mode, k)]
-    return op.apply((x,), {"idx": (Ellipsis,) + tuple(arrays), "shape": shape})
+    return op.apply((x,), {"idx": index_on(x._data, (Ellipsis,) + tuple(arrays)),
+                           "shape": shape})
 
 
 # --- rule namespaces ---------------------------------------------------------------------

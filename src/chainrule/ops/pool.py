@@ -24,6 +24,7 @@ import math
 
 import numpy as np
 
+from .._backend import ascontiguous, like_device, zeros_as
 from .._tensor import Tensor, wrap
 from ._core import defop
 from .conv import _padded, block_windows, ntuple
@@ -175,7 +176,7 @@ def _pick(op, input, flat, nd, unbatched, return_indices):
         out = op.apply((input,), {"idx": idx, "lead": input.ndim - 2,
                                   "shape": tuple(input.shape)})
     if return_indices:
-        return out, wrap(np.ascontiguousarray(idx, dtype=np.int64))
+        return out, wrap(ascontiguous(idx, dtype=np.int64))
     return out
 
 
@@ -194,18 +195,20 @@ def _max_pool(nd, op, input, kernel_size, stride, padding, dilation, ceil_mode,
     # after 0, which gets the gradient when it lies inside the input (as in PyTorch)
     padded = any(lo or hi for lo, hi in pads)
     if padded:
-        valid = block_windows(_padded(np.ones((1, 1) + size, dtype=bool), pads, value=False),
-                              k, d, s, out).reshape((1, 1) + out + (-1,))
+        ones = like_device(xd, np.ones((1, 1) + size, dtype=bool))
+        valid = block_windows(_padded(ones, pads, value=False), k, d, s,
+                              out).reshape((1, 1) + out + (-1,))
         empty = np.broadcast_to(~valid.any(-1), arg.shape)
         padding_hit = ~np.take_along_axis(
             np.broadcast_to(valid, arg.shape + valid.shape[-1:]), arg[..., None], -1)[..., 0]
         if padding_hit.any():
             arg = np.where(padding_hit, np.broadcast_to(valid.argmax(-1), arg.shape), arg)
     offs = np.unravel_index(arg, k)
-    flat = np.zeros(arg.shape, dtype=np.int64)
+    flat = zeros_as(arg, arg.shape, np.int64)
     torch_flat, inside = 0, True
     for i in range(nd):
-        start = (np.arange(out[i]) * s[i] - p[i]).reshape((-1,) + (1,) * (nd - 1 - i))
+        start = like_device(xd, (np.arange(out[i]) * s[i] - p[i]).reshape(
+            (-1,) + (1,) * (nd - 1 - i)))
         flat = flat * size[i] + (start + offs[i] * d[i])
         if not padded:
             continue
@@ -221,7 +224,7 @@ def _max_pool(nd, op, input, kernel_size, stride, padding, dilation, ceil_mode,
     idx = np.where(empty, torch_flat, flat)
     if unbatched:
         res, idx = res.squeeze(0), idx[0]
-    return (res, wrap(np.ascontiguousarray(idx, dtype=np.int64))) if return_indices else res
+    return (res, wrap(ascontiguous(idx, dtype=np.int64))) if return_indices else res
 
 
 def _avg_pool(nd, op, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
@@ -255,10 +258,10 @@ def _window_matrix(n, lo, hi, cnt):
 
 def _average(op, input, mats):
     """``op`` applying ``mats[i]`` (o_i, S_i) along spatial axis i of ``input``; a 1-D
-    input runs as (*, 1, L)."""
+    input runs as (*, 1, L).  (The matrices and windows are put on ``input``'s device.)"""
     dt = input._data.dtype
-    wins = tuple(_windows(m, dt) for m in mats)
-    mats = tuple(np.ascontiguousarray(m, dtype=dt) for m in mats)
+    wins = tuple(tuple(like_device(input, a) for a in _windows(m, dt)) for m in mats)
+    mats = tuple(like_device(input, np.ascontiguousarray(m, dtype=dt)) for m in mats)
     if len(mats) == 1:
         return op.apply((input.unsqueeze(-2),), {"mats": mats, "wins": wins}).squeeze(-2)
     return op.apply((input,), {"mats": mats, "wins": wins})
@@ -318,7 +321,7 @@ def _adaptive_max(nd, op, input, output_size, return_indices):
     for n, o in zip(size, out):
         lo, hi = _adaptive_bounds(n, o)
         kmax = int((hi - lo).max())
-        idx.append(np.minimum(lo[:, None] + np.arange(kmax), hi[:, None] - 1))   # (o, kmax)
+        idx.append(like_device(xd, np.minimum(lo[:, None] + np.arange(kmax), hi[:, None] - 1)))
     if nd == 1:
         win = xd[:, :, idx[0]]                                         # (N, C, o, k)
     else:
@@ -326,9 +329,9 @@ def _adaptive_max(nd, op, input, output_size, return_indices):
         win = win.transpose(0, 1, 2, 4, 3, 5)
     arg = _argmax_like_torch(win.reshape(xd.shape[:2] + out + (-1,)))
     offs = np.unravel_index(arg, tuple(i.shape[1] for i in idx))
-    flat = np.zeros(arg.shape, dtype=np.int64)
+    flat = zeros_as(arg, arg.shape, np.int64)
     for i in range(nd):
-        rows = np.arange(out[i]).reshape((-1,) + (1,) * (nd - 1 - i))
+        rows = like_device(xd, np.arange(out[i]).reshape((-1,) + (1,) * (nd - 1 - i)))
         flat = flat * size[i] + idx[i][rows, offs[i]]
     return _pick(ADAPTIVE_MAX_POOL2D, input, flat, nd, unbatched, return_indices)
 

@@ -5,6 +5,7 @@ import collections
 
 import numpy as np
 
+from .._backend import ARRAY_TYPES, as_array, zeros_as
 from .._tensor import Tensor, _dim, wrap
 from .._grad_mode import SHARED, notify
 from ._core import NF, TF, defop
@@ -70,8 +71,9 @@ def _unreduce_np(g, dims, keepdim, shape):
     ~4 us in Python) when ``g`` is a C-contiguous array of exactly the expected shape and at
     most one dim was reduced; anything else takes the general route."""
     if g.__class__ is not _ndarray:
-        g = np.asarray(g)               # a NumPy scalar (ufuncs on 0-d arrays return them)
-    if g.flags.c_contiguous:
+        # a NumPy scalar (ufuncs on 0-d arrays return them), or a device array
+        g = g if g.__class__ in ARRAY_TYPES else np.asarray(g)
+    if g.__class__ is _ndarray and g.flags.c_contiguous:     # (not a device array)
         gs = g.shape
         if dims is None:
             # sum(): a 0-d gradient; sum(dim=None, keepdim=True): all dims of size 1
@@ -97,6 +99,8 @@ def _broadcast_np(x, shape):
     """np.broadcast_to, with a direct stride-0 view for a 0-d array (the gradient of a
     full reduction)."""
     if x.__class__ is not _ndarray:
+        if x.__class__ in ARRAY_TYPES:      # a device array
+            return np.broadcast_to(x, shape)
         x = np.asarray(x)
     if not x.shape:
         return _readonly_view(x, shape, (0,) * len(shape))
@@ -333,7 +337,7 @@ MIN_ALL = defop("min", np.min, vjps=(_full_ext_vjp,), jvp=_full_ext_jvp, save_ou
 
 def _select_fwd(x, idx, dim, keepdim):
     if x.ndim == 0:                       # max(0-d, dim=0): the element itself
-        return np.array(x, copy=True)
+        return x.copy()
     v = x[_along(idx, dim)]               # (a fresh array; take_along_axis is ~3 us slower)
     return v if keepdim else v.squeeze(dim)
 
@@ -348,7 +352,7 @@ def _scatter_selected_np(g, idx, dim, keepdim, shape):
     """Zeros of ``shape`` holding ``g`` at ``idx`` along ``dim``, where ``idx`` has size 1
     along ``dim`` (one position per slice, as argmax gives): positions are distinct, so a
     plain assignment does what np.add.at would, faster."""
-    z = np.zeros(shape, dtype=g.dtype)
+    z = np.zeros(shape, g.dtype) if g.__class__ is _ndarray else zeros_as(g, shape)
     z[_along(idx, dim)] = g if keepdim else g.reshape(idx.shape)
     return z
 
@@ -403,8 +407,9 @@ def _extreme(name, input, dim, keepdim, other):
     keepdim = bool(keepdim)
     if nd == 0:
         values = (MAX_DIM if name == "max" else MIN_DIM).apply((x,),
-                       {"idx": np.zeros((), np.int64), "dim": 0, "keepdim": keepdim})
-        return (MaxMin if name == "max" else _MinResult)(values, wrap(np.array(0)))
+                       {"idx": zeros_as(data, (), np.int64), "dim": 0, "keepdim": keepdim})
+        return (MaxMin if name == "max" else _MinResult)(values,
+                                                         wrap(zeros_as(data, (), np.int64)))
     if data.shape[d] == 0:
         raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size. "
                          f"Reduce over a non-empty dim, or check the input's shape.")
@@ -493,7 +498,7 @@ def _arg(fn, x, dim, keepdim):
             raise IndexError(f"{name}(): Expected reduction dim to be specified for "
                              f"input.numel() == 0. The input is empty: pass dim= to reduce "
                              f"over a non-empty dim, or check the input's shape.")
-        r = np.asarray(fn(x._data))
+        r = as_array(fn(x._data))
         if keepdim:
             r = r.reshape((1,) * x._data.ndim)
         return wrap(r.astype(np.int64))
@@ -501,7 +506,7 @@ def _arg(fn, x, dim, keepdim):
     if x._data.ndim and x._data.shape[d] == 0:
         raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size. "
                          f"Reduce over a non-empty dim, or check the input's shape.")
-    return wrap(np.asarray(fn(x._data, axis=d, keepdims=keepdim)).astype(np.int64))
+    return wrap(as_array(fn(x._data, axis=d, keepdims=keepdim)).astype(np.int64))
 
 
 @numpy_names
@@ -513,7 +518,7 @@ def all(input, dim=None, keepdim=False):
     tensor([False,  True])
     """
     d = None if dim is None else _dim(dim, input._data.ndim, "all")
-    return wrap(np.asarray(np.all(input._data, axis=d, keepdims=keepdim)))
+    return wrap(as_array(np.all(input._data, axis=d, keepdims=keepdim)))
 
 
 @numpy_names
@@ -525,7 +530,7 @@ def any(input, dim=None, keepdim=False):
     tensor([False,  True])
     """
     d = None if dim is None else _dim(dim, input._data.ndim, "any")
-    return wrap(np.asarray(np.any(input._data, axis=d, keepdims=keepdim)))
+    return wrap(as_array(np.any(input._data, axis=d, keepdims=keepdim)))
 
 
 @numpy_names
@@ -539,7 +544,7 @@ def count_nonzero(input, dim=None):
     tensor([1, 2])
     """
     d = None if dim is None else norm_dims("count_nonzero", dim, input._data.ndim)
-    return wrap(np.asarray(np.count_nonzero(input._data, axis=d)).astype(np.int64))
+    return wrap(as_array(np.count_nonzero(input._data, axis=d)).astype(np.int64))
 
 
 # --- rule namespaces ---------------------------------------------------------------------

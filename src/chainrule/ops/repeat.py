@@ -11,6 +11,7 @@ import warnings
 
 import numpy as np
 
+from .._backend import like_device
 from .._tensor import Tensor, _dim
 from ._core import NF, TF, defop
 from ._args import _as_tensor
@@ -120,7 +121,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
             raise RuntimeError("repeat_interleave only accept 1D vector as repeat (got a "
                                f"{counts._data.ndim}-D tensor)")
         c = _counts(counts)
-        return tensor(np.repeat(np.arange(c.shape[0]), c))
+        return tensor(np.repeat(like_device(c, np.arange(c.shape[0])), c))
     x = _as_tensor(input)
     if isinstance(repeats, bool) or not isinstance(repeats, (int, np.integer, Tensor)):
         raise TypeError(f"repeat_interleave() received an invalid combination of arguments: "
@@ -143,7 +144,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
                                f"along dim, but got repeats.size(0) = {c.shape[0]} and "
                                f"input.size({d}) = {n}")
         else:
-            return index_select(x, d, tensor(np.repeat(np.arange(n), c)))
+            return index_select(x, d, tensor(np.repeat(like_device(c, np.arange(n)), c)))
     repeats = int(repeats)
     if repeats < 0:
         raise RuntimeError(f"repeat_interleave: Repeats must be non-negative (got {repeats})")

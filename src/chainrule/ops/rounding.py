@@ -8,6 +8,7 @@ division is exact in each dtype, as in PyTorch.
 
 import numpy as np
 
+from .._backend import dtype_of
 from .._dtypes import result_np_dtype
 from .._tensor import Tensor
 from ._core import NF, TF, defop, unary_op
@@ -34,7 +35,7 @@ def _round_np(x, decimals=0):
 # first, then the sign fix), so large magnitudes, -0.0, inf and nan come out as in PyTorch.
 
 def _int_divisor_check(name, a, b):
-    if np.asarray(a).dtype.kind in "iub" and np.asarray(b).dtype.kind in "iub" and \
+    if dtype_of(a).kind in "iub" and dtype_of(b).kind in "iub" and \
             not np.all(b):
         raise RuntimeError(f"ZeroDivisionError ({name}: integer division by zero; the divisor "
                            f"has a 0. Mask the zeros out first, or divide in floating point "

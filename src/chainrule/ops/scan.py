@@ -18,6 +18,7 @@ second derivatives are exact at zeros too.
 """
 import numpy as np
 
+from .._backend import copy_array, like_device
 from .._tensor import Tensor, _dim, wrap
 from ._core import NF, TF, defop
 from ._args import _floating, _tensorize
@@ -67,7 +68,7 @@ def _zero_masks(xd, d):
 def _cumprod_vjp_zeros(F, g, x, d):
     """Exact VJP of cumprod when ``x`` has zeros (see the module docstring)."""
     total, coef = None, None
-    active = np.ones(tuple(x.shape), dtype=bool)      # positions not yet assigned
+    active = like_device(x, np.ones(tuple(x.shape), dtype=bool))    # not yet assigned
     while True:
         before, first = _zero_masks(F.data(x), d)
         x1 = F.where(first, 1, x)
@@ -88,7 +89,7 @@ def _cumprod_vjp_zeros(F, g, x, d):
 def _cumprod_jvp_zeros(F, t, x, d):
     """Exact JVP of cumprod when ``x`` has zeros (forward-scan mirror of the VJP)."""
     total, coef = None, None
-    active = np.ones(tuple(x.shape), dtype=bool)
+    active = like_device(x, np.ones(tuple(x.shape), dtype=bool))
     while True:
         before, first = _zero_masks(F.data(x), d)
         x1 = F.where(first, 1, x)
@@ -175,11 +176,11 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
 # --- cumsum / cumprod ----------------------------------------------------------------------
 
 def _cumsum_np(x, dim):
-    return np.array(x, copy=True) if x.ndim == 0 else np.cumsum(x, axis=dim)
+    return copy_array(x) if x.ndim == 0 else np.cumsum(x, axis=dim)
 
 
 def _cumprod_np(x, dim):
-    return np.array(x, copy=True) if x.ndim == 0 else np.cumprod(x, axis=dim)
+    return copy_array(x) if x.ndim == 0 else np.cumprod(x, axis=dim)
 
 
 CUMSUM = defop("cumsum", _cumsum_np,

@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 
+from .._backend import copy_array, zeros_as
 from .._tensor import Tensor, _dim
 from ._core import defop
 from ._args import _as_tensor
@@ -21,7 +22,7 @@ from .reduce import broadcast_to
 # --- scatter_add ----------------------------------------------------------------------------
 
 def _scatter_add_np(x, src, idx, dim):
-    out = np.array(x, copy=True)
+    out = copy_array(x)
     np.add.at(out, _along(idx, dim), src)
     return out
 
@@ -83,7 +84,7 @@ def scatter_add(input, dim, index, src):
 # --- masked_fill ----------------------------------------------------------------------------
 
 MASKED_FILL = defop(
-    "masked_fill", lambda x, m, value: np.where(m, np.asarray(value, dtype=x.dtype), x),
+    "masked_fill", lambda x, m, value: np.where(m, x.dtype.type(value), x),
     vjps=(lambda F, g, out, x, m, value: F.where(m, 0, g), None),
     jvp=lambda F, t, out, x, m, value: F.where(m, 0, t[0]),
     broadcasts=True, backward_name="MaskedFillBackward0", reads=((1,), ()))  # saves the mask
@@ -139,7 +140,7 @@ def masked_fill(input, mask, value):
 
 def _written(x, pos, v):
     """A copy of ``x`` with ``v`` written at the positions ``pos`` (scatter, index_copy)."""
-    out = np.array(x, copy=True)
+    out = copy_array(x)
     out[pos] = v
     return out
 
@@ -229,7 +230,7 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
                                f"{src._data.ndim}-D). Pass a number as value= for a scalar.")
         _same_dtype("scatter", x, src, "src")
     if idx.size == 0:                   # nothing written (PyTorch skips the size checks)
-        idx = np.zeros((0,) * nd, dtype=np.intp)
+        idx = zeros_as(x._data, (0,) * nd, np.intp)
         if src is not None:
             src = getitem(src, (slice(0, 0),) * nd)
     for k in range(nd if idx.size else 0):
@@ -253,7 +254,7 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
 # index_add / index_copy / index_fill ---------------------------------------------------------
 
 def _index_add_np(x, src, idx, dim, alpha):
-    out = np.array(x, copy=True)
+    out = copy_array(x)
     s = src if alpha == 1 else src * alpha
     if s.dtype != out.dtype:
         s = s.astype(out.dtype)
@@ -386,7 +387,7 @@ def index_copy(input, dim, index, source):
 
 
 def _index_fill_np(x, idx, dim, value):
-    out = np.array(x, copy=True)
+    out = copy_array(x)
     out[_slot(dim, idx)] = value
     return out
 
@@ -453,7 +454,7 @@ def index_fill(input, dim, index, value):
 # masked_scatter ------------------------------------------------------------------------------
 
 def _masked_scatter_np(x, src, nz, k, sshape):
-    out = np.array(x, copy=True)
+    out = copy_array(x)
     out[nz] = src.reshape(-1)[:k]
     return out
 

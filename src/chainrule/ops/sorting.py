@@ -10,6 +10,7 @@ import collections
 
 import numpy as np
 
+from .._backend import copy_array, index_on, zeros_as
 from .._tensor import Tensor, _dim, wrap
 from ._core import defop
 from ._args import _floating, _tensorize
@@ -18,7 +19,7 @@ from ._numpy_names import numpy_names
 
 
 def _take_fwd(x, idx, dim):
-    return np.array(x, copy=True) if x.ndim == 0 else np.take_along_axis(x, idx, axis=dim)
+    return copy_array(x) if x.ndim == 0 else np.take_along_axis(x, idx, axis=dim)
 
 
 def _take_vjp(F, g, out, x, idx, dim):
@@ -75,7 +76,7 @@ def sort(input, dim=-1, descending=False, stable=False):
     x = _tensor_arg("sort", input)
     d = _dim(int(dim), x._data.ndim, "sort")
     if x._data.ndim == 0:
-        idx = np.zeros((), dtype=np.int64)
+        idx = zeros_as(x._data, (), np.int64)
     else:
         idx = _order(x._data, d, bool(descending)).astype(np.int64, copy=False)
     values = SORT.apply((x,), {"idx": idx, "dim": d})
@@ -126,9 +127,10 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
         raise RuntimeError(f"topk: selected index k out of range (k={k}, but dim {dim} has "
                            f"size {size}). Choose 0 <= k <= {size}.")
     if x._data.ndim == 0:
-        idx = np.zeros((), dtype=np.int64)
+        idx = zeros_as(x._data, (), np.int64)
     else:
         order = _order(x._data, d, bool(largest))
-        idx = np.take(order, np.arange(k), axis=d).astype(np.int64, copy=False)
+        idx = np.take(order, index_on(order, np.arange(k)), axis=d).astype(np.int64,
+                                                                             copy=False)
     values = TOPK.apply((x,), {"idx": idx, "dim": d})
     return TopkResult(values, wrap(idx.copy()))     # (own copy, as in sort)

@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 
+from .._backend import backend_of, index_on, is_device_array, to_host
 from .._tensor import Tensor
 from ._core import NF, TF, binary_op, defop, unary_op
 from ._args import _floating, _tensorize, _unary, binary_args
@@ -28,6 +29,13 @@ _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 
 def _erf_np(x):
+    if x.__class__ is not np.ndarray and is_device_array(x):
+        # NumPy has no erf: the device library's (CuPy's), or computed on the host and
+        # copied back where it has none
+        erf = backend_of(x).erf
+        if erf is not None:
+            return erf(x).astype(x.dtype, copy=False)
+        return index_on(x, _erf_np(to_host(x)))
     x = np.asarray(x)
     flat = x.astype(np.float64, copy=False).ravel().tolist()
     r = np.fromiter(map(math.erf, flat), dtype=np.float64, count=len(flat))
@@ -79,8 +87,7 @@ def _xlogy_np(x, y):
     # x * log(y), and 0 where x == 0 unless y is nan (PyTorch's xlogy)
     with np.errstate(all="ignore"):
         r = x * np.log(y)
-    return np.where((x == 0) & ~np.isnan(y), np.zeros((), r.dtype), r).astype(r.dtype,
-                                                                              copy=False)
+    return np.where((x == 0) & ~np.isnan(y), r.dtype.type(0), r).astype(r.dtype, copy=False)
 
 
 def _xlogy_da(F, g, a, b):

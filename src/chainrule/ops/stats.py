@@ -13,6 +13,7 @@ import warnings
 
 import numpy as np
 
+from .._backend import as_array, zeros_as
 from .._tensor import Tensor, wrap
 from ._core import defop
 from ._args import _floating, _tensorize
@@ -242,11 +243,11 @@ def amin(input, dim=(), keepdim=False):
 def _median_all_np(x):
     f = x.ravel()
     if f.size == 0:
-        return np.array(np.nan, dtype=x.dtype)
+        return np.full_like(x, np.nan, shape=())
     if f.dtype.kind == "f" and np.isnan(f).any():
-        return np.array(np.nan, dtype=x.dtype)
+        return np.full_like(x, np.nan, shape=())
     k = (f.size - 1) // 2
-    return np.array(np.partition(f, k)[k])
+    return as_array(np.partition(f, k)[k])
 
 
 def _median_mask(F, out, x):
@@ -313,9 +314,9 @@ def median(input, dim=None, keepdim=False):
     d = _dim(int(dim), nd, "median")
     keepdim = bool(keepdim)
     if nd == 0:
-        values = MEDIAN_DIM.apply((x,), {"idx": np.zeros((), np.int64), "dim": 0,
+        values = MEDIAN_DIM.apply((x,), {"idx": zeros_as(data, (), np.int64), "dim": 0,
                                           "keepdim": keepdim})
-        return MedianResult(values, wrap(np.array(0)))
+        return MedianResult(values, wrap(zeros_as(data, (), np.int64)))
     if data.shape[d] == 0:
         raise IndexError(f"median(): Expected reduction dim {d} to have non-zero size. "
                          f"Reduce over a non-empty dim, or check the input's shape.")

@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 
+from .._backend import copy_array
 from .._tensor import Tensor
 from ._core import NF, TF, unary_op
 from ._args import _floating, _tensorize, _unary
@@ -51,7 +52,7 @@ ABS = unary_op("abs", np.abs, lambda F, out, x: F.sign(x))
 def _sign_np(x):
     # PyTorch's sign is (0 < x) - (x < 0): 0 for nan (np.sign gives nan); bool stays bool
     if x.dtype.kind == "b":
-        return np.array(x, copy=True)
+        return copy_array(x)
     s = np.sign(x)
     if x.dtype.kind == "f":
         s = np.where(np.isnan(x), x.dtype.type(0), s)

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from ..._backend import as_array
 from ..._tensor import Tensor, bump_version, wrap
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_"]
@@ -59,9 +60,9 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
     max_norm, norm_type = float(max_norm), float(norm_type)
     if not grads:
         return wrap(np.array(0.0, np.float32))
-    norms = [np.asarray(_norm(g._data, norm_type)) for g in grads]
-    dt = np.result_type(*norms)
-    total = np.asarray(_norm(np.stack([n.astype(dt) for n in norms]), norm_type), dt)
+    norms = [as_array(_norm(g._data, norm_type)) for g in grads]      # (on the grads' device)
+    dt = np.result_type(*[n.dtype for n in norms])
+    total = as_array(_norm(np.stack([n.astype(dt) for n in norms]), norm_type)).astype(dt)
     if error_if_nonfinite and not np.isfinite(total):
         raise RuntimeError(
             f"The total norm of order {norm_type} for gradients from `parameters` is "

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..._backend import index_on, like_device
 from ..._creation import full, tensor
 from ..._tensor import Tensor, wrap
 from ...ops.index import PACK_PADDED_SEQUENCE, index_select
@@ -58,7 +59,7 @@ class PackedSequence(_PackedSequenceBase):
 
 def _invert(perm):
     inv = np.empty_like(perm._data)
-    inv[perm._data] = np.arange(perm._data.size, dtype=perm._data.dtype)
+    inv[perm._data] = like_device(inv, np.arange(perm._data.size, dtype=perm._data.dtype))
     return wrap(inv)
 
 
@@ -105,7 +106,7 @@ def pack_padded_sequence(input: Tensor, lengths: Tensor | Sequence[int],
     else:
         order = np.argsort(-lens, kind="stable")
         lens = lens[order]
-        sorted_indices = wrap(order.astype(np.int64))
+        sorted_indices = wrap(like_device(input._data, order.astype(np.int64)))
         input = index_select(input, batch_dim, sorted_indices)
     if batch_first:
         input = input.transpose(0, 1)
@@ -123,7 +124,8 @@ def pack_padded_sequence(input: Tensor, lengths: Tensor | Sequence[int],
     sizes = [int((lens > t).sum()) for t in range(int(lens.max()) if lens.size else 0)]
     rows = (np.repeat(np.arange(len(sizes)), sizes),
             np.concatenate([np.arange(b) for b in sizes]) if sizes else np.zeros(0, int))
-    data = PACK_PADDED_SEQUENCE.apply((input,), {"idx": rows, "shape": tuple(input.shape)})
+    data = PACK_PADDED_SEQUENCE.apply((input,), {"idx": index_on(input._data, rows),
+                                                 "shape": tuple(input.shape)})
     return PackedSequence(data, tensor(sizes, dtype=np.int64), sorted_indices, None)
 
 
