@@ -47,33 +47,12 @@ def chain(lib, x0, n_ops):
     """``step()`` for a chain of ``n_ops`` elementwise ops on ``x0``, then ``sum`` and
     backward; returns ``[d sum / d x0]``."""
     kinds = [CHAIN[k % 4] for k in range(n_ops)]
-    if lib == "chainrule":
+    if lib in ("chainrule", "compiled"):
         import chainrule as cr
         x = cr.tensor(x0, requires_grad=True)
         sin, tanh = cr.sin, cr.tanh
 
-        def step():
-            x.grad = None
-            h = x
-            for k in kinds:
-                if k == "mul":
-                    h = h * MUL_C
-                elif k == "add":
-                    h = h + ADD_C
-                elif k == "sin":
-                    h = sin(h)
-                else:
-                    h = tanh(h)
-            h.sum().backward()
-            return [x.grad.numpy()]
-        return step
-    if lib == "compiled":
-        import chainrule as cr
-        x = cr.tensor(x0, requires_grad=True)
-        sin, tanh = cr.sin, cr.tanh
-
-        @cr.compile(fullgraph=True)
-        def compiled_step():
+        def run():
             x.grad = None
             h = x
             for k in kinds:
@@ -87,9 +66,11 @@ def chain(lib, x0, n_ops):
                     h = tanh(h)
             h.sum().backward()
             return x.grad
+        if lib == "compiled":
+            run = cr.compile(run, fullgraph=True)      # the same step, recorded and replayed
 
         def step():
-            return [compiled_step()._data]
+            return [run()._data]
         return step
     if lib == "torch":
         import torch
