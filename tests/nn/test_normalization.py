@@ -195,3 +195,17 @@ def test_empty_inputs_like_torch(shape):
         assert rm.tolist() == [0.0] * 3 and rv.tolist() == [1.0] * 3
         with pytest.raises(ValueError, match="more than 1 value per channel"):
             F.batch_norm(lib.zeros(1, 3), None, None, training=True)
+
+
+def test_num_batches_tracked_changes_in_place_as_in_torch():
+    # add_(1) per training forward and zero_() on reset in PyTorch: both bump the version
+    seen = []
+    for lib in (cr, torch):
+        bn = lib.nn.BatchNorm1d(3)
+        x = lib.tensor([[1.0, 2, 3], [0, 1, 5]])
+        bn(x)
+        bn(x)
+        after_two = bn.num_batches_tracked._version
+        bn.reset_running_stats()
+        seen.append((after_two, bn.num_batches_tracked._version, int(bn.num_batches_tracked)))
+    assert seen[0] == seen[1]

@@ -229,3 +229,18 @@ def test_adaptive_optimizers_follow_a_scheduler_like_torch(name):
     assert out[0][0] == out[1][0]
     for a, b in zip(out[0][1], out[1][1]):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta"])
+def test_step_count_is_an_in_place_change_as_in_torch(name):
+    # the optimizer's ``step`` state tensor is counted up in place: its version moves with
+    # each step, as PyTorch's ``step_t += 1`` does
+    versions = []
+    for lib in (cr, torch):
+        p = lib.nn.Parameter(lib.ones(3, dtype=lib.float64))
+        opt = getattr(lib.optim, name)([p])
+        for _ in range(3):
+            p.grad = lib.ones(3, dtype=lib.float64)
+            opt.step()
+        versions.append((opt.state[p]["step"]._version, float(opt.state[p]["step"])))
+    assert versions[0] == versions[1]

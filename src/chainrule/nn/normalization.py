@@ -11,7 +11,7 @@ import numpy as np
 from .._backend import zeros_as
 from .._creation import _uniform_on, empty, ones, tensor, zeros
 from .._dtypes import dtype
-from .._tensor import Tensor, wrap
+from .._tensor import Tensor, bump_version, wrap
 from ..ops.norm import batch_norm, group_norm, layer_norm
 from . import init
 from .module import Module
@@ -70,9 +70,10 @@ class _BatchNorm(Module):
     def reset_running_stats(self) -> None:
         """Running mean 0, running variance 1, no batches tracked."""
         if self.track_running_stats:
-            self.running_mean._data[...] = 0
-            self.running_var._data[...] = 1
-            self.num_batches_tracked._data[...] = 0
+            for buf, value in ((self.running_mean, 0), (self.running_var, 1),
+                               (self.num_batches_tracked, 0)):
+                buf._data[...] = value
+                bump_version(buf)       # (zero_()/fill_() in PyTorch)
 
     def reset_parameters(self) -> None:
         """Reset the running statistics; weight 1 and bias 0."""
@@ -93,6 +94,7 @@ class _BatchNorm(Module):
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
             nbt = self.num_batches_tracked
             nbt._data += 1
+            bump_version(nbt)           # (add_(1) in PyTorch)
             factor = 1.0 / float(nbt._data) if self.momentum is None else self.momentum
         use_batch = self.training or (self.running_mean is None and self.running_var is None)
         keep = not self.training or self.track_running_stats

@@ -81,6 +81,7 @@ class Adam(Optimizer):
                         state["max_exp_avg_sq"] = wrap(np.zeros_like(x))
                 step_t = state["step"]
                 step_t._data += 1
+                bump_version(step_t)
                 if wd != 0:
                     if group["decoupled_weight_decay"]:
                         x *= 1 - lr * wd

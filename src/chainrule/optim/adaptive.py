@@ -77,6 +77,7 @@ class RMSprop(Optimizer):
                     if group["centered"]:
                         state["grad_avg"] = wrap(np.zeros_like(x))
                 state["step"]._data += 1
+                bump_version(state["step"])
                 if wd != 0:
                     g = g + wd * x
                 v = state["square_avg"]._data
@@ -163,6 +164,7 @@ class Adagrad(Optimizer):
                     state["sum"] = wrap(np.full_like(x, hyper(group["initial_accumulator_value"])))
                 step_t = state["step"]
                 step_t._data += 1
+                bump_version(step_t)
                 step = float(step_t._data)
                 if wd != 0:
                     g = g + wd * x
@@ -228,6 +230,7 @@ class Adadelta(Optimizer):
                     state["square_avg"] = wrap(np.zeros_like(x))
                     state["acc_delta"] = wrap(np.zeros_like(x))
                 state["step"]._data += 1
+                bump_version(state["step"])
                 if wd != 0:
                     g = g + wd * x
                 v, u = state["square_avg"]._data, state["acc_delta"]._data
