@@ -35,50 +35,16 @@ from ._creation import (Generator, arange, as_tensor, asarray, bernoulli, defaul
                         rand, rand_like, randint, randint_like, randn, randn_like, randperm,
                         seed, tensor, zeros, zeros_like)
 from ._printing import set_printoptions
-from .ops.arithmetic import add, div, mul, neg, negative, pow, rsub, sub, true_divide
-from .ops.rounding import ceil, floor, floor_divide, fmod, frac, remainder, round, trunc
-from .ops.comparison import (allclose, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, clamp,
-                             clamp_max, clamp_min, clip, eq, equal, ge, greater, greater_equal, gt,
-                             isclose, isfinite, isinf, isnan, le, less, less_equal, logical_and,
-                             logical_not, logical_or, logical_xor, lt, maximum, minimum, ne,
-                             not_equal, where)
-from .ops.unary import (abs, acos, arccos, arcsin, arcsinh, arctan, arctanh, asin, asinh, atan,
-                        atanh, cos, cosh, exp, exp2, expm1, log, log1p, log2, log10, reciprocal,
-                        rsqrt, sign, sin, sinh, sqrt, square, tan, tanh)
-from .ops.special import arctan2, atan2, copysign, erf, hypot, lerp, logit, nan_to_num, sinc, xlogy
-from .ops.copies import clone
-from .ops.index import gather, index_select, masked_select, nonzero, take, take_along_dim
-from .ops.scatter import (index_add, index_copy, index_fill, masked_fill, masked_scatter, scatter,
-                          scatter_add)
-from .ops.matmul import addmm, bmm, dot, inner, matmul, mm, mv
-from .ops.einsum import einsum, ger, outer, tensordot
-from .ops.diagonals import diag, diag_embed, diagonal, trace, tril, triu
-from .ops.decompositions import det, inverse
-from .ops.linalg_norms import norm
-from .ops.reduce import (all, any, argmax, argmin, broadcast_to, count_nonzero, max, mean,
-                         min, sum)
-from .ops.shape import (cat, concat, concatenate, flatten, moveaxis, movedim, permute, ravel,
-                        reshape, squeeze, stack, swapaxes, swapdims, t, transpose, unflatten,
-                        unsqueeze)
-from .ops.split import chunk, dsplit, hsplit, narrow, select, split, tensor_split, unbind, vsplit
-from .ops.flip_roll import flip, fliplr, flipud, roll
-from .ops.repeat import meshgrid, repeat_interleave, tile
-from .ops.activation import log_softmax, logsumexp, relu, sigmoid, softmax
-from .ops.scan import cumprod, cumsum, prod
-from .ops.stats import amax, amin, median, std, std_mean, var, var_mean
+# the ops' functions, under the names their op modules declare (``ops._core.public``)
+globals().update((name, p.fn) for p in _ops.PUBLIC if p.function for name in p.names)
 from ._legacy import (BoolTensor, ByteTensor, CharTensor, DoubleTensor,  # noqa: F401
                       FloatTensor, HalfTensor, IntTensor, LongTensor, ShortTensor)
-from .ops.sorting import argsort, msort, sort, topk
 from . import return_types
-from .ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
-from .ops.pool import adaptive_avg_pool1d, avg_pool1d, max_pool1d, max_pool2d
 from . import linalg  # noqa: E402  (chainrule.linalg)
 from . import autograd
 from .autograd import Function as _Function, gradcheck as _gradcheck  # noqa: F401,E402
 # (binds the lazily loaded autograd names now that Tensor exists)
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
-
-multiply, subtract, divide = mul, sub, div
 
 from . import _numpy_api  # noqa: E402  (NumPy's protocols on Tensor)
 _numpy_api.install(_sys.modules[__name__])

@@ -23,11 +23,9 @@ from . import _dtypes
 from ._creation import _rng, tensor
 from ._tensor import Tensor, bump_version, vbox, wrap
 from ._grad_mode import SHARED, STATE, notify
-from .ops import (activation as ACT, arithmetic as AR, comparison as CMP, copies as CP,
-                  index as I, matmul as MM, rounding as RD, shape as S, unary as UN)
+from .ops import copies as CP, index as I, matmul as MM, shape as S
 from .ops.index import AS_STRIDED
 from .ops.reduce import broadcast_to
-from .ops.scatter import masked_fill as _masked_fill
 
 __all__ = ["inplace", "view_index", "refresh_views", "has_internal_overlap", "restand"]
 
@@ -321,26 +319,6 @@ def inplace(name, fn):
     return method
 
 
-for _name, _fn in (("add_", AR.add), ("sub_", AR.sub), ("mul_", AR.mul), ("div_", AR.div),
-                   ("pow_", AR.pow), ("clamp_", CMP.clamp), ("clip_", CMP.clamp),
-                   ("clamp_min_", CMP.clamp_min), ("clamp_max_", CMP.clamp_max),
-                   ("neg_", AR.neg),
-                   ("exp_", UN.exp), ("log_", UN.log), ("sin_", UN.sin), ("cos_", UN.cos),
-                   ("tanh_", UN.tanh), ("sqrt_", UN.sqrt), ("sigmoid_", ACT.sigmoid),
-                   ("relu_", ACT.relu), ("abs_", UN.abs), ("floor_", RD.floor),
-                   ("ceil_", RD.ceil), ("sign_", UN.sign), ("floor_divide_", RD.floor_divide),
-                   ("remainder_", RD.remainder), ("fmod_", RD.fmod)):
-    setattr(Tensor, _name, inplace(_name, _fn))
-
-Tensor.__iadd__ = Tensor.add_
-Tensor.__isub__ = Tensor.sub_
-Tensor.__imul__ = Tensor.mul_
-Tensor.__itruediv__ = Tensor.div_
-Tensor.__ipow__ = Tensor.pow_
-Tensor.__ifloordiv__ = Tensor.floor_divide_
-Tensor.__imod__ = Tensor.remainder_
-
-
 def _imatmul(self, other):
     return inplace("__imatmul__", MM.matmul)(self, other)
 
@@ -427,19 +405,12 @@ def copy_(self, src, non_blocking=False):
     return self
 
 
-def masked_fill(self, mask, value):
-    """Elements where ``mask`` is true replaced by ``value`` (see ``ops.scatter``)."""
-    return _masked_fill(self, mask, value)
-
-
 Tensor.zero_ = zero_
 Tensor.fill_ = fill_
 Tensor.copy_ = copy_
-Tensor.masked_fill = masked_fill
-Tensor.masked_fill_ = inplace("masked_fill_", masked_fill)
 
 
-def _rng_fill(name, sample):
+def _rng_fill(name, sample, doc):
     def method(self, *args, generator=None, **kwargs):
         _check_inplace(self, name)
         # (drawn on the host; a device tensor gets them copied in)
@@ -447,13 +418,35 @@ def _rng_fill(name, sample):
             sample(_rng(generator), self._data.shape, *args, **kwargs)))
         bump_version(self)
         return self
-    method.__name__ = name
+    method.__name__, method.__doc__ = name, doc
     return method
 
 
-Tensor.uniform_ = _rng_fill("uniform_", lambda rng, shape, a=0.0, b=1.0: rng.uniform(a, b, shape))
-Tensor.normal_ = _rng_fill("normal_", lambda rng, shape, mean=0.0, std=1.0: rng.normal(mean, std, shape))
-Tensor.bernoulli_ = _rng_fill("bernoulli_", lambda rng, shape, p=0.5: rng.random(shape) < p)
+Tensor.uniform_ = _rng_fill("uniform_", lambda rng, shape, a=0.0, b=1.0: rng.uniform(a, b, shape),
+    """Fill in place with uniform draws from the interval ``[from, to)`` (default
+    ``[0, 1)``).
+
+    >>> import chainrule as torch
+    >>> x = torch.empty(100).uniform_(2, 3)
+    >>> bool(((x >= 2) & (x < 3)).all())
+    True
+    """)
+Tensor.normal_ = _rng_fill("normal_", lambda rng, shape, mean=0.0, std=1.0: rng.normal(mean, std, shape),
+    """Fill in place with draws from the normal distribution with mean ``mean`` and
+    standard deviation ``std``.
+
+    >>> import chainrule as torch
+    >>> x = torch.empty(1000).normal_(5.0, 0.1)
+    >>> bool((x.mean() - 5).abs() < 0.05)
+    True
+    """)
+Tensor.bernoulli_ = _rng_fill("bernoulli_", lambda rng, shape, p=0.5: rng.random(shape) < p,
+    """Fill in place with 0/1 draws that are 1 with probability ``p`` (default 0.5).
+
+    >>> import chainrule as torch
+    >>> torch.zeros(3).bernoulli_(1.0)
+    tensor([1., 1., 1.])
+    """)
 
 
 def __setitem__(self, idx, value):

@@ -9,21 +9,14 @@ from ._dtypes import to_dtype
 from ._backend import CPU_BACKEND, backend_of
 from ._device import check_target, device as _device_cls, indexed_cpu
 from ._tensor import Tensor, wrap
-from .ops import (activation as ACT, arithmetic as AR, comparison as CMP, copies as CP,
-                  decompositions as DC, diagonals as DG, einsum as ES, flip_roll as FR,
-                  index as I, linalg_norms as NRM, matmul as MM, reduce as R, repeat as RP,
-                  rounding as RD, scan as SC, scatter as SCT, shape as S, sorting as SO,
-                  special as SP, split as SPL, stats as ST, unary as UN)
+from .ops import (arithmetic as AR, comparison as CMP, copies as CP, index as I,
+                  matmul as MM, rounding as RD, shape as S, unary as UN)
+from .ops._core import PUBLIC
 from ._inplace import inplace
 from .autograd import engine as _engine
 from ._printing import tensor_repr as _tensor_repr
 from .ops.unary import reciprocal
 from ._creation import _check_like, _size, full, tensor
-from .ops.repeat import repeat_interleave
-
-
-def _method(name, fn):
-    setattr(Tensor, name, fn)
 
 
 # --- backward and printing (they live above the Tensor class: the engine, _printing) -----
@@ -106,34 +99,31 @@ Tensor.__mod__ = RD.remainder
 Tensor.__rmod__ = _r(RD.remainder)
 Tensor.__getitem__ = I.getitem
 
-# --- plain methods -----------------------------------------------------------------------
+# --- the ops' methods: bound from their declarations (``ops._core.public``) --------------
 
-for _mod, _names in (
-        (UN, ("exp", "log", "sin", "cos", "tanh", "sqrt", "abs", "sign")),
-        (ACT, ("sigmoid", "relu")),
-        (RD, ("floor", "ceil", "trunc", "floor_divide", "remainder", "fmod")),
-        (AR, ("neg", "negative", "add", "sub", "mul", "div", "true_divide", "pow")),
-        (CMP, ("maximum", "minimum", "clamp", "clip", "clamp_min", "clamp_max", "eq", "ne",
-               "lt", "le", "gt", "ge", "greater", "less", "greater_equal", "less_equal", "not_equal", "logical_and",
-               "logical_or", "logical_xor", "logical_not", "bitwise_not", "isnan", "isinf",
-               "isfinite", "allclose", "isclose", "equal"))):
-    for _name in _names:
-        _method(_name, getattr(_mod, _name))
-for _name in ("sum", "mean", "max", "min", "argmax", "argmin", "all", "any", "expand",
-              "expand_as", "broadcast_to", "count_nonzero"):
-    _method(_name, getattr(R, _name))
-for _name in ("reshape", "view", "view_as", "reshape_as", "unsqueeze", "squeeze", "flatten",
-              "ravel", "permute", "transpose", "swapaxes", "swapdims", "t"):
-    _method(_name, getattr(S, _name))
-for _name in ("clone", "contiguous"):
-    _method(_name, getattr(CP, _name))
-for _name in ("matmul", "dot", "mv", "mm", "bmm", "inner"):
-    _method(_name, getattr(MM, _name))
-_method("norm", NRM.norm)
-for _name in ("gather", "nonzero", "masked_select"):
-    _method(_name, getattr(I, _name))
+def _bind_declared():
+    """Bind every declared op as ``Tensor.<name>`` and, where declared, ``Tensor.<name>_``."""
+    for p in PUBLIC:
+        if p.method is True:
+            method = p.fn
+        elif p.method:
+            method = p.method
+            method.__doc__ = method.__doc__ or p.fn.__doc__
+        for name in p.names:
+            if p.method:
+                setattr(Tensor, name, method)
+            if p.inplace:
+                setattr(Tensor, name + "_", inplace(name + "_", p.fn))
 
-Tensor.where = lambda self, condition, other: CMP.where(condition, self, other)
+
+_bind_declared()
+Tensor.__iadd__ = Tensor.add_
+Tensor.__isub__ = Tensor.sub_
+Tensor.__imul__ = Tensor.mul_
+Tensor.__itruediv__ = Tensor.div_
+Tensor.__ipow__ = Tensor.pow_
+Tensor.__ifloordiv__ = Tensor.floor_divide_
+Tensor.__imod__ = Tensor.remainder_
 Tensor.T = property(lambda self: S.permute(self, tuple(reversed(range(self._data.ndim)))))
 Tensor.mT = property(lambda self: S.transpose(self, -2, -1))
 Tensor.H = Tensor.T
@@ -285,14 +275,63 @@ def cuda(self, device=None, non_blocking=False, memory_format=None):
 
 Tensor.cpu = cpu
 Tensor.cuda = cuda
-Tensor.float = lambda self: CP.cast(self, np.dtype(np.float32))
-Tensor.double = lambda self: CP.cast(self, np.dtype(np.float64))
-Tensor.half = lambda self: CP.cast(self, np.dtype(np.float16))
-Tensor.long = lambda self: CP.cast(self, np.dtype(np.int64))
-Tensor.int = lambda self: CP.cast(self, np.dtype(np.int32))
-Tensor.short = lambda self: CP.cast(self, np.dtype(np.int16))
-Tensor.bool = lambda self: CP.cast(self, np.dtype(np.bool_))
-Tensor.byte = lambda self: CP.cast(self, np.dtype(np.uint8))
+
+
+def _cast_method(name, np_dtype, doc):
+    def method(self):
+        return CP.cast(self, np_dtype)
+    method.__name__, method.__doc__ = name, doc
+    return method
+
+
+Tensor.float = _cast_method("float", np.dtype(np.float32), """``self.to(torch.float32)``.
+
+    >>> import chainrule as torch
+    >>> torch.tensor([1, 2]).float()
+    tensor([1., 2.])
+    """)
+Tensor.double = _cast_method("double", np.dtype(np.float64), """``self.to(torch.float64)``.
+
+    >>> import chainrule as torch
+    >>> torch.tensor([1, 2]).double()
+    tensor([1., 2.], dtype=torch.float64)
+    """)
+Tensor.half = _cast_method("half", np.dtype(np.float16), """``self.to(torch.float16)``.
+
+    >>> import chainrule as torch
+    >>> torch.tensor([1, 2]).half()
+    tensor([1., 2.], dtype=torch.float16)
+    """)
+Tensor.long = _cast_method("long", np.dtype(np.int64), """``self.to(torch.int64)``.
+
+    >>> import chainrule as torch
+    >>> torch.tensor([1.5, 2.]).long()
+    tensor([1, 2])
+    """)
+Tensor.int = _cast_method("int", np.dtype(np.int32), """``self.to(torch.int32)`` (floats are truncated toward zero).
+
+    >>> import chainrule as torch
+    >>> torch.tensor([1.7, -1.7]).int()
+    tensor([ 1, -1], dtype=torch.int32)
+    """)
+Tensor.short = _cast_method("short", np.dtype(np.int16), """``self.to(torch.int16)``.
+
+    >>> import chainrule as torch
+    >>> torch.tensor([1.5]).short()
+    tensor([1], dtype=torch.int16)
+    """)
+Tensor.bool = _cast_method("bool", np.dtype(np.bool_), """``self.to(torch.bool)``.
+
+    >>> import chainrule as torch
+    >>> torch.tensor([0., 2.]).bool()
+    tensor([False,  True])
+    """)
+Tensor.byte = _cast_method("byte", np.dtype(np.uint8), """``self.to(torch.uint8)``.
+
+    >>> import chainrule as torch
+    >>> torch.tensor([1.7, 2.]).byte()
+    tensor([1, 2], dtype=torch.uint8)
+    """)
 
 _LEGACY = {"float32": "torch.FloatTensor", "float64": "torch.DoubleTensor",
            "float16": "torch.HalfTensor", "int64": "torch.LongTensor",
@@ -316,12 +355,43 @@ def type_(self, dtype=None, non_blocking=False, **kwargs):
 
 
 Tensor.type = type_
-Tensor.type_as = lambda self, other: self.to(other.dtype)
-Tensor.new_zeros = lambda self, *size, dtype=None, device=None, requires_grad=False: \
-    _new(np.zeros, self, size, dtype, device, requires_grad)
-Tensor.new_ones = lambda self, *size, dtype=None, device=None, requires_grad=False: \
-    _new(np.ones, self, size, dtype, device, requires_grad)
-Tensor.new_empty = Tensor.new_zeros
+
+
+def type_as(self, other):
+    """``self.to(other.dtype)``.
+
+    >>> import chainrule as torch
+    >>> torch.tensor([1, 2]).type_as(torch.tensor([0.5]))
+    tensor([1., 2.])
+    """
+    return self.to(other.dtype)
+
+
+def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+    """A zero tensor of the given size with ``self``'s dtype (unless ``dtype`` is
+    given); ``new_empty`` is the same.
+
+    >>> import chainrule as torch
+    >>> torch.tensor([1.], dtype=torch.float64).new_zeros(2)
+    tensor([0., 0.], dtype=torch.float64)
+    """
+    return _new(np.zeros, self, size, dtype, device, requires_grad)
+
+
+def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+    """A tensor of ones of the given size with ``self``'s dtype unless ``dtype``
+    is given.
+
+    >>> import chainrule as torch
+    >>> torch.tensor([1, 2]).new_ones(3)
+    tensor([1, 1, 1])
+    """
+    return _new(np.ones, self, size, dtype, device, requires_grad)
+
+
+Tensor.type_as = type_as
+Tensor.new_zeros = Tensor.new_empty = new_zeros
+Tensor.new_ones = new_ones
 
 
 def _new(fn, self, size, dtype, device, rg):
@@ -338,12 +408,25 @@ def _new_device(self, device):
 
 
 def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+    """A new tensor from ``data`` with ``self``'s dtype unless ``dtype`` is given.
+
+    >>> import chainrule as torch
+    >>> torch.tensor([1.], dtype=torch.float64).new_tensor([2, 3])
+    tensor([2., 3.], dtype=torch.float64)
+    """
     _check_like(device, self)
     return tensor(data, dtype=dtype or self.dtype, device=_new_device(self, device),
                   requires_grad=requires_grad)
 
 
 def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+    """A tensor of the given size filled with ``fill_value``, with ``self``'s
+    dtype unless ``dtype`` is given.
+
+    >>> import chainrule as torch
+    >>> torch.tensor([1, 2]).new_full((2,), 7)
+    tensor([7, 7])
+    """
     _check_like(device, self)
     return full(size, fill_value, dtype=dtype or self.dtype, device=_new_device(self, device),
                 requires_grad=requires_grad)
@@ -351,272 +434,3 @@ def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=Fals
 
 Tensor.new_tensor = new_tensor
 Tensor.new_full = new_full
-
-
-# --- op-table families: unary math, activations, scans, statistics, sorting ----------------
-
-def _op_table_methods():
-    unary = ("tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "atanh", "log1p", "expm1",
-             "log2", "log10", "exp2", "rsqrt", "square", "reciprocal")
-    special = ("atan2", "erf", "hypot", "copysign", "xlogy", "logit", "sinc", "nan_to_num", "lerp")
-    for mod, names in ((UN, unary + ("arcsin", "arccos", "arctan", "arcsinh", "arctanh")),
-                       (SP, special + ("arctan2",)), (RD, ("round",))):
-        for name in names:
-            _method(name, getattr(mod, name))
-    for mod, names in ((UN, unary), (SP, special), (RD, ("round",))):
-        for name in names:
-            _method(name + "_", inplace(name + "_", getattr(mod, name)))
-    for name in ("softmax", "log_softmax", "logsumexp"):
-        _method(name, getattr(ACT, name))
-    for name in ("prod", "cumsum", "cumprod"):
-        _method(name, getattr(SC, name))
-    Tensor.cumsum_ = inplace("cumsum_", SC.cumsum)
-    Tensor.cumprod_ = inplace("cumprod_", SC.cumprod)
-    for name in ("var", "std", "amax", "amin", "median"):
-        _method(name, getattr(ST, name))
-    for name in ("sort", "argsort", "msort", "topk"):
-        _method(name, getattr(SO, name))
-
-
-_op_table_methods()
-
-
-# --- op-table families: linear algebra, indexing and rearranging ----------------------------
-
-def _linalg_index_methods():
-    for mod, names in ((ES, ("outer", "ger")),
-                       (DG, ("trace", "diag", "diagonal", "diag_embed", "tril", "triu")),
-                       (DC, ("inverse", "det"))):
-        for name in names:
-            _method(name, getattr(mod, name))
-    Tensor.tril_ = inplace("tril_", DG.tril)
-    Tensor.triu_ = inplace("triu_", DG.triu)
-    for mod, names in ((SCT, ("scatter_add",)), (I, ("index_select",)),
-                       (FR, ("flip", "fliplr", "flipud", "roll")), (RP, ("repeat",)),
-                       (SPL, ("split", "chunk", "narrow", "unbind"))):
-        for name in names:
-            _method(name, getattr(mod, name))
-    Tensor.scatter_add_ = inplace("scatter_add_", SCT.scatter_add)
-    writes = ("scatter", "index_add", "index_copy", "index_fill", "masked_scatter")
-    for mod, names in ((I, ("take", "take_along_dim")), (SCT, writes)):
-        for name in names:
-            _method(name, getattr(mod, name))
-    for name in writes:
-        _method(name + "_", inplace(name + "_", getattr(SCT, name)))
-    Tensor.tile = lambda self, *dims: RP.tile(self, dims[0] if len(dims) == 1 else dims)
-    Tensor.tile.__doc__ = RP.tile.__doc__
-    Tensor.split = lambda self, split_size, dim=0: SPL.split(self, split_size, dim)
-    Tensor.split.__doc__ = SPL.split.__doc__
-
-
-_linalg_index_methods()
-
-
-def _repeat_methods():
-    _method("repeat_interleave", repeat_interleave)
-
-
-_repeat_methods()
-
-
-def _shape_more_methods():
-    for mod, names in ((SPL, ("select", "tensor_split")),
-                       (S, ("movedim", "moveaxis", "unflatten")), (RD, ("frac",))):
-        for name in names:
-            _method(name, getattr(mod, name))
-    for name in ("hsplit", "vsplit", "dsplit"):
-        fn = getattr(SPL, name)
-
-        def method(self, *indices_or_sections, _fn=fn, **kwargs):
-            # x.hsplit(2), x.hsplit([1, 2]) and x.hsplit(1, 2) (indices as varargs)
-            a = indices_or_sections
-            if not a:
-                return _fn(self, **kwargs)
-            return _fn(self, a[0] if len(a) == 1 else list(a), **kwargs)
-        method.__name__ = name
-        method.__doc__ = fn.__doc__
-        _method(name, method)
-    Tensor.trunc_ = inplace("trunc_", RD.trunc)
-    Tensor.frac_ = inplace("frac_", RD.frac)
-
-
-_shape_more_methods()
-
-
-# --- docstrings of the methods defined without one ------------------------------------------
-
-_METHOD_DOCS = {
-    "bernoulli_": """Fill in place with 0/1 draws that are 1 with probability ``p`` (default 0.5).
-
-        >>> import chainrule as torch
-        >>> torch.zeros(3).bernoulli_(1.0)
-        tensor([1., 1., 1.])
-        """,
-    "bool": """``self.to(torch.bool)``.
-
-        >>> import chainrule as torch
-        >>> torch.tensor([0., 2.]).bool()
-        tensor([False,  True])
-        """,
-    "byte": """``self.to(torch.uint8)``.
-
-        >>> import chainrule as torch
-        >>> torch.tensor([1.7, 2.]).byte()
-        tensor([1, 2], dtype=torch.uint8)
-        """,
-    "contiguous": "``self`` (chainrule tensors are always usable as contiguous).",
-    "data_ptr": "The address of the first element (as ``Tensor.data_ptr``).",
-    "dim": """Number of dimensions.
-
-        >>> import chainrule as torch
-        >>> torch.zeros(2, 3).dim()
-        2
-        """,
-    "double": """``self.to(torch.float64)``.
-
-        >>> import chainrule as torch
-        >>> torch.tensor([1, 2]).double()
-        tensor([1., 2.], dtype=torch.float64)
-        """,
-    "element_size": """Bytes per element.
-
-        >>> import chainrule as torch
-        >>> torch.zeros(2, dtype=torch.float64).element_size()
-        8
-        """,
-    "expand_as": """``self.expand(other.size())``: a broadcast view of ``other``'s shape.
-
-        >>> import chainrule as torch
-        >>> torch.tensor([[1], [2]]).expand_as(torch.zeros(2, 3))
-        tensor([[1, 1, 1],
-                [2, 2, 2]])
-        """,
-    "float": """``self.to(torch.float32)``.
-
-        >>> import chainrule as torch
-        >>> torch.tensor([1, 2]).float()
-        tensor([1., 2.])
-        """,
-    "half": """``self.to(torch.float16)``.
-
-        >>> import chainrule as torch
-        >>> torch.tensor([1, 2]).half()
-        tensor([1., 2.], dtype=torch.float16)
-        """,
-    "int": """``self.to(torch.int32)`` (floats are truncated toward zero).
-
-        >>> import chainrule as torch
-        >>> torch.tensor([1.7, -1.7]).int()
-        tensor([ 1, -1], dtype=torch.int32)
-        """,
-    "is_complex": "Always False: chainrule has no complex dtypes.",
-    "is_contiguous": """True if the elements are laid out in row-major order without gaps.
-
-        >>> import chainrule as torch
-        >>> x = torch.zeros(2, 3)
-        >>> x.is_contiguous(), x.t().is_contiguous()
-        (True, False)
-        """,
-    "is_floating_point": """True for a floating dtype.
-
-        >>> import chainrule as torch
-        >>> torch.tensor([1.]).is_floating_point()
-        True
-        """,
-    "long": """``self.to(torch.int64)``.
-
-        >>> import chainrule as torch
-        >>> torch.tensor([1.5, 2.]).long()
-        tensor([1, 2])
-        """,
-    "new_zeros": """A zero tensor of the given size with ``self``'s dtype (unless ``dtype`` is
-        given); ``new_empty`` is the same.
-
-        >>> import chainrule as torch
-        >>> torch.tensor([1.], dtype=torch.float64).new_zeros(2)
-        tensor([0., 0.], dtype=torch.float64)
-        """,
-    "new_full": """A tensor of the given size filled with ``fill_value``, with ``self``'s
-        dtype unless ``dtype`` is given.
-
-        >>> import chainrule as torch
-        >>> torch.tensor([1, 2]).new_full((2,), 7)
-        tensor([7, 7])
-        """,
-    "new_ones": """A tensor of ones of the given size with ``self``'s dtype unless ``dtype``
-        is given.
-
-        >>> import chainrule as torch
-        >>> torch.tensor([1, 2]).new_ones(3)
-        tensor([1, 1, 1])
-        """,
-    "new_tensor": """A new tensor from ``data`` with ``self``'s dtype unless ``dtype`` is given.
-
-        >>> import chainrule as torch
-        >>> torch.tensor([1.], dtype=torch.float64).new_tensor([2, 3])
-        tensor([2., 3.], dtype=torch.float64)
-        """,
-    "normal_": """Fill in place with draws from the normal distribution with mean ``mean`` and
-        standard deviation ``std``.
-
-        >>> import chainrule as torch
-        >>> x = torch.empty(1000).normal_(5.0, 0.1)
-        >>> bool((x.mean() - 5).abs() < 0.05)
-        True
-        """,
-    "numel": """Number of elements (``nelement`` is the same).
-
-        >>> import chainrule as torch
-        >>> torch.zeros(2, 3).numel()
-        6
-        """,
-    "reshape_as": """``self.reshape(other.shape)``.
-
-        >>> import chainrule as torch
-        >>> torch.arange(4).reshape_as(torch.zeros(2, 2))
-        tensor([[0, 1],
-                [2, 3]])
-        """,
-    "short": """``self.to(torch.int16)``.
-
-        >>> import chainrule as torch
-        >>> torch.tensor([1.5]).short()
-        tensor([1], dtype=torch.int16)
-        """,
-    "stride": """Elements to step in each dimension (or in dimension ``dim``) to reach the
-        next element.
-
-        >>> import chainrule as torch
-        >>> torch.zeros(2, 3).stride(), torch.zeros(2, 3).stride(0)
-        ((3, 1), 3)
-        """,
-    "type_as": """``self.to(other.dtype)``.
-
-        >>> import chainrule as torch
-        >>> torch.tensor([1, 2]).type_as(torch.tensor([0.5]))
-        tensor([1., 2.])
-        """,
-    "uniform_": """Fill in place with uniform draws from the interval ``[from, to)`` (default
-        ``[0, 1)``).
-
-        >>> import chainrule as torch
-        >>> x = torch.empty(100).uniform_(2, 3)
-        >>> bool(((x >= 2) & (x < 3)).all())
-        True
-        """,
-    "view_as": """``self.view(other.shape)``: a view sharing memory with ``self``.
-
-        >>> import chainrule as torch
-        >>> torch.arange(4).view_as(torch.zeros(2, 2))
-        tensor([[0, 1],
-                [2, 3]])
-        """,
-    "where": """``torch.where(condition, self, other)``.
-
-        >>> import chainrule as torch
-        >>> torch.tensor([1., 2.]).where(torch.tensor([True, False]), torch.tensor(0.))
-        tensor([1., 0.])
-        """,
-}
-for _name, _doc in _METHOD_DOCS.items():
-    getattr(Tensor, _name).__doc__ = _doc

@@ -546,12 +546,12 @@ def _transpose(a, axes=None):
 
 @_implements(np.swapaxes)
 def _swapaxes(a, axis1, axis2):
-    return _ops_shape.swapaxes(_t(a), axis1, axis2)
+    return _ops_shape.transpose(_t(a), axis1, axis2)
 
 
 @_implements(np.moveaxis)
 def _moveaxis(a, source, destination):
-    return _ops_shape.moveaxis(_t(a), source, destination)
+    return _ops_shape.movedim(_t(a), source, destination)
 
 
 @_implements(np.expand_dims)

@@ -216,6 +216,12 @@ class Tensor:
         return self._data.shape[_dim(dim, self._data.ndim, "size")]
 
     def dim(self):
+        """Number of dimensions.
+
+        >>> import chainrule as torch
+        >>> torch.zeros(2, 3).dim()
+        2
+        """
         return self._data.ndim
 
     ndimension = dim
@@ -225,6 +231,12 @@ class Tensor:
         return self._data.ndim
 
     def numel(self):
+        """Number of elements (``nelement`` is the same).
+
+        >>> import chainrule as torch
+        >>> torch.zeros(2, 3).numel()
+        6
+        """
         return self._data.size
 
     nelement = numel
@@ -270,12 +282,25 @@ class Tensor:
         return -1 if d._type == "cpu" else d._index
 
     def is_floating_point(self):
+        """True for a floating dtype.
+
+        >>> import chainrule as torch
+        >>> torch.tensor([1.]).is_floating_point()
+        True
+        """
         return self._data.dtype.kind == "f"
 
     def is_complex(self):
+        """Always False: chainrule has no complex dtypes."""
         return False
 
     def element_size(self):
+        """Bytes per element.
+
+        >>> import chainrule as torch
+        >>> torch.zeros(2, dtype=torch.float64).element_size()
+        8
+        """
         return self._data.itemsize
 
     @property
@@ -287,13 +312,28 @@ class Tensor:
         return self._data.nbytes
 
     def is_contiguous(self, memory_format=None):
+        """True if the elements are laid out in row-major order without gaps.
+
+        >>> import chainrule as torch
+        >>> x = torch.zeros(2, 3)
+        >>> x.is_contiguous(), x.t().is_contiguous()
+        (True, False)
+        """
         return bool(self._data.flags.c_contiguous)
 
     def stride(self, dim=None):
+        """Elements to step in each dimension (or in dimension ``dim``) to reach the
+        next element.
+
+        >>> import chainrule as torch
+        >>> torch.zeros(2, 3).stride(), torch.zeros(2, 3).stride(0)
+        ((3, 1), 3)
+        """
         st = tuple(s // self._data.itemsize for s in self._data.strides)
         return st if dim is None else st[_dim(dim, self._data.ndim, "stride")]
 
     def data_ptr(self):
+        """The address of the first element (as ``Tensor.data_ptr``)."""
         a = self._data
         if a.__class__ is not _ndarray:
             return a.data.ptr           # a device array (CuPy's MemoryPointer)

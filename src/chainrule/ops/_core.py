@@ -32,7 +32,7 @@ from .._rules import NF, TF
 from .._specialise import specialise
 from .._creation import tensor
 
-__all__ = ["Op", "defop", "apply", "NF", "TF", "unary_op", "binary_op"]
+__all__ = ["Op", "defop", "apply", "NF", "TF", "unary_op", "binary_op", "public", "PUBLIC"]
 
 _ndarray = np.ndarray
 _asarray = np.asarray
@@ -126,6 +126,42 @@ OTHERS_READ = _OthersRead()
 
 #: every registered op by name (the rule table; tests iterate over it)
 OPS = {}
+
+
+class Public:
+    """One public front end, as its op module declares it with ``public``."""
+    __slots__ = ("fn", "names", "function", "method", "inplace")
+
+    def __init__(self, fn, names, function, method, inplace):
+        self.fn, self.names, self.function = fn, names, function
+        self.method, self.inplace = method, inplace
+
+    def __repr__(self):
+        return f"<public {'/'.join(self.names)} from {self.fn.__module__}>"
+
+
+#: every public front end, in the order the op modules declare them.  ``chainrule``'s
+#: exports and ``Tensor``'s methods and in-place methods are bound from this list and from
+#: nothing else (``chainrule/_methods.py``, ``chainrule/__init__.py``)
+PUBLIC = []
+
+
+def public(*names, function=True, method=True, inplace=False):
+    """Declare an op's public names once, where its front end is defined.
+
+    The function is exported as ``chainrule.<name>`` for its own name or each of ``names``
+    (unless ``function=False``), bound as the method ``Tensor.<name>`` (``method=True``; a
+    function given as ``method`` is bound instead, with ``self`` first; ``False`` binds
+    none) and, with ``inplace=True``, as the in-place method ``Tensor.<name>_``.
+
+    >>> from chainrule.ops._core import PUBLIC
+    >>> [p.names for p in PUBLIC if p.fn.__name__ == "asin"]
+    [('asin', 'arcsin')]
+    """
+    def declare(fn):
+        PUBLIC.append(Public(fn, names or (fn.__name__,), function, method, inplace))
+        return fn
+    return declare
 
 
 def defop(name, forward, vjps=None, jvp=None, **kw):

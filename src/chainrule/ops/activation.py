@@ -22,7 +22,7 @@ import numpy as np
 
 from .._backend import as_array
 from .._tensor import Tensor, _dim
-from ._core import NF, TF, defop, unary_op
+from ._core import NF, TF, defop, unary_op, public
 from ._args import _floating, _tensorize, _unary
 from .comparison import where
 from .reduce import kept_shape, norm_dims
@@ -101,6 +101,7 @@ def _relu_backward_np(g, out):
     return bits.view(g.dtype)
 
 
+@public(inplace=True)
 def sigmoid(input):
     """Elementwise logistic sigmoid ``1 / (1 + exp(-x))`` (0 where ``exp(-x)`` overflows,
     as in PyTorch).
@@ -112,6 +113,7 @@ def sigmoid(input):
     return _unary(SIGMOID, input)
 
 
+@public(inplace=True)
 def relu(input):
     """Elementwise ``max(x, 0)``; the gradient at 0 is 0, as in PyTorch.
 
@@ -369,6 +371,7 @@ def _softmax_args(opname, kernel, input, dim, dtype):
     return x, (d if x._data.ndim else None)
 
 
+@public()
 @numpy_names
 def softmax(input, dim, dtype=None):
     """``exp(x) / sum(exp(x))`` along ``dim`` (computed stably, after subtracting the
@@ -382,6 +385,7 @@ def softmax(input, dim, dtype=None):
     return SOFTMAX.apply((x,), {"dim": d})
 
 
+@public()
 @numpy_names
 def log_softmax(input, dim, dtype=None):
     """``x - logsumexp(x)`` along ``dim`` (stable for large inputs).
@@ -394,6 +398,7 @@ def log_softmax(input, dim, dtype=None):
     return LOG_SOFTMAX.apply((x,), {"dim": d})
 
 
+@public()
 @numpy_names
 def logsumexp(input, dim, keepdim=False):
     """``log(sum(exp(x)))`` over ``dim`` (int or tuple), computed stably.  Integer tensors

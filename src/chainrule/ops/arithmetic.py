@@ -11,7 +11,7 @@ import numpy as np
 
 from .._dtypes import DEFAULTS, result_np_dtype
 from .._tensor import Tensor, wrap
-from ._core import NF, TF, binary_op, defop, unary_op
+from ._core import NF, TF, binary_op, defop, unary_op, public
 from ._args import _PYINT_MAX, _PYINT_MIN, _int_operand, binary_args
 from .rounding import DIV_ROUNDING, _division_args, _floor_divide_np, _trunc_divide_np
 from .._creation import tensor
@@ -159,6 +159,7 @@ def _with_alpha(name, input, other, alpha):
     return a, mul(b, alpha)
 
 
+@public(inplace=True)
 def add(input, other, *, alpha=1):
     """``input + alpha * other`` with broadcasting.
 
@@ -182,6 +183,7 @@ def add(input, other, *, alpha=1):
     return ADD.apply((a, b))
 
 
+@public("sub", "subtract", inplace=True)
 def sub(input, other, *, alpha=1):
     """``input - alpha * other`` with broadcasting.
 
@@ -211,6 +213,7 @@ def sub(input, other, *, alpha=1):
     return SUB.apply((a, b))
 
 
+@public(method=False)
 def rsub(input, other, *, alpha=1):
     """``other - alpha * input`` (subtraction with the operands swapped; ``number - x``
     runs this).
@@ -231,6 +234,7 @@ def rsub(input, other, *, alpha=1):
     return sub(other, input, alpha=alpha)
 
 
+@public("mul", "multiply", inplace=True)
 def mul(input, other):
     """Elementwise product with broadcasting.
 
@@ -250,6 +254,7 @@ def mul(input, other):
     return MUL.apply((a, b))
 
 
+@public("div", "divide", inplace=True)
 def div(input, other, *, rounding_mode=None):
     """Elementwise true division (integers give the default float dtype).
 
@@ -279,6 +284,7 @@ def div(input, other, *, rounding_mode=None):
     return DIV.apply((a, b))
 
 
+@public()
 def true_divide(input, other):
     """``div`` without ``rounding_mode``: true division.
 
@@ -289,6 +295,7 @@ def true_divide(input, other):
     return div(input, other)
 
 
+@public("neg", "negative", inplace=True)
 def neg(input):
     """``-input``.
 
@@ -305,9 +312,7 @@ def neg(input):
     return NEG.apply((input,))
 
 
-negative = neg
-
-
+@public(inplace=True)
 def pow(input, exponent):
     """``input ** exponent`` (either may be a Tensor or a Python number).
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from .._dtypes import DEFAULTS, result_np_dtype
 from .._tensor import Tensor, wrap
-from ._core import NF, TF, defop
+from ._core import NF, TF, defop, public
 from ._args import _tensorize, binary_args
 from .._creation import tensor
 
@@ -40,6 +40,7 @@ def _tie_jvp(F, t, a_wins, tie):
     return F.where(a_wins, ta, F.where(tie, (ta + tb) * 0.5, tb))
 
 
+@public()
 def maximum(input, other):
     """Elementwise maximum of two tensors (gradient split evenly at ties).
 
@@ -52,6 +53,7 @@ def maximum(input, other):
     return MAXIMUM.apply((a, b))
 
 
+@public()
 def minimum(input, other):
     """Elementwise minimum of two tensors (gradient split evenly at ties).
 
@@ -84,6 +86,17 @@ WHERE = defop("where", _where_fwd,
               broadcasts=True, reads=((), (0,), (0,)))   # PyTorch saves only the condition
 
 
+def _where_method(self, condition, other):
+    """``torch.where(condition, self, other)``.
+
+    >>> import chainrule as torch
+    >>> torch.tensor([1., 2.]).where(torch.tensor([True, False]), torch.tensor(0.))
+    tensor([1., 0.])
+    """
+    return where(condition, self, other)
+
+
+@public(method=_where_method)
 def where(condition, input=None, other=None):
     """Elementwise ``input if condition else other`` (broadcasting); the gradient flows to
     the chosen branch only.  ``where(condition)`` returns the indices of true elements.
@@ -131,6 +144,7 @@ CLAMP = defop("clamp", _clamp_fwd,
               backward_name="ClampBackward1")
 
 
+@public("clamp", "clip", inplace=True)
 def clamp(input, min=None, max=None):
     """Clamp every element into ``[min, max]``; the gradient is passed where the input was
     inside the range (boundaries included) and is 0 elsewhere.
@@ -223,7 +237,6 @@ def _full_like(t, v):
     return wrap(np.full_like(t._data, v))
 
 
-clip = clamp
 
 
 # clamp with one bound, under PyTorch's own names: a number bound (ClampMinBackward0 /
@@ -274,6 +287,7 @@ def _clamp_one(name, input, bound, number_op, tensor_op, key):
     return number_op.apply((x,), {key: bound})
 
 
+@public(inplace=True)
 def clamp_min(input, min):
     """``clamp(input, min=min)`` under PyTorch's name: every element at least ``min`` (a
     number or a tensor broadcast against ``input``).
@@ -285,6 +299,7 @@ def clamp_min(input, min):
     return _clamp_one("clamp_min", input, min, CLAMP_MIN, CLAMP_MIN_TENSOR, "lo")
 
 
+@public(inplace=True)
 def clamp_max(input, max):
     """``clamp(input, max=max)`` under PyTorch's name: every element at most ``max`` (a
     number or a tensor broadcast against ``input``).
@@ -311,16 +326,15 @@ def _cmp(name, fn):
     return compare
 
 
-eq = _cmp("eq", np.equal)
-ne = _cmp("ne", np.not_equal)
-lt = _cmp("lt", np.less)
-le = _cmp("le", np.less_equal)
-gt = _cmp("gt", np.greater)
-ge = _cmp("ge", np.greater_equal)
-logical_and = _cmp("logical_and", np.logical_and)
-logical_or = _cmp("logical_or", np.logical_or)
-logical_xor = _cmp("logical_xor", np.logical_xor)
-greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+eq = public("eq")(_cmp("eq", np.equal))
+ne = public("ne", "not_equal")(_cmp("ne", np.not_equal))
+lt = public("lt", "less")(_cmp("lt", np.less))
+le = public("le", "less_equal")(_cmp("le", np.less_equal))
+gt = public("gt", "greater")(_cmp("gt", np.greater))
+ge = public("ge", "greater_equal")(_cmp("ge", np.greater_equal))
+logical_and = public("logical_and")(_cmp("logical_and", np.logical_and))
+logical_or = public("logical_or")(_cmp("logical_or", np.logical_or))
+logical_xor = public("logical_xor")(_cmp("logical_xor", np.logical_xor))
 
 
 def _bitwise(name, fn):
@@ -336,9 +350,9 @@ def _bitwise(name, fn):
     return bitwise
 
 
-bitwise_and = _bitwise("bitwise_and", np.bitwise_and)
-bitwise_or = _bitwise("bitwise_or", np.bitwise_or)
-bitwise_xor = _bitwise("bitwise_xor", np.bitwise_xor)
+bitwise_and = public("bitwise_and")(_bitwise("bitwise_and", np.bitwise_and))
+bitwise_or = public("bitwise_or")(_bitwise("bitwise_or", np.bitwise_or))
+bitwise_xor = public("bitwise_xor")(_bitwise("bitwise_xor", np.bitwise_xor))
 
 
 # docstring examples of the comparison, logical and bitwise ops made above
@@ -419,6 +433,7 @@ LOGICAL_NOT = defop("logical_not", np.logical_not)
 BITWISE_NOT = defop("bitwise_not", np.invert)
 
 
+@public()
 def logical_not(input):
     """Elementwise logical NOT (non-zero is true); returns a bool tensor.
 
@@ -429,6 +444,7 @@ def logical_not(input):
     return LOGICAL_NOT.apply((_tensorize(input),))
 
 
+@public()
 def bitwise_not(input):
     """Elementwise bitwise NOT (``~x``) of an integer or bool tensor.
 
@@ -441,6 +457,7 @@ def bitwise_not(input):
     return BITWISE_NOT.apply((input,))
 
 
+@public()
 def isnan(input):
     """Elementwise test for NaN; returns a bool tensor.
 
@@ -451,6 +468,7 @@ def isnan(input):
     return wrap(np.isnan(input._data))
 
 
+@public()
 def isinf(input):
     """Elementwise test for +/-infinity; returns a bool tensor.
 
@@ -461,6 +479,7 @@ def isinf(input):
     return wrap(np.isinf(input._data))
 
 
+@public()
 def isfinite(input):
     """Elementwise test for a finite value (not NaN or infinite); returns a bool tensor.
 
@@ -479,6 +498,7 @@ def _two_tensors(name, input, other):
                             f"{type(value).__name__}")
 
 
+@public()
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     """True if all elements are close (``|a - b| <= atol + rtol * |b|``).
 
@@ -490,6 +510,7 @@ def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     return bool(np.allclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
+@public()
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     """Elementwise ``|input - other| <= atol + rtol * |other|``; returns a bool tensor.
 
@@ -501,6 +522,7 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     return wrap(np.isclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
+@public()
 def equal(input, other):
     """True if both tensors have the same shape and elements.
 

@@ -27,7 +27,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from .._backend import ascontiguous, zeros_as
 from .._tensor import Tensor
-from ._core import NF, TF, defop
+from ._core import NF, TF, defop, public
 from .matmul import addmm
 
 # --- the primitives -----------------------------------------------------------------------
@@ -405,6 +405,7 @@ def _conv_transposend(nd, op, input, weight, bias, stride, padding, output_paddi
 
 # --- public functions -------------------------------------------------------------------------
 
+@public(method=False)
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-D cross-correlation of ``input`` (N, C_in, L) or (C_in, L) with ``weight``
     (C_out, C_in / groups, k), plus ``bias`` (C_out).  ``padding``: an int, or ``'valid'``
@@ -418,6 +419,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _convnd(1, "conv1d", input, weight, bias, stride, padding, dilation, groups)
 
 
+@public(method=False)
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D cross-correlation of ``input`` (N, C_in, H, W) or (C_in, H, W) with ``weight``
     (C_out, C_in / groups, kH, kW), plus ``bias`` (C_out).  ``stride``, ``padding``,
@@ -434,6 +436,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _convnd(2, "conv2d", input, weight, bias, stride, padding, dilation, groups)
 
 
+@public(method=False)
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1):
     """1-D transposed convolution (the gradient of ``conv1d`` with respect to its input):
@@ -448,6 +451,7 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
                              output_padding, groups, dilation)
 
 
+@public(method=False)
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1):
     """2-D transposed convolution (the gradient of ``conv2d`` with respect to its input):

@@ -7,7 +7,7 @@ import numpy as np
 
 from .._backend import backend_of, copy_array, to_backend
 from .._tensor import Tensor, wrap
-from ._core import NF, TF, defop
+from ._core import NF, TF, defop, public
 from .. import _creation
 
 
@@ -84,6 +84,7 @@ CLONE = defop("clone", lambda x: x.copy(), vjps=(lambda F, g, out, x: g,),
               jvp=lambda F, t, out, x: t[0], save_inputs=False)
 
 
+@public()
 def clone(input, *, memory_format=None):
     """A copy with its own memory; gradients flow back to ``input``.
 
@@ -94,7 +95,16 @@ def clone(input, *, memory_format=None):
     return CLONE.apply((input,))
 
 
+@public(function=False)
 def contiguous(input, memory_format=None):
+    """``input`` itself when its elements are laid out in row-major order, else a
+    row-major copy (recorded as ``clone``).
+
+    >>> import chainrule as torch
+    >>> x = torch.zeros(2, 3).t()
+    >>> x.is_contiguous(), x.contiguous().is_contiguous()
+    (False, True)
+    """
     if input._data.flags.c_contiguous:
         return input
     return clone(input)

@@ -11,7 +11,7 @@ import numpy as np
 
 from .._backend import as_array, like_device, to_host
 from .._tensor import Tensor
-from ._core import NF, TF, defop
+from ._core import NF, TF, defop, public
 from ._args import _tensorize
 from .matmul import matmul
 from .._creation import tensor
@@ -78,6 +78,7 @@ def _square(name, x):
                            f"{s[-2]} by {s[-1]} matrices")
 
 
+@public("inverse")
 def inv(A):
     """Inverse of a square matrix (or of each matrix in a batch).  Raises
     ``linalg.LinAlgError`` if a matrix is singular.
@@ -90,9 +91,6 @@ def inv(A):
     x = _float_input("linalg.inv", A)
     _square("linalg.inv", x)
     return INV.apply((x,))
-
-
-inverse = inv
 
 
 _MINORS_MAX_N = 12        # above this size the minors' route costs too much (O(n^5))
@@ -129,6 +127,7 @@ DET = defop("linalg_det", lambda x: as_array(np.linalg.det(x)), vjps=(_det_vjp,)
             jvp=_det_jvp, save_out=True, backward_name="LinalgDetBackward0")
 
 
+@public()
 def det(A):
     """Determinant of a square matrix (or of each matrix in a batch).  The gradient is
     the cofactor matrix, ``det(A) * inv(A)^T``; for singular or ill-conditioned matrices up to

@@ -5,7 +5,7 @@ import numpy as np
 
 from .._backend import as_array, index_on
 from .._tensor import _dim, wrap
-from ._core import NF, TF, defop
+from ._core import NF, TF, defop, public
 from ._args import _tensorize
 from .index import embed_op
 from .shape import permute
@@ -44,6 +44,7 @@ DIAGONAL = defop("diagonal", _diagonal_view,
 DIAG_EMBED = embed_op("diag_embed", "DiagEmbedBackward0")
 
 
+@public()
 def diagonal(input, offset=0, dim1=0, dim2=1):
     """The diagonal ``offset`` of the matrices formed by dimensions ``dim1``, ``dim2``,
     appended as the last dimension.
@@ -70,6 +71,7 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
 _diagonal = diagonal
 
 
+@public()
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     """Matrices whose diagonal ``offset`` (over ``dim1``, ``dim2`` of the result) holds the
     last dimension of ``input``; zeros elsewhere.
@@ -101,6 +103,7 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     return permute(y, perm)
 
 
+@public()
 def diag(input, diagonal=0):
     """A vector's square diagonal matrix, or a matrix's diagonal ``diagonal`` as a vector.
 
@@ -131,6 +134,7 @@ TRACE = defop("trace", lambda x, idx, shape: as_array(np.trace(x)),
               save_inputs=False)
 
 
+@public()
 def trace(input):
     """Sum of the main diagonal of a 2-D matrix.
 
@@ -168,6 +172,7 @@ def _tri(op, name, input, diagonal):
     return op.apply((x,), {"k": int(diagonal)})
 
 
+@public(inplace=True)
 def tril(input, diagonal=0):
     """Lower triangle of the last two dimensions (elements on and below diagonal
     ``diagonal``); zeros above.
@@ -180,6 +185,7 @@ def tril(input, diagonal=0):
     return _tri(TRIL, "tril", input, diagonal)
 
 
+@public(inplace=True)
 def triu(input, diagonal=0):
     """Upper triangle of the last two dimensions; zeros below diagonal ``diagonal``.
 

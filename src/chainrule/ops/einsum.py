@@ -8,7 +8,7 @@ import numpy as np
 
 from .._backend import dtype_of, like_device
 from .._tensor import Tensor, _dim
-from ._core import NF, OTHERS_READ, TF, defop
+from ._core import NF, OTHERS_READ, TF, defop, public
 from ._args import _tensorize
 from .shape import unsqueeze
 
@@ -195,6 +195,7 @@ def _canonical_einsum(equation, shapes):
     return ",".join("".join(ls) for ls in letters) + "->" + "".join(out)
 
 
+@public(method=False)
 def einsum(equation, *operands):
     """Einstein summation: sums of products of the operands' elements, with the dimensions
     named by letters in ``equation`` (``'...'`` for leading dimensions, implicit output
@@ -268,6 +269,7 @@ def _sublist_equation(args):
     return eq, operands
 
 
+@public("outer", "ger")
 def outer(input, vec2):
     """Outer product of two vectors: ``out[i, j] = input[i] * vec2[j]``.
 
@@ -285,9 +287,7 @@ def outer(input, vec2):
     return unsqueeze(a, 1) * unsqueeze(b, 0)
 
 
-ger = outer
-
-
+@public(method=False)
 def tensordot(a, b, dims=2, out=None):
     """Contract ``dims`` dimensions: the last ``dims`` of ``a`` with the first ``dims`` of
     ``b`` (an int), or the listed ones (a pair of lists ``([a_dims], [b_dims])``).

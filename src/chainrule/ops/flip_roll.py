@@ -4,7 +4,7 @@
 import numpy as np
 
 from .._tensor import _dim
-from ._core import NF, TF, defop
+from ._core import NF, TF, defop, public
 from ._args import _as_tensor
 
 
@@ -21,6 +21,7 @@ def _dims_arg(dims):
     return tuple(int(d) for d in dims)
 
 
+@public()
 def flip(input, *dims_args, dims=None):
     """Reverse the order of elements along ``dims``.
 
@@ -42,6 +43,7 @@ def flip(input, *dims_args, dims=None):
     return FLIP.apply((x,), {"dims": ds})
 
 
+@public()
 def fliplr(input):
     """Flip the columns (dimension 1).
 
@@ -56,6 +58,7 @@ def fliplr(input):
     return flip(x, (1,))
 
 
+@public()
 def flipud(input):
     """Flip the rows (dimension 0).
 
@@ -80,6 +83,7 @@ def _neg(shifts):
     return tuple(-s for s in shifts) if isinstance(shifts, tuple) else -shifts
 
 
+@public()
 def roll(input, shifts, dims=None):
     """Shift elements cyclically by ``shifts`` along ``dims`` (over the flattened tensor
     when ``dims`` is None).

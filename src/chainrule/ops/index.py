@@ -12,7 +12,7 @@ from .._backend import (array_module, as_array, backend_of, copy_array, is_devic
                         to_backend, zeros_as)
 from .._tensor import Tensor, _dim, wrap
 from .._grad_mode import SHARED, notify
-from ._core import NF, TF, defop
+from ._core import NF, TF, defop, public
 from ._args import _as_tensor
 from .shape import reshape
 from ._numpy_names import numpy_names
@@ -274,6 +274,7 @@ SCATTER_ADD_ZEROS = defop(
     save_inputs=False, backward_name="ScatterAddBackward0")
 
 
+@public()
 @numpy_names
 def gather(input, dim, index):
     """Values of ``input`` at ``index`` along ``dim`` (``out[i][j] = input[i][index[i][j]]``
@@ -302,6 +303,7 @@ def scatter_add_zeros(g, idx, dim, shape):
     return SCATTER_ADD_ZEROS.apply((g,), {"idx": idx, "dim": dim, "shape": tuple(shape)})
 
 
+@public()
 def nonzero(input, *, as_tuple=False):
     """Indices of non-zero elements: an ``(n, ndim)`` int64 tensor, or a tuple of 1-D index
     tensors with ``as_tuple=True``.
@@ -318,6 +320,7 @@ def nonzero(input, *, as_tuple=False):
                 zeros_as(input._data, (0, 0), np.int64))
 
 
+@public()
 def masked_select(input, mask):
     """The elements of ``input`` where ``mask`` is True, as a 1-D tensor (the gradient flows
     back to those positions).
@@ -376,6 +379,7 @@ def _index_vector(idx, n, d):
 INDEX_SELECT = gather_op("index_select", "IndexSelectBackward0")
 
 
+@public()
 @numpy_names
 def index_select(input, dim, index):
     """The entries of ``input`` at the positions ``index`` (a 1-D integer tensor) along
@@ -467,6 +471,7 @@ def _in_bounds(name, idx, n, d, exc, allow_negative=False):
 TAKE = gather_op("take", "TakeBackward0")
 
 
+@public()
 def take(input, index):
     """The elements of ``input`` at ``index`` as if ``input`` were flattened; the result has
     ``index``'s shape.  Negative indices count from the end; the gradient of repeated
@@ -494,6 +499,7 @@ def take(input, index):
     return TAKE.apply((x,), {"idx": np.unravel_index(idx, shape), "shape": shape})
 
 
+@public()
 @numpy_names
 def take_along_dim(input, indices, dim=None):
     """The values of ``input`` at ``indices`` along ``dim`` (``gather`` after broadcasting

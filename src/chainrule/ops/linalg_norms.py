@@ -7,7 +7,7 @@ import numpy as np
 
 from .._backend import as_array
 from .._tensor import _dim
-from ._core import defop
+from ._core import defop, public
 from ._args import _floating
 from .decompositions import _float_input, _singular_values_squared
 from .index import getitem
@@ -85,6 +85,7 @@ NORM = defop("norm", _norm_fwd, vjps=(_norm_vjp,), jvp=_norm_jvp, save_out=True,
              backward_name="LinalgVectorNormBackward0")
 
 
+@public()
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     """Vector p-norm over all elements or over ``dim`` (``p`` = 2 / ``"fro"`` by default,
     1, ``inf``, ``-inf`` or any positive number).  At 0 the gradient is 0.

@@ -4,7 +4,7 @@
 import numpy as np
 
 from .._tensor import Tensor
-from ._core import NF, TF, defop
+from ._core import NF, TF, defop, public
 from ._args import _tensorize
 
 
@@ -89,6 +89,7 @@ def _shape_error(name, sa, sb):
                         f"{'first' if len(sb) < 2 else 'second-to-last'} dimension of the second.")
 
 
+@public()
 def matmul(input, other):
     """Matrix product with NumPy/PyTorch semantics: vector·vector, matrix·vector,
     matrix·matrix and batched (broadcast) products.
@@ -130,6 +131,7 @@ def matmul(input, other):
     return op.apply((a, b))
 
 
+@public("dot", "inner")
 def dot(input, other):
     """Inner product of two 1-D tensors.
 
@@ -146,9 +148,7 @@ def dot(input, other):
     return DOT.apply((a, b))
 
 
-inner = dot
-
-
+@public()
 def mv(input, vec):
     """Matrix-vector product.
 
@@ -167,6 +167,7 @@ def mv(input, vec):
     return MV.apply((a, b))
 
 
+@public()
 def mm(input, mat2):
     """Product of two 2-D matrices.
 
@@ -222,6 +223,7 @@ ADDMM = defop("addmm", _addmm_fwd,
               jvp=_addmm_jvp, broadcasts=True, reads=((), (2,), (1,)))
 
 
+@public(method=False)
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """``beta * input + alpha * (mat1 @ mat2)`` for matrices ``mat1`` (n, m) and ``mat2``
     (m, p); ``input`` broadcasts to (n, p).  ``nn.Linear`` records this node.
@@ -252,6 +254,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     return ADDMM.apply((c, a, b), params)
 
 
+@public()
 def bmm(input, mat2):
     """Batched product of two 3-D tensors ``(b, n, k) @ (b, k, m)``.
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from .._backend import ascontiguous, like_device, zeros_as
 from .._tensor import Tensor, wrap
-from ._core import defop
+from ._core import defop, public
 from .conv import _padded, block_windows, ntuple
 
 
@@ -338,6 +338,7 @@ def _adaptive_max(nd, op, input, output_size, return_indices):
 
 # --- public functions -------------------------------------------------------------------------
 
+@public(method=False)
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """Maximum over sliding windows of ``input`` (N, C, L) or (C, L); ``stride`` defaults
@@ -352,6 +353,7 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
                      ceil_mode, return_indices)
 
 
+@public(method=False)
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """Maximum over sliding windows of ``input`` (N, C, H, W) or (C, H, W); ``stride``
@@ -367,6 +369,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
                      ceil_mode, return_indices)
 
 
+@public(method=False)
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True):
     """Mean over sliding windows of ``input`` (N, C, L) or (C, L); ``stride`` defaults to
@@ -394,6 +397,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                      count_include_pad, divisor_override)
 
 
+@public(method=False)
 def adaptive_avg_pool1d(input, output_size):
     """Average pooling to ``output_size`` positions (window ``i`` covers
     ``floor(i*L/o) .. ceil((i+1)*L/o)``).

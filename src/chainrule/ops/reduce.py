@@ -8,7 +8,7 @@ import numpy as np
 from .._backend import ARRAY_TYPES, as_array, zeros_as
 from .._tensor import Tensor, _dim, wrap
 from .._grad_mode import SHARED, notify
-from ._core import NF, TF, defop
+from ._core import NF, TF, defop, public
 from ._args import _tensorize
 from .index import _along
 from ._numpy_names import numpy_names
@@ -147,6 +147,7 @@ def sum_to(x, shape):
     return SUM_TO.apply((x,), {"shape": shape, "src": x._data.shape})
 
 
+@public()
 def broadcast_to(x, shape):
     """``x`` broadcast to ``shape`` (a read-only view; gradient sums back).
 
@@ -170,6 +171,7 @@ def broadcast_to(x, shape):
     return EXPAND.apply((x,), {"shape": shape, "src": x._data.shape})
 
 
+@public(function=False)
 def expand(x, *sizes):
     """Expand size-1 dimensions (``-1`` keeps a size).  Returns a view.
 
@@ -189,7 +191,15 @@ def expand(x, *sizes):
     return broadcast_to(x, shape)
 
 
+@public(function=False)
 def expand_as(x, other):
+    """``self.expand(other.size())``: a broadcast view of ``other``'s shape.
+
+    >>> import chainrule as torch
+    >>> torch.tensor([[1], [2]]).expand_as(torch.zeros(2, 3))
+    tensor([[1, 1, 1],
+            [2, 2, 2]])
+    """
     return broadcast_to(x, other._data.shape)
 
 
@@ -261,6 +271,7 @@ def _reduce_common(op_all, op_dim, x, dim, keepdim):
     return None
 
 
+@public()
 def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
     """Sum of all elements, or over ``dim`` (int or tuple), keeping reduced dims if
     ``keepdim``.  Integer and bool tensors sum to int64.
@@ -285,6 +296,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None)
                  {"dim": dims, "keepdim": keepdim, "shape": x._data.shape})
 
 
+@public()
 def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
     """Mean of all elements or over ``dim``.  Needs a floating tensor, as in PyTorch.
 
@@ -426,6 +438,7 @@ def _extreme(name, input, dim, keepdim, other):
     return (MaxMin if name == "max" else _MinResult)(values, indices)
 
 
+@public()
 def max(input, dim=None, keepdim=False, *, other=None, axis=None, keepdims=None):
     """``max(x)``: the largest element; ``max(x, dim)``: a named tuple ``(values,
     indices)``; ``max(a, b)``: the elementwise maximum.
@@ -440,6 +453,7 @@ def max(input, dim=None, keepdim=False, *, other=None, axis=None, keepdims=None)
     return _extreme("max", input, dim, keepdim, other)
 
 
+@public()
 def min(input, dim=None, keepdim=False, *, other=None, axis=None, keepdims=None):
     """``min(x)``, ``min(x, dim)`` -> ``(values, indices)``, or ``min(a, b)``.
 
@@ -468,6 +482,7 @@ MaxMin.__repr__ = _return_types_repr
 _MinResult.__repr__ = _return_types_repr
 
 
+@public()
 def argmax(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Index of the largest element (of the flattened tensor if ``dim`` is None).
 
@@ -479,6 +494,7 @@ def argmax(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     return _arg(np.argmax, input, dim, keepdim)
 
 
+@public()
 def argmin(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Index of the smallest element.
 
@@ -509,6 +525,7 @@ def _arg(fn, x, dim, keepdim):
     return wrap(as_array(fn(x._data, axis=d, keepdims=keepdim)).astype(np.int64))
 
 
+@public()
 @numpy_names
 def all(input, dim=None, keepdim=False):
     """True where all elements (over ``dim``) are non-zero.
@@ -521,6 +538,7 @@ def all(input, dim=None, keepdim=False):
     return wrap(as_array(np.all(input._data, axis=d, keepdims=keepdim)))
 
 
+@public()
 @numpy_names
 def any(input, dim=None, keepdim=False):
     """True where any element (over ``dim``) is non-zero.
@@ -533,6 +551,7 @@ def any(input, dim=None, keepdim=False):
     return wrap(as_array(np.any(input._data, axis=d, keepdims=keepdim)))
 
 
+@public()
 @numpy_names
 def count_nonzero(input, dim=None):
     """Number of non-zero elements (over ``dim``).

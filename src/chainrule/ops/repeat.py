@@ -13,7 +13,7 @@ import numpy as np
 
 from .._backend import like_device
 from .._tensor import Tensor, _dim
-from ._core import NF, TF, defop
+from ._core import NF, TF, defop, public
 from ._args import _as_tensor
 from .flip_roll import _dims_arg
 from .index import index_select
@@ -46,6 +46,7 @@ REPEAT = defop("repeat", lambda x, sizes, src: _repeat_np(x, sizes),
                save_inputs=False)
 
 
+@public(function=False)
 def repeat(input, *sizes):
     """Tile the tensor: ``sizes[i]`` copies along dimension ``i`` (extra leading sizes add
     new dimensions).
@@ -66,6 +67,12 @@ def repeat(input, *sizes):
     return REPEAT.apply((x,), {"sizes": sizes, "src": x._data.shape})
 
 
+def _tile_method(self, *dims):
+    # x.tile(2, 3) as well as x.tile((2, 3))
+    return tile(self, dims[0] if len(dims) == 1 else dims)
+
+
+@public(method=_tile_method)
 def tile(input, dims):
     """Like ``repeat``, but ``dims`` shorter than the tensor's rank is padded with 1s in
     front.
@@ -98,6 +105,7 @@ def _counts(repeats):
     return r.astype(np.int64)
 
 
+@public()
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     """Repeat each element of ``input`` ``repeats`` times along ``dim`` (the flattened
     input when ``dim`` is None).  ``repeats`` is an int or a tensor of counts, one per
@@ -155,6 +163,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
 
 # --- meshgrid -----------------------------------------------------------------------------
 
+@public(method=False)
 def meshgrid(*tensors, indexing=None):
     """Coordinate grids from 1-D tensors: with ``indexing='ij'`` output ``i`` varies along
     dimension ``i``; ``'xy'`` swaps the first two dimensions (Cartesian, as NumPy).  Omitting

@@ -11,7 +11,7 @@ import numpy as np
 from .._backend import dtype_of
 from .._dtypes import result_np_dtype
 from .._tensor import Tensor
-from ._core import NF, TF, defop, unary_op
+from ._core import NF, TF, defop, unary_op, public
 from ._args import _as_tensor, _floating, _tensorize, binary_args
 from .._creation import tensor
 
@@ -147,6 +147,7 @@ def _division_args(name, a, b):
     return a, b
 
 
+@public(inplace=True)
 def floor_divide(input, other):
     """Elementwise ``floor(input / other)`` (``input // other``); integers are divided
     exactly in integer arithmetic, and an integer division by zero raises.  PyTorch gives
@@ -162,6 +163,7 @@ def floor_divide(input, other):
     return FLOOR_DIVIDE.apply((a, b))
 
 
+@public(inplace=True)
 def remainder(input, other):
     """Elementwise ``input - other * floor(input / other)`` (``input % other``): the result
     has the sign of ``other``.  Integers stay integers and are exact.
@@ -178,6 +180,7 @@ def remainder(input, other):
     return REMAINDER.apply((a, b))
 
 
+@public(inplace=True)
 def fmod(input, other):
     """Elementwise C-style remainder ``input - other * trunc(input / other)``: the result
     has the sign of ``input``.  Integers stay integers and are exact.
@@ -211,6 +214,7 @@ ROUND_DECIMALS = unary_op("round_decimals", _round_np, _zero, save_inputs=False,
                           save_out=True, backward_name="RoundBackward1")
 
 
+@public(inplace=True)
 def floor(input):
     """Round down; zero gradient.
 
@@ -221,6 +225,7 @@ def floor(input):
     return FLOOR.apply((_tensorize(input),))
 
 
+@public(inplace=True)
 def ceil(input):
     """Round up; zero gradient.
 
@@ -231,6 +236,7 @@ def ceil(input):
     return CEIL.apply((_tensorize(input),))
 
 
+@public(inplace=True)
 def trunc(input):
     """Round toward zero; zero gradient.
 
@@ -241,6 +247,7 @@ def trunc(input):
     return TRUNC.apply((_tensorize(input),))
 
 
+@public(inplace=True)
 def round(input, *, decimals=0):
     """Round to the nearest integer (halves to even, as in PyTorch), or to ``decimals``
     decimal places.  The gradient is zero.  Integer tensors are returned unchanged.
@@ -264,6 +271,7 @@ def round(input, *, decimals=0):
     return ROUND.apply((x,))
 
 
+@public(inplace=True)
 def frac(input):
     """The fractional part ``input - trunc(input)`` (sign of ``input``); gradient one.
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from .._backend import copy_array, like_device
 from .._tensor import Tensor, _dim, wrap
-from ._core import NF, TF, defop
+from ._core import NF, TF, defop, public
 from ._args import _floating, _tensorize
 from .reduce import kept_shape
 from ._numpy_names import numpy_names
@@ -149,6 +149,7 @@ def _int_to_long(x, dtype):
     return x
 
 
+@public()
 @numpy_names
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     """Product of all elements, or along ``dim``.  Integer and bool tensors give int64.
@@ -215,6 +216,7 @@ def _scan_args(name, input, dim, dtype):
     return x, _dim(int(dim), x._data.ndim, name)
 
 
+@public(inplace=True)
 @numpy_names
 def cumsum(input, dim, *, dtype=None):
     """Cumulative sum along ``dim``.  Integer and bool tensors give int64.
@@ -227,6 +229,7 @@ def cumsum(input, dim, *, dtype=None):
     return CUMSUM.apply((x,), {"dim": d})
 
 
+@public(inplace=True)
 @numpy_names
 def cumprod(input, dim, *, dtype=None):
     """Cumulative product along ``dim`` (exact gradient with zeros in the input).

@@ -10,7 +10,7 @@ import numpy as np
 
 from .._backend import copy_array, zeros_as
 from .._tensor import Tensor, _dim
-from ._core import defop
+from ._core import defop, public
 from ._args import _as_tensor
 from .index import (_TORCH_TYPE, _along, _in_bounds, _index_array, _index_of, _same_dtype, _slot,
                     getitem)
@@ -43,6 +43,7 @@ SCATTER_ADD = defop("scatter_add", _scatter_add_np,
                     backward_name="ScatterAddBackward0")
 
 
+@public(inplace=True)
 @numpy_names
 def scatter_add(input, dim, index, src):
     """``input`` plus ``src`` added at ``index`` along ``dim`` (for dim=0:
@@ -103,6 +104,7 @@ MASKED_FILL_T = defop(
     reads=((1,), (), (1,)))
 
 
+@public(inplace=True)
 def masked_fill(input, mask, value):
     """``input`` with the elements where ``mask`` (a bool tensor broadcastable with it) is
     true replaced by ``value`` (a number or a 0-d tensor, which then gets the sum of the
@@ -180,6 +182,7 @@ SCATTER_VALUE = defop(
     save_inputs=False, backward_name="ScatterBackward1")
 
 
+@public(inplace=True)
 @numpy_names
 def scatter(input, dim, index, src=None, value=None, *, reduce=None):
     """``input`` with ``src`` (a tensor) or ``value`` (a number) written at ``index`` along
@@ -340,6 +343,7 @@ def _index_source(name, x, dim, index, source, allowed, expected, bounds_exc):
     return x, src, idx, d
 
 
+@public(inplace=True)
 @numpy_names
 def index_add(input, dim, index, source, *, alpha=1):
     """``input`` with ``alpha * source`` added at the positions ``index`` (a 1-D integer
@@ -364,6 +368,7 @@ def index_add(input, dim, index, source, *, alpha=1):
     return r
 
 
+@public(inplace=True)
 @numpy_names
 def index_copy(input, dim, index, source):
     """``input`` with the slices ``index`` (a 1-D integer tensor) along ``dim`` replaced by
@@ -414,6 +419,7 @@ INDEX_FILL_T = defop(
     jvp=_index_fill_t_jvp, save_inputs=False, backward_name="IndexFillBackward1")
 
 
+@public(inplace=True)
 @numpy_names
 def index_fill(input, dim, index, value):
     """``input`` with the slices ``index`` (a 1-D integer tensor, negative entries count
@@ -480,6 +486,7 @@ MASKED_SCATTER = defop(
     jvp=_masked_scatter_jvp, save_inputs=False, backward_name="MaskedScatterBackward0")
 
 
+@public(inplace=True)
 def masked_scatter(input, mask, source):
     """``input`` (broadcast with ``mask``) with the positions where ``mask`` is true filled
     by the first elements of ``source`` in row-major order.

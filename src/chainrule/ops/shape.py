@@ -9,7 +9,7 @@ rearrangement of the gradient.  ``movedim`` and ``unflatten`` are composites (of
 import numpy as np
 
 from .._tensor import Tensor, _dim, wrap
-from ._core import NF, TF, defop
+from ._core import NF, TF, defop, public
 from ._args import _as_tensor, _int
 from ._numpy_names import numpy_names
 from .._dtypes import result_np_dtype, to_dtype
@@ -74,6 +74,7 @@ def infer_sizes(sizes, n):
     return (sizes, None) if known == n else (None, "product")
 
 
+@public()
 def reshape(input, *shape):
     """The same elements in a new shape (a view when possible; one ``-1`` is inferred).
 
@@ -88,6 +89,7 @@ def reshape(input, *shape):
     return VIEW.apply((input,), {"shape": shape, "src": input._data.shape})
 
 
+@public(function=False)
 def view(input, *shape):
     """Like ``reshape`` but always a view; raises if the memory layout does not allow it."""
     if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list, np.integer)):
@@ -104,7 +106,15 @@ def view(input, *shape):
     return VIEW.apply((input,), {"shape": shape, "src": input._data.shape})
 
 
+@public(function=False)
 def view_as(input, other):
+    """``self.view(other.shape)``: a view sharing memory with ``self``.
+
+    >>> import chainrule as torch
+    >>> torch.arange(4).view_as(torch.zeros(2, 2))
+    tensor([[0, 1],
+            [2, 3]])
+    """
     return view(input, other._data.shape)
 
 
@@ -117,10 +127,19 @@ def _one_dim(name, dim, axis):
     return axis if dim is None else dim
 
 
+@public(function=False)
 def reshape_as(input, other):
+    """``self.reshape(other.shape)``.
+
+    >>> import chainrule as torch
+    >>> torch.arange(4).reshape_as(torch.zeros(2, 2))
+    tensor([[0, 1],
+            [2, 3]])
+    """
     return reshape(input, other._data.shape)
 
 
+@public()
 def unsqueeze(input, dim=None, *, axis=None):
     """Insert a size-1 dimension at ``dim`` (``axis=`` is an alias, as in PyTorch).
 
@@ -139,6 +158,7 @@ def unsqueeze(input, dim=None, *, axis=None):
     return UNSQUEEZE.apply((input,), {"shape": shape, "src": input._data.shape})
 
 
+@public()
 def squeeze(input, dim=None, *, axis=None):
     """Remove size-1 dimensions (all, or only those in ``dim``; ``axis=`` is an alias).
 
@@ -162,6 +182,7 @@ def squeeze(input, dim=None, *, axis=None):
     return op.apply((input,), {"shape": shape, "src": s})
 
 
+@public()
 def flatten(input, start_dim=0, end_dim=-1):
     """Merge dimensions ``start_dim..end_dim`` into one.
 
@@ -182,6 +203,7 @@ def flatten(input, start_dim=0, end_dim=-1):
     return reshape(input, s[:a] + (n,) + s[b + 1:])
 
 
+@public()
 def ravel(input):
     """A 1-D tensor of ``input``'s elements in row-major order (a view when possible).
 
@@ -216,6 +238,7 @@ T_OP = defop("t", lambda x, perm: np.transpose(x, perm),
              save_inputs=False, is_view=True, backward_name="TBackward0")
 
 
+@public()
 def permute(input, *dims):
     """Reorder dimensions.
 
@@ -235,6 +258,7 @@ def permute(input, *dims):
     return PERMUTE.apply((input,), {"perm": perm})
 
 
+@public("transpose", "swapaxes", "swapdims")
 def transpose(input, dim0, dim1):
     """Swap two dimensions.
 
@@ -250,9 +274,7 @@ def transpose(input, dim0, dim1):
     return TRANSPOSE.apply((input,), {"perm": tuple(perm)})
 
 
-swapaxes = swapdims = transpose
-
-
+@public()
 def t(input):
     """Transpose a matrix (0-d and 1-d tensors are returned as they are).
 
@@ -314,6 +336,7 @@ def _same_dtype(opname, tensors):
     return ts
 
 
+@public("cat", "concat", "concatenate", method=False)
 def cat(tensors, dim=0, *, axis=None):
     """Concatenate tensors along an existing dimension.
 
@@ -347,9 +370,7 @@ def cat(tensors, dim=0, *, axis=None):
     return CAT.apply(tuple(ts), {"dim": d, "sizes": tuple(x._data.shape[d] for x in ts)})
 
 
-concat = concatenate = cat
-
-
+@public(method=False)
 @numpy_names
 def stack(tensors, dim=0):
     """Join tensors of the same shape along a new dimension.
@@ -382,6 +403,7 @@ def _dim_list(v, nd, opname, what):
     return out, list(vals)
 
 
+@public("movedim", "moveaxis")
 def movedim(input, source, destination):
     """Move the dimension(s) ``source`` to position(s) ``destination``; the other dimensions
     keep their order (a view, ``PermuteBackward0``).
@@ -410,11 +432,9 @@ def movedim(input, source, destination):
     return permute(x, perm)
 
 
-moveaxis = movedim
-
-
 # --- unflatten -------------------------------------------------------------------------------
 
+@public()
 def unflatten(input, dim, sizes):
     """Split dimension ``dim`` into several of the given ``sizes`` (one may be ``-1``,
     inferred); the inverse of ``flatten`` (a view).

@@ -12,7 +12,7 @@ import numpy as np
 
 from .._backend import copy_array, index_on, zeros_as
 from .._tensor import Tensor, _dim, wrap
-from ._core import defop
+from ._core import defop, public
 from ._args import _floating, _tensorize
 from .reduce import _return_types_repr
 from ._numpy_names import numpy_names
@@ -61,6 +61,7 @@ def _tensor_arg(name, input):
     return x if isinstance(x, Tensor) else _floating(x)
 
 
+@public()
 @numpy_names
 def sort(input, dim=-1, descending=False, stable=False):
     """Sorted values along ``dim`` and the indices that sort, as a named tuple
@@ -85,6 +86,7 @@ def sort(input, dim=-1, descending=False, stable=False):
     return SortResult(values, wrap(idx.copy()))
 
 
+@public()
 @numpy_names
 def argsort(input, dim=-1, descending=False, stable=False):
     """Indices that sort ``input`` along ``dim`` (int64; ties keep their input order).
@@ -96,6 +98,7 @@ def argsort(input, dim=-1, descending=False, stable=False):
     return sort(input, dim, descending, stable).indices
 
 
+@public()
 def msort(input):
     """``input`` sorted along dim 0.
 
@@ -107,6 +110,7 @@ def msort(input):
     return sort(input, 0).values
 
 
+@public()
 @numpy_names
 def topk(input, k, dim=-1, largest=True, sorted=True):
     """The ``k`` largest (``largest=False``: smallest) elements along ``dim`` as a named tuple

@@ -17,7 +17,7 @@ import numpy as np
 
 from .._backend import backend_of, index_on, is_device_array, to_host
 from .._tensor import Tensor
-from ._core import NF, TF, binary_op, defop, unary_op
+from ._core import NF, TF, binary_op, defop, unary_op, public
 from ._args import _floating, _tensorize, _unary, binary_args
 from .._creation import tensor
 from .copies import clone
@@ -210,6 +210,7 @@ def _lerp_tensor_jvp(F, t, a, b, w):
 
 # --- public functions -----------------------------------------------------------------------
 
+@public(inplace=True)
 def erf(input):
     """Elementwise error function ``2/sqrt(pi) * integral_0^x exp(-t^2) dt``.
 
@@ -220,6 +221,7 @@ def erf(input):
     return _unary(ERF, input)
 
 
+@public("atan2", "arctan2", inplace=True)
 def atan2(input, other):
     """Elementwise angle of the point ``(other, input)``: ``atan(input / other)`` in the
     right quadrant.  Broadcasts; integer tensors give the default float dtype.
@@ -250,6 +252,7 @@ def _tensor_args(name, **named):
                             f"torch.tensor({v!r}).")
 
 
+@public(inplace=True)
 def hypot(input, other):
     """Elementwise ``sqrt(input**2 + other**2)``, without overflow for large values.
     Floating tensors only, as in PyTorch.
@@ -267,6 +270,7 @@ def hypot(input, other):
     return HYPOT.apply((a, b))
 
 
+@public(inplace=True)
 def copysign(input, other):
     """Elementwise magnitude of ``input`` with the sign of ``other`` (``-0.0`` counts as
     negative).  Integers give the default float dtype.  The gradient flows to ``input``
@@ -283,6 +287,7 @@ def copysign(input, other):
     return COPYSIGN.apply((a, b))
 
 
+@public(inplace=True)
 def xlogy(input, other):
     """Elementwise ``input * log(other)``, and 0 where ``input == 0`` (even where
     ``other`` is 0; nan where ``other`` is nan).  Integers give the default float dtype.
@@ -304,6 +309,7 @@ def xlogy(input, other):
     return op.apply((a, b))
 
 
+@public(inplace=True)
 def logit(input, eps=None):
     """Elementwise ``log(p / (1 - p))``, the inverse of ``sigmoid``.  With ``eps``, the
     input is first clamped to ``[eps, 1 - eps]`` (and the gradient is 0 outside it).
@@ -320,6 +326,7 @@ def logit(input, eps=None):
     return LOGIT.apply((x,), {"eps": float(eps)})
 
 
+@public(inplace=True)
 def sinc(input):
     """Elementwise normalised sinc ``sin(pi x) / (pi x)``, 1 at 0.
 
@@ -330,6 +337,7 @@ def sinc(input):
     return _unary(SINC, input)
 
 
+@public(inplace=True)
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     """``input`` with nan, +inf and -inf replaced (by 0, the dtype's largest and its
     smallest finite value unless given).  The gradient is 0 at the replaced elements.
@@ -352,6 +360,7 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     return NAN_TO_NUM.apply((x,), params)
 
 
+@public(inplace=True)
 def lerp(input, end, weight):
     """Linear interpolation ``input + weight * (end - input)``; ``weight`` is a number or a
     tensor (all three broadcast).  Floating tensors of one dtype only, as in PyTorch.
@@ -381,9 +390,6 @@ def lerp(input, end, weight):
         binary_args("lerp", b, weight)
         return LERP_TENSOR.apply((a, b, weight))
     return LERP.apply((a, b), {"weight": float(weight)})
-
-
-arctan2 = atan2
 
 
 # --- rule namespaces ---------------------------------------------------------------------

@@ -11,12 +11,14 @@ import numpy as np
 
 from .._tensor import Tensor, _dim
 from ._args import _as_tensor, _int
+from ._core import public
 from .index import SELECT, SLICE, _getitem_op, getitem
 from ._numpy_names import numpy_names
 
 
 # --- narrow / split / chunk / unbind --------------------------------------------------------
 
+@public()
 @numpy_names
 def narrow(input, dim, start, length):
     """The slice ``start:start+length`` along ``dim`` (a view; negative ``start`` counts
@@ -58,6 +60,11 @@ def _piece(op, x, d, part):
     return op.apply((x,), {"idx": (slice(None),) * d + (part,), "shape": x._data.shape})
 
 
+def _split_method(self, split_size, dim=0):
+    return split(self, split_size, dim)
+
+
+@public(method=_split_method)
 def split(tensor, split_size_or_sections, dim=0):
     """Split into pieces along ``dim``: of ``split_size`` each (the last may be smaller), or
     of the listed sizes.  The pieces are views.
@@ -102,6 +109,7 @@ def split(tensor, split_size_or_sections, dim=0):
     return tuple(out)
 
 
+@public()
 @numpy_names
 def chunk(input, chunks, dim=0):
     """Split into ``chunks`` pieces of equal size along ``dim`` (the last may be smaller;
@@ -123,6 +131,7 @@ def chunk(input, chunks, dim=0):
     return split(x, size, d)
 
 
+@public()
 @numpy_names
 def unbind(input, dim=0):
     """The slices along ``dim`` as a tuple of tensors (that dimension removed).
@@ -140,6 +149,7 @@ def unbind(input, dim=0):
 
 # --- select ----------------------------------------------------------------------------------
 
+@public()
 @numpy_names
 def select(input, dim, index):
     """The slice at position ``index`` along ``dim``, with that dimension removed (a view;
@@ -179,6 +189,7 @@ def _one_of(opname, **given):
     return next(iter(named.values()))
 
 
+@public()
 @numpy_names
 def tensor_split(input, indices_or_sections=None, dim=0, *, sections=None, indices=None,
                  tensor_indices_or_sections=None):
@@ -244,6 +255,17 @@ def _dir_split(opname, x, ios, d, need):
     return tensor_split(x, ios, d)
 
 
+def _sections_method(name):
+    def method(self, *indices_or_sections, sections=None, indices=None):
+        # x.hsplit(2), x.hsplit([1, 2]) and x.hsplit(1, 2) (indices as varargs)
+        fn, a = globals()[name], indices_or_sections
+        a = None if not a else a[0] if len(a) == 1 else list(a)
+        return fn(self, a, sections=sections, indices=indices)
+    method.__name__ = name
+    return method
+
+
+@public(method=_sections_method("hsplit"))
 def hsplit(input, indices_or_sections=None, *, sections=None, indices=None):
     """``tensor_split`` along dimension 1 (dimension 0 for a 1-D tensor); an int number of
     sections must divide that dimension.
@@ -258,6 +280,7 @@ def hsplit(input, indices_or_sections=None, *, sections=None, indices=None):
     return _dir_split("hsplit", x, ios, 1 if x._data.ndim > 1 else 0, 1)
 
 
+@public(method=_sections_method("vsplit"))
 def vsplit(input, indices_or_sections=None, *, sections=None, indices=None):
     """``tensor_split`` along dimension 0 of a tensor with at least 2 dimensions; an int
     number of sections must divide that dimension.
@@ -271,6 +294,7 @@ def vsplit(input, indices_or_sections=None, *, sections=None, indices=None):
     return _dir_split("vsplit", input, ios, 0, 2)
 
 
+@public(method=_sections_method("dsplit"))
 def dsplit(input, indices_or_sections=None, *, sections=None, indices=None):
     """``tensor_split`` along dimension 2 of a tensor with at least 3 dimensions; an int
     number of sections must divide that dimension.

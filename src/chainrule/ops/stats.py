@@ -15,7 +15,7 @@ import numpy as np
 
 from .._backend import as_array, zeros_as
 from .._tensor import Tensor, wrap
-from ._core import defop
+from ._core import defop, public
 from ._args import _floating, _tensorize
 from .reduce import (_aliases, _count, _dim, _mean_np, _return_types_repr, _select_fwd,
                      _select_jvp, _select_vjp, kept_shape, mean, norm_dims)
@@ -101,6 +101,7 @@ def _var_args(name, input, dim, unbiased, keepdim, correction):
     return x, {"dims": dims, "keepdim": bool(keepdim), "divisor": divisor}
 
 
+@public()
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
         keepdims=None):
     """Variance over all elements or over ``dim`` (int or tuple), divided by
@@ -118,6 +119,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=
     return VAR.apply((x,), params)
 
 
+@public()
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
         keepdims=None):
     """Standard deviation (square root of ``var``; same arguments).  At zero variance the
@@ -132,6 +134,7 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=
     return STD.apply((x,), params)
 
 
+@public(method=False)
 @numpy_names
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """``(var, mean)`` over the same dims.
@@ -145,6 +148,7 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return v, mean(input, d, keepdim)
 
 
+@public(method=False)
 @numpy_names
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """``(std, mean)`` over the same dims.
@@ -207,6 +211,7 @@ def _amax_amin(name, op, input, dim, keepdim):
     return op.apply((x,), {"dims": dims, "keepdim": bool(keepdim)})
 
 
+@public()
 @numpy_names
 def amax(input, dim=(), keepdim=False):
     """Largest value over ``dim`` (int or tuple; all dims by default).  The gradient is
@@ -221,6 +226,7 @@ def amax(input, dim=(), keepdim=False):
     return _amax_amin("amax", AMAX, input, dim, keepdim)
 
 
+@public()
 @numpy_names
 def amin(input, dim=(), keepdim=False):
     """Smallest value over ``dim`` (int or tuple; all dims by default); ties split the
@@ -290,6 +296,7 @@ def _median_index(data, d):
     return idx.astype(np.int64, copy=False)
 
 
+@public()
 @numpy_names
 def median(input, dim=None, keepdim=False):
     """``median(x)``: the lower median of all elements (nan if any is nan);

@@ -16,7 +16,7 @@ import numpy as np
 
 from .._backend import copy_array
 from .._tensor import Tensor
-from ._core import NF, TF, unary_op
+from ._core import NF, TF, unary_op, public
 from ._args import _floating, _tensorize, _unary
 
 _LN2 = math.log(2.0)
@@ -99,6 +99,7 @@ RECIPROCAL = unary_op("reciprocal", np.reciprocal, lambda F, out, x: -(out * out
 
 # --- public functions ----------------------------------------------------------------------
 
+@public(inplace=True)
 def exp(input):
     """Elementwise ``e ** input``.
 
@@ -109,6 +110,7 @@ def exp(input):
     return _unary(EXP, input)
 
 
+@public(inplace=True)
 def log(input):
     """Elementwise natural logarithm.
 
@@ -119,6 +121,7 @@ def log(input):
     return _unary(LOG, input)
 
 
+@public(inplace=True)
 def sin(input):
     """Elementwise sine.
 
@@ -129,6 +132,7 @@ def sin(input):
     return _unary(SIN, input)
 
 
+@public(inplace=True)
 def cos(input):
     """Elementwise cosine.
 
@@ -139,6 +143,7 @@ def cos(input):
     return _unary(COS, input)
 
 
+@public(inplace=True)
 def tanh(input):
     """Elementwise hyperbolic tangent.
 
@@ -149,6 +154,7 @@ def tanh(input):
     return _unary(TANH, input)
 
 
+@public(inplace=True)
 def sqrt(input):
     """Elementwise square root.
 
@@ -159,6 +165,7 @@ def sqrt(input):
     return _unary(SQRT, input)
 
 
+@public(inplace=True)
 def abs(input):
     """Elementwise absolute value; the gradient at 0 is 0.
 
@@ -169,6 +176,7 @@ def abs(input):
     return ABS.apply((_tensorize(input),))
 
 
+@public(inplace=True)
 def sign(input):
     """Elementwise sign (-1, 0 or 1); zero gradient.
 
@@ -179,6 +187,7 @@ def sign(input):
     return SIGN.apply((_tensorize(input),))
 
 
+@public(inplace=True)
 def tan(input):
     """Elementwise tangent.
 
@@ -189,6 +198,7 @@ def tan(input):
     return _unary(TAN, input)
 
 
+@public("asin", "arcsin", inplace=True)
 def asin(input):
     """Elementwise inverse sine (``nan`` outside ``[-1, 1]``).
 
@@ -199,6 +209,7 @@ def asin(input):
     return _unary(ASIN, input)
 
 
+@public("acos", "arccos", inplace=True)
 def acos(input):
     """Elementwise inverse cosine.
 
@@ -209,6 +220,7 @@ def acos(input):
     return _unary(ACOS, input)
 
 
+@public("atan", "arctan", inplace=True)
 def atan(input):
     """Elementwise inverse tangent.
 
@@ -219,6 +231,7 @@ def atan(input):
     return _unary(ATAN, input)
 
 
+@public(inplace=True)
 def sinh(input):
     """Elementwise hyperbolic sine.
 
@@ -229,6 +242,7 @@ def sinh(input):
     return _unary(SINH, input)
 
 
+@public(inplace=True)
 def cosh(input):
     """Elementwise hyperbolic cosine.
 
@@ -239,6 +253,7 @@ def cosh(input):
     return _unary(COSH, input)
 
 
+@public("asinh", "arcsinh", inplace=True)
 def asinh(input):
     """Elementwise inverse hyperbolic sine.
 
@@ -249,6 +264,7 @@ def asinh(input):
     return _unary(ASINH, input)
 
 
+@public("atanh", "arctanh", inplace=True)
 def atanh(input):
     """Elementwise inverse hyperbolic tangent (``inf`` at ``±1``).
 
@@ -259,6 +275,7 @@ def atanh(input):
     return _unary(ATANH, input)
 
 
+@public(inplace=True)
 def log1p(input):
     """Elementwise ``log(1 + input)``, accurate for small inputs.
 
@@ -269,6 +286,7 @@ def log1p(input):
     return LOG1P.apply((_floating(input),))
 
 
+@public(inplace=True)
 def expm1(input):
     """Elementwise ``exp(input) - 1``, accurate for small inputs.
 
@@ -279,6 +297,7 @@ def expm1(input):
     return EXPM1.apply((_floating(input),))
 
 
+@public(inplace=True)
 def log2(input):
     """Elementwise base-2 logarithm.
 
@@ -289,6 +308,7 @@ def log2(input):
     return LOG2.apply((_floating(input),))
 
 
+@public(inplace=True)
 def log10(input):
     """Elementwise base-10 logarithm.
 
@@ -299,6 +319,7 @@ def log10(input):
     return LOG10.apply((_floating(input),))
 
 
+@public(inplace=True)
 def exp2(input):
     """Elementwise ``2 ** input``.
 
@@ -309,6 +330,7 @@ def exp2(input):
     return EXP2.apply((_floating(input),))
 
 
+@public(inplace=True)
 def rsqrt(input):
     """Elementwise ``1 / sqrt(input)``.
 
@@ -319,6 +341,7 @@ def rsqrt(input):
     return _unary(RSQRT, input)
 
 
+@public(inplace=True)
 def square(input):
     """Elementwise ``input ** 2`` (integer tensors stay integer, like PyTorch).
 
@@ -334,6 +357,7 @@ def square(input):
     return SQUARE.apply((x,))
 
 
+@public(inplace=True)
 def reciprocal(input):
     """Elementwise ``1 / input``.
 
@@ -342,10 +366,6 @@ def reciprocal(input):
     tensor([ 0.5000, -0.2500])
     """
     return _unary(RECIPROCAL, input)
-
-
-arcsin, arccos, arctan = asin, acos, atan
-arcsinh, arctanh = asinh, atanh
 
 
 # --- rule namespaces ---------------------------------------------------------------------
