@@ -81,6 +81,15 @@ def _book_masked_softmax(torch, nn):
 CASES = [
     OpCase("sigmoid", lambda m, a: m.sigmoid(a), [(4,)], domain=(-5, 5), op="sigmoid"),
     OpCase("relu", lambda m, a: m.relu(a), [(6,)], op="relu"),
+    # the VJPs of sigmoid and relu as ops (a derivative of a derivative runs their rules)
+    OpCase("sigmoid_backward", lambda m, g, y: (torch.ops.aten.sigmoid_backward if m is torch
+                                               else cr.ops.activation.sigmoid_backward)(g, y),
+           [(2, 3), (2, 3)], domain=(0, 1), op="sigmoid_backward"),
+    OpCase("threshold_backward",
+           lambda m, g, y: (torch.ops.aten.threshold_backward(g, y, 0) if m is torch
+                            else cr.ops.activation.relu_backward(g, y)),
+           [(7,), (7,)], op="threshold_backward",
+           make=lambda r: [r.uniform(-2, 2, 7), _away(r, 7)]),
     OpCase("softplus", lambda m, a: fn("softplus")(m)(a), [(2, 3)], domain=(-4, 4),
            op="softplus"),
     OpCase("softplus_beta_threshold", lambda m, a: fn("softplus")(m)(a, beta=2.0, threshold=1.0),

@@ -192,6 +192,14 @@ SWEEP = {
     # zero activation does not matter
     "relu": U(lambda m, a: m.relu(a), ints=I64, signed_zero=False),
     "sign": U(lambda m, a: m.sign(a), ints=("int64", "int32", "bool")),
+    # the VJPs of tanh, sigmoid and relu as ops (PyTorch's aten ops of the same names)
+    "tanh_backward": B(lambda m, g, y: (torch.ops.aten.tanh_backward if m is torch else
+                                        cr.ops.unary.tanh_backward)(g, y)),
+    "sigmoid_backward": B(lambda m, g, y: (torch.ops.aten.sigmoid_backward if m is torch else
+                                           cr.ops.activation.sigmoid_backward)(g, y)),
+    "threshold_backward": B(lambda m, g, y: (torch.ops.aten.threshold_backward(g, y, 0)
+                                             if m is torch else
+                                             cr.ops.activation.relu_backward(g, y))),
     "floor": U(lambda m, a: m.floor(a), ints=I64),
     "ceil": U(lambda m, a: m.ceil(a), ints=I64),
     "trunc": U(lambda m, a: m.trunc(a), ints=I64),

@@ -57,6 +57,17 @@ BINARY = {
     "lerp_tensor": (lambda m, a, b, w: m.lerp(a, b, w),
                     [_uniform(-2, 2), _uniform(-2, 2), _uniform(-0.5, 1.5)]),
     "masked_fill": (lambda m, a, c: a.masked_fill(c, 0.5), [_uniform(-2, 2), _mask]),
+    # the VJPs of tanh, sigmoid and relu as ops (PyTorch's aten ops broadcast too)
+    "tanh_backward": (lambda m, g, y: (torch.ops.aten.tanh_backward if m is torch else
+                                       cr.ops.unary.tanh_backward)(g, y),
+                      [_uniform(-2, 2), _uniform(-1, 1)]),
+    "sigmoid_backward": (lambda m, g, y: (torch.ops.aten.sigmoid_backward if m is torch else
+                                          cr.ops.activation.sigmoid_backward)(g, y),
+                         [_uniform(-2, 2), _uniform(0, 1)]),
+    "threshold_backward": (lambda m, g, y: (torch.ops.aten.threshold_backward(g, y, 0)
+                                            if m is torch else
+                                            cr.ops.activation.relu_backward(g, y)),
+                           [_uniform(-2, 2), _away_from_zero]),
     "masked_fill_tensor": (lambda m, a, c: a.masked_fill(c, a.sum() * 0.0 + 1.5),
                            [_uniform(-2, 2), _mask]),
 }

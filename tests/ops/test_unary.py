@@ -39,6 +39,10 @@ CASES = [
     OpCase("sqrt", lambda m, a: m.sqrt(a), [(4,)], domain=P, op="sqrt"),
     OpCase("sign", lambda m, a: m.sign(a) * a, [(4,)], op="sign"),
     OpCase("F_tanh", lambda m, a: fn("tanh")(m)(a), [(6,)], op="tanh"),
+    # tanh's VJP as an op (its derivatives are what a derivative of a derivative runs)
+    OpCase("tanh_backward", lambda m, g, y: (torch.ops.aten.tanh_backward if m is torch else
+                                            cr.ops.unary.tanh_backward)(g, y),
+           [(2, 3), (2, 3)], domain=(-1, 1), op="tanh_backward"),
     OpCase("tan", lambda m, a: m.tan(a), [(2, 3)], domain=(-1.2, 1.2), op="tan"),
     OpCase("tan_0d", lambda m, a: a.tan(), [()], domain=(-1, 1), op="tan"),
     OpCase("asin", lambda m, a: m.asin(a), [(5,)], domain=U, op="asin"),

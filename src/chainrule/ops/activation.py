@@ -24,7 +24,6 @@ from .._backend import as_array
 from .._tensor import Tensor, _dim
 from ._core import NF, TF, defop, unary_op, public
 from ._args import _floating, _tensorize, _unary
-from .comparison import where
 from .reduce import kept_shape, norm_dims
 from .special import _erf_np
 from ._numpy_names import numpy_names
@@ -99,6 +98,55 @@ def _relu_backward_np(g, out):
     bits = np.add(out <= 0, -1, dtype=it)       # False -> -1 (all ones), True -> 0
     np.bitwise_and(bits, g.view(it), out=bits)
     return bits.view(g.dtype)
+
+
+def _sigmoid_backward_jvp(F, t, out, g, y):
+    tg, ty = t
+    d = 0 if tg is None else F.sigmoid_backward(tg, y)
+    return d if ty is None else d + g * ty * (-2 * y + 1)
+
+
+def _threshold_backward_jvp(F, t, out, g, y):
+    return None if t[0] is None else F.relu_backward(t[0], y)
+
+
+# the backwards of sigmoid and relu are ops of their own (PyTorch's sigmoid_backward and
+# threshold_backward): each formula is written once, in its NumPy kernel, and a derivative of
+# a derivative records SigmoidBackwardBackward0 / ThresholdBackwardBackward0
+SIGMOID_BACKWARD = defop("sigmoid_backward", _sigmoid_backward_np,
+                         (lambda F, gg, out, g, y: F.sigmoid_backward(gg, y),
+                          lambda F, gg, out, g, y: gg * g * (-2 * y + 1)),
+                         _sigmoid_backward_jvp, broadcasts=True,
+                         backward_name="SigmoidBackwardBackward0")
+THRESHOLD_BACKWARD = defop("threshold_backward", _relu_backward_np,
+                           (lambda F, gg, out, g, y: F.relu_backward(gg, y),
+                            lambda F, gg, out, g, y: F.zeros_like(gg)),
+                           _threshold_backward_jvp, broadcasts=True,
+                           backward_name="ThresholdBackwardBackward0")
+
+
+def sigmoid_backward(grad_output, output):
+    """``grad_output * (1 - output) * output``: the VJP of ``sigmoid`` from its output
+    (PyTorch's ``torch.ops.aten.sigmoid_backward``).
+
+    >>> import chainrule as torch
+    >>> from chainrule.ops.activation import sigmoid_backward
+    >>> sigmoid_backward(torch.tensor([1., 2.]), torch.tensor([0.5, 0.25]))
+    tensor([0.2500, 0.3750])
+    """
+    return SIGMOID_BACKWARD.apply((grad_output, output))
+
+
+def relu_backward(grad_output, output):
+    """``grad_output`` where ``output > 0``, else 0: the VJP of ``relu`` from its output
+    (PyTorch's ``torch.ops.aten.threshold_backward(grad_output, output, 0)``).
+
+    >>> import chainrule as torch
+    >>> from chainrule.ops.activation import relu_backward
+    >>> relu_backward(torch.tensor([1., 2.]), torch.tensor([0.5, 0.]))
+    tensor([1., 0.])
+    """
+    return THRESHOLD_BACKWARD.apply((grad_output, output))
 
 
 @public(inplace=True)
@@ -458,5 +506,5 @@ NF.sigmoid = _sigmoid_np
 NF.sigmoid_backward = _sigmoid_backward_np
 NF.relu_backward = _relu_backward_np
 TF.sigmoid = sigmoid
-TF.sigmoid_backward = lambda g, out: g * (1 - out) * out    # (as _sigmoid_backward_np)
-TF.relu_backward = lambda g, out: where(out <= 0, 0., g)     # (as _relu_backward_np)
+TF.sigmoid_backward = sigmoid_backward
+TF.relu_backward = relu_backward

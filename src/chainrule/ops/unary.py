@@ -16,7 +16,7 @@ import numpy as np
 
 from .._backend import copy_array
 from .._tensor import Tensor
-from ._core import NF, TF, unary_op, public
+from ._core import NF, TF, defop, unary_op, public
 from ._args import _floating, _tensorize, _unary
 
 _LN2 = math.log(2.0)
@@ -44,6 +44,32 @@ def _tanh_backward_np(g, out):
     np.subtract(1, d, d)
     np.multiply(g, d, d)
     return d
+def _tanh_backward_jvp(F, t, out, g, y):
+    tg, ty = t
+    d = 0 if tg is None else F.tanh_backward(tg, y)
+    return d if ty is None else d + g * (-2 * y * ty)
+
+
+# tanh's backward is an op of its own (PyTorch's tanh_backward): the formula is written once,
+# in its NumPy kernel, and a derivative of a derivative records TanhBackwardBackward0
+TANH_BACKWARD = defop("tanh_backward", _tanh_backward_np,
+                      (lambda F, gg, out, g, y: F.tanh_backward(gg, y),
+                       lambda F, gg, out, g, y: gg * (-2 * y * g)),
+                      _tanh_backward_jvp, broadcasts=True, backward_name="TanhBackwardBackward0")
+
+
+def tanh_backward(grad_output, output):
+    """``grad_output * (1 - output ** 2)``: the VJP of ``tanh`` from its output (PyTorch's
+    ``torch.ops.aten.tanh_backward``).
+
+    >>> import chainrule as torch
+    >>> from chainrule.ops.unary import tanh_backward
+    >>> tanh_backward(torch.tensor([1., 2.]), torch.tensor([0.5, 0.]))
+    tensor([0.7500, 2.0000])
+    """
+    return TANH_BACKWARD.apply((grad_output, output))
+
+
 SQRT = unary_op("sqrt", np.sqrt, lambda F, out, x: 0.5 / out, save_inputs=False, save_out=True)
 ABS = unary_op("abs", np.abs, lambda F, out, x: F.sign(x))
 
@@ -377,5 +403,5 @@ NF.tanh_backward = _tanh_backward_np
 NF.sinh, NF.cosh, NF.log1p, NF.expm1 = np.sinh, np.cosh, np.log1p, np.expm1
 TF.exp, TF.log, TF.sin, TF.cos, TF.tanh, TF.sqrt, TF.sign = exp, log, sin, cos, tanh, sqrt, sign
 TF.abs = abs
-TF.tanh_backward = lambda g, out: g * (1 - out * out)
+TF.tanh_backward = tanh_backward
 TF.sinh, TF.cosh, TF.log1p, TF.expm1 = sinh, cosh, log1p, expm1
