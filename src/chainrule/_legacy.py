@@ -47,7 +47,7 @@ def _construct(cls, args):
                             f".to(...) instead)")
         return data
     if isinstance(data, str):
-        raise TypeError(f"new(): invalid data type 'str'")
+        raise TypeError("new(): invalid data type 'str'")
     if not isinstance(data, (list, tuple, np.ndarray)) and not hasattr(data, "__len__"):
         raise TypeError(f"new(): data must be a sequence (got {type(data).__name__})")
     return tensor(data, dtype=to_dtype(np.dtype(np_dtype)))

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from .._tensor import Size, Tensor, wrap
+from .._tensor import Size, wrap
 from .distribution import Distribution, as_float_tensor, clamp_probs
 from .._creation import _rng, arange, full
 from ..nn.functional import softplus

@@ -232,9 +232,6 @@ class LazyLinear(_LazyMixin, Linear):
         if self.in_features == 0:                   # materialised by load_state_dict
             self.in_features = self.weight.shape[1]
 
-    if TYPE_CHECKING:                 # calling the layer is calling forward
-        __call__ = forward
-
 
 # --- convolutions -------------------------------------------------------------------------
 
