@@ -297,3 +297,31 @@ def test_results_that_numpy_returns_as_views_are_copies_on_the_device(cuda_stand
     v = x[1:3]                          # a view op: writes through, as in PyTorch
     v.mul_(10)
     assert x.tolist() == [0.0, 10.0, 20.0, 3.0] and v._base is x
+
+
+def test_a_training_step_reads_the_device_once(cuda_standin, monkeypatch):
+    # each value read from a GPU waits for the device (a synchronisation); a training step
+    # with cross_entropy reads one: the class indices' bounds and whether any is ignored,
+    # together (PyTorch checks on the device and reads none; loss.item() is the user's)
+    reads = []
+    for name in ("__bool__", "__float__", "__int__", "__index__", "item", "tolist", "get"):
+        orig = getattr(StandIn, name)
+        monkeypatch.setattr(StandIn, name,
+                            lambda self, *a, _o=orig, _n=name: reads.append(_n) or _o(self, *a))
+    dev = cr.device("cuda")
+    cr.manual_seed(0)
+    net = cr.nn.Sequential(cr.nn.Linear(4, 8), cr.nn.ReLU(), cr.nn.Linear(8, 3)).to(dev)
+    opt = cr.optim.SGD(net.parameters(), lr=0.5)
+    X = cr.randn(32, 4).to(dev)
+    y = cr.randint(0, 3, (32,)).to(dev)
+    for reduction, expected in (("mean", 1), ("sum", 1), ("none", 1)):
+        del reads[:]
+        opt.zero_grad()
+        loss = cr.nn.functional.cross_entropy(net(X), y, reduction=reduction)
+        loss.sum().backward()
+        opt.step()
+        assert len(reads) == expected, (reduction, reads)
+    del reads[:]
+    y[0] = -100                     # an ignored target: the total weight is read too
+    cr.nn.functional.cross_entropy(net(X), y).backward()
+    assert len(reads) == 2, reads

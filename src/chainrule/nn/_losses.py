@@ -16,7 +16,7 @@ from ..ops import comparison as CMP, unary as UN
 from .._grad_mode import SHARED, STATE, notify
 from ..ops.activation import functional_log_softmax
 from ..ops.loss import BINARY_CROSS_ENTROPY, MSE_LOSS, NLL_LOSS
-from .._backend import like_device, zeros_as
+from .._backend import is_device_array, like_device, to_host, zeros_as
 from .._creation import _uniform_on
 
 __all__ = ["mse_loss", "l1_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
@@ -123,9 +123,11 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
 
 # --- classification losses ----------------------------------------------------------------
 
-def _class_target_check(name, input, target, ignore_index):
+def _class_target_check(name, input, target, ignore_index, values=True):
     """Validate a class-index target against ``input`` of shape (C,), (N, C) or
-    (N, C, d1, ...); returns the target's int64 array."""
+    (N, C, d1, ...); returns the target's int64 array.  ``values=False`` leaves the
+    bounds of the class indices to the caller (each check reads the target on the host: a
+    synchronisation on a GPU, so a call checks them once)."""
     if target._data.dtype.kind not in "iu":
         raise RuntimeError(
             f"expected target dtype to be Long or Byte, but got {_dtype_name(target)} "
@@ -148,14 +150,28 @@ def _class_target_check(name, input, target, ignore_index):
                                f"{list(target.shape)}). {name}: the target must have the "
                                f"input's shape without the class dimension 1.")
     t = target._data.astype(np.int64, copy=False)
-    _check_targets(t, input.shape[0 if input.ndim == 1 else 1], ignore_index)
+    if values:
+        _check_targets(t, input.shape[0 if input.ndim == 1 else 1], ignore_index)
     return t
 
 
 def _check_targets(t, n_classes, ignore_index):
-    bad = (t != ignore_index) & ((t < 0) | (t >= n_classes))
-    if bad.any():
+    """Raise PyTorch's IndexError for a class index outside ``[0, n_classes)`` (other than
+    ``ignore_index``); returns whether no target is ignored.  Both answers are read from
+    the arrays in one transfer (one synchronisation on a GPU)."""
+    keep = t != ignore_index
+    bad = keep & ((t < 0) | (t >= n_classes))
+    any_bad, all_kept = _host_bools(bad.any(), keep.all())
+    if any_bad:
         raise IndexError(f"Target {int(t[bad].flat[0])} is out of bounds.")
+    return all_kept
+
+
+def _host_bools(*flags):
+    """0-d boolean results as Python bools, copied from a device in one transfer."""
+    if is_device_array(flags[0]):
+        return [bool(b) for b in to_host(np.stack(flags))]
+    return [bool(b) for b in flags]
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
@@ -173,7 +189,9 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     reduction = _reduction(size_average, reduce, reduction)
     _check_tensor("nll_loss", "input", input)
     _check_tensor("nll_loss", "target", target)
-    t = _class_target_check("nll_loss", input, target, ignore_index)
+    # (the single node's parameters check the class indices: _nll_params)
+    t = _class_target_check("nll_loss", input, target, ignore_index,
+                            values=input._data.ndim > 2)
     _nll_weight_check(input, weight)
     if input._data.ndim <= 2:
         return _nll_op(input, t, weight, ignore_index, reduction)
@@ -233,20 +251,26 @@ def _nll_op(input, t, weight, ignore_index, reduction):
 def _nll_params(t, wd, dtype, cd, n_classes, ignore_index, reduction):
     """NLL_LOSS's parameters for the checked int64 target array ``t`` (the weight array
     ``wd`` or None, the input's dtype, class dim and number of classes)."""
-    _check_targets(t, n_classes, ignore_index)
-    keep = t != ignore_index
-    all_kept = bool(keep.all())
+    all_kept = _check_targets(t, n_classes, ignore_index)
+    keep = None if all_kept else t != ignore_index
     safe = t if all_kept else np.where(keep, t, 0)
     idx = safe.reshape(1) if cd == 0 else safe.reshape(-1, 1)
     if wd is not None:
-        w = wd[safe] * keep                 # (the weight has the input's dtype: checked)
+        # (the weight has the input's dtype: checked)
+        w = wd[safe] if all_kept else wd[safe] * keep
+        W = float(w.sum())
+        nw = -w.reshape(idx.shape)
+    elif all_kept:
+        W = float(t.size)                   # the sum of as many ones, exactly
+        nw = np.full_like(idx, -1, dtype=dtype)
     else:
         w = keep.astype(dtype)
-    nw = -w.reshape(idx.shape)
+        W = float(w.sum())
+        nw = -w.reshape(idx.shape)
     if not all_kept:
         nw[~keep.reshape(idx.shape)] = 0    # +0, not -0, for an ignored target
     return {"idx": idx, "nw": nw, "keep": None if all_kept else keep.reshape(idx.shape),
-            "W": float(w.sum()), "reduction": reduction, "cd": cd}
+            "W": W, "reduction": reduction, "cd": cd}
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
@@ -300,7 +324,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             return -prod.sum()
         return -prod.sum() / (input.numel() // n_classes)
     # class indices
-    t = _class_target_check("cross_entropy", input, target, ignore_index)
+    # (nll_loss checks the class indices)
+    t = _class_target_check("cross_entropy", input, target, ignore_index, values=False)
     logp = _log_softmax(input, class_dim)
     nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
     if label_smoothing <= 0:
