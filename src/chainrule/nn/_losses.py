@@ -159,19 +159,24 @@ def _check_targets(t, n_classes, ignore_index):
     """Raise PyTorch's IndexError for a class index outside ``[0, n_classes)`` (other than
     ``ignore_index``); returns whether no target is ignored.  Both answers are read from
     the arrays in one transfer (one synchronisation on a GPU)."""
+    if t.size:
+        # the common case in two reductions: all targets are classes, none is ignored
+        lo, hi = _host_values(t.min(), t.max())
+        if 0 <= lo and hi < n_classes and not lo <= ignore_index <= hi:
+            return True
     keep = t != ignore_index
     bad = keep & ((t < 0) | (t >= n_classes))
-    any_bad, all_kept = _host_bools(bad.any(), keep.all())
+    any_bad, all_kept = _host_values(bad.any(), keep.all())
     if any_bad:
         raise IndexError(f"Target {int(t[bad].flat[0])} is out of bounds.")
     return all_kept
 
 
-def _host_bools(*flags):
-    """0-d boolean results as Python bools, copied from a device in one transfer."""
-    if is_device_array(flags[0]):
-        return [bool(b) for b in to_host(np.stack(flags))]
-    return [bool(b) for b in flags]
+def _host_values(*values):
+    """0-d results as Python numbers, copied from a device in one transfer."""
+    if is_device_array(values[0]):
+        return to_host(np.stack(values)).tolist()
+    return [v.item() for v in values]
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,

@@ -93,7 +93,8 @@ def _relu_backward_np(g, out):
     negative, inf or NaN ``g`` (``g * mask`` would give -0 or NaN there).  Branch-free:
     the bits of ``g`` AND a mask of all ones (``out <= 0`` false) or all zeros."""
     it = _SAME_WIDTH_INT.get(g.dtype.itemsize)
-    if g.dtype.kind != "f" or it is None or g.shape != out.shape or g.ndim == 0:
+    if (g.dtype.kind != "f" or it is None or g.shape != out.shape or g.ndim == 0
+            or g.__class__ is not np.ndarray):     # (on a device: two kernels, not four)
         return np.where(out <= 0, g.dtype.type(0), g)
     bits = np.add(out <= 0, -1, dtype=it)       # False -> -1 (all ones), True -> 0
     np.bitwise_and(bits, g.view(it), out=bits)
