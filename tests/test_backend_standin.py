@@ -302,7 +302,7 @@ def test_results_that_numpy_returns_as_views_are_copies_on_the_device(cuda_stand
 def test_a_training_step_reads_the_device_once(cuda_standin, monkeypatch):
     # each value read from a GPU waits for the device (a synchronisation); a training step
     # with cross_entropy reads one: the smallest and largest class index, together
-    # together (PyTorch checks on the device and reads none; loss.item() is the user's)
+    # (PyTorch checks on the device and reads none; loss.item() is the user's)
     reads = []
     for name in ("__bool__", "__float__", "__int__", "__index__", "item", "tolist", "get"):
         orig = getattr(StandIn, name)
