@@ -3,6 +3,7 @@ not disturb (wall-clock times on a shared 2-core machine move 10-20 % between ru
 
     python -m benchmarks.instructions                  # vec4 chain, chainrule
     python -m benchmarks.instructions --lib torch      # the same chain in PyTorch
+    python -m benchmarks.instructions --workload scalar  # the same chain on a 0-d tensor
     python -m benchmarks.instructions --workload mlp   # tiny MLP step (batch 4, 5-6-3)
 
 The workload runs in a child process under ``valgrind --tool=callgrind`` twice, with
@@ -35,8 +36,8 @@ def _child(workload, lib, reps, gc_on):
     import gc
     import numpy as np
     from benchmarks import workloads as W
-    if workload == "chain":
-        step = W.chain(lib, W.chain_input(4), CHAIN_OPS)
+    if workload in ("chain", "scalar"):
+        step = W.chain(lib, W.chain_input(4 if workload == "chain" else ()), CHAIN_OPS)
     else:
         x, y, params = W.mlp_data(batch=4, n_in=5, hidden=6, n_out=3, dtype="float32")
         step = W.mlp(lib, x, y, params)
@@ -67,12 +68,13 @@ def measure(workload="chain", lib="chainrule", k=1, gc_on=True):
     small = _count(workload, lib, k, gc_on)
     large = _count(workload, lib, 5 * k, gc_on)
     per = (large - small) / (4 * k)
-    return per / CHAIN_OPS if workload == "chain" else per
+    return per / CHAIN_OPS if workload in ("chain", "scalar") else per
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--workload", choices=("chain", "mlp"), default="chain")
+    ap.add_argument("--workload", choices=("chain", "scalar", "mlp"), default="chain",
+                    help="the vec4 chain, the same chain on a 0-d tensor, or the tiny MLP")
     ap.add_argument("--lib", default="chainrule")
     ap.add_argument("--k", type=int, default=None, help="base repetitions (default: "
                     "1 for the chain, 100 for the mlp step)")
@@ -83,9 +85,9 @@ def main(argv=None):
     if a.child:
         _child(a.workload, a.lib, a.reps, not a.no_gc)
         return
-    k = a.k or (1 if a.workload == "chain" else 100)
+    k = a.k or (100 if a.workload == "mlp" else 1)
     n = measure(a.workload, a.lib, k, not a.no_gc)
-    unit = "op (fwd+bwd)" if a.workload == "chain" else "step"
+    unit = "step" if a.workload == "mlp" else "op (fwd+bwd)"
     print(f"{a.lib} {a.workload}{'' if not a.no_gc else ' (gc off)'}: "
           f"{n:,.0f} instructions per {unit}")
 
