@@ -325,3 +325,22 @@ def test_a_training_step_reads_the_device_once(cuda_standin, monkeypatch):
     y[0] = -100             # an ignored target: the full check and the total weight are read too
     cr.nn.functional.cross_entropy(net(X), y).backward()
     assert len(reads) == 3, reads
+
+
+@pytest.mark.parametrize("scalar_grad", [False, True])
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_a_cpu_scalar_tensor_in_a_device_op_differentiates(cuda_standin, scalar_grad,
+                                                           create_graph):
+    # PyTorch lets a 0-d CPU tensor join a device op; its saved value must be used on the
+    # device by the backward (it raised there), and its own gradient lands on the CPU
+    s = cr.tensor(2.0, requires_grad=scalar_grad)
+    x = cr.tensor([1.0, -3.0, 0.5], device="cuda", requires_grad=True)
+    y = (x * s * x).sum()
+    y.backward(create_graph=create_graph)
+    assert x.grad.device == cr.device("cuda:0")
+    np.testing.assert_allclose(x.grad.detach().cpu().numpy(), [4.0, -12.0, 2.0])
+    if scalar_grad:
+        assert s.grad.device == cr.device("cpu") and type(s.grad._data) is np.ndarray
+        assert s.grad.item() == 1.0 + 9.0 + 0.25
+    else:
+        assert s.grad is None

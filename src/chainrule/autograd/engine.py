@@ -21,7 +21,7 @@ import sys
 
 import numpy as np
 
-from .._backend import as_array, copy_array, is_device_array
+from .._backend import as_array, copy_array, is_device_array, to_host
 from .._creation import tensor, zeros_like
 from .._rules import NF, TF
 from .._tensor import Tensor, bump_version, wrap
@@ -492,6 +492,8 @@ def _accumulate(node, g, create_graph):
     if isinstance(g, Tensor):
         if g._data.dtype != leaf._data.dtype:
             g = g.to(leaf.dtype)
+        if g._data.__class__ is not leaf._data.__class__ and g.device != leaf.device:
+            g = g.to(leaf.device)       # a CPU scalar tensor's gradient from a device op
         if not create_graph:
             g = g.detach()
         _lock()
@@ -506,6 +508,8 @@ def _accumulate(node, g, create_graph):
         return
     if g.dtype != leaf._data.dtype:
         g = g.astype(leaf._data.dtype)
+    if leaf._data.__class__ is _ndarray and is_device_array(g):
+        g = to_host(g)                  # a CPU scalar tensor's gradient from a device op
     if g.shape != leaf._data.shape:
         g = np.broadcast_to(g, leaf._data.shape)
     _lock()                 # (another thread's backward may be adding into the same leaf)

@@ -240,7 +240,8 @@ def _shares_input(out, data):
 def _on_two_devices(op, data, params):
     """``op``'s forward raised TypeError (the exception being handled): PyTorch's error
     when the inputs are on two devices; a 0-d CPU input joins a device op (as PyTorch
-    lets a CPU scalar tensor do) by being copied there; any other TypeError stands."""
+    lets a CPU scalar tensor do) by being copied there; any other TypeError stands.
+    Returns the output and the input arrays it was computed from."""
     err = _same_device_error(data)
     if err is not None:
         raise err from None
@@ -248,7 +249,8 @@ def _on_two_devices(op, data, params):
     if not dev:
         raise
     data = tuple([_asarray_as(dev[0], a) if a.__class__ is _ndarray else a for a in data])
-    return op.forward(*data, **params) if params else op.forward(*data)
+    # (the copies are what the node saves: its rules then run on the device too)
+    return (op.forward(*data, **params) if params else op.forward(*data)), data
 
 
 def apply(op, args, params=None):
@@ -352,7 +354,7 @@ def _run(op, args, params):
     try:
         out = op.forward(*data, **params) if params else op.forward(*data)
     except TypeError:               # tensors on two devices: PyTorch's error
-        out = _on_two_devices(op, data, params)
+        out, data = _on_two_devices(op, data, params)
     if out.__class__ is not _ndarray:
         # (0-d inputs give NumPy scalars; a device array stays as it is)
         if out.__class__ not in _ARRAY_TYPES:
