@@ -2,9 +2,10 @@
 VJP, JVP, second order (float64) and float32 preservation, via the op-table harness;
 plus torch's tie-breaking of max pooling, unbatched inputs and error messages.
 
-Convolutions are composites of ``im2col``/``col2im`` (linear primitives, each the other's
-transpose), ``rows_to_nchw``/``nchw_to_rows`` (layout moves) and matmul; pooling is one op
-per 2-D kind (the 1-D forms run it on an unsqueezed input, as PyTorch)."""
+Convolutions are one op each (``convolution``, ``convolution_transpose``) whose rules are
+compositions of ``im2col``/``col2im`` (linear primitives, each the other's transpose),
+``cols_to_image``/``image_to_cols`` (layout moves) and matmul; pooling is one op per 2-D
+kind (the 1-D forms run it on an unsqueezed input, as PyTorch)."""
 import numpy as np
 import pytest
 import torch
@@ -17,8 +18,8 @@ def F(m):
     return m.nn.functional
 
 
-CONV = ("im2col", "rows_to_nchw")
-CONVT = ("conv_transpose_out", "nchw_to_rows")
+CONV = ("convolution", "im2col", "cols_to_image")
+CONVT = ("convolution_transpose", "image_to_cols", "col2im")
 
 CASES = [
     OpCase("conv2d_plain", lambda m, x, w, b: F(m).conv2d(x, w, b),
@@ -305,3 +306,65 @@ def test_pooling_input_changed_in_place_before_backward_as_torch(call):
             assert "modified by an inplace operation" in str(e)
             outcome.append("raises")
     assert outcome[0] == outcome[1]
+
+
+CONV_CALLS = {
+    "conv2d": (lambda m, x, w, b: F(m).conv2d(x, w, b, padding=1),
+               (2, 3, 5, 5), (4, 3, 3, 3), (4,)),
+    "conv2d_1x1_groups": (lambda m, x, w, b: F(m).conv2d(x, w, b, groups=3),
+                          (2, 3, 4, 4), (6, 1, 1, 1), (6,)),
+    "conv2d_unbatched": (lambda m, x, w, b: F(m).conv2d(x[0], w, b, stride=2),
+                         (2, 3, 5, 5), (4, 3, 2, 2), (4,)),
+    "conv1d": (lambda m, x, w, b: F(m).conv1d(x, w, b), (2, 3, 7), (4, 3, 3), (4,)),
+    "conv_transpose2d": (lambda m, x, w, b: F(m).conv_transpose2d(x, w, b, stride=2),
+                         (2, 3, 4, 4), (3, 4, 3, 3), (4,)),
+    "conv_transpose2d_groups": (lambda m, x, w, b: F(m).conv_transpose2d(x, w, b, groups=3),
+                                (2, 3, 4, 4), (3, 2, 2, 2), (6,)),
+    "conv_transpose1d": (lambda m, x, w, b: F(m).conv_transpose1d(x, w, b),
+                         (2, 3, 4), (3, 4, 3), (4,)),
+}
+
+
+@pytest.mark.parametrize("requires", [(True, True, True), (True, False, False),
+                                      (False, True, False), (False, False, True)])
+@pytest.mark.parametrize("changed", [0, 1, 2])
+@pytest.mark.parametrize("name", sorted(CONV_CALLS))
+def test_conv_inputs_changed_in_place_before_backward_as_torch(name, changed, requires):
+    # PyTorch's convolution node saves the input and the weight (whichever needs a
+    # gradient), not the bias: changing the input or the weight in place before backward
+    # raises, changing the bias does not (and the gradients are those of the forward)
+    call, *shapes = CONV_CALLS[name]
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(s) for s in shapes]
+    outcome, grads = [], []
+    for m in (torch, cr):
+        leaves = [m.tensor(a, requires_grad=r) for a, r in zip(arrays, requires)]
+        x, w, b = leaves
+        x = x * 1 if requires[0] else x           # an input changed in place must not be
+        y = call(m, x, w, b)                      # a leaf that requires grad
+        with m.no_grad():
+            (x, w, b)[changed].mul_(2.0)
+        try:
+            (y * y).sum().backward()
+            outcome.append("ok")
+            grads.append([None if t.grad is None else t.grad.numpy() for t in leaves])
+        except RuntimeError as e:
+            assert "modified by an inplace operation" in str(e)
+            outcome.append("raises")
+    assert outcome[0] == outcome[1], outcome
+    if outcome[0] == "ok":
+        for a, c in zip(*grads):
+            assert (a is None) == (c is None)
+            if a is not None:
+                np.testing.assert_allclose(c, a, rtol=1e-10, atol=1e-12)
+
+
+def test_conv_in_place_error_names_the_node_and_input():
+    x = cr.ones(1, 2, 4, 4, requires_grad=True) * 1
+    w = cr.ones(3, 2, 3, 3, requires_grad=True)
+    y = F(cr).conv2d(x, w)
+    with cr.no_grad():
+        w.add_(1)
+    with pytest.raises(RuntimeError, match=r"input 1 of ConvolutionBackward0, is at version 1; "
+                                           r"expected version 0"):
+        y.sum().backward()
