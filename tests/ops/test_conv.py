@@ -368,3 +368,28 @@ def test_conv_in_place_error_names_the_node_and_input():
     with pytest.raises(RuntimeError, match=r"input 1 of ConvolutionBackward0, is at version 1; "
                                            r"expected version 0"):
         y.sum().backward()
+
+
+@pytest.mark.parametrize("call,shapes", [
+    # thousands of blocks (the weight gradient's product is summed in chunks of them),
+    # many channels (columns with channels innermost; the input gradient as a correlation
+    # with the flipped kernel), few channels with short block rows (batch innermost)
+    (lambda m, x, w, b: F(m).conv2d(x, w, b, padding=1), [(3, 2, 40, 41), (3, 2, 3, 3), (3,)]),
+    (lambda m, x, w, b: F(m).conv2d(x, w, b, padding=1), [(2, 16, 6, 7), (17, 16, 3, 3), (17,)]),
+    (lambda m, x, w, b: F(m).conv2d(x, w, b, stride=2), [(5, 3, 9, 9), (4, 3, 3, 2), (4,)]),
+    (lambda m, x, w, b: F(m).conv_transpose2d(x, w, b, padding=1),
+     [(2, 16, 5, 6), (16, 16, 3, 3), (16,)]),
+    (lambda m, x, w, b: F(m).conv_transpose2d(x, w, b, stride=2, groups=2),
+     [(3, 4, 40, 40), (4, 3, 2, 3), (6,)])])
+def test_conv_larger_shapes_match_torch(call, shapes):
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(s) for s in shapes]
+    res = []
+    for m in (torch, cr):
+        ts = [m.tensor(a, requires_grad=True) for a in arrays]
+        y = call(m, *ts)
+        g = m.tensor(np.cos(np.arange(y.numel())).reshape(tuple(y.shape)))
+        grads = m.autograd.grad(y, ts, g)
+        res.append([y.detach().numpy()] + [t.numpy() for t in grads])
+    for a, c in zip(*res):
+        np.testing.assert_allclose(c, a, rtol=1e-10, atol=1e-10)
