@@ -46,7 +46,7 @@ CASES = [
            [(1, 1, 4, 4), (2, 1, 2, 2)], op=CONV),
     OpCase("conv2d_unbatched", lambda m, x, w, b: F(m).conv2d(x, w, b, padding=1),
            [(2, 4, 3), (3, 2, 3, 3), (3,)], op=CONV),
-    # 16+ channels: col2im's channels-last branch (fewer channels take the other one)
+    # 16 channels, stride 2 (the input gradient through col2im)
     OpCase("conv2d_many_channels", lambda m, x, w: F(m).conv2d(x, w, stride=2, padding=1),
            [(1, 16, 4, 5), (2, 16, 3, 3)], op=CONV),
     OpCase("conv1d_plain", lambda m, x, w, b: F(m).conv1d(x, w, b),
@@ -372,8 +372,8 @@ def test_conv_in_place_error_names_the_node_and_input():
 
 @pytest.mark.parametrize("call,shapes", [
     # thousands of blocks (the weight gradient's product is summed in chunks of them),
-    # many channels (columns with channels innermost; the input gradient as a correlation
-    # with the flipped kernel), few channels with short block rows (batch innermost)
+    # stride 1 (the input gradient as a correlation with the flipped kernel), few
+    # channels with short block rows (batch innermost)
     (lambda m, x, w, b: F(m).conv2d(x, w, b, padding=1), [(3, 2, 40, 41), (3, 2, 3, 3), (3,)]),
     (lambda m, x, w, b: F(m).conv2d(x, w, b, padding=1), [(2, 16, 6, 7), (17, 16, 3, 3), (17,)]),
     (lambda m, x, w, b: F(m).conv2d(x, w, b, stride=2), [(5, 3, 9, 9), (4, 3, 3, 2), (4,)]),
@@ -393,3 +393,45 @@ def test_conv_larger_shapes_match_torch(call, shapes):
         res.append([y.detach().numpy()] + [t.numpy() for t in grads])
     for a, c in zip(*res):
         np.testing.assert_allclose(c, a, rtol=1e-10, atol=1e-10)
+
+
+LAYOUT_CASES = [
+    ("conv2d", dict(padding=1), (3, 4, 5, 6), (5, 4, 3, 3), True),
+    ("conv2d", dict(stride=(2, 1), dilation=(1, 2), padding=(1, 2)), (2, 3, 7, 8),
+     (4, 3, 2, 3), True),
+    ("conv2d", dict(groups=2, padding=1), (2, 4, 5, 5), (6, 2, 3, 3), True),
+    ("conv2d", dict(padding=(1, 2), dilation=(1, 2)), (2, 5, 5, 6), (3, 5, 3, 3), False),
+    ("conv2d", dict(padding="same"), (0, 3, 5, 5), (2, 3, 3, 3), True),
+    ("conv1d", dict(stride=2, padding=1), (3, 4, 9), (5, 4, 3), True),
+    ("conv_transpose2d", dict(stride=2, padding=1, output_padding=1), (2, 3, 4, 5),
+     (3, 4, 3, 3), True),
+    ("conv_transpose2d", dict(groups=3, stride=(1, 2), dilation=(2, 1)), (2, 3, 4, 4),
+     (3, 2, 2, 3), False),
+    ("conv_transpose2d", dict(padding=1, dilation=2, output_padding=1), (2, 5, 4, 5),
+     (5, 3, 3, 3), True),
+    ("conv_transpose1d", dict(padding=3, dilation=3), (2, 4, 9), (4, 2, 3), True),
+]
+
+
+@pytest.mark.parametrize("layout", ["knl", "kln", "lk"])
+@pytest.mark.parametrize("case", range(len(LAYOUT_CASES)))
+def test_conv_every_column_layout_matches_torch(monkeypatch, layout, case):
+    # the layout is chosen by channel count and block-row length; here each one runs every
+    # case: value, first and second derivatives ("lk" has no grouped form)
+    from chainrule.ops import conv
+    monkeypatch.setattr(conv, "_layout", lambda n, c, grid, groups:
+                        layout if layout != "lk" or groups == 1 else "knl")
+    name, kw, xs, ws, bias = LAYOUT_CASES[case]
+    rng = np.random.default_rng(case)
+    out_ch = ws[0] if name in ("conv1d", "conv2d") else ws[1] * kw.get("groups", 1)
+    arrays = [rng.standard_normal(xs), rng.standard_normal(ws)] + (
+        [rng.standard_normal(out_ch)] if bias else [])
+    res = []
+    for m in (torch, cr):
+        ts = [m.tensor(a, requires_grad=True) for a in arrays]
+        y = getattr(F(m), name)(*ts, **kw)
+        gs = m.autograd.grad((y * y).sum(), ts, create_graph=True)
+        gg = m.autograd.grad(sum((g * g).sum() for g in gs), ts)
+        res.append([y.detach().numpy()] + [g.detach().numpy() for g in gs + gg])
+    for a, c in zip(*res):
+        np.testing.assert_allclose(c, a, rtol=1e-9, atol=1e-9)
