@@ -207,6 +207,40 @@ def test_max_pool_padding_only_windows_follow_torch(x, args):
     np.testing.assert_array_equal(gc[0], gt[0])
 
 
+@pytest.mark.parametrize("shape,args", [
+    ((1, 1, 1), dict(kernel_size=2, stride=1, padding=1, dilation=2, ceil_mode=True)),
+    ((1, 2, 5, 1), dict(kernel_size=2, stride=3, padding=1, dilation=2)),
+    ((2, 3, 1, 3), dict(kernel_size=(2, 1), stride=1, padding=(1, 0), dilation=(2, 1))),
+])
+def test_max_pool_windows_in_padding_only_are_one_node_as_torch(shape, args):
+    # regression: a window lying entirely in padding made the result a masked_fill plus an
+    # add (AddBackward0) instead of torch's single MaxPool2DWithIndicesBackward0 node, and
+    # in 2-D its gradient was dropped when torch's flat index h * W + w (w past the row's
+    # end) still lies inside the input
+    x = np.random.default_rng(0).standard_normal(shape)
+    res = []
+    for m in (torch, cr):
+        t = m.tensor(x, requires_grad=True)
+        pool = F(m).max_pool1d if len(shape) == 3 else F(m).max_pool2d
+        out, idx = pool(t, **args, return_indices=True)
+        names = [out.grad_fn.name()] + [n.name() for n, _ in out.grad_fn.next_functions
+                                        if n is not None]
+        grads = None
+        if int(idx.max()) < int(np.prod(shape[2:])):   # (torch writes out of bounds otherwise)
+            w = m.tensor(np.arange(1.0, out.numel() + 1).reshape(tuple(out.shape)))
+            (out * w).sum().backward()
+            grads = t.grad.numpy()
+        res.append((out.detach().numpy(), idx.numpy(), names, grads))
+    (ot, it, nt, gt), (oc, ic, nc, gc) = res
+    assert np.isneginf(ot).any()
+    np.testing.assert_array_equal(oc, ot)
+    np.testing.assert_array_equal(ic, it)
+    assert nc == [n.replace("torch::autograd::", "") for n in nt]
+    assert (gt is None) == (gc is None)
+    if gt is not None:
+        np.testing.assert_array_equal(gc, gt)
+
+
 def test_max_pool_indices_dtype_and_unbatched():
     out, idx = cr.nn.functional.max_pool2d(cr.arange(16.).reshape(1, 4, 4), 2,
                                            return_indices=True)

@@ -36,13 +36,20 @@ def _flat(F, x, lead):
     return F.reshape(x, tuple(x.shape[:lead]) + (-1,))
 
 
-def _pick_np(x, idx, lead, shape):
-    """``x`` (*lead, *S) read at the flat positions ``idx`` (*lead, *out) of its S dims."""
+def _pick_np(x, idx, lead, shape, empty=None, dead=None):
+    """``x`` (*lead, *S) read at the flat positions ``idx`` (*lead, *out) of its S dims;
+    ``-inf`` where ``empty`` (a max-pooling window with no position inside the input)."""
     flat = idx.reshape(idx.shape[:lead] + (-1,))
-    return np.take_along_axis(x.reshape(x.shape[:lead] + (-1,)), flat, -1).reshape(idx.shape)
+    out = np.take_along_axis(x.reshape(x.shape[:lead] + (-1,)), flat, -1).reshape(idx.shape)
+    if empty is not None:
+        out[empty] = -np.inf
+    return out
 
 
-def _pick_vjp(F, g, out, x, idx, lead, shape):
+def _pick_vjp(F, g, out, x, idx, lead, shape, empty=None, dead=None):
+    # ``dead``: empty windows whose index lies outside the input get no gradient
+    if dead is not None:
+        g = F.where(F.const(dead), 0, g)
     flat = idx.reshape(idx.shape[:lead] + (-1,))
     xs = shape
     spread = F.scatter_add_zeros(_flat(F, g, lead), flat, lead,
@@ -50,9 +57,10 @@ def _pick_vjp(F, g, out, x, idx, lead, shape):
     return F.reshape(spread, xs)
 
 
-def _pick_jvp(F, t, out, x, idx, lead, shape):
+def _pick_jvp(F, t, out, x, idx, lead, shape, empty=None, dead=None):
     flat = idx.reshape(idx.shape[:lead] + (-1,))
-    return F.reshape(F.gather(_flat(F, t[0], lead), lead, flat), idx.shape)
+    r = F.reshape(F.gather(_flat(F, t[0], lead), lead, flat), idx.shape)
+    return r if dead is None else F.where(F.const(dead), 0, r)
 
 
 def _pick_op(name, backward_name):
@@ -164,19 +172,28 @@ def _argmax_like_torch(w):
     return arg
 
 
-def _pick(op, input, flat, nd, unbatched, return_indices):
+def _pick(op, input, flat, nd, unbatched, return_indices, empty=None, dead=None,
+          index=None):
     """``op`` reading ``input`` ((N, C, *S), or (C, *S) when ``unbatched``) at the flat
-    spatial positions ``flat`` (N, C, *out); a 1-D input runs as (*, 1, L)."""
-    idx = flat[0] if unbatched else flat
+    spatial positions ``flat`` (N, C, *out); a 1-D input runs as (*, 1, L).  ``empty``,
+    ``dead``: the masks of ``_pick_np``; ``index``: the indices returned (``flat``
+    unless given)."""
+    def batch(a):
+        return a if a is None or not unbatched else a[0]
+    idx, empty, dead = batch(flat), batch(empty), batch(dead)
+    index = idx if index is None else batch(index)
+    extra = {} if empty is None else {"empty": empty, "dead": dead}
     if nd == 1:
         src = input.unsqueeze(-2)
+        if extra:
+            extra = {k: v[..., None, :] for k, v in extra.items()}
         out = op.apply((src,), {"idx": idx[..., None, :], "lead": src.ndim - 2,
-                                "shape": tuple(src.shape)}).squeeze(-2)
+                                "shape": tuple(src.shape), **extra}).squeeze(-2)
     else:
         out = op.apply((input,), {"idx": idx, "lead": input.ndim - 2,
-                                  "shape": tuple(input.shape)})
+                                  "shape": tuple(input.shape), **extra})
     if return_indices:
-        return out, wrap(ascontiguous(idx, dtype=np.int64))
+        return out, wrap(ascontiguous(index, dtype=np.int64))
     return out
 
 
@@ -192,7 +209,7 @@ def _max_pool(nd, op, input, kernel_size, stride, padding, dilation, ceil_mode,
     # PyTorch scans only a window's positions inside the input: where all of them are
     # -inf it keeps the first one (here argmax may have picked padding).  A window with
     # none (dilation over padding) gives -inf and, as index, its first position at or
-    # after 0, which gets the gradient when it lies inside the input (as in PyTorch)
+    # after 0 (flattened), which gets the gradient when it lies inside the input
     padded = any(lo or hi for lo, hi in pads)
     if padded:
         ones = like_device(xd, np.ones((1, 1) + size, dtype=bool))
@@ -205,7 +222,7 @@ def _max_pool(nd, op, input, kernel_size, stride, padding, dilation, ceil_mode,
             arg = np.where(padding_hit, np.broadcast_to(valid.argmax(-1), arg.shape), arg)
     offs = np.unravel_index(arg, k)
     flat = zeros_as(arg, arg.shape, np.int64)
-    torch_flat, inside = 0, True
+    torch_flat = 0
     for i in range(nd):
         start = like_device(xd, (np.arange(out[i]) * s[i] - p[i]).reshape(
             (-1,) + (1,) * (nd - 1 - i)))
@@ -214,17 +231,16 @@ def _max_pool(nd, op, input, kernel_size, stride, padding, dilation, ceil_mode,
             continue
         first = start + (-start).clip(0) // -d[i] * -d[i]     # first position >= 0
         torch_flat = torch_flat * size[i] + first
-        inside = inside & (first < size[i])
     if not padded or not empty.any():
         return _pick(MAX_POOL2D, input, flat, nd, unbatched, return_indices)
-    read = np.where(empty, np.where(inside, torch_flat, 0), flat)
-    res = _pick(MAX_POOL2D, x, read, nd, False, False)
-    res = res.masked_fill(wrap(empty & ~inside), -np.inf)
-    res = res + wrap(np.where(empty & inside, -np.inf, 0).astype(xd.dtype))
-    idx = np.where(empty, torch_flat, flat)
-    if unbatched:
-        res, idx = res.squeeze(0), idx[0]
-    return (res, wrap(ascontiguous(idx, dtype=np.int64))) if return_indices else res
+    # one node, as in PyTorch: -inf in the empty windows, whose gradient goes to torch's
+    # flat index when that lies inside the flattened input (it may, with a position past
+    # the end of a row: PyTorch's kernel computes it as h * W + w), nowhere otherwise
+    inside = torch_flat < math.prod(size)
+    empty = np.ascontiguousarray(empty)
+    return _pick(MAX_POOL2D, input, np.where(empty, np.where(inside, torch_flat, 0), flat),
+                 nd, unbatched, return_indices, empty=empty, dead=empty & ~inside,
+                 index=np.where(empty, torch_flat, flat))
 
 
 def _avg_pool(nd, op, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
