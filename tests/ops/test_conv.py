@@ -469,3 +469,44 @@ def test_conv_every_column_layout_matches_torch(monkeypatch, layout, case):
         res.append([y.detach().numpy()] + [g.detach().numpy() for g in gs + gg])
     for a, c in zip(*res):
         np.testing.assert_allclose(c, a, rtol=1e-9, atol=1e-9)
+
+
+def test_conv_columns_buffer_is_per_thread():
+    # the convolution formulas build their columns in a reused per-thread buffer: threads
+    # running convolutions of different sizes and dtypes at once get the sequential results
+    import sys
+    import threading
+    rng = np.random.default_rng(0)
+    jobs = [(rng.standard_normal((4, 8, 24, 20 + i)).astype(dt),
+             rng.standard_normal((6, 8, 3, 3)))
+            for i, dt in enumerate((np.float64, np.float32, np.float64))]
+
+    def run(x, w):
+        xt = cr.tensor(x, requires_grad=True)
+        wt = cr.tensor(w.astype(x.dtype), requires_grad=True)
+        y = F(cr).conv2d(xt, wt, padding=1)
+        (y * y).sum().backward()
+        return [y.detach().numpy(), xt.grad.numpy(), wt.grad.numpy()]
+
+    expected = [run(*j) for j in jobs]
+    results = [[] for _ in jobs]
+
+    def worker(i):
+        for _ in range(15):
+            results[i].append(run(*jobs[i]))
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(jobs))]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)             # (threads switch often)
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    for exp, got in zip(expected, results):
+        assert len(got) == 15
+        for r in got:
+            for a, b in zip(exp, r):
+                np.testing.assert_array_equal(b, a)

@@ -26,6 +26,7 @@ blocks than fit, as ``conv_transpose`` with ``output_padding`` does).
 """
 import itertools
 import math
+import threading
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -118,8 +119,28 @@ def _col_blocks(layout, n, c, ksize, grid):
     return (n,) + grid + ksize + (c,), 1 + len(grid)
 
 
-def _im2col_np(x, ksize, dilation, pads, stride, size, grid, layout="nkl"):
-    """The blocks of ``x`` (N, C, *S) as columns in ``layout`` (see above)."""
+_SCRATCH = threading.local()
+
+
+def _scratch(x, shape):
+    """A C-order array of ``shape`` and ``x``'s dtype for columns used only inside one
+    convolution formula: this thread's buffer, reused.  Columns run to hundreds of MB
+    (beyond malloc's mmap threshold), so a fresh array costs its pages' first-touch
+    faults and zeroing at every call (~40 ms of system time per step of the 3x3 benchmark);
+    PyTorch's caching allocator keeps such memory too.  (Other devices' arrays: fresh.)"""
+    if x.__class__ is not np.ndarray:
+        return np.empty_like(x, shape=shape, order="C")
+    n = math.prod(shape)
+    buf = getattr(_SCRATCH, "buf", None)
+    if buf is None or buf.dtype != x.dtype or buf.size < n:
+        _SCRATCH.buf = None                 # (free the old one before allocating)
+        buf = _SCRATCH.buf = np.empty(n, x.dtype)
+    return buf[:n].reshape(shape)
+
+
+def _im2col_np(x, ksize, dilation, pads, stride, size, grid, layout="nkl", scratch=False):
+    """The blocks of ``x`` (N, C, *S) as columns in ``layout`` (see above); ``scratch``:
+    into this thread's reused buffer (for columns that do not outlive the caller)."""
     nd = len(ksize)
     n, c = x.shape[:2]
     ksize, grid = tuple(ksize), tuple(grid)
@@ -135,12 +156,13 @@ def _im2col_np(x, ksize, dilation, pads, stride, size, grid, layout="nkl"):
         xt = _padded(xt, pads, first=first)
     elif layout != "knl":
         xt = ascontiguous(xt)       # (so that the copies below read runs, not strides)
+    shape, at = _col_blocks(layout, n, c, ksize, grid)
+    cols = _scratch(x, shape) if scratch else np.empty_like(x, shape=shape, order="C")
     if layout == "lk":              # a window view of the channels-last image, copied
         win = block_windows(xt, ksize, dilation, stride, grid, first=1)  # (N, *grid, C, *k)
         perm = tuple(range(nd + 1)) + tuple(range(nd + 2, 2 * nd + 2)) + (nd + 1,)
-        return win.transpose(perm).reshape(n * math.prod(grid), math.prod(ksize) * c)
-    shape, at = _col_blocks(layout, n, c, ksize, grid)
-    cols = np.empty_like(x, shape=shape, order="C")
+        cols[...] = win.transpose(perm)
+        return cols.reshape(n * math.prod(grid), math.prod(ksize) * c)
     lead, src = (slice(None),) * at, (slice(None),) * first
     for off in itertools.product(*(range(kk) for kk in ksize)):
         cols[lead + off] = xt[src + _where(off, dilation, grid, stride)]
@@ -231,6 +253,9 @@ def image_to_cols(x, n, grid, layout):
 
 
 NF.im2col = _im2col_np
+# the convolution formulas' own columns, consumed by a matmul at once: a reused buffer
+NF.conv_cols = lambda x, **blocks: _im2col_np(x, scratch=True, **blocks)
+TF.conv_cols = im2col
 NF.col2im = _col2im_np
 NF.cols_to_image = _cols_to_image_np
 NF.image_to_cols = _image_to_cols_np
@@ -289,7 +314,7 @@ def _t(F, m):
 def _conv(F, x, w, b, groups, blocks):
     """conv(x, w) + b: (N, C, *size) -> (N, O, *grid)."""
     layout = blocks["layout"]
-    cols = F.im2col(x, **blocks)
+    cols = F.conv_cols(x, **blocks)
     wm = _wmat(F, w, groups, layout)
     if layout == "lk":                                  # (N*L, K*C) @ (K*C, O)
         y = F.matmul(cols, _t(F, wm))
@@ -352,7 +377,7 @@ def _weight_grad(F, a, img, groups, wshape, blocks):
     im2col(img) transposed, summed over the batch and the blocks -> ``wshape``."""
     layout = blocks["layout"]
     ac = F.image_to_cols(a, n=a.shape[0], grid=blocks["grid"], layout=layout)
-    cols = F.im2col(img, **blocks)
+    cols = F.conv_cols(img, **blocks)
     if layout == "lk":                  # ((K*S, N*L) @ (N*L, R))^T: BLAS's faster order
         m = _t(F, F.matmul(_t(F, cols), ac))
     else:
