@@ -299,7 +299,25 @@ ERRORS = [
     (lambda m: F(m).max_pool2d(m.ones(1, 1, 4, 4), 3, padding=2),
      "pad should be at most half of effective kernel size, but got pad=2, kernel_size=3 and "
      "dilation=1"),
+    # max pooling also checks the padding against the kernel itself, dilated or not
+    (lambda m: F(m).max_pool2d(m.ones(1, 1, 6, 6), (2, 3), padding=(1, 2), dilation=2),
+     "pad should be smaller than or equal to half of kernel size, but got padW = 2, padH = 1, "
+     "kW = 3, kH = 2"),
+    (lambda m: F(m).max_pool1d(m.ones(1, 6), 3, padding=2, dilation=2),
+     "max_pool1d() padding should be at most half of kernel size, but got padding=2 and "
+     "kernel_size=3"),
     (lambda m: F(m).avg_pool2d(m.ones(1, 1, 2, 2), 3), "Output size is too small"),
+    # a 1-D input is shown as (C, 1, L), as PyTorch's 2-D kernels see it; max_pool1d
+    # without indices runs PyTorch's own 1-D kernel and its messages
+    (lambda m: F(m).avg_pool1d(m.ones(1, 2), 3),
+     "Given input size: (1x1x2). Calculated output size: (1x1x0). Output size is too small"),
+    (lambda m: F(m).max_pool1d(m.ones(2, 2), 3, dilation=3, return_indices=True),
+     "Given input size: (2x1x2). Calculated output size: (2x1x-1). Output size is too small"),
+    (lambda m: F(m).max_pool1d(m.ones(1, 2), 3, dilation=3),
+     "max_pool1d() Invalid computed output size: -1"),
+    (lambda m: F(m).max_pool1d(m.ones(1, 6), 3, padding=2, dilation=2, return_indices=True),
+     "pad should be smaller than or equal to half of kernel size, but got padW = 2, padH = 0, "
+     "kW = 3, kH = 1"),
     (lambda m: F(m).max_pool2d(m.ones(1, 1, 4, 4), 2, stride=0), "stride should not be zero"),
     (lambda m: F(m).unfold(m.ones(1, 1, 2, 2), 3),
      "calculated shape of the array of sliding blocks as (0, 0), but its components must be "

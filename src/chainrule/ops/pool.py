@@ -124,8 +124,11 @@ def _input(input, nd, op):
     return (input, False) if r == nd + 2 else (input.unsqueeze(0), True)
 
 
-def _window_args(op, nd, x, kernel_size, stride, padding, dilation, ceil_mode):
-    """Kernel, stride, padding, dilation tuples and the output size, checked as PyTorch."""
+def _window_args(op, nd, x, kernel_size, stride, padding, dilation, ceil_mode, checks=None):
+    """Kernel, stride, padding, dilation tuples and the output size, checked as PyTorch.
+    ``checks``: whose checks and messages (``op`` unless given): ``max_pool1d`` with
+    ``return_indices`` runs PyTorch's 2-D kernel, so it gets ``max_pool2d``'s."""
+    checks = op if checks is None else checks
     k = ntuple(kernel_size, nd, "kernel_size", op)
     s = k if stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0) \
         else ntuple(stride, nd, "stride", op)
@@ -139,10 +142,18 @@ def _window_args(op, nd, x, kernel_size, stride, padding, dilation, ceil_mode):
     if any(v <= 0 for v in d):
         raise RuntimeError(f"{op}: dilation should be greater than zero, but got "
                            f"dilation={list(d)}")
+    if checks == "max_pool1d" and p[0] > k[0] // 2:
+        raise RuntimeError(f"max_pool1d() padding should be at most half of kernel size, but "
+                           f"got padding={p[0]} and kernel_size={k[0]}")
     for pi, ki, di in zip(p, k, d):
         if pi < 0 or pi > (di * (ki - 1) + 1) // 2:
             raise RuntimeError(f"pad should be at most half of effective kernel size, but "
                                f"got pad={pi}, kernel_size={ki} and dilation={di}")
+    if checks == "max_pool2d" and any(pi > ki // 2 for pi, ki in zip(p, k)):
+        # (PyTorch's max pooling then checks the kernel itself, dilation or not)
+        ph, kh = (p[0], k[0]) if nd == 2 else (0, 1)
+        raise RuntimeError(f"pad should be smaller than or equal to half of kernel size, but "
+                           f"got padW = {p[-1]}, padH = {ph}, kW = {k[-1]}, kH = {kh}")
     size = tuple(x._data.shape[2:])
     out = []
     for n, ki, si, pi, di in zip(size, k, s, p, d):
@@ -151,9 +162,12 @@ def _window_args(op, nd, x, kernel_size, stride, padding, dilation, ceil_mode):
             o -= 1              # the last window must start inside the input or left padding
         out.append(o)
     if any(o < 1 for o in out):
-        c = x._data.shape[1]
-        raise RuntimeError(f"Given input size: ({'x'.join(map(str, (c,) + size))}). "
-                           f"Calculated output size: ({'x'.join(map(str, (c,) + tuple(out)))})"
+        if checks == "max_pool1d":
+            raise RuntimeError(f"max_pool1d() Invalid computed output size: {out[0]}")
+        # (a 1-D input runs as (C, 1, L) in PyTorch's kernels, and is shown so)
+        c = (x._data.shape[1],) + (1,) * (nd == 1)
+        raise RuntimeError(f"Given input size: ({'x'.join(map(str, c + size))}). "
+                           f"Calculated output size: ({'x'.join(map(str, c + tuple(out)))})"
                            f". Output size is too small")
     # padding at the end: PyTorch's, or more where a ceil_mode window runs past it
     pads = tuple((pi, max(pi, (o - 1) * si + di * (ki - 1) + 1 - n - pi))
@@ -201,7 +215,7 @@ def _max_pool(nd, op, input, kernel_size, stride, padding, dilation, ceil_mode,
               return_indices):
     x, unbatched = _input(input, nd, op)
     k, s, p, d, out, pads = _window_args(op, nd, x, kernel_size, stride, padding, dilation,
-                                         ceil_mode)
+                                         ceil_mode, "max_pool2d" if return_indices else op)
     xd = x._data
     size = xd.shape[2:]
     win = block_windows(_padded(xd, pads, value=-np.inf), k, d, s, out)
