@@ -528,3 +528,16 @@ def test_conv_columns_buffer_is_per_thread():
         for r in got:
             for a, b in zip(exp, r):
                 np.testing.assert_array_equal(b, a)
+
+
+@pytest.mark.parametrize("layout", ["knl", "kln", "lk"])
+def test_conv_gradients_are_contiguous_in_every_layout(monkeypatch, layout):
+    # the gradients are laid out as their tensors, as in torch (the "lk" layout's weight
+    # gradient comes out of its matmul permuted)
+    from chainrule.ops import conv
+    monkeypatch.setattr(conv, "_layout", lambda n, c, grid, groups: layout)
+    for f, wshape in ((F(cr).conv2d, (4, 3, 3, 2)), (F(cr).conv_transpose2d, (3, 4, 3, 2))):
+        x = cr.randn(2, 3, 5, 4, requires_grad=True)
+        w = cr.randn(*wshape, requires_grad=True)
+        f(x, w).sum().backward()
+        assert x.grad._data.flags.c_contiguous and w.grad._data.flags.c_contiguous

@@ -34,6 +34,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from .._backend import ascontiguous, zeros_as
 from .._tensor import Tensor
 from ._core import NF, TF, defop
+from .copies import contiguous
 
 # --- the primitives -----------------------------------------------------------------------
 
@@ -293,7 +294,8 @@ def _unwmat(F, m, wshape, layout):
     if layout == "lk":
         nd = len(wshape) - 2
         m = F.reshape(m, (wshape[0],) + tuple(wshape[2:]) + (wshape[1],))
-        return F.permute(m, (0, nd + 1) + tuple(range(1, nd + 1)))
+        # (a contiguous copy: the weight's gradient is laid out as the weight, as in torch)
+        return F.contiguous(F.permute(m, (0, nd + 1) + tuple(range(1, nd + 1))))
     return F.reshape(m, tuple(wshape))
 
 
@@ -403,6 +405,8 @@ def _matmul_nt_np(a, b, chunk=4096):
 
 
 NF.matmul_nt = _matmul_nt_np
+NF.contiguous = ascontiguous
+TF.contiguous = contiguous
 TF.matmul_nt = lambda a, b: a.matmul(b.transpose(-1, -2))
 
 
