@@ -387,15 +387,19 @@ SWEEP = {
     "im2col": G(lambda m, a: m.nn.functional.unfold(a.reshape(1, 1, 3, 4), 2), (3, 4)),
     "col2im": G(lambda m, a: m.nn.functional.fold(a.reshape(1, 4, 6), (3, 4), 2), (4, 6),
                 sets=SUMS),
-    "rows_to_nchw": G(lambda m, a, w: m.nn.functional.conv2d(a.reshape(1, 1, 3, 4),
-                                                             w.reshape(2, 1, 1, 1)),
-                      (3, 4), (2,), sets=MATMUL, signed_zero=False),
-    "nchw_to_rows": G(lambda m, a, w: m.nn.functional.conv_transpose2d(
-        a.reshape(1, 1, 3, 4), w.reshape(1, 2, 1, 1)), (3, 4), (2,), sets=MATMUL,
+    "convolution": G(lambda m, a, w, b: m.nn.functional.conv2d(
+        a.reshape(1, 1, 3, 4), w.reshape(2, 1, 1, 1), b), (3, 4), (2,), (2,), sets=MATMUL,
         signed_zero=False),
-    "conv_transpose_out": G(lambda m, a, w, b: m.nn.functional.conv_transpose2d(
+    "convolution_transpose": G(lambda m, a, w, b: m.nn.functional.conv_transpose2d(
         a.reshape(1, 1, 3, 4), w.reshape(1, 2, 1, 1), b), (3, 4), (2,), (2,), sets=MATMUL,
         signed_zero=False),
+    # the convolutions' layout moves, reached through their second derivatives
+    "cols_to_image": G(lambda m, g, w: _vjp_of(m, lambda x: m.nn.functional.conv_transpose2d(
+        x, w.reshape(1, 2, 1, 1)), (1, 1, 3, 4), g.reshape(1, 2, 3, 4)), (2, 12), (2,),
+        sets=MATMUL, signed_zero=False),
+    "image_to_cols": G(lambda m, g, w: _vjp_of(m, lambda x: m.nn.functional.conv2d(
+        x, w.reshape(2, 1, 1, 1)), (1, 1, 3, 4), g.reshape(1, 2, 3, 4)), (2, 12), (2,),
+        sets=MATMUL, signed_zero=False),
     # pooling: max picks (DISTINCT: no ties), averages sum
     "max_pool2d_with_indices": G(lambda m, a: _cat(
         m, F(m).max_pool2d(a.reshape(1, 1, 3, 4), 2, stride=1),

@@ -1,18 +1,23 @@
 """Convolution: ``conv1d``/``conv2d``, ``conv_transpose1d``/``conv_transpose2d``,
 ``unfold``/``fold``.
 
-Two primitives carry all the rules: ``im2col`` (the sliding blocks of a zero-padded input
-as columns, ``(N, C, *S) -> (N, C*K, L)``, built from a strided window view) and its
-transpose ``col2im`` (each column added back at its block's position, a loop over the K
-kernel offsets).  Both are linear, so each one's VJP is the other and its JVP is itself.
+Two linear primitives move blocks: ``im2col`` (the sliding blocks of a zero-padded input
+as columns) and its transpose ``col2im`` (each column added back at its block's position,
+a loop over the K kernel offsets); each one's VJP is the other and its JVP is itself.
+``unfold``/``fold`` are these on (N, C*K, L); the convolutions use them on the whole batch
+as one matrix (C*K, N*L) (``layout``), whose columns ``cols_to_image``/``image_to_cols``
+move to and from (N, C, *grid) images.
 
-A convolution is a composite: ``weight (O, C*K) @ im2col(x)`` (one BLAS matmul per
-sample and group) plus the bias; a transposed convolution is ``col2im(weight^T @ x)``
-plus the bias (its last step one op, ``conv_transpose_out``, so that its node is
-``ConvolutionBackward0`` as in PyTorch).
-Their gradients come from the matmul and im2col/col2im rules: the input's gradient is a
-transposed convolution, the weight's a correlation of the input with the gradient, and
-every derivative is differentiable again (second order, forward mode).
+``conv1d``/``conv2d`` record one op, ``convolution``, and the transposed ones one op,
+``convolution_transpose`` (node ``ConvolutionBackward0`` for both, as in PyTorch): each
+saves its input and weight, so changing either in place before backward raises, as in
+PyTorch, and the weight gradient is computed from the saved input rather than from kept
+columns.  Their forwards and rules share three formulas written with ``F``
+(``_conv``, ``_conv_t``, ``_weight_grad``): the input gradient of a convolution is a
+transposed convolution and vice versa, both weight gradients correlate the columns of one
+image with im2col of the other.  Under ``create_graph`` and forward mode the formulas
+run on Tensors, as compositions of the primitives above and matmul, so every derivative
+is differentiable again (second order, forward mode).
 
 Blocks are described by ``ksize``, ``dilation``, ``stride``, ``pads`` (``(lo, hi)`` per
 spatial dimension, so torch's asymmetric ``padding='same'`` fits), the unpadded spatial
@@ -21,6 +26,7 @@ blocks than fit, as ``conv_transpose`` with ``output_padding`` does).
 """
 import itertools
 import math
+import threading
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -28,7 +34,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from .._backend import ascontiguous, zeros_as
 from .._tensor import Tensor
 from ._core import NF, TF, defop, public
-from .matmul import addmm
+from .copies import contiguous
 
 # --- the primitives -----------------------------------------------------------------------
 
@@ -41,8 +47,16 @@ def _padded(x, pads, first=2, value=0):
     sp = x.shape[first:first + nd]
     shape = (x.shape[:first] + tuple(n + lo + hi for n, (lo, hi) in zip(sp, pads))
              + x.shape[first + nd:])
-    out = np.full_like(x, value, shape=shape)
-    out[(slice(None),) * first + tuple(slice(lo, lo + n) for n, (lo, _) in zip(sp, pads))] = x
+    # (C order even for a view; only the padding strips are filled, then the interior)
+    out = np.empty_like(x, shape=shape, order="C")
+    lead = (slice(None),) * first
+    for i, (n, (lo, hi)) in enumerate(zip(sp, pads)):
+        mid = (slice(None),) * i
+        if lo:
+            out[lead + mid + (slice(0, lo),)] = value
+        if hi:
+            out[lead + mid + (slice(lo + n, None),)] = value
+    out[lead + tuple(slice(lo, lo + n) for n, (lo, _) in zip(sp, pads))] = x
     return out
 
 
@@ -57,52 +71,133 @@ def block_windows(xp, ksize, dilation, stride, grid, first=2):
                + (Ellipsis,) + tuple(slice(None, None, d) for d in dilation)]
 
 
-def _im2col_np(x, ksize, dilation, pads, stride, size, grid, rows=False):
+# The convolutions' columns: the blocks of the whole batch as one matrix, in one of three
+# layouts (``layout``), each with its image order, the order of (N, C, *S) from which the
+# blocks are copied one kernel offset at a time:
+#   "knl": (C*K, N*L), rows (C, *ksize), columns (N, *grid); image order (C, N, *S)
+#   "kln": (C*K, L*N), columns (*grid, N); image order (C, *S, N) (runs of a block row
+#          times the batch: for short block rows)
+#   "lk":  (N*L, K*C), rows (N, *grid), columns (*ksize, C); image order (N, *S, C) (runs
+#          of C: for many channels; BLAS runs these GEMMs fastest)
+# ("nkl" is unfold's (N, C*K, L), copied from a strided window view.)
+
+def _image_order(layout, nd):
+    sp = tuple(range(2, nd + 2))
+    if layout == "knl":
+        return (1, 0) + sp
+    return (1,) + sp + (0,) if layout == "kln" else (0,) + sp + (1,)
+
+
+def _image_shape(layout, n, c, sp):
+    """The shape of an (N, C, *sp) image in ``layout``'s image order."""
+    if layout == "knl":
+        return (c, n) + sp
+    return (c,) + sp + (n,) if layout == "kln" else (n,) + sp + (c,)
+
+
+def _to_image_order(x, layout):
+    return x.transpose(_image_order(layout, x.ndim - 2))
+
+
+def _from_image_order(x, layout):
+    """(N, C, *S) from an array in ``layout``'s image order, as a contiguous copy."""
+    order = _image_order(layout, x.ndim - 2)
+    return ascontiguous(x.transpose(tuple(order.index(i) for i in range(x.ndim))))
+
+
+def _where(off, dilation, grid, stride):
+    """The positions of the blocks' element ``off`` in the padded image, as slices."""
+    return tuple(slice(o * d, o * d + (g - 1) * s + 1, s)
+                 for o, d, g, s in zip(off, dilation, grid, stride))
+
+
+def _col_blocks(layout, n, c, ksize, grid):
+    """The columns' shape with every axis apart, and where the kernel axes start."""
+    if layout == "knl":
+        return (c,) + ksize + (n,) + grid, 1
+    if layout == "kln":
+        return (c,) + ksize + grid + (n,), 1
+    return (n,) + grid + ksize + (c,), 1 + len(grid)
+
+
+_SCRATCH = threading.local()
+
+
+def _scratch(x, shape):
+    """A C-order array of ``shape`` and ``x``'s dtype for columns used only inside one
+    convolution formula: this thread's buffer, reused.  Columns run to hundreds of MB
+    (beyond malloc's mmap threshold), so a fresh array costs its pages' first-touch
+    faults and zeroing at every call (~40 ms of system time per step of the 3x3 benchmark);
+    PyTorch's caching allocator keeps such memory too.  (Other devices' arrays: fresh.)"""
+    if x.__class__ is not np.ndarray:
+        return np.empty_like(x, shape=shape, order="C")
+    n = math.prod(shape)
+    buf = getattr(_SCRATCH, "buf", None)
+    if buf is None or buf.dtype != x.dtype or buf.size < n:
+        _SCRATCH.buf = None                 # (free the old one before allocating)
+        buf = _SCRATCH.buf = np.empty(n, x.dtype)
+    return buf[:n].reshape(shape)
+
+
+def _im2col_np(x, ksize, dilation, pads, stride, size, grid, layout="nkl", scratch=False):
+    """The blocks of ``x`` (N, C, *S) as columns in ``layout`` (see above); ``scratch``:
+    into this thread's reused buffer (for columns that do not outlive the caller)."""
     nd = len(ksize)
     n, c = x.shape[:2]
-    if rows:
-        # (N*L, K*C): a row per block, channels innermost (copied from a channels-last
-        # input, so the copy reads contiguous runs of C); the whole batch is one matrix
-        xl = ascontiguous(np.moveaxis(x, 1, -1))
-        win = block_windows(_padded(xl, pads, first=1), ksize, dilation, stride, grid,
-                            first=1)           # (N, *grid, C, *ksize)
+    ksize, grid = tuple(ksize), tuple(grid)
+    if layout == "nkl":
+        win = block_windows(_padded(x, pads), ksize, dilation, stride, grid)
+        kdims = tuple(range(2 + nd, 2 + 2 * nd))
+        gdims = tuple(range(2, 2 + nd))
+        return win.transpose((0, 1) + kdims + gdims).reshape(
+            n, c * math.prod(ksize), math.prod(grid))
+    xt = _to_image_order(x, layout)
+    first = 2 if layout == "knl" else 1          # the first spatial axis in image order
+    if any(lo or hi for lo, hi in pads):
+        xt = _padded(xt, pads, first=first)
+    elif layout != "knl":
+        xt = ascontiguous(xt)       # (so that the copies below read runs, not strides)
+    shape, at = _col_blocks(layout, n, c, ksize, grid)
+    cols = _scratch(x, shape) if scratch else np.empty_like(x, shape=shape, order="C")
+    if layout == "lk":              # a window view of the channels-last image, copied
+        win = block_windows(xt, ksize, dilation, stride, grid, first=1)  # (N, *grid, C, *k)
         perm = tuple(range(nd + 1)) + tuple(range(nd + 2, 2 * nd + 2)) + (nd + 1,)
-        return win.transpose(perm).reshape(n * math.prod(grid), math.prod(ksize) * c)
-    win = block_windows(_padded(x, pads), ksize, dilation, stride, grid)
-    kdims = tuple(range(2 + nd, 2 + 2 * nd))
-    gdims = tuple(range(2, 2 + nd))
-    return win.transpose((0, 1) + kdims + gdims).reshape(
-        n, c * math.prod(ksize), math.prod(grid))
+        cols[...] = win.transpose(perm)
+        return cols.reshape(n * math.prod(grid), math.prod(ksize) * c)
+    lead, src = (slice(None),) * at, (slice(None),) * first
+    for off in itertools.product(*(range(kk) for kk in ksize)):
+        cols[lead + off] = xt[src + _where(off, dilation, grid, stride)]
+    rows, width = n * math.prod(grid), c * math.prod(ksize)
+    return cols.reshape((rows, width) if layout == "lk" else (width, rows))
 
 
-def _col2im_np(cols, ksize, dilation, pads, stride, size, grid, rows=False):
-    nd = len(ksize)
+def _col2im_np(cols, ksize, dilation, pads, stride, size, grid, layout="nkl"):
+    """The transpose of ``_im2col_np``: each column added back at its block's position,
+    giving (N, C, *size)."""
+    k = math.prod(ksize)
+    ksize, grid = tuple(ksize), tuple(grid)
     padded = tuple(s + lo + hi for s, (lo, hi) in zip(size, pads))
     crop = tuple(slice(lo, lo + s) for s, (lo, _) in zip(size, pads))
-    if rows:            # (N*L, K*C)
-        c = cols.shape[1] // math.prod(ksize)
-        n = cols.shape[0] // math.prod(grid)
-        blocks = cols.reshape((n,) + tuple(grid) + tuple(ksize) + (c,))
-        if c >= 16:     # add runs of C into a channels-last image, then -> (N, C, *size)
-            out = zeros_as(cols, (n,) + padded + (c,))
-            for off in itertools.product(*(range(k) for k in ksize)):
-                where = tuple(slice(o * d, o * d + (g - 1) * s + 1, s)
-                              for o, d, g, s in zip(off, dilation, grid, stride))
-                out[(slice(None),) + where] += blocks[(slice(None),) * (nd + 1) + off]
-            return ascontiguous(np.moveaxis(out[(slice(None),) + crop], -1, 1))
-        # few channels: runs of C would be short; reorder once, add rows of the grid
-        blocks = ascontiguous(blocks.transpose(
-            (0, 2 * nd + 1) + tuple(range(nd + 1, 2 * nd + 1)) + tuple(range(1, nd + 1))))
-    else:
+    if layout == "nkl":
         n = cols.shape[0]
-        c = cols.shape[1] // math.prod(ksize)
-        blocks = cols.reshape((n, c) + tuple(ksize) + tuple(grid))
-    out = zeros_as(cols, (n, c) + padded)
-    for off in itertools.product(*(range(k) for k in ksize)):
-        where = tuple(slice(o * d, o * d + (g - 1) * s + 1, s)
-                      for o, d, g, s in zip(off, dilation, grid, stride))
-        out[(Ellipsis,) + where] += blocks[(slice(None), slice(None)) + off]
-    return out[(Ellipsis,) + crop]
+        c = cols.shape[1] // k
+        blocks = cols.reshape((n, c) + ksize + grid)
+        out = zeros_as(cols, (n, c) + padded)
+        for off in itertools.product(*(range(kk) for kk in ksize)):
+            out[(Ellipsis,) + _where(off, dilation, grid, stride)] += \
+                blocks[(slice(None), slice(None)) + off]
+        return out[(Ellipsis,) + crop]
+    lk = layout == "lk"
+    c = (cols.shape[1] if lk else cols.shape[0]) // k
+    rows = cols.shape[0] if lk else cols.shape[1]
+    n = rows // math.prod(grid) if math.prod(grid) else 0
+    shape, at = _col_blocks(layout, n, c, ksize, grid)
+    blocks = cols.reshape(shape)
+    out = zeros_as(cols, _image_shape(layout, n, c, padded))
+    lead, dst = (slice(None),) * at, (slice(None),) * (2 if layout == "knl" else 1)
+    for off in itertools.product(*(range(kk) for kk in ksize)):
+        out[dst + _where(off, dilation, grid, stride)] += blocks[lead + off]
+    return _from_image_order(out[dst + crop], layout)
 
 
 IM2COL = defop("im2col", _im2col_np,
@@ -115,66 +210,30 @@ COL2IM = defop("col2im", _col2im_np,
                save_inputs=False, backward_name="Col2ImBackward0")
 
 
-def _conv_transpose_out_np(cols, *bias, ksize, dilation, pads, stride, size, grid):
-    out = _col2im_np(cols, ksize, dilation, pads, stride, size, grid, rows=True)
-    if bias:
-        out += bias[0].reshape((-1,) + (1,) * len(ksize))
-    return out
+def _cols_to_image_np(y, n, grid, layout):
+    """Columns (O, N*L) (or (N*L, O) in layout "lk") to an (N, O, *grid) image."""
+    c = y.shape[1] if layout == "lk" else y.shape[0]
+    return _from_image_order(y.reshape(_image_shape(layout, n, c, tuple(grid))), layout)
 
 
-def _conv_transpose_out_vjp(F, g, out, cols, *bias, **blocks):
-    grads = [F.im2col(g, rows=True, **blocks)]
-    if bias:
-        grads.append(F.sum(g, (0,) + tuple(range(2, g.ndim))))
-    return grads
+def _image_to_cols_np(x, n, grid, layout):
+    """An (N, C, *grid) image to columns (C, N*L) (or (N*L, C) in layout "lk")."""
+    xt = ascontiguous(_to_image_order(x, layout))
+    rows = n * math.prod(grid)
+    return xt.reshape((rows, x.shape[1]) if layout == "lk" else (x.shape[1], rows))
 
 
-def _conv_transpose_out_jvp(F, t, out, cols, *bias, **blocks):
-    r = None if t[0] is None else F.col2im(t[0], rows=True, **blocks)
-    if bias and t[1] is not None:
-        tb = F.reshape(t[1], (-1,) + (1,) * len(blocks["ksize"]))
-        r = tb if r is None else r + tb
-    return r
-
-
-# a transposed convolution's last step: the columns (N*L, K*C) summed into the output
-# image (col2im) plus the bias -- one node, ConvolutionBackward0 as in torch
-CONV_TRANSPOSE_OUT = defop("conv_transpose_out", _conv_transpose_out_np,
-                           vjps=_conv_transpose_out_vjp, jvp=_conv_transpose_out_jvp,
-                           save_inputs=False, backward_name="ConvolutionBackward0")
-
-
-def _rows_to_nchw_np(r, n, grid):
-    return ascontiguous(
-        r.reshape((n,) + tuple(grid) + (r.shape[1],)).transpose(
-            (0, len(grid) + 1) + tuple(range(1, len(grid) + 1))))
-
-
-def _nchw_to_rows_np(x, n, grid):
-    nd = x.ndim - 2
-    return ascontiguous(x.transpose((0,) + tuple(range(2, nd + 2)) + (1,))).reshape(
-        -1, x.shape[1])
-
-
-# the GEMMs work on rows (N*L, C); these move between rows and (N, C, *grid), always into
-# contiguous arrays (a broadcast gradient such as sum()'s would make NumPy's matmul leave
-# BLAS for its slow generic loop)
-ROWS_TO_NCHW = defop("rows_to_nchw", _rows_to_nchw_np,
-                     vjps=(lambda F, g, out, x, **p: F.nchw_to_rows(g, **p),),
-                     jvp=lambda F, t, out, x, **p: F.rows_to_nchw(t[0], **p),
-                     save_inputs=False, backward_name="ConvolutionBackward0")
-NCHW_TO_ROWS = defop("nchw_to_rows", _nchw_to_rows_np,
-                     vjps=(lambda F, g, out, x, **p: F.rows_to_nchw(g, **p),),
-                     jvp=lambda F, t, out, x, **p: F.nchw_to_rows(t[0], **p),
-                     save_inputs=False, backward_name="ConvolutionBackward0")
-
-
-def rows_to_nchw(r, n, grid):
-    return ROWS_TO_NCHW.apply((r,), {"n": n, "grid": tuple(grid)})
-
-
-def nchw_to_rows(x, n, grid):
-    return NCHW_TO_ROWS.apply((x,), {"n": n, "grid": tuple(grid)})
+# moves between images and the (channels, batch * blocks) matrices of the GEMMs, always
+# into contiguous arrays (a broadcast gradient such as sum()'s would make NumPy's matmul
+# leave BLAS for its slow generic loop); each is the other's transpose
+COLS_TO_IMAGE = defop("cols_to_image", _cols_to_image_np,
+                      vjps=(lambda F, g, out, x, **p: F.image_to_cols(g, **p),),
+                      jvp=lambda F, t, out, x, **p: F.cols_to_image(t[0], **p),
+                      save_inputs=False, backward_name="ColsToImageBackward0")
+IMAGE_TO_COLS = defop("image_to_cols", _image_to_cols_np,
+                      vjps=(lambda F, g, out, x, **p: F.cols_to_image(g, **p),),
+                      jvp=lambda F, t, out, x, **p: F.image_to_cols(t[0], **p),
+                      save_inputs=False, backward_name="ImageToColsBackward0")
 
 
 def im2col(x, **blocks):
@@ -185,14 +244,228 @@ def col2im(cols, **blocks):
     return COL2IM.apply((cols,), blocks)
 
 
-NF.rows_to_nchw = _rows_to_nchw_np
-NF.nchw_to_rows = _nchw_to_rows_np
-TF.rows_to_nchw = rows_to_nchw
-TF.nchw_to_rows = nchw_to_rows
+def cols_to_image(y, n, grid, layout):
+    return COLS_TO_IMAGE.apply((y,), {"n": n, "grid": tuple(grid), "layout": layout})
+
+
+def image_to_cols(x, n, grid, layout):
+    return IMAGE_TO_COLS.apply((x,), {"n": n, "grid": tuple(grid), "layout": layout})
+
+
 NF.im2col = _im2col_np
+# the convolution formulas' own columns, consumed by a matmul at once: a reused buffer
+NF.conv_cols = lambda x, **blocks: _im2col_np(x, scratch=True, **blocks)
+TF.conv_cols = im2col
 NF.col2im = _col2im_np
+NF.cols_to_image = _cols_to_image_np
+NF.image_to_cols = _image_to_cols_np
 TF.im2col = im2col
 TF.col2im = col2im
+TF.cols_to_image = cols_to_image
+TF.image_to_cols = image_to_cols
+
+
+# --- convolution and its transpose: one op each ----------------------------------------------
+#
+# A convolution of x (N, C, *size) with w (O, C/G, *k) is one GEMM per group over the whole
+# batch: (O/G, C/G*K) @ im2col(x) (C/G*K, N*L) (in layout "lk", ungrouped:
+# im2col(x) (N*L, K*C) @ w^T), then the columns back to an image.  Its transpose
+# (conv_transpose, and the convolution's input gradient) is col2im of w^T @ the columns of
+# its input.  The weight gradient of either correlates the columns of one image with
+# im2col of the other.  The formulas below are written once with ``F`` and used for the
+# forward (F = NF), the VJPs and the JVPs (under create_graph and forward mode F = TF,
+# where im2col, col2im, matmul ... are differentiable ops, so every derivative is
+# differentiable again).  ``blocks`` is im2col's description of the blocks and layout.
+
+def _wmat(F, w, groups, layout):
+    """The weight (R, S, *k) as matrices: (R, S*K), or (G, R/G, S*K) with groups; in
+    layout "lk" (R, K*S), kernel offsets outer."""
+    r = w.shape[0]
+    m = math.prod(w.shape[1:])
+    if layout == "lk":
+        nd = len(w.shape) - 2
+        return F.reshape(F.permute(w, (0,) + tuple(range(2, nd + 2)) + (1,)), (r, m))
+    return F.reshape(w, (r, m)) if groups == 1 else F.reshape(w, (groups, r // groups, m))
+
+
+def _unwmat(F, m, wshape, layout):
+    """The inverse of ``_wmat``: (R, S*K) or (G, R/G, S*K) matrices to ``wshape``."""
+    if layout == "lk":
+        nd = len(wshape) - 2
+        m = F.reshape(m, (wshape[0],) + tuple(wshape[2:]) + (wshape[1],))
+        # (a contiguous copy: the weight's gradient is laid out as the weight, as in torch)
+        return F.contiguous(F.permute(m, (0, nd + 1) + tuple(range(1, nd + 1))))
+    return F.reshape(m, tuple(wshape))
+
+
+def _grouped(F, m, groups):
+    """(R, M) -> (G, R/G, M)."""
+    return m if groups == 1 else F.reshape(m, (groups, m.shape[0] // groups, m.shape[1]))
+
+
+def _ungrouped(F, m, groups):
+    return m if groups == 1 else F.reshape(m, (m.shape[0] * m.shape[1], m.shape[2]))
+
+
+def _t(F, m):
+    """The two last axes swapped (a view)."""
+    return F.swapaxes(m, -1, -2)
+
+
+def _conv(F, x, w, b, groups, blocks):
+    """conv(x, w) + b: (N, C, *size) -> (N, O, *grid)."""
+    layout = blocks["layout"]
+    cols = F.conv_cols(x, **blocks)
+    wm = _wmat(F, w, groups, layout)
+    if layout == "lk":                                  # (N*L, K*C) @ (K*C, O)
+        y = F.matmul(cols, _t(F, wm))
+        if b is not None:
+            y = y + b
+    else:                                               # (O, C*K) @ (C*K, N*L)
+        y = _ungrouped(F, F.matmul(wm, _grouped(F, cols, groups)), groups)
+        if b is not None:
+            y = y + F.reshape(b, (b.shape[0], 1))
+    return F.cols_to_image(y, n=x.shape[0], grid=blocks["grid"], layout=layout)
+
+
+def _correlation_blocks(x, w, groups, blocks):
+    """With stride 1, ``conv_transpose(x, w)`` is a correlation of ``x`` with the flipped
+    kernel (its padding ``d*(k-1) - pad``): the blocks of that correlation, where it moves
+    no more data than col2im does (im2col copies, col2im adds), else None."""
+    if any(s != 1 for s in blocks["stride"]):
+        return None
+    size, grid = blocks["size"], blocks["grid"]
+    span = tuple(d * (k - 1) for k, d in zip(blocks["ksize"], blocks["dilation"]))
+    lo = tuple(sp - p for sp, (p, _) in zip(span, blocks["pads"]))
+    hi = tuple(s + sp - a - g for s, sp, a, g in zip(size, span, lo, grid))
+    cx, oy = x.shape[1], w.shape[1] * groups
+    if min(lo + hi) < 0 or cx * math.prod(size) > oy * math.prod(grid):
+        return None
+    return {"ksize": blocks["ksize"], "dilation": blocks["dilation"],
+            "pads": tuple(zip(lo, hi)), "stride": blocks["stride"], "size": tuple(grid),
+            "grid": tuple(size), "layout": _layout(x.shape[0], cx, size, groups)}
+
+
+def _flipped(F, w, groups):
+    """A transposed convolution's weight (C, O/G, *k) as the weight (O, C/G, *k) of the
+    correlation that computes it: in and out channels swapped per group, kernel flipped."""
+    c, og = w.shape[0], w.shape[1]
+    k = tuple(w.shape[2:])
+    m = F.swapaxes(F.reshape(w, (groups, c // groups, og) + k), 1, 2)
+    return F.flip(F.reshape(m, (groups * og, c // groups) + k), tuple(range(2, len(k) + 2)))
+
+
+def _conv_t(F, x, w, b, groups, blocks):
+    """conv_transpose(x, w) + b: (N, C, *grid) -> (N, O, *size), ``w`` (C, O/G, *k)."""
+    corr = _correlation_blocks(x, w, groups, blocks)
+    if corr is not None:
+        return _conv(F, x, _flipped(F, w, groups), b, groups, corr)
+    layout = blocks["layout"]
+    xc = F.image_to_cols(x, n=x.shape[0], grid=blocks["grid"], layout=layout)
+    wm = _wmat(F, w, groups, layout)
+    if layout == "lk":                                  # (N*L, C) @ (C, K*O)
+        cols = F.matmul(xc, wm)
+    else:                                               # (O*K, C) @ (C, N*L)
+        cols = _ungrouped(F, F.matmul(_t(F, wm), _grouped(F, xc, groups)), groups)
+    y = F.col2im(cols, **blocks)
+    if b is not None:
+        y = y + F.reshape(b, (b.shape[0],) + (1,) * len(blocks["grid"]))
+    return y
+
+
+def _weight_grad(F, a, img, groups, wshape, blocks):
+    """The weight gradient shared by both: the columns of ``a`` (N, R, *grid) times
+    im2col(img) transposed, summed over the batch and the blocks -> ``wshape``."""
+    layout = blocks["layout"]
+    ac = F.image_to_cols(a, n=a.shape[0], grid=blocks["grid"], layout=layout)
+    cols = F.conv_cols(img, **blocks)
+    if layout == "lk":                  # ((K*S, N*L) @ (N*L, R))^T: BLAS's faster order
+        m = _t(F, F.matmul(_t(F, cols), ac))
+    else:
+        m = F.matmul_nt(_grouped(F, ac, groups), _grouped(F, cols, groups))
+    return _unwmat(F, m, wshape, layout)
+
+
+def _matmul_nt_np(a, b, chunk=4096):
+    """``a @ b^T`` for a (..., M, L), b (..., K, L) with a long L (the batch's blocks), as
+    the transpose of a sum over chunks of L of ``b @ a^T``: OpenBLAS runs such a product
+    of few rows over a long inner dimension 1.5-3 times slower in one call."""
+    n = a.shape[-1]
+    if n <= chunk:
+        return np.matmul(a, b.swapaxes(-1, -2))
+    acc = None
+    for s in range(0, n, chunk):
+        p = np.matmul(b[..., s:s + chunk], a[..., s:s + chunk].swapaxes(-1, -2))
+        if acc is None:
+            acc = p
+        else:
+            acc += p
+    return acc.swapaxes(-1, -2)
+
+
+NF.matmul_nt = _matmul_nt_np
+NF.contiguous = ascontiguous
+TF.contiguous = contiguous
+TF.matmul_nt = lambda a, b: a.matmul(b.transpose(-1, -2))
+
+
+def _bias_grad(F, g):
+    return F.sum(g, (0,) + tuple(range(2, len(g.shape))))
+
+
+def _conv_np(x, w, *b, groups, **blocks):
+    return _conv(NF, x, w, b[0] if b else None, groups, blocks)
+
+
+def _conv_t_np(x, w, *b, groups, **blocks):
+    return _conv_t(NF, x, w, b[0] if b else None, groups, blocks)
+
+
+def _bilinear_jvp(f):
+    """The JVP of ``f(x, w) + b``, linear in each of x, w, b."""
+    def jvp(F, t, out, x, w, *b, groups, **blocks):
+        r = None
+        if t[0] is not None:
+            r = f(F, t[0], w, None, groups, blocks)
+        if t[1] is not None:
+            d = f(F, x, t[1], None, groups, blocks)
+            r = d if r is None else r + d
+        if b and t[2] is not None:
+            d = F.reshape(t[2], (t[2].shape[0],) + (1,) * len(blocks["grid"]))
+            r = d if r is None else r + d
+        return r
+    return jvp
+
+
+# PyTorch's convolution node saves the input and the weight, whichever needs a gradient
+# (an in-place change of either before backward raises), never the bias
+_READS = ((0, 1), (0, 1), (0, 1))
+
+CONVOLUTION = defop(
+    "convolution", _conv_np,
+    vjps=(lambda F, g, out, x, w, *b, groups, **blocks: _conv_t(F, g, w, None, groups, blocks),
+          lambda F, g, out, x, w, *b, groups, **blocks:
+              _weight_grad(F, g, x, groups, w.shape, blocks),
+          lambda F, g, out, x, w, *b, groups, **blocks: _bias_grad(F, g)),
+    jvp=_bilinear_jvp(_conv), reads=_READS, backward_name="ConvolutionBackward0")
+CONVOLUTION_TRANSPOSE = defop(
+    "convolution_transpose", _conv_t_np,
+    vjps=(lambda F, g, out, x, w, *b, groups, **blocks: _conv(F, g, w, None, groups, blocks),
+          lambda F, g, out, x, w, *b, groups, **blocks:
+              _weight_grad(F, x, g, groups, w.shape, blocks),
+          lambda F, g, out, x, w, *b, groups, **blocks: _bias_grad(F, g)),
+    jvp=_bilinear_jvp(_conv_t), reads=_READS, backward_name="ConvolutionBackward0")
+
+
+def _layout(n, c, grid, groups):
+    """The columns' layout for a batch of ``n`` images of ``c`` channels (the side that
+    im2col and col2im see) and ``grid`` blocks: "lk" (runs of C, BLAS's faster GEMMs) for
+    128+ channels (measured: about as fast at 64-128 channels, slower below); otherwise
+    the batch goes innermost when a block row is short (im2col's and col2im's copies then
+    run over a block row times the batch)."""
+    if groups == 1 and c >= 128:
+        return "lk"
+    return "kln" if n > 1 and grid and grid[-1] < 16 else "knl"
 
 
 # --- argument handling ----------------------------------------------------------------------
@@ -317,27 +590,11 @@ def _convnd(nd, op, input, weight, bias, stride, padding, dilation, groups):
                            f"({' x '.join(map(str, span))}). Kernel size can't be greater "
                            f"than actual input size")
     grid = _grid(size, ksize, dilation, pads, stride)
-    # a row per block (N*L, C*K): one GEMM per group for the whole batch, in the
-    # orientations OpenBLAS runs fast for the forward and both gradients (NumPy's matmul
-    # batched over samples, or (O, N*L) @ (N*L, C*K), is several times slower)
-    cols = im2col(x, ksize=ksize, dilation=dilation, pads=pads, stride=stride, size=size,
-                  grid=grid, rows=True)
-    k = math.prod(ksize)
-    kc = tuple(range(2, nd + 2)) + (1,)                  # weight as (O, *ksize, C/groups)
-    if groups == 1:
-        w2t = weight.permute((0,) + kc).reshape(o, k * cg).t()
-        out = cols.mm(w2t) if bias is None else addmm(bias, cols, w2t)
-    else:
-        og = o // groups
-        wg = weight.reshape((groups, og) + weight.shape[1:]).permute(
-            (0, 1) + tuple(i + 1 for i in kc)).reshape(groups, og, k * cg)
-        cg_rows = cols.reshape(-1, k, groups, cg).permute(2, 0, 1, 3).reshape(
-            groups, -1, k * cg)
-        out = cg_rows.matmul(wg.transpose(1, 2)).transpose(0, 1).reshape(-1, o)
-        if bias is not None:
-            out = out + bias
-    # the last node is the layout move, so grad_fn is ConvolutionBackward0 as in torch
-    out = rows_to_nchw(out, n, grid)
+    out = CONVOLUTION.apply(
+        (x, weight) if bias is None else (x, weight, bias),
+        {"groups": groups, "ksize": ksize, "dilation": dilation, "pads": pads,
+         "stride": stride, "size": size, "grid": grid,
+         "layout": _layout(n, c, grid, groups)})
     return out.squeeze(0) if unbatched else out
 
 
@@ -385,21 +642,11 @@ def _conv_transposend(nd, op, input, weight, bias, stride, padding, output_paddi
     if any(s <= 0 for s in size):
         raise RuntimeError(f"{op}: Given input size per channel: {list(grid)}. Calculated "
                            f"output size per channel: {list(size)}. Output size is too small")
-    k = math.prod(ksize)
-    xs = nchw_to_rows(x, n, grid)                   # (N*L, C_in)
-    kc = tuple(range(2, nd + 2)) + (1,)                  # weight as (C_in, *ksize, O/groups)
-    if groups == 1:
-        cols = xs.mm(weight.permute((0,) + kc).reshape(cin, k * og))
-    else:
-        cg = cin // groups
-        wg = weight.reshape((groups, cg) + weight.shape[1:]).permute(
-            (0, 1) + tuple(i + 1 for i in kc)).reshape(groups, cg, k * og)
-        cols = xs.reshape(-1, groups, cg).transpose(0, 1).matmul(wg)    # (G, N*L, K*O/G)
-        cols = cols.reshape(groups, -1, k, og).permute(1, 2, 0, 3).reshape(-1, k * o)
-    out = CONV_TRANSPOSE_OUT.apply(
-        (cols,) if bias is None else (cols, bias),
-        {"ksize": ksize, "dilation": dilation, "pads": tuple((p, p) for p in pad),
-         "stride": stride, "size": size, "grid": grid})
+    out = CONVOLUTION_TRANSPOSE.apply(
+        (x, weight) if bias is None else (x, weight, bias),
+        {"groups": groups, "ksize": ksize, "dilation": dilation,
+         "pads": tuple((p, p) for p in pad), "stride": stride, "size": size, "grid": grid,
+         "layout": _layout(n, o, grid, groups)})
     return out.squeeze(0) if unbatched else out
 
 

@@ -36,13 +36,20 @@ def _flat(F, x, lead):
     return F.reshape(x, tuple(x.shape[:lead]) + (-1,))
 
 
-def _pick_np(x, idx, lead, shape):
-    """``x`` (*lead, *S) read at the flat positions ``idx`` (*lead, *out) of its S dims."""
+def _pick_np(x, idx, lead, shape, empty=None, dead=None):
+    """``x`` (*lead, *S) read at the flat positions ``idx`` (*lead, *out) of its S dims;
+    ``-inf`` where ``empty`` (a max-pooling window with no position inside the input)."""
     flat = idx.reshape(idx.shape[:lead] + (-1,))
-    return np.take_along_axis(x.reshape(x.shape[:lead] + (-1,)), flat, -1).reshape(idx.shape)
+    out = np.take_along_axis(x.reshape(x.shape[:lead] + (-1,)), flat, -1).reshape(idx.shape)
+    if empty is not None:
+        out[empty] = -np.inf
+    return out
 
 
-def _pick_vjp(F, g, out, x, idx, lead, shape):
+def _pick_vjp(F, g, out, x, idx, lead, shape, empty=None, dead=None):
+    # ``dead``: empty windows whose index lies outside the input get no gradient
+    if dead is not None:
+        g = F.where(F.const(dead), 0, g)
     flat = idx.reshape(idx.shape[:lead] + (-1,))
     xs = shape
     spread = F.scatter_add_zeros(_flat(F, g, lead), flat, lead,
@@ -50,9 +57,10 @@ def _pick_vjp(F, g, out, x, idx, lead, shape):
     return F.reshape(spread, xs)
 
 
-def _pick_jvp(F, t, out, x, idx, lead, shape):
+def _pick_jvp(F, t, out, x, idx, lead, shape, empty=None, dead=None):
     flat = idx.reshape(idx.shape[:lead] + (-1,))
-    return F.reshape(F.gather(_flat(F, t[0], lead), lead, flat), idx.shape)
+    r = F.reshape(F.gather(_flat(F, t[0], lead), lead, flat), idx.shape)
+    return r if dead is None else F.where(F.const(dead), 0, r)
 
 
 def _pick_op(name, backward_name):
@@ -116,8 +124,11 @@ def _input(input, nd, op):
     return (input, False) if r == nd + 2 else (input.unsqueeze(0), True)
 
 
-def _window_args(op, nd, x, kernel_size, stride, padding, dilation, ceil_mode):
-    """Kernel, stride, padding, dilation tuples and the output size, checked as PyTorch."""
+def _window_args(op, nd, x, kernel_size, stride, padding, dilation, ceil_mode, checks=None):
+    """Kernel, stride, padding, dilation tuples and the output size, checked as PyTorch.
+    ``checks``: whose checks and messages (``op`` unless given): ``max_pool1d`` with
+    ``return_indices`` runs PyTorch's 2-D kernel, so it gets ``max_pool2d``'s."""
+    checks = op if checks is None else checks
     k = ntuple(kernel_size, nd, "kernel_size", op)
     s = k if stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0) \
         else ntuple(stride, nd, "stride", op)
@@ -131,10 +142,18 @@ def _window_args(op, nd, x, kernel_size, stride, padding, dilation, ceil_mode):
     if any(v <= 0 for v in d):
         raise RuntimeError(f"{op}: dilation should be greater than zero, but got "
                            f"dilation={list(d)}")
+    if checks == "max_pool1d" and p[0] > k[0] // 2:
+        raise RuntimeError(f"max_pool1d() padding should be at most half of kernel size, but "
+                           f"got padding={p[0]} and kernel_size={k[0]}")
     for pi, ki, di in zip(p, k, d):
         if pi < 0 or pi > (di * (ki - 1) + 1) // 2:
             raise RuntimeError(f"pad should be at most half of effective kernel size, but "
                                f"got pad={pi}, kernel_size={ki} and dilation={di}")
+    if checks == "max_pool2d" and any(pi > ki // 2 for pi, ki in zip(p, k)):
+        # (PyTorch's max pooling then checks the kernel itself, dilation or not)
+        ph, kh = (p[0], k[0]) if nd == 2 else (0, 1)
+        raise RuntimeError(f"pad should be smaller than or equal to half of kernel size, but "
+                           f"got padW = {p[-1]}, padH = {ph}, kW = {k[-1]}, kH = {kh}")
     size = tuple(x._data.shape[2:])
     out = []
     for n, ki, si, pi, di in zip(size, k, s, p, d):
@@ -143,9 +162,12 @@ def _window_args(op, nd, x, kernel_size, stride, padding, dilation, ceil_mode):
             o -= 1              # the last window must start inside the input or left padding
         out.append(o)
     if any(o < 1 for o in out):
-        c = x._data.shape[1]
-        raise RuntimeError(f"Given input size: ({'x'.join(map(str, (c,) + size))}). "
-                           f"Calculated output size: ({'x'.join(map(str, (c,) + tuple(out)))})"
+        if checks == "max_pool1d":
+            raise RuntimeError(f"max_pool1d() Invalid computed output size: {out[0]}")
+        # (a 1-D input runs as (C, 1, L) in PyTorch's kernels, and is shown so)
+        c = (x._data.shape[1],) + (1,) * (nd == 1)
+        raise RuntimeError(f"Given input size: ({'x'.join(map(str, c + size))}). "
+                           f"Calculated output size: ({'x'.join(map(str, c + tuple(out)))})"
                            f". Output size is too small")
     # padding at the end: PyTorch's, or more where a ceil_mode window runs past it
     pads = tuple((pi, max(pi, (o - 1) * si + di * (ki - 1) + 1 - n - pi))
@@ -164,19 +186,28 @@ def _argmax_like_torch(w):
     return arg
 
 
-def _pick(op, input, flat, nd, unbatched, return_indices):
+def _pick(op, input, flat, nd, unbatched, return_indices, empty=None, dead=None,
+          index=None):
     """``op`` reading ``input`` ((N, C, *S), or (C, *S) when ``unbatched``) at the flat
-    spatial positions ``flat`` (N, C, *out); a 1-D input runs as (*, 1, L)."""
-    idx = flat[0] if unbatched else flat
+    spatial positions ``flat`` (N, C, *out); a 1-D input runs as (*, 1, L).  ``empty``,
+    ``dead``: the masks of ``_pick_np``; ``index``: the indices returned (``flat``
+    unless given)."""
+    def batch(a):
+        return a if a is None or not unbatched else a[0]
+    idx, empty, dead = batch(flat), batch(empty), batch(dead)
+    index = idx if index is None else batch(index)
+    extra = {} if empty is None else {"empty": empty, "dead": dead}
     if nd == 1:
         src = input.unsqueeze(-2)
+        if extra:
+            extra = {k: v[..., None, :] for k, v in extra.items()}
         out = op.apply((src,), {"idx": idx[..., None, :], "lead": src.ndim - 2,
-                                "shape": tuple(src.shape)}).squeeze(-2)
+                                "shape": tuple(src.shape), **extra}).squeeze(-2)
     else:
         out = op.apply((input,), {"idx": idx, "lead": input.ndim - 2,
-                                  "shape": tuple(input.shape)})
+                                  "shape": tuple(input.shape), **extra})
     if return_indices:
-        return out, wrap(ascontiguous(idx, dtype=np.int64))
+        return out, wrap(ascontiguous(index, dtype=np.int64))
     return out
 
 
@@ -184,7 +215,7 @@ def _max_pool(nd, op, input, kernel_size, stride, padding, dilation, ceil_mode,
               return_indices):
     x, unbatched = _input(input, nd, op)
     k, s, p, d, out, pads = _window_args(op, nd, x, kernel_size, stride, padding, dilation,
-                                         ceil_mode)
+                                         ceil_mode, "max_pool2d" if return_indices else op)
     xd = x._data
     size = xd.shape[2:]
     win = block_windows(_padded(xd, pads, value=-np.inf), k, d, s, out)
@@ -192,7 +223,7 @@ def _max_pool(nd, op, input, kernel_size, stride, padding, dilation, ceil_mode,
     # PyTorch scans only a window's positions inside the input: where all of them are
     # -inf it keeps the first one (here argmax may have picked padding).  A window with
     # none (dilation over padding) gives -inf and, as index, its first position at or
-    # after 0, which gets the gradient when it lies inside the input (as in PyTorch)
+    # after 0 (flattened), which gets the gradient when it lies inside the input
     padded = any(lo or hi for lo, hi in pads)
     if padded:
         ones = like_device(xd, np.ones((1, 1) + size, dtype=bool))
@@ -205,7 +236,7 @@ def _max_pool(nd, op, input, kernel_size, stride, padding, dilation, ceil_mode,
             arg = np.where(padding_hit, np.broadcast_to(valid.argmax(-1), arg.shape), arg)
     offs = np.unravel_index(arg, k)
     flat = zeros_as(arg, arg.shape, np.int64)
-    torch_flat, inside = 0, True
+    torch_flat = 0
     for i in range(nd):
         start = like_device(xd, (np.arange(out[i]) * s[i] - p[i]).reshape(
             (-1,) + (1,) * (nd - 1 - i)))
@@ -214,17 +245,16 @@ def _max_pool(nd, op, input, kernel_size, stride, padding, dilation, ceil_mode,
             continue
         first = start + (-start).clip(0) // -d[i] * -d[i]     # first position >= 0
         torch_flat = torch_flat * size[i] + first
-        inside = inside & (first < size[i])
     if not padded or not empty.any():
         return _pick(MAX_POOL2D, input, flat, nd, unbatched, return_indices)
-    read = np.where(empty, np.where(inside, torch_flat, 0), flat)
-    res = _pick(MAX_POOL2D, x, read, nd, False, False)
-    res = res.masked_fill(wrap(empty & ~inside), -np.inf)
-    res = res + wrap(np.where(empty & inside, -np.inf, 0).astype(xd.dtype))
-    idx = np.where(empty, torch_flat, flat)
-    if unbatched:
-        res, idx = res.squeeze(0), idx[0]
-    return (res, wrap(ascontiguous(idx, dtype=np.int64))) if return_indices else res
+    # one node, as in PyTorch: -inf in the empty windows, whose gradient goes to torch's
+    # flat index when that lies inside the flattened input (it may, with a position past
+    # the end of a row: PyTorch's kernel computes it as h * W + w), nowhere otherwise
+    inside = torch_flat < math.prod(size)
+    empty = np.ascontiguousarray(empty)
+    return _pick(MAX_POOL2D, input, np.where(empty, np.where(inside, torch_flat, 0), flat),
+                 nd, unbatched, return_indices, empty=empty, dead=empty & ~inside,
+                 index=np.where(empty, torch_flat, flat))
 
 
 def _avg_pool(nd, op, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
