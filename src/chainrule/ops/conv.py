@@ -121,6 +121,9 @@ def _col_blocks(layout, n, c, ksize, grid):
 
 
 _SCRATCH = threading.local()
+#: the largest column buffer a thread keeps between calls (bytes); larger columns are fresh
+#: arrays, so at most this much stays allocated per thread that ran a convolution
+SCRATCH_MAX_BYTES = 256 * 2**20
 
 
 def _scratch(x, shape):
@@ -128,10 +131,11 @@ def _scratch(x, shape):
     convolution formula: this thread's buffer, reused.  Columns run to hundreds of MB
     (beyond malloc's mmap threshold), so a fresh array costs its pages' first-touch
     faults and zeroing at every call (~40 ms of system time per step of the 3x3 benchmark);
-    PyTorch's caching allocator keeps such memory too.  (Other devices' arrays: fresh.)"""
-    if x.__class__ is not np.ndarray:
-        return np.empty_like(x, shape=shape, order="C")
+    PyTorch's caching allocator keeps such memory too.  (Other devices' arrays, and columns
+    over ``SCRATCH_MAX_BYTES``: fresh.)"""
     n = math.prod(shape)
+    if x.__class__ is not np.ndarray or n * x.dtype.itemsize > SCRATCH_MAX_BYTES:
+        return np.empty_like(x, shape=shape, order="C")
     buf = getattr(_SCRATCH, "buf", None)
     if buf is None or buf.dtype != x.dtype or buf.size < n:
         _SCRATCH.buf = None                 # (free the old one before allocating)
