@@ -194,6 +194,233 @@ def _leaf_key(x, i, seen):
     return (c, id(x))
 
 
+# --- rules traced into the program ---------------------------------------------------------
+
+class _Bail(Exception):
+    """Internal: a rule does something the trace cannot write as program lines."""
+
+
+def _bail(*args, **kwargs):
+    raise _Bail
+
+
+# exponents for which ``x ** p`` on an array is not ``np.power(x, p)`` (NumPy's fast paths)
+_FAST_POWERS = (-1, 0, 0.5, 1, 2)
+
+
+class _Sym:
+    """An array while a rule is traced: its value (computed as the rule runs, as in the
+    eager backward) and the program's expression for it.  Arithmetic and NumPy ufuncs on
+    it write program lines; anything else (indexing, NumPy functions, reading values into
+    Python, attributes other than the shape and dtype, which are guarded) stops the trace,
+    and the rule is called as one step instead."""
+    __slots__ = ("t", "a", "e")
+
+    def __init__(self, t, a, e):
+        self.t = t
+        self.a = a
+        self.e = e
+
+    @property
+    def shape(self):
+        return self.a.shape
+
+    @property
+    def dtype(self):
+        return self.a.dtype
+
+    @property
+    def ndim(self):
+        return self.a.ndim
+
+    @property
+    def size(self):
+        return self.a.size
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if method != "__call__":
+            raise _Bail
+        out = kwargs.pop("out", None)
+        if kwargs:
+            raise _Bail
+        if out is not None:
+            if out.__class__ is tuple:
+                if len(out) != 1:
+                    raise _Bail
+                out = out[0]
+        elif len(inputs) > ufunc.nin:
+            if len(inputs) != ufunc.nin + 1:
+                raise _Bail
+            out = inputs[-1]
+            inputs = inputs[:-1]
+        return self.t.ufunc(ufunc, inputs, out)
+
+    def __pow__(self, p):
+        if p.__class__ not in (int, float) or p in _FAST_POWERS:
+            raise _Bail
+        return self.t.ufunc(np.power, (self, p), None)
+
+    __array_function__ = __array__ = __getattr__ = __getitem__ = __setitem__ = _bail
+    __len__ = __iter__ = __bool__ = __float__ = __int__ = __index__ = __complex__ = _bail
+    __rpow__ = __matmul__ = __rmatmul__ = __iadd__ = __isub__ = __imul__ = _bail
+    __itruediv__ = __ipow__ = __floordiv__ = __rfloordiv__ = __mod__ = __rmod__ = _bail
+    __hash__ = None
+
+
+def _sym_op(ufunc, swap=False):
+    if swap:
+        return lambda self, other: self.t.ufunc(ufunc, (other, self), None)
+    return lambda self, other: self.t.ufunc(ufunc, (self, other), None)
+
+
+for _n, _u in (("add", np.add), ("sub", np.subtract), ("mul", np.multiply),
+               ("truediv", np.true_divide)):
+    setattr(_Sym, f"__{_n}__", _sym_op(_u))
+    setattr(_Sym, f"__r{_n}__", _sym_op(_u, True))
+for _n, _u in (("eq", np.equal), ("ne", np.not_equal), ("lt", np.less),
+               ("le", np.less_equal), ("gt", np.greater), ("ge", np.greater_equal),
+               ("and", np.bitwise_and), ("or", np.bitwise_or)):
+    setattr(_Sym, f"__{_n}__", _sym_op(_u))
+_Sym.__neg__ = lambda self: self.t.ufunc(np.negative, (self,), None)
+_Sym.__abs__ = lambda self: self.t.ufunc(np.absolute, (self,), None)
+_Sym.__invert__ = lambda self: self.t.ufunc(np.invert, (self,), None)
+del _n, _u
+
+
+def _same_bits(a, b):
+    """Whether two results are the same array bit for bit (shape, dtype, values)."""
+    a = np.asarray(a)
+    b = np.asarray(b)
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    if a.dtype.kind in "fc":
+        return a.tobytes() == b.tobytes()
+    return np.array_equal(a, b)
+
+
+class _TraceNS:
+    """The ``F`` a traced rule receives: ``NF``'s ufuncs write program lines, its other
+    functions are traced in turn (or called as one step when their trace stops)."""
+
+    def __init__(self, t):
+        self._t = t
+
+    def __getattr__(self, name):
+        f = getattr(NF, name)
+        t = self._t
+        if isinstance(f, np.ufunc):
+            def call(*args, out=None):
+                if len(args) > f.nin and out is None:
+                    out = args[-1]
+                    args = args[:-1]
+                return t.ufunc(f, args, out)
+        else:
+            def call(*args, **kwargs):
+                return t.call(f, args, kwargs)
+        setattr(self, name, call)
+        return call
+
+
+class _Trace:
+    """Traces one rule call for the recorder ``rec``: the lines it writes go to
+    ``rec.lines``; ``mine`` holds the locals the trace made with fresh ufunc results."""
+
+    def __init__(self, rec):
+        self.rec = rec
+        self.F = _TraceNS(self)
+        self.mine = set()
+
+    def sym(self, a, e):
+        return _Sym(self, a, e)
+
+    def _local(self, a):
+        rec = self.rec
+        rec.n += 1
+        e = f"s{rec.n}"
+        rec._bind_expr(a, e)
+        return e
+
+    def ufunc(self, f, inputs, out):
+        rec = self.rec
+        reals = []
+        for x in inputs:
+            c = x.__class__
+            if c is _Sym:
+                if x.t is not self:
+                    raise _Bail
+                reals.append(x.a)
+            elif c in (int, float) or (c is bool and f.nin == 2):
+                reals.append(x)
+            else:
+                raise _Bail
+        if out is not None:
+            if out.__class__ is not _Sym or out.e not in self.mine or out.t is not self:
+                raise _Bail         # (writes only into what the trace itself made)
+            r = f(*reals, out.a)
+            if r is not out.a:
+                raise _Bail
+        else:
+            r = f(*reals)
+        if f.nout != 1:
+            raise _Bail
+        args = rec._ufunc_args(f, inputs, reals, r)
+        fn = rec._const(f, "F")
+        if out is not None:
+            rec.lines.append(f"{fn}({args}, {out.e})")
+            return out
+        if r.__class__ is not _ndarray:
+            r = np.asarray(r)
+            e = self._local(r)
+            rec.lines.append(f"{e} = _np.asarray({fn}({args}))")
+        else:
+            e = self._local(r)
+            cands = [x.e for x in inputs if x.__class__ is _Sym and x.e in rec.owned and
+                     x.a.shape == r.shape and x.a.dtype == r.dtype]
+            rec.lines.append(("ufunc", e, fn, args, cands) if cands else
+                             f"{e} = {fn}({args})")
+        self.mine.add(e)
+        rec.owned.add(e)
+        return _Sym(self, r, e)
+
+    def call(self, f, args, kwargs):
+        """A non-ufunc ``F`` function: traced if it can be, else one call of it."""
+        rec = self.rec
+        reals = [x.a if x.__class__ is _Sym else x for x in args]
+        kreals = {k: (v.a if v.__class__ is _Sym else v) for k, v in kwargs.items()}
+        want = f(*reals, **kreals)
+        mark = len(rec.lines)
+        try:
+            got = f(*args, **kwargs)
+            if got.__class__ is _Sym and got.t is self and _same_bits(got.a, want):
+                return got
+        except Exception:
+            pass
+        del rec.lines[mark:]
+        parts = []
+        for x in args:
+            if x.__class__ is _Sym:
+                parts.append(x.e)
+            elif x.__class__ is _ndarray or isinstance(x, (Tensor, np.generic)) or rec._live(x):
+                raise _Bail
+            else:
+                parts.append(rec._const(x))
+        for k, v in kwargs.items():
+            if v.__class__ is _Sym:
+                parts.append(f"{k}={v.e}")
+            elif v.__class__ is _ndarray or isinstance(v, (Tensor, np.generic)) or rec._live(v):
+                raise _Bail
+            else:
+                parts.append(f"{k}={rec._const(v)}")
+        if want.__class__ is not _ndarray:
+            raise _Bail
+        for x in args:
+            if x.__class__ is _Sym and want is x.a:
+                return x
+        e = self._local(want)
+        rec.lines.append(f"{e} = {rec._const(f, 'N')}({', '.join(parts)})")
+        return _Sym(self, want, e)      # (not fresh for sure: never written into)
+
+
 # --- the recorder --------------------------------------------------------------------------
 
 class _Recorder:
@@ -374,6 +601,59 @@ class _Recorder:
             return self.read(x)
         return self._const(x)
 
+    def _ufunc_args(self, f, inputs, reals, r):
+        """The argument list of a ufunc line.  A Python number operand becomes a 0-d array
+        constant of the result's dtype when the others have that dtype (floating or
+        complex) and it gives the same bits: NumPy converts the number to that dtype
+        anyway, and a 0-d array skips the conversion on every call."""
+        dt = r.dtype
+        syms = [x for x in inputs if x.__class__ is _Sym]
+        swap = len(syms) < len(inputs) and dt.kind in "fc" and all(
+            [x.a.dtype == dt for x in syms])
+        if swap:
+            alt = [np.array(x, dt) if x.__class__ is not _Sym else a
+                   for x, a in zip(inputs, reals)]
+            with np.errstate(all="ignore"):
+                swap = _same_bits(f(*alt), r)
+        parts = []
+        for x in inputs:
+            if x.__class__ is _Sym:
+                parts.append(x.e)
+            elif swap:
+                key = ("0d", dt.str, x.__class__, repr(x))
+                name = self.names.get(key)
+                if name is None:
+                    c = np.array(x, dt)
+                    c.flags.writeable = False
+                    name = self._const(c)
+                    self.names[key] = name
+                parts.append(name)
+            else:
+                parts.append(self._const(x))
+        return ", ".join(parts)
+
+    def _traced(self, t, fn, args, params, want, shape=None, fresh=False):
+        """Trace ``fn(*args, **params)`` (a forward or a VJP rule; ``args`` holds ``_Sym``s
+        for arrays) into ufunc lines; ``shape``: sum the result to it as the engine does.
+        The traced result must equal ``want`` bit for bit (``fresh``: and be an array a
+        traced line made).  Returns its expression, or None (no lines written) when the
+        function does something else."""
+        mark = len(self.lines)
+        try:
+            with np.errstate(all="ignore"):
+                r = fn(*args, **params) if params else fn(*args)
+                if r.__class__ is not _Sym or r.t is not t:
+                    raise _Bail
+                if shape is not None and r.a.shape != shape:
+                    r = t.call(NF.sum_to, (r, shape), {})
+                if (fresh and r.e not in t.mine) or not _same_bits(r.a, want):
+                    raise _Bail
+        except Exception:
+            del self.lines[mark:]
+            return None
+        self._bind_expr(want, r.e)
+        return r.e
+
     # -- observer hooks (each stops the recording by raising _Break inside ``_guarded``)
     def op_ran(self, op, args, params, out):
         if self.paused or self.broken:
@@ -389,8 +669,23 @@ class _Recorder:
                     ins.append(self.read(a))
                 else:
                     ins.append(self.value(a))
-            f = self._const(op.forward, "F")
             d = out._data
+            if not op.is_view and id(d) not in self.expr and not (params and self._live(params)):
+                # the forward traced into ufunc lines (it must make a fresh array)
+                t = _Trace(self)
+                targs = []
+                for a, x in zip(args, ins):
+                    if isinstance(a, Tensor):
+                        targs.append(t.sym(a._data, x))
+                    elif a.__class__ in _SCALARS:
+                        targs.append(a)
+                    else:
+                        targs = None
+                        break
+                if targs is not None and \
+                        self._traced(t, op.forward, targs, params, d, fresh=True) is not None:
+                    return
+            f = self._const(op.forward, "F")
             pe = ("**" + self.value(params, op.name in _SHAPED)) if params else ""
             call_args = ", ".join(ins + ([pe] if pe else []))
             fresh = d.base is None and d.flags.writeable and id(d) not in self.expr
@@ -492,6 +787,12 @@ class _Recorder:
             head = f"NF, {ge}, {oe}" + "".join(", " + x for x in ins) + pe
             shapes = node._shapes
             every = None
+            saved = (None,) * len(nexts) if arrays is None else arrays
+            traceable = g.__class__ is _ndarray and \
+                (node._out is None or node._out.__class__ is _ndarray) and \
+                not (params and self._live(params)) and \
+                all([a is None or a.__class__ is _ndarray or a.__class__ in _SCALARS
+                     for a in saved])
             if op.vjp_all is not None:
                 every = f"v{self.n + 1}"
                 self.n += 1
@@ -508,6 +809,18 @@ class _Recorder:
                 if every is not None:
                     call = f"{every}[{i}]"
                 else:
+                    if traceable:
+                        # the rule traced into ufunc lines, summed to the input's shape
+                        t = _Trace(self)
+                        targs = [t.F, t.sym(g, ge),
+                                 None if node._out is None else t.sym(node._out, oe)]
+                        for a, x in zip(saved, ins):
+                            targs.append(t.sym(a, x) if a.__class__ is _ndarray else a)
+                        e = self._traced(t, op.vjps[i], targs, params, gi,
+                                         None if shapes is None else shapes[i])
+                        if e is not None:
+                            self.contrib.setdefault(nxt, []).append((gi, e))
+                            continue
                     call = f"{self._const(op.vjps[i], 'V')}({head})"
                 e = self._new(gi)
                 self.lines.append(f"{e} = {call}")
@@ -880,8 +1193,11 @@ class _Guard:
 
 # --- the compiled function --------------------------------------------------------------
 
+_ONE = object()
+
+
 class _Entry:
-    __slots__ = ("run", "guards", "source", "broken", "spec", "hits")
+    __slots__ = ("run", "guards", "source", "broken", "spec", "hits", "shape")
 
     def __init__(self, run, guards, source, broken, spec):
         self.run = run
@@ -890,6 +1206,15 @@ class _Entry:
         self.broken = broken
         self.spec = spec
         self.hits = 0
+        # how a replay's tuple of result leaves becomes the result: None (a flat tuple of
+        # leaves: the tuple itself), _ONE (one leaf), list (a flat list), else the
+        # structure to rebuild
+        if spec is None:
+            self.shape = _ONE
+        elif (spec[0] is tuple or spec[0] is list) and not any(spec[1]):
+            self.shape = None if spec[0] is tuple else list
+        else:
+            self.shape = spec
 
 
 class CompiledFunction:
@@ -937,12 +1262,17 @@ class CompiledFunction:
             return self._fn(*args, **kwargs)
         if entries is not None:
             for e in entries:
-                if all([f() == v for f, v in e.guards]):
+                if not e.guards or all([f() == v for f, v in e.guards]):
                     if e.broken is not None:
                         return self._fn(*args, **kwargs)
                     e.hits += 1
                     out = e.run(leaves)
-                    return out[0] if e.spec is None else _unflatten(e.spec, iter(out))
+                    shape = e.shape
+                    if shape is None:
+                        return out
+                    if shape is _ONE:
+                        return out[0]
+                    return list(out) if shape is list else _unflatten(shape, iter(out))
         if self._count >= cache_size_limit:
             if not self._limit_warned:
                 self._limit_warned = True
