@@ -366,18 +366,15 @@ class _Trace:
         args = rec._ufunc_args(f, inputs, reals, r)
         fn = rec._const(f, "F")
         if out is not None:
-            rec.lines.append(f"{fn}({args}, {out.e})")
+            kw = "out=" if f in _OUT_KEYWORD else ""
+            rec.lines.append(f"{fn}({args}, {kw}{out.e})")
             return out
         if r.__class__ is not _ndarray:
-            r = np.asarray(r)
-            e = self._local(r)
-            rec.lines.append(f"{e} = _np.asarray({fn}({args}))")
-        else:
-            e = self._local(r)
-            cands = [x.e for x in inputs if x.__class__ is _Sym and x.e in rec.owned and
-                     x.a.shape == r.shape and x.a.dtype == r.dtype]
-            rec.lines.append(("ufunc", e, fn, args, cands) if cands else
-                             f"{e} = {fn}({args})")
+            r = np.asarray(r)           # (0-d: the line asks for an array, out=...)
+        e = self._local(r)
+        cands = [x.e for x in inputs if x.__class__ is _Sym and x.e in rec.owned and
+                 x.a.shape == r.shape and x.a.dtype == r.dtype]
+        rec.lines.append(("ufunc", e, fn, args, cands, r.ndim == 0))
         self.mine.add(e)
         rec.owned.add(e)
         return _Sym(self, r, e)
@@ -691,15 +688,11 @@ class _Recorder:
             fresh = d.base is None and d.flags.writeable and id(d) not in self.expr
             e = self._new(d)
             if isinstance(op.forward, np.ufunc) and not params:
-                if d.ndim == 0:
-                    self.lines.append(f"{e} = _np.asarray({f}({call_args}))")
-                else:
-                    # an input that is a temporary of the result's shape and dtype may take
-                    # the result (decided in build, where it is known whether it is read later)
-                    cands = [x for x, a in zip(ins, args) if x in self.owned and
-                             a._data.shape == d.shape and a._data.dtype == d.dtype]
-                    self.lines.append(("ufunc", e, f, call_args, cands)
-                                      if cands else f"{e} = {f}({call_args})")
+                # an input that is a temporary of the result's shape and dtype may take
+                # the result (decided in build, where it is known whether it is read later)
+                cands = [x for x, a in zip(ins, args) if x in self.owned and
+                         a._data.shape == d.shape and a._data.dtype == d.dtype]
+                self.lines.append(("ufunc", e, f, call_args, cands, d.ndim == 0))
             elif (kind := self._plain(op, args, params)) == "plain":
                 self.lines.append(f"{e} = {f}({call_args})")
             elif kind == "scalar":
@@ -788,7 +781,7 @@ class _Recorder:
             shapes = node._shapes
             every = None
             saved = (None,) * len(nexts) if arrays is None else arrays
-            traceable = g.__class__ is _ndarray and \
+            traceable = (g.__class__ is _ndarray or isinstance(g, np.generic)) and \
                 (node._out is None or node._out.__class__ is _ndarray) and \
                 not (params and self._live(params)) and \
                 all([a is None or a.__class__ is _ndarray or a.__class__ in _SCALARS
@@ -812,7 +805,7 @@ class _Recorder:
                     if traceable:
                         # the rule traced into ufunc lines, summed to the input's shape
                         t = _Trace(self)
-                        targs = [t.F, t.sym(g, ge),
+                        targs = [t.F, t.sym(np.asarray(g), ge),
                                  None if node._out is None else t.sym(node._out, oe)]
                         for a, x in zip(saved, ins):
                             targs.append(t.sym(a, x) if a.__class__ is _ndarray else a)
@@ -1113,10 +1106,13 @@ class _Recorder:
         for i, x in enumerate(lines):
             if x.__class__ is not str:
                 if x[0] == "ufunc":
-                    _, e, f, call_args, cands = x
+                    _, e, f, call_args, cands, _ = x
                     out = next((c for c in cands if last.get(c) == i and
                                 c not in viewed_names), None)
-                    x = f"{e} = {f}({call_args}, out={out})" if out else _plain_text(x)
+                    # (out given positionally: the keyword costs more on small arrays)
+                    # (np.maximum and np.minimum take it as a keyword only)
+                    kw = "out=" if self.ns[f] in _OUT_KEYWORD else ""
+                    x = f"{e} = {f}({call_args}, {kw}{out})" if out else _plain_text(x)
                 else:                   # accumulation: a temporary no later line reads
                     _, leaf, ge = x     # may become .grad itself, as in the engine
                     x = f"_acc({leaf}, {ge}, {last.get(ge) == i})"
@@ -1133,11 +1129,13 @@ class _Recorder:
 
 
 _LOCAL = re.compile(r"\b[sdvg]\d+\b")
+# ufuncs that take ``out`` as a keyword only (a third positional argument is deprecated)
+_OUT_KEYWORD = (np.maximum, np.minimum)
 
 
 def _plain_text(x):
-    if x[0] == "ufunc":
-        return f"{x[1]} = {x[2]}({x[3]})"
+    if x[0] == "ufunc":         # (a 0-d result as an array, not a NumPy scalar: out=...)
+        return f"{x[1]} = {x[2]}({x[3]}{', out=...' if x[5] else ''})"
     return f"_acc({x[1]}, {x[2]})"
 
 
