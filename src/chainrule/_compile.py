@@ -1106,9 +1106,10 @@ class _Recorder:
         for i, x in enumerate(lines):
             if x.__class__ is not str:
                 if x[0] == "ufunc":
-                    _, e, f, call_args, cands, _ = x
-                    out = next((c for c in cands if last.get(c) == i and
-                                c not in viewed_names), None)
+                    _, e, f, call_args, cands, zero_d = x
+                    # (not for 0-d results: a new 0-d array costs less than writing one)
+                    out = None if zero_d else next(
+                        (c for c in cands if last.get(c) == i and c not in viewed_names), None)
                     # (out given positionally: the keyword costs more on small arrays)
                     # (np.maximum and np.minimum take it as a keyword only)
                     kw = "out=" if self.ns[f] in _OUT_KEYWORD else ""
@@ -1238,22 +1239,20 @@ class CompiledFunction:
             # inside a recording (nested compiled calls record into the outer one), under
             # viz.record or anomaly detection, or with forward-mode levels open: eagerly
             return self._fn(*args, **kwargs)
-        spec = len(args)            # (flat positional arguments: no pytree to walk)
-        if kwargs:
-            spec = None
-        else:
-            for a in args:
-                c = a.__class__
-                if c is tuple or c is list or c is dict:
-                    spec = None
-                    break
-        if spec is None:
-            leaves = []
-            spec = _flatten((args, kwargs), leaves)
-        else:
+        x = args[0] if len(args) == 1 and not kwargs else None
+        c = x.__class__
+        if c is _ndarray:           # (one array argument: its key written out, as _leaf_key)
+            key = (1, st.enabled, ((c, x.shape, x.dtype, x.strides, 0),))
             leaves = args
-        seen = {}
-        key = (spec, st.enabled, tuple([_leaf_key(x, i, seen) for i, x in enumerate(leaves)]))
+        elif c is Tensor:
+            d = x._data
+            key = (1, st.enabled, ((c, d.shape, d.dtype, d.strides, x._rg, 0,
+                                    x._fw is not None and bool(x._fw)),))
+            leaves = args
+        else:
+            key = None
+        if key is None:
+            key, leaves = self._key(st, args, kwargs)
         try:
             entries = self._cache.get(key)
         except TypeError:           # an unhashable scalar: run eagerly
@@ -1271,6 +1270,32 @@ class CompiledFunction:
                     if shape is _ONE:
                         return out[0]
                     return list(out) if shape is list else _unflatten(shape, iter(out))
+        return self._miss(key, leaves, args, kwargs)
+
+    @staticmethod
+    def _key(st, args, kwargs):
+        """The cache key of a call (the structure of its arguments, grad mode, what the
+        guards compare for each argument leaf) and its argument leaves."""
+        spec = len(args)            # (flat positional arguments: no pytree to walk)
+        if kwargs:
+            spec = None
+        else:
+            for a in args:
+                c = a.__class__
+                if c is tuple or c is list or c is dict:
+                    spec = None
+                    break
+        if spec is None:
+            leaves = []
+            spec = _flatten((args, kwargs), leaves)
+        else:
+            leaves = args
+        seen = {}
+        return (spec, st.enabled,
+                tuple([_leaf_key(x, i, seen) for i, x in enumerate(leaves)])), leaves
+
+    def _miss(self, key, leaves, args, kwargs):
+        """A call no recording matches: record it, or run eagerly past the cache limit."""
         if self._count >= cache_size_limit:
             if not self._limit_warned:
                 self._limit_warned = True
@@ -1280,7 +1305,7 @@ class CompiledFunction:
                     f"is not recorded again: calls with new guards run eagerly. The last "
                     f"recording was for a new {_what_changed(key, self._cache)}; keep "
                     f"shapes, dtypes and Python scalar arguments the same between calls, "
-                    f"or raise the limit.", UserWarning, stacklevel=2)
+                    f"or raise the limit.", UserWarning, stacklevel=3)
             return self._fn(*args, **kwargs)
         return self._record(key, leaves, args, kwargs)
 
@@ -1309,7 +1334,7 @@ class CompiledFunction:
                 self._warned.add((reason, where))
                 warnings.warn(f"chainrule.compile: graph break in {self._name()}: {reason}, "
                               f"at {where}. Calls with these guards run eagerly; see "
-                              f".explain() for every recording.", UserWarning, stacklevel=3)
+                              f".explain() for every recording.", UserWarning, stacklevel=4)
         rec.keep = rec.pre = rec.grad0 = None
         return out
 
