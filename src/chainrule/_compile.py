@@ -260,7 +260,10 @@ class _Sym:
             raise _Bail
         return self.t.ufunc(np.power, (self, p), None)
 
-    __array_function__ = __array__ = __getattr__ = __getitem__ = __setitem__ = _bail
+    def __getitem__(self, idx):
+        return self.t.getitem(self, idx)
+
+    __array_function__ = __array__ = __getattr__ = __setitem__ = _bail
     __len__ = __iter__ = __bool__ = __float__ = __int__ = __index__ = __complex__ = _bail
     __rpow__ = __matmul__ = __rmatmul__ = __iadd__ = __isub__ = __imul__ = _bail
     __itruediv__ = __ipow__ = __floordiv__ = __rfloordiv__ = __mod__ = __rmod__ = _bail
@@ -296,6 +299,18 @@ def _same_bits(a, b):
     if a.dtype.kind in "fc":
         return a.tobytes() == b.tobytes()
     return np.array_equal(a, b)
+
+
+def _basic_index(idx):
+    """Whether ``idx`` indexes with constants only (no arrays, no booleans)."""
+    for i in (idx if idx.__class__ is tuple else (idx,)):
+        c = i.__class__
+        if c is slice:
+            if not all([v is None or v.__class__ is int for v in (i.start, i.stop, i.step)]):
+                return False
+        elif c is not int and i is not None and i is not Ellipsis:
+            return False
+    return True
 
 
 class _TraceNS:
@@ -377,6 +392,19 @@ class _Trace:
         rec.lines.append(("ufunc", e, fn, args, cands, r.ndim == 0))
         self.mine.add(e)
         rec.owned.add(e)
+        return _Sym(self, r, e)
+
+    def getitem(self, x, idx):
+        """``x[idx]`` with an index of constants (ints, slices, None, Ellipsis): a view, or
+        a NumPy scalar for an index of ints, as the function's own indexing gives."""
+        if not _basic_index(idx) or x.t is not self:
+            raise _Bail
+        r = x.a[idx]
+        rec = self.rec
+        rec.n += 1
+        e = f"s{rec.n}"
+        rec._bind_expr(r, e)
+        rec.lines.append(("pure", e, f"{e} = {x.e}[{rec._const(idx)}]"))
         return _Sym(self, r, e)
 
     def call(self, f, args, kwargs):
@@ -629,12 +657,12 @@ class _Recorder:
                 parts.append(self._const(x))
         return ", ".join(parts)
 
-    def _traced(self, t, fn, args, params, want, shape=None, fresh=False):
+    def _traced(self, t, fn, args, params, want, shape=None, kind=None):
         """Trace ``fn(*args, **params)`` (a forward or a VJP rule; ``args`` holds ``_Sym``s
         for arrays) into ufunc lines; ``shape``: sum the result to it as the engine does.
-        The traced result must equal ``want`` bit for bit (``fresh``: and be an array a
-        traced line made).  Returns its expression, or None (no lines written) when the
-        function does something else."""
+        The traced result must equal ``want`` bit for bit (``kind`` "fresh": and be an
+        array a traced ufunc line made; "view": and not be one).  Returns its expression,
+        or None (no lines written) when the function does something else."""
         mark = len(self.lines)
         try:
             with np.errstate(all="ignore"):
@@ -643,7 +671,9 @@ class _Recorder:
                     raise _Bail
                 if shape is not None and r.a.shape != shape:
                     r = t.call(NF.sum_to, (r, shape), {})
-                if (fresh and r.e not in t.mine) or not _same_bits(r.a, want):
+                if kind is not None and (r.e in t.mine) != (kind == "fresh"):
+                    raise _Bail
+                if not _same_bits(r.a, want):
                     raise _Bail
         except Exception:
             del self.lines[mark:]
@@ -667,8 +697,8 @@ class _Recorder:
                 else:
                     ins.append(self.value(a))
             d = out._data
-            if not op.is_view and id(d) not in self.expr and not (params and self._live(params)):
-                # the forward traced into ufunc lines (it must make a fresh array)
+            if id(d) not in self.expr and not (params and self._live(params)):
+                # the forward traced into ufunc lines (a fresh array) or indexing (a view)
                 t = _Trace(self)
                 targs = []
                 for a, x in zip(args, ins):
@@ -680,7 +710,8 @@ class _Recorder:
                         targs = None
                         break
                 if targs is not None and \
-                        self._traced(t, op.forward, targs, params, d, fresh=True) is not None:
+                        self._traced(t, op.forward, targs, params, d,
+                                     kind="view" if op.is_view else "fresh") is not None:
                     return
             f = self._const(op.forward, "F")
             pe = ("**" + self.value(params, op.name in _SHAPED)) if params else ""
@@ -727,7 +758,9 @@ class _Recorder:
                     if grad_outputs is not None:
                         self.fail("backward with a gradient the recording cannot follow")
                     e = self._new(s)
-                    self.lines.append(f"{e} = _ones({s.shape!r}, {self._const(s.dtype)})")
+                    one = np.ones(s.shape, s.dtype)
+                    one.flags.writeable = False
+                    self.lines.append(f"{e} = {self._const(one)}.copy()")
                 self.contrib.setdefault(node, []).append((s, e))
 
     def _gradient(self, node, g):
@@ -1104,6 +1137,14 @@ class _Recorder:
         viewed_names = {e for k, e in self.expr.items() if k in viewed}
         body = list(self.header)
         for i, x in enumerate(lines):
+            if x.__class__ is not str and x[0] != "acc" and last.get(x[1]) == i:
+                # a ufunc or an indexing whose result no later line reads: not run
+                x = _plain_text(x)
+                dead = [m for m in dict.fromkeys(_LOCAL.findall(x)) if last.get(m) == i]
+                dead.remove(lines[i][1])
+                if dead:
+                    body.append("    del " + ", ".join(dead))
+                continue
             if x.__class__ is not str:
                 if x[0] == "ufunc":
                     _, e, f, call_args, cands, zero_d = x
@@ -1114,6 +1155,8 @@ class _Recorder:
                     # (np.maximum and np.minimum take it as a keyword only)
                     kw = "out=" if self.ns[f] in _OUT_KEYWORD else ""
                     x = f"{e} = {f}({call_args}, {kw}{out})" if out else _plain_text(x)
+                elif x[0] == "pure":
+                    x = x[2]
                 else:                   # accumulation: a temporary no later line reads
                     _, leaf, ge = x     # may become .grad itself, as in the engine
                     x = f"_acc({leaf}, {ge}, {last.get(ge) == i})"
@@ -1137,6 +1180,8 @@ _OUT_KEYWORD = (np.maximum, np.minimum)
 def _plain_text(x):
     if x[0] == "ufunc":         # (a 0-d result as an array, not a NumPy scalar: out=...)
         return f"{x[1]} = {x[2]}({x[3]}{', out=...' if x[5] else ''})"
+    if x[0] == "pure":
+        return x[2]
     return f"_acc({x[1]}, {x[2]})"
 
 
