@@ -1135,13 +1135,22 @@ class _Recorder:
                     viewed.add(id(b))
                     b = getattr(b, "base", None)
         viewed_names = {e for k, e in self.expr.items() if k in viewed}
+        # locals that only ever hold tiny arrays of their own are not deleted after their
+        # last read (a ``del`` costs more than the memory it frees)
+        tiny = {}
+        for a in self.keep:
+            e = self.expr.get(id(a))
+            if e is not None and e[0] == "s":
+                ok = (a.__class__ is _ndarray and a.base is None and a.nbytes <= 64) or \
+                    isinstance(a, np.generic)
+                tiny[e] = tiny.get(e, True) and ok
         body = list(self.header)
         for i, x in enumerate(lines):
             if x.__class__ is not str and x[0] != "acc" and last.get(x[1]) == i:
                 # a ufunc or an indexing whose result no later line reads: not run
                 x = _plain_text(x)
-                dead = [m for m in dict.fromkeys(_LOCAL.findall(x)) if last.get(m) == i]
-                dead.remove(lines[i][1])
+                dead = [m for m in dict.fromkeys(_LOCAL.findall(x)) if last.get(m) == i and
+                        not tiny.get(m) and m != lines[i][1]]
                 if dead:
                     body.append("    del " + ", ".join(dead))
                 continue
@@ -1161,7 +1170,8 @@ class _Recorder:
                     _, leaf, ge = x     # may become .grad itself, as in the engine
                     x = f"_acc({leaf}, {ge}, {last.get(ge) == i})"
             body.append("    " + x)
-            dead = [m for m in dict.fromkeys(_LOCAL.findall(x)) if last.get(m) == i]
+            dead = [m for m in dict.fromkeys(_LOCAL.findall(x))
+                    if last.get(m) == i and not tiny.get(m)]
             if dead:            # temporaries no later line reads are not kept
                 body.append("    del " + ", ".join(dead))
         body.append("    " + ret)
