@@ -654,7 +654,8 @@ def test_traced_rules_and_number_constants_replay_bit_for_bit(dtype):
     def step(x):
         w.grad = b.grad = None
         h = cr.tanh(x * w + b) * 0.1 + 1
-        y = (cr.sin(h) / (2.5 - h) + cr.exp(-h) ** 3).sum()
+        y = (cr.sin(h) / (2.5 - h) + cr.exp(-h) ** 3 + F.softplus(h * 20) +
+             cr.sigmoid(h) * cr.relu(h - 1)).sum()
         y.backward()
         return y.detach(), w.grad, b.grad
     comp = cr.compile(step, fullgraph=True)

@@ -263,10 +263,20 @@ class _Sym:
     def __getitem__(self, idx):
         return self.t.getitem(self, idx)
 
-    __array_function__ = __array__ = __getattr__ = __setitem__ = _bail
+    def __array_function__(self, func, types, args, kwargs):
+        if func is np.where and len(args) == 3 and not kwargs:
+            return self.t.where(args)
+        raise _Bail
+
+    def astype(self, dtype, copy=True):
+        if copy is False and np.dtype(dtype) == self.a.dtype:
+            return self                 # (NumPy returns the array itself)
+        raise _Bail
+
+    __array__ = __getattr__ = __setitem__ = _bail
     __len__ = __iter__ = __bool__ = __float__ = __int__ = __index__ = __complex__ = _bail
-    __rpow__ = __matmul__ = __rmatmul__ = __iadd__ = __isub__ = __imul__ = _bail
-    __itruediv__ = __ipow__ = __floordiv__ = __rfloordiv__ = __mod__ = __rmod__ = _bail
+    __rpow__ = __matmul__ = __rmatmul__ = __ipow__ = _bail
+    __floordiv__ = __rfloordiv__ = __mod__ = __rmod__ = _bail
     __hash__ = None
 
 
@@ -284,6 +294,9 @@ for _n, _u in (("eq", np.equal), ("ne", np.not_equal), ("lt", np.less),
                ("le", np.less_equal), ("gt", np.greater), ("ge", np.greater_equal),
                ("and", np.bitwise_and), ("or", np.bitwise_or)):
     setattr(_Sym, f"__{_n}__", _sym_op(_u))
+for _n, _u in (("add", np.add), ("sub", np.subtract), ("mul", np.multiply),
+               ("truediv", np.true_divide)):
+    setattr(_Sym, f"__i{_n}__", lambda self, other, u=_u: self.t.ufunc(u, (self, other), self))
 _Sym.__neg__ = lambda self: self.t.ufunc(np.negative, (self,), None)
 _Sym.__abs__ = lambda self: self.t.ufunc(np.absolute, (self,), None)
 _Sym.__invert__ = lambda self: self.t.ufunc(np.invert, (self,), None)
@@ -390,6 +403,29 @@ class _Trace:
         cands = [x.e for x in inputs if x.__class__ is _Sym and x.e in rec.owned and
                  x.a.shape == r.shape and x.a.dtype == r.dtype]
         rec.lines.append(("ufunc", e, fn, args, cands, r.ndim == 0))
+        self.mine.add(e)
+        rec.owned.add(e)
+        return _Sym(self, r, e)
+
+    def where(self, args):
+        """``np.where(cond, a, b)``: a fresh array."""
+        rec = self.rec
+        reals = []
+        parts = []
+        for x in args:
+            if x.__class__ is _Sym:
+                if x.t is not self:
+                    raise _Bail
+                reals.append(x.a)
+                parts.append(x.e)
+            elif x.__class__ in (int, float, bool):
+                reals.append(x)
+                parts.append(rec._const(x))
+            else:
+                raise _Bail
+        r = np.where(*reals)
+        e = self._local(r)
+        rec.lines.append(("pure", e, f"{e} = _np.where({', '.join(parts)})"))
         self.mine.add(e)
         rec.owned.add(e)
         return _Sym(self, r, e)
