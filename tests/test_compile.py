@@ -659,12 +659,14 @@ def test_traced_rules_and_number_constants_replay_bit_for_bit(dtype):
         y.backward()
         return y.detach(), w.grad, b.grad
     comp = cr.compile(step, fullgraph=True)
-    for i in range(3):
+    for i in range(5):
         x = cr.tensor(rng.standard_normal((3, 4)).astype(dtype))
         got = comp(x)
         ref = step(x)
         for a, r, what in zip(got, ref, ("loss", "w.grad", "b.grad")):
             _same(a, r, f"step {i} {what}")
+    # (recorded with w.grad None, then not None; the last three calls replay)
+    assert sum(e.hits for es in comp._cache.values() for e in es) == 3
 
 
 def test_returned_intermediates_keep_their_values():
@@ -678,8 +680,10 @@ def test_returned_intermediates_keep_their_values():
         (k * k).sum().backward()
         return h.detach(), k.detach(), w.grad
     comp = cr.compile(step, fullgraph=True)
+    comp(cr.tensor([1.0, 2.0, 3.0]))        # (recorded with w.grad None, then not None)
     first = [t._data.copy() for t in comp(cr.tensor([1.0, 2.0, 3.0]))]
     held = comp(cr.tensor([1.0, 2.0, 3.0]))
+    assert sum(e.hits for es in comp._cache.values() for e in es) == 1
     kept = [t._data.copy() for t in held]
     for a, b in zip(first, kept):
         assert np.array_equal(a, b)
@@ -687,3 +691,25 @@ def test_returned_intermediates_keep_their_values():
     comp(cr.tensor([7.0, -1.0, 2.0]))
     for t, a in zip(held, kept):
         assert np.array_equal(t._data, a)
+
+
+def test_replay_raises_and_warns_where_eager_does():
+    # a function that silences floating-point errors itself (sigmoid's exp overflow) is
+    # not traced into lines that would raise under np.seterr(over="raise")
+    w = cr.tensor([1.0, -1.0, 2.0], requires_grad=True)
+
+    def step(x):
+        w.grad = None
+        y = (cr.sigmoid(x * w) + F.softplus(x * w)).sum()
+        y.backward()
+        return y.detach(), w.grad
+    comp = cr.compile(step, fullgraph=True)
+    x = cr.tensor([1000.0, 1000.0, 1000.0])
+    comp(x)
+    comp(x)                 # (recorded again: w.grad is no longer None)
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        got = comp(x)
+        ref = step(x)
+    assert sum(e.hits for es in comp._cache.values() for e in es) == 1
+    for a, r in zip(got, ref):
+        _same(a, r, "sigmoid and softplus at overflow")

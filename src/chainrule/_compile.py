@@ -357,6 +357,7 @@ class _Trace:
         self.rec = rec
         self.F = _TraceNS(self)
         self.mine = set()
+        self.err = None             # NumPy's error handling when the trace began
 
     def sym(self, a, e):
         return _Sym(self, a, e)
@@ -370,6 +371,10 @@ class _Trace:
 
     def ufunc(self, f, inputs, out):
         rec = self.rec
+        if np.geterr() != self.err:
+            # the function sets its own floating-point error handling (np.errstate): a
+            # line of the program would warn or raise where the function does not
+            raise _Bail
         reals = []
         for x in inputs:
             c = x.__class__
@@ -410,6 +415,8 @@ class _Trace:
     def where(self, args):
         """``np.where(cond, a, b)``: a fresh array."""
         rec = self.rec
+        if np.geterr() != self.err:
+            raise _Bail
         reals = []
         parts = []
         for x in args:
@@ -700,17 +707,17 @@ class _Recorder:
         array a traced ufunc line made; "view": and not be one).  Returns its expression,
         or None (no lines written) when the function does something else."""
         mark = len(self.lines)
+        t.err = np.geterr()
         try:
-            with np.errstate(all="ignore"):
-                r = fn(*args, **params) if params else fn(*args)
-                if r.__class__ is not _Sym or r.t is not t:
-                    raise _Bail
-                if shape is not None and r.a.shape != shape:
-                    r = t.call(NF.sum_to, (r, shape), {})
-                if kind is not None and (r.e in t.mine) != (kind == "fresh"):
-                    raise _Bail
-                if not _same_bits(r.a, want):
-                    raise _Bail
+            r = fn(*args, **params) if params else fn(*args)
+            if r.__class__ is not _Sym or r.t is not t:
+                raise _Bail
+            if shape is not None and r.a.shape != shape:
+                r = t.call(NF.sum_to, (r, shape), {})
+            if kind is not None and (r.e in t.mine) != (kind == "fresh"):
+                raise _Bail
+            if not _same_bits(r.a, want):
+                raise _Bail
         except Exception:
             del self.lines[mark:]
             return None
