@@ -14,10 +14,23 @@ writes one line of Python per array-level step the eager run performs:
   library (``run_call``: ``optimizer.step()``, ``zero_grad()``), replayed as the same calls
   on the same objects.
 
+Forwards and VJP rules are traced into the program where they can be (``_Trace``): called
+once more with ``_Sym`` stand-ins for their arrays, their NumPy ufunc calls, arithmetic,
+``np.where`` and indexing with constants become lines of their own (the rule's Python call
+disappears; a Python number operand becomes a 0-d array constant of the result's dtype;
+the sum back to a broadcast shape is decided while recording), and anything else stops
+the trace (the function is then one line, as above).  A traced result must equal the
+eager one bit for bit, and a function that sets its own ``np.errstate`` is not traced.
+
 The lines are compiled into one Python function whose locals are the arrays.  Later calls
 whose guards match run it: no Tensor, no graph node, no version counter per op; results
 land in the same Tensor objects the eager run updates (parameters, ``.grad``, optimizer
-state) and fresh Tensors are returned for the function's own results.
+state) and fresh Tensors are returned for the function's own results.  An elementwise
+line writes into a temporary input of its shape and dtype that no later line reads and no
+other array views (``out=``; never an array the caller or a Tensor can see: those are read
+by the return or the update lines); a line whose result nothing reads is not run;
+temporaries are deleted after their last read (tiny ones are left to the return).  No
+buffer outlives a call (so concurrent calls from several threads stay independent).
 
 Soundness first.  What a recording cannot reproduce -- a tensor's value read into Python
 (``item()``, ``bool()``, ``float()``, ``tolist()``, ``numpy()``, printing, a 0-d or boolean
@@ -143,12 +156,6 @@ def _owned_refs():
 
 
 _OWNED_REFS = _owned_refs()
-
-
-def _ones(shape, dtype):
-    s = np.empty(shape, dtype)
-    s.fill(1)
-    return s
 
 
 def _call(obj, name, args, kwargs):
@@ -314,6 +321,16 @@ def _same_bits(a, b):
     return np.array_equal(a, b)
 
 
+def _holds_sym(x):
+    """Whether a container argument holds a traced array."""
+    c = x.__class__
+    if c is tuple or c is list:
+        return any([y.__class__ is _Sym or _holds_sym(y) for y in x])
+    if c is dict:
+        return any([y.__class__ is _Sym or _holds_sym(y) for y in x.values()])
+    return False
+
+
 def _basic_index(idx):
     """Whether ``idx`` indexes with constants only (no arrays, no booleans)."""
     for i in (idx if idx.__class__ is tuple else (idx,)):
@@ -453,6 +470,8 @@ class _Trace:
     def call(self, f, args, kwargs):
         """A non-ufunc ``F`` function: traced if it can be, else one call of it."""
         rec = self.rec
+        if any([_holds_sym(x) for x in args]) or any([_holds_sym(v) for v in kwargs.values()]):
+            raise _Bail                 # (a list of traced arrays: cat, stack ...)
         reals = [x.a if x.__class__ is _Sym else x for x in args]
         kreals = {k: (v.a if v.__class__ is _Sym else v) for k, v in kwargs.items()}
         want = f(*reals, **kreals)
@@ -500,7 +519,7 @@ class _Recorder:
         self.lines = []
         # (__name__: NumPy's floating-point warnings from the program are filtered as
         # chainrule's own, as in eager runs)
-        self.ns = {"__name__": __name__, "_fwd": _fwd, "_acc": _acc, "_ones": _ones, "_call": _call, "NF": NF,
+        self.ns = {"__name__": __name__, "_fwd": _fwd, "_acc": _acc, "_call": _call, "NF": NF,
                    "_np": np, "_wrap": wrap, "_bump": bump_version}
         self.names = {}                 # id(object) -> its name in ns
         self.expr = {}                  # id(array) -> expression reading it in the program
