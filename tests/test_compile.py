@@ -676,9 +676,10 @@ def test_returned_intermediates_keep_their_values():
     def step(x):
         w.grad = None
         h = cr.sin(x * w) + 1.0
+        v = (h * 2.0).reshape(3, 1)[:, 0]     # a view of a temporary
         k = cr.tanh(h) * 3.0
-        (k * k).sum().backward()
-        return h.detach(), k.detach(), w.grad
+        (k * k + cr.exp(h) * cr.cos(k)).sum().backward()
+        return h.detach(), v.detach(), k.detach(), w.grad
     comp = cr.compile(step, fullgraph=True)
     comp(cr.tensor([1.0, 2.0, 3.0]))        # (recorded with w.grad None, then not None)
     first = [t._data.copy() for t in comp(cr.tensor([1.0, 2.0, 3.0]))]

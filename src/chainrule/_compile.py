@@ -1179,6 +1179,54 @@ class _Recorder:
             return repr(t) if t.__class__ in (bool, int, str, type(None)) else self._const(t)
         return self._const(t)
 
+    def _buffers(self, lines, ret, last, viewed_names):
+        """Which buffer each ufunc line writes its result into (``{line: local}``): an
+        input no later line reads, or the array of an earlier temporary that is dead by
+        then, of the result's shape, dtype and strides, so that the result is the array a
+        new one would be, in memory the call already has.  Only arrays a ufunc or
+        ``np.where`` line made, that only such lines (and indexing lines, whose views
+        exclude them) read, that nothing views, are taken: no array the caller, a Tensor
+        or a function called as one step can hold.  Nothing outlives the call."""
+        arr_of = {}             # local -> the array it held while recording
+        for a in self.keep:
+            e = self.expr.get(id(a))
+            if e is not None and e not in arr_of and a.__class__ is _ndarray:
+                arr_of[e] = a
+        made = set()            # locals whose line made a fresh array
+        unsafe = set()          # locals some other kind of line reads
+        for x in lines + [ret]:
+            if x.__class__ is str or x[0] not in ("ufunc", "pure"):
+                unsafe.update(_LOCAL.findall(x if x.__class__ is str else _plain_text(x)))
+            elif x[0] == "ufunc" or x[1] in self.owned:
+                made.add(x[1])
+        free = {}               # (shape, dtype, strides) -> dead locals holding such arrays
+        outs = {}
+
+        def layout(a):
+            return a.shape, a.dtype, a.strides
+        for i, x in enumerate(lines):
+            if x.__class__ is str:
+                names = _LOCAL.findall(x)
+            else:               # (a result nothing reads: its line is not run)
+                names = [m for m in _LOCAL.findall(_plain_text(x)) if m != x[1]]
+                r = arr_of.get(x[1])
+                if x[0] == "ufunc" and last.get(x[1]) != i and r is not None:
+                    want = layout(r)
+                    out = None
+                    if not x[5]:    # (0-d: writing into an input is slow in NumPy)
+                        out = next((c for c in x[4] if last.get(c) == i and
+                                    c not in viewed_names and c in arr_of and
+                                    layout(arr_of[c]) == want), None)
+                    if out is None and free.get(want):
+                        out = free[want].pop()
+                    if out is not None:
+                        outs[i] = out
+            for m in dict.fromkeys(names):
+                if last.get(m) == i and m in made and m not in unsafe and \
+                        m not in viewed_names and m in arr_of and outs.get(i) != m:
+                    free.setdefault(layout(arr_of[m]), []).append(m)
+        return outs
+
     def build(self, name, out_leaves):
         rets = ", ".join(self.output(x) for x in out_leaves)
         ret = f"return ({rets}{',' if out_leaves else ''})"
@@ -1206,22 +1254,23 @@ class _Recorder:
                 ok = (a.__class__ is _ndarray and a.base is None and a.nbytes <= 64) or \
                     isinstance(a, np.generic)
                 tiny[e] = tiny.get(e, True) and ok
+        outs = self._buffers(lines, ret, last, viewed_names)
+        # a buffer taken from a dead temporary: that local is deleted after the taking line
+        taken = {out: i for i, out in outs.items() if out is not None}
         body = list(self.header)
         for i, x in enumerate(lines):
             if x.__class__ is not str and x[0] != "acc" and last.get(x[1]) == i:
                 # a ufunc or an indexing whose result no later line reads: not run
                 x = _plain_text(x)
                 dead = [m for m in dict.fromkeys(_LOCAL.findall(x)) if last.get(m) == i and
-                        not tiny.get(m) and m != lines[i][1]]
+                        not tiny.get(m) and m != lines[i][1] and m not in taken]
                 if dead:
                     body.append("    del " + ", ".join(dead))
                 continue
+            out = outs.get(i)
             if x.__class__ is not str:
                 if x[0] == "ufunc":
                     _, e, f, call_args, cands, zero_d = x
-                    # (not for 0-d results: a new 0-d array costs less than writing one)
-                    out = None if zero_d else next(
-                        (c for c in cands if last.get(c) == i and c not in viewed_names), None)
                     # (out given positionally: the keyword costs more on small arrays)
                     # (np.maximum and np.minimum take it as a keyword only)
                     kw = "out=" if self.ns[f] in _OUT_KEYWORD else ""
@@ -1233,7 +1282,8 @@ class _Recorder:
                     x = f"_acc({leaf}, {ge}, {last.get(ge) == i})"
             body.append("    " + x)
             dead = [m for m in dict.fromkeys(_LOCAL.findall(x))
-                    if last.get(m) == i and not tiny.get(m)]
+                    if (last.get(m) == i and m not in taken or taken.get(m) == i) and
+                    not tiny.get(m)]
             if dead:            # temporaries no later line reads are not kept
                 body.append("    del " + ", ".join(dead))
         body.append("    " + ret)
