@@ -845,12 +845,30 @@ class _Recorder:
                 total = total + right[0][0]
             if total.shape == g.shape and total.dtype == g.dtype and \
                     np.array_equal(total, g, equal_nan=total.dtype.kind in "fc"):
-                el = _fold_expr([p[1] for p in left])
-                er = _fold_expr([p[1] for p in right])
-                e = self._new(g)
-                self.lines.append(f"{e} = {el} + {er}")
-                return e
+                return self._add_line(self._fold_lines(left), self._fold_lines(right), g)[1]
         self.fail("gradients met at a node in an order the recording cannot reproduce")
+
+    def _add_line(self, a, b, r=None):
+        """A line adding the ``(array, expression)`` pairs ``a`` and ``b`` (as ``+``
+        does), its result bound to ``r`` (default: the sum); returns its pair."""
+        (x, ex), (y, ey) = a, b
+        if r is None:
+            r = x + y
+        e = self._new(r)
+        rr = np.asarray(r)
+        cands = [n for n, v in ((ex, x), (ey, y)) if n in self.owned and
+                 v.shape == rr.shape and v.dtype == rr.dtype]
+        self.lines.append(("ufunc", e, self._const(np.add, "F"), f"{ex}, {ey}", cands,
+                           rr.ndim == 0))
+        self.owned.add(e)
+        return r, e
+
+    def _fold_lines(self, parts):
+        """``parts`` (pairs of an array and its expression) summed left to right."""
+        total = parts[0]
+        for p in parts[1:]:
+            total = self._add_line(total, p)
+        return total
 
     def node_ran(self, node, g, grads):
         if self.paused or self.broken:
@@ -1323,13 +1341,6 @@ def _fold(arrays):
     for a in arrays[1:]:
         total = total + a
     return total
-
-
-def _fold_expr(exprs):
-    e = exprs[0]
-    for x in exprs[1:]:
-        e = f"({e} + {x})"
-    return e
 
 
 class _Guard:
