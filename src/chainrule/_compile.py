@@ -14,10 +14,23 @@ writes one line of Python per array-level step the eager run performs:
   library (``run_call``: ``optimizer.step()``, ``zero_grad()``), replayed as the same calls
   on the same objects.
 
+Forwards and VJP rules are traced into the program where they can be (``_Trace``): called
+once more with ``_Sym`` stand-ins for their arrays, their NumPy ufunc calls, arithmetic,
+``np.where`` and indexing with constants become lines of their own (the rule's Python call
+disappears; a Python number operand becomes a 0-d array constant of the result's dtype;
+the sum back to a broadcast shape is decided while recording), and anything else stops
+the trace (the function is then one line, as above).  A traced result must equal the
+eager one bit for bit, and a function that sets its own ``np.errstate`` is not traced.
+
 The lines are compiled into one Python function whose locals are the arrays.  Later calls
 whose guards match run it: no Tensor, no graph node, no version counter per op; results
 land in the same Tensor objects the eager run updates (parameters, ``.grad``, optimizer
-state) and fresh Tensors are returned for the function's own results.
+state) and fresh Tensors are returned for the function's own results.  An elementwise
+line writes into a temporary input of its shape and dtype that no later line reads and no
+other array views (``out=``; never an array the caller or a Tensor can see: those are read
+by the return or the update lines); a line whose result nothing reads is not run;
+temporaries are deleted after their last read (tiny ones are left to the return).  No
+buffer outlives a call (so concurrent calls from several threads stay independent).
 
 Soundness first.  What a recording cannot reproduce -- a tensor's value read into Python
 (``item()``, ``bool()``, ``float()``, ``tolist()``, ``numpy()``, printing, a 0-d or boolean
@@ -145,12 +158,6 @@ def _owned_refs():
 _OWNED_REFS = _owned_refs()
 
 
-def _ones(shape, dtype):
-    s = np.empty(shape, dtype)
-    s.fill(1)
-    return s
-
-
 def _call(obj, name, args, kwargs):
     return getattr(obj, name)(*args, **kwargs)
 
@@ -194,6 +201,313 @@ def _leaf_key(x, i, seen):
     return (c, id(x))
 
 
+# --- rules traced into the program ---------------------------------------------------------
+
+class _Bail(Exception):
+    """Internal: a rule does something the trace cannot write as program lines."""
+
+
+def _bail(*args, **kwargs):
+    raise _Bail
+
+
+# exponents for which ``x ** p`` on an array is not ``np.power(x, p)`` (NumPy's fast paths)
+_FAST_POWERS = (-1, 0, 0.5, 1, 2)
+
+
+class _Sym:
+    """An array while a rule is traced: its value (computed as the rule runs, as in the
+    eager backward) and the program's expression for it.  Arithmetic and NumPy ufuncs on
+    it write program lines; anything else (indexing, NumPy functions, reading values into
+    Python, attributes other than the shape and dtype, which are guarded) stops the trace,
+    and the rule is called as one step instead."""
+    __slots__ = ("t", "a", "e")
+
+    def __init__(self, t, a, e):
+        self.t = t
+        self.a = a
+        self.e = e
+
+    @property
+    def shape(self):
+        return self.a.shape
+
+    @property
+    def dtype(self):
+        return self.a.dtype
+
+    @property
+    def ndim(self):
+        return self.a.ndim
+
+    @property
+    def size(self):
+        return self.a.size
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if method != "__call__":
+            raise _Bail
+        out = kwargs.pop("out", None)
+        if kwargs:
+            raise _Bail
+        if out is not None:
+            if out.__class__ is tuple:
+                if len(out) != 1:
+                    raise _Bail
+                out = out[0]
+        elif len(inputs) > ufunc.nin:
+            if len(inputs) != ufunc.nin + 1:
+                raise _Bail
+            out = inputs[-1]
+            inputs = inputs[:-1]
+        return self.t.ufunc(ufunc, inputs, out)
+
+    def __pow__(self, p):
+        if p.__class__ not in (int, float) or p in _FAST_POWERS:
+            raise _Bail
+        return self.t.ufunc(np.power, (self, p), None)
+
+    def __getitem__(self, idx):
+        return self.t.getitem(self, idx)
+
+    def __array_function__(self, func, types, args, kwargs):
+        if func is np.where and len(args) == 3 and not kwargs:
+            return self.t.where(args)
+        raise _Bail
+
+    def astype(self, dtype, copy=True):
+        if copy is False and np.dtype(dtype) == self.a.dtype:
+            return self                 # (NumPy returns the array itself)
+        raise _Bail
+
+    __array__ = __getattr__ = __setitem__ = _bail
+    __len__ = __iter__ = __bool__ = __float__ = __int__ = __index__ = __complex__ = _bail
+    __rpow__ = __matmul__ = __rmatmul__ = __ipow__ = _bail
+    __floordiv__ = __rfloordiv__ = __mod__ = __rmod__ = _bail
+    __hash__ = None
+
+
+def _sym_op(ufunc, swap=False):
+    if swap:
+        return lambda self, other: self.t.ufunc(ufunc, (other, self), None)
+    return lambda self, other: self.t.ufunc(ufunc, (self, other), None)
+
+
+for _n, _u in (("add", np.add), ("sub", np.subtract), ("mul", np.multiply),
+               ("truediv", np.true_divide)):
+    setattr(_Sym, f"__{_n}__", _sym_op(_u))
+    setattr(_Sym, f"__r{_n}__", _sym_op(_u, True))
+for _n, _u in (("eq", np.equal), ("ne", np.not_equal), ("lt", np.less),
+               ("le", np.less_equal), ("gt", np.greater), ("ge", np.greater_equal),
+               ("and", np.bitwise_and), ("or", np.bitwise_or)):
+    setattr(_Sym, f"__{_n}__", _sym_op(_u))
+for _n, _u in (("add", np.add), ("sub", np.subtract), ("mul", np.multiply),
+               ("truediv", np.true_divide)):
+    setattr(_Sym, f"__i{_n}__", lambda self, other, u=_u: self.t.ufunc(u, (self, other), self))
+_Sym.__neg__ = lambda self: self.t.ufunc(np.negative, (self,), None)
+_Sym.__abs__ = lambda self: self.t.ufunc(np.absolute, (self,), None)
+_Sym.__invert__ = lambda self: self.t.ufunc(np.invert, (self,), None)
+del _n, _u
+
+
+def _same_bits(a, b):
+    """Whether two results are the same array bit for bit (shape, dtype, values)."""
+    a = np.asarray(a)
+    b = np.asarray(b)
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    if a.dtype.kind in "fc":
+        return a.tobytes() == b.tobytes()
+    return np.array_equal(a, b)
+
+
+def _holds_sym(x):
+    """Whether a container argument holds a traced array."""
+    c = x.__class__
+    if c is tuple or c is list:
+        return any([y.__class__ is _Sym or _holds_sym(y) for y in x])
+    if c is dict:
+        return any([y.__class__ is _Sym or _holds_sym(y) for y in x.values()])
+    return False
+
+
+def _basic_index(idx):
+    """Whether ``idx`` indexes with constants only (no arrays, no booleans)."""
+    for i in (idx if idx.__class__ is tuple else (idx,)):
+        c = i.__class__
+        if c is slice:
+            if not all([v is None or v.__class__ is int for v in (i.start, i.stop, i.step)]):
+                return False
+        elif c is not int and i is not None and i is not Ellipsis:
+            return False
+    return True
+
+
+class _TraceNS:
+    """The ``F`` a traced rule receives: ``NF``'s ufuncs write program lines, its other
+    functions are traced in turn (or called as one step when their trace stops)."""
+
+    def __init__(self, t):
+        self._t = t
+
+    def __getattr__(self, name):
+        f = getattr(NF, name)
+        t = self._t
+        if isinstance(f, np.ufunc):
+            def call(*args, out=None):
+                if len(args) > f.nin and out is None:
+                    out = args[-1]
+                    args = args[:-1]
+                return t.ufunc(f, args, out)
+        else:
+            def call(*args, **kwargs):
+                return t.call(f, args, kwargs)
+        setattr(self, name, call)
+        return call
+
+
+class _Trace:
+    """Traces one rule call for the recorder ``rec``: the lines it writes go to
+    ``rec.lines``; ``mine`` holds the locals the trace made with fresh ufunc results."""
+
+    def __init__(self, rec):
+        self.rec = rec
+        self.F = _TraceNS(self)
+        self.mine = set()
+        self.err = None             # NumPy's error handling when the trace began
+
+    def sym(self, a, e):
+        return _Sym(self, a, e)
+
+    def _local(self, a):
+        rec = self.rec
+        rec.n += 1
+        e = f"s{rec.n}"
+        rec._bind_expr(a, e)
+        return e
+
+    def ufunc(self, f, inputs, out):
+        rec = self.rec
+        if np.geterr() != self.err:
+            # the function sets its own floating-point error handling (np.errstate): a
+            # line of the program would warn or raise where the function does not
+            raise _Bail
+        reals = []
+        for x in inputs:
+            c = x.__class__
+            if c is _Sym:
+                if x.t is not self:
+                    raise _Bail
+                reals.append(x.a)
+            elif c in (int, float) or (c is bool and f.nin == 2):
+                reals.append(x)
+            else:
+                raise _Bail
+        if out is not None:
+            if out.__class__ is not _Sym or out.e not in self.mine or out.t is not self:
+                raise _Bail         # (writes only into what the trace itself made)
+            r = f(*reals, out.a)
+            if r is not out.a:
+                raise _Bail
+        else:
+            r = f(*reals)
+        if f.nout != 1:
+            raise _Bail
+        args = rec._ufunc_args(f, inputs, reals, r)
+        fn = rec._const(f, "F")
+        if out is not None:
+            kw = "out=" if f in _OUT_KEYWORD else ""
+            rec.lines.append(f"{fn}({args}, {kw}{out.e})")
+            return out
+        if r.__class__ is not _ndarray:
+            r = np.asarray(r)           # (0-d: the line asks for an array, out=...)
+        e = self._local(r)
+        cands = [x.e for x in inputs if x.__class__ is _Sym and x.e in rec.owned and
+                 x.a.shape == r.shape and x.a.dtype == r.dtype]
+        rec.lines.append(("ufunc", e, fn, args, cands, r.ndim == 0))
+        self.mine.add(e)
+        rec.owned.add(e)
+        return _Sym(self, r, e)
+
+    def where(self, args):
+        """``np.where(cond, a, b)``: a fresh array."""
+        rec = self.rec
+        if np.geterr() != self.err:
+            raise _Bail
+        reals = []
+        parts = []
+        for x in args:
+            if x.__class__ is _Sym:
+                if x.t is not self:
+                    raise _Bail
+                reals.append(x.a)
+                parts.append(x.e)
+            elif x.__class__ in (int, float, bool):
+                reals.append(x)
+                parts.append(rec._const(x))
+            else:
+                raise _Bail
+        r = np.where(*reals)
+        e = self._local(r)
+        rec.lines.append(("pure", e, f"{e} = _np.where({', '.join(parts)})"))
+        self.mine.add(e)
+        rec.owned.add(e)
+        return _Sym(self, r, e)
+
+    def getitem(self, x, idx):
+        """``x[idx]`` with an index of constants (ints, slices, None, Ellipsis): a view, or
+        a NumPy scalar for an index of ints, as the function's own indexing gives."""
+        if not _basic_index(idx) or x.t is not self:
+            raise _Bail
+        r = x.a[idx]
+        rec = self.rec
+        rec.n += 1
+        e = f"s{rec.n}"
+        rec._bind_expr(r, e)
+        rec.lines.append(("pure", e, f"{e} = {x.e}[{rec._const(idx)}]"))
+        return _Sym(self, r, e)
+
+    def call(self, f, args, kwargs):
+        """A non-ufunc ``F`` function: traced if it can be, else one call of it."""
+        rec = self.rec
+        if any([_holds_sym(x) for x in args]) or any([_holds_sym(v) for v in kwargs.values()]):
+            raise _Bail                 # (a list of traced arrays: cat, stack ...)
+        reals = [x.a if x.__class__ is _Sym else x for x in args]
+        kreals = {k: (v.a if v.__class__ is _Sym else v) for k, v in kwargs.items()}
+        want = f(*reals, **kreals)
+        mark = len(rec.lines)
+        try:
+            got = f(*args, **kwargs)
+            if got.__class__ is _Sym and got.t is self and _same_bits(got.a, want):
+                return got
+        except Exception:
+            pass
+        del rec.lines[mark:]
+        parts = []
+        for x in args:
+            if x.__class__ is _Sym:
+                parts.append(x.e)
+            elif x.__class__ is _ndarray or isinstance(x, (Tensor, np.generic)) or rec._live(x):
+                raise _Bail
+            else:
+                parts.append(rec._const(x))
+        for k, v in kwargs.items():
+            if v.__class__ is _Sym:
+                parts.append(f"{k}={v.e}")
+            elif v.__class__ is _ndarray or isinstance(v, (Tensor, np.generic)) or rec._live(v):
+                raise _Bail
+            else:
+                parts.append(f"{k}={rec._const(v)}")
+        if want.__class__ is not _ndarray:
+            raise _Bail
+        for x in args:
+            if x.__class__ is _Sym and want is x.a:
+                return x
+        e = self._local(want)
+        rec.lines.append(f"{e} = {rec._const(f, 'N')}({', '.join(parts)})")
+        return _Sym(self, want, e)      # (not fresh for sure: never written into)
+
+
 # --- the recorder --------------------------------------------------------------------------
 
 class _Recorder:
@@ -205,7 +519,7 @@ class _Recorder:
         self.lines = []
         # (__name__: NumPy's floating-point warnings from the program are filtered as
         # chainrule's own, as in eager runs)
-        self.ns = {"__name__": __name__, "_fwd": _fwd, "_acc": _acc, "_ones": _ones, "_call": _call, "NF": NF,
+        self.ns = {"__name__": __name__, "_fwd": _fwd, "_acc": _acc, "_call": _call, "NF": NF,
                    "_np": np, "_wrap": wrap, "_bump": bump_version}
         self.names = {}                 # id(object) -> its name in ns
         self.expr = {}                  # id(array) -> expression reading it in the program
@@ -374,6 +688,61 @@ class _Recorder:
             return self.read(x)
         return self._const(x)
 
+    def _ufunc_args(self, f, inputs, reals, r):
+        """The argument list of a ufunc line.  A Python number operand becomes a 0-d array
+        constant of the result's dtype when the others have that dtype (floating or
+        complex) and it gives the same bits: NumPy converts the number to that dtype
+        anyway, and a 0-d array skips the conversion on every call."""
+        dt = r.dtype
+        syms = [x for x in inputs if x.__class__ is _Sym]
+        swap = len(syms) < len(inputs) and dt.kind in "fc" and all(
+            [x.a.dtype == dt for x in syms])
+        if swap:
+            alt = [np.array(x, dt) if x.__class__ is not _Sym else a
+                   for x, a in zip(inputs, reals)]
+            with np.errstate(all="ignore"):
+                swap = _same_bits(f(*alt), r)
+        parts = []
+        for x in inputs:
+            if x.__class__ is _Sym:
+                parts.append(x.e)
+            elif swap:
+                key = ("0d", dt.str, x.__class__, repr(x))
+                name = self.names.get(key)
+                if name is None:
+                    c = np.array(x, dt)
+                    c.flags.writeable = False
+                    name = self._const(c)
+                    self.names[key] = name
+                parts.append(name)
+            else:
+                parts.append(self._const(x))
+        return ", ".join(parts)
+
+    def _traced(self, t, fn, args, params, want, shape=None, kind=None):
+        """Trace ``fn(*args, **params)`` (a forward or a VJP rule; ``args`` holds ``_Sym``s
+        for arrays) into ufunc lines; ``shape``: sum the result to it as the engine does.
+        The traced result must equal ``want`` bit for bit (``kind`` "fresh": and be an
+        array a traced ufunc line made; "view": and not be one).  Returns its expression,
+        or None (no lines written) when the function does something else."""
+        mark = len(self.lines)
+        t.err = np.geterr()
+        try:
+            r = fn(*args, **params) if params else fn(*args)
+            if r.__class__ is not _Sym or r.t is not t:
+                raise _Bail
+            if shape is not None and r.a.shape != shape:
+                r = t.call(NF.sum_to, (r, shape), {})
+            if kind is not None and (r.e in t.mine) != (kind == "fresh"):
+                raise _Bail
+            if not _same_bits(r.a, want):
+                raise _Bail
+        except Exception:
+            del self.lines[mark:]
+            return None
+        self._bind_expr(want, r.e)
+        return r.e
+
     # -- observer hooks (each stops the recording by raising _Break inside ``_guarded``)
     def op_ran(self, op, args, params, out):
         if self.paused or self.broken:
@@ -389,22 +758,34 @@ class _Recorder:
                     ins.append(self.read(a))
                 else:
                     ins.append(self.value(a))
-            f = self._const(op.forward, "F")
             d = out._data
+            if id(d) not in self.expr and not (params and self._live(params)):
+                # the forward traced into ufunc lines (a fresh array) or indexing (a view)
+                t = _Trace(self)
+                targs = []
+                for a, x in zip(args, ins):
+                    if isinstance(a, Tensor):
+                        targs.append(t.sym(a._data, x))
+                    elif a.__class__ in _SCALARS:
+                        targs.append(a)
+                    else:
+                        targs = None
+                        break
+                if targs is not None and \
+                        self._traced(t, op.forward, targs, params, d,
+                                     kind="view" if op.is_view else "fresh") is not None:
+                    return
+            f = self._const(op.forward, "F")
             pe = ("**" + self.value(params, op.name in _SHAPED)) if params else ""
             call_args = ", ".join(ins + ([pe] if pe else []))
             fresh = d.base is None and d.flags.writeable and id(d) not in self.expr
             e = self._new(d)
             if isinstance(op.forward, np.ufunc) and not params:
-                if d.ndim == 0:
-                    self.lines.append(f"{e} = _np.asarray({f}({call_args}))")
-                else:
-                    # an input that is a temporary of the result's shape and dtype may take
-                    # the result (decided in build, where it is known whether it is read later)
-                    cands = [x for x, a in zip(ins, args) if x in self.owned and
-                             a._data.shape == d.shape and a._data.dtype == d.dtype]
-                    self.lines.append(("ufunc", e, f, call_args, cands)
-                                      if cands else f"{e} = {f}({call_args})")
+                # an input that is a temporary of the result's shape and dtype may take
+                # the result (decided in build, where it is known whether it is read later)
+                cands = [x for x, a in zip(ins, args) if x in self.owned and
+                         a._data.shape == d.shape and a._data.dtype == d.dtype]
+                self.lines.append(("ufunc", e, f, call_args, cands, d.ndim == 0))
             elif (kind := self._plain(op, args, params)) == "plain":
                 self.lines.append(f"{e} = {f}({call_args})")
             elif kind == "scalar":
@@ -439,7 +820,9 @@ class _Recorder:
                     if grad_outputs is not None:
                         self.fail("backward with a gradient the recording cannot follow")
                     e = self._new(s)
-                    self.lines.append(f"{e} = _ones({s.shape!r}, {self._const(s.dtype)})")
+                    one = np.ones(s.shape, s.dtype)
+                    one.flags.writeable = False
+                    self.lines.append(f"{e} = {self._const(one)}.copy()")
                 self.contrib.setdefault(node, []).append((s, e))
 
     def _gradient(self, node, g):
@@ -462,12 +845,30 @@ class _Recorder:
                 total = total + right[0][0]
             if total.shape == g.shape and total.dtype == g.dtype and \
                     np.array_equal(total, g, equal_nan=total.dtype.kind in "fc"):
-                el = _fold_expr([p[1] for p in left])
-                er = _fold_expr([p[1] for p in right])
-                e = self._new(g)
-                self.lines.append(f"{e} = {el} + {er}")
-                return e
+                return self._add_line(self._fold_lines(left), self._fold_lines(right), g)[1]
         self.fail("gradients met at a node in an order the recording cannot reproduce")
+
+    def _add_line(self, a, b, r=None):
+        """A line adding the ``(array, expression)`` pairs ``a`` and ``b`` (as ``+``
+        does), its result bound to ``r`` (default: the sum); returns its pair."""
+        (x, ex), (y, ey) = a, b
+        if r is None:
+            r = x + y
+        e = self._new(r)
+        rr = np.asarray(r)
+        cands = [n for n, v in ((ex, x), (ey, y)) if n in self.owned and
+                 v.shape == rr.shape and v.dtype == rr.dtype]
+        self.lines.append(("ufunc", e, self._const(np.add, "F"), f"{ex}, {ey}", cands,
+                           rr.ndim == 0))
+        self.owned.add(e)
+        return r, e
+
+    def _fold_lines(self, parts):
+        """``parts`` (pairs of an array and its expression) summed left to right."""
+        total = parts[0]
+        for p in parts[1:]:
+            total = self._add_line(total, p)
+        return total
 
     def node_ran(self, node, g, grads):
         if self.paused or self.broken:
@@ -492,6 +893,12 @@ class _Recorder:
             head = f"NF, {ge}, {oe}" + "".join(", " + x for x in ins) + pe
             shapes = node._shapes
             every = None
+            saved = (None,) * len(nexts) if arrays is None else arrays
+            traceable = (g.__class__ is _ndarray or isinstance(g, np.generic)) and \
+                (node._out is None or node._out.__class__ is _ndarray) and \
+                not (params and self._live(params)) and \
+                all([a is None or a.__class__ is _ndarray or a.__class__ in _SCALARS
+                     for a in saved])
             if op.vjp_all is not None:
                 every = f"v{self.n + 1}"
                 self.n += 1
@@ -508,6 +915,18 @@ class _Recorder:
                 if every is not None:
                     call = f"{every}[{i}]"
                 else:
+                    if traceable:
+                        # the rule traced into ufunc lines, summed to the input's shape
+                        t = _Trace(self)
+                        targs = [t.F, t.sym(np.asarray(g), ge),
+                                 None if node._out is None else t.sym(node._out, oe)]
+                        for a, x in zip(saved, ins):
+                            targs.append(t.sym(a, x) if a.__class__ is _ndarray else a)
+                        e = self._traced(t, op.vjps[i], targs, params, gi,
+                                         None if shapes is None else shapes[i])
+                        if e is not None:
+                            self.contrib.setdefault(nxt, []).append((gi, e))
+                            continue
                     call = f"{self._const(op.vjps[i], 'V')}({head})"
                 e = self._new(gi)
                 self.lines.append(f"{e} = {call}")
@@ -778,6 +1197,54 @@ class _Recorder:
             return repr(t) if t.__class__ in (bool, int, str, type(None)) else self._const(t)
         return self._const(t)
 
+    def _buffers(self, lines, ret, last, viewed_names):
+        """Which buffer each ufunc line writes its result into (``{line: local}``): an
+        input no later line reads, or the array of an earlier temporary that is dead by
+        then, of the result's shape, dtype and strides, so that the result is the array a
+        new one would be, in memory the call already has.  Only arrays a ufunc or
+        ``np.where`` line made, that only such lines (and indexing lines, whose views
+        exclude them) read, that nothing views, are taken: no array the caller, a Tensor
+        or a function called as one step can hold.  Nothing outlives the call."""
+        arr_of = {}             # local -> the array it held while recording
+        for a in self.keep:
+            e = self.expr.get(id(a))
+            if e is not None and e not in arr_of and a.__class__ is _ndarray:
+                arr_of[e] = a
+        made = set()            # locals whose line made a fresh array
+        unsafe = set()          # locals some other kind of line reads
+        for x in lines + [ret]:
+            if x.__class__ is str or x[0] not in ("ufunc", "pure"):
+                unsafe.update(_LOCAL.findall(x if x.__class__ is str else _plain_text(x)))
+            elif x[0] == "ufunc" or x[1] in self.owned:
+                made.add(x[1])
+        free = {}               # (shape, dtype, strides) -> dead locals holding such arrays
+        outs = {}
+
+        def layout(a):
+            return a.shape, a.dtype, a.strides
+        for i, x in enumerate(lines):
+            if x.__class__ is str:
+                names = _LOCAL.findall(x)
+            else:               # (a result nothing reads: its line is not run)
+                names = [m for m in _LOCAL.findall(_plain_text(x)) if m != x[1]]
+                r = arr_of.get(x[1])
+                if x[0] == "ufunc" and last.get(x[1]) != i and r is not None:
+                    want = layout(r)
+                    out = None
+                    if not x[5]:    # (0-d: writing into an input is slow in NumPy)
+                        out = next((c for c in x[4] if last.get(c) == i and
+                                    c not in viewed_names and c in arr_of and
+                                    layout(arr_of[c]) == want), None)
+                    if out is None and free.get(want):
+                        out = free[want].pop()
+                    if out is not None:
+                        outs[i] = out
+            for m in dict.fromkeys(names):
+                if last.get(m) == i and m in made and m not in unsafe and \
+                        m not in viewed_names and m in arr_of and outs.get(i) != m:
+                    free.setdefault(layout(arr_of[m]), []).append(m)
+        return outs
+
     def build(self, name, out_leaves):
         rets = ", ".join(self.output(x) for x in out_leaves)
         ret = f"return ({rets}{',' if out_leaves else ''})"
@@ -796,19 +1263,45 @@ class _Recorder:
                     viewed.add(id(b))
                     b = getattr(b, "base", None)
         viewed_names = {e for k, e in self.expr.items() if k in viewed}
+        # locals that only ever hold tiny arrays of their own are not deleted after their
+        # last read (a ``del`` costs more than the memory it frees)
+        tiny = {}
+        for a in self.keep:
+            e = self.expr.get(id(a))
+            if e is not None and e[0] == "s":
+                ok = (a.__class__ is _ndarray and a.base is None and a.nbytes <= 64) or \
+                    isinstance(a, np.generic)
+                tiny[e] = tiny.get(e, True) and ok
+        outs = self._buffers(lines, ret, last, viewed_names)
+        # a buffer taken from a dead temporary: that local is deleted after the taking line
+        taken = {out: i for i, out in outs.items() if out is not None}
         body = list(self.header)
         for i, x in enumerate(lines):
+            if x.__class__ is not str and x[0] != "acc" and last.get(x[1]) == i:
+                # a ufunc or an indexing whose result no later line reads: not run
+                x = _plain_text(x)
+                dead = [m for m in dict.fromkeys(_LOCAL.findall(x)) if last.get(m) == i and
+                        not tiny.get(m) and m != lines[i][1] and m not in taken]
+                if dead:
+                    body.append("    del " + ", ".join(dead))
+                continue
+            out = outs.get(i)
             if x.__class__ is not str:
                 if x[0] == "ufunc":
-                    _, e, f, call_args, cands = x
-                    out = next((c for c in cands if last.get(c) == i and
-                                c not in viewed_names), None)
-                    x = f"{e} = {f}({call_args}, out={out})" if out else _plain_text(x)
+                    _, e, f, call_args, cands, zero_d = x
+                    # (out given positionally: the keyword costs more on small arrays)
+                    # (np.maximum and np.minimum take it as a keyword only)
+                    kw = "out=" if self.ns[f] in _OUT_KEYWORD else ""
+                    x = f"{e} = {f}({call_args}, {kw}{out})" if out else _plain_text(x)
+                elif x[0] == "pure":
+                    x = x[2]
                 else:                   # accumulation: a temporary no later line reads
                     _, leaf, ge = x     # may become .grad itself, as in the engine
                     x = f"_acc({leaf}, {ge}, {last.get(ge) == i})"
             body.append("    " + x)
-            dead = [m for m in dict.fromkeys(_LOCAL.findall(x)) if last.get(m) == i]
+            dead = [m for m in dict.fromkeys(_LOCAL.findall(x))
+                    if (last.get(m) == i and m not in taken or taken.get(m) == i) and
+                    not tiny.get(m)]
             if dead:            # temporaries no later line reads are not kept
                 body.append("    del " + ", ".join(dead))
         body.append("    " + ret)
@@ -820,11 +1313,15 @@ class _Recorder:
 
 
 _LOCAL = re.compile(r"\b[sdvg]\d+\b")
+# ufuncs that take ``out`` as a keyword only (a third positional argument is deprecated)
+_OUT_KEYWORD = (np.maximum, np.minimum)
 
 
 def _plain_text(x):
-    if x[0] == "ufunc":
-        return f"{x[1]} = {x[2]}({x[3]})"
+    if x[0] == "ufunc":         # (a 0-d result as an array, not a NumPy scalar: out=...)
+        return f"{x[1]} = {x[2]}({x[3]}{', out=...' if x[5] else ''})"
+    if x[0] == "pure":
+        return x[2]
     return f"_acc({x[1]}, {x[2]})"
 
 
@@ -844,13 +1341,6 @@ def _fold(arrays):
     for a in arrays[1:]:
         total = total + a
     return total
-
-
-def _fold_expr(exprs):
-    e = exprs[0]
-    for x in exprs[1:]:
-        e = f"({e} + {x})"
-    return e
 
 
 class _Guard:
@@ -880,8 +1370,11 @@ class _Guard:
 
 # --- the compiled function --------------------------------------------------------------
 
+_ONE = object()
+
+
 class _Entry:
-    __slots__ = ("run", "guards", "source", "broken", "spec", "hits")
+    __slots__ = ("run", "guards", "source", "broken", "spec", "hits", "shape")
 
     def __init__(self, run, guards, source, broken, spec):
         self.run = run
@@ -890,6 +1383,15 @@ class _Entry:
         self.broken = broken
         self.spec = spec
         self.hits = 0
+        # how a replay's tuple of result leaves becomes the result: None (a flat tuple of
+        # leaves: the tuple itself), _ONE (one leaf), list (a flat list), else the
+        # structure to rebuild
+        if spec is None:
+            self.shape = _ONE
+        elif (spec[0] is tuple or spec[0] is list) and not any(spec[1]):
+            self.shape = None if spec[0] is tuple else list
+        else:
+            self.shape = spec
 
 
 class CompiledFunction:
@@ -915,6 +1417,43 @@ class CompiledFunction:
             # inside a recording (nested compiled calls record into the outer one), under
             # viz.record or anomaly detection, or with forward-mode levels open: eagerly
             return self._fn(*args, **kwargs)
+        x = args[0] if len(args) == 1 and not kwargs else None
+        c = x.__class__
+        if c is _ndarray:           # (one array argument: its key written out, as _leaf_key)
+            key = (1, st.enabled, ((c, x.shape, x.dtype, x.strides, 0),))
+            leaves = args
+        elif c is Tensor:
+            d = x._data
+            key = (1, st.enabled, ((c, d.shape, d.dtype, d.strides, x._rg, 0,
+                                    x._fw is not None and bool(x._fw)),))
+            leaves = args
+        else:
+            key = None
+        if key is None:
+            key, leaves = self._key(st, args, kwargs)
+        try:
+            entries = self._cache.get(key)
+        except TypeError:           # an unhashable scalar: run eagerly
+            return self._fn(*args, **kwargs)
+        if entries is not None:
+            for e in entries:
+                if not e.guards or all([f() == v for f, v in e.guards]):
+                    if e.broken is not None:
+                        return self._fn(*args, **kwargs)
+                    e.hits += 1
+                    out = e.run(leaves)
+                    shape = e.shape
+                    if shape is None:
+                        return out
+                    if shape is _ONE:
+                        return out[0]
+                    return list(out) if shape is list else _unflatten(shape, iter(out))
+        return self._miss(key, leaves, args, kwargs)
+
+    @staticmethod
+    def _key(st, args, kwargs):
+        """The cache key of a call (the structure of its arguments, grad mode, what the
+        guards compare for each argument leaf) and its argument leaves."""
         spec = len(args)            # (flat positional arguments: no pytree to walk)
         if kwargs:
             spec = None
@@ -930,19 +1469,11 @@ class CompiledFunction:
         else:
             leaves = args
         seen = {}
-        key = (spec, st.enabled, tuple([_leaf_key(x, i, seen) for i, x in enumerate(leaves)]))
-        try:
-            entries = self._cache.get(key)
-        except TypeError:           # an unhashable scalar: run eagerly
-            return self._fn(*args, **kwargs)
-        if entries is not None:
-            for e in entries:
-                if all([f() == v for f, v in e.guards]):
-                    if e.broken is not None:
-                        return self._fn(*args, **kwargs)
-                    e.hits += 1
-                    out = e.run(leaves)
-                    return out[0] if e.spec is None else _unflatten(e.spec, iter(out))
+        return (spec, st.enabled,
+                tuple([_leaf_key(x, i, seen) for i, x in enumerate(leaves)])), leaves
+
+    def _miss(self, key, leaves, args, kwargs):
+        """A call no recording matches: record it, or run eagerly past the cache limit."""
         if self._count >= cache_size_limit:
             if not self._limit_warned:
                 self._limit_warned = True
@@ -952,7 +1483,7 @@ class CompiledFunction:
                     f"is not recorded again: calls with new guards run eagerly. The last "
                     f"recording was for a new {_what_changed(key, self._cache)}; keep "
                     f"shapes, dtypes and Python scalar arguments the same between calls, "
-                    f"or raise the limit.", UserWarning, stacklevel=2)
+                    f"or raise the limit.", UserWarning, stacklevel=3)
             return self._fn(*args, **kwargs)
         return self._record(key, leaves, args, kwargs)
 
@@ -981,7 +1512,7 @@ class CompiledFunction:
                 self._warned.add((reason, where))
                 warnings.warn(f"chainrule.compile: graph break in {self._name()}: {reason}, "
                               f"at {where}. Calls with these guards run eagerly; see "
-                              f".explain() for every recording.", UserWarning, stacklevel=3)
+                              f".explain() for every recording.", UserWarning, stacklevel=4)
         rec.keep = rec.pre = rec.grad0 = None
         return out
 
