@@ -204,14 +204,19 @@ def _col2im_np(cols, ksize, dilation, pads, stride, size, grid, layout="nkl"):
     return _from_image_order(out[dst + crop], layout)
 
 
-IM2COL = defop("im2col", _im2col_np,
-               vjps=(lambda F, g, out, x, **p: F.col2im(g, **p),),
-               jvp=lambda F, t, out, x, **p: F.im2col(t[0], **p),
-               save_inputs=False, backward_name="Im2ColBackward0")
-COL2IM = defop("col2im", _col2im_np,
-               vjps=(lambda F, g, out, x, **p: F.im2col(g, **p),),
-               jvp=lambda F, t, out, x, **p: F.col2im(t[0], **p),
-               save_inputs=False, backward_name="Col2ImBackward0")
+def _transposed_pair(a, forward_a, node_a, b, forward_b, node_b):
+    """Two linear ops, each the other's transpose: the VJP of one is the other (``F.<b>``,
+    ``F.<a>``), and the JVP of each is itself."""
+    def op(name, forward, other, node):
+        return defop(name, forward,
+                     vjps=(lambda F, g, out, x, **p: getattr(F, other)(g, **p),),
+                     jvp=lambda F, t, out, x, **p: getattr(F, name)(t[0], **p),
+                     save_inputs=False, backward_name=node)
+    return op(a, forward_a, b, node_a), op(b, forward_b, a, node_b)
+
+
+IM2COL, COL2IM = _transposed_pair("im2col", _im2col_np, "Im2ColBackward0",
+                                  "col2im", _col2im_np, "Col2ImBackward0")
 
 
 def _cols_to_image_np(y, n, grid, layout):
@@ -230,14 +235,9 @@ def _image_to_cols_np(x, n, grid, layout):
 # moves between images and the (channels, batch * blocks) matrices of the GEMMs, always
 # into contiguous arrays (a broadcast gradient such as sum()'s would make NumPy's matmul
 # leave BLAS for its slow generic loop); each is the other's transpose
-COLS_TO_IMAGE = defop("cols_to_image", _cols_to_image_np,
-                      vjps=(lambda F, g, out, x, **p: F.image_to_cols(g, **p),),
-                      jvp=lambda F, t, out, x, **p: F.cols_to_image(t[0], **p),
-                      save_inputs=False, backward_name="ColsToImageBackward0")
-IMAGE_TO_COLS = defop("image_to_cols", _image_to_cols_np,
-                      vjps=(lambda F, g, out, x, **p: F.cols_to_image(g, **p),),
-                      jvp=lambda F, t, out, x, **p: F.image_to_cols(t[0], **p),
-                      save_inputs=False, backward_name="ImageToColsBackward0")
+COLS_TO_IMAGE, IMAGE_TO_COLS = _transposed_pair(
+    "cols_to_image", _cols_to_image_np, "ColsToImageBackward0",
+    "image_to_cols", _image_to_cols_np, "ImageToColsBackward0")
 
 
 def im2col(x, **blocks):
