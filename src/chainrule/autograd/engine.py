@@ -166,9 +166,15 @@ def apply_node(node, g, tensor_mode):
                      vjps[1](F, g, out, *inputs, **params) if params else
                      vjps[1](F, g, out, *inputs))
         else:
-            grads = [None if nxt is None else
-                     vjps[i](F, g, out, *inputs, **params) if params else
-                     vjps[i](F, g, out, *inputs) for i, nxt in enumerate(nexts)]
+            # (a loop, not a comprehension: a comprehension would make ``g`` and the other
+            # names it reads cells, slower to reach everywhere in the walk it is inlined in)
+            grads = []
+            i = 0
+            for nxt in nexts:
+                grads.append(None if nxt is None else
+                             vjps[i](F, g, out, *inputs, **params) if params else
+                             vjps[i](F, g, out, *inputs))
+                i += 1
     shapes = node._shapes
     if shapes is not None:
         grads = list(grads)
@@ -198,6 +204,18 @@ def _dependencies(roots):
             else:
                 deps[nxt] = d + 1
     return deps
+
+
+# (the walk's two small searches, as functions: a comprehension inside ``_walk`` would
+# make the names it reads cells, slower to reach everywhere in the walk)
+def _not_in(nodes, counts):
+    """The nodes of ``nodes`` that no count waits for: those ready to run."""
+    return [r for r in nodes if r not in counts]
+
+
+def _leads_on(nexts, needed):
+    """Whether one of the input nodes ``nexts`` leads to a target."""
+    return any(nx in needed for nx in nexts if nx is not None)
 
 
 def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
@@ -317,7 +335,7 @@ def _walk(roots, buffers, tensor_mode, retain_graph, accumulate, create_graph,
         exact = True
         roots = list(dict.fromkeys(roots))
         left = _dependencies(roots)
-        ready = [r for r in roots if r not in left]
+        ready = _not_in(roots, left)
     pop = buffers.pop
     get = buffers.get
     while True:
@@ -350,7 +368,7 @@ def _walk(roots, buffers, tensor_mode, retain_graph, accumulate, create_graph,
                     captured[node] = g
                     if not accumulate:
                         # autograd.grad stops at its inputs unless they lead to others
-                        if not any(nx in needed for nx in nexts if nx is not None):
+                        if not _leads_on(nexts, needed):
                             g = None
                     elif node.op is None:
                         _accumulate(node, g, create_graph)
@@ -401,7 +419,7 @@ def _walk(roots, buffers, tensor_mode, retain_graph, accumulate, create_graph,
             exact = True
             frontier = list(buffers)
             left = _dependencies(frontier)
-            ready = [r for r in frontier if r not in left]
+            ready = _not_in(frontier, left)
             continue
         return
 

@@ -43,7 +43,7 @@ _new = object.__new__
 class Op:
     """One differentiable (or not) operation: forward, VJP per input and JVP together."""
     __slots__ = ("name", "forward", "vjps", "vjp_all", "jvp", "save_inputs", "save_out",
-                 "node_cls", "broadcasts", "is_view", "reads", "arity", "apply",
+                 "node_cls", "broadcasts", "is_view", "reads", "arity", "fresh", "apply",
                  "__weakref__")
 
     def __init__(self, name, forward, vjps=None, jvp=None, save_inputs=True, save_out=False,
@@ -69,6 +69,8 @@ class Op:
         self.save_out = save_out
         self.broadcasts = broadcasts
         self.is_view = is_view
+        # a NumPy ufunc never returns its input's memory: ``apply`` skips that check
+        self.fresh = isinstance(forward, np.ufunc) and not is_view
         bname = backward_name or (name[:1].upper() + name[1:] + "Backward0")
         self.node_cls = make_node_class(bname, self)
         # ``op.apply(args, params=None)``: ``apply`` for this op, generated for its
@@ -277,8 +279,10 @@ def apply(op, args, params=None):
     if SHARED.observed and not STATE.nested:    # some thread has observers: this one?
         return _apply_observed(op, args, params)
     if not params:
-        n = len(args)
-        if n == 2 and op.arity != 1:
+        n = op.arity        # an op is called with one input per rule (None: any number)
+        if n is None:
+            n = len(args)
+        if n == 2:
             a, b = args
             cb = b.__class__
             if a.__class__ is Tensor:
@@ -287,7 +291,7 @@ def apply(op, args, params=None):
                 if cb is float or cb is int:
                     return _run_tn(op, args, params)
         elif n == 1:
-            a = args[0]
+            a, = args
             if a.__class__ is Tensor:
                 return _run_t(op, args, params)
     return _run(op, args, params)
@@ -313,9 +317,9 @@ def _apply_observed(op, args, params):
 def _run(op, args, params):
     """The work of ``apply``, written once for every kind of call.
 
-    1. The inputs' arrays, and whether an input requires grad (``rg``) or carries
-       tangents (``fw``).  ``ta``/``tb``: the first/second input is a Tensor; ``nb``: the
-       second is a Python number.
+    1. The inputs' arrays (``d0``, ``d1``; ``data`` for three or more), and whether an
+       input requires grad (``rg``) or carries tangents (``fw``).  ``ta``/``tb``: the
+       first/second input is a Tensor; ``nb``: the second is a Python number.
     2. The forward, and the result wrapped in a new Tensor (a view of its input for a view
        op, a copy when a non-view op returned memory of an input).
     3. When an input requires grad in grad mode: the node -- the input nodes (``_next``),
@@ -328,7 +332,7 @@ def _run(op, args, params):
         a = args[0]
         ta = a.__class__ is Tensor or isinstance(a, Tensor)
         tb = nb = False
-        data = (a._data,) if ta else args
+        d0 = a._data if ta else a
         rg = ta and a._rg
         fw = ta and a._fw
     elif n == 2:
@@ -339,7 +343,8 @@ def _run(op, args, params):
         ta = ca is Tensor or (ca is not float and ca is not int and isinstance(a, Tensor))
         nb = cb is float or cb is int
         tb = cb is Tensor or (not nb and isinstance(b, Tensor))
-        data = (a._data if ta else a, b._data if tb else b)
+        d0 = a._data if ta else a
+        d1 = b._data if tb else b
         if ta:
             rg = (a._rg or b._rg) if tb else a._rg
             fw = (a._fw or b._fw) if tb else a._fw
@@ -349,12 +354,23 @@ def _run(op, args, params):
     else:
         ta = tb = nb = False
         data = tuple([a._data if isinstance(a, Tensor) else a for a in args])
+        d0 = data[0] if n else None
         rg = any([a._rg for a in args if isinstance(a, Tensor)])
         fw = STATE.fw_level
     try:
-        out = op.forward(*data, **params) if params else op.forward(*data)
+        # (the arrays passed as they are for one and two inputs: no tuple to make and unpack)
+        if n == 1:
+            out = op.forward(d0, **params) if params else op.forward(d0)
+        elif n == 2:
+            out = op.forward(d0, d1, **params) if params else op.forward(d0, d1)
+        else:
+            out = op.forward(*data, **params) if params else op.forward(*data)
     except TypeError:               # tensors on two devices: PyTorch's error
-        out, data = _on_two_devices(op, data, params)
+        out, data = _on_two_devices(op, (d0,) if n == 1 else (d0, d1) if n == 2 else data,
+                                    params)
+        d0 = data[0]
+        if n == 2:
+            d1 = data[1]
     if out.__class__ is not _ndarray:
         # (0-d inputs give NumPy scalars; a device array stays as it is)
         if out.__class__ not in _ARRAY_TYPES:
@@ -364,18 +380,18 @@ def _run(op, args, params):
     t._grad = None
     t._vc = None
     t._fw = None
-    if out.base is not None:
+    if not op.fresh and out.base is not None:   # (a ufunc's result is always new)
         if op.is_view:
             # a view op's result is a view only when NumPy did not copy (x[[0, 0]], a
             # reshape of a transposed array; PyTorch gives those no _base and their own
             # version counter).  An empty view shares no memory NumPy can see, but is
             # still a view, as in PyTorch
-            if _may_share(out, data[0]) or not out.size:
+            if _may_share(out, d0) or not out.size:
                 src = args[0]
                 t._vc = _vbox(src)
                 t._base = src if src._base is None else src._base
                 _track_view(t)      # so in-place changes of the base re-derive its grad_fn
-        elif _shares_input(out, data):
+        elif _shares_input(out, (d0,) if n == 1 else (d0, d1) if n == 2 else data):
             # np.flip, einsum('ij->ji') return views: an in-place change of the result
             # must not write into an input
             out = t._data = out.copy()
@@ -398,11 +414,11 @@ def _run(op, args, params):
                 versions = _V0 if vc is None or not vc[0] else ((0, vc[0], None),)
             if op.save_inputs:
                 node._inputs = args
-                node._arrays = data
+                node._arrays = (d0,)
             else:
                 node._inputs = node._arrays = None
-            if op.broadcasts and data[0].shape != out.shape:
-                node._shapes = (data[0].shape,)
+            if op.broadcasts and d0.shape != out.shape:
+                node._shapes = (d0.shape,)
         elif n == 2:
             pa = (a._node or a._grad_accumulator()) if ta and a._rg and op.vjps[0] is not None \
                 else None
@@ -440,13 +456,13 @@ def _run(op, args, params):
                     node._inputs = node._arrays = (a, None)
                 else:
                     node._inputs = args
-                    node._arrays = data
+                    node._arrays = (d0, d1)
             else:
                 node._inputs = node._arrays = None
             if op.broadcasts and not nb:    # (a number never changes the other's shape)
                 so = out.shape
-                sa = data[0].shape if ta else None
-                sb = data[1].shape if tb else None
+                sa = d0.shape if ta else None
+                sb = d1.shape if tb else None
                 if (ta and sa != so) or (tb and sb != so):
                     node._shapes = (sa, sb)
         else:
@@ -537,7 +553,7 @@ apply = specialise(apply, "apply", inline=_KINDS)
 # Each op's own ``op.apply(args, params=None)``, which the front ends call: the same
 # dispatch and copies, generated for the op's declaration as well -- what ``_run`` reads
 # of the op (``save_inputs``, ``save_out``, ``reads``, which inputs have rules,
-# ``broadcasts``, ``is_view``) becomes constants, so a call tests nothing the op decides
+# ``broadcasts``, ``is_view``, ``fresh``) becomes constants, so a call tests nothing the op decides
 # already, and the op is a default argument (no ``apply`` frame between the front end and
 # the work).  Ops with the same declaration share one code object, made at the first call
 # of one of them and kept in ``__pycache__`` like ``apply``'s.
@@ -550,6 +566,7 @@ def _declaration(op):
     (``op.vjps``: which inputs have a rule; ``op.reads`` only when it is a plain table)."""
     c = {"op.save_inputs": bool(op.save_inputs), "op.save_out": bool(op.save_out),
          "op.broadcasts": bool(op.broadcasts), "op.is_view": bool(op.is_view),
+         "op.fresh": bool(op.fresh),
          "op.arity": op.arity}
     v = op.vjps
     if v is None or v is _EVERY_INPUT:
