@@ -243,3 +243,68 @@ def test_locals_holding_known_constants_are_propagated_where_that_is_sound(flag)
         assert f(flag, x) == _chosen(flag, x)
     consts = f.__code__.co_consts
     assert "kept" not in consts      # 0 in (1,) and 0 in () are both false: folded away
+
+
+def _two_copies(x, kind):
+    # the same local in two branches: one copy still reads ``keep``, the other does not
+    if kind == 1:
+        keep = (1,) if x else ()
+        total = None
+        if 1 in keep:
+            total = x
+        return total
+    keep = (0,) if x else ()
+    total = None
+    total = x + 1
+    return total, keep if kind == 3 else None
+
+
+@pytest.mark.parametrize("kind", [1, 2, 3])
+def test_a_store_no_later_statement_reads_is_dropped_though_another_branch_reads_it(kind):
+    import ast
+    from chainrule._specialise import transformed
+    f = specialise(_two_copies, "f")
+    src = ast.unparse(transformed(_two_copies, "f", {}, {}))
+    # the second ``keep = ...`` is read only when ``kind == 3``: kept; ``total = None``
+    # before ``total = x + 1`` goes (assigned again before any read); the first branch's
+    # stores are read and stay
+    assert src.count("keep = ") == 2 and src.count("total = None") == 1
+    for x in (0, 4):
+        assert f(x, kind) == _two_copies(x, kind)
+
+
+def _unread(x, flag):
+    cls = x.__class__           # read by the other branch only
+    if flag:
+        return cls
+    mark = (1,) if x else ()    # read by nothing after it
+    return x
+
+
+def test_stores_read_only_by_an_earlier_branch_that_returned_are_dropped():
+    import ast
+    from chainrule._specialise import transformed
+    src = ast.unparse(transformed(_unread, "f", {}, {"flag": False}))
+    assert "mark" not in src and "__class__" not in src
+    f = specialise(_unread, "f")
+    assert f(3, True) is int and f(3, False) == 3
+
+
+def _loop_and_cell(xs):
+    out = []
+    last = None
+    for x in xs:
+        out.append(last)
+        last = x                # read by the next round: a loop keeps it
+    seen = len(out)
+    get = lambda: seen          # noqa: E731  (read by a nested function: kept)
+    seen = seen + 0
+    return out, get()
+
+
+def test_stores_in_loops_and_of_names_nested_functions_read_are_kept():
+    import ast
+    from chainrule._specialise import transformed
+    src = ast.unparse(transformed(_loop_and_cell, "f", {}, {}))
+    assert "last = x" in src and "seen = len(out)" in src
+    assert specialise(_loop_and_cell, "f")([1, 2]) == ([None, 1], 2)

@@ -516,6 +516,120 @@ def _drop_dead_stores(func):
             all(isinstance(t, ast.Name) and t.id not in read for t in s.targets))]
         if len(kept) != len(block):
             setattr(parent, field, kept or [ast.Pass()])
+    if func.args is not None:       # (not for an inlined body alone: it lacks its context)
+        _drop_unread_after(func)
+
+
+_BARRIERS = (ast.For, ast.AsyncFor, ast.While, ast.Try, ast.With, ast.AsyncWith, ast.Match) + \
+    ((ast.TryStar,) if hasattr(ast, "TryStar") else ())
+
+
+def _drop_unread_after(func):
+    """Drop ``name = <pure>`` where no statement after it reads ``name`` -- a store that
+    one copy inlined into the function no longer needs while another copy still reads the
+    name (``_drop_dead_stores`` looks at the whole function).  Only straight-line code and
+    ``if`` statements are followed: a store inside a loop, ``try`` or ``with`` is kept, as
+    is one of a name a nested function or comprehension reads.  A store of ``None`` (which
+    may be what releases a reference) goes only when the name is assigned again after it
+    before anything reads it."""
+    where = {}                  # id(statement) -> (parent, field, index)
+    parents = {}                # id(statement) -> the statement whose block holds it
+
+    def index(node):
+        for field in ("body", "orelse", "finalbody", "handlers"):
+            block = getattr(node, field, None)
+            if isinstance(block, list):
+                for i, st in enumerate(block):
+                    if isinstance(st, (ast.stmt, ast.excepthandler)):
+                        where[id(st)] = (node, field, i)
+                        parents[id(st)] = node
+                        index(st)
+    index(func)
+    nested = set()              # names read inside nested scopes (cells: kept)
+    for n in ast.walk(func):
+        if n is not func and isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda,
+                                            ast.ListComp, ast.SetComp, ast.DictComp,
+                                            ast.GeneratorExp)):
+            nested.update(m.id for m in ast.walk(n) if isinstance(m, ast.Name))
+    dead = []
+    for st in ast.walk(func):
+        if not (isinstance(st, ast.Assign) and _pure(st.value) and id(st) in where and
+                all(isinstance(t, ast.Name) and t.id not in nested for t in st.targets)):
+            continue
+        node, inside = st, False
+        while node is not func:
+            node = parents[id(node)]
+            if isinstance(node, _BARRIERS):
+                inside = True
+                break
+        if inside:
+            continue
+        # (``x = None`` after another binding of ``x`` may be what releases a reference)
+        releases = isinstance(st.value, ast.Constant) and st.value.value is None and \
+            any(_bound_before(st, t.id, where, func) for t in st.targets)
+        if all(_unread_after(st, t.id, where, parents, func, releases) for t in st.targets):
+            dead.append(st)
+    for st in dead:
+        parent, field, _ = where[id(st)]
+        block = [s for s in getattr(parent, field) if s is not st]
+        setattr(parent, field, block or [ast.Pass()])
+
+
+def _unread_after(st, name, where, parents, func, need_kill):
+    """Whether no statement that can run after ``st`` (outside loops and ``try``) reads
+    ``name`` before assigning it again; with ``need_kill``, only when it is assigned again."""
+    node = st
+    while True:
+        parent, field, i = where[id(node)]
+        for later in getattr(parent, field)[i + 1:]:
+            if _reads(later, name):
+                return False
+            if isinstance(later, ast.Assign) and any(
+                    isinstance(t, ast.Name) and t.id == name for t in later.targets):
+                return True                     # assigned again before any read
+        if parent is func:
+            return not need_kill
+        node = parent                           # (an ``if``: its other branch is not next)
+
+
+def _bound_before(st, name, where, func):
+    """Whether ``name`` is a parameter or is bound by a statement before ``st`` in one
+    of the blocks that hold it."""
+    a = func.args
+    if any(p.arg == name for p in a.posonlyargs + a.args + a.kwonlyargs) or \
+            (a.vararg is not None and a.vararg.arg == name) or \
+            (a.kwarg is not None and a.kwarg.arg == name):
+        return True
+    node = st
+    while node is not func:
+        parent, field, i = where[id(node)]
+        for earlier in getattr(parent, field)[:i]:
+            if _binds(earlier, name):
+                return True
+        node = parent
+        if isinstance(node, ast.If) and _binds(ast.Expr(node.test), name):    # (a walrus)
+            return True
+    return False
+
+
+def _binds(stmt, name):
+    """Whether ``stmt`` can bind ``name`` for the code after it (an ``if`` branch that
+    ends in ``return`` or ``raise`` binds nothing for what follows the ``if``)."""
+    if isinstance(stmt, ast.If):
+        return any(block and not isinstance(block[-1], (ast.Return, ast.Raise)) and
+                   any(_binds(s, name) for s in block) for block in (stmt.body, stmt.orelse))
+    return any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)
+               for n in ast.walk(stmt))
+
+
+def _reads(stmt, name):
+    for n in ast.walk(stmt):
+        if isinstance(n, ast.Name) and n.id == name and not isinstance(n.ctx, ast.Store):
+            return True
+        if isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name) and \
+                n.target.id == name:
+            return True
+    return False
 
 
 def _pure(v):
