@@ -66,6 +66,9 @@ CPU_BACKEND = Backend("cpu", np, np.ndarray, to_host=lambda a: a, from_host=lamb
 
 _BY_TYPE = {np.ndarray: CPU_BACKEND}    # array class -> its backend
 ARRAY_TYPES = _BY_TYPE      # (read-only view for hot paths: `x.__class__ in ARRAY_TYPES`)
+# the array classes of device backends alone, kept with ``_BY_TYPE`` (read-only view): empty
+# while no device is in use, so a hot path asks ``DEVICE_ARRAY_TYPES and ...`` first
+DEVICE_ARRAY_TYPES = {}
 _CUDA = []              # [backend or None] once probed; a registered backend replaces it
 _PROBED = []            # the CuPy probe's result, kept across register/unregister
 
@@ -120,6 +123,7 @@ def cuda_backend():
         _CUDA.append(_PROBED[0])
         if _PROBED[0] is not None:
             _BY_TYPE[_PROBED[0].array_type] = _PROBED[0]
+            DEVICE_ARRAY_TYPES[_PROBED[0].array_type] = _PROBED[0]
     return _CUDA[0]
 
 
@@ -130,9 +134,11 @@ def register(backend):
     old = cuda_backend()
     if old is not None:
         _BY_TYPE.pop(old.array_type, None)
+        DEVICE_ARRAY_TYPES.pop(old.array_type, None)
     _CUDA[0] = backend
     if backend is not None:
         _BY_TYPE[backend.array_type] = backend
+        DEVICE_ARRAY_TYPES[backend.array_type] = backend
     return old
 
 

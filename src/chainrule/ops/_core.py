@@ -21,7 +21,7 @@ from types import FunctionType as _FunctionType
 
 import numpy as np
 
-from .._backend import ARRAY_TYPES as _ARRAY_TYPES, CPU_BACKEND as _CPU, \
+from .._backend import DEVICE_ARRAY_TYPES as _DEVICE_ARRAY_TYPES, CPU_BACKEND as _CPU, \
     asarray_as as _asarray_as, backend_of as _backend_of, is_device_array as _is_device_array, \
     same_device_error as _same_device_error
 from .._dtypes import DEFAULTS, result_np_dtype
@@ -375,8 +375,9 @@ def _run(op, args, params):
         if n == 2:
             d1 = data[1]
     if out.__class__ is not _ndarray:
-        # (0-d inputs give NumPy scalars; a device array stays as it is)
-        if out.__class__ not in _ARRAY_TYPES:
+        # (0-d inputs give NumPy scalars; a device array stays as it is.  The dict of
+        # device array classes is empty while no device is in use: no lookup per op then)
+        if not _DEVICE_ARRAY_TYPES or out.__class__ not in _DEVICE_ARRAY_TYPES:
             out = _asarray(out)
     t = _new(Tensor)                # wrap(out), inlined (one call less per op); _node and
     t._data = out                   # _rg are set once, below
