@@ -346,21 +346,25 @@ def _walk(roots, buffers, tensor_mode, retain_graph, accumulate, create_graph,
                 nexts = node._next
                 n = len(nexts)
                 # the input node to run next (``follow``): the first one whose last
-                # consumer this is; others that become ready wait in ``ready``
-                follow = None
-                for nxt in nexts:
-                    if nxt is not None and (needed is None or nxt in needed):
-                        u = nxt._uses
-                        if u != 1:
-                            d = left.get(nxt, u) - 1
-                            if d:
-                                left[nxt] = d
-                                continue
-                            del left[nxt]
-                        if follow is None:
-                            follow = nxt
-                        else:
-                            ready.append(nxt)
+                # consumer this is; others that become ready wait in ``ready``.  (A chain
+                # link -- one input node, used once -- is taken without the loop.)
+                follow = nexts[0] if n == 1 else None
+                if follow is None or follow._uses != 1 or not (needed is None or
+                                                                 follow in needed):
+                    follow = None
+                    for nxt in nexts:
+                        if nxt is not None and (needed is None or nxt in needed):
+                            u = nxt._uses
+                            if u != 1:
+                                d = left.get(nxt, u) - 1
+                                if d:
+                                    left[nxt] = d
+                                    continue
+                                del left[nxt]
+                            if follow is None:
+                                follow = nxt
+                            else:
+                                ready.append(nxt)
                 gnext = None                # the gradient for ``follow``
                 if g is not None and node._pre_hooks:
                     g = _run_hooks(node._pre_hooks, g, tensor_mode)
@@ -377,7 +381,8 @@ def _walk(roots, buffers, tensor_mode, retain_graph, accumulate, create_graph,
                         for t in targets[node]:
                             _accumulate_nonleaf(t, g, create_graph)
                 if g is not None:
-                    if node.op is None:             # a leaf's accumulator
+                    op = node.op
+                    if op is None:                  # a leaf's accumulator
                         if accumulate and targets is None:
                             _accumulate(node, g, create_graph)
                     else:
@@ -474,7 +479,7 @@ def _observed_run(observers, node, g, tensor_mode):
 _walk_plain = specialise(
     _walk, "_walk_plain", tensor_mode=False, targets=None, needed=None, captured=None,
     observers=(), inline={"apply_node": (apply_node, dict(tensor_mode=False),
-                                         {"clear": ("out", "inputs"), "bound": ("nexts", "n")})})
+                                         {"clear": ("out", "inputs"), "bound": ("nexts", "n", "op")})})
 
 
 def _run_hooks(hooks, g, tensor_mode):
