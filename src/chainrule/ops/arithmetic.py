@@ -12,7 +12,7 @@ import numpy as np
 from .._dtypes import DEFAULTS, result_np_dtype
 from .._tensor import Tensor, wrap
 from ._core import NF, TF, binary_op, defop, unary_op, public
-from ._args import _PYINT_MAX, _PYINT_MIN, _int_operand, binary_args
+from ._args import F32, F64, _PYINT_MAX, _PYINT_MIN, _int_operand, binary_args
 from .rounding import DIV_ROUNDING, _division_args, _floor_divide_np, _trunc_divide_np
 from .._creation import tensor
 
@@ -173,7 +173,7 @@ def add(input, other, *, alpha=1):
         d = input._data
         c = other.__class__
         if c is float or c is int and _PYINT_MIN <= other <= _PYINT_MAX:
-            if d.dtype.kind == "f":
+            if (dt := d.dtype) is F64 or dt is F32 or dt.kind == "f":
                 return ADD.apply((input, other))
         elif c is Tensor and other._data.dtype is d.dtype:
             s = other._data.shape
@@ -195,7 +195,7 @@ def sub(input, other, *, alpha=1):
         d = input._data
         c = other.__class__
         if c is float or c is int and _PYINT_MIN <= other <= _PYINT_MAX:
-            if d.dtype.kind == "f":
+            if (dt := d.dtype) is F64 or dt is F32 or dt.kind == "f":
                 return SUB.apply((input, other))
         elif c is Tensor and other._data.dtype is d.dtype and d.dtype.kind != "b":
             s = other._data.shape
@@ -246,7 +246,7 @@ def mul(input, other):
         d = input._data
         c = other.__class__
         if c is float or c is int and _PYINT_MIN <= other <= _PYINT_MAX:
-            if d.dtype.kind == "f":
+            if (dt := d.dtype) is F64 or dt is F32 or dt.kind == "f":
                 return MUL.apply((input, other))
         elif c is Tensor and other._data.dtype is d.dtype and other._data.shape == d.shape:
             return MUL.apply((input, other))
@@ -269,7 +269,7 @@ def div(input, other, *, rounding_mode=None):
     if input.__class__ is Tensor and rounding_mode is None:  # fast path, as in add
         d = input._data
         c = other.__class__
-        if d.dtype.kind == "f":
+        if (dt := d.dtype) is F64 or dt is F32 or dt.kind == "f":
             if c is float or c is int and _PYINT_MIN <= other <= _PYINT_MAX:
                 return DIV.apply((input, other))
             if c is Tensor and other._data.dtype is d.dtype and other._data.shape == d.shape:

@@ -9,7 +9,7 @@ from .._backend import ARRAY_TYPES, as_array, zeros_as
 from .._tensor import Tensor, _dim, wrap
 from .._grad_mode import SHARED, notify
 from ._core import NF, TF, defop, public
-from ._args import _tensorize
+from ._args import F32, F64, _tensorize
 from .index import _along
 from ._numpy_names import numpy_names
 
@@ -281,7 +281,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None)
     tensor([4., 6.])
     """
     if input.__class__ is Tensor and dtype is None and axis is None and keepdims is None \
-            and input._data.dtype.kind == "f":
+            and ((dt := input._data.dtype) is F64 or dt is F32 or dt.kind == "f"):
         r = _reduce_common(SUM, SUM_DIM, input, dim, keepdim)
         if r is not None:
             return r
@@ -305,7 +305,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
     tensor(1.5000)
     """
     if input.__class__ is Tensor and dtype is None and axis is None and keepdims is None \
-            and input._data.dtype.kind == "f":
+            and ((dt := input._data.dtype) is F64 or dt is F32 or dt.kind == "f"):
         r = _reduce_common(MEAN, MEAN_DIM, input, dim, keepdim)
         if r is not None:
             return r
