@@ -308,3 +308,21 @@ def test_stores_in_loops_and_of_names_nested_functions_read_are_kept():
     src = ast.unparse(transformed(_loop_and_cell, "f", {}, {}))
     assert "last = x" in src and "seen = len(out)" in src
     assert specialise(_loop_and_cell, "f")([1, 2]) == ([None, 1], 2)
+
+
+def _guarded(x, fast, extra):
+    if not (x > 0 and (fast or extra) and (extra or True)):
+        return "slow"
+    return "fast"
+
+
+@pytest.mark.parametrize("extra", [True, False])
+def test_constants_that_do_not_decide_a_test_go_inside_not_and_nested_operands_too(extra):
+    import ast
+    from chainrule._specialise import transformed
+    src = ast.unparse(transformed(_guarded, "f", {}, {"fast": True, "extra": extra}))
+    # ``fast or extra`` is true and ``extra or True`` is true: only ``x > 0`` is left
+    assert "if not x > 0:" in src
+    f = specialise(_guarded, "f", fast=True, extra=extra)
+    for x in (-1, 1):
+        assert f(x, None, None) == _guarded(x, True, extra)

@@ -348,11 +348,19 @@ class _Folder(ast.NodeTransformer):
 def _truth(test):
     """A test whose truth alone matters (``if``, a conditional expression): constant
     operands that do not decide an ``and``/``or`` are dropped wherever they stand
-    (``x and True`` is true exactly when ``x`` is)."""
+    (``x and True`` is true exactly when ``x`` is), inside ``not`` and nested ``and``/``or``
+    too (only their operands' truth matters there as well)."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        inner = _truth(test.operand)
+        if _const(inner):
+            return ast.copy_location(ast.Constant(not inner.value), test)
+        test.operand = inner
+        return test
     if not isinstance(test, ast.BoolOp):
         return test
     keep = isinstance(test.op, ast.And)         # the constant value that does not decide
-    values = [v for v in test.values if not (_const(v) and bool(v.value) == keep)]
+    values = [v for v in map(_truth, test.values)
+              if not (_const(v) and bool(v.value) == keep)]
     if not values:
         return ast.copy_location(ast.Constant(keep), test)
     if len(values) == 1:

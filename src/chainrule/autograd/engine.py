@@ -348,9 +348,8 @@ def _walk(roots, buffers, tensor_mode, retain_graph, accumulate, create_graph,
                 # the input node to run next (``follow``): the first one whose last
                 # consumer this is; others that become ready wait in ``ready``.  (A chain
                 # link -- one input node, used once -- is taken without the loop.)
-                follow = nexts[0] if n == 1 else None
-                if follow is None or follow._uses != 1 or not (needed is None or
-                                                                 follow in needed):
+                if not (n == 1 and (follow := nexts[0]) is not None and follow._uses == 1 and
+                        (needed is None or follow in needed)):
                     follow = None
                     for nxt in nexts:
                         if nxt is not None and (needed is None or nxt in needed):
