@@ -546,15 +546,15 @@ def test_conv_gradients_are_contiguous_in_every_layout(monkeypatch, layout):
 def test_conv_columns_over_the_cap_are_not_kept(monkeypatch):
     # columns larger than SCRATCH_MAX_BYTES are fresh arrays: a thread keeps at most that
     # much between calls, and the results are the same either way
-    from chainrule.ops import conv as C
+    from chainrule.ops import blocks as B
     rng = np.random.default_rng(0)
     x = rng.standard_normal((2, 3, 9, 9))
     w = rng.standard_normal((4, 3, 3, 3))
     want = torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w), padding=1).numpy()
-    C._SCRATCH.buf = None
-    monkeypatch.setattr(C, "SCRATCH_MAX_BYTES", 64)
+    B._SCRATCH.buf = None
+    monkeypatch.setattr(B, "SCRATCH_MAX_BYTES", 64)
     xt = cr.tensor(x, requires_grad=True)
     y = cr.nn.functional.conv2d(xt, cr.tensor(w), padding=1)
     y.sum().backward()
-    assert getattr(C._SCRATCH, "buf", None) is None
+    assert getattr(B._SCRATCH, "buf", None) is None
     np.testing.assert_allclose(y.detach().numpy(), want, rtol=1e-12, atol=1e-12)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from .._creation import empty
 from .._dtypes import dtype
 from .._tensor import Tensor
-from ..ops import conv as C
+from ..ops import blocks as B, conv as C
 from ..ops.pad import pad as _pad
 from . import init
 from .module import Module
@@ -43,9 +43,9 @@ class _ConvNd(Module):
                              f"padding_mode='{padding_mode}'")
         self.in_channels = in_channels
         self.out_channels = out_channels
-        self.kernel_size = C.ntuple(kernel_size, nd, "kernel_size", name)
-        self.stride = C.ntuple(stride, nd, "stride", name)
-        self.dilation = C.ntuple(dilation, nd, "dilation", name)
+        self.kernel_size = B.ntuple(kernel_size, nd, "kernel_size", name)
+        self.stride = B.ntuple(stride, nd, "stride", name)
+        self.dilation = B.ntuple(dilation, nd, "dilation", name)
         if isinstance(padding, str):
             if padding not in ("same", "valid"):
                 raise ValueError(f"Invalid padding string {padding!r}, should be one of "
@@ -55,12 +55,12 @@ class _ConvNd(Module):
             self.padding = padding
             pads = C._conv_pads(padding, self.kernel_size, self.dilation, self.stride, name)
         else:
-            self.padding = C.ntuple(padding, nd, "padding", name)
+            self.padding = B.ntuple(padding, nd, "padding", name)
             pads = tuple((p, p) for p in self.padding)
         # F.pad's order: last dimension first, (left, right) each
         self._reversed_padding_repeated_twice = [v for lo_hi in reversed(pads) for v in lo_hi]
         self.transposed = self._transposed
-        self.output_padding = C.ntuple(output_padding, nd, "output_padding", name)
+        self.output_padding = B.ntuple(output_padding, nd, "output_padding", name)
         self.groups = groups
         self.padding_mode = padding_mode
         shape = ((in_channels, out_channels // groups) if self._transposed
@@ -230,7 +230,7 @@ class Unfold(Module):
         self.stride = stride
 
     def forward(self, input: Tensor) -> Tensor:
-        return C.unfold(input, self.kernel_size, self.dilation, self.padding, self.stride)
+        return B.unfold(input, self.kernel_size, self.dilation, self.padding, self.stride)
 
     if TYPE_CHECKING:                 # calling the layer is calling forward
         __call__ = forward
@@ -259,7 +259,7 @@ class Fold(Module):
         self.stride = stride
 
     def forward(self, input: Tensor) -> Tensor:
-        return C.fold(input, self.output_size, self.kernel_size, self.dilation, self.padding,
+        return B.fold(input, self.output_size, self.kernel_size, self.dilation, self.padding,
                       self.stride)
 
     if TYPE_CHECKING:                 # calling the layer is calling forward

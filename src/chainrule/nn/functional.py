@@ -9,8 +9,8 @@ from ..ops.activation import _inplace
 from ..ops.index import embedding  # noqa: F401
 from ..ops.pad import pad  # noqa: F401
 from ._linear import linear  # noqa: F401
-from ..ops.conv import (conv1d, conv2d, conv_transpose1d, conv_transpose2d, fold,  # noqa: F401
-                        unfold)
+from ..ops.blocks import fold, unfold  # noqa: F401
+from ..ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d  # noqa: F401
 from ..ops.pool import (adaptive_avg_pool1d, adaptive_avg_pool2d,  # noqa: F401
                         adaptive_max_pool1d, adaptive_max_pool2d, avg_pool1d, avg_pool2d,
                         max_pool1d, max_pool2d)

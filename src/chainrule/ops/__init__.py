@@ -3,5 +3,5 @@ from . import _core, arithmetic, rounding, comparison, unary, special, copies  #
 from . import index, scatter, shape, split, flip_roll, repeat, pad, reduce  # noqa: F401
 from . import matmul, einsum, diagonals, linalg_norms, decompositions  # noqa: F401
 from . import activation, scan, stats, sorting, loss  # noqa: F401
-from . import conv, pool  # noqa: F401
+from . import blocks, conv, pool  # noqa: F401
 from ._core import OPS, NF, PUBLIC, TF, Op, defop  # noqa: F401

@@ -27,7 +27,7 @@ import numpy as np
 from .._backend import ascontiguous, like_device, zeros_as
 from .._tensor import Tensor, wrap
 from ._core import defop, public
-from .conv import _padded, block_windows, ntuple
+from .blocks import _padded, block_windows, ntuple
 
 
 # --- the ops --------------------------------------------------------------------------------
