@@ -326,3 +326,17 @@ def test_constants_that_do_not_decide_a_test_go_inside_not_and_nested_operands_t
     f = specialise(_guarded, "f", fast=True, extra=extra)
     for x in (-1, 1):
         assert f(x, None, None) == _guarded(x, True, extra)
+
+
+_SEEN = None
+
+
+def _sets_global(x):
+    global _SEEN
+    _SEEN = (x,)                # read by nothing after it here, but seen outside: kept
+    return x
+
+
+def test_stores_of_global_names_are_kept():
+    specialise(_sets_global, "f")(7)
+    assert _SEEN == (7,)

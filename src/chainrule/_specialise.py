@@ -514,6 +514,8 @@ def _drop_dead_stores(func):
         if isinstance(n, ast.Name):
             if not isinstance(n.ctx, ast.Store) or id(n) not in pure_stores:
                 read.add(n.id)
+        elif isinstance(n, (ast.Global, ast.Nonlocal)):
+            read.update(n.names)            # (a store others can see)
         for field in ("body", "orelse", "finalbody"):
             block = getattr(n, field, None)
             if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
@@ -537,9 +539,9 @@ def _drop_unread_after(func):
     one copy inlined into the function no longer needs while another copy still reads the
     name (``_drop_dead_stores`` looks at the whole function).  Only straight-line code and
     ``if`` statements are followed: a store inside a loop, ``try`` or ``with`` is kept, as
-    is one of a name a nested function or comprehension reads.  A store of ``None`` (which
-    may be what releases a reference) goes only when the name is assigned again after it
-    before anything reads it."""
+    is one of a name that a nested function or comprehension reads, or that is ``global``
+    or ``nonlocal``.  A store of ``None`` (which may be what releases a reference) goes
+    only when the name is assigned again after it before anything reads it."""
     where = {}                  # id(statement) -> (parent, field, index)
     parents = {}                # id(statement) -> the statement whose block holds it
 
@@ -559,6 +561,8 @@ def _drop_unread_after(func):
                                             ast.ListComp, ast.SetComp, ast.DictComp,
                                             ast.GeneratorExp)):
             nested.update(m.id for m in ast.walk(n) if isinstance(m, ast.Name))
+        elif isinstance(n, (ast.Global, ast.Nonlocal)):
+            nested.update(n.names)          # (a store others can see: kept)
     dead = []
     for st in ast.walk(func):
         if not (isinstance(st, ast.Assign) and _pure(st.value) and id(st) in where and
