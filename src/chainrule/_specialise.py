@@ -543,7 +543,6 @@ def _drop_unread_after(func):
     or ``nonlocal``.  A store of ``None`` (which may be what releases a reference) goes
     only when the name is assigned again after it before anything reads it."""
     where = {}                  # id(statement) -> (parent, field, index)
-    parents = {}                # id(statement) -> the statement whose block holds it
 
     def index(node):
         for field in ("body", "orelse", "finalbody", "handlers"):
@@ -552,7 +551,6 @@ def _drop_unread_after(func):
                 for i, st in enumerate(block):
                     if isinstance(st, (ast.stmt, ast.excepthandler)):
                         where[id(st)] = (node, field, i)
-                        parents[id(st)] = node
                         index(st)
     index(func)
     nested = set()              # names read inside nested scopes (cells: kept)
@@ -570,7 +568,7 @@ def _drop_unread_after(func):
             continue
         node, inside = st, False
         while node is not func:
-            node = parents[id(node)]
+            node = where[id(node)][0]
             if isinstance(node, _BARRIERS):
                 inside = True
                 break
@@ -579,7 +577,7 @@ def _drop_unread_after(func):
         # (``x = None`` after another binding of ``x`` may be what releases a reference)
         releases = isinstance(st.value, ast.Constant) and st.value.value is None and \
             any(_bound_before(st, t.id, where, func) for t in st.targets)
-        if all(_unread_after(st, t.id, where, parents, func, releases) for t in st.targets):
+        if all(_unread_after(st, t.id, where, func, releases) for t in st.targets):
             dead.append(st)
     for st in dead:
         parent, field, _ = where[id(st)]
@@ -587,7 +585,7 @@ def _drop_unread_after(func):
         setattr(parent, field, block or [ast.Pass()])
 
 
-def _unread_after(st, name, where, parents, func, need_kill):
+def _unread_after(st, name, where, func, need_kill):
     """Whether no statement that can run after ``st`` (outside loops and ``try``) reads
     ``name`` before assigning it again; with ``need_kill``, only when it is assigned again."""
     node = st
